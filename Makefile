@@ -1,0 +1,32 @@
+# sopipe: `make run` (install, init a demo root, drop the example case, watch) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+ROOT ?= .
+
+.PHONY: run test install system-deps bench templates clean
+
+install: system-deps $(VENV)/.installed
+
+system-deps:
+	@bash tools/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	@touch $@
+
+run: install
+	$(VENV)/bin/sopipe init --root $(ROOT)
+	$(VENV)/bin/sopipe demo --root $(ROOT)
+	$(VENV)/bin/sopipe watch --root $(ROOT)
+
+test: install
+	$(VENV)/bin/python -m pytest -q
+
+templates: install
+	$(VENV)/bin/python tools/make_templates.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

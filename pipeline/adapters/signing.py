@@ -1,0 +1,542 @@
+"""Sign PDF documents: PAdES signatures with a visible, Dutch signature block, made with pyHanko.
+
+Three pieces, each loaded or built once and reused:
+
+- `SigningIdentity` — a private key with its certificate chain, wrapped as a pyHanko signer. Loading a
+  PKCS#12 file (key derivation, key checks) is the expensive part, so it happens once per process, never per
+  signature. Today: `from_pkcs12`. A token (PKCS#11, a doctor's smart card) fits behind the same interface
+  later: build a `pyhanko.sign.pkcs11.PKCS11Signer` on a session opened once and pass it to the constructor.
+- `KeyRing` — the identities of one pki directory by role: the arbodienst seal and the SO doctors by BIG number.
+- `PadesSigner` — turns (pdf bytes, identity, appearance) into signed pdf bytes. PAdES baseline B-B today
+  (subfilter ETSI.CAdES.detached, SHA-256). Issue 5 adds, through the same `sign` call: a `TimeStamper`
+  (B-T), a validation context with revocation data embedded in the DSS (B-LT) and a document timestamp
+  (B-LTA) — all options of pyHanko's `PdfSignatureMetadata`, configured once in `PadesSigner.__init__`.
+
+Placement: the templates end with a paragraph that reads exactly `Ondertekening`, followed by ~4 cm of empty
+space. The block (8 x 2.5 cm) goes just below that word on the last page, next to any signature block already
+there; without the word it goes to the bottom of the last page, above the footer.
+
+PDF/A-2b: the block's font is embedded (Liberation Sans, else DejaVu Sans), the widget gets the print flag,
+the appearance uses no transparency, and the PDF version stays 1.x as long as identities use RSA keys (an
+ECDSA key makes pyHanko declare PDF 2.0; see `pipeline.adapters.pki`).
+
+Certification: the seal certifies with DocMDP "fill forms". After a certification signature pyHanko (stricter
+than Acrobat) treats a *new* visible signature field as a forbidden change, so whoever certifies must reserve
+the fields of later signers in the same revision: `sign(..., certify=True, reserve_fields=["SO-bedrijfsarts"])`,
+then later `sign(..., field_name="SO-bedrijfsarts")`.
+
+Threads: `PadesSigner.sign` may be called from several threads at once. Calls that use the same identity are
+serialised by the identity's lock (a PKCS#11 session must not be shared; pyHanko's signer objects are not
+documented as thread-safe). `sign` runs its own asyncio loop, so it must not be called from inside a running
+event loop: use `asyncio.to_thread` there.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from asn1crypto import x509 as asn1_x509
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.scaleUpem import scale_upem
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
+from pyhanko.stamp import TextStamp, TextStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+from pypdf import PdfReader
+
+from pipeline.adapters import pki
+from pipeline.errors import SigningError
+
+log = logging.getLogger(__name__)
+
+ANCHOR_TEXT = "Ondertekening"
+CM = 72 / 2.54
+BOX_WIDTH = 8 * CM
+BOX_HEIGHT = 2.5 * CM
+BOX_GAP = 0.3 * CM
+PAGE_MARGIN = 0.75 * CM
+"""Nearest a block may come to the page edge."""
+FALLBACK_LEFT = 2 * CM
+FALLBACK_BOTTOM = 2.5 * CM
+"""Without the anchor word: the block's lower edge sits this high, above a typical footer."""
+
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf"),
+    Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+)
+FONT_UNICODES = [*range(0x20, 0x250), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), 0x20AC]
+"""Latin (incl. extended A/B and additional), general punctuation and the euro sign."""
+DISPLAY_ZONE = "Europe/Amsterdam"
+_LEFT_MIDDLE = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MIN, y_align=AxisAlignment.ALIGN_MID,
+                                   margins=Margins.uniform(4))
+_STAMP_TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # machine-readable hand-over to _DutchStampStyle, never shown
+
+
+@dataclass(frozen=True)
+class SignatureAppearance:
+    """What the visible signature block says (Dutch); also the /Reason and /Location of the signature."""
+
+    naam: str
+    """Signer's name as shown, e.g. `Dr. E. Visser` or `Arbodienst Voorbeeld DEMO zegel`."""
+    rol: str
+    """Role in this case, e.g. `second opinion-bedrijfsarts` or `elektronisch zegel`."""
+    big_nummer: str | None
+    """BIG number shown after the role; None for a seal or a non-doctor."""
+    organisatie: str
+    """Organisation the signer acts for; may be empty."""
+    reden: str
+    """Reason for signing, e.g. `Definitief advies second opinion`."""
+    locatie: str
+    """Place of signing, e.g. `Utrecht`; may be empty."""
+
+
+class SigningIdentity:
+    """A signing key plus certificate chain, loaded once and reused for any number of signatures."""
+
+    def __init__(self, signer: Signer, *, source: str) -> None:
+        if signer.signing_cert is None:
+            raise SigningError(f"Ondertekenidentiteit zonder certificaat: {source}")
+        self._signer = signer
+        self.source = source
+        """Where the key came from (for messages and logs), e.g. `pkcs12:/srv/pki/seal.p12`."""
+        self.lock = threading.Lock()
+        """Held while this identity signs; see the module docstring on threads."""
+
+    @classmethod
+    def from_pkcs12(cls, path: Path, passphrase: bytes) -> SigningIdentity:
+        """Read and decrypt a PKCS#12 file once; the chain it carries is embedded in every signature."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise SigningError(f"PKCS#12-bestand kan niet worden gelezen: {path} ({e.strerror or e})") from e
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
+        except (ValueError, TypeError) as e:
+            raise SigningError(f"PKCS#12-bestand {path} kan niet worden geopend: verkeerd wachtwoord of beschadigd "
+                               f"bestand") from e
+        if key is None or cert is None:
+            raise SigningError(f"PKCS#12-bestand {path} bevat geen sleutel met certificaat")
+        if not isinstance(key, RSAPrivateKey | EllipticCurvePrivateKey):
+            raise SigningError(f"PKCS#12-bestand {path}: sleuteltype {type(key).__name__} wordt niet ondersteund")
+        registry = SimpleCertificateStore()
+        registry.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in extra])
+        signer = _LoadedKeySigner(key, signing_cert=translate_pyca_cryptography_cert_to_asn1(cert),
+                                  signing_key=translate_pyca_cryptography_key_to_asn1(key), cert_registry=registry)
+        return cls(signer, source=f"pkcs12:{path}")
+
+    @property
+    def signer(self) -> Signer:
+        """The pyHanko signer; shared, so hold `lock` while using it outside `PadesSigner`."""
+        return self._signer
+
+    @property
+    def certificate(self) -> asn1_x509.Certificate:
+        return self._signer.signing_cert
+
+    @property
+    def naam(self) -> str:
+        """Common name of the certificate subject."""
+        return _subject_attr(self.certificate, "common_name") or ""
+
+    @property
+    def big_nummer(self) -> str | None:
+        """The subject's serialNumber attribute: the BIG number on a doctor's certificate."""
+        return _subject_attr(self.certificate, "serial_number")
+
+    @property
+    def organisatie(self) -> str | None:
+        return _subject_attr(self.certificate, "organization_name")
+
+    def __repr__(self) -> str:
+        return f"SigningIdentity({self.naam!r}, big_nummer={self.big_nummer!r}, source={self.source!r})"
+
+
+class _LoadedKeySigner(SimpleSigner):
+    """SimpleSigner that keeps the decoded key object.
+
+    pyHanko's SimpleSigner re-parses its DER key for every signature (`sign_raw`), and for RSA that includes
+    cryptography's key-consistency check — tens of ms per signature. Keeping the object avoids that.
+    """
+
+    def __init__(self, key: RSAPrivateKey | EllipticCurvePrivateKey, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        hash_algo = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), hash_algo)
+        if mechanism == "ecdsa" and isinstance(self._key, EllipticCurvePrivateKey):
+            return self._key.sign(data, ECDSA(hash_algo))
+        return super().sign_raw(data, digest_algorithm)  # e.g. RSASSA-PSS: rare, correct, slower
+
+
+class KeyRing:
+    """The identities of one pki directory, by role, each loaded once."""
+
+    def __init__(self, *, seal: SigningIdentity | None, doctors: Mapping[str, SigningIdentity]) -> None:
+        self._seal = seal
+        self._doctors = MappingProxyType(dict(doctors))
+
+    @classmethod
+    def from_pki_dir(cls, pki_dir: Path) -> KeyRing:
+        """Load `seal.p12` and every `doctor-*.p12` in `pki_dir` with the passphrase stored there."""
+        passphrase = pki.read_passphrase(pki_dir)
+        seal_path = pki_dir / pki.SEAL_P12
+        seal = SigningIdentity.from_pkcs12(seal_path, passphrase) if seal_path.exists() else None
+        doctors: dict[str, SigningIdentity] = {}
+        for path in sorted(pki_dir.glob("doctor-*.p12")):
+            identity = SigningIdentity.from_pkcs12(path, passphrase)
+            big = identity.big_nummer
+            if not big:
+                raise SigningError(f"Certificaat in {path} heeft geen BIG-nummer (serialNumber)")
+            if big in doctors:
+                raise SigningError(f"BIG-nummer {big} komt voor in {doctors[big].source} en in {path}")
+            doctors[big] = identity
+        return cls(seal=seal, doctors=doctors)
+
+    def seal(self) -> SigningIdentity:
+        if self._seal is None:
+            raise SigningError("Geen zegel (seal.p12) in de PKI; voer `sopipe init` uit")
+        return self._seal
+
+    def doctor(self, big_nummer: str) -> SigningIdentity | None:
+        """The doctor whose certificate carries this BIG number, or None."""
+        return self._doctors.get(big_nummer)
+
+    @property
+    def doctor_big_nummers(self) -> tuple[str, ...]:
+        return tuple(self._doctors)
+
+
+@dataclass(frozen=True)
+class _Placement:
+    page_index: int
+    anchor_found: bool
+    boxes: Iterator[tuple[int, int, int, int]]
+
+
+class PadesSigner:
+    """Signs PDFs as PAdES B-B with a visible block; build once, call `sign` for each document."""
+
+    def __init__(self, *, font_candidates: Sequence[Path] = FONT_CANDIDATES, font_size: int = 8,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        for path in font_candidates:
+            try:
+                font_bytes = _prepare_font(path)
+            except Exception as e:  # missing, unreadable or not a usable TrueType/OpenType font
+                log.debug("Lettertype %s niet bruikbaar: %s", path, e)
+                continue
+            self._font = _PreloadedFontFactory(font_file=str(path), font_size=font_size, font_bytes=font_bytes)
+            self._font_size = font_size
+            break
+        else:
+            raise SigningError("Geen lettertype gevonden voor het handtekeningblok: "
+                               + ", ".join(str(p) for p in font_candidates))
+        self._clock = clock
+
+    @property
+    def font_file(self) -> str:
+        return self._font.font_file
+
+    def sign(self, pdf: bytes, *, identity: SigningIdentity, appearance: SignatureAppearance,
+             certify: bool = False, field_name: str | None = None, reserve_fields: Sequence[str] = ()) -> bytes:
+        """Return `pdf` with one more signature (an incremental update; earlier signatures stay valid).
+
+        `certify`: a certification signature (DocMDP: form filling and signing still allowed) — must be the
+        first signature of the document. `field_name`: sign this field; an existing empty field (reserved
+        earlier) is filled, otherwise a new one is made. Default: a new field `Handtekening<n>`.
+        `reserve_fields`: names of empty signature fields to add below the block for later signers (needed
+        when certifying, see the module docstring).
+        """
+        self._check_certificate(identity)
+        try:
+            reader = PdfReader(io.BytesIO(pdf))
+            if reader.is_encrypted:
+                raise SigningError("Versleutelde PDF kan niet worden ondertekend")
+            existing = _form_fields(reader)
+            certified = _is_certified(reader)
+        except SigningError:
+            raise
+        except Exception as e:
+            raise SigningError(f"PDF kan niet worden gelezen om te ondertekenen: {e}") from e
+
+        field_name, new_field = _choose_field(existing, certified=certified, certify=certify,
+                                              field_name=field_name, reserve_fields=reserve_fields)
+
+        try:
+            placement = _plan_placement(reader)
+        except Exception as e:
+            raise SigningError(f"Plaats voor het handtekeningblok kan niet worden bepaald: {e}") from e
+        if not placement.anchor_found:
+            log.warning("Woord %r niet gevonden op de laatste pagina; handtekeningblok onderaan geplaatst",
+                        ANCHOR_TEXT)
+
+        try:
+            own_box = next(placement.boxes) if new_field else None
+            reserved_boxes = [(name, next(placement.boxes)) for name in reserve_fields]
+        except StopIteration:
+            raise SigningError("Geen ruimte meer op de laatste pagina voor nog een handtekeningblok") from None
+
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+            certify=certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+            reason=appearance.reden or None, location=appearance.locatie or None)
+        field_spec = fields.SigFieldSpec(field_name, on_page=placement.page_index, box=own_box) if new_field else None
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+            for name, box in reserved_boxes:
+                fields.append_signature_field(writer, fields.SigFieldSpec(
+                    name, on_page=placement.page_index, box=box, empty_field_appearance=True))
+            pdf_signer = signers.PdfSigner(meta, signer=identity.signer, stamp_style=self._style(appearance),
+                                           new_field_spec=field_spec)
+            with identity.lock:
+                out = pdf_signer.sign_pdf(writer, appearance_text_params=_text_params(appearance))
+            return out.getvalue()
+        except Exception as e:
+            raise SigningError(f"Ondertekenen met {identity.naam!r} ({identity.source}) mislukt: "
+                               f"{type(e).__name__}: {e}", field=field_name) from e
+
+    def _check_certificate(self, identity: SigningIdentity) -> None:
+        now = self._clock()
+        validity = identity.certificate["tbs_certificate"]["validity"]
+        if not validity["not_before"].native <= now <= validity["not_after"].native:
+            raise SigningError(f"Certificaat van {identity.naam!r} is niet geldig op {now:%Y-%m-%d} "
+                               f"({identity.source})")
+
+    def _style(self, appearance: SignatureAppearance) -> TextStampStyle:
+        lines = ["Digitaal ondertekend door %(naam)s", "%(functie)s"]
+        if appearance.organisatie:
+            lines.append("%(organisatie)s")
+        if appearance.reden:
+            lines.append("Reden: %(reden)s")
+        lines.append("%(plaats)s%(ts)s")
+        return _DutchStampStyle(
+            stamp_text="\n".join(lines), timestamp_format=_STAMP_TS_FORMAT, border_width=1,
+            inner_content_layout=_LEFT_MIDDLE,
+            text_box_style=TextBoxStyle(font=self._font, font_size=self._font_size,
+                                        leading=round(self._font_size * 1.25)))
+
+
+def _text_params(appearance: SignatureAppearance) -> dict[str, str]:
+    functie = appearance.rol
+    if appearance.big_nummer:
+        functie = f"{functie}, BIG {appearance.big_nummer}" if functie else f"BIG {appearance.big_nummer}"
+    return {"naam": appearance.naam, "functie": functie, "organisatie": appearance.organisatie,
+            "reden": appearance.reden, "plaats": f"{appearance.locatie}, " if appearance.locatie else ""}
+
+
+@dataclass(frozen=True)
+class _DutchStampStyle(TextStampStyle):
+    """Shows pyHanko's signing time (the one in the signature) as Dutch local time: `14-03-2026 10:22 CET`."""
+
+    def create_stamp(self, writer, box, text_params: dict) -> TextStamp:
+        params = dict(text_params)
+        if "ts" in params:
+            params["ts"] = _dutch_time(datetime.strptime(params["ts"], _STAMP_TS_FORMAT))
+        return TextStamp(writer=writer, style=self, box=box, text_params=params)
+
+
+def _prepare_font(path: Path) -> bytes:
+    """The font cut down to Latin script and rescaled to 1000 units per em, as bytes.
+
+    pyHanko's GlyphAccumulator writes glyph widths and kerning in font units but PDF wants 1/1000 em; that
+    only agrees for fonts with 1000 units per em (Noto, CFF fonts). Liberation and DejaVu use 2048, which
+    spreads the letters over twice their width and makes the /W widths disagree with the embedded font
+    program (a PDF/A violation). Rescaling the font once here keeps both right.
+    """
+    font = TTFont(io.BytesIO(path.read_bytes()))
+    options = subset.Options()
+    options.drop_tables += ["FFTM"]  # FontForge timestamp: the subsetter warns about it on every use
+    options.hinting = False  # hinting instructions do not survive rescaling; the block is small print anyway
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=FONT_UNICODES)
+    subsetter.subset(font)
+    if font["head"].unitsPerEm != 1000:
+        scale_upem(font, 1000)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _dutch_time(moment: datetime) -> str:
+    try:
+        moment = moment.astimezone(ZoneInfo(DISPLAY_ZONE))
+    except ZoneInfoNotFoundError:
+        pass
+    return moment.strftime("%d-%m-%Y %H:%M %Z")
+
+
+@dataclass(frozen=True)
+class _PreloadedFontFactory(GlyphAccumulatorFactory):
+    """GlyphAccumulatorFactory on font bytes prepared once (pyHanko's opens the file per signature, never closes)."""
+
+    font_bytes: bytes = b""
+
+    def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:
+        if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
+            obj_stream = writer.prepare_object_stream()
+        return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(self.font_bytes), font_size=self.font_size,
+                                obj_stream=obj_stream)
+
+
+# --- reading the document ----------------------------------------------------------------------------------------
+
+class _FieldState(enum.Enum):
+    EMPTY_SIGNATURE = "leeg handtekeningveld"
+    SIGNED = "ondertekend"
+    OTHER = "ander formulierveld"
+
+
+def _form_fields(reader: PdfReader) -> dict[str, _FieldState]:
+    result = {}
+    for name, fld in (reader.get_fields() or {}).items():
+        if fld.get("/FT") != "/Sig":
+            result[name] = _FieldState.OTHER
+        else:
+            result[name] = _FieldState.SIGNED if fld.get("/V") is not None else _FieldState.EMPTY_SIGNATURE
+    return result
+
+
+def _choose_field(existing: Mapping[str, _FieldState], *, certified: bool, certify: bool, field_name: str | None,
+                  reserve_fields: Sequence[str]) -> tuple[str, bool]:
+    """The field to sign and whether it must be created; refuses what would break the document or pyHanko."""
+    names = ([field_name] if field_name else []) + list(reserve_fields)
+    for name in names:
+        if not name or "." in name or not name.isprintable():
+            raise SigningError(f"Ongeldige naam voor een handtekeningveld: {name!r} (niet leeg, geen punt)",
+                               field=name)
+    if len(set(names)) != len(names):
+        raise SigningError(f"Dubbele veldnamen: {names}")
+    if reserve_fields and certified:
+        raise SigningError("Document is al gecertificeerd: velden reserveren kan alleen bij het certificeren")
+    for name in reserve_fields:
+        if name in existing:
+            raise SigningError(f"Veld {name!r} bestaat al en kan niet worden gereserveerd", field=name)
+    if certify and any(state is _FieldState.SIGNED for state in existing.values()):
+        raise SigningError("Een certificerende handtekening (zegel) moet de eerste zijn; dit document is al "
+                           "ondertekend")
+    if field_name is None:
+        n = 1
+        while f"Handtekening{n}" in existing:
+            n += 1
+        field_name = f"Handtekening{n}"
+    state = existing.get(field_name)
+    if state is _FieldState.SIGNED or state is _FieldState.OTHER:
+        raise SigningError(f"Veld {field_name!r} kan niet worden ondertekend: {state.value}", field=field_name)
+    if state is None and certified:
+        free = sorted(name for name, st in existing.items() if st is _FieldState.EMPTY_SIGNATURE)
+        raise SigningError("Document is gecertificeerd: een nieuw handtekeningveld zou de certificering breken; "
+                           f"onderteken een gereserveerd veld ({', '.join(free) or 'er is er geen'})",
+                           field=field_name)
+    return field_name, state is None
+
+
+def _is_certified(reader: PdfReader) -> bool:
+    perms = reader.trailer["/Root"].get("/Perms")
+    return perms is not None and "/DocMDP" in perms.get_object()
+
+
+def find_anchor(reader: PdfReader, page_index: int = -1, text: str = ANCHOR_TEXT) -> tuple[float, float, float] | None:
+    """(x, baseline y, font size) of the lowest line on the page that reads exactly `text`, in PDF user space."""
+    page = reader.pages[page_index]
+    chunks: list[tuple[str, float, float, float]] = []
+
+    def visit(chunk: str, cm, tm, _font, font_size) -> None:
+        if not chunk:
+            return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        size = abs(font_size * tm[3] * cm[3]) or abs(font_size)
+        chunks.append((chunk, x, y, size))
+
+    page.extract_text(visitor_text=visit)
+    lines: list[list] = []  # [text, x, y, size]
+    for chunk, x, y, size in chunks:
+        if lines and abs(lines[-1][2] - y) < 1.0 and "\n" not in lines[-1][0]:
+            lines[-1][0] += chunk
+        elif chunk.strip():
+            lines.append([chunk, x, y, size])
+    matches = [(x, y, size) for line_text, x, y, size in lines if line_text.strip() == text]
+    return min(matches, key=lambda m: m[1]) if matches else None
+
+
+def _plan_placement(reader: PdfReader) -> _Placement:
+    page_index = len(reader.pages) - 1
+    page = reader.pages[page_index]
+    box = page.cropbox
+    left, bottom, right, top = float(box.left), float(box.bottom), float(box.right), float(box.top)
+    taken = [_rect(annot) for annot in _widgets(page)]
+    anchor = find_anchor(reader, page_index)
+    if anchor:
+        x, baseline, size = anchor
+        start_x = min(x, right - PAGE_MARGIN - BOX_WIDTH)
+        start_top = baseline - max(4.0, 0.35 * size)  # clear the descenders of the anchor line
+        rows = range(0, 20)
+    else:
+        start_x = left + FALLBACK_LEFT
+        start_top = bottom + FALLBACK_BOTTOM + BOX_HEIGHT
+        rows = [0, *range(-1, -20, -1)]  # no anchor: fill upwards, the footer is below
+
+    def free_boxes() -> Iterator[tuple[int, int, int, int]]:
+        for row in rows:
+            y_top = start_top - row * (BOX_HEIGHT + BOX_GAP)
+            if y_top - BOX_HEIGHT < bottom + PAGE_MARGIN or y_top > top - PAGE_MARGIN:
+                continue
+            col = 0
+            while (x0 := start_x + col * (BOX_WIDTH + BOX_GAP)) + BOX_WIDTH <= right - PAGE_MARGIN:
+                candidate = (round(x0), round(y_top - BOX_HEIGHT), round(x0 + BOX_WIDTH), round(y_top))
+                if not any(_overlap(candidate, other) for other in taken):
+                    taken.append(candidate)
+                    yield candidate
+                col += 1
+
+    return _Placement(page_index=page_index, anchor_found=anchor is not None, boxes=free_boxes())
+
+
+def _widgets(page) -> Iterator:
+    for ref in page.get("/Annots") or []:
+        annot = ref.get_object()
+        if annot.get("/Subtype") == "/Widget" and annot.get("/Rect"):
+            yield annot
+
+
+def _rect(annot) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
+    value = cert.subject.native.get(name)
+    if isinstance(value, list):  # a multi-valued attribute: the last one is the most specific
+        value = value[-1]
+    return str(value) if value is not None else None

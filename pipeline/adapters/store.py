@@ -1,0 +1,190 @@
+"""Case state in SQLite (WAL): the accepted events per case, the file journal, and the deliveries.
+
+The state of a case is never stored as such: it is rebuilt from its accepted events by the pure core
+(`procedure.fold`). Schema changes are named migrations recorded in the database (as sqlite-utils does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("0001_initial", """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kenmerk TEXT NOT NULL,
+            stap TEXT NOT NULL,
+            datum TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            file_name TEXT NOT NULL,
+            ingediend_door TEXT,
+            accepted_at TEXT NOT NULL
+        );
+        CREATE INDEX events_kenmerk ON events(kenmerk, id);
+        CREATE TABLE journal (
+            sha256 TEXT PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('processing', 'done', 'failed')),
+            kenmerk TEXT,
+            detail TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            kenmerk TEXT NOT NULL,
+            event_sha256 TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            party TEXT NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT,
+            status TEXT NOT NULL CHECK (status IN ('delivered', 'withheld', 'quarantined')),
+            detail TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX deliveries_kenmerk ON deliveries(kenmerk, id);
+    """),
+)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    kenmerk: str
+    stap: str
+    payload: dict
+    sha256: str
+    file_name: str
+    accepted_at: str
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    kenmerk: str
+    kind: str
+    party: str
+    path: str
+    sha256: str | None
+    status: str
+    detail: str | None
+    at: str
+
+
+class Store:
+    """One SQLite database per root. Thread-safe: one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        new = not self.path.exists()
+        conn = self._conn()
+        if new:
+            os.chmod(self.path, 0o600)
+        conn.execute("PRAGMA journal_mode=WAL")
+        self._migrate(conn)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {r[0] for r in conn.execute("SELECT name FROM migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction() as tx:
+                for statement in filter(str.strip, sql.split(";")):
+                    tx.execute(statement)
+                tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
+
+    # --- journal --------------------------------------------------------------------------------------------
+
+    def journal_status(self, sha256: str) -> str | None:
+        row = self._conn().execute("SELECT status FROM journal WHERE sha256=?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def journal_start(self, sha256: str, file_name: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO journal (sha256, file_name, status, started_at) VALUES (?, ?, 'processing', ?)"
+                       " ON CONFLICT(sha256) DO UPDATE SET status='processing', file_name=excluded.file_name,"
+                       " started_at=excluded.started_at, finished_at=NULL",
+                       (sha256, file_name, _now()))
+
+    def journal_failed(self, sha256: str, *, kenmerk: str | None, detail: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE journal SET status='failed', kenmerk=?, detail=?, finished_at=? WHERE sha256=?",
+                       (kenmerk, detail, _now(), sha256))
+
+    # --- events ---------------------------------------------------------------------------------------------
+
+    def events(self, kenmerk: str) -> list[StoredEvent]:
+        rows = self._conn().execute(
+            "SELECT kenmerk, stap, payload, sha256, file_name, accepted_at FROM events WHERE kenmerk=? ORDER BY id",
+            (kenmerk,)).fetchall()
+        return [StoredEvent(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def kenmerken(self) -> list[str]:
+        return [r[0] for r in self._conn().execute(
+            "SELECT kenmerk FROM events GROUP BY kenmerk ORDER BY MIN(id)")]
+
+    def accept(self, *, kenmerk: str, stap: str, datum: str, payload: dict, sha256: str, file_name: str,
+               ingediend_door: str | None, deliveries: list[DeliveryRecord]) -> None:
+        """Record an accepted event and its deliveries, and close its journal entry, in one transaction."""
+        now = _now()
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO events (kenmerk, stap, datum, payload, sha256, file_name, ingediend_door,"
+                       " accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (kenmerk, stap, datum, json.dumps(payload, ensure_ascii=False), sha256, file_name,
+                        ingediend_door, now))
+            tx.executemany("INSERT INTO deliveries (kenmerk, event_sha256, kind, party, path, sha256, status, detail,"
+                           " at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(d.kenmerk, sha256, d.kind, d.party, d.path, d.sha256, d.status, d.detail, d.at)
+                            for d in deliveries])
+            tx.execute("UPDATE journal SET status='done', kenmerk=?, detail=NULL, finished_at=? WHERE sha256=?",
+                       (kenmerk, now, sha256))
+
+    def deliveries(self, kenmerk: str) -> list[DeliveryRecord]:
+        rows = self._conn().execute(
+            "SELECT kenmerk, kind, party, path, sha256, status, detail, at FROM deliveries WHERE kenmerk=? "
+            "ORDER BY id", (kenmerk,)).fetchall()
+        return [DeliveryRecord(*r) for r in rows]
+
+    def failures(self) -> list[dict]:
+        return [dict(r) for r in self._conn().execute(
+            "SELECT file_name, kenmerk, detail, finished_at FROM journal WHERE status='failed' ORDER BY finished_at")]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

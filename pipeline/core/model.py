@@ -1,0 +1,241 @@
+"""The case-file contract with the secretariats (CASEFILE.md) as pydantic v2 models.
+
+One JSON file is one event moving one case (`kenmerk`) one step further. The field names are the public
+interface; `schema/casefile.schema.json` is generated from `CaseEvent` and a test keeps the two in sync.
+Unknown fields are errors (a typo must never silently drop data); booleans, dates and money are strict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from decimal import Decimal
+from typing import Annotated, Literal, Union
+
+from pydantic import (AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field,
+                      StrictBool, TypeAdapter)
+from stdnum.nl import bsn as stdnum_bsn
+
+SCHEMA_ID = "so-pipeline/v1"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _iso_string(value: object) -> object:
+    # pydantic would accept a number as a Unix timestamp; the contract says ISO 8601 text.
+    if not isinstance(value, str):
+        raise ValueError("moet een datum als tekst zijn, bijvoorbeeld \"2026-11-20\"")
+    return value
+
+
+def _bsn(value: str) -> str:
+    if not stdnum_bsn.is_valid(value):
+        raise ValueError("is geen geldig BSN (de elfproef klopt niet)")
+    return stdnum_bsn.compact(value)
+
+
+def _money(value: object) -> object:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,7}(\.\d{1,2})?", value):
+        raise ValueError("moet een bedrag in euro als tekst zijn, bijvoorbeeld \"485.00\"")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_string)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_string)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Bsn = Annotated[str, Field(pattern=r"^[0-9][0-9 .-]{7,11}[0-9]$"), AfterValidator(_bsn)]
+Money = Annotated[Decimal, BeforeValidator(_money)]
+Kenmerk = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,40}$")]
+BigNummer = Annotated[str, Field(pattern=r"^[0-9]{11}$")]
+
+
+class Profiel(str, enum.Enum):
+    NVAB = "nvab"
+    LPBSO = "lpbso"
+    VITAAL = "vitaal"
+    VSD = "vsd"
+    PREVENTIX = "preventix"
+
+
+class Besluit(str, enum.Enum):
+    """The employee's answer to a request for consent (machtiging)."""
+    VERLEEND = "verleend"
+    GEWEIGERD = "geweigerd"
+
+
+class Adres(Frozen):
+    straat: Short
+    postcode: Annotated[str, Field(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")]
+    plaats: Short
+
+
+class Werknemer(Frozen):
+    naam: Short
+    voorletters: Annotated[str, Field(min_length=1, max_length=20)]
+    geboortedatum: IsoDate
+    bsn: Bsn | None = None
+    adres: Adres
+    email: Email
+    telefoon: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()-]{6,18}[0-9]$")]
+    personeelsnummer: Short | None = None
+
+
+class Werkgever(Frozen):
+    naam: Short
+    adres: Adres
+    kostenplaats: Short | None = None
+    contactpersoon: Short | None = None
+
+
+class Arts(Frozen):
+    naam: Short
+    big_nummer: BigNummer
+    organisatie: Short
+    email: Email
+
+
+class SoArts(Arts):
+    in_arbocontract: StrictBool
+
+
+class Arbodienst(Frozen):
+    naam: Short
+    adres: Adres
+
+
+class _Event(Frozen):
+    schema_: Literal["so-pipeline/v1"] = Field(alias="schema")
+    kenmerk: Kenmerk
+    datum: IsoDate
+    ingediend_door: Short | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
+
+
+class Verzoek(_Event):
+    stap: Literal["verzoek"]
+    profiel: Profiel = Profiel.NVAB
+    verzocht_door: Short
+    via: Literal["bedrijfsarts", "casemanager", "werkgever", "servicedesk"] | None = None
+    betreft: Literal["verzuimbegeleiding", "pago_pmo", "consultatie", "aanstellingskeuring"]
+    datum_betwist_advies: IsoDate
+    betwist_advies: Text
+    werknemer: Werknemer
+    werkgever: Werkgever
+    bedrijfsarts: Arts
+    arbodienst: Arbodienst
+
+
+class Beoordeling(_Event):
+    stap: Literal["beoordeling"]
+    uitkomst: Literal["geschikt", "alternatief_geadviseerd", "geweigerd"]
+    alternatief: Text | None = None
+    werknemer_wil_toch: StrictBool | None = None
+    zwaarwegende_reden: Text | None = None
+
+
+class Selectie(_Event):
+    stap: Literal["selectie"]
+    so_bedrijfsarts: SoArts
+    tweede_keuze: SoArts | None = None
+    werkgever_vergoedt: StrictBool = False
+
+
+class Beschikbaarheid(_Event):
+    stap: Literal["beschikbaarheid"]
+    beschikbaar: StrictBool
+
+
+class Aanvraag(_Event):
+    stap: Literal["aanvraag"]
+    vraagstelling: Text
+    werkgegevens: Text
+    medische_gegevens: Text | None = None
+    machtiging_medische_gegevens: Besluit
+
+
+class Uitvoering(_Event):
+    stap: Literal["uitvoering"]
+    spreekuur: Moment
+    locatie: Short
+
+
+class ExtraInformatie(_Event):
+    stap: Literal["extra_informatie"]
+    bron: Literal["bedrijfsarts", "behandelaar", "werkgever"]
+    bron_naam: Short
+    vraag: Text
+    toestemming: Besluit
+
+
+class _AdviesVelden(_Event):
+    bevindingen: Text
+    conclusie: Text
+    onderbouwing: Text
+    werkadvies: Text
+
+
+class Conceptadvies(_AdviesVelden):
+    stap: Literal["conceptadvies"]
+
+
+class DefinitiefAdvies(_AdviesVelden):
+    stap: Literal["definitief_advies"]
+    opmerkingen_werknemer: Text | None = None
+    machtiging_advies_delen_bedrijfsarts: Besluit
+    machtiging_advies_delen_werkgever: Besluit | None = None
+
+
+class BeoordelingAdvies(_Event):
+    stap: Literal["beoordeling_advies"]
+    overname: Literal["geheel", "gedeeltelijk", "niet"]
+    motivering: Text
+    advies_aangepast: StrictBool
+    aangepast_werkadvies: Text | None = None
+
+
+class Facturatie(_Event):
+    stap: Literal["facturatie"]
+    factuurnummer: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}$")]
+    bedrag: Money
+    omschrijving: Short
+    uren: Annotated[Decimal, BeforeValidator(_money)] | None = None
+
+
+class Intrekking(_Event):
+    stap: Literal["intrekking"]
+    machtiging: Literal["medische_gegevens", "extra_informatie", "advies_delen_bedrijfsarts",
+                        "advies_delen_werkgever"]
+    bron: Literal["bedrijfsarts", "behandelaar", "werkgever"] | None = None
+    reden: Text | None = None
+
+
+CaseEvent = Annotated[
+    Union[Verzoek, Beoordeling, Selectie, Beschikbaarheid, Aanvraag, Uitvoering, ExtraInformatie,
+          Conceptadvies, DefinitiefAdvies, BeoordelingAdvies, Facturatie, Intrekking],
+    Field(discriminator="stap"),
+]
+
+STAPPEN: tuple[str, ...] = ("verzoek", "beoordeling", "selectie", "beschikbaarheid", "aanvraag", "uitvoering",
+                            "extra_informatie", "conceptadvies", "definitief_advies", "beoordeling_advies",
+                            "facturatie", "intrekking")
+
+EVENT_ADAPTER: TypeAdapter = TypeAdapter(CaseEvent)
+
+
+def parse_event(data: object):
+    """Validate decoded JSON into one of the event models (raises pydantic.ValidationError)."""
+    return EVENT_ADAPTER.validate_python(data)
+
+
+def json_schema() -> dict:
+    schema = EVENT_ADAPTER.json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://sopipe.example/schema/casefile.schema.json"
+    schema["title"] = "sopipe case data file (so-pipeline/v1)"
+    return schema

@@ -1,0 +1,407 @@
+"""The procedure as a pure function: given a case's state and one event, what to make and where it goes.
+
+`decide(state, event)` either returns the new state and the document orders (what to render, sign and deliver
+to which mailbox on which consent), or raises `ProcedureError` with the rule that was broken. It does no I/O:
+the shell (`pipeline.shell.runner`) carries the orders out. `fold(events)` rebuilds a state from stored events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping
+
+from pipeline.core import model as m
+from pipeline.core import projection as p
+from pipeline.core.profiles import PROFILES, Profile
+from pipeline.core.routing import ROWS, Party, Row
+from pipeline.core.state import CaseState, Consent, consent_name
+from pipeline.errors import ProcedureError
+
+
+@dataclass(frozen=True)
+class SignOrder:
+    """Who signs a document and what the visible signature block says."""
+    wie: str
+    """`zegel` (the arbodienst's seal, a certifying signature) or `so_bedrijfsarts` (personal key)."""
+    naam: str
+    rol: str
+    big_nummer: str | None
+    organisatie: str
+    reden: str
+    certify: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    party: Party
+    consent: str | None
+    """Consent that must be granted at the moment of delivery, or None."""
+
+
+@dataclass(frozen=True)
+class DocumentOrder:
+    kenmerk: str
+    row: Row
+    context: Mapping[str, Any]
+    deliveries: tuple[Delivery, ...]
+    sign: SignOrder | None
+
+    @property
+    def kind(self) -> str:
+        return self.row.kind
+
+    @property
+    def title(self) -> str:
+        """PDF title: document kind + kenmerk, never a template's own property."""
+        return f"{self.row.titel} {self.kenmerk}"
+
+    @property
+    def author(self) -> str:
+        return self.context["organisatie"]["naam"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: CaseState
+    orders: tuple[DocumentOrder, ...]
+
+
+def _refuse(ev, rule: str, message: str, field: str | None = None):
+    raise ProcedureError(message, kenmerk=ev.kenmerk, field=field, rule=rule)
+
+
+def _order(s: CaseState, kind: str, context: Mapping[str, Any], *, sign: SignOrder | None = None,
+           extra_consent: str | None = None) -> DocumentOrder:
+    row = ROWS[kind]
+    deliveries = tuple(Delivery(party, consent or (None if party is Party.ARCHIEF else extra_consent))
+                       for party, consent in row.routes)
+    return DocumentOrder(s.kenmerk, row, context, deliveries, sign)
+
+
+def _seal(s: CaseState, reden: str) -> SignOrder:
+    a = s.verzoek.arbodienst
+    return SignOrder("zegel", a.naam, "arbodienst (zegel)", None, a.naam, reden, certify=True)
+
+
+def _so_signature(s: CaseState) -> SignOrder:
+    so = s.so_arts
+    return SignOrder("so_bedrijfsarts", so.naam, "second opinion-bedrijfsarts", so.big_nummer, so.organisatie,
+                     "Definitief advies second opinion", certify=False)
+
+
+def _norm_org(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?)\b", " ", text)
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+# --- allowed order of steps ------------------------------------------------------------------------------------
+
+def allowed_steps(s: CaseState | None) -> set[str]:
+    """The steps that may come next (intrekking aside)."""
+    if s is None:
+        return {"verzoek"}
+    if s.gesloten is not None:
+        return set()
+    if s.beoordeling is None:
+        return {"beoordeling"}
+    if s.selectie is None:
+        return {"selectie"}
+    if s.beschikbaar is not True and s.aanvraag is None:
+        if s.beschikbaar is False and s.so_arts is None:
+            return {"selectie"}
+        return {"beschikbaarheid"}
+    if s.aanvraag is None:
+        return {"aanvraag"}
+    if s.uitvoering is None:
+        return {"uitvoering"}
+    if s.concept is None:
+        return {"extra_informatie", "conceptadvies"}
+    if s.definitief is None:
+        return {"definitief_advies"}
+    nxt = set()
+    if s.beoordeling_advies is None:
+        nxt.add("beoordeling_advies")
+    if s.facturatie is None:
+        nxt.add("facturatie")
+    return nxt
+
+
+STAP_LABEL = {
+    "verzoek": "het verzoek (stap 1)", "beoordeling": "de beoordeling van het verzoek (stap 2)",
+    "selectie": "de keuze van de second opinion-bedrijfsarts (stap 3)",
+    "beschikbaarheid": "het antwoord van de second opinion-bedrijfsarts over de beschikbaarheid (stap 3)",
+    "aanvraag": "de aanvraag bij de second opinion-bedrijfsarts (stap 4)", "uitvoering": "het spreekuur (stap 5)",
+    "extra_informatie": "extra informatie (stap 6)", "conceptadvies": "het conceptadvies (stap 7)",
+    "definitief_advies": "het definitieve advies (stap 8)", "beoordeling_advies": "de beoordeling van het advies (stap 9)",
+    "facturatie": "de facturatie (stap 10)", "intrekking": "een intrekking van toestemming",
+}
+
+
+def _check_order(s: CaseState | None, ev) -> None:
+    if s is None and ev.stap != "verzoek":
+        _refuse(ev, "onbekende-zaak",
+                f"Er is geen zaak met kenmerk {ev.kenmerk}. Een zaak begint altijd met een verzoek (stap 1).",
+                "kenmerk")
+    if s is not None and ev.stap == "verzoek":
+        _refuse(ev, "zaak-bestaat-al", f"Er bestaat al een zaak met kenmerk {ev.kenmerk}; een nieuw verzoek "
+                "heeft een eigen kenmerk nodig.", "kenmerk")
+    if s is not None and ev.datum < s.laatste_datum:
+        _refuse(ev, "datum-volgorde", f"De datum {ev.datum.isoformat()} ligt vóór de vorige stap van deze zaak "
+                f"({s.laatste_datum.isoformat()}).", "datum")
+    if ev.stap == "intrekking":
+        return
+    allowed = allowed_steps(s)
+    if ev.stap not in allowed:
+        if s is not None and s.gesloten:
+            _refuse(ev, "zaak-gesloten", f"De zaak {ev.kenmerk} is afgesloten ({s.gesloten}); er kan geen "
+                    f"{STAP_LABEL[ev.stap]} meer volgen.", "stap")
+        if not allowed:
+            _refuse(ev, "zaak-afgerond", f"De zaak {ev.kenmerk} is al afgerond; {STAP_LABEL[ev.stap]} is niet "
+                    "meer mogelijk.", "stap")
+        verwacht = " of ".join(STAP_LABEL[x] for x in sorted(allowed, key=m.STAPPEN.index))
+        _refuse(ev, "stap-volgorde", f"Stap '{ev.stap}' komt hier niet aan de beurt: de zaak wacht op {verwacht}.",
+                "stap")
+
+
+# --- per step ---------------------------------------------------------------------------------------------------
+
+def _verzoek(ev: m.Verzoek, profile: Profile) -> Decision:
+    if ev.verzocht_door != "werknemer":
+        _refuse(ev, "alleen-werknemer", "Alleen de werknemer kan om een second opinion vragen; dit verzoek komt "
+                f"van '{ev.verzocht_door}' (Arbobesluit art. 2.14d).", "verzocht_door")
+    if ev.betreft == "aanstellingskeuring":
+        _refuse(ev, "aanstellingskeuring", "Een second opinion is niet mogelijk bij een advies over een "
+                "aanstellingskeuring.", "betreft")
+    if ev.via not in profile.via_toegestaan:
+        toegestaan = ", ".join(x or "rechtstreeks" for x in profile.via_toegestaan)
+        _refuse(ev, "ontvanger-verzoek", f"In het profiel {profile.naam} kan het verzoek niet via "
+                f"'{ev.via}' binnenkomen (toegestaan: {toegestaan}).", "via")
+    if ev.datum_betwist_advies > ev.datum:
+        _refuse(ev, "datum-betwist-advies", "Het betwiste advies is gedateerd na het verzoek.",
+                "datum_betwist_advies")
+    s = CaseState(kenmerk=ev.kenmerk, profiel=ev.profiel, verzoek=ev, stappen=("verzoek",), laatste_datum=ev.datum)
+    orders: list[DocumentOrder] = []
+    if profile.verzoektermijn_dagen is not None and \
+            (ev.datum - ev.datum_betwist_advies).days > profile.verzoektermijn_dagen:
+        s = replace(s, gesloten="verzoek later dan twee weken na het besluit: nieuwe beoordeling gepland")
+        orders.append(_order(s, "nieuwe-beoordeling", p.brief_nieuwe_beoordeling(
+            s, titel=ROWS["nieuwe-beoordeling"].titel)))
+    elif profile.werkgever_geinformeerd:
+        orders.append(_order(s, "melding-werkgever", p.brief_melding_werkgever(
+            s, titel=ROWS["melding-werkgever"].titel)))
+    return Decision(s, tuple(orders))
+
+
+def _beoordeling(s: CaseState, ev: m.Beoordeling) -> Decision:
+    s = replace(s, beoordeling=ev)
+    if ev.uitkomst == "geweigerd":
+        if not ev.zwaarwegende_reden or len(ev.zwaarwegende_reden.split()) < 3:
+            _refuse(ev, "weigering-zonder-reden", "Een second opinion mag alleen worden geweigerd om een "
+                    "zwaarwegende reden, en die moet gemotiveerd worden vastgelegd: vul 'zwaarwegende_reden' in "
+                    "met de motivering.", "zwaarwegende_reden")
+        s = replace(s, gesloten="verzoek geweigerd om een zwaarwegende reden")
+        return Decision(s, (_order(s, "weigering", p.brief_weigering(s, ev, titel=ROWS["weigering"].titel)),))
+    if ev.zwaarwegende_reden:
+        _refuse(ev, "reden-zonder-weigering", "Er is een zwaarwegende reden ingevuld, maar de uitkomst is niet "
+                "'geweigerd'.", "zwaarwegende_reden")
+    if ev.uitkomst == "alternatief_geadviseerd":
+        if not ev.alternatief:
+            _refuse(ev, "alternatief-ontbreekt", "Bij 'alternatief_geadviseerd' hoort het geadviseerde "
+                    "alternatief (bijvoorbeeld een deskundigenoordeel bij UWV).", "alternatief")
+        if ev.werknemer_wil_toch is None:
+            _refuse(ev, "keuze-werknemer-ontbreekt", "Geef met 'werknemer_wil_toch' aan of de werknemer de "
+                    "second opinion toch wil.", "werknemer_wil_toch")
+        if ev.werknemer_wil_toch is False:
+            s = replace(s, gesloten="werknemer kiest voor het geadviseerde alternatief")
+    return Decision(s, ())
+
+
+def _selectie(s: CaseState, ev: m.Selectie) -> Decision:
+    eigen = {_norm_org(s.verzoek.bedrijfsarts.organisatie), _norm_org(s.verzoek.arbodienst.naam)}
+    for veld, arts in (("so_bedrijfsarts", ev.so_bedrijfsarts), ("tweede_keuze", ev.tweede_keuze)):
+        if arts is None:
+            continue
+        if _norm_org(arts.organisatie) in eigen or arts.big_nummer == s.verzoek.bedrijfsarts.big_nummer:
+            _refuse(ev, "onafhankelijkheid", f"{arts.naam} werkt bij {arts.organisatie}, dezelfde organisatie "
+                    "als de eigen bedrijfsarts. De second opinion-bedrijfsarts moet van een andere arbodienst of "
+                    "organisatie zijn (Arbobesluit art. 2.14d).", f"{veld}.organisatie")
+    return Decision(replace(s, selectie=ev, keuze=0, beschikbaar=None), ())
+
+
+def _beschikbaarheid(s: CaseState, ev: m.Beschikbaarheid) -> Decision:
+    if ev.beschikbaar:
+        return Decision(replace(s, beschikbaar=True), ())
+    if s.keuze == 0 and s.selectie.tweede_keuze is not None:
+        return Decision(replace(s, keuze=1, beschikbaar=None), ())
+    return Decision(replace(s, keuze=2, beschikbaar=False), ())
+
+
+def _aanvraag(s: CaseState, ev: m.Aanvraag, profile: Profile) -> Decision:
+    verleend = ev.machtiging_medische_gegevens is m.Besluit.VERLEEND
+    if verleend and not ev.medische_gegevens:
+        _refuse(ev, "medische-gegevens-ontbreken", "De machtiging voor medische gegevens is verleend, maar "
+                "'medische_gegevens' is leeg.", "medische_gegevens")
+    s = replace(s, aanvraag=ev).with_consent("medische_gegevens", Consent(ev.machtiging_medische_gegevens.value))
+    orders = []
+    titel = ROWS["aanvraagformulier"].titel
+    if verleend and profile.medisch_pas_na_spreekuur:
+        orders.append(_order(s, "aanvraagformulier-zonder-medische-gegevens",
+                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=False)))
+        form = _order(s, "aanvraagformulier", p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=True))
+        # everyone but the SO doctor gets the full form now; the SO doctor gets it after the consultation
+        form = replace(form, deliveries=tuple(d for d in form.deliveries if d.party is not Party.SO_BEDRIJFSARTS))
+        orders.append(form)
+    else:
+        s = replace(s, medisch_naar_so=verleend)
+        orders.append(_order(s, "aanvraagformulier",
+                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend)))
+    orders.append(_order(s, "machtiging-medische-gegevens", p.machtiging(
+        s, titel=ROWS["machtiging-medische-gegevens"].titel, datum=ev.datum, soort="medische_gegevens",
+        besluit=ev.machtiging_medische_gegevens), sign=_seal(s, "Vastlegging machtiging medische gegevens")))
+    return Decision(s, tuple(orders))
+
+
+def _uitvoering(s: CaseState, ev: m.Uitvoering) -> Decision:
+    if ev.spreekuur.date() < ev.datum:
+        _refuse(ev, "spreekuur-verleden", "Het spreekuur ligt vóór de datum van dit bericht.", "spreekuur")
+    s = replace(s, uitvoering=ev)
+    return Decision(s, (_order(s, "uitnodiging", p.brief_uitnodiging(s, ev, titel=ROWS["uitnodiging"].titel)),))
+
+
+BRON_LABEL = {"bedrijfsarts": "de eigen bedrijfsarts", "werkgever": "de werkgever", "behandelaar": "de behandelaar"}
+
+
+def _extra_informatie(s: CaseState, ev: m.ExtraInformatie) -> Decision:
+    name = f"extra_informatie:{ev.bron}"
+    s = replace(s, extra=s.extra + (ev,)).with_consent(name, Consent(ev.toestemming.value))
+    bron = f"{BRON_LABEL[ev.bron]} ({ev.bron_naam})"
+    orders = [_order(s, "machtiging-extra-informatie", p.machtiging(
+        s, titel=ROWS["machtiging-extra-informatie"].titel, datum=ev.datum, soort="extra_informatie",
+        besluit=ev.toestemming, bron=bron, vraag=ev.vraag),
+        sign=_seal(s, "Vastlegging machtiging aanvullende informatie"))]
+    if ev.toestemming is m.Besluit.VERLEEND:
+        kind = {"bedrijfsarts": "informatieverzoek-bedrijfsarts", "werkgever": "informatieverzoek-werkgever",
+                "behandelaar": "informatieverzoek"}[ev.bron]
+        # every copy of the request needs the consent for this source at the moment of delivery
+        orders.append(_order(s, kind, p.brief_informatieverzoek(s, ev, titel=ROWS[kind].titel),
+                             extra_consent=name))
+    return Decision(s, tuple(orders))
+
+
+def _conceptadvies(s: CaseState, ev: m.Conceptadvies) -> Decision:
+    s = replace(s, concept=ev)
+    return Decision(s, (_order(s, "conceptadvies", p.advies(s, ev, titel=ROWS["conceptadvies"].titel)),))
+
+
+def _definitief(s: CaseState, ev: m.DefinitiefAdvies, profile: Profile) -> Decision:
+    if ev.machtiging_advies_delen_werkgever is not None and not profile.advies_delen_werkgever:
+        _refuse(ev, "delen-werkgever-niet-in-profiel", "Het advies delen met de werkgever kan alleen in het "
+                "profiel VSD; laat 'machtiging_advies_delen_werkgever' weg.", "machtiging_advies_delen_werkgever")
+    s = replace(s, definitief=ev).with_consent(
+        "advies_delen_bedrijfsarts", Consent(ev.machtiging_advies_delen_bedrijfsarts.value))
+    if ev.machtiging_advies_delen_werkgever is not None:
+        s = s.with_consent("advies_delen_werkgever", Consent(ev.machtiging_advies_delen_werkgever.value))
+    orders = [_order(s, "advies", p.advies(s, ev, titel=ROWS["advies"].titel), sign=_so_signature(s)),
+              _order(s, "machtiging-advies-delen", p.machtiging(
+                  s, titel=ROWS["machtiging-advies-delen"].titel, datum=ev.datum, soort="advies_delen_bedrijfsarts",
+                  besluit=ev.machtiging_advies_delen_bedrijfsarts),
+                  sign=_seal(s, "Vastlegging machtiging delen advies"))]
+    if ev.machtiging_advies_delen_bedrijfsarts is m.Besluit.GEWEIGERD:
+        orders.append(_order(s, "geen-kopie", p.brief_geen_kopie(s, ev, titel=ROWS["geen-kopie"].titel)))
+    if profile.advies_delen_werkgever:
+        delen = ev.machtiging_advies_delen_werkgever is m.Besluit.VERLEEND
+        kind = "afronding-werkgever-werkadvies" if delen else "afronding-werkgever"
+        orders.append(_order(s, kind, p.brief_afronding_werkgever(s, ev, titel=ROWS[kind].titel,
+                                                                  met_werkadvies=delen)))
+    return Decision(s, tuple(orders))
+
+
+def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
+    if ev.advies_aangepast and not ev.aangepast_werkadvies:
+        _refuse(ev, "aangepast-werkadvies-ontbreekt", "Het advies is aangepast: vul 'aangepast_werkadvies' in "
+                "(alleen het werkadvies voor de werkgever, zonder medische gegevens).", "aangepast_werkadvies")
+    if not ev.advies_aangepast and ev.aangepast_werkadvies:
+        _refuse(ev, "werkadvies-zonder-aanpassing", "Er is een aangepast werkadvies ingevuld, maar "
+                "'advies_aangepast' is false.", "advies_aangepast")
+    s = replace(s, beoordeling_advies=ev)
+    orders = [_order(s, "reactie-bedrijfsarts", p.brief_reactie(s, ev, titel=ROWS["reactie-bedrijfsarts"].titel))]
+    if ev.advies_aangepast:
+        orders.append(_order(s, "gewijzigd-advies",
+                             p.brief_gewijzigd_advies(s, ev, titel=ROWS["gewijzigd-advies"].titel)))
+    return Decision(s, tuple(orders))
+
+
+def _facturatie(s: CaseState, ev: m.Facturatie) -> Decision:
+    s = replace(s, facturatie=ev)
+    titel = ROWS["factuur"].titel
+    if s.so_arts.in_arbocontract:
+        orders = [_order(s, "factuur", p.factuur(s, ev, titel=titel, debiteur="arbodienst"))]
+    else:
+        orders = [_order(s, "factuur-werknemer", p.factuur(s, ev, titel=titel, debiteur="werknemer"))]
+        if s.selectie.werkgever_vergoedt:
+            orders.append(_order(s, "factuur-werkgever", p.factuur(s, ev, titel=titel, debiteur="werkgever")))
+    return Decision(s, tuple(orders))
+
+
+def _intrekking(s: CaseState, ev: m.Intrekking) -> Decision:
+    if ev.machtiging == "extra_informatie" and ev.bron is None:
+        _refuse(ev, "bron-ontbreekt", "Bij het intrekken van toestemming voor extra informatie hoort de bron "
+                "('bron': bedrijfsarts, behandelaar of werkgever).", "bron")
+    if ev.machtiging != "extra_informatie" and ev.bron is not None:
+        _refuse(ev, "bron-onnodig", "'bron' hoort alleen bij het intrekken van toestemming voor extra informatie.",
+                "bron")
+    name = consent_name(ev)
+    if s.consent(name) is not Consent.VERLEEND:
+        _refuse(ev, "geen-toestemming", f"Er is geen verleende toestemming '{name}' om in te trekken.",
+                "machtiging")
+    return Decision(s.with_consent(name, Consent.INGETROKKEN), ())
+
+
+def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]]:
+    """Preventix: medical data reach the SO doctor only once the employee has met the SO doctor."""
+    if (s.aanvraag is None or s.medisch_naar_so or s.uitvoering is None
+            or ev.datum < s.uitvoering.spreekuur.date() or not s.heeft_toestemming("medische_gegevens")):
+        return s, []
+    s = replace(s, medisch_naar_so=True)
+    return s, [_order(s, "medische-gegevens", p.aanvraagformulier(
+        s, titel=ROWS["medische-gegevens"].titel, datum=ev.datum, medisch=True))]
+
+
+def decide(state: CaseState | None, event) -> Decision:
+    """Apply one validated event to a case; raise ProcedureError (case unchanged) if a rule forbids it."""
+    _check_order(state, event)
+    if event.stap == "verzoek":
+        return _verzoek(event, PROFILES[event.profiel])
+    profile = PROFILES[state.profiel]
+    handler = {
+        "beoordeling": lambda: _beoordeling(state, event),
+        "selectie": lambda: _selectie(state, event),
+        "beschikbaarheid": lambda: _beschikbaarheid(state, event),
+        "aanvraag": lambda: _aanvraag(state, event, profile),
+        "uitvoering": lambda: _uitvoering(state, event),
+        "extra_informatie": lambda: _extra_informatie(state, event),
+        "conceptadvies": lambda: _conceptadvies(state, event),
+        "definitief_advies": lambda: _definitief(state, event, profile),
+        "beoordeling_advies": lambda: _beoordeling_advies(state, event),
+        "facturatie": lambda: _facturatie(state, event),
+        "intrekking": lambda: _intrekking(state, event),
+    }[event.stap]
+    decision = handler()
+    s = replace(decision.state, stappen=decision.state.stappen + (event.stap,), laatste_datum=event.datum)
+    orders = list(decision.orders)
+    if profile.medisch_pas_na_spreekuur and event.stap != "intrekking":
+        s, extra = _preventix_release(s, event)
+        orders = extra + orders
+    return Decision(s, tuple(orders))
+
+
+def fold(events: Iterable) -> CaseState | None:
+    """Rebuild a case's state from its accepted events, in order."""
+    state = None
+    for ev in events:
+        state = decide(state, ev).state
+    return state

@@ -1,0 +1,344 @@
+"""Projection by audience: the template context of each document, built from a whitelist (pure).
+
+A template only ever receives the blocks listed for it in `docs/templates.md`. Employer-facing documents are
+built without medical data; anonymous invoices are built without any employee block at all, so the employee
+cannot leak into them through a template edit. The privacy guard then checks the finished PDF independently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pipeline.core import dutch
+from pipeline.core import model as m
+from pipeline.core.state import CaseState
+
+LEEG = "—"
+
+BETREFT = {
+    "verzuimbegeleiding": "Verzuimbegeleiding",
+    "pago_pmo": "PAGO/PMO (arbeidsgezondheidskundig onderzoek)",
+    "consultatie": "Consultatie over gezondheid en werk",
+    "aanstellingskeuring": "Aanstellingskeuring",
+}
+
+OVERNAME = {
+    "geheel": "Ik neem het advies van de second opinion-bedrijfsarts geheel over.",
+    "gedeeltelijk": "Ik neem het advies van de second opinion-bedrijfsarts gedeeltelijk over.",
+    "niet": "Ik neem het advies van de second opinion-bedrijfsarts niet over.",
+}
+
+
+def adresregels(adres: m.Adres) -> list[str]:
+    return [adres.straat, f"{adres.postcode} {adres.plaats}"]
+
+
+def werknemer_naam(w: m.Werknemer) -> str:
+    return f"{w.voorletters} {w.naam}"
+
+
+def _werknemer(s: CaseState, *, volledig: bool) -> dict[str, Any]:
+    w = s.verzoek.werknemer
+    block: dict[str, Any] = {"naam": werknemer_naam(w)}
+    if volledig:
+        block |= {
+            "geboortedatum": dutch.datum(w.geboortedatum),
+            "adresregels": adresregels(w.adres),
+            "email": w.email,
+            "telefoon": w.telefoon,
+            "bsn": w.bsn or LEEG,
+            "personeelsnummer": w.personeelsnummer or LEEG,
+        }
+    return block
+
+
+def _werkgever(s: CaseState) -> dict[str, Any]:
+    g = s.verzoek.werkgever
+    return {"naam": g.naam, "adresregels": adresregels(g.adres), "contactpersoon": g.contactpersoon or LEEG,
+            "kostenplaats": g.kostenplaats or LEEG}
+
+
+def _arts(a: m.Arts | None) -> dict[str, Any]:
+    if a is None:
+        return {"naam": LEEG, "big_nummer": LEEG, "organisatie": LEEG, "email": LEEG}
+    return {"naam": a.naam, "big_nummer": a.big_nummer, "organisatie": a.organisatie, "email": a.email}
+
+
+def _base(s: CaseState, *, titel: str, datum, afzender: str, aan: dict[str, Any]) -> dict[str, Any]:
+    """Shared blocks. `afzender` is `arbodienst`, `bedrijfsarts` or `so_bedrijfsarts`."""
+    v = s.verzoek
+    if afzender == "so_bedrijfsarts":
+        so = s.so_arts
+        organisatie = {"naam": so.organisatie, "adresregels": [so.email]}
+        wie = {"naam": so.naam, "functie": "second opinion-bedrijfsarts", "organisatie": so.organisatie,
+               "big_nummer": so.big_nummer}
+    elif afzender == "bedrijfsarts":
+        organisatie = {"naam": v.arbodienst.naam, "adresregels": adresregels(v.arbodienst.adres)}
+        wie = {"naam": v.bedrijfsarts.naam, "functie": "bedrijfsarts", "organisatie": v.bedrijfsarts.organisatie,
+               "big_nummer": v.bedrijfsarts.big_nummer}
+    else:
+        organisatie = {"naam": v.arbodienst.naam, "adresregels": adresregels(v.arbodienst.adres)}
+        wie = {"naam": v.arbodienst.naam, "functie": "arbodienst", "organisatie": v.arbodienst.naam,
+               "big_nummer": LEEG}
+    return {"kenmerk": s.kenmerk, "datum": dutch.datum(datum), "titel": titel, "organisatie": organisatie,
+            "afzender": wie, "aan": aan}
+
+
+def aan_werknemer(s: CaseState) -> dict[str, Any]:
+    w = s.verzoek.werknemer
+    return {"naam": werknemer_naam(w), "adresregels": adresregels(w.adres)}
+
+
+def aan_werkgever(s: CaseState) -> dict[str, Any]:
+    g = s.verzoek.werkgever
+    regels = ([f"t.a.v. {g.contactpersoon}"] if g.contactpersoon else []) + adresregels(g.adres)
+    return {"naam": g.naam, "adresregels": regels}
+
+
+def aan_bedrijfsarts(s: CaseState) -> dict[str, Any]:
+    b = s.verzoek.bedrijfsarts
+    return {"naam": b.naam, "adresregels": [b.organisatie, b.email]}
+
+
+def aan_so(s: CaseState) -> dict[str, Any]:
+    so = s.so_arts
+    return {"naam": so.naam, "adresregels": [so.organisatie, so.email]}
+
+
+def aan_arbodienst(s: CaseState) -> dict[str, Any]:
+    a = s.verzoek.arbodienst
+    return {"naam": a.naam, "adresregels": adresregels(a.adres)}
+
+
+# --- one builder per template -------------------------------------------------------------------------------
+
+def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict[str, Any]:
+    a, v = s.aanvraag, s.verzoek
+    so = s.so_arts
+    if medisch:
+        toelichting = ("De werknemer heeft schriftelijk toestemming gegeven (machtiging) om de onderstaande "
+                       "medische gegevens aan de second opinion-bedrijfsarts te verstrekken.")
+    elif a.machtiging_medische_gegevens is m.Besluit.VERLEEND:
+        toelichting = ("De medische gegevens worden pas na het eerste spreekuur met de werknemer aan de "
+                       "second opinion-bedrijfsarts verstrekt.")
+    else:
+        toelichting = ("De werknemer heeft geen toestemming gegeven om medische gegevens te verstrekken. Dit "
+                       "formulier bevat daarom alleen de vraagstelling en de werkgegevens.")
+    if so.in_arbocontract:
+        kosten = ("De second opinion-bedrijfsarts valt onder het arbocontract; de kosten komen voor rekening "
+                  "van de werkgever.")
+    elif s.selectie.werkgever_vergoedt:
+        kosten = ("De second opinion-bedrijfsarts valt buiten het arbocontract; de werkgever heeft toegezegd de "
+                  "kosten te vergoeden.")
+    else:
+        kosten = ("De second opinion-bedrijfsarts valt buiten het arbocontract; de kosten komen voor rekening "
+                  "van de werknemer.")
+    return _base(s, titel=titel, datum=datum, afzender="bedrijfsarts", aan=aan_so(s)) | {
+        "werknemer": _werknemer(s, volledig=True),
+        "werkgever": _werkgever(s),
+        "bedrijfsarts": _arts(v.bedrijfsarts),
+        "so_bedrijfsarts": _arts(so),
+        "betreft": BETREFT[v.betreft],
+        "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
+        "betwist_advies": v.betwist_advies,
+        "vraagstelling": a.vraagstelling,
+        "werkgegevens": a.werkgegevens,
+        "medisch_opgenomen": medisch,
+        "medische_gegevens": (a.medische_gegevens or "") if medisch else "",
+        "medisch_toelichting": toelichting,
+        "kosten": kosten,
+    }
+
+
+MACHTIGING_TEKST = {
+    "medische_gegevens": (
+        "Verstrekken van medische gegevens aan de second opinion-bedrijfsarts",
+        "Ik geef mijn bedrijfsarts, {b}, toestemming om de medische gegevens die nodig zijn voor de beantwoording "
+        "van de vraagstelling te verstrekken aan de second opinion-bedrijfsarts, {so} ({so_org}). De gegevens "
+        "worden uitsluitend gebruikt voor deze second opinion."),
+    "extra_informatie": (
+        "Opvragen van aanvullende informatie bij {bron}",
+        "Ik geef de second opinion-bedrijfsarts, {so} ({so_org}), toestemming om bij {bron} aanvullende "
+        "informatie op te vragen die nodig is voor de second opinion, met de volgende vraag: {vraag}"),
+    "advies_delen_bedrijfsarts": (
+        "Delen van het second opinion-advies met de eigen bedrijfsarts",
+        "Ik geef de second opinion-bedrijfsarts, {so} ({so_org}), toestemming om een kopie van het definitieve "
+        "advies te sturen aan mijn bedrijfsarts, {b}, zodat deze het advies kan beoordelen."),
+}
+
+INTREKKEN = ("U kunt deze toestemming op ieder moment intrekken bij het secretariaat van {org}, onder vermelding "
+             "van het kenmerk. Wat al is verstrekt, blijft in het dossier vastgelegd.")
+
+
+def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Besluit,
+               bron: str = "", vraag: str = "") -> dict[str, Any]:
+    so, b = s.so_arts, s.verzoek.bedrijfsarts
+    onderwerp, omschrijving = MACHTIGING_TEKST[soort]
+    fill = {"b": b.naam, "so": so.naam, "so_org": so.organisatie, "bron": bron, "vraag": vraag}
+    return _base(s, titel=titel, datum=datum, afzender="arbodienst", aan=aan_werknemer(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer),
+                      "geboortedatum": dutch.datum(s.verzoek.werknemer.geboortedatum)},
+        "so_bedrijfsarts": _arts(so),
+        "bedrijfsarts": _arts(b),
+        "machtiging": {
+            "onderwerp": onderwerp.format(**fill),
+            "omschrijving": omschrijving.format(**fill),
+            "verleend": besluit is m.Besluit.VERLEEND,
+            "besluit": besluit.value,
+            "datum": dutch.datum(datum),
+            "intrekken": INTREKKEN.format(org=s.verzoek.arbodienst.naam),
+        },
+    }
+
+
+def advies(s: CaseState, ev: m.Conceptadvies | m.DefinitiefAdvies, *, titel: str) -> dict[str, Any]:
+    concept = isinstance(ev, m.Conceptadvies)
+    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan_werknemer(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer),
+                      "geboortedatum": dutch.datum(s.verzoek.werknemer.geboortedatum)},
+        "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "concept": concept,
+        "vraagstelling": s.aanvraag.vraagstelling,
+        "spreekuur": dutch.moment(s.uitvoering.spreekuur) if s.uitvoering else LEEG,
+        "bevindingen": ev.bevindingen,
+        "conclusie": ev.conclusie,
+        "onderbouwing": ev.onderbouwing,
+        "werkadvies": ev.werkadvies,
+        "opmerkingen_werknemer": "" if concept else (ev.opmerkingen_werknemer or ""),
+    }
+
+
+BTW = "Vrijgesteld van btw (medische diensten, art. 11 lid 1 sub g Wet op de omzetbelasting 1968)."
+
+
+def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dict[str, Any]:
+    """`debiteur`: `arbodienst`, `werkgever` (anonymous) or `werknemer` (named: the employee is the addressee)."""
+    anoniem = debiteur != "werknemer"
+    aan = {"arbodienst": aan_arbodienst, "werkgever": aan_werkgever, "werknemer": aan_werknemer}[debiteur](s)
+    if debiteur == "arbodienst":
+        toelichting = ("De second opinion-bedrijfsarts valt onder het arbocontract. Deze factuur is anoniem, "
+                       "zodat de werknemer niet herleidbaar is; de kosten kunnen worden doorbelast aan de werkgever.")
+    elif debiteur == "werkgever":
+        toelichting = ("De werkgever heeft toegezegd de kosten van deze second opinion te vergoeden. Deze factuur "
+                       "is anoniem, zodat de werknemer niet herleidbaar is.")
+    elif s.selectie.werkgever_vergoedt:
+        toelichting = ("Ter informatie: uw werkgever heeft toegezegd de kosten van deze second opinion te "
+                       "vergoeden. U hoeft deze factuur niet te betalen.")
+    else:
+        toelichting = ("De second opinion-bedrijfsarts valt buiten het arbocontract. De kosten zijn voor uw "
+                       "rekening, ongeacht de uitkomst van de second opinion.")
+    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan) | {
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
+        "factuur": {
+            "nummer": ev.factuurnummer,
+            "datum": dutch.datum(ev.datum),
+            "vervaldatum": dutch.datum(ev.datum + dt.timedelta(days=30)),
+            "omschrijving": ev.omschrijving,
+            "uren": dutch.getal(ev.uren) if ev.uren is not None else LEEG,
+            "bedrag": dutch.bedrag(ev.bedrag),
+            "btw": BTW,
+            "kostenplaats": (s.verzoek.werkgever.kostenplaats or LEEG) if debiteur != "werknemer" else LEEG,
+            "anoniem": anoniem,
+            "toelichting": toelichting,
+        },
+    }
+
+
+# --- letters --------------------------------------------------------------------------------------------------
+
+def brief_weigering(s: CaseState, ev: m.Beoordeling, *, titel: str) -> dict[str, Any]:
+    v = s.verzoek
+    return _base(s, titel=titel, datum=ev.datum, afzender="bedrijfsarts", aan=aan_werknemer(s)) | {
+        "werknemer": {"naam": werknemer_naam(v.werknemer)},
+        "bedrijfsarts": _arts(v.bedrijfsarts),
+        "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
+        "betwist_advies": v.betwist_advies,
+        "zwaarwegende_reden": ev.zwaarwegende_reden,
+    }
+
+
+def brief_melding_werkgever(s: CaseState, *, titel: str) -> dict[str, Any]:
+    v = s.verzoek
+    return _base(s, titel=titel, datum=v.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
+        "werknemer": {"naam": werknemer_naam(v.werknemer)},
+        "bedrijfsarts": _arts(v.bedrijfsarts),
+        "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
+        "betwist_advies": v.betwist_advies,
+    }
+
+
+def brief_nieuwe_beoordeling(s: CaseState, *, titel: str) -> dict[str, Any]:
+    v = s.verzoek
+    return _base(s, titel=titel, datum=v.datum, afzender="bedrijfsarts", aan=aan_werknemer(s)) | {
+        "werknemer": {"naam": werknemer_naam(v.werknemer)},
+        "bedrijfsarts": _arts(v.bedrijfsarts),
+        "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
+    }
+
+
+def brief_uitnodiging(s: CaseState, ev: m.Uitvoering, *, titel: str) -> dict[str, Any]:
+    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan_werknemer(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "spreekuur": dutch.moment(ev.spreekuur),
+        "locatie": ev.locatie,
+    }
+
+
+def brief_informatieverzoek(s: CaseState, ev: m.ExtraInformatie, *, titel: str) -> dict[str, Any]:
+    if ev.bron == "bedrijfsarts":
+        aan = aan_bedrijfsarts(s)
+    elif ev.bron == "werkgever":
+        aan = aan_werkgever(s)
+    else:
+        aan = {"naam": ev.bron_naam, "adresregels": []}
+    w = s.verzoek.werknemer
+    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan) | {
+        "werknemer": {"naam": werknemer_naam(w), "geboortedatum": dutch.datum(w.geboortedatum)},
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "bron_naam": ev.bron_naam,
+        "vraag": ev.vraag,
+        "toestemming_datum": dutch.datum(ev.datum),
+    }
+
+
+def brief_geen_kopie(s: CaseState, ev: m.DefinitiefAdvies, *, titel: str) -> dict[str, Any]:
+    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan_bedrijfsarts(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
+    }
+
+
+def brief_afronding_werkgever(s: CaseState, ev: m.DefinitiefAdvies, *, titel: str,
+                              met_werkadvies: bool) -> dict[str, Any]:
+    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan_werkgever(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
+        "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "werkadvies_gedeeld": met_werkadvies,
+        "werkadvies": ev.werkadvies if met_werkadvies else "",
+    }
+
+
+def brief_reactie(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str) -> dict[str, Any]:
+    return _base(s, titel=titel, datum=ev.datum, afzender="bedrijfsarts", aan=aan_werknemer(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
+        "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "overname": ev.overname,
+        "overname_tekst": OVERNAME[ev.overname],
+        "motivering": ev.motivering,
+        "advies_aangepast": ev.advies_aangepast,
+    }
+
+
+def brief_gewijzigd_advies(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str) -> dict[str, Any]:
+    return _base(s, titel=titel, datum=ev.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
+        "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
+        "aangepast_werkadvies": ev.aangepast_werkadvies,
+    }

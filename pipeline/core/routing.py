@@ -1,0 +1,111 @@
+"""The routing table of PROCEDURE.md as data: which document goes to which mailbox, and on what condition.
+
+A condition is either `ALWAYS` or the name of a consent that must be granted *at the moment of delivery*
+(the shell re-checks it against the stored state just before it writes the file). Rows that depend on the case
+(the information request goes to the own doctor or the employer only when that is the consented source, the
+invoice variants) are resolved by the procedure, which picks the row; the table itself stays fixed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Party(str, enum.Enum):
+    WERKNEMER = "werknemer"
+    BEDRIJFSARTS = "bedrijfsarts"
+    SO_BEDRIJFSARTS = "so-bedrijfsarts"
+    WERKGEVER = "werkgever"
+    ARBODIENST = "arbodienst"
+    ARCHIEF = "archief"
+
+
+W, B, SO, WG, AD, A = (Party.WERKNEMER, Party.BEDRIJFSARTS, Party.SO_BEDRIJFSARTS, Party.WERKGEVER,
+                       Party.ARBODIENST, Party.ARCHIEF)
+
+ALWAYS = None
+
+
+class Audience(str, enum.Enum):
+    """What a rendered document may contain; the projection builds its context from this, the guard checks it."""
+    MEDISCH = "medisch"        # employee identity and medical data (employee, doctors, archive)
+    WERKGEVER = "werkgever"    # employee's name, never medical data
+    ANONIEM = "anoniem"        # no employee identifier at all (invoices to employer/arbodienst/own doctor)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the routing table."""
+    kind: str
+    """Document kind, used in file names: `<kenmerk>_<kind>.pdf`."""
+    template: str
+    titel: str
+    audience: Audience
+    routes: tuple[tuple[Party, str | None], ...]
+    """(mailbox, consent needed or ALWAYS)."""
+    sign: str | None = None
+    """None, `"zegel"` (arbodienst seal, certifying) or `"so_bedrijfsarts"` (the SO doctor's personal key)."""
+    invoice: bool = False
+    """Employer-, arbodienst- and own-doctor-facing copies must carry no employee identifier."""
+
+
+def _row(kind, template, titel, audience, routes, **kw) -> Row:
+    return Row(kind, template, titel, audience, tuple(routes.items()), **kw)
+
+
+ROWS: dict[str, Row] = {r.kind: r for r in (
+    _row("weigering", "brief_weigering.docx", "Besluit op uw verzoek om een second opinion", Audience.MEDISCH,
+         {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
+    _row("melding-werkgever", "brief_melding_werkgever.docx", "Melding verzoek second opinion",
+         Audience.WERKGEVER, {WG: ALWAYS, A: ALWAYS}),
+    _row("nieuwe-beoordeling", "brief_nieuwe_beoordeling.docx", "Uw verzoek om een second opinion",
+         Audience.MEDISCH, {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
+    _row("aanvraagformulier", "aanvraagformulier.docx", "Aanvraagformulier second opinion", Audience.MEDISCH,
+         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}),
+    # Preventix: the SO doctor gets the form without medical data before the consultation, the rest with it.
+    _row("aanvraagformulier-zonder-medische-gegevens", "aanvraagformulier.docx",
+         "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}),
+    _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier second opinion — medische gegevens",
+         Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}),
+    _row("machtiging-medische-gegevens", "machtiging.docx", "Machtiging medische gegevens", Audience.MEDISCH,
+         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
+    _row("uitnodiging", "brief_uitnodiging.docx", "Uitnodiging spreekuur second opinion", Audience.MEDISCH,
+         {W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
+    _row("machtiging-extra-informatie", "machtiging.docx", "Machtiging opvragen aanvullende informatie",
+         Audience.MEDISCH, {W: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
+    _row("informatieverzoek", "brief_informatieverzoek.docx", "Verzoek om aanvullende informatie",
+         Audience.MEDISCH, {W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
+    _row("informatieverzoek-bedrijfsarts", "brief_informatieverzoek.docx", "Verzoek om aanvullende informatie",
+         Audience.MEDISCH, {B: "extra_informatie:bedrijfsarts", W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
+    _row("informatieverzoek-werkgever", "brief_informatieverzoek.docx", "Verzoek om aanvullende informatie",
+         Audience.WERKGEVER, {WG: "extra_informatie:werkgever", W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
+    _row("conceptadvies", "advies.docx", "Conceptadvies second opinion", Audience.MEDISCH,
+         {W: ALWAYS, SO: ALWAYS}),
+    _row("advies", "advies.docx", "Advies second opinion", Audience.MEDISCH,
+         {W: ALWAYS, B: "advies_delen_bedrijfsarts", SO: ALWAYS, A: ALWAYS}, sign="so_bedrijfsarts"),
+    _row("geen-kopie", "brief_geen_kopie.docx", "Geen kopie van het second opinion-advies", Audience.MEDISCH,
+         {B: ALWAYS, A: ALWAYS}),
+    _row("machtiging-advies-delen", "machtiging.docx", "Machtiging delen advies", Audience.MEDISCH,
+         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
+    # VSD: the employer hears that the SO is completed at the same moment as the own doctor; with the
+    # employee's consent the notice carries the work advice (never the findings, conclusion or reasoning).
+    _row("afronding-werkgever", "brief_afronding_werkgever.docx", "Afronding second opinion", Audience.WERKGEVER,
+         {WG: ALWAYS, A: ALWAYS}),
+    _row("afronding-werkgever-werkadvies", "brief_afronding_werkgever.docx", "Afronding second opinion",
+         Audience.WERKGEVER, {WG: "advies_delen_werkgever", A: ALWAYS}),
+    _row("reactie-bedrijfsarts", "brief_reactie.docx", "Reactie op het second opinion-advies", Audience.MEDISCH,
+         {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
+    _row("gewijzigd-advies", "brief_gewijzigd_advies.docx", "Gewijzigd advies bedrijfsarts", Audience.WERKGEVER,
+         {WG: ALWAYS, A: ALWAYS}),
+    _row("factuur", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
+         {AD: ALWAYS, WG: ALWAYS, A: ALWAYS}, invoice=True),
+    _row("factuur-werknemer", "factuur.docx", "Factuur second opinion", Audience.MEDISCH,
+         {W: ALWAYS, A: ALWAYS}, invoice=True),
+    _row("factuur-werkgever", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
+         {WG: ALWAYS, A: ALWAYS}, invoice=True),
+)}
+
+
+def file_name(kenmerk: str, kind: str) -> str:
+    return f"{kenmerk}_{kind}.pdf"

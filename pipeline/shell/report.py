@@ -1,0 +1,82 @@
+"""Error reports a secretariat understands: the one place where errors become text for people.
+
+A failed case file gets `<file name>.error.txt` beside it in `inbox/failed/`, in plain Dutch: which file,
+which case, which field, which rule, and what to do now.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from pipeline.errors import PipelineError
+
+_PYDANTIC_NL = {
+    "missing": "ontbreekt (verplicht veld)",
+    "extra_forbidden": "is een onbekend veld (typefout?); onbekende velden zijn niet toegestaan",
+    "string_type": "moet tekst zijn",
+    "bool_type": "moet true of false zijn (zonder aanhalingstekens)",
+    "date_from_datetime_parsing": "is geen geldige datum (gebruik JJJJ-MM-DD)",
+    "date_parsing": "is geen geldige datum (gebruik JJJJ-MM-DD)",
+    "datetime_parsing": "is geen geldig moment (gebruik bijvoorbeeld 2026-11-17T10:30:00+01:00)",
+    "timezone_aware": "mist de tijdzone (bijvoorbeeld +01:00)",
+    "string_too_short": "is leeg",
+    "string_too_long": "is te lang",
+    "model_type": "moet een object zijn ({ ... })",
+    "model_attributes_type": "moet een object zijn ({ ... })",
+    "union_tag_invalid": "is geen bekende stap",
+    "union_tag_not_found": "ontbreekt: elk bestand noemt zijn stap ('stap')",
+    "decimal_parsing": "is geen geldig bedrag",
+}
+
+
+def _field(loc: tuple) -> str:
+    # the first element of a discriminated union's location is the step name itself; leave it out
+    parts = [str(x) for x in loc]
+    if len(parts) > 1 and parts[0] in {"verzoek", "beoordeling", "selectie", "beschikbaarheid", "aanvraag",
+                                       "uitvoering", "extra_informatie", "conceptadvies", "definitief_advies",
+                                       "beoordeling_advies", "facturatie", "intrekking"}:
+        parts = parts[1:]
+    return ".".join(parts) or "(het hele bestand)"
+
+
+def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
+    """(field, problem in Dutch) for each schema error."""
+    out = []
+    for err in e.errors(include_url=False):
+        kind = err["type"]
+        if kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            msg = f"heeft een ongeldige waarde; toegestaan: {expected}"
+        elif kind == "string_pattern_mismatch":
+            msg = "heeft niet de juiste vorm"
+        elif kind == "value_error":
+            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+        else:
+            msg = _PYDANTIC_NL.get(kind, err["msg"])
+        if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict):
+            shown = repr(err["input"])
+            msg += f" (gegeven: {shown[:80]}{'…' if len(shown) > 80 else ''})"
+        out.append((_field(err["loc"]), msg))
+    return out
+
+
+def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: str | None, rule: str | None,
+                   nothing_sent: bool = True) -> str:
+    lines = [f"Het bestand {file_name} is NIET verwerkt.", ""]
+    if kenmerk:
+        lines.append(f"Zaak (kenmerk): {kenmerk}")
+    if rule:
+        lines.append(f"Regel: {rule}")
+    lines.append("")
+    lines.append("Wat is er mis:")
+    for field, problem in problems:
+        lines.append(f"  - {field}: {problem}" if field else f"  - {problem}")
+    lines += ["", "Wat nu:",
+              "  Er is niets verstuurd en de zaak is ongewijzigd." if nothing_sent else
+              "  De zaak is ongewijzigd.",
+              "  Corrigeer het bestand en zet het opnieuw in de map inbox/.", ""]
+    return "\n".join(lines)
+
+
+def report_for_error(file_name: str, e: PipelineError) -> str:
+    return failure_report(file_name, problems=[(e.field or "", e.message)], kenmerk=e.kenmerk, rule=e.rule)

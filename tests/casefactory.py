@@ -1,0 +1,61 @@
+"""Building case events for tests from the shipped example case (fictional data), with overrides."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from pipeline.core import model
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "case-SO-2026-0042"
+
+
+def example_events() -> dict[str, dict]:
+    """The example case's events by step name (extra_informatie once)."""
+    out = {}
+    for f in sorted(EXAMPLE.glob("*.json")):
+        data = json.loads(f.read_text(encoding="utf-8"))
+        out[data["stap"]] = data
+    return out
+
+
+def event(stap: str, *, kenmerk: str | None = None, **changes) -> dict:
+    """One example event as a dict, with top-level fields changed (None removes a field)."""
+    data = copy.deepcopy(example_events()[stap])
+    if kenmerk:
+        data["kenmerk"] = kenmerk
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+FULL_ORDER = ("verzoek", "beoordeling", "selectie", "beschikbaarheid", "aanvraag", "uitvoering", "extra_informatie",
+              "conceptadvies", "definitief_advies", "beoordeling_advies", "facturatie")
+
+
+def full_case(*, kenmerk: str = "SO-2026-0042", profiel: str = "nvab", overrides: dict | None = None,
+              upto: str | None = None) -> list[dict]:
+    """The whole example case as a list of event dicts; `overrides` maps step -> field changes."""
+    overrides = overrides or {}
+    events = []
+    for stap in FULL_ORDER:
+        changes = dict(overrides.get(stap, {}))
+        if stap == "verzoek":
+            changes.setdefault("profiel", profiel)
+        events.append(event(stap, kenmerk=kenmerk, **changes))
+        if stap == upto:
+            break
+    return events
+
+
+def parse_all(events: list[dict]) -> list:
+    return [model.parse_event(e) for e in events]
+
+
+def intrekking(machtiging: str, *, datum: str, kenmerk: str = "SO-2026-0042", **extra) -> dict:
+    return {"schema": "so-pipeline/v1", "kenmerk": kenmerk, "stap": "intrekking", "datum": datum,
+            "machtiging": machtiging, **extra}

@@ -1,0 +1,287 @@
+"""Complete sample contexts, one per Word template, as `pipeline/core/projection.py` would build them.
+
+All data are fictional (case SO-2026-0042 from `examples/`): no real people. Each function returns only the
+blocks `docs/templates.md` lists for that template, already formatted in Dutch, so a test can render every
+template and check that nothing outside the contract is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+KENMERK = "SO-2026-0042"
+
+ORGANISATIE = {"naam": "ArboNoord", "adresregels": ["Stationsplein 1", "3511 ED Utrecht"]}
+
+WERKNEMER = {
+    "naam": "M.A. Jansen",
+    "geboortedatum": "17 maart 1984",
+    "adresregels": ["Lindenlaan 12", "3521 AB Utrecht"],
+    "email": "m.jansen@voorbeeld.nl",
+    "telefoon": "06-12345678",
+    "bsn": "111222333",
+    "personeelsnummer": "P-20417",
+}
+WERKGEVER = {
+    "naam": "Bouwbedrijf De Vries B.V.",
+    "adresregels": ["Industrieweg 4", "3542 AD Utrecht"],
+    "contactpersoon": "H. de Vries",
+    "kostenplaats": "KP-310",
+}
+BEDRIJFSARTS = {
+    "naam": "Dr. P. Bakker",
+    "big_nummer": "19012345601",
+    "organisatie": "ArboNoord",
+    "email": "p.bakker@arbonoord.example",
+}
+SO_BEDRIJFSARTS = {
+    "naam": "Dr. E. Visser",
+    "big_nummer": "39087654301",
+    "organisatie": "Arbopraktijk Visser",
+    "email": "e.visser@arbopraktijkvisser.example",
+}
+
+BETWIST_ADVIES = ("Werknemer is per 9 november 2026 voor 50% van de contracturen arbeidsgeschikt voor het "
+                  "eigen werk.")
+
+
+def _afzender(arts: dict[str, str], functie: str) -> dict[str, str]:
+    return {"naam": arts["naam"], "functie": functie, "organisatie": arts["organisatie"],
+            "big_nummer": arts["big_nummer"]}
+
+
+AFZENDER_BA = _afzender(BEDRIJFSARTS, "bedrijfsarts")
+AFZENDER_SO = _afzender(SO_BEDRIJFSARTS, "second opinion-bedrijfsarts")
+AFZENDER_SECRETARIAAT = {"naam": "Secretariaat ArboNoord", "functie": "secretariaat bedrijfsgezondheidszorg",
+                         "organisatie": "ArboNoord", "big_nummer": "—"}
+
+
+def _shared(*, datum: str, titel: str, afzender: dict[str, str], aan: dict[str, Any]) -> dict[str, Any]:
+    return {"kenmerk": KENMERK, "datum": datum, "titel": titel, "organisatie": dict(ORGANISATIE),
+            "afzender": dict(afzender), "aan": aan}
+
+
+def _aan_werknemer() -> dict[str, Any]:
+    return {"naam": WERKNEMER["naam"], "adresregels": list(WERKNEMER["adresregels"])}
+
+
+def _aan_bedrijfsarts() -> dict[str, Any]:
+    return {"naam": BEDRIJFSARTS["naam"], "adresregels": ["ArboNoord", "Stationsplein 1", "3511 ED Utrecht"]}
+
+
+def _aan_werkgever() -> dict[str, Any]:
+    return {"naam": WERKGEVER["naam"], "adresregels": ["t.a.v. H. de Vries", *WERKGEVER["adresregels"]]}
+
+
+def _naam_geboortedatum() -> dict[str, str]:
+    return {"naam": WERKNEMER["naam"], "geboortedatum": WERKNEMER["geboortedatum"]}
+
+
+# --- the four named documents ------------------------------------------------------------------------------------
+def aanvraagformulier(*, medisch_opgenomen: bool = True) -> dict[str, Any]:
+    return {
+        **_shared(datum="7 november 2026", titel="Aanvraagformulier second opinion", afzender=AFZENDER_BA,
+                  aan={"naam": SO_BEDRIJFSARTS["naam"], "adresregels": []}),
+        "werknemer": dict(WERKNEMER, adresregels=list(WERKNEMER["adresregels"])),
+        "werkgever": dict(WERKGEVER, adresregels=list(WERKGEVER["adresregels"])),
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "betreft": "Verzuimbegeleiding",
+        "datum_betwist_advies": "28 oktober 2026",
+        "betwist_advies": BETWIST_ADVIES,
+        "vraagstelling": ("Is de inschatting juist dat werknemer per 9 november 2026 voor 50% van de contracturen "
+                          "belastbaar is in het eigen werk als uitvoerder?"),
+        "werkgegevens": ("Uitvoerder bouwplaats, 38 uur per week, wisselende bouwlocaties, leidinggevende taken en "
+                         "regelmatig lopen op de bouwplaats."),
+        "medisch_opgenomen": medisch_opgenomen,
+        "medische_gegevens": ("Lumbosacraal radiculair syndroom rechts sinds augustus 2026; fysiotherapie loopt; "
+                              "beperkt in lang staan en tillen.") if medisch_opgenomen else "",
+        "medisch_toelichting": (
+            "De werknemer heeft op 7 november 2026 toestemming gegeven voor het verstrekken van de relevante "
+            "medische gegevens." if medisch_opgenomen else
+            "De werknemer heeft geen toestemming gegeven voor het verstrekken van medische gegevens. Dit formulier "
+            "bevat daarom alleen de vraagstelling en de werkgegevens."),
+        "kosten": ("De second opinion-bedrijfsarts is opgenomen in het arbocontract; de kosten komen voor rekening "
+                   "van de werkgever."),
+    }
+
+
+def machtiging(*, verleend: bool = True) -> dict[str, Any]:
+    return {
+        **_shared(datum="7 november 2026", titel="Machtiging medische gegevens", afzender=AFZENDER_SECRETARIAAT,
+                  aan=_aan_werknemer()),
+        "werknemer": _naam_geboortedatum(),
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "machtiging": {
+            "onderwerp": "Verstrekken van medische gegevens aan de second opinion-bedrijfsarts",
+            "omschrijving": (
+                "De eigen bedrijfsarts, Dr. P. Bakker (ArboNoord), verstrekt de voor de second opinion relevante "
+                "medische gegevens – het betwiste advies en de gegevens die daaraan ten grondslag liggen – aan de "
+                "second opinion-bedrijfsarts, Dr. E. Visser (Arbopraktijk Visser), uitsluitend om de second "
+                "opinion te kunnen uitvoeren."),
+            "verleend": verleend,
+            "besluit": "verleend" if verleend else "geweigerd",
+            "datum": "7 november 2026",
+            "intrekken": ("Intrekken kan schriftelijk of per e-mail bij de eigen bedrijfsarts, onder vermelding "
+                          "van kenmerk SO-2026-0042."),
+        },
+    }
+
+
+def advies(*, concept: bool = False) -> dict[str, Any]:
+    return {
+        **_shared(datum="19 november 2026" if concept else "24 november 2026",
+                  titel="Conceptadvies second opinion" if concept else "Advies second opinion",
+                  afzender=AFZENDER_SO, aan=_aan_werknemer()),
+        "werknemer": _naam_geboortedatum(),
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "concept": concept,
+        "vraagstelling": ("Is de inschatting juist dat werknemer per 9 november 2026 voor 50% van de contracturen "
+                          "belastbaar is in het eigen werk als uitvoerder?"),
+        "spreekuur": "dinsdag 17 november 2026 om 10.30 uur",
+        "bevindingen": ("Beperkingen in langdurig staan en tillen boven 10 kg; verbeterende trend volgens "
+                        "behandelaar."),
+        "conclusie": "Opbouw naar 50% per 9 november is te snel; 30% met opbouw na vier weken is passend.",
+        "onderbouwing": "Gebaseerd op spreekuur, informatie behandelaar en functiebelasting uitvoerder.",
+        "werkadvies": "Start met 3 x 4 uur per week in kantoortaken, opbouw na vier weken.",
+        "opmerkingen_werknemer": "" if concept else "Datum spreekuur gecorrigeerd.",
+    }
+
+
+def factuur(*, anoniem: bool = True) -> dict[str, Any]:
+    aan = ({"naam": "ArboNoord", "adresregels": ["t.a.v. de crediteurenadministratie", "Stationsplein 1",
+                                                 "3511 ED Utrecht"]}
+           if anoniem else _aan_werknemer())
+    return {
+        **_shared(datum="1 december 2026", titel="Factuur", afzender=AFZENDER_SO, aan=aan),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "factuur": {
+            "nummer": "AV-2026-118",
+            "datum": "1 december 2026",
+            "vervaldatum": "31 december 2026",
+            "omschrijving": "Second opinion bedrijfsarts, inclusief spreekuur en rapportage",
+            "uren": "3,5",
+            "bedrag": "€ 485,00",
+            "btw": "Bedrag inclusief 21% btw (€ 84,17).",
+            "kostenplaats": "KP-310" if anoniem else "—",
+            "anoniem": anoniem,
+            "toelichting": (
+                "De second opinion-bedrijfsarts is opgenomen in het arbocontract; de factuur gaat naar de arbodienst, "
+                "die de kosten kan doorberekenen aan de werkgever." if anoniem else
+                "U heeft gekozen voor een second opinion-bedrijfsarts buiten het arbocontract; de kosten komen "
+                "daarom voor uw rekening."),
+            "rekening": "NL91 ABNA 0417 1643 00 t.n.v. Arbopraktijk Visser",
+        },
+    }
+
+
+# --- letters -------------------------------------------------------------------------------------------------------
+def brief_weigering() -> dict[str, Any]:
+    return {
+        **_shared(datum="3 november 2026", titel="Besluit over uw verzoek om een second opinion",
+                  afzender=AFZENDER_BA, aan=_aan_werknemer()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "datum_betwist_advies": "28 oktober 2026",
+        "betwist_advies": BETWIST_ADVIES,
+        "zwaarwegende_reden": ("Over ditzelfde advies is op uw verzoek al een second opinion uitgevoerd; er zijn "
+                               "sindsdien geen nieuwe feiten of omstandigheden."),
+    }
+
+
+def brief_uitnodiging() -> dict[str, Any]:
+    return {
+        **_shared(datum="10 november 2026", titel="Uitnodiging spreekuur second opinion", afzender=AFZENDER_SO,
+                  aan=_aan_werknemer()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "spreekuur": "dinsdag 17 november 2026 om 10.30 uur",
+        "locatie": "Arbopraktijk Visser, Amersfoort",
+    }
+
+
+def brief_informatieverzoek() -> dict[str, Any]:
+    return {
+        **_shared(datum="17 november 2026", titel="Verzoek om aanvullende informatie", afzender=AFZENDER_SO,
+                  aan={"naam": "Fysiotherapie Centrum Oost", "adresregels": ["Oostweg 8", "3531 AA Utrecht"]}),
+        "werknemer": _naam_geboortedatum(),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "bron_naam": "Fysiotherapie Centrum Oost",
+        "vraag": "Wat is het verloop van de belastbaarheid sinds september?",
+        "toestemming_datum": "17 november 2026",
+    }
+
+
+def brief_geen_kopie() -> dict[str, Any]:
+    return {
+        **_shared(datum="24 november 2026", titel="Second opinion afgerond – geen kopie van het advies",
+                  afzender=AFZENDER_SO, aan=_aan_bedrijfsarts()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+    }
+
+
+def brief_reactie(*, advies_aangepast: bool = True) -> dict[str, Any]:
+    return {
+        **_shared(datum="27 november 2026", titel="Beoordeling van het second opinion-advies", afzender=AFZENDER_BA,
+                  aan=_aan_werknemer()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "overname": "gedeeltelijk",
+        "overname_tekst": "Ik neem het advies van de second opinion-bedrijfsarts gedeeltelijk over.",
+        "motivering": "Het advies over de opbouw wordt overgenomen; de startdatum blijft 9 november.",
+        "advies_aangepast": advies_aangepast,
+    }
+
+
+def brief_gewijzigd_advies() -> dict[str, Any]:
+    return {
+        **_shared(datum="27 november 2026", titel="Aangepast werkadvies", afzender=AFZENDER_BA, aan=_aan_werkgever()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "aangepast_werkadvies": "Vanaf 9 november 3 x 4 uur per week kantoortaken; na vier weken opbouw in overleg.",
+    }
+
+
+def brief_melding_werkgever() -> dict[str, Any]:
+    return {
+        **_shared(datum="2 november 2026", titel="Advies bedrijfsarts en aanvraag second opinion",
+                  afzender=AFZENDER_BA, aan=_aan_werkgever()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "datum_betwist_advies": "28 oktober 2026",
+        "betwist_advies": BETWIST_ADVIES,
+    }
+
+
+def brief_nieuwe_beoordeling() -> dict[str, Any]:
+    return {
+        **_shared(datum="20 november 2026", titel="Uw verzoek om een second opinion", afzender=AFZENDER_SECRETARIAAT,
+                  aan=_aan_werknemer()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "datum_betwist_advies": "28 oktober 2026",
+    }
+
+
+CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
+    "aanvraagformulier.docx": aanvraagformulier,
+    "machtiging.docx": machtiging,
+    "advies.docx": advies,
+    "factuur.docx": factuur,
+    "brief_weigering.docx": brief_weigering,
+    "brief_uitnodiging.docx": brief_uitnodiging,
+    "brief_informatieverzoek.docx": brief_informatieverzoek,
+    "brief_geen_kopie.docx": brief_geen_kopie,
+    "brief_reactie.docx": brief_reactie,
+    "brief_gewijzigd_advies.docx": brief_gewijzigd_advies,
+    "brief_melding_werkgever.docx": brief_melding_werkgever,
+    "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
+}
+"""Template file name → sample context (default variant)."""

@@ -1,0 +1,1073 @@
+"""Generate the Word templates in `templates/` (the contract is `docs/templates.md`).
+
+The .docx files are the product: a secretariat may open and adjust them in Word. This script is how they are
+made reproducibly: it writes every template from code with python-docx, placing each Jinja placeholder in a
+run of its own so docxtpl never sees a tag split over runs, and using docxtpl's `{%p ... %}` paragraph tags for
+lists and conditions.
+
+Usage:
+    python tools/make_templates.py            # writes templates/*.docx next to this repository's docs
+    python tools/make_templates.py --out DIR  # writes them somewhere else (e.g. to compare)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+REPO = Path(__file__).resolve().parent.parent
+
+# --- house style ------------------------------------------------------------------------------------------
+FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
+ACCENT = RGBColor(0x1F, 0x4E, 0x79)  # dark blue: titles, headings, letterhead
+ACCENT_HEX = "1F4E79"
+GREY = RGBColor(0x59, 0x59, 0x59)
+RULE_HEX = "BFBFBF"
+CONCEPT_RED = RGBColor(0xC0, 0x00, 0x00)
+CONCEPT_RED_HEX = "C00000"
+
+PAGE_W, PAGE_H = Cm(21.0), Cm(29.7)
+MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = Cm(2.5), Cm(2.0), Cm(2.0), Cm(2.2)
+TEXT_W = PAGE_W - MARGIN_L - MARGIN_R  # 16.5 cm
+
+# Neutral metadata: the rendered documents inherit it (and LibreOffice copies the title into the PDF).
+# Titles of templates that go to an employer therefore never mention the second opinion where the
+# procedure keeps it confidential.
+META_AUTHOR = "sopipe"
+META_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+VERTROUWELIJK = "Vertrouwelijk"
+VERTROUWELIJK_MEDISCH = "Vertrouwelijk – bevat medische gegevens (medisch beroepsgeheim)"
+
+
+# --- low-level XML helpers -------------------------------------------------------------------------------
+def _el(tag: str, **attrs: str) -> OxmlElement:
+    el = OxmlElement(tag)
+    for key, value in attrs.items():
+        el.set(qn(f"w:{key}"), value)
+    return el
+
+
+def _set_fonts(rpr, name: str = FONT) -> None:
+    """Set every script slot to `name` and drop theme fonts, which would otherwise win over w:ascii."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = _el("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attr}"), None)
+    for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{attr}"), name)
+
+
+def _set_lang(rpr, lang: str = "nl-NL") -> None:
+    el = rpr.find(qn("w:lang"))
+    if el is None:
+        el = _el("w:lang")
+        rpr.append(el)
+    el.set(qn("w:val"), lang)
+    el.set(qn("w:eastAsia"), "zh-CN")
+    el.set(qn("w:bidi"), "ar-SA")
+
+
+# Word validates the order of property elements; these are the schema sequences (ECMA-376) we insert into.
+_ORDER = {
+    "pPr": ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+            "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+            "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid",
+            "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
+            "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"],
+    "rPr": ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline",
+            "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w",
+            "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
+            "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"],
+    "tblPr": ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+              "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook"],
+    "tcPr": ["cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
+             "textDirection", "tcFitText", "vAlign", "hideMark"],
+}
+
+
+def _put(parent, child) -> None:
+    """Insert `child` into a w:pPr/w:rPr/w:tblPr/w:tcPr at its schema position (replacing a same-named one)."""
+    order = _ORDER[parent.tag.split("}")[1]]
+    name = child.tag.split("}")[1]
+    for old in parent.findall(child.tag):
+        parent.remove(old)
+    rank = order.index(name)
+    for existing in parent:
+        other = existing.tag.split("}")[1]
+        if other in order and order.index(other) > rank:
+            existing.addprevious(child)
+            return
+    parent.append(child)
+
+
+def _border(props, container_tag: str, sides: Iterable[str], *, sz: int = 4, color: str = RULE_HEX,
+            space: int = 1) -> None:
+    box = _el(container_tag)
+    for side in sides:
+        box.append(_el(f"w:{side}", val="single", sz=str(sz), space=str(space), color=color))
+    _put(props, box)
+
+
+def _paragraph_border(paragraph, sides: Iterable[str], **kw) -> None:
+    _border(paragraph._p.get_or_add_pPr(), "w:pBdr", sides, **kw)
+
+
+def _shade(props, fill: str) -> None:
+    _put(props, _el("w:shd", val="clear", color="auto", fill=fill))
+
+
+# --- runs: every placeholder in a run of its own ------------------------------------------------------------
+@dataclass(frozen=True)
+class R:
+    """One run written exactly as given (use it for inline `{% if %}…{% endif %}` constructs)."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    size: float | None = None
+    color: RGBColor | None = None
+
+
+_TAG = re.compile(r"(\{\{.*?\}\}|\{%.*?%\})")
+
+
+def add_runs(paragraph, *pieces: str | R, bold: bool = False, size: float | None = None,
+             color: RGBColor | None = None) -> None:
+    """Write text into runs. `**x**` marks bold; every `{{ … }}` / `{% … %}` gets a run of its own."""
+    for piece in pieces:
+        if isinstance(piece, R):
+            _run(paragraph, piece.text, bold=piece.bold or bold, italic=piece.italic,
+                 size=piece.size or size, color=piece.color or color)
+            continue
+        for i, chunk in enumerate(piece.split("**")):
+            chunk_bold = bold or (i % 2 == 1)
+            for part in _TAG.split(chunk):
+                if part:
+                    _run(paragraph, part, bold=chunk_bold, size=size, color=color)
+
+
+def _run(paragraph, text: str, *, bold: bool = False, italic: bool = False, size: float | None = None,
+         color: RGBColor | None = None):
+    run = paragraph.add_run(text)
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+    if size:
+        run.font.size = Pt(size)
+    if color is not None:
+        run.font.color.rgb = color
+    return run
+
+
+def add_field(paragraph, instr: str, placeholder: str, *, size: float, color: RGBColor) -> None:
+    """A Word field (PAGE, NUMPAGES) as begin/instr/separate/result/end runs."""
+
+    def run_with(child):
+        run = _run(paragraph, "", size=size, color=color)
+        run._r.append(child)
+        return run
+
+    run_with(_el("w:fldChar", fldCharType="begin"))
+    instr_el = OxmlElement("w:instrText")
+    instr_el.set(qn("xml:space"), "preserve")
+    instr_el.text = f" {instr} "
+    run_with(instr_el)
+    run_with(_el("w:fldChar", fldCharType="separate"))
+    _run(paragraph, placeholder, size=size, color=color)
+    run_with(_el("w:fldChar", fldCharType="end"))
+
+
+# --- document skeleton ---------------------------------------------------------------------------------------
+def _style_document(doc) -> None:
+    styles = doc.styles
+    # defaults for everything (also what Word uses for new text the user types)
+    rpr_default = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _set_fonts(rpr_default)
+    _set_lang(rpr_default)
+    for tag in ("w:sz", "w:szCs"):
+        rpr_default.find(qn(tag)).set(qn("w:val"), "20")
+    ppr_default = styles.element.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    spacing = ppr_default.find(qn("w:spacing"))
+    spacing.set(qn("w:after"), "120")
+    spacing.set(qn("w:line"), "264")
+
+    normal = styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(10)
+    _set_fonts(normal.element.get_or_add_rPr())
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.line_spacing = 1.1
+    normal.paragraph_format.widow_control = True
+
+    def restyle(style, *, size: float, bold: bool = True, color: RGBColor = ACCENT, before: float = 0,
+                after: float = 4, keep_next: bool = True):
+        rpr = style.element.get_or_add_rPr()
+        for tag in ("w:color", "w:rFonts", "w:i", "w:iCs", "w:caps", "w:spacing", "w:kern"):
+            for el in rpr.findall(qn(tag)):
+                rpr.remove(el)
+        _set_fonts(rpr)
+        style.font.size = Pt(size)
+        style.font.bold = bold
+        style.font.color.rgb = color
+        pf = style.paragraph_format
+        pf.space_before = Pt(before)
+        pf.space_after = Pt(after)
+        pf.keep_with_next = keep_next
+        pf.keep_together = True
+        pf.line_spacing = 1.0
+        ppr = style.element.get_or_add_pPr()
+        for el in ppr.findall(qn("w:pBdr")):
+            ppr.remove(el)
+        return style
+
+    h1 = restyle(styles["Heading 1"], size=11, before=14, after=5)
+    _border(h1.element.get_or_add_pPr(), "w:pBdr", ["bottom"], sz=4, color=RULE_HEX, space=2)
+    restyle(styles["Heading 2"], size=10, before=8, after=2)
+    restyle(styles["Title"], size=17, before=0, after=2)
+
+    def new_style(name: str, *, base: str = "Normal", size: float = 10, bold: bool = False,
+                  color: RGBColor | None = None, after: float = 0, before: float = 0, line: float = 1.1):
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles[base]
+        style.font.size = Pt(size)
+        style.font.bold = bold
+        if color is not None:
+            style.font.color.rgb = color
+        style.paragraph_format.space_after = Pt(after)
+        style.paragraph_format.space_before = Pt(before)
+        style.paragraph_format.line_spacing = line
+        style.quick_style = True
+        return style
+
+    new_style("SO Briefhoofd", size=14, bold=True, color=ACCENT)
+    new_style("SO Briefhoofd adres", size=8.5, color=GREY)
+    new_style("SO Ondertitel", size=9.5, color=GREY, after=10)
+    new_style("SO Adres", size=10, line=1.15)
+    new_style("SO Label", size=8.5, color=GREY)
+    new_style("SO Tabel", size=10, line=1.1)
+    new_style("SO Kader", size=9.5, before=2, after=8, line=1.15)
+    new_style("SO Klein", size=8, color=GREY)
+    new_style("SO Logica", size=7, color=GREY)
+
+
+def _page_setup(section) -> None:
+    section.page_width, section.page_height = PAGE_W, PAGE_H
+    section.left_margin, section.right_margin = MARGIN_L, MARGIN_R
+    section.top_margin, section.bottom_margin = MARGIN_T, MARGIN_B
+    section.header_distance = Cm(1.0)
+    section.footer_distance = Cm(1.0)
+    section.start_type = WD_SECTION.NEW_PAGE
+
+
+def _tab_right(paragraph) -> None:
+    paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_W, WD_TAB_ALIGNMENT.RIGHT)
+
+
+def _concept_header(container) -> None:
+    """A large CONCEPT on top of every page, present only when `concept` is true."""
+    first = container.paragraphs[0]
+    add_runs(first, "{%p if concept %}")
+    p = container.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.space_after = Pt(2)
+    run = _run(p, "CONCEPT", bold=True, size=30, color=CONCEPT_RED)
+    rpr = run._r.get_or_add_rPr()
+    _put(rpr, _el("w:spacing", val="120"))  # letter spacing 6 pt
+    _paragraph_border(p, ["top", "bottom"], sz=12, color=CONCEPT_RED_HEX, space=1)
+    end = container.add_paragraph()
+    add_runs(end, "{%p endif %}")
+
+
+def _setup_header_footer(doc, *, confidentiality: str | None, concept_header: bool,
+                         footer_reference: str = "Kenmerk {{ kenmerk }}") -> None:
+    section = doc.sections[0]
+    section.different_first_page_header_footer = True
+
+    # first page: the letterhead is in the body, so the header only carries CONCEPT (when applicable)
+    first_header = section.first_page_header
+    if concept_header:
+        _concept_header(first_header)
+        first_header.add_paragraph()  # a header must keep one paragraph after the tags are removed
+    else:
+        first_header.paragraphs[0].paragraph_format.space_after = Pt(0)
+
+    # following pages: a discreet running head
+    header = section.header
+    if concept_header:
+        _concept_header(header)
+        running = header.add_paragraph()
+    else:
+        running = header.paragraphs[0]
+    _tab_right(running)
+    running.style = doc.styles["SO Klein"]
+    running.paragraph_format.space_after = Pt(0)
+    add_runs(running, "{{ organisatie.naam }}", " · ", "{{ titel }}", "\t", footer_reference)
+    _paragraph_border(running, ["bottom"], sz=4, color=RULE_HEX, space=3)
+
+    for footer in (section.first_page_footer, section.footer):
+        p = footer.paragraphs[0]
+        p.style = doc.styles["SO Klein"]
+        p.paragraph_format.space_before = Pt(0)
+        _tab_right(p)
+        _paragraph_border(p, ["top"], sz=4, color=RULE_HEX, space=3)
+        add_runs(p, footer_reference)
+        if confidentiality:
+            add_runs(p, "  ·  ")
+            add_runs(p, R(confidentiality) if "{%" in confidentiality else confidentiality)
+        add_runs(p, "\tPagina ")
+        add_field(p, "PAGE", "1", size=8, color=GREY)
+        add_runs(p, " van ")
+        add_field(p, "NUMPAGES", "1", size=8, color=GREY)
+
+
+def _set_metadata(doc, *, title: str, subject: str) -> None:
+    cp = doc.core_properties
+    cp.title = title
+    cp.subject = subject
+    cp.author = META_AUTHOR
+    cp.last_modified_by = META_AUTHOR
+    cp.comments = "Sjabloon voor sopipe; gegenereerd door tools/make_templates.py. Velden: docs/templates.md."
+    cp.keywords = "sjabloon"
+    cp.category = "Sjabloon"
+    cp.language = "nl-NL"
+    cp.created = META_DATE
+    cp.modified = META_DATE
+    cp.revision = 1
+    cp.identifier = ""
+    cp.content_status = ""
+    cp.version = ""
+
+
+def _neutral_package(doc) -> None:
+    """Drop python-docx's sample thumbnail and its 'Microsoft Macintosh Word' app properties."""
+    pkg = doc.part.package
+    for rel_id, rel in list(pkg.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del pkg.rels[rel_id]
+    for rel_id, rel in list(doc.part.rels.items()):
+        # Word 2010's copy of the *unstyled* defaults; newer Word ignores it, older Word would prefer it
+        if rel.reltype.endswith("/stylesWithEffects"):
+            del doc.part.rels[rel_id]
+    for part in pkg.iter_parts():
+        if str(part.partname) == "/docProps/app.xml":
+            part._blob = (
+                b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+                b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+                b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+                b"<Template>Normal.dotm</Template><Application>sopipe</Application><DocSecurity>0</DocSecurity>"
+                b"<ScaleCrop>false</ScaleCrop><Company></Company><LinksUpToDate>false</LinksUpToDate>"
+                b"<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged></Properties>"
+            )
+    settings = doc.settings.element
+    lang = settings.find(qn("w:themeFontLang"))
+    if lang is not None:
+        lang.set(qn("w:val"), "nl-NL")
+    rsids = settings.find(qn("w:rsids"))
+    if rsids is not None:
+        settings.remove(rsids)
+
+
+class Doc:
+    """A template under construction: a python-docx Document plus house-style building blocks."""
+
+    def __init__(self, *, title: str, subject: str, confidentiality: str | None,
+                 concept_header: bool = False, footer_reference: str = "Kenmerk {{ kenmerk }}") -> None:
+        self.doc = Document()
+        _style_document(self.doc)
+        _page_setup(self.doc.sections[0])
+        _setup_header_footer(self.doc, confidentiality=confidentiality, concept_header=concept_header,
+                             footer_reference=footer_reference)
+        _set_metadata(self.doc, title=title, subject=subject)
+        _neutral_package(self.doc)
+
+    # paragraphs -----------------------------------------------------------------------------------------
+    def p(self, *pieces: str | R, style: str | None = None, after: float | None = None,
+          before: float | None = None, keep_next: bool = False, align=None, size: float | None = None,
+          color: RGBColor | None = None, bold: bool = False):
+        para = self.doc.add_paragraph(style=style)
+        add_runs(para, *pieces, size=size, color=color, bold=bold)
+        pf = para.paragraph_format
+        if after is not None:
+            pf.space_after = Pt(after)
+        if before is not None:
+            pf.space_before = Pt(before)
+        if keep_next:
+            pf.keep_with_next = True
+        if align is not None:
+            para.alignment = align
+        return para
+
+    def tag(self, tag: str):
+        """A docxtpl paragraph tag (`{%p … %}`): the whole paragraph is replaced by the Jinja tag."""
+        return self.p(tag, style="SO Logica", after=0)
+
+    def heading(self, text: str, level: int = 1):
+        return self.doc.add_heading(text, level=level)
+
+    def spacer(self, pt: float):
+        para = self.doc.add_paragraph()
+        pf = para.paragraph_format
+        pf.space_before = Pt(0)
+        pf.space_after = Pt(0)
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(pt)
+        return para
+
+    def box(self, *pieces: str | R, color: str = ACCENT_HEX, fill: str = "EEF3F8", bold: bool = False):
+        """A framed note (no suspensive effect, anonymity, concept status …)."""
+        para = self.p(*pieces, style="SO Kader", bold=bold)
+        _paragraph_border(para, ["top", "left", "bottom", "right"], sz=6, color=color, space=4)
+        _shade(para._p.get_or_add_pPr(), fill)
+        ind = para.paragraph_format
+        ind.left_indent = Cm(0.15)
+        ind.right_indent = Cm(0.15)
+        return para
+
+    # blocks ---------------------------------------------------------------------------------------------
+    def letterhead(self) -> None:
+        self.p("{{ organisatie.naam }}", style="SO Briefhoofd", align=WD_ALIGN_PARAGRAPH.RIGHT)
+        self.tag("{%p for regel in organisatie.adresregels %}")
+        self.p("{{ regel }}", style="SO Briefhoofd adres", align=WD_ALIGN_PARAGRAPH.RIGHT)
+        self.tag("{%p endfor %}")
+        rule = self.spacer(4)
+        _paragraph_border(rule, ["bottom"], sz=8, color=ACCENT_HEX, space=1)
+        self.spacer(14)
+
+    def title(self, subtitle: str | None = None) -> None:
+        self.p("{{ titel }}", style="Title", keep_next=True)
+        if subtitle:
+            self.p(subtitle, style="SO Ondertitel", keep_next=True)
+
+    def addressee(self, *, label: str | None = None) -> None:
+        if label:
+            self.p(label, style="SO Adres", bold=True, size=8.5, color=GREY, after=2)
+        self.p("{{ aan.naam }}", style="SO Adres")
+        self.tag("{%p for regel in aan.adresregels %}")
+        self.p("{{ regel }}", style="SO Adres")
+        self.tag("{%p endfor %}")
+
+    def table(self, widths: list, *, borders: bool = True, header: bool = False):
+        table = self.doc.add_table(rows=0, cols=len(widths))
+        table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        table.autofit = False
+        tbl = table._tbl
+        tblpr = tbl.tblPr
+        _put(tblpr, _el("w:tblW", w=str(int(sum(widths) / 635)), type="dxa"))  # EMU -> twips
+        _put(tblpr, _el("w:tblLayout", type="fixed"))
+        mar = _el("w:tblCellMar")
+        for side, val in (("top", "45"), ("left", "85"), ("bottom", "45"), ("right", "85")):
+            mar.append(_el(f"w:{side}", w=val, type="dxa"))
+        _put(tblpr, mar)
+        bdr = _el("w:tblBorders")
+        ruled = ("top", "bottom", "insideH") if borders else ()
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            if side in ruled:
+                bdr.append(_el(f"w:{side}", val="single", sz="4", space="0", color=RULE_HEX))
+            else:
+                bdr.append(_el(f"w:{side}", val="nil"))
+        _put(tblpr, bdr)
+        grid = tbl.tblGrid
+        for col, width in zip(grid.findall(qn("w:gridCol")), widths):
+            col.set(qn("w:w"), str(int(width / 635)))
+        table._widths = widths  # remembered for add_row
+        return table
+
+    def row(self, table, *cells: "str | R | Callable | None", label_first: bool = True, shade: str | None = None,
+            bold: bool = False, keep_next: bool = False, align_last_right: bool = False):
+        row = table.add_row()
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(_el("w:cantSplit"))
+        for i, (cell, content) in enumerate(zip(row.cells, cells)):
+            cell.width = table._widths[i]
+            if shade:
+                _shade(cell._tc.get_or_add_tcPr(), shade)
+            para = cell.paragraphs[0]
+            is_label = label_first and i == 0
+            para.style = self.doc.styles["SO Label" if is_label else "SO Tabel"]
+            if callable(content):
+                content(self, cell)
+            elif content is not None:
+                pieces = content if isinstance(content, (list, tuple)) else [content]
+                add_runs(para, *pieces, bold=bold)
+            if align_last_right and i == len(cells) - 1:
+                for cp in cell.paragraphs:
+                    cp.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            if keep_next:
+                for cp in cell.paragraphs:
+                    cp.paragraph_format.keep_with_next = True
+        return row
+
+    def kv_table(self, rows: list[tuple[str, "str | R | Callable | list"]], *, label_w=Cm(4.6),
+                 keep_together: bool = True):
+        table = self.table([label_w, TEXT_W - label_w])
+        for n, (label, value) in enumerate(rows):
+            self.row(table, label, value, keep_next=keep_together and n < len(rows) - 1)
+        self.spacer(6)
+        return table
+
+    def ref_block(self, pairs: list[tuple[str, str]]) -> None:
+        """Kenmerk / Datum as a row of small labels over values (letter and form heads)."""
+        n = len(pairs)
+        widths = [TEXT_W // n] * n
+        table = self.table(widths, borders=False)
+        labels = self.row(table, *[label for label, _ in pairs], label_first=False, keep_next=True)
+        for cell in labels.cells:
+            cell.paragraphs[0].style = self.doc.styles["SO Label"]
+        self.row(table, *[value for _, value in pairs], label_first=False)
+        self.spacer(10)
+
+    def closing(self, greeting: str = "Met vriendelijke groet,") -> None:
+        self.p(greeting, before=6, after=24, keep_next=True)
+        self.sender_lines()
+
+    def sender_lines(self, *, keep_last: bool = False) -> None:
+        self.p("{{ afzender.naam }}", after=0, keep_next=True, bold=True)
+        self.p("{{ afzender.functie }}", after=0, keep_next=True)
+        self.tag("{%p if afzender.big_nummer != '—' %}")
+        self.p("BIG-nummer ", "{{ afzender.big_nummer }}", after=0, keep_next=True)
+        self.tag("{%p endif %}")
+        self.p("{{ afzender.organisatie }}", after=0, keep_next=keep_last)
+
+    def signature_space(self) -> None:
+        """`Ondertekening` + 4 cm of empty space kept on the same page: the signer draws below that word."""
+        head = self.heading("Ondertekening", level=1)
+        head.paragraph_format.keep_with_next = True
+        head.paragraph_format.keep_together = True
+        for _ in range(4):
+            para = self.spacer(28.35)  # 1 cm each, exact height
+            para.paragraph_format.keep_with_next = True
+            para.paragraph_format.keep_together = True
+
+    def save(self, path: Path) -> None:
+        self.doc.save(path)
+
+
+# --- cell fillers --------------------------------------------------------------------------------------------
+def lines(expr: str, *, lead: str | None = None) -> Callable:
+    """A table cell with one paragraph per list item (docxtpl `{%p for %}`), `—` when the list is empty."""
+
+    def fill(d: Doc, cell) -> None:
+        first = cell.paragraphs[0]
+        style = d.doc.styles["SO Tabel"]
+        if lead:
+            add_runs(first, lead)
+            first = cell.add_paragraph(style=style)
+        add_runs(first, f"{{%p for regel in {expr} %}}")
+        for text in ("{{ regel }}", "{%p endfor %}", f"{{%p if not {expr} %}}", "—", "{%p endif %}"):
+            para = cell.add_paragraph(style=style)
+            add_runs(para, text)
+
+    return fill
+
+
+def paras(*texts: "str | tuple") -> Callable:
+    """A table cell with several paragraphs; a tuple is the pieces of one paragraph."""
+
+    def fill(d: Doc, cell) -> None:
+        para = cell.paragraphs[0]
+        for i, text in enumerate(texts):
+            if i:
+                para = cell.add_paragraph(style=d.doc.styles["SO Tabel"])
+            pieces = text if isinstance(text, tuple) else (text,)
+            add_runs(para, *pieces)
+
+    return fill
+
+
+def person(prefix: str, *, email: bool = False) -> Callable:
+    """Doctor block: name in bold, then organisation and BIG number (and e-mail)."""
+    texts: list = [(f"**{{{{ {prefix}.naam }}}}**",), (f"{{{{ {prefix}.organisatie }}}}",),
+                   ("BIG-nummer ", f"{{{{ {prefix}.big_nummer }}}}")]
+    if email:
+        texts.append((f"{{{{ {prefix}.email }}}}",))
+    return paras(*texts)
+
+
+def CHECK(condition: str) -> R:
+    """☒ when `condition` holds, else ☐ (one run, so Word shows it as one unit)."""
+    return R(f"{{% if {condition} %}}☒{{% else %}}☐{{% endif %}}", size=11)
+
+
+# --- the templates ---------------------------------------------------------------------------------------------
+GEEN_OPSCHORTING = (
+    "**Geen opschortende werking.** De second opinion heeft geen opschortende werking: het advies van de eigen "
+    "bedrijfsarts blijft van kracht totdat de eigen bedrijfsarts het second opinion-advies heeft beoordeeld. "
+    "Werknemer en werkgever maken in de tussentijd afspraken op basis van dat advies; de re-integratie wordt "
+    "niet uitgesteld tot na de second opinion."
+)
+
+
+def aanvraagformulier() -> Doc:
+    d = Doc(title="Aanvraagformulier second opinion", subject="Sjabloon: aanvraag bij de second opinion-bedrijfsarts",
+            confidentiality="{% if medisch_opgenomen %}" + VERTROUWELIJK_MEDISCH + "{% else %}"
+            + VERTROUWELIJK + "{% endif %}")
+    d.letterhead()
+    d.title("Second opinion bedrijfsarts · artikel 2.14d Arbeidsomstandighedenbesluit")
+    d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum aanvraag", "{{ datum }}"), ("Betreft", "{{ betreft }}")])
+    d.p("De eigen bedrijfsarts vraagt, op verzoek van de werknemer, een second opinion aan. De werknemer twijfelt "
+        "aan het hieronder genoemde advies en heeft de second opinion-bedrijfsarts in overleg met de eigen "
+        "bedrijfsarts gekozen.")
+
+    d.heading("1. Werknemer")
+    d.kv_table([
+        ("Naam", "**{{ werknemer.naam }}**"),
+        ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
+        ("Adres", lines("werknemer.adresregels")),
+        ("E-mail", "{{ werknemer.email }}"),
+        ("Telefoon", "{{ werknemer.telefoon }}"),
+        ("BSN", "{{ werknemer.bsn }}"),
+        ("Personeelsnummer", "{{ werknemer.personeelsnummer }}"),
+    ])
+
+    d.heading("2. Werkgever")
+    d.kv_table([
+        ("Naam", "{{ werkgever.naam }}"),
+        ("Adres", lines("werkgever.adresregels")),
+        ("Contactpersoon", "{{ werkgever.contactpersoon }}"),
+        ("Kostenplaats", "{{ werkgever.kostenplaats }}"),
+    ])
+
+    d.heading("3. Aanvragende en uitvoerende bedrijfsarts")
+    d.kv_table([
+        ("Eigen bedrijfsarts (aanvrager)", person("bedrijfsarts", email=True)),
+        ("Second opinion-bedrijfsarts", person("so_bedrijfsarts", email=True)),
+    ])
+
+    d.heading("4. Het betwiste advies")
+    d.kv_table([
+        ("Advies in het kader van", "{{ betreft }}"),
+        ("Datum van het advies", "{{ datum_betwist_advies }}"),
+        ("Inhoud van het advies", "{{ betwist_advies }}"),
+    ])
+
+    d.heading("5. Vraagstelling")
+    d.p("{{ vraagstelling }}")
+
+    d.heading("6. Werkgegevens")
+    d.p("{{ werkgegevens }}")
+    d.p("Voor het verstrekken van relevante gegevens over het werk en de werkomstandigheden is geen machtiging "
+        "van de werknemer nodig.", style="SO Klein", after=6)
+
+    d.heading("7. Medische gegevens")
+    d.p("{{ medisch_toelichting }}")
+    d.tag("{%p if medisch_opgenomen %}")
+    d.p("{{ medische_gegevens }}")
+    d.p("De medische gegevens worden verstrekt met uitdrukkelijke toestemming van de werknemer; de machtiging is "
+        "bijgevoegd. De gegevens zijn uitsluitend bestemd voor de second opinion-bedrijfsarts.",
+        style="SO Klein", after=6)
+    d.tag("{%p endif %}")
+
+    d.heading("8. Kosten")
+    d.p("{{ kosten }}")
+
+    d.heading("9. Afspraken over de uitvoering")
+    d.box(GEEN_OPSCHORTING)
+    d.p("Wij vragen u de ontvangst van deze aanvraag te bevestigen en bij voorkeur binnen een week te laten weten "
+        "of u de second opinion binnen redelijke tijd kunt uitvoeren. U legt uw conceptadvies eerst aan de "
+        "werknemer voor, zodat deze feitelijke onjuistheden kan doorgeven. De eigen bedrijfsarts ontvangt het "
+        "definitieve advies alleen met uitdrukkelijke toestemming van de werknemer. Aanvullende informatie bij "
+        "derden vraagt u alleen op met toestemming van de werknemer.")
+
+    d.heading("Aanvrager")
+    d.sender_lines()
+    return d
+
+
+def machtiging() -> Doc:
+    d = Doc(title="Machtiging", subject="Sjabloon: vastlegging van de toestemming van de werknemer",
+            confidentiality=VERTROUWELIJK)
+    d.letterhead()
+    d.title("Toestemming van de werknemer · second opinion bedrijfsarts")
+    d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}")])
+
+    d.p("Dit document legt vast welke keuze de werknemer heeft gemaakt over het delen van gegevens in het kader "
+        "van de second opinion. Zonder uitdrukkelijke toestemming van de werknemer worden geen medische gegevens "
+        "verstrekt.")
+
+    d.heading("Werknemer")
+    d.kv_table([
+        ("Naam", "**{{ werknemer.naam }}**"),
+        ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
+    ])
+
+    d.heading("{{ machtiging.onderwerp }}")
+    d.p("{{ machtiging.omschrijving }}")
+    d.kv_table([
+        ("Eigen bedrijfsarts", person("bedrijfsarts")),
+        ("Second opinion-bedrijfsarts", person("so_bedrijfsarts")),
+        ("Doel", "Uitsluitend de second opinion over het advies van de eigen bedrijfsarts "
+                 "(artikel 2.14d Arbeidsomstandighedenbesluit). De werkgever ontvangt geen medische gegevens."),
+    ])
+
+    d.heading("Keuze van de werknemer")
+    table = d.table([Cm(0.9), TEXT_W - Cm(0.9)], borders=False)
+    d.row(table, CHECK("machtiging.verleend"), "**Toestemming verleend** – de werknemer geeft toestemming voor "
+          "het verstrekken van de hierboven omschreven gegevens.", label_first=False, keep_next=True)
+    d.row(table, CHECK("not machtiging.verleend"), "**Toestemming geweigerd** – de werknemer geeft geen "
+          "toestemming; de hierboven omschreven gegevens worden niet verstrekt.", label_first=False)
+    d.spacer(6)
+    d.kv_table([
+        ("Besluit van de werknemer", "**{{ machtiging.besluit }}**"),
+        ("Datum van het besluit", "{{ machtiging.datum }}"),
+    ])
+
+    d.heading("Intrekken")
+    d.p("De werknemer kan deze toestemming op elk moment intrekken, zonder opgave van redenen. Vanaf dat moment "
+        "worden op grond van deze machtiging geen gegevens meer verstrekt; wat al eerder is verstrekt, blijft "
+        "in het dossier vastgelegd. Een geweigerde toestemming kan de werknemer later alsnog verlenen.")
+    d.p("{{ machtiging.intrekken }}")
+
+    d.heading("Vastgelegd door")
+    d.sender_lines(keep_last=True)
+    d.signature_space()
+    return d
+
+
+def advies() -> Doc:
+    d = Doc(title="Advies second opinion", subject="Sjabloon: (concept)advies van de second opinion-bedrijfsarts",
+            confidentiality=VERTROUWELIJK_MEDISCH, concept_header=True)
+    d.letterhead()
+    d.title("Second opinion bedrijfsarts · artikel 2.14d Arbeidsomstandighedenbesluit")
+    d.tag("{%p if concept %}")
+    d.box("**Concept ter controle op feitelijke onjuistheden — niet ondertekend**", color=CONCEPT_RED_HEX,
+          fill="FBEAEA")
+    d.tag("{%p endif %}")
+    d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}"), ("Spreekuur", "{{ spreekuur }}")])
+
+    d.kv_table([
+        ("Werknemer", paras(("**{{ werknemer.naam }}**",), ("geboren ", "{{ werknemer.geboortedatum }}"))),
+        ("Eigen bedrijfsarts (aanvrager)", person("bedrijfsarts")),
+        ("Second opinion-bedrijfsarts", person("so_bedrijfsarts")),
+    ])
+
+    d.tag("{%p if concept %}")
+    d.p("Dit is een conceptadvies. Het wordt alleen aan de werknemer voorgelegd, zodat deze kennis kan nemen van "
+        "het advies en eventuele feitelijke onjuistheden kan doorgeven aan ", "{{ so_bedrijfsarts.naam }}", " (",
+        "{{ so_bedrijfsarts.email }}", "). De second opinion-bedrijfsarts verwerkt die opmerkingen naar eigen "
+        "inzicht in het definitieve advies. Dit concept wordt niet aan de eigen bedrijfsarts of de werkgever "
+        "verstrekt.")
+    d.tag("{%p endif %}")
+
+    d.heading("1. Vraagstelling")
+    d.p("{{ vraagstelling }}")
+    d.heading("2. Bevindingen")
+    d.p("{{ bevindingen }}")
+    d.heading("3. Conclusie")
+    d.p("{{ conclusie }}")
+    d.heading("4. Onderbouwing")
+    d.p("{{ onderbouwing }}")
+    d.heading("5. Werkadvies")
+    d.p("{{ werkadvies }}")
+    d.tag("{%p if opmerkingen_werknemer %}")
+    d.heading("6. Opmerkingen van de werknemer")
+    d.p("{{ opmerkingen_werknemer }}")
+    d.tag("{%p endif %}")
+
+    d.heading("Status van dit advies")
+    d.p("Dit advies is het zelfstandige, onderbouwde oordeel van de second opinion-bedrijfsarts en is niet "
+        "bindend. De eigen bedrijfsarts beoordeelt binnen een redelijke termijn of het advies geheel, gedeeltelijk "
+        "of niet wordt overgenomen en licht die keuze toe aan de werknemer. Het advies wordt alleen met "
+        "uitdrukkelijke toestemming van de werknemer met anderen gedeeld.")
+    d.box(GEEN_OPSCHORTING)
+    d.p("Dit advies maakt deel uit van het medisch dossier van de second opinion-bedrijfsarts en wordt twintig "
+        "jaar bewaard (WGBO).", style="SO Klein", after=6)
+
+    d.heading("Opgesteld door")
+    d.tag("{%p if concept %}")
+    d.sender_lines()
+    d.p("Concept – wordt pas na verwerking van de opmerkingen van de werknemer definitief gemaakt.",
+        style="SO Klein", before=6)
+    d.tag("{%p else %}")
+    d.sender_lines(keep_last=True)
+    d.signature_space()
+    d.tag("{%p endif %}")
+    return d
+
+
+def factuur() -> Doc:
+    d = Doc(title="Factuur", subject="Sjabloon: factuur second opinion (zonder gegevens van de werknemer)",
+            confidentiality=None,
+            footer_reference="Factuur {{ factuur.nummer }}  ·  Kenmerk {{ kenmerk }}")
+    d.letterhead()
+    d.addressee()
+    d.spacer(22)
+    d.title()
+    d.ref_block([("Factuurnummer", "**{{ factuur.nummer }}**"), ("Factuurdatum", "{{ factuur.datum }}"),
+                 ("Vervaldatum", "{{ factuur.vervaldatum }}")])
+    d.ref_block([("Ons kenmerk", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"), ("", "")])
+
+    w_amount, w_hours = Cm(3.2), Cm(2.2)
+    table = d.table([TEXT_W - w_hours - w_amount, w_hours, w_amount])
+    d.row(table, "**Omschrijving**", "**Uren**", "**Bedrag**", label_first=False, shade="EEF3F8",
+          keep_next=True, align_last_right=True)
+    d.row(table, "{{ factuur.omschrijving }}", "{{ factuur.uren }}", "{{ factuur.bedrag }}", label_first=False,
+          keep_next=True, align_last_right=True)
+    d.row(table, "**Totaal te betalen**", "", "**{{ factuur.bedrag }}**", label_first=False, shade="F2F2F2",
+          align_last_right=True)
+    d.p("{{ factuur.btw }}", style="SO Klein", before=4, after=10)
+
+    d.kv_table([
+        ("Uitgevoerd door", person("so_bedrijfsarts")),
+        ("Aangevraagd door", person("bedrijfsarts")),
+    ])
+
+    d.tag("{%p if factuur.anoniem %}")
+    d.box("**Anonieme factuur.** De factuur is anoniem, zodat de werknemer niet herleidbaar is. Zij bevat geen "
+          "persoonsgegevens van de werknemer; de opdracht is herkenbaar aan het kenmerk en de kostenplaats.")
+    d.tag("{%p endif %}")
+    d.p("{{ factuur.toelichting }}")
+
+    d.heading("Betaling")
+    d.p("Wij verzoeken u het bedrag van ", "{{ factuur.bedrag }}", " vóór ", "{{ factuur.vervaldatum }}",
+        " te voldoen", R("{% if factuur.rekening != '—' %} op rekening {{ factuur.rekening }}{% endif %}"),
+        ", onder vermelding van factuurnummer ", "{{ factuur.nummer }}", " en kenmerk ", "{{ kenmerk }}",
+        ". Het bedrag is verschuldigd, ongeacht de uitkomst van de second opinion.")
+    return d
+
+
+# --- letters ---------------------------------------------------------------------------------------------------
+def letter(*, title: str, subject: str, confidentiality: str = VERTROUWELIJK,
+           addressee_label: str | None = "Persoonlijk en vertrouwelijk") -> Doc:
+    d = Doc(title=title, subject=subject, confidentiality=confidentiality)
+    d.letterhead()
+    d.addressee(label=addressee_label)
+    d.spacer(28)
+    d.ref_block([("Datum", "{{ datum }}"), ("Ons kenmerk", "{{ kenmerk }}"), ("", "")])
+    d.p("**{{ titel }}**", after=12, keep_next=True, size=11)
+    return d
+
+
+def brief_weigering() -> Doc:
+    d = letter(title="Brief: besluit over het verzoek om een second opinion",
+               subject="Sjabloon: gemotiveerde weigering (stap 2)")
+    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("U heeft gevraagd om een second opinion over het advies van uw bedrijfsarts, ", "{{ bedrijfsarts.naam }}",
+        " (", "{{ bedrijfsarts.organisatie }}", "), van ", "{{ datum_betwist_advies }}", ". Dat advies luidt:")
+    d.box("{{ betwist_advies }}")
+    d.p("Iedere werknemer die twijfelt aan het advies van zijn of haar bedrijfsarts, heeft het recht om een "
+        "second opinion te vragen. Een bedrijfsarts honoreert zo’n verzoek in principe altijd en mag het alleen "
+        "weigeren als daarvoor een zwaarwegende reden is. Na zorgvuldige afweging is die reden er in uw situatie. "
+        "Uw verzoek wordt daarom afgewezen.")
+    d.heading("Motivering", level=2)
+    d.p("{{ zwaarwegende_reden }}")
+    d.p("Dit besluit en de motivering zijn vastgelegd in uw dossier.")
+    d.heading("Wat betekent dit voor u?", level=2)
+    d.p("Het advies van ", "{{ datum_betwist_advies }}", " blijft van kracht. U maakt met uw werkgever afspraken "
+        "op basis van dit advies.")
+    d.p("Bent u het niet eens met dit besluit, bespreek het dan met uw bedrijfsarts. U kunt ook een klacht "
+        "indienen volgens de klachtenregeling van ", "{{ bedrijfsarts.organisatie }}", ". Gaat het om een "
+        "meningsverschil over uw arbeids(on)geschiktheid, passende arbeid of de re-integratie-inspanningen, dan "
+        "kunnen u en uw werkgever bij UWV een deskundigenoordeel aanvragen (www.uwv.nl).")
+    d.closing()
+    return d
+
+
+def brief_uitnodiging() -> Doc:
+    d = letter(title="Uitnodiging spreekuur", subject="Sjabloon: uitnodiging voor het spreekuur (stap 5)")
+    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("Op uw verzoek heeft uw bedrijfsarts mij gevraagd een second opinion uit te voeren. Graag nodig ik u uit "
+        "voor een spreekuur.")
+    d.kv_table([
+        ("Datum en tijd", "**{{ spreekuur }}**"),
+        ("Locatie", "{{ locatie }}"),
+        ("Second opinion-bedrijfsarts", paras(("{{ so_bedrijfsarts.naam }}",),
+                                              ("{{ so_bedrijfsarts.organisatie }}",))),
+    ], label_w=Cm(5.2))
+    d.p("Het spreekuur bestaat uit een gesprek en zo nodig een lichamelijk onderzoek. **Neem een geldig "
+        "legitimatiebewijs mee** (paspoort, identiteitskaart of rijbewijs).")
+    d.p("Als ik voor mijn advies aanvullende informatie nodig heb van uw bedrijfsarts, uw behandelaar(s) of uw "
+        "werkgever, bespreek ik dat eerst met u. Zonder uw toestemming vraag ik geen informatie op.")
+    d.p("Na het spreekuur stel ik een conceptadvies op. Dat ontvangt u eerst zelf, zodat u eventuele feitelijke "
+        "onjuistheden kunt doorgeven. Daarna volgt het definitieve advies. Uw bedrijfsarts ontvangt het advies "
+        "alleen als u daarvoor toestemming geeft.")
+    d.box(GEEN_OPSCHORTING)
+    d.p("Bent u verhinderd? Laat het mij dan zo snel mogelijk weten via ", "{{ so_bedrijfsarts.email }}",
+        ", dan maken we een nieuwe afspraak.")
+    d.closing()
+    return d
+
+
+def brief_informatieverzoek() -> Doc:
+    d = letter(title="Verzoek om informatie", subject="Sjabloon: verzoek om aanvullende informatie (stap 6)",
+               addressee_label="Vertrouwelijk")
+    d.p("Geachte heer, mevrouw,")
+    d.p("Op verzoek van de hieronder genoemde werknemer voer ik een second opinion uit als bedrijfsarts "
+        "(artikel 2.14d Arbeidsomstandighedenbesluit). Voor mijn advies heb ik aanvullende informatie nodig "
+        "van ", "{{ bron_naam }}", ".")
+    d.kv_table([
+        ("Werknemer", "**{{ werknemer.naam }}**"),
+        ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
+        ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}")),
+    ])
+    d.heading("Mijn vraag", level=2)
+    d.box("{{ vraag }}")
+    d.p("De werknemer heeft uitdrukkelijk toestemming gegeven om deze informatie bij u op te vragen. De "
+        "toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken die "
+        "voor de beantwoording ervan nodig is. De werknemer ontvangt een kopie van deze brief.")
+    d.p("Graag ontvang ik uw antwoord zo spoedig mogelijk, bij voorkeur binnen tien werkdagen, via beveiligde "
+        "e-mail aan ", "{{ so_bedrijfsarts.email }}", " of per post onder vermelding van ‘vertrouwelijk’ en het "
+        "kenmerk ", "{{ kenmerk }}", ".")
+    d.p("Bij voorbaat dank voor uw medewerking.")
+    d.closing()
+    return d
+
+
+def brief_geen_kopie() -> Doc:
+    d = letter(title="Bericht: geen kopie van het advies",
+               subject="Sjabloon: bericht aan de eigen bedrijfsarts zonder kopie van het advies (stap 8)",
+               addressee_label="Vertrouwelijk")
+    d.p("Geachte collega,")
+    d.p("Op uw verzoek heb ik een second opinion uitgevoerd voor ", "**{{ werknemer.naam }}**", ". De second "
+        "opinion is afgerond en het definitieve advies is aan de werknemer uitgebracht.")
+    d.p("De werknemer heeft geen toestemming gegeven om het advies met u te delen. U ontvangt daarom geen kopie "
+        "van het advies, en ik kan u ook geen inhoudelijke informatie over de uitkomst geven. De werknemer kan er "
+        "zelf voor kiezen de uitkomst met u te bespreken of het advies aan u te overhandigen.")
+    d.p("Uw eigen advies blijft ongewijzigd van kracht; de begeleiding door u loopt gewoon door.")
+    d.kv_table([
+        ("Eigen bedrijfsarts", person("bedrijfsarts")),
+        ("Second opinion-bedrijfsarts", person("so_bedrijfsarts")),
+    ])
+    d.closing()
+    return d
+
+
+def brief_reactie() -> Doc:
+    d = letter(title="Beoordeling van het second opinion-advies",
+               subject="Sjabloon: besluit van de eigen bedrijfsarts over het advies (stap 9)",
+               confidentiality=VERTROUWELIJK_MEDISCH)
+    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("Ik heb het advies van de second opinion-bedrijfsarts, ", "{{ so_bedrijfsarts.naam }}", " (",
+        "{{ so_bedrijfsarts.organisatie }}", "), ontvangen en beoordeeld. Dat advies is niet bindend: ik heb "
+        "afgewogen of ik het geheel, gedeeltelijk of niet overneem. Hieronder leest u mijn besluit en de redenen "
+        "daarvoor.")
+    d.heading("Mijn besluit", level=2)
+    table = d.table([Cm(0.9), TEXT_W - Cm(0.9)], borders=False)
+    for value, text in (("geheel", "Ik neem het advies **geheel** over."),
+                        ("gedeeltelijk", "Ik neem het advies **gedeeltelijk** over."),
+                        ("niet", "Ik neem het advies **niet** over.")):
+        d.row(table, CHECK(f"overname == '{value}'"), text, label_first=False, keep_next=value != "niet")
+    d.spacer(6)
+    d.box("{{ overname_tekst }}")
+    d.heading("Motivering", level=2)
+    d.p("{{ motivering }}")
+    d.heading("Gevolgen voor mijn advies", level=2)
+    d.tag("{%p if advies_aangepast %}")
+    d.p("Ik pas mijn advies aan. Uw werkgever ontvangt van mij het aangepaste werkadvies; medische gegevens en het "
+        "advies van de second opinion-bedrijfsarts ontvangt uw werkgever niet. U maakt met uw werkgever nieuwe "
+        "afspraken op basis van het aangepaste advies.")
+    d.tag("{%p else %}")
+    d.p("Mijn eerdere advies blijft ongewijzigd van kracht. De afspraken die u met uw werkgever op basis van dat "
+        "advies heeft gemaakt, blijven gelden.")
+    d.tag("{%p endif %}")
+    d.heading("Vervolg van de begeleiding", level=2)
+    d.p("Ik blijf uw bedrijfsarts en de begeleiding loopt gewoon door. Vindt u dat ik onvoldoende rekening houd "
+        "met het advies van de second opinion-bedrijfsarts, dan kunt u dat bij mij aangeven en vragen om de "
+        "verdere begeleiding over te dragen aan een andere bedrijfsarts. Ik zal dat verzoek, met inachtneming van "
+        "het second opinion-advies, zorgvuldig overwegen.")
+    d.closing()
+    return d
+
+
+def brief_gewijzigd_advies() -> Doc:
+    # Goes to the employer: no medical data, and no mention of the second opinion (the request is confidential).
+    d = letter(title="Brief: aangepast werkadvies", subject="Sjabloon: aangepast werkadvies aan de werkgever",
+               addressee_label="Vertrouwelijk")
+    d.p("Geachte heer, mevrouw,")
+    d.p("Hierbij informeer ik u dat ik mijn advies over de werkzaamheden van uw werknemer ",
+        "**{{ werknemer.naam }}**", " heb aangepast. Het aangepaste werkadvies luidt:")
+    d.box("{{ aangepast_werkadvies }}")
+    d.p("Dit advies vervangt mijn eerdere advies op dit punt. Ik verzoek u met uw werknemer afspraken te maken op "
+        "basis van het aangepaste advies en deze vast te leggen, bijvoorbeeld in het plan van aanpak.")
+    d.p("Deze brief bevat bewust geen medische gegevens; die vallen onder mijn medisch beroepsgeheim. Heeft u "
+        "vragen over de uitvoering van het advies, neem dan gerust contact met mij op.")
+    d.closing()
+    return d
+
+
+def brief_melding_werkgever() -> Doc:
+    d = letter(title="Brief: advies bedrijfsarts en melding aanvraag second opinion",
+               subject="Sjabloon: melding aan de werkgever dat een second opinion wordt aangevraagd (Vitaal!)",
+               addressee_label="Vertrouwelijk")
+    d.p("Geachte heer, mevrouw,")
+    d.p("Op ", "{{ datum_betwist_advies }}", " heb ik het volgende advies gegeven over uw werknemer ",
+        "**{{ werknemer.naam }}**", ":")
+    d.box("{{ betwist_advies }}")
+    d.p("Uw werknemer twijfelt aan dit advies en heeft mij gevraagd om een second opinion door een andere "
+        "bedrijfsarts. Ik heb deze procedure in gang gezet. De second opinion wordt uitgevoerd door een "
+        "bedrijfsarts die niet werkzaam is binnen onze organisatie. Ik informeer u hierover omdat de kosten van "
+        "een second opinion in de regel voor rekening van de werkgever komen.")
+    d.heading("Mijn advies blijft van kracht", level=2)
+    d.p("Een second opinion heeft geen opschortende werking. Tot de uitkomst bekend is en door mij is beoordeeld, "
+        "blijft mijn advies van ", "{{ datum_betwist_advies }}", " van kracht. Ik verzoek u met uw werknemer "
+        "afspraken te maken op basis van dit advies; de re-integratie wordt niet uitgesteld tot na de second "
+        "opinion.")
+    d.p("Na afloop informeer ik u en uw werknemer over de uitkomst. Medische gegevens ontvangt u niet; die vallen "
+        "onder mijn medisch beroepsgeheim.")
+    d.closing()
+    return d
+
+
+def brief_nieuwe_beoordeling() -> Doc:
+    d = letter(title="Brief: verzoek om een second opinion – nieuwe beoordeling",
+               subject="Sjabloon: nieuwe beoordeling door de eigen bedrijfsarts (Preventix)")
+    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("U heeft gevraagd om een second opinion over het advies van uw bedrijfsarts, ", "{{ bedrijfsarts.naam }}",
+        ", van ", "{{ datum_betwist_advies }}", ".")
+    d.p("Een verzoek om een second opinion nemen wij direct in behandeling als het binnen twee weken na de "
+        "beslissing van de bedrijfsarts wordt gedaan. Het advies waarover u een second opinion vraagt, is ouder "
+        "dan twee weken. Uw situatie kan sindsdien veranderd zijn. Daarom plannen wij eerst een nieuwe beoordeling "
+        "door uw bedrijfsarts, ", "{{ bedrijfsarts.naam }}", ". U ontvangt hiervoor een afzonderlijke uitnodiging.")
+    d.p("Dit betekent niet dat uw verzoek is afgewezen. Twijfelt u na de nieuwe beoordeling nog aan het advies van "
+        "uw bedrijfsarts, dan kunt u opnieuw om een second opinion vragen.")
+    d.p("Tot die tijd blijft het huidige advies van kracht; de afspraken die u met uw werkgever heeft gemaakt, "
+        "blijven gelden.")
+    d.closing()
+    return d
+
+
+TEMPLATES: dict[str, Callable[[], Doc]] = {
+    "aanvraagformulier.docx": aanvraagformulier,
+    "machtiging.docx": machtiging,
+    "advies.docx": advies,
+    "factuur.docx": factuur,
+    "brief_weigering.docx": brief_weigering,
+    "brief_uitnodiging.docx": brief_uitnodiging,
+    "brief_informatieverzoek.docx": brief_informatieverzoek,
+    "brief_geen_kopie.docx": brief_geen_kopie,
+    "brief_reactie.docx": brief_reactie,
+    "brief_gewijzigd_advies.docx": brief_gewijzigd_advies,
+    "brief_melding_werkgever.docx": brief_melding_werkgever,
+    "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "templates", help="output folder (default: templates/)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, build in TEMPLATES.items():
+        build().save(args.out / name)
+        print(f"wrote {args.out / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,21 +16,22 @@ root_option = click.option("--root", type=click.Path(file_okay=False, path_type=
                            show_default=True, help="The pipeline's root folder (inbox/, outbox/, pki/, ...).")
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+def _setup_logging(verbose: bool, *, json_lines: bool = False) -> None:
+    from pipeline.shell.logs import setup_logging
+    setup_logging(verbose=verbose, json_lines=json_lines)
 
 
 @click.group(context_settings=CONTEXT)
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the log.")
-def cli(verbose: bool) -> None:
+@click.option("--log-json", is_flag=True, help="Log as JSON lines (one object per line) on stderr.")
+def cli(verbose: bool, log_json: bool) -> None:
     """sopipe: second-opinion case files in, signed PDFs in the right mailboxes out.
 
     Example:
 
         sopipe init --root demo && sopipe demo --root demo && sopipe watch --root demo --once
     """
-    _setup_logging(verbose)
+    _setup_logging(verbose, json_lines=log_json)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -104,7 +105,16 @@ def watch(root: Path, once: bool, settle: float, polling: bool) -> None:
 
     with open_pipeline(settings) as pipeline:
         if once:
-            outcomes = run_once(pipeline, on_outcome=show)
+            from pipeline.shell.progress import MIN_BATCH, batch_progress
+            from pipeline.shell.runner import inbox_files
+            waiting = len(inbox_files(settings.inbox))
+            # a bar only for a real batch, and only on a terminal (batch_progress checks that)
+            with batch_progress(waiting, description="Processing",
+                                enabled=None if waiting >= MIN_BATCH else False) as progress:
+                def show_and_count(outcome) -> None:
+                    show(outcome)
+                    progress.advance(label=outcome.file_name)
+                outcomes = run_once(pipeline, on_outcome=show_and_count)
             _summary(settings, outcomes)
             if any(o.status == "retry" for o in outcomes):
                 sys.exit(2)
@@ -116,6 +126,95 @@ def watch(root: Path, once: bool, settle: float, polling: bool) -> None:
         except KeyboardInterrupt:
             click.echo("\nStopped.")
     click.echo(f"Results: {settings.outbox}/<party>/<kenmerk>/  refused files: {settings.inbox / 'failed'}/")
+
+
+@cli.command(context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk", required=False)
+@click.option("--overdue", is_flag=True, help="Only cases with a deadline that has passed.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Evaluate deadlines as of this date (default: today).")
+def status(root: Path, kenmerk: str | None, overdue: bool, as_json: bool, today) -> None:
+    """Show per case the current step, consents, what was delivered to whom and the next deadline.
+
+    Example:
+
+        sopipe status --root /srv/sopipe SO-2026-0042
+        sopipe status --overdue --json
+    """
+    import datetime as dt
+    import json
+
+    from pipeline.adapters.store import Store
+    from pipeline.settings import load_settings
+    from pipeline.shell import status as st
+
+    settings = load_settings(root)
+    if not settings.database.exists():
+        raise click.ClickException(f"no state database in {settings.root}; run `sopipe init --root {root}`")
+    day = today.date() if today else dt.date.today()
+    store = Store(settings.database)
+    try:
+        if kenmerk:
+            one = st.case_status(store, kenmerk, today=day)
+            if one is None:
+                raise click.ClickException(f"unknown case {kenmerk}")
+            cases = [one]
+        else:
+            cases = st.all_status(store, today=day)
+        if overdue:
+            cases = [c for c in cases if c.te_laat]
+        failures = [] if kenmerk else store.failures()
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(st.as_json(cases, failures), indent=2, ensure_ascii=False))
+        return
+    _print_status(cases, failures, detail=bool(kenmerk))
+
+
+def _print_status(cases, failures, *, detail: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="Zaken", show_lines=False)
+    for col in ("kenmerk", "profiel", "stap", "volgende termijn", "toestemmingen", "bezorgd", "quarantaine"):
+        table.add_column(col)
+    for c in cases:
+        termijn = "—"
+        if c.volgende_termijn:
+            t = c.volgende_termijn
+            termijn = f"{t['uiterlijk']} {t['wat']}"
+            termijn = f"[bold red]{termijn} (TE LAAT)[/]" if c.te_laat else termijn
+        elif c.gesloten:
+            termijn = f"gesloten: {c.gesloten}"
+        elif c.afgerond:
+            termijn = "afgerond"
+        consents = ", ".join(f"{k}={v}" for k, v in c.toestemmingen.items()) or "—"
+        q = f"[bold red]{len(c.quarantaine)}[/]" if c.quarantaine else "0"
+        table.add_row(c.kenmerk, c.profiel, c.stap, termijn, consents, str(len(c.bezorgd)), q)
+    console.print(table)
+    if detail:
+        for c in cases:
+            docs = Table(title=f"{c.kenmerk}: bezorgd (bewaren tot {c.bewaren_tot})")
+            for col in ("document", "aan", "bestand"):
+                docs.add_column(col)
+            for d in c.bezorgd:
+                docs.add_row(d["document"], d["aan"], d["pad"])
+            for d in c.achtergehouden:
+                docs.add_row(d["document"], d["aan"], f"[yellow]achtergehouden: {d['reden']}[/]")
+            for d in c.quarantaine:
+                docs.add_row(d["document"], d["aan"], f"[bold red]QUARANTAINE: {d['reden']}[/]")
+            console.print(docs)
+    if failures:
+        ft = Table(title="Niet verwerkte bestanden (inbox/failed/)")
+        for col in ("bestand", "kenmerk", "reden"):
+            ft.add_column(col)
+        for f in failures:
+            ft.add_row(f["file_name"], f["kenmerk"] or "—", (f["detail"] or "")[:120])
+        console.print(ft)
 
 
 def _summary(settings, outcomes) -> None:
@@ -134,3 +233,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+import pipeline.cli_operator  # noqa: E402,F401  (registers templates check, doctor)

@@ -49,3 +49,8 @@ class DeliveryError(PipelineError):
 
 class PrivacyViolation(PipelineError):
     """The privacy guard found data on a finished file that its audience may not see."""
+
+
+class ArchiveError(PipelineError):
+    """An archive action was refused or failed: unknown dossier, destruction before the retention date without a
+    recorded reason, an unreadable bundle."""

@@ -6,7 +6,7 @@ Every value has a default that works; an unknown key or a value of the wrong typ
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -32,10 +32,8 @@ max_rss_mb = 1024
 retries = 2
 
 [signing]
-# Folder with the PKI: ca.pem, seal.p12, doctor-<BIG>.p12 and the passphrase file.
+# Folder with the PKI: ca.pem, seal.p12, doctor-<BIG>.p12 and the file `passphrase` (mode 0600).
 pki_dir = "pki"
-# File holding the PKCS#12 passphrase (mode 0600). The environment variable SOPIPE_P12_PASSPHRASE wins.
-passphrase_file = "pki/passphrase"
 """
 
 
@@ -49,7 +47,6 @@ class Settings:
     lo_max_rss_mb: int = 1024
     lo_retries: int = 2
     pki_dir: Path = Path("pki")
-    passphrase_file: Path = Path("pki/passphrase")
 
     @property
     def inbox(self) -> Path:
@@ -76,7 +73,6 @@ _KEYS = {
     ("libreoffice", "max_rss_mb"): ("lo_max_rss_mb", int),
     ("libreoffice", "retries"): ("lo_retries", int),
     ("signing", "pki_dir"): ("pki_dir", str),
-    ("signing", "passphrase_file"): ("passphrase_file", str),
 }
 
 
@@ -101,10 +97,5 @@ def load_settings(root: Path) -> Settings:
                 if isinstance(value, (int, float)) and value < 0:
                     raise PipelineError(f"{path}: [{section}] {key} must not be negative")
                 values[attr] = value
-    for attr in ("pki_dir", "passphrase_file"):
-        if attr in values:
-            values[attr] = Path(values[attr])
-    known = {f.name for f in fields(Settings)}
-    assert set(values) <= known
-    s = Settings(root=root, **values)
-    return Settings(**{**s.__dict__, "pki_dir": root / s.pki_dir, "passphrase_file": root / s.passphrase_file})
+    values["pki_dir"] = root / values.get("pki_dir", "pki")
+    return Settings(root=root, **values)

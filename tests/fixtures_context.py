@@ -13,6 +13,9 @@ from typing import Any
 KENMERK = "SO-2026-0042"
 
 ORGANISATIE = {"naam": "ArboNoord", "adresregels": ["Stationsplein 1", "3511 ED Utrecht"]}
+"""Letterhead of documents sent by the own doctor or the arbodienst."""
+PRAKTIJK_SO = {"naam": "Arbopraktijk Visser", "adresregels": ["Utrechtseweg 100", "3818 EM Amersfoort"]}
+"""Letterhead of documents sent by the second opinion doctor."""
 
 WERKNEMER = {
     "naam": "M.A. Jansen",
@@ -58,7 +61,9 @@ AFZENDER_SECRETARIAAT = {"naam": "Secretariaat ArboNoord", "functie": "secretari
 
 
 def _shared(*, datum: str, titel: str, afzender: dict[str, str], aan: dict[str, Any]) -> dict[str, Any]:
-    return {"kenmerk": KENMERK, "datum": datum, "titel": titel, "organisatie": dict(ORGANISATIE),
+    organisatie = PRAKTIJK_SO if afzender is AFZENDER_SO else ORGANISATIE
+    return {"kenmerk": KENMERK, "datum": datum, "titel": titel,
+            "organisatie": {"naam": organisatie["naam"], "adresregels": list(organisatie["adresregels"])},
             "afzender": dict(afzender), "aan": aan}
 
 
@@ -117,15 +122,15 @@ def machtiging(*, verleend: bool = True) -> dict[str, Any]:
         "machtiging": {
             "onderwerp": "Verstrekken van medische gegevens aan de second opinion-bedrijfsarts",
             "omschrijving": (
-                "De eigen bedrijfsarts, Dr. P. Bakker (ArboNoord), verstrekt de voor de second opinion relevante "
-                "medische gegevens – het betwiste advies en de gegevens die daaraan ten grondslag liggen – aan de "
-                "second opinion-bedrijfsarts, Dr. E. Visser (Arbopraktijk Visser), uitsluitend om de second "
-                "opinion te kunnen uitvoeren."),
+                "Ik geef mijn bedrijfsarts, Dr. P. Bakker, toestemming om de medische gegevens die nodig zijn voor "
+                "de beantwoording van de vraagstelling te verstrekken aan de second opinion-bedrijfsarts, "
+                "Dr. E. Visser (Arbopraktijk Visser). De gegevens worden uitsluitend gebruikt voor deze second "
+                "opinion."),
             "verleend": verleend,
             "besluit": "verleend" if verleend else "geweigerd",
             "datum": "7 november 2026",
-            "intrekken": ("Intrekken kan schriftelijk of per e-mail bij de eigen bedrijfsarts, onder vermelding "
-                          "van kenmerk SO-2026-0042."),
+            "intrekken": ("U kunt deze toestemming op ieder moment intrekken bij het secretariaat van ArboNoord, "
+                          "onder vermelding van het kenmerk."),
         },
     }
 
@@ -174,7 +179,6 @@ def factuur(*, anoniem: bool = True) -> dict[str, Any]:
                 "die de kosten kan doorberekenen aan de werkgever." if anoniem else
                 "U heeft gekozen voor een second opinion-bedrijfsarts buiten het arbocontract; de kosten komen "
                 "daarom voor uw rekening."),
-            "rekening": "NL91 ABNA 0417 1643 00 t.n.v. Arbopraktijk Visser",
         },
     }
 
@@ -270,6 +274,19 @@ def brief_nieuwe_beoordeling() -> dict[str, Any]:
     }
 
 
+def brief_afronding_werkgever(*, werkadvies_gedeeld: bool = True) -> dict[str, Any]:
+    return {
+        **_shared(datum="24 november 2026", titel="Afronding second opinion", afzender=AFZENDER_SO,
+                  aan=_aan_werkgever()),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "werkadvies_gedeeld": werkadvies_gedeeld,
+        "werkadvies": ("Start met 3 x 4 uur per week in kantoortaken, opbouw na vier weken."
+                       if werkadvies_gedeeld else ""),
+    }
+
+
 CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "aanvraagformulier.docx": aanvraagformulier,
     "machtiging.docx": machtiging,
@@ -283,5 +300,6 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "brief_gewijzigd_advies.docx": brief_gewijzigd_advies,
     "brief_melding_werkgever.docx": brief_melding_werkgever,
     "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
+    "brief_afronding_werkgever.docx": brief_afronding_werkgever,
 }
 """Template file name → sample context (default variant)."""

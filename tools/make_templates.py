@@ -260,7 +260,7 @@ def _style_document(doc) -> None:
     new_style("SO Briefhoofd adres", size=8.5, color=GREY)
     new_style("SO Ondertitel", size=9.5, color=GREY, after=10)
     new_style("SO Adres", size=10, line=1.15)
-    new_style("SO Label", size=8.5, color=GREY)
+    new_style("SO Label", size=8.5, color=GREY, before=1)
     new_style("SO Tabel", size=10, line=1.1)
     new_style("SO Kader", size=9.5, before=2, after=8, line=1.15)
     new_style("SO Klein", size=8, color=GREY)
@@ -317,7 +317,7 @@ def _setup_header_footer(doc, *, confidentiality: str | None, concept_header: bo
         running = header.paragraphs[0]
     _tab_right(running)
     running.style = doc.styles["SO Klein"]
-    running.paragraph_format.space_after = Pt(0)
+    running.paragraph_format.space_after = Pt(14)
     add_runs(running, "{{ organisatie.naam }}", " · ", "{{ titel }}", "\t", footer_reference)
     _paragraph_border(running, ["bottom"], sz=4, color=RULE_HEX, space=3)
 
@@ -400,8 +400,9 @@ class Doc:
     # paragraphs -----------------------------------------------------------------------------------------
     def p(self, *pieces: str | R, style: str | None = None, after: float | None = None,
           before: float | None = None, keep_next: bool = False, align=None, size: float | None = None,
-          color: RGBColor | None = None, bold: bool = False):
-        para = self.doc.add_paragraph(style=style)
+          color: RGBColor | None = None, bold: bool = False, into=None):
+        """A paragraph in the body, or in `into` (a table cell)."""
+        para = (into if into is not None else self.doc).add_paragraph(style=style)
         add_runs(para, *pieces, size=size, color=color, bold=bold)
         pf = para.paragraph_format
         if after is not None:
@@ -414,15 +415,15 @@ class Doc:
             para.alignment = align
         return para
 
-    def tag(self, tag: str):
+    def tag(self, tag: str, *, into=None):
         """A docxtpl paragraph tag (`{%p … %}`): the whole paragraph is replaced by the Jinja tag."""
-        return self.p(tag, style="SO Logica", after=0)
+        return self.p(tag, style="SO Logica", after=0, into=into)
 
     def heading(self, text: str, level: int = 1):
         return self.doc.add_heading(text, level=level)
 
-    def spacer(self, pt: float):
-        para = self.doc.add_paragraph()
+    def spacer(self, pt: float, *, into=None):
+        para = (into if into is not None else self.doc).add_paragraph()
         pf = para.paragraph_format
         pf.space_before = Pt(0)
         pf.space_after = Pt(0)
@@ -435,9 +436,10 @@ class Doc:
         para = self.p(*pieces, style="SO Kader", bold=bold)
         _paragraph_border(para, ["top", "left", "bottom", "right"], sz=6, color=color, space=4)
         _shade(para._p.get_or_add_pPr(), fill)
-        ind = para.paragraph_format
-        ind.left_indent = Cm(0.15)
-        ind.right_indent = Cm(0.15)
+        pf = para.paragraph_format
+        pf.left_indent = Cm(0.15)
+        pf.right_indent = Cm(0.15)
+        pf.keep_together = True  # a frame split over two pages reads as two notes
         return para
 
     # blocks ---------------------------------------------------------------------------------------------
@@ -463,7 +465,7 @@ class Doc:
         self.p("{{ regel }}", style="SO Adres")
         self.tag("{%p endfor %}")
 
-    def table(self, widths: list, *, borders: bool = True, header: bool = False):
+    def table(self, widths: list, *, borders: bool = True, side_margin: int = 85):
         table = self.doc.add_table(rows=0, cols=len(widths))
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
         table.autofit = False
@@ -472,7 +474,8 @@ class Doc:
         _put(tblpr, _el("w:tblW", w=str(int(sum(widths) / 635)), type="dxa"))  # EMU -> twips
         _put(tblpr, _el("w:tblLayout", type="fixed"))
         mar = _el("w:tblCellMar")
-        for side, val in (("top", "45"), ("left", "85"), ("bottom", "45"), ("right", "85")):
+        for side, val in (("top", "45"), ("left", str(side_margin)), ("bottom", "45"),
+                          ("right", str(side_margin))):
             mar.append(_el(f"w:{side}", w=val, type="dxa"))
         _put(tblpr, mar)
         bdr = _el("w:tblBorders")
@@ -490,7 +493,7 @@ class Doc:
         return table
 
     def row(self, table, *cells: "str | R | Callable | None", label_first: bool = True, shade: str | None = None,
-            bold: bool = False, keep_next: bool = False, align_last_right: bool = False):
+            bold: bool = False, keep_next: bool = False, right: tuple[int, ...] = ()):
         row = table.add_row()
         tr_pr = row._tr.get_or_add_trPr()
         tr_pr.append(_el("w:cantSplit"))
@@ -506,7 +509,7 @@ class Doc:
             elif content is not None:
                 pieces = content if isinstance(content, (list, tuple)) else [content]
                 add_runs(para, *pieces, bold=bold)
-            if align_last_right and i == len(cells) - 1:
+            if i in right:
                 for cp in cell.paragraphs:
                     cp.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             if keep_next:
@@ -537,25 +540,47 @@ class Doc:
         self.p(greeting, before=6, after=24, keep_next=True)
         self.sender_lines()
 
-    def sender_lines(self, *, keep_last: bool = False) -> None:
-        self.p("{{ afzender.naam }}", after=0, keep_next=True, bold=True)
-        self.p("{{ afzender.functie }}", after=0, keep_next=True)
-        self.tag("{%p if afzender.big_nummer != '—' %}")
-        self.p("BIG-nummer ", "{{ afzender.big_nummer }}", after=0, keep_next=True)
-        self.tag("{%p endif %}")
-        self.p("{{ afzender.organisatie }}", after=0, keep_next=keep_last)
+    def sender_lines(self, *, keep_last: bool = False, into=None) -> None:
+        self.p("{{ afzender.naam }}", after=0, keep_next=True, bold=True, into=into)
+        self.p("{{ afzender.functie }}", after=0, keep_next=True, into=into)
+        self.tag("{%p if afzender.big_nummer != '—' %}", into=into)
+        self.p("BIG-nummer ", "{{ afzender.big_nummer }}", after=0, keep_next=True, into=into)
+        self.tag("{%p endif %}", into=into)
+        self.tag("{%p if afzender.organisatie != afzender.naam %}", into=into)
+        self.p("{{ afzender.organisatie }}", after=0, keep_next=keep_last, into=into)
+        self.tag("{%p endif %}", into=into)
 
-    def signature_space(self) -> None:
-        """`Ondertekening` + 4 cm of empty space kept on the same page: the signer draws below that word."""
-        head = self.heading("Ondertekening", level=1)
-        head.paragraph_format.keep_with_next = True
+    def signed_closing(self, label: str, *, compact: bool = False) -> None:
+        """Signer details, then `Ondertekening` and 4 cm of empty space: the signer draws below that word.
+
+        All of it sits in one borderless table row that may not split: LibreOffice does not reliably keep a
+        chain of keep-with-next paragraphs together at the end of a document, but it never splits such a row.
+        """
+        table = self.table([TEXT_W], borders=False, side_margin=0)
+        row = table.add_row()
+        row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
+        cell = row.cells[0]
+        cell.width = TEXT_W
+        empty = cell.paragraphs[0]._p
+        if compact:
+            self.p(f"{label}: ", "**{{ afzender.naam }}**", " (", "{{ afzender.functie }}", ")",
+                   R("{% if afzender.organisatie != afzender.naam %}, {{ afzender.organisatie }}{% endif %}"),
+                   R("{% if afzender.big_nummer != '—' %}, BIG-nummer {{ afzender.big_nummer }}{% endif %}"),
+                   ".", keep_next=True, before=6, into=cell)
+        else:
+            self.p(label, style="Heading 1", into=cell)
+            self.sender_lines(keep_last=True, into=cell)
+        head = self.p("Ondertekening", style="Heading 1", keep_next=True, into=cell)
         head.paragraph_format.keep_together = True
         for _ in range(4):
-            para = self.spacer(28.35)  # 1 cm each, exact height
+            para = self.spacer(28.35, into=cell)  # 1 cm each, exact height
             para.paragraph_format.keep_with_next = True
             para.paragraph_format.keep_together = True
+        cell._tc.remove(empty)
 
     def save(self, path: Path) -> None:
+        # A body must end with a paragraph (not a table); 1 pt high so it never spills onto an extra page.
+        self.spacer(1)
         self.doc.save(path)
 
 
@@ -669,8 +694,7 @@ def aanvraagformulier() -> Doc:
     d.p("{{ medisch_toelichting }}")
     d.tag("{%p if medisch_opgenomen %}")
     d.p("{{ medische_gegevens }}")
-    d.p("De medische gegevens worden verstrekt met uitdrukkelijke toestemming van de werknemer; de machtiging is "
-        "bijgevoegd. De gegevens zijn uitsluitend bestemd voor de second opinion-bedrijfsarts.",
+    d.p("Uitsluitend bestemd voor de second opinion-bedrijfsarts; valt onder het medisch beroepsgeheim.",
         style="SO Klein", after=6)
     d.tag("{%p endif %}")
 
@@ -695,48 +719,39 @@ def machtiging() -> Doc:
             confidentiality=VERTROUWELIJK)
     d.letterhead()
     d.title("Toestemming van de werknemer · second opinion bedrijfsarts")
-    d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}")])
-
-    d.p("Dit document legt vast welke keuze de werknemer heeft gemaakt over het delen van gegevens in het kader "
-        "van de second opinion. Zonder uitdrukkelijke toestemming van de werknemer worden geen medische gegevens "
-        "verstrekt.")
-
-    d.heading("Werknemer")
-    d.kv_table([
-        ("Naam", "**{{ werknemer.naam }}**"),
-        ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
-    ])
+    d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}"), ("", "")])
 
     d.heading("{{ machtiging.onderwerp }}")
-    d.p("{{ machtiging.omschrijving }}")
-    d.kv_table([
-        ("Eigen bedrijfsarts", person("bedrijfsarts")),
-        ("Second opinion-bedrijfsarts", person("so_bedrijfsarts")),
-        ("Doel", "Uitsluitend de second opinion over het advies van de eigen bedrijfsarts "
-                 "(artikel 2.14d Arbeidsomstandighedenbesluit). De werkgever ontvangt geen medische gegevens."),
-    ])
+    d.p("Verklaring waarover de werknemer heeft beslist:", style="SO Label", after=2, keep_next=True)
+    d.box("{{ machtiging.omschrijving }}")
+    col = TEXT_W // 3
+    table = d.table([col, col, TEXT_W - 2 * col])
+    labels = d.row(table, "Werknemer", "Eigen bedrijfsarts", "Second opinion-bedrijfsarts", label_first=False,
+                   keep_next=True)
+    for cell in labels.cells:
+        cell.paragraphs[0].style = d.doc.styles["SO Label"]
+    d.row(table, paras(("**{{ werknemer.naam }}**",), ("geboren ", "{{ werknemer.geboortedatum }}")),
+          person("bedrijfsarts"), person("so_bedrijfsarts"), label_first=False)
+    d.p("**Doel.** De gegevens worden uitsluitend gebruikt in het kader van deze second opinion (artikel 2.14d "
+        "Arbeidsomstandighedenbesluit). Zonder uitdrukkelijke toestemming van de werknemer worden geen medische "
+        "gegevens verstrekt; de werkgever ontvangt nooit medische gegevens.", style="SO Kader", before=6)
 
     d.heading("Keuze van de werknemer")
     table = d.table([Cm(0.9), TEXT_W - Cm(0.9)], borders=False)
-    d.row(table, CHECK("machtiging.verleend"), "**Toestemming verleend** – de werknemer geeft toestemming voor "
-          "het verstrekken van de hierboven omschreven gegevens.", label_first=False, keep_next=True)
-    d.row(table, CHECK("not machtiging.verleend"), "**Toestemming geweigerd** – de werknemer geeft geen "
-          "toestemming; de hierboven omschreven gegevens worden niet verstrekt.", label_first=False)
-    d.spacer(6)
-    d.kv_table([
-        ("Besluit van de werknemer", "**{{ machtiging.besluit }}**"),
-        ("Datum van het besluit", "{{ machtiging.datum }}"),
-    ])
+    d.row(table, CHECK("machtiging.verleend"), "**Toestemming verleend** – de hierboven omschreven gegevens "
+          "mogen worden verstrekt.", label_first=False, keep_next=True)
+    d.row(table, CHECK("not machtiging.verleend"), "**Toestemming geweigerd** – de gegevens worden niet "
+          "verstrekt.", label_first=False, keep_next=True)
+    d.p("Besluit van de werknemer: ", "**{{ machtiging.besluit }}**", ", op ", "{{ machtiging.datum }}", ".",
+        before=4)
 
     d.heading("Intrekken")
-    d.p("De werknemer kan deze toestemming op elk moment intrekken, zonder opgave van redenen. Vanaf dat moment "
-        "worden op grond van deze machtiging geen gegevens meer verstrekt; wat al eerder is verstrekt, blijft "
-        "in het dossier vastgelegd. Een geweigerde toestemming kan de werknemer later alsnog verlenen.")
+    d.p("Deze toestemming kan op elk moment en zonder opgave van redenen worden ingetrokken. Vanaf dat moment "
+        "worden op grond van deze machtiging geen gegevens meer verstrekt. Een geweigerde toestemming kan later "
+        "alsnog worden verleend.")
     d.p("{{ machtiging.intrekken }}")
 
-    d.heading("Vastgelegd door")
-    d.sender_lines(keep_last=True)
-    d.signature_space()
+    d.signed_closing("Vastgelegd door", compact=True)
     return d
 
 
@@ -749,12 +764,13 @@ def advies() -> Doc:
     d.box("**Concept ter controle op feitelijke onjuistheden — niet ondertekend**", color=CONCEPT_RED_HEX,
           fill="FBEAEA")
     d.tag("{%p endif %}")
-    d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}"), ("Spreekuur", "{{ spreekuur }}")])
+    d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}"), ("", "")])
 
     d.kv_table([
         ("Werknemer", paras(("**{{ werknemer.naam }}**",), ("geboren ", "{{ werknemer.geboortedatum }}"))),
         ("Eigen bedrijfsarts (aanvrager)", person("bedrijfsarts")),
         ("Second opinion-bedrijfsarts", person("so_bedrijfsarts")),
+        ("Spreekuur", "{{ spreekuur }}"),
     ])
 
     d.tag("{%p if concept %}")
@@ -789,14 +805,13 @@ def advies() -> Doc:
     d.p("Dit advies maakt deel uit van het medisch dossier van de second opinion-bedrijfsarts en wordt twintig "
         "jaar bewaard (WGBO).", style="SO Klein", after=6)
 
-    d.heading("Opgesteld door")
     d.tag("{%p if concept %}")
+    d.heading("Opgesteld door")
     d.sender_lines()
     d.p("Concept – wordt pas na verwerking van de opmerkingen van de werknemer definitief gemaakt.",
         style="SO Klein", before=6)
     d.tag("{%p else %}")
-    d.sender_lines(keep_last=True)
-    d.signature_space()
+    d.signed_closing("Opgesteld door")
     d.tag("{%p endif %}")
     return d
 
@@ -807,20 +822,20 @@ def factuur() -> Doc:
             footer_reference="Factuur {{ factuur.nummer }}  ·  Kenmerk {{ kenmerk }}")
     d.letterhead()
     d.addressee()
-    d.spacer(22)
+    d.spacer(40)
     d.title()
     d.ref_block([("Factuurnummer", "**{{ factuur.nummer }}**"), ("Factuurdatum", "{{ factuur.datum }}"),
                  ("Vervaldatum", "{{ factuur.vervaldatum }}")])
-    d.ref_block([("Ons kenmerk", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"), ("", "")])
+    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"), ("", "")])
 
     w_amount, w_hours = Cm(3.2), Cm(2.2)
     table = d.table([TEXT_W - w_hours - w_amount, w_hours, w_amount])
     d.row(table, "**Omschrijving**", "**Uren**", "**Bedrag**", label_first=False, shade="EEF3F8",
-          keep_next=True, align_last_right=True)
+          keep_next=True, right=(1, 2))
     d.row(table, "{{ factuur.omschrijving }}", "{{ factuur.uren }}", "{{ factuur.bedrag }}", label_first=False,
-          keep_next=True, align_last_right=True)
+          keep_next=True, right=(1, 2))
     d.row(table, "**Totaal te betalen**", "", "**{{ factuur.bedrag }}**", label_first=False, shade="F2F2F2",
-          align_last_right=True)
+          right=(1, 2))
     d.p("{{ factuur.btw }}", style="SO Klein", before=4, after=10)
 
     d.kv_table([
@@ -835,10 +850,9 @@ def factuur() -> Doc:
     d.p("{{ factuur.toelichting }}")
 
     d.heading("Betaling")
-    d.p("Wij verzoeken u het bedrag van ", "{{ factuur.bedrag }}", " vóór ", "{{ factuur.vervaldatum }}",
-        " te voldoen", R("{% if factuur.rekening != '—' %} op rekening {{ factuur.rekening }}{% endif %}"),
-        ", onder vermelding van factuurnummer ", "{{ factuur.nummer }}", " en kenmerk ", "{{ kenmerk }}",
-        ". Het bedrag is verschuldigd, ongeacht de uitkomst van de second opinion.")
+    d.p("De betalingstermijn loopt tot ", "{{ factuur.vervaldatum }}", ". Vermeld bij betaling het factuurnummer ",
+        "{{ factuur.nummer }}", " en het kenmerk ", "{{ kenmerk }}", ". Het bedrag is verschuldigd, ongeacht de "
+        "uitkomst van de second opinion.")
     return d
 
 
@@ -908,7 +922,7 @@ def brief_informatieverzoek() -> Doc:
     d = letter(title="Verzoek om informatie", subject="Sjabloon: verzoek om aanvullende informatie (stap 6)",
                addressee_label="Vertrouwelijk")
     d.p("Geachte heer, mevrouw,")
-    d.p("Op verzoek van de hieronder genoemde werknemer voer ik een second opinion uit als bedrijfsarts "
+    d.p("Op verzoek van de hieronder genoemde werknemer voer ik als bedrijfsarts een second opinion uit "
         "(artikel 2.14d Arbeidsomstandighedenbesluit). Voor mijn advies heb ik aanvullende informatie nodig "
         "van ", "{{ bron_naam }}", ".")
     d.kv_table([
@@ -1042,6 +1056,33 @@ def brief_nieuwe_beoordeling() -> Doc:
     return d
 
 
+def brief_afronding_werkgever() -> Doc:
+    # VSD: the employer hears of the completion together with the own doctor; the work advice only with consent.
+    d = letter(title="Brief: afronding second opinion",
+               subject="Sjabloon: bericht van afronding aan de werkgever (VerzuimService Desk)",
+               addressee_label="Vertrouwelijk")
+    d.p("Geachte heer, mevrouw,")
+    d.p("De second opinion die uw werknemer ", "**{{ werknemer.naam }}**", " heeft aangevraagd, is afgerond. Ik heb "
+        "mijn advies aan uw werknemer uitgebracht. De eigen bedrijfsarts, ", "{{ bedrijfsarts.naam }}", " (",
+        "{{ bedrijfsarts.organisatie }}", "), ontvangt tegelijk met u bericht van de afronding.")
+    d.tag("{%p if werkadvies_gedeeld %}")
+    d.p("Uw werknemer heeft toestemming gegeven om het werkadvies uit de second opinion met u te delen. Het "
+        "werkadvies luidt:")
+    d.box("{{ werkadvies }}")
+    d.p("Dit werkadvies is niet bindend. De eigen bedrijfsarts beoordeelt of het eigen advies wordt aangepast en "
+        "informeert u daarover.")
+    d.tag("{%p else %}")
+    d.p("Uw werknemer heeft geen toestemming gegeven om de inhoud van het advies met u te delen. U ontvangt daarom "
+        "alleen dit bericht van afronding.")
+    d.tag("{%p endif %}")
+    d.p("Zolang de eigen bedrijfsarts het second opinion-advies niet heeft beoordeeld, blijft het advies van de "
+        "eigen bedrijfsarts van kracht en blijven de afspraken met uw werknemer gelden. De eigen bedrijfsarts blijft "
+        "de bedrijfsarts van uw werknemer.")
+    d.p("Deze brief bevat geen medische gegevens; die vallen onder het medisch beroepsgeheim.")
+    d.closing()
+    return d
+
+
 TEMPLATES: dict[str, Callable[[], Doc]] = {
     "aanvraagformulier.docx": aanvraagformulier,
     "machtiging.docx": machtiging,
@@ -1055,6 +1096,7 @@ TEMPLATES: dict[str, Callable[[], Doc]] = {
     "brief_gewijzigd_advies.docx": brief_gewijzigd_advies,
     "brief_melding_werkgever.docx": brief_melding_werkgever,
     "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
+    "brief_afronding_werkgever.docx": brief_afronding_werkgever,
 }
 
 

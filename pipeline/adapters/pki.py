@@ -16,11 +16,22 @@ Layout of the pki directory (mode 0700; private material 0600):
     passphrase             the random passphrase of all of the above
     README-DEMO.txt        says all this in Dutch
 
+With `services_url` (what `sopipe init` passes) the PKI also gets the parts that make PAdES B-T/B-LT/B-LTA work:
+
+    services-url           base URL of the demo trust services, e.g. http://127.0.0.1:8765
+    ocsp.pem, ocsp-key.pem OCSP responder, delegated by the signing CA (id-pkix-ocsp-nocheck)
+    tsa.pem, tsa-key.pem   time-stamping authority (RFC 3161), issued by the root, valid longer than any signer
+
+and every certificate below the root names where its status is published: a CRL distribution point
+(`<url>/crl/root.crl` for certificates the root issued, `<url>/crl/intermediate.crl` below the signing CA) and,
+for signer certificates, an OCSP responder (`<url>/ocsp`). `pipeline.adapters.demo_services` serves those
+URLs (`sopipe pki serve`); B-LT signing fetches from them and embeds the answers in the document.
+
 Key types: the CAs use ECDSA P-256 (small, fast). The seal and doctor keys are RSA-3072 on purpose: the PDF
 signature itself is made with that key, and ECDSA signatures in PDF belong to PDF 2.0 (ISO 32002). pyHanko
 therefore raises the catalog /Version to 2.0 when it signs with an ECDSA key, which a PDF/A-2b document
 (based on PDF 1.7) may not carry. Certificate signatures inside the chain are not restricted that way.
-RSA costs only ~2 ms per signature once the key is loaded (see `pipeline.adapters.signing.SigningIdentity`).
+An RSA-3072 signature takes ~1 ms once the key is loaded (see `pipeline.adapters.signing.SigningIdentity`).
 
 Idempotent: `init_demo_pki` keeps every part that is still usable (readable, matching key, issued by the
 current CA, not expiring within `RENEW_BEFORE`) and creates only what is missing or unusable, plus whatever
@@ -61,16 +72,24 @@ INTERMEDIATE_KEY = "intermediate-key.pem"
 SEAL_P12 = "seal.p12"
 PASSPHRASE = "passphrase"
 README = "README-DEMO.txt"
+SERVICES_URL = "services-url"
+OCSP_CERT = "ocsp.pem"
+OCSP_KEY = "ocsp-key.pem"
+TSA_CERT = "tsa.pem"
+TSA_KEY = "tsa-key.pem"
 
 ROOT_VALIDITY = timedelta(days=3652)
 INTERMEDIATE_VALIDITY = timedelta(days=1826)
 LEAF_VALIDITY = timedelta(days=730)
+TSA_VALIDITY = timedelta(days=6 * 365)
+"""The TSA outlives every signer certificate, so a B-LTA signature stays verifiable after the signer's expired."""
 RENEW_BEFORE = timedelta(days=30)
 """Material that expires within this margin counts as unusable and is replaced."""
 
 SIGNER_RSA_BITS = 3072
 P12_KDF_ROUNDS = 50_000
 
+OID_OCSP_NOCHECK = ObjectIdentifier("1.3.6.1.5.5.7.48.1.5")
 # RFC 9336 id-kp-documentSigning; emailProtection is added because NSS (pdfsig, Firefox) and older Acrobat
 # versions look for it on signing certificates that carry an extendedKeyUsage at all.
 EKU_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
@@ -113,9 +132,44 @@ class DemoPki:
     """File holding the PKCS#12 / key passphrase."""
     created: tuple[Path, ...] = field(default=())
     """Files written by this call; empty when everything was already in place."""
+    services: ServiceUrls | None = None
+    """Where CRLs, OCSP and the TSA of this PKI are served; None for a PKI without trust services."""
 
     def passphrase(self) -> bytes:
         return read_passphrase(self.pki_dir)
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    """The URLs of the demo trust services under one base URL (see `pipeline.adapters.demo_services`)."""
+
+    base: str
+    """e.g. `http://127.0.0.1:8765` (no trailing slash)."""
+
+    @property
+    def root_crl(self) -> str:
+        return f"{self.base}/crl/root.crl"
+
+    @property
+    def intermediate_crl(self) -> str:
+        return f"{self.base}/crl/intermediate.crl"
+
+    @property
+    def ocsp(self) -> str:
+        return f"{self.base}/ocsp"
+
+    @property
+    def tsa(self) -> str:
+        return f"{self.base}/tsa"
+
+
+def read_services_url(pki_dir: Path) -> ServiceUrls | None:
+    """The trust services of the PKI in `pki_dir`, or None when it was made without them."""
+    try:
+        base = (Path(pki_dir) / SERVICES_URL).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return ServiceUrls(base.rstrip("/")) if base else None
 
 
 def read_passphrase(pki_dir: Path) -> bytes:
@@ -123,7 +177,8 @@ def read_passphrase(pki_dir: Path) -> bytes:
     try:
         value = (pki_dir / PASSPHRASE).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as e:
-        raise SigningError(f"Wachtwoordbestand van de PKI ontbreekt of is onleesbaar: {pki_dir / PASSPHRASE} ({e})") from e
+        raise SigningError(f"Wachtwoordbestand van de PKI ontbreekt of is onleesbaar: {pki_dir / PASSPHRASE} "
+                           f"({e})") from e
     if not value:
         raise SigningError(f"Wachtwoordbestand van de PKI is leeg: {pki_dir / PASSPHRASE}")
     return value.encode("ascii")
@@ -134,11 +189,16 @@ def doctor_p12_path(pki_dir: Path, big_nummer: str) -> Path:
 
 
 def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[str, str]],
-                  now: datetime | None = None) -> DemoPki:
+                  now: datetime | None = None, services_url: str | None = None) -> DemoPki:
     """Create (or complete) the DEMO PKI in `pki_dir`; keep whatever is still usable.
 
     `doctors` are (naam, big_nummer) pairs; `now` pins the clock (tests), default the current UTC time.
+    `services_url`: base URL of the trust services (CRL, OCSP, TSA) to name in the certificates, e.g.
+    `http://127.0.0.1:8765`; adds an OCSP responder and a TSA. A changed URL reissues everything below the root.
     """
+    if services_url is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", services_url):
+        raise SigningError(f"Ongeldige URL voor de vertrouwensdiensten: {services_url!r}", field="services_url")
+    services = ServiceUrls(services_url.rstrip("/")) if services_url else None
     if not organisatie.strip():
         raise SigningError("Organisatie voor het DEMO-zegel ontbreekt", field="organisatie")
     for naam, big in doctors:
@@ -151,24 +211,27 @@ def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[st
         _ensure_dir(pki_dir)
         passphrase = _ensure_passphrase(pki_dir, created)
         root, root_key = _ensure_root(pki_dir, passphrase, now, created)
-        inter, inter_key = _ensure_intermediate(pki_dir, passphrase, root, root_key, now, created)
+        inter, inter_key = _ensure_intermediate(pki_dir, passphrase, root, root_key, now, created, services)
         chain = (inter, root)
+        if services is not None:
+            _ensure_services(pki_dir, passphrase, root, root_key, inter, inter_key, now, created, services)
         seal_subject = x509.Name([
             x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisatie),
             x509.NameAttribute(NameOID.COMMON_NAME, f"{organisatie} DEMO zegel"),
         ])
-        seal = _ensure_leaf(pki_dir / SEAL_P12, seal_subject, passphrase, chain, inter_key, now, created)
+        seal = _ensure_leaf(pki_dir / SEAL_P12, seal_subject, passphrase, chain, inter_key, now, created,
+                            services)
         doctor_paths = {}
         for naam, big in doctors:
             doctor_paths[big] = _ensure_leaf(doctor_p12_path(pki_dir, big), _doctor_subject(naam, big), passphrase,
-                                             chain, inter_key, now, created)
+                                             chain, inter_key, now, created, services)
         _ensure_readme(pki_dir, created)
     except OSError as e:
         raise SigningError(f"DEMO-PKI kan niet worden aangemaakt in {pki_dir}: {e}") from e
     return DemoPki(pki_dir=pki_dir, ca_cert=pki_dir / CA_CERT, intermediate_cert=pki_dir / INTERMEDIATE_CERT,
                    seal_p12=seal, doctor_p12=MappingProxyType(doctor_paths), passphrase_file=pki_dir / PASSPHRASE,
-                   created=tuple(created))
+                   created=tuple(created), services=services)
 
 
 def add_doctor(pki_dir: Path, naam: str, big: str, *, now: datetime | None = None) -> Path:
@@ -176,13 +239,15 @@ def add_doctor(pki_dir: Path, naam: str, big: str, *, now: datetime | None = Non
     _check_big(big)
     now = now or datetime.now(UTC)
     passphrase = read_passphrase(pki_dir)
+    services = read_services_url(pki_dir)
     try:
         root = _usable_ca(pki_dir / CA_CERT, pki_dir / CA_KEY, passphrase, None, now)
-        inter = root and _usable_ca(pki_dir / INTERMEDIATE_CERT, pki_dir / INTERMEDIATE_KEY, passphrase, root[0], now)
+        inter = root and _usable_ca(pki_dir / INTERMEDIATE_CERT, pki_dir / INTERMEDIATE_KEY, passphrase, root[0], now,
+                                    crl_url=services.root_crl if services else None)
         if not inter:
             raise SigningError(f"Geen bruikbare DEMO-CA in {pki_dir}; voer eerst `sopipe init` uit")
         return _ensure_leaf(doctor_p12_path(pki_dir, big), _doctor_subject(naam, big), passphrase,
-                            (inter[0], root[0]), inter[1], now, [])
+                            (inter[0], root[0]), inter[1], now, [], services)
     except OSError as e:
         raise SigningError(f"DEMO-identiteit voor BIG {big} kan niet worden gemaakt: {e}") from e
 
@@ -227,16 +292,20 @@ def _ensure_root(pki_dir: Path, passphrase: bytes, now: datetime,
 
 def _ensure_intermediate(pki_dir: Path, passphrase: bytes, root: x509.Certificate,
                          root_key: ec.EllipticCurvePrivateKey, now: datetime,
-                         created: list[Path]) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    usable = _usable_ca(pki_dir / INTERMEDIATE_CERT, pki_dir / INTERMEDIATE_KEY, passphrase, root, now)
+                         created: list[Path], services: ServiceUrls | None = None,
+                         ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    crl_url = services.root_crl if services else None
+    usable = _usable_ca(pki_dir / INTERMEDIATE_CERT, pki_dir / INTERMEDIATE_KEY, passphrase, root, now,
+                        crl_url=crl_url)
     if usable:
         return usable
     key = ec.generate_private_key(ec.SECP256R1())
     not_after = min(now + INTERMEDIATE_VALIDITY, root.not_valid_after_utc)
-    cert = _builder(_ca_name(INTERMEDIATE_CN), root.subject, key.public_key(), root_key.public_key(), now, not_after) \
+    builder = _builder(_ca_name(INTERMEDIATE_CN), root.subject, key.public_key(), root_key.public_key(), now,
+                       not_after) \
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True) \
-        .add_extension(_CA_KEY_USAGE, critical=True) \
-        .sign(root_key, hashes.SHA256())
+        .add_extension(_CA_KEY_USAGE, critical=True)
+    cert = _with_status_urls(builder, crl_url=crl_url, ocsp_url=None).sign(root_key, hashes.SHA256())
     _write_private(pki_dir / INTERMEDIATE_KEY, _encrypted_pem(key, passphrase), created)
     _write_public(pki_dir / INTERMEDIATE_CERT, cert.public_bytes(serialization.Encoding.PEM), created)
     return cert, key
@@ -244,14 +313,16 @@ def _ensure_intermediate(pki_dir: Path, passphrase: bytes, root: x509.Certificat
 
 def _ensure_leaf(path: Path, subject: x509.Name, passphrase: bytes,
                  chain: tuple[x509.Certificate, x509.Certificate], issuer_key: ec.EllipticCurvePrivateKey,
-                 now: datetime, created: list[Path]) -> Path:
+                 now: datetime, created: list[Path], services: ServiceUrls | None = None) -> Path:
     inter = chain[0]
-    if _usable_leaf(path, subject, passphrase, inter, now):
+    crl_url, ocsp_url = (services.intermediate_crl, services.ocsp) if services else (None, None)
+    if _usable_leaf(path, subject, passphrase, inter, now, crl_url=crl_url, ocsp_url=ocsp_url):
         _tighten(path)
         return path
     key = rsa.generate_private_key(public_exponent=65537, key_size=SIGNER_RSA_BITS)
     not_after = min(now + LEAF_VALIDITY, inter.not_valid_after_utc)
-    cert = _builder(subject, inter.subject, key.public_key(), issuer_key.public_key(), now, not_after) \
+    builder = _builder(subject, inter.subject, key.public_key(), issuer_key.public_key(), now, not_after)
+    cert = _with_status_urls(builder, crl_url=crl_url, ocsp_url=ocsp_url) \
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True) \
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
@@ -267,10 +338,75 @@ def _ensure_leaf(path: Path, subject: x509.Name, passphrase: bytes,
     return path
 
 
+def _ensure_services(pki_dir: Path, passphrase: bytes, root: x509.Certificate, root_key: ec.EllipticCurvePrivateKey,
+                     inter: x509.Certificate, inter_key: ec.EllipticCurvePrivateKey, now: datetime,
+                     created: list[Path], services: ServiceUrls) -> None:
+    """The OCSP responder (delegated by the signing CA) and the TSA (issued by the root), plus `services-url`."""
+    url_path = pki_dir / SERVICES_URL
+    try:
+        current = url_path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        current = None
+    if current != services.base:
+        _write_public(url_path, (services.base + "\n").encode("ascii"), created)
+
+    ocsp_subject = _ca_name("sopipe DEMO OCSP-responder")
+    if not _usable_service_cert(pki_dir / OCSP_CERT, pki_dir / OCSP_KEY, ocsp_subject, passphrase, inter, now):
+        key = ec.generate_private_key(ec.SECP256R1())
+        not_after = min(now + LEAF_VALIDITY, inter.not_valid_after_utc)
+        cert = _builder(ocsp_subject, inter.subject, key.public_key(), inter_key.public_key(), now, not_after) \
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True) \
+            .add_extension(_SERVICE_KEY_USAGE, critical=True) \
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False) \
+            .add_extension(x509.UnrecognizedExtension(OID_OCSP_NOCHECK, b"\x05\x00"), critical=False) \
+            .sign(inter_key, hashes.SHA256())
+        _write_private(pki_dir / OCSP_KEY, _encrypted_pem(key, passphrase), created)
+        _write_public(pki_dir / OCSP_CERT, cert.public_bytes(serialization.Encoding.PEM), created)
+
+    tsa_subject = _ca_name("sopipe DEMO TSA")
+    if not _usable_service_cert(pki_dir / TSA_CERT, pki_dir / TSA_KEY, tsa_subject, passphrase, root, now,
+                                crl_url=services.root_crl):
+        key = ec.generate_private_key(ec.SECP256R1())
+        not_after = min(now + TSA_VALIDITY, root.not_valid_after_utc)
+        builder = _builder(tsa_subject, root.subject, key.public_key(), root_key.public_key(), now, not_after) \
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True) \
+            .add_extension(_SERVICE_KEY_USAGE, critical=True) \
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        cert = _with_status_urls(builder, crl_url=services.root_crl, ocsp_url=None).sign(root_key, hashes.SHA256())
+        _write_private(pki_dir / TSA_KEY, _encrypted_pem(key, passphrase), created)
+        _write_public(pki_dir / TSA_CERT, cert.public_bytes(serialization.Encoding.PEM), created)
+
+
+def load_service_identity(pki_dir: Path, cert_name: str, key_name: str) -> tuple[x509.Certificate, object]:
+    """(certificate, private key) of a service (OCSP responder, TSA) or a CA in `pki_dir`."""
+    passphrase = read_passphrase(pki_dir)
+    try:
+        cert = x509.load_pem_x509_certificate((pki_dir / cert_name).read_bytes())
+        key = serialization.load_pem_private_key((pki_dir / key_name).read_bytes(), password=passphrase)
+    except (OSError, ValueError, TypeError) as e:
+        raise SigningError(f"{cert_name} of {key_name} in {pki_dir} ontbreekt of is onleesbaar ({e}); voer "
+                           "`sopipe init` uit") from e
+    return cert, key
+
+
 # --- checks ------------------------------------------------------------------------------------------------------
 
+def _usable_service_cert(cert_path: Path, key_path: Path, subject: x509.Name, passphrase: bytes,
+                         issuer: x509.Certificate, now: datetime, *, crl_url: str | None = None) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=passphrase)
+    except (OSError, ValueError, TypeError):
+        return False
+    ok = (_spki(key.public_key()) == _spki(cert.public_key()) and cert.subject == subject and _current(cert, now)
+          and _issued_by(cert, issuer) and _status_urls(cert) == (crl_url, None))
+    if ok:
+        _tighten(key_path)
+    return ok
+
+
 def _usable_ca(cert_path: Path, key_path: Path, passphrase: bytes, issuer: x509.Certificate | None,
-               now: datetime) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None:
+               now: datetime, *, crl_url: str | None = None) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None:
     """The CA certificate and key if both are present, match, chain to `issuer` (None: self-signed) and are current."""
     try:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
@@ -285,17 +421,39 @@ def _usable_ca(cert_path: Path, key_path: Path, passphrase: bytes, issuer: x509.
         return None
     if not basic.ca or not _current(cert, now) or not _issued_by(cert, issuer or cert):
         return None
+    if issuer is not None and _status_urls(cert) != (crl_url, None):
+        return None
     _tighten(key_path)
     return cert, key
 
 
-def _usable_leaf(path: Path, subject: x509.Name, passphrase: bytes, issuer: x509.Certificate, now: datetime) -> bool:
+def _usable_leaf(path: Path, subject: x509.Name, passphrase: bytes, issuer: x509.Certificate, now: datetime, *,
+                 crl_url: str | None = None, ocsp_url: str | None = None) -> bool:
     try:
         key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
     except (OSError, ValueError, TypeError):
         return False
     return (cert is not None and key is not None and _spki(key.public_key()) == _spki(cert.public_key())
-            and cert.subject == subject and _current(cert, now) and _issued_by(cert, issuer))
+            and cert.subject == subject and _current(cert, now) and _issued_by(cert, issuer)
+            and _status_urls(cert) == (crl_url, ocsp_url))
+
+
+def _status_urls(cert: x509.Certificate) -> tuple[str | None, str | None]:
+    """(CRL distribution point, OCSP responder) named in the certificate, None where absent."""
+    crl_url = ocsp_url = None
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        crl_url = next((n.value for p in points for n in (p.full_name or [])
+                        if isinstance(n, x509.UniformResourceIdentifier)), None)
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+        ocsp_url = next((d.access_location.value for d in aia
+                         if d.access_method == x509.oid.AuthorityInformationAccessOID.OCSP), None)
+    except x509.ExtensionNotFound:
+        pass
+    return crl_url, ocsp_url
 
 
 def _current(cert: x509.Certificate, now: datetime) -> bool:
@@ -315,6 +473,25 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 _CA_KEY_USAGE = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                               data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
                               encipher_only=False, decipher_only=False)
+
+
+_SERVICE_KEY_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                   data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                   encipher_only=False, decipher_only=False)
+
+
+def _with_status_urls(builder: x509.CertificateBuilder, *, crl_url: str | None,
+                      ocsp_url: str | None) -> x509.CertificateBuilder:
+    """Name where the certificate's revocation status is published (needed for B-LT)."""
+    if crl_url:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
+            crl_issuer=None)]), critical=False)
+    if ocsp_url:
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]),
+            critical=False)
+    return builder
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, public_key, issuer_public_key, not_before: datetime,

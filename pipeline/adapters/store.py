@@ -53,6 +53,29 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         CREATE INDEX deliveries_kenmerk ON deliveries(kenmerk, id);
     """),
+    # Issue 8: the hash-chained, append-only audit trail (pipeline.adapters.audit, pipeline.core.trail).
+    # AUTOINCREMENT keeps the highest id ever issued in sqlite_sequence, so records removed from the end show.
+    ("0008_audit_trail", """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            kenmerk TEXT,
+            gebeurtenis TEXT NOT NULL,
+            actie TEXT NOT NULL,
+            uitkomst TEXT NOT NULL,
+            gebruiker TEXT NOT NULL,
+            namens TEXT,
+            systeem TEXT NOT NULL,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+        );
+        CREATE INDEX audit_kenmerk ON audit(kenmerk, id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only: UPDATE refused'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only: DELETE refused'); END;
+    """),
 )
 
 
@@ -125,7 +148,7 @@ class Store:
             if name in done:
                 continue
             with self.transaction() as tx:
-                for statement in filter(str.strip, sql.split(";")):
+                for statement in _statements(sql):
                     tx.execute(statement)
                 tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
 
@@ -188,3 +211,16 @@ class Store:
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _statements(sql: str) -> Iterator[str]:
+    """Split a migration into statements; a `;` inside a trigger body (BEGIN ... END) does not end one."""
+    buffer = ""
+    for part in sql.split(";"):
+        buffer += part + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\r\n;"):
+                yield buffer
+            buffer = ""
+    if buffer.strip(" \t\r\n;"):
+        yield buffer

@@ -1,6 +1,7 @@
 """Check the signatures in a PDF: pyHanko's validation (the authority) and poppler's `pdfsig` (a second opinion).
 
-`validate_pdf` works offline: trust comes only from the given root certificates (e.g. `pki/ca.pem`), nothing
+`verify_pdf` (below) is the full AdES validation of issue 5 (levels, proof of existence, offline revocation data);
+`validate_pdf` is the quick per-signature check of issue 2. `validate_pdf` works offline: trust comes only from the given root certificates (e.g. `pki/ca.pem`), nothing
 is fetched. Revocation is checked "soft-fail" — the DEMO PKI publishes no CRL or OCSP; issue 5 (B-LT) embeds
 revocation data in the document and should switch to "hard-fail".
 
@@ -16,7 +17,7 @@ import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -185,3 +186,217 @@ def parse_pdfsig_output(text: str) -> list[dict]:
     for report in reports:
         report["signature_valid"] = report.get("signature_validation") == "Signature is Valid."
     return reports
+
+
+# --- AdES validation (ETSI EN 319 102-1) -------------------------------------------------------------------------
+#
+# `verify_pdf` is the validation `sopipe verify`, the archive reports and the check of returned documents use.
+# It runs pyHanko's AdES validation (`pyhanko.sign.validation.ades`) strictly offline: everything it needs must
+# be in the document (the DSS of a B-LT/B-LTA signature) or in the given trust roots; nothing is fetched.
+# Revocation: a signature that claims B-LT or B-LTA must carry revocation data for its whole chain (pyHanko's
+# REQUIRE_REVINFO); for B-B and B-T there is none to check offline, so the status is then not checked and the
+# report says so in plain words.
+
+MAIN_PASSED = "TOTAL-PASSED"
+MAIN_FAILED = "TOTAL-FAILED"
+MAIN_INDETERMINATE = "INDETERMINATE"
+
+
+@dataclass(frozen=True)
+class AdesSignatureReport:
+    """The verdict on one signature (approval or certification), in terms a records officer can be told."""
+
+    field_name: str
+    signer_naam: str
+    """Common name of the signer's certificate."""
+    big_nummer: str | None
+    """serialNumber of the signer's subject: the BIG number on a doctor's certificate."""
+    organisatie: str | None
+    certification: bool
+    """The certifying (author) signature of the document (DocMDP)."""
+    level: str
+    """PAdES baseline level the signature carries: B-B, B-T, B-LT or B-LTA."""
+    indication: str
+    """ETSI main indication: TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE."""
+    sub_indication: str | None
+    """ETSI sub-indication, e.g. HASH_FAILURE, NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE."""
+    message: str | None
+    """pyHanko's explanation when not passed."""
+    signing_time: datetime | None
+    """Time the signer's software claimed (not proven)."""
+    proven_time: datetime | None
+    """Best signature time: the earliest moment the signature is proven to have existed (a timestamp)."""
+    validation_time: datetime
+    intact: bool
+    """The signed bytes are unchanged."""
+    valid: bool
+    """The cryptographic signature over them is correct."""
+    trusted: bool
+    """The signer's certificate chains to a trust root."""
+    revocation_checked: bool
+    """Revocation status was checked from data embedded in the document."""
+    changed_after: str | None
+    """What changed after signing: None (nothing), `toegestaan` (allowed updates such as later signatures,
+    validation data and timestamps) or `niet toegestaan` (forbidden changes, e.g. a page was altered)."""
+    docmdp_ok: bool | None
+    coverage: str
+    signer_cert_not_after: datetime | None
+    signer_cert_der: bytes = b""
+    signature_digest: str = ""
+    """SHA-256 (hex) of the signature value (/Contents), identifying the signature in reports."""
+
+    @property
+    def ok(self) -> bool:
+        return self.indication == MAIN_PASSED and self.docmdp_ok is not False and self.changed_after != "niet toegestaan"
+
+
+@dataclass(frozen=True)
+class DocumentTimestampReport:
+    field_name: str
+    time: datetime | None
+    tsa_naam: str
+    tsa_cert_not_after: datetime | None
+    intact: bool
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    signatures: tuple[AdesSignatureReport, ...]
+    document_timestamps: tuple[DocumentTimestampReport, ...]
+    validation_time: datetime
+    simulated: bool = False
+    """Validation at a future time, assuming the document timestamps are renewed in time (pyHanko's simulation)."""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.signatures) and all(s.ok for s in self.signatures)
+
+    @property
+    def last_timestamp_expiry(self) -> datetime | None:
+        """When the certificate of the newest document timestamp expires: renew before then."""
+        stamps = [t for t in self.document_timestamps if t.tsa_cert_not_after is not None]
+        return stamps[-1].tsa_cert_not_after if stamps else None
+
+
+def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None = None,
+               simulate_future: bool = False) -> DocumentReport:
+    """Validate every signature in `pdf` offline with pyHanko's AdES validation.
+
+    `at`: the validation time (default now). `simulate_future`: validate at `at` (in the future) as an archive
+    would, assuming the document timestamps are renewed in time (pyHanko's
+    `simulate_future_ades_lta_validation`): passes only for signatures whose proof survives their certificates.
+    """
+    import asyncio
+    roots = _load_roots(trust_roots)
+    now = datetime.now(UTC)
+    at = at or now
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        regular = list(reader.embedded_regular_signatures)
+        stamps = list(reader.embedded_timestamp_signatures)
+    except Exception as e:
+        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+    reports = []
+    for sig in regular:
+        try:
+            reports.append(asyncio.run(_verify_one(sig, reader, stamps, roots, at=at, now=now,
+                                                   simulate_future=simulate_future)))
+        except SigningError:
+            raise
+        except Exception as e:
+            raise SigningError(f"Handtekening {sig.field_name!r} kan niet worden gecontroleerd: {e}") from e
+    ts_reports = []
+    for ts in stamps:
+        try:
+            tst_info = ts.signed_data["encap_content_info"]["content"].parsed
+            gen_time = tst_info["gen_time"].native
+        except Exception:
+            gen_time = None
+        cert = ts.signer_cert
+        try:
+            ts.compute_integrity_info()
+            intact = bool(ts.compute_digest() == ts.external_digest)
+        except Exception:
+            intact = False
+        ts_reports.append(DocumentTimestampReport(
+            field_name=ts.field_name, time=gen_time, tsa_naam=_subject_attr(cert, "common_name") or "",
+            tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native, intact=intact))
+    return DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
+
+
+async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime,
+                      simulate_future: bool) -> AdesSignatureReport:
+    from pyhanko.sign.ades.report import AdESStatus
+    from pyhanko.sign.validation import ades
+    from pyhanko.sign.validation.policy_decl import (PdfSignatureValidationSpec, RevinfoOnlineFetchingRule,
+                                                     RevocationInfoGatheringSpec, SignatureValidationSpec)
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+    from pyhanko_certvalidator.policy_decl import (LEGACY_POLICY_MAP, REQUIRE_REVINFO, CertRevTrustPolicy)
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    level = _detect_level(sig, reader, stamps)
+    embedded = level in ("B-LT", "B-LTA")
+    checking = REQUIRE_REVINFO if embedded else LEGACY_POLICY_MAP["soft-fail"]
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+        cert_validation_policy=CertValidationPolicySpec(trust_manager=SimpleTrustManager.build(roots),
+                                                        revinfo_policy=CertRevTrustPolicy(checking)),
+        revinfo_gathering_policy=RevocationInfoGatheringSpec(RevinfoOnlineFetchingRule.LOCAL_ONLY)))
+    if simulate_future:
+        result = await ades.simulate_future_ades_lta_validation(sig, spec, future_validation_time=at,
+                                                                 current_reference_time=now)
+    else:
+        timing = ValidationTimingInfo(validation_time=at, best_signature_time=at,
+                                      point_in_time_validation=at < now - _CLOCK_SLACK)
+        result = await ades.ades_lta_validation(sig, spec, timing_info=timing)
+    status = result.api_status
+    sub = result.ades_subindic
+    indication = {AdESStatus.PASSED: MAIN_PASSED, AdESStatus.FAILED: MAIN_FAILED}.get(sub.status,
+                                                                                    MAIN_INDETERMINATE)
+    cert = sig.signer_cert
+    mod = status.modification_level.name if status and status.modification_level is not None else None
+    coverage = status.coverage.name if status and status.coverage is not None else "UNKNOWN"
+    if coverage == "ENTIRE_FILE":
+        changed = None
+    elif status is not None and status.docmdp_ok is not False and mod in (None, "NONE", "LTA_UPDATES",
+                                                                          "FORM_FILLING"):
+        changed = "toegestaan"
+    else:
+        changed = "niet toegestaan"
+    best = result.best_signature_time
+    proven = best if (best is not None and level != "B-B" and best < at) else None
+    import hashlib
+    contents = sig.sig_object.get("/Contents")
+    digest = hashlib.sha256(bytes(contents.original_bytes) if hasattr(contents, "original_bytes")
+                            else bytes(contents)).hexdigest() if contents is not None else ""
+    return AdesSignatureReport(
+        field_name=sig.field_name, signer_naam=_subject_attr(cert, "common_name") or "",
+        big_nummer=_subject_attr(cert, "serial_number"), organisatie=_subject_attr(cert, "organization_name"),
+        certification=sig.docmdp_level is not None, level=level, indication=indication,
+        sub_indication=None if sub.status is AdESStatus.PASSED else sub.name, message=result.failure_msg,
+        signing_time=sig.self_reported_timestamp, proven_time=proven, validation_time=at,
+        intact=bool(status and status.intact), valid=bool(status and status.valid),
+        trusted=bool(status and status.trusted), revocation_checked=embedded and indication == MAIN_PASSED,
+        changed_after=changed, docmdp_ok=status.docmdp_ok if status else None, coverage=coverage,
+        signer_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
+        signer_cert_der=cert.dump(), signature_digest=digest)
+
+
+_CLOCK_SLACK = timedelta(minutes=5)
+
+
+def _detect_level(sig, reader, stamps) -> str:
+    """The PAdES baseline level a signature carries (what is present, not whether it validates)."""
+    unsigned = sig.signer_info["unsigned_attrs"]
+    has_ts = unsigned.native is not None and any(
+        attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
+    if not has_ts:
+        return "B-B"
+    dss = reader.root.get("/DSS")
+    dss = dss.get_object() if dss is not None else None
+    has_revinfo = dss is not None and any(key in dss for key in ("/OCSPs", "/CRLs", "/VRI"))
+    if not has_revinfo:
+        return "B-T"
+    if any(ts.signed_revision > sig.signed_revision for ts in stamps):
+        return "B-LTA"
+    return "B-LT"

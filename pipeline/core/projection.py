@@ -167,8 +167,7 @@ MACHTIGING_TEKST = {
         "advies te sturen aan mijn bedrijfsarts, {b}, zodat deze het advies kan beoordelen."),
 }
 
-INTREKKEN = ("U kunt deze toestemming op ieder moment intrekken bij het secretariaat van {org}, onder vermelding "
-             "van het kenmerk. Wat al is verstrekt, blijft in het dossier vastgelegd.")
+INTREKKEN = "Intrekken kan bij het secretariaat van {org}, onder vermelding van kenmerk {kenmerk}."
 
 
 def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Besluit,
@@ -187,7 +186,7 @@ def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Beslui
             "verleend": besluit is m.Besluit.VERLEEND,
             "besluit": besluit.value,
             "datum": dutch.datum(datum),
-            "intrekken": INTREKKEN.format(org=s.verzoek.arbodienst.naam),
+            "intrekken": INTREKKEN.format(org=s.verzoek.arbodienst.naam, kenmerk=s.kenmerk),
         },
     }
 
@@ -218,11 +217,10 @@ def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dic
     anoniem = debiteur != "werknemer"
     aan = {"arbodienst": aan_arbodienst, "werkgever": aan_werkgever, "werknemer": aan_werknemer}[debiteur](s)
     if debiteur == "arbodienst":
-        toelichting = ("De second opinion-bedrijfsarts valt onder het arbocontract. Deze factuur is anoniem, "
-                       "zodat de werknemer niet herleidbaar is; de kosten kunnen worden doorbelast aan de werkgever.")
+        toelichting = ("De second opinion-bedrijfsarts valt onder het arbocontract; de kosten kunnen worden "
+                       "doorbelast aan de werkgever.")
     elif debiteur == "werkgever":
-        toelichting = ("De werkgever heeft toegezegd de kosten van deze second opinion te vergoeden. Deze factuur "
-                       "is anoniem, zodat de werknemer niet herleidbaar is.")
+        toelichting = "De werkgever heeft toegezegd de kosten van deze second opinion te vergoeden."
     elif s.selectie.werkgever_vergoedt:
         toelichting = ("Ter informatie: uw werkgever heeft toegezegd de kosten van deze second opinion te "
                        "vergoeden. U hoeft deze factuur niet te betalen.")

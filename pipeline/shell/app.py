@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from pipeline.adapters.audit import Audit
 from pipeline.adapters.converter import UnoConverterPool
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
@@ -51,7 +52,7 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
     pipeline = Pipeline(inbox=settings.inbox, outbox=settings.outbox, quarantine=settings.quarantine, store=store,
                         renderer=DocxRenderer(TEMPLATES), converter=converter, signer=OrderSigner(keyring),
                         guard=guard, max_file_bytes=settings.max_file_bytes,
-                        parallel=max(2, settings.lo_workers or 2))
+                        parallel=max(2, settings.lo_workers or 2), audit=Audit(store))
     try:
         yield pipeline
     finally:

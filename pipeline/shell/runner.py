@@ -22,6 +22,7 @@ from typing import Callable, Protocol, Sequence
 
 from pydantic import ValidationError
 
+from pipeline.adapters.audit import Audit, NullAudit
 from pipeline.adapters.converter import Converter, PdfMetadata
 from pipeline.adapters.mailbox import Mailboxes, atomic_write
 from pipeline.adapters.store import DeliveryRecord, Store
@@ -70,7 +71,8 @@ class Outcome:
 class Pipeline:
     def __init__(self, *, inbox: Path, outbox: Path, quarantine: Path, store: Store, renderer: Renderer,
                  converter: Converter, signer: DocumentSigner, guard: Guard | None = None,
-                 max_file_bytes: int = 1_048_576, parallel: int = 2) -> None:
+                 max_file_bytes: int = 1_048_576, parallel: int = 2, audit: Audit | None = None) -> None:
+        self.audit = audit if audit is not None else NullAudit()
         self.inbox = Path(inbox)
         self.mailboxes = Mailboxes(outbox)
         self.quarantine = Path(quarantine)
@@ -97,6 +99,7 @@ class Pipeline:
         if self.store.journal_status(digest) == "done":
             self._move(path, "processed", suffix=".duplicaat")
             log.info("%s: same content already processed, not again", name)
+            self.audit.intake_duplicate(kenmerk=_peek_kenmerk(raw), bestand=name, sha256=digest)
             return Outcome(name, "duplicate", detail="al eerder verwerkt")
         self.store.journal_start(digest, name)
         try:
@@ -107,24 +110,31 @@ class Pipeline:
             return self._fail(path, digest, report.failure_report(
                 name, problems=problems, kenmerk=kenmerk, rule="het bestand voldoet niet aan het formaat "
                 "so-pipeline/v1 (zie schema/casefile.schema.json)"), "; ".join(f"{f}: {p}" for f, p in problems),
-                kenmerk=kenmerk)
+                kenmerk=kenmerk, rule="schema", error="ValidationError")
         except CaseFileError as e:
             return self._fail(path, digest, report.report_for_error(name, e), e.message)
+        case_audit = self.audit.case_file(kenmerk=event.kenmerk, namens=event.ingediend_door, datum=event.datum,
+                                          bestand=name, sha256=digest)
         try:
             state = self.case_state(event.kenmerk)
             decision = decide(state, event)
             documents = self._make(decision.orders)
+            case_audit.made(decision.orders, documents)
             delivered, records = self._deliver(decision, documents)
+            case_audit.delivered(records)
         except PipelineError as e:
             if isinstance(e, DeliveryError):
+                case_audit.failed(regel=e.rule or "bezorging", fout=type(e).__name__)
                 self.store.journal_failed(digest, kenmerk=event.kenmerk, detail=f"retry: {e.message}")
                 log.error("%s: delivery failed, file stays in the inbox: %s", name, e.message)
                 return Outcome(name, "retry", kenmerk=event.kenmerk, detail=e.message)
             if e.kenmerk is None:
                 e.kenmerk = event.kenmerk
-            return self._fail(path, digest, report.report_for_error(name, e), e.message, kenmerk=event.kenmerk)
+            return self._fail(path, digest, report.report_for_error(name, e), e.message, kenmerk=event.kenmerk,
+                              rule=e.rule, error=type(e).__name__, namens=event.ingediend_door)
         self.store.accept(kenmerk=event.kenmerk, stap=event.stap, datum=event.datum.isoformat(), payload=data,
                           sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records)
+        case_audit.accepted(event.stap, before=state.consents if state else {}, after=decision.state.consents)
         self._move(path, "processed")
         log.info("%s: %s %s processed, %d file(s) delivered", name, event.kenmerk, event.stap, len(delivered))
         return Outcome(name, "processed", kenmerk=event.kenmerk, delivered=delivered)
@@ -218,13 +228,18 @@ class Pipeline:
             raise DeliveryError(f"Kan niet naar quarantaine schrijven: {e}", kenmerk=order.kenmerk) from e
         return target
 
-    def _fail(self, path: Path, digest: str | None, text: str, detail: str, *, kenmerk: str | None = None) -> Outcome:
+    def _fail(self, path: Path, digest: str | None, text: str, detail: str, *, kenmerk: str | None = None,
+              rule: str | None = None, error: str | None = None, namens: str | None = None) -> Outcome:
+        # the audit keeps the rule, never `detail` (which may quote the file's values)
+        self.audit.intake_refused(kenmerk=kenmerk, bestand=path.name, sha256=digest, regel=rule, fout=error,
+                                  namens=namens)
         target = self._move(path, "failed")
         if target is not None:
             atomic_write(target.with_name(target.name + ".error.txt"), text.encode("utf-8"))
         if digest is not None:
             self.store.journal_failed(digest, kenmerk=kenmerk, detail=detail)
-        log.warning("%s: not processed: %s", path.name, detail)
+        # `detail` may quote the file's own values (medical text, a BSN): the log names the file and case only
+        log.warning("%s: not processed (%s); report in inbox/failed/", path.name, kenmerk or "kenmerk unknown")
         return Outcome(path.name, "failed", kenmerk=kenmerk, detail=detail)
 
     def _move(self, path: Path, folder: str, *, suffix: str = "") -> Path | None:

@@ -1,0 +1,238 @@
+"""The audit trail in the state database: append a record to the hash chain, read a case's trail, check the chain.
+
+The table (`audit`, migration `0008_audit_trail`) refuses UPDATE and DELETE by trigger; this adapter only ever
+INSERTs, each record in its own IMMEDIATE transaction so that reading the chain head and appending the next
+record cannot interleave with another writer. What a record holds and how its hash is made: `pipeline.core.trail`.
+
+`Audit` is handed to the pipeline (`Pipeline(audit=...)`) and to the CLI commands that show or export a dossier.
+`NullAudit` records nothing (tests and tools that do not need a trail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+import re
+import socket
+from pathlib import PurePath
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from pipeline.adapters.store import DeliveryRecord, Store
+from pipeline.core.trail import (GENESIS, Actie, AuditRecord, ChainProblem, Gebeurtenis, Uitkomst, canonical_json,
+                                 check_details, scrub, UnsafeAuditDetail, seal_record, verify_chain)
+
+REFUSALS = frozenset({None, "CaseFileError", "ProcedureError", "ValidationError"})
+"""Error classes that mean 'a rule refused the case file' (outcome geweigerd); anything else is mislukt."""
+
+_KENMERK = re.compile(r"^[A-Za-z0-9_-]{3,40}$")
+_COLUMNS = "id, at, kenmerk, gebeurtenis, actie, uitkomst, gebruiker, namens, systeem, details, prev_hash, hash"
+
+
+def current_user() -> str:
+    """The OS user running sopipe (NEN 7513: the user who acted)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name and no passwd entry (some containers)
+        return f"uid:{os.getuid()}"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Audit:
+    def __init__(self, store: Store, *, user: str | None = None, system: str | None = None,
+                 clock: Callable[[], dt.datetime] = _utc_now) -> None:
+        self.store = store
+        self.user = user or current_user()
+        self.system = system or socket.gethostname()
+        self.clock = clock
+
+    # --- writing ------------------------------------------------------------------------------------------------
+
+    def record(self, gebeurtenis: Gebeurtenis, *, kenmerk: str | None, actie: Actie, uitkomst: Uitkomst,
+               namens: str | None = None, **details: Any) -> AuditRecord | None:
+        """Append one record to the chain and return it. Details are identifiers only (`trail.check_details`)."""
+        clean = check_details({k: v for k, v in details.items() if v is not None})
+        if kenmerk is not None and not _safe_kenmerk(kenmerk):  # peeked from a refused file: may be anything
+            kenmerk = None
+        at = self.clock().astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+        with self.store.transaction() as tx:
+            head = tx.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+            seq = tx.execute("SELECT seq FROM sqlite_sequence WHERE name='audit'").fetchone()
+            rec = seal_record(id=(seq[0] if seq else 0) + 1, at=at, kenmerk=kenmerk,
+                              gebeurtenis=Gebeurtenis(gebeurtenis).value, actie=Actie(actie).value,
+                              uitkomst=Uitkomst(uitkomst).value, gebruiker=self.user, namens=namens,
+                              systeem=self.system, details=clean, prev_hash=head[0] if head else GENESIS)
+            tx.execute(f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (rec.id, rec.at, rec.kenmerk, rec.gebeurtenis, rec.actie, rec.uitkomst, rec.gebruiker,
+                        rec.namens, rec.systeem, canonical_json(rec.details).decode("utf-8"), rec.prev_hash,
+                        rec.hash))
+        return rec
+
+    # --- the pipeline's events ------------------------------------------------------------------------------------
+
+    def case_file(self, *, kenmerk: str, namens: str | None, datum: dt.date, bestand: str,
+                  sha256: str) -> "CaseFileAudit":
+        """The records of one case file's processing share its case, submitter, date and file hash."""
+        return CaseFileAudit(self, kenmerk=kenmerk, namens=namens, datum=datum, bestand=bestand, sha256=sha256)
+
+    def intake_refused(self, *, kenmerk: str | None, bestand: str, sha256: str | None, regel: str | None,
+                       fout: str | None, namens: str | None = None) -> None:
+        """A case file that did not make it into the dossier: refused by a rule, or the pipeline failed."""
+        self.record(Gebeurtenis.INTAKE, kenmerk=kenmerk, actie=Actie.CREATE, namens=namens,
+                    uitkomst=Uitkomst.GEWEIGERD if fout in REFUSALS else Uitkomst.MISLUKT,
+                    bestand=scrub(bestand), bestand_sha256=sha256, regel=regel or "bestand", fout=fout)
+
+    def intake_duplicate(self, *, kenmerk: str | None, bestand: str, sha256: str) -> None:
+        self.record(Gebeurtenis.INTAKE, kenmerk=kenmerk, actie=Actie.CREATE, uitkomst=Uitkomst.GEWEIGERD,
+                    bestand=scrub(bestand), bestand_sha256=sha256, regel="al-verwerkt")
+
+    # --- the CLI's events -----------------------------------------------------------------------------------------
+
+    def viewed(self, kenmerk: str, *, wat: str) -> None:
+        """Someone looked at (part of) a dossier: `wat` is `status`, `audit` or `audit-werknemer`."""
+        self.record(Gebeurtenis.INZAGE, kenmerk=kenmerk, actie=Actie.READ, uitkomst=Uitkomst.GESLAAGD, wat=wat)
+
+    # --- reading --------------------------------------------------------------------------------------------------
+
+    def trail(self, kenmerk: str) -> list[AuditRecord]:
+        with self.store.transaction() as tx:
+            rows = tx.execute(f"SELECT {_COLUMNS} FROM audit WHERE kenmerk=? ORDER BY id", (kenmerk,)).fetchall()
+        return [_row(r) for r in rows]
+
+    def records(self) -> list[AuditRecord]:
+        with self.store.transaction() as tx:
+            rows = tx.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall()
+        return [_row(r) for r in rows]
+
+    def last_issued_id(self) -> int:
+        with self.store.transaction() as tx:
+            seq = tx.execute("SELECT seq FROM sqlite_sequence WHERE name='audit'").fetchone()
+        return seq[0] if seq else 0
+
+    def head(self) -> tuple[int, str]:
+        """(id, hash) of the newest record, (0, GENESIS) for an empty trail."""
+        with self.store.transaction() as tx:
+            row = tx.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def verify(self) -> list[ChainProblem]:
+        """Every break in the whole chain (altered, removed, reordered records), in id order."""
+        with self.store.transaction() as tx:
+            rows = tx.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall()
+            seq = tx.execute("SELECT seq FROM sqlite_sequence WHERE name='audit'").fetchone()
+        records, problems = [], []
+        for r in rows:
+            try:
+                records.append(_row(r))
+            except (ValueError, TypeError) as e:  # details no longer JSON: altered with raw SQL
+                problems.append(ChainProblem(r[0], "gewijzigd", "geldige JSON", "onleesbaar",
+                                             f"record {r[0]} is gewijzigd: details zijn geen geldige JSON ({e})"))
+        problems += verify_chain(records, last_issued_id=seq[0] if seq else None)
+        return sorted(problems, key=lambda p: p.record_id)
+
+
+class NullAudit(Audit):
+    """Records nothing, reads nothing."""
+
+    def __init__(self) -> None:  # no store
+        self.user = current_user()
+        self.system = ""
+
+    def record(self, gebeurtenis, **kw) -> None:
+        return None
+
+    def trail(self, kenmerk: str) -> list[AuditRecord]:
+        return []
+
+    def records(self) -> list[AuditRecord]:
+        return []
+
+    def verify(self) -> list[ChainProblem]:
+        return []
+
+
+class CaseFileAudit:
+    """The audit records of one case file being processed (see `Audit.case_file`)."""
+
+    def __init__(self, audit: Audit, *, kenmerk: str, namens: str | None, datum: dt.date, bestand: str,
+                 sha256: str) -> None:
+        self.audit = audit
+        self.kenmerk = kenmerk
+        self.namens = namens
+        self.datum = datum.isoformat()
+        self.bestand = scrub(bestand)
+        self.sha256 = sha256
+
+    def _record(self, gebeurtenis: Gebeurtenis, actie: Actie, uitkomst: Uitkomst, **details: Any) -> None:
+        self.audit.record(gebeurtenis, kenmerk=self.kenmerk, actie=actie, uitkomst=uitkomst, namens=self.namens,
+                          datum=self.datum, bestand_sha256=self.sha256, **details)
+
+    def made(self, orders: Sequence, documents: Sequence[bytes]) -> None:
+        """One rendering record per document, and one signature record per signed document."""
+        for order, pdf in zip(orders, documents):
+            digest = hashlib.sha256(pdf).hexdigest()
+            self._record(Gebeurtenis.RENDERING, Actie.CREATE, Uitkomst.GESLAAGD, document=order.kind,
+                         sjabloon=order.row.template, sha256=None if order.sign else digest)
+            if order.sign is not None:
+                self._record(Gebeurtenis.ONDERTEKENING, Actie.EXECUTE, Uitkomst.GESLAAGD, document=order.kind,
+                             ondertekenaar=f"{order.sign.wie}: {order.sign.naam}", sha256=digest)
+
+    def delivered(self, records: Iterable[DeliveryRecord]) -> None:
+        """One record per copy: delivered (mailbox path, file hash), withheld for want of consent, quarantined."""
+        for r in records:
+            if r.status == "quarantined":
+                self._record(Gebeurtenis.QUARANTAINE, Actie.CREATE, Uitkomst.GESLAAGD, document=r.kind,
+                             partij=r.party, pad=_relative(r.path), sha256=r.sha256,
+                             regel="privacycontrole")
+            elif r.status == "withheld":
+                self._record(Gebeurtenis.BEZORGING, Actie.CREATE, Uitkomst.ACHTERGEHOUDEN, document=r.kind,
+                             partij=r.party, pad=_relative(r.path), regel="geen-toestemming")
+            else:
+                self._record(Gebeurtenis.BEZORGING, Actie.CREATE, Uitkomst.GESLAAGD, document=r.kind,
+                             partij=r.party, pad=_relative(r.path), sha256=r.sha256)
+
+    def accepted(self, stap: str, *, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        """The case file is part of the dossier now; then each consent that this step changed."""
+        self._record(Gebeurtenis.INTAKE, Actie.CREATE, Uitkomst.GESLAAGD, stap=stap, bestand=self.bestand)
+        for name in sorted(set(before) | set(after)):
+            old, new = before.get(name), after.get(name)
+            if old != new:
+                self._record(Gebeurtenis.TOESTEMMING, Actie.UPDATE if old else Actie.CREATE, Uitkomst.GESLAAGD,
+                             stap=stap, toestemming=name, van=_value(old), naar=_value(new))
+
+    def failed(self, *, regel: str, fout: str | None) -> None:
+        """Processing stopped after the rules accepted the file (e.g. a mailbox could not be written)."""
+        self._record(Gebeurtenis.INTAKE, Actie.CREATE, Uitkomst.MISLUKT, bestand=self.bestand, regel=regel,
+                     fout=fout)
+
+
+def _safe_kenmerk(kenmerk: str) -> bool:
+    try:
+        check_details({"bestand": kenmerk})
+    except UnsafeAuditDetail:
+        return False
+    return bool(_KENMERK.match(kenmerk))
+
+
+def _value(consent) -> str | None:
+    return None if consent is None else getattr(consent, "value", str(consent))
+
+
+def _relative(path: str) -> str:
+    """Mailbox paths as `outbox/<party>/<kenmerk>/<file>`, quarantine as `quarantine/<kenmerk>/<file>`."""
+    parts = PurePath(path).parts
+    for anchor, depth in (("outbox", 4), ("quarantine", 3)):
+        if anchor in parts:
+            i = len(parts) - 1 - parts[::-1].index(anchor)
+            return scrub("/".join(parts[i:i + depth]))
+    return scrub("/".join(parts[-3:]))
+
+
+def _row(r) -> AuditRecord:
+    return AuditRecord(id=r[0], at=r[1], kenmerk=r[2], gebeurtenis=r[3], actie=r[4], uitkomst=r[5], gebruiker=r[6],
+                       namens=r[7], systeem=r[8], details=json.loads(r[9]), prev_hash=r[10], hash=r[11])

@@ -1,0 +1,81 @@
+"""Logging for operators: readable lines by default, JSON lines on request, and never a BSN in either.
+
+Log messages name files and kenmerken only (see `pipeline.shell.runner`); `RedactBsn` is the safety net behind
+that rule: any 9-digit number that passes the elfproef is replaced before a line is written, wherever it came
+from (a library's message, an exception text, an argument).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+from typing import TextIO
+
+from stdnum.nl import bsn as stdnum_bsn
+
+REDACTED = "[BSN]"
+
+# 9 digits, also written as 123.456.789, 123 456 789 or 1234.56.789, not part of a longer number. Letters and
+# underscores around it do not protect it: `jansen_111222333.json` is redacted too (over-redacting is the safe side).
+_BSN_LIKE = re.compile(r"(?<!\d)(?:\d{9}|\d{3}[ .]\d{3}[ .]\d{3}|\d{4}[ .]\d{2}[ .]\d{3})(?!\d)")
+
+_HANDLER_MARK = "_sopipe_handler"
+
+
+def redact(text: str) -> str:
+    """`text` with every BSN-like number that passes the elfproef replaced by `[BSN]`."""
+    def one(match: re.Match) -> str:
+        return REDACTED if stdnum_bsn.is_valid(match.group(0)) else match.group(0)
+    return _BSN_LIKE.sub(one, text)
+
+
+class RedactBsn(logging.Filter):
+    """Rewrites a record's message (and exception text) with BSN-like numbers redacted; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and the exception if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(*, verbose: bool = False, json_lines: bool = False, stream: TextIO | None = None) -> None:
+    """Send log records to `stream` (stderr) as text or JSON lines. Replaces only a handler set up here before."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    setattr(handler, _HANDLER_MARK, True)
+    handler.addFilter(RedactBsn())
+    handler.setFormatter(JsonLines() if json_lines else
+                         logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 ROOT ?= .
 
-.PHONY: run test install system-deps bench templates clean
+.PHONY: run test install system-deps bench templates docs clean
 
 install: system-deps $(VENV)/.installed
 
@@ -27,6 +27,10 @@ test: install
 
 templates: install
 	$(VENV)/bin/python tools/make_templates.py
+
+# the README's pictures: the example case through the real pipeline, first pages as PNG in docs/img/
+docs: install
+	$(VENV)/bin/python tools/make_docs.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

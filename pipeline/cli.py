@@ -97,13 +97,17 @@ def watch(root: Path, once: bool, settle: float, polling: bool) -> None:
 
     settings = load_settings(root)
 
-    def show(outcome) -> None:
+    def describe(outcome) -> str:
         mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY"}[outcome.status]
         extra = f" ({len(outcome.delivered)} files)" if outcome.status == "processed" else \
             f": {outcome.detail}" if outcome.detail else ""
-        click.echo(f"[{mark:>6}] {outcome.file_name}{extra}")
+        return f"[{mark:>6}] {outcome.file_name}{extra}"
 
-    with open_pipeline(settings) as pipeline:
+    def show(outcome) -> None:
+        click.echo(describe(outcome))
+
+    from pipeline.shell.watcher import exclusive_root
+    with exclusive_root(settings.database.parent), open_pipeline(settings) as pipeline:
         if once:
             from pipeline.shell.progress import MIN_BATCH, batch_progress
             from pipeline.shell.runner import inbox_files
@@ -112,17 +116,18 @@ def watch(root: Path, once: bool, settle: float, polling: bool) -> None:
             with batch_progress(waiting, description="Processing",
                                 enabled=None if waiting >= MIN_BATCH else False) as progress:
                 def show_and_count(outcome) -> None:
-                    show(outcome)
+                    progress.echo(describe(outcome))
                     progress.advance(label=outcome.file_name)
-                outcomes = run_once(pipeline, on_outcome=show_and_count)
+                outcomes = run_once(pipeline, workers=settings.parallel_cases, on_outcome=show_and_count)
             _summary(settings, outcomes)
             if any(o.status == "retry" for o in outcomes):
                 sys.exit(2)
             return
-        run_once(pipeline, on_outcome=show)
+        run_once(pipeline, workers=settings.parallel_cases, on_outcome=show)
         click.echo(f"Watching {settings.inbox}/ (Ctrl-C to stop); results in {settings.outbox}/")
         try:
-            watch_loop(pipeline, settle=settle, polling=polling, on_outcome=show)
+            watch_loop(pipeline, settle=settle, polling=polling or settings.polling, rescan=settings.rescan,
+                       workers=settings.parallel_cases, on_outcome=show)
         except KeyboardInterrupt:
             click.echo("\nStopped.")
     click.echo(f"Results: {settings.outbox}/<party>/<kenmerk>/  refused files: {settings.inbox / 'failed'}/")
@@ -166,54 +171,91 @@ def status(root: Path, kenmerk: str | None, overdue: bool, as_json: bool, today)
         if overdue:
             cases = [c for c in cases if c.te_laat]
         failures = [] if kenmerk else store.failures()
+        warnings = st.warnings(settings, store)
+        from pipeline.adapters.audit import Audit
+        audit = Audit(store)
+        for c in cases:  # NEN 7513: looking at a case is an action on it
+            audit.viewed(c.kenmerk, wat="status")
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps(st.as_json(cases, failures), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(st.as_json(cases, failures, warnings), indent=2, ensure_ascii=False))
         return
     _print_status(cases, failures, detail=bool(kenmerk))
+    for w in warnings:
+        click.secho(f"Waarschuwing: {w}", fg="yellow")
 
 
 def _print_status(cases, failures, *, detail: bool) -> None:
+    from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    table = Table(title="Zaken", show_lines=False)
-    for col in ("kenmerk", "profiel", "stap", "volgende termijn", "toestemmingen", "bezorgd", "quarantaine"):
-        table.add_column(col)
+    late = "[bold red]{} TE LAAT[/]"  # the date of a deadline that has passed
+    table = Table(title="Zaken", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("kenmerk", no_wrap=True)
+    table.add_column("profiel", no_wrap=True)
+    table.add_column("stap", no_wrap=True)
+    table.add_column("volgende termijn", ratio=1)
+    table.add_column("documenten", justify="right")
     for c in cases:
-        termijn = "—"
         if c.volgende_termijn:
             t = c.volgende_termijn
-            termijn = f"{t['uiterlijk']} {t['wat']}"
-            termijn = f"[bold red]{termijn} (TE LAAT)[/]" if c.te_laat else termijn
+            termijn = f"{late.format(t['uiterlijk']) if c.te_laat else t['uiterlijk']} {escape(t['wat'])}"
         elif c.gesloten:
-            termijn = f"gesloten: {c.gesloten}"
-        elif c.afgerond:
-            termijn = "afgerond"
-        consents = ", ".join(f"{k}={v}" for k, v in c.toestemmingen.items()) or "—"
-        q = f"[bold red]{len(c.quarantaine)}[/]" if c.quarantaine else "0"
-        table.add_row(c.kenmerk, c.profiel, c.stap, termijn, consents, str(len(c.bezorgd)), q)
+            termijn = f"gesloten: {escape(c.gesloten)}"
+        else:
+            termijn = "afgerond" if c.afgerond else "—"
+        documents = str(len(c.bezorgd))
+        if c.quarantaine:
+            documents += f"\n[bold red]{len(c.quarantaine)} in quarantaine[/]"
+        table.add_row(escape(c.kenmerk), c.profiel, c.stap, termijn, documents)
     console.print(table)
     if detail:
         for c in cases:
-            docs = Table(title=f"{c.kenmerk}: bezorgd (bewaren tot {c.bewaren_tot})")
-            for col in ("document", "aan", "bestand"):
-                docs.add_column(col)
+            consents = ", ".join(f"{escape(k)}: {v}" for k, v in c.toestemmingen.items()) or "—"
+            console.print(f"[bold]{escape(c.kenmerk)}[/]  toestemmingen: {consents}")
+            if c.termijnen:
+                terms = Table(title="Open termijnen", title_justify="left", box=box.SIMPLE_HEAD)
+                for col in ("uiterlijk", "wat", "wie"):
+                    terms.add_column(col, no_wrap=col == "uiterlijk")
+                for t in c.termijnen:
+                    terms.add_row(late.format(t["uiterlijk"]) if t["te_laat"] else t["uiterlijk"], escape(t["wat"]),
+                                  escape(str(t["wie"])))
+                console.print(terms)
+            docs = Table(title=f"Documenten (bewaren tot {c.bewaren_tot})", title_justify="left",
+                         caption=f"bezorgd in outbox/<aan>/{escape(c.kenmerk)}/{escape(c.kenmerk)}_<document>.pdf",
+                         caption_justify="left", box=box.SIMPLE_HEAD)
+            for col in ("document", "aan", "status"):
+                docs.add_column(col, no_wrap=col != "status")
             for d in c.bezorgd:
-                docs.add_row(d["document"], d["aan"], d["pad"])
+                docs.add_row(escape(d["document"]), d["aan"], "[green]bezorgd[/]")
             for d in c.achtergehouden:
-                docs.add_row(d["document"], d["aan"], f"[yellow]achtergehouden: {d['reden']}[/]")
+                docs.add_row(escape(d["document"]), d["aan"], f"[yellow]achtergehouden: {escape(d['reden'] or '')}[/]")
             for d in c.quarantaine:
-                docs.add_row(d["document"], d["aan"], f"[bold red]QUARANTAINE: {d['reden']}[/]")
+                docs.add_row(escape(d["document"]), d["aan"], f"[bold red]QUARANTAINE: {escape(d['reden'] or '')}[/]")
             console.print(docs)
+    else:
+        held = [(c.kenmerk, d) for c in cases for d in c.quarantaine]
+        if held:
+            qt = Table(title="In quarantaine (quarantine/<kenmerk>/, met een rapport per bestand)",
+                       title_justify="left", box=box.SIMPLE_HEAD)
+            for col in ("kenmerk", "document", "aan", "reden"):
+                qt.add_column(col, no_wrap=col == "kenmerk", overflow="fold")
+            for kenmerk, d in held:
+                qt.add_row(escape(kenmerk), escape(d["document"]), d["aan"], f"[red]{escape(d['reden'] or '')}[/]")
+            console.print(qt)
     if failures:
-        ft = Table(title="Niet verwerkte bestanden (inbox/failed/)")
+        ft = Table(title="Niet verwerkte bestanden (inbox/failed/, met <bestand>.error.txt)", title_justify="left",
+                   box=box.SIMPLE_HEAD)
         for col in ("bestand", "kenmerk", "reden"):
-            ft.add_column(col)
+            ft.add_column(col, overflow="fold", ratio=2 if col == "reden" else None)
         for f in failures:
-            ft.add_row(f["file_name"], f["kenmerk"] or "—", (f["detail"] or "")[:120])
+            reason = f["detail"] or ""
+            reason = reason if len(reason) <= 160 else reason[:159] + "…"
+            ft.add_row(escape(f["file_name"]), escape(f["kenmerk"] or "—"), f"[red]{escape(reason)}[/]")
         console.print(ft)
 
 
@@ -235,3 +277,5 @@ if __name__ == "__main__":
     main()
 
 import pipeline.cli_operator  # noqa: E402,F401  (registers templates check, doctor)
+import pipeline.cli_archive  # noqa: E402,F401  (registers audit, archive export/verify/due/destroy)
+import pipeline.cli_signing  # noqa: E402,F401  (registers sign, verify, pki serve, archive renew)

@@ -5,6 +5,7 @@ Every value has a default that works; an unknown key or a value of the wrong typ
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,12 @@ DEFAULT_CONFIG = """\
 [intake]
 # Largest case file accepted, in bytes; larger files go to inbox/failed/ with a report.
 max_file_bytes = 1048576
+# Cases processed at the same time (the events of one case always one after the other); 0 = two per core.
+parallel_cases = 0
+# Seconds between full rescans of the inbox (catches events missed on network shares).
+rescan = 10
+# Poll the inbox instead of using file-system events (set true for network shares: SMB/NFS).
+polling = false
 
 [libreoffice]
 # Warm LibreOffice workers (0 = one per CPU core).
@@ -34,6 +41,19 @@ retries = 2
 [signing]
 # Folder with the PKI: ca.pem, seal.p12, doctor-<BIG>.p12 and the file `passphrase` (mode 0600).
 pki_dir = "pki"
+# Timestamp server (RFC 3161). Without one, machtigingen and advices are signed PAdES B-B only, which cannot
+# be verified any more once the signer's certificate has expired (`sopipe status` warns). For the demo PKI:
+# run `sopipe pki serve --root .` and set tsa_url = "http://127.0.0.1:8765/tsa".
+# tsa_url = "http://127.0.0.1:8765/tsa"
+# PAdES level per document kind: "B-B", "B-T" (timestamp), "B-LT" (+ validation data), "B-LTA" (+ document
+# timestamp, renewable: `sopipe archive renew`). Default: "B-LTA" when tsa_url is set, else "B-B".
+# level_machtiging = "B-LTA"
+# level_advies = "B-LTA"
+# Sign the final advice automatically when the SO doctor's key is in pki_dir (the demo). Set false when doctors
+# sign themselves: the advice then waits in outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ (`sopipe sign`).
+auto_sign_doctors = true
+# More trusted root certificates (PEM files) for documents signed elsewhere, e.g. the doctors' UZI-pas CA.
+# extra_trust_roots = ["/etc/sopipe/uzi-root.pem"]
 """
 
 
@@ -41,12 +61,42 @@ pki_dir = "pki"
 class Settings:
     root: Path
     max_file_bytes: int = 1_048_576
+    parallel_cases: int = 0
+    rescan: float = 10.0
+    polling: bool = False
     lo_workers: int = 0
     lo_timeout: float = 60.0
     lo_max_conversions: int = 200
     lo_max_rss_mb: int = 1024
     lo_retries: int = 2
     pki_dir: Path = Path("pki")
+    tsa_url: str | None = None
+    level_machtiging: str | None = None
+    """PAdES level of the machtigingen; None: B-LTA with a tsa_url, else B-B (see `signing_level`)."""
+    level_advies: str | None = None
+    auto_sign_doctors: bool = True
+    extra_trust_roots: tuple[Path, ...] = ()
+
+    def signing_level(self, kind: str) -> str:
+        """The PAdES level for a signed document kind (`advies`, `machtiging-…`)."""
+        chosen = self.level_advies if kind == "advies" else self.level_machtiging
+        return chosen or ("B-LTA" if self.tsa_url else "B-B")
+
+    @property
+    def trust_roots(self) -> tuple[Path, ...]:
+        """The PKI's root certificate plus the extra trusted roots."""
+        return (self.pki_dir / "ca.pem", *self.extra_trust_roots)
+
+    def signing_warnings(self) -> list[str]:
+        """Configuration choices a records officer should know about (shown by `sopipe status`)."""
+        weak = sorted({self.signing_level(k) for k in ("machtiging", "advies")} - {"B-LT", "B-LTA"})
+        if not weak:
+            return []
+        return [f"Machtigingen en adviezen worden ondertekend als PAdES {' / '.join(weak)}"
+                + ("" if self.tsa_url else " (er is geen tijdstempelserver ingesteld: [signing] tsa_url)")
+                + ": zonder ingebedde validatiegegevens en archieftijdstempel is zo'n handtekening na het verlopen "
+                "van het certificaat van de ondertekenaar niet meer te controleren, terwijl het dossier 20 jaar "
+                "bewaard wordt. Stel tsa_url in voor PAdES B-LTA."]
 
     @property
     def inbox(self) -> Path:
@@ -67,12 +117,20 @@ class Settings:
 
 _KEYS = {
     ("intake", "max_file_bytes"): ("max_file_bytes", int),
+    ("intake", "parallel_cases"): ("parallel_cases", int),
+    ("intake", "rescan"): ("rescan", (int, float)),
+    ("intake", "polling"): ("polling", bool),
     ("libreoffice", "workers"): ("lo_workers", int),
     ("libreoffice", "timeout"): ("lo_timeout", (int, float)),
     ("libreoffice", "max_conversions"): ("lo_max_conversions", int),
     ("libreoffice", "max_rss_mb"): ("lo_max_rss_mb", int),
     ("libreoffice", "retries"): ("lo_retries", int),
     ("signing", "pki_dir"): ("pki_dir", str),
+    ("signing", "tsa_url"): ("tsa_url", str),
+    ("signing", "level_machtiging"): ("level_machtiging", str),
+    ("signing", "level_advies"): ("level_advies", str),
+    ("signing", "auto_sign_doctors"): ("auto_sign_doctors", bool),
+    ("signing", "extra_trust_roots"): ("extra_trust_roots", list),
 }
 
 
@@ -92,10 +150,35 @@ def load_settings(root: Path) -> Settings:
                 if (section, key) not in _KEYS:
                     raise PipelineError(f"{path}: unknown setting [{section}] {key}")
                 attr, typ = _KEYS[(section, key)]
-                if isinstance(value, bool) or not isinstance(value, typ):
+                if (isinstance(value, bool) and typ is not bool) or not isinstance(value, typ):
                     raise PipelineError(f"{path}: [{section}] {key} has the wrong type ({value!r})")
                 if isinstance(value, (int, float)) and value < 0:
                     raise PipelineError(f"{path}: [{section}] {key} must not be negative")
                 values[attr] = value
     values["pki_dir"] = root / values.get("pki_dir", "pki")
+    _check_signing(path, values, root)
+    if not values.get("parallel_cases"):
+        values["parallel_cases"] = 2 * (os.cpu_count() or 1)
     return Settings(root=root, **values)
+
+
+PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+def _check_signing(path: Path, values: dict, root: Path) -> None:
+    roots = values.get("extra_trust_roots")
+    if roots is not None:
+        if not all(isinstance(r, str) and r for r in roots):
+            raise PipelineError(f"{path}: [signing] extra_trust_roots must be a list of file names")
+        values["extra_trust_roots"] = tuple(root / r for r in roots)
+    if values.get("tsa_url") == "":
+        values["tsa_url"] = None
+    for key in ("level_machtiging", "level_advies"):
+        level = values.get(key)
+        if level is None:
+            continue
+        if level.upper() not in PADES_LEVELS:
+            raise PipelineError(f"{path}: [signing] {key} must be one of {', '.join(PADES_LEVELS)} ({level!r})")
+        values[key] = level.upper()
+        if level.upper() != "B-B" and not values.get("tsa_url"):
+            raise PipelineError(f"{path}: [signing] {key} = {level!r} needs a timestamp server: set tsa_url")

@@ -13,6 +13,7 @@ from pipeline.adapters.converter import UnoConverterPool
 from pipeline.adapters.pki import init_demo_pki
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.signing import KeyRing
+from pipeline.adapters.audit import Audit
 from pipeline.adapters.store import Store
 from pipeline.shell.app import OrderSigner
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, TEMPLATES, init_root
@@ -56,7 +57,8 @@ class Root:
         self.pipeline = Pipeline(inbox=self.settings.inbox, outbox=self.settings.outbox,
                                  quarantine=self.settings.quarantine, store=self.store, renderer=renderer,
                                  converter=converter, signer=OrderSigner(keyring),
-                                 guard=guard if guard is not None else PrivacyGuard())
+                                 guard=guard if guard is not None else PrivacyGuard(),
+                                 audit=Audit(self.store))  # wired as in open_pipeline
 
     def drop(self, name: str, data: dict | bytes | str) -> Path:
         target = self.settings.inbox / name
@@ -106,3 +108,47 @@ def pdftotext(path: Path) -> str:
 
 def pdfsig(path: Path) -> str:
     return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+
+
+# --- issue 5: a demo PKI with live trust services (CRL, OCSP, TSA) on loopback ---------------------------------
+
+class TrustServices:
+    """A DEMO PKI whose certificates point at CRL/OCSP/TSA services running on 127.0.0.1 for this session."""
+
+    def __init__(self, pki_dir: Path, url: str) -> None:
+        self.pki_dir = pki_dir
+        self.url = url
+        self.tsa_url = f"{url}/tsa"
+        self.ca = pki_dir / "ca.pem"
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def trust_services(tmp_path_factory):
+    from pipeline.adapters import demo_services
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    pki_dir = tmp_path_factory.mktemp("pki-services") / "pki"
+    init_demo_pki(pki_dir, organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS, services_url=url)
+    with demo_services.running(demo_services.DemoTrustServices(pki_dir), port=port):
+        yield TrustServices(pki_dir, url)
+
+
+@pytest.fixture(scope="session")
+def services_keyring(trust_services) -> KeyRing:
+    return KeyRing.from_pki_dir(trust_services.pki_dir)
+
+
+@pytest.fixture(scope="session")
+def pades_with_tsa(trust_services):
+    """A PadesSigner with the loopback TSA and the PKI's root as trust anchor (all four levels available)."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pipeline.adapters.signing import PadesSigner, http_timestamper
+    return PadesSigner(timestamper=http_timestamper(trust_services.tsa_url),
+                       trust_roots=[load_cert_from_pemder(str(trust_services.ca))])

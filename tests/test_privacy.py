@@ -128,8 +128,7 @@ def test_every_form_of_an_identifier_is_caught(example, key, planted):
 
 @pytest.mark.parametrize("harmless", [
     "Lindenlaan 120", "Lindenlaan 2", "3521 ABC", "13521 AB", "1112223334", "06-123456789", "17-03-2026",
-    "17 maart 2026", "Jansens", "Janssen", "M.A. Janssen", "P-204171", "20417,00", "€ 20.417", "mjansen@voorbeeld.nl",
-    "m.jansen@voorbeeld.nl.example",
+    "17 maart 2026", "Jansens", "Janssen", "M.A. Janssen", "P-204171", "20417,00", "€ 20.417", "Lindenlaan",
 ])
 def test_near_misses_are_not_identifiers(example, harmless):
     _, rules, text = example
@@ -139,7 +138,7 @@ def test_near_misses_are_not_identifiers(example, harmless):
 def test_finding_says_what_and_where(example):
     _, rules, text = example
     (hit,) = privacy.find_identifiers(rules, "BSN 1112.22.333", where="PDF-metadata /Title")
-    assert hit.what.startswith("BSN van de werknemer (111222333)")
+    assert hit.what.startswith("BSN van de werknemer (******333)") and "111222" not in hit.what
     assert hit.where == "PDF-metadata /Title"
 
 
@@ -156,10 +155,11 @@ def test_employee_de_vries_at_bouwbedrijf_de_vries():
     text = invoice_text(decision)
     assert "Bouwbedrijf De Vries B.V." in text and "H. de Vries" in text
     assert privacy.find_identifiers(rules, text, where="t") == []
+    # "de heer De Vries" may be the contact person H. de Vries: ambiguous, not a proven leak
     for clean in ("Bouwbedrijf De Vries", "De Vries B.V.", "dhr. H. de Vries", "De Vries, H.", "Vries, H. de",
-                  "h.devries@bouwbedrijf.example is niet relevant"):
+                  "h.devries@bouwbedrijf.example is niet relevant", "de heer De Vries"):
         assert privacy.find_identifiers(rules, f"{text}\n{clean}", where="t") == [], clean
-    for leak in ("M. de Vries", "M. De Vries", "de heer De Vries", "Vries, M. de", "De Vries, M.",
+    for leak in ("M. de Vries", "M. De Vries", "werknemer De Vries", "Vries, M. de", "De Vries, M.",
                  "Betreft werknemer: de Vries"):
         assert "naam" in keys(privacy.find_identifiers(rules, f"{text}\n{leak}", where="t")), leak
 
@@ -170,10 +170,11 @@ def test_surname_shared_with_the_doctors():
     rules = privacy.case_rules(decision.state)
     text = invoice_text(decision)
     assert privacy.find_identifiers(rules, text, where="t") == []
+    # "mevrouw Bakker" could be the doctor as well: ambiguous, so not a proven leak
     for clean in ("Dr. P. Bakker", "P. Bakker", "dr. Bakker", "bedrijfsarts Bakker", "Bakker, P.",
-                  "p.bakker@arbonoord.example"):
+                  "p.bakker@arbonoord.example", "mevrouw Bakker"):
         assert privacy.find_identifiers(rules, f"{text}\n{clean}", where="t") == [], clean
-    for leak in ("M.A. Bakker", "MA Bakker", "Bakker, M.A.", "mevrouw Bakker", "Betreft: Bakker"):
+    for leak in ("M.A. Bakker", "MA Bakker", "Bakker, M.A.", "werknemer Bakker", "Betreft: Bakker"):
         assert "naam" in keys(privacy.find_identifiers(rules, f"{text}\n{leak}", where="t")), leak
 
     _, decision = case(werknemer={"naam": "Smit", "voorletters": "J."},
@@ -188,8 +189,10 @@ def test_same_initial_and_surname_as_another_party_cannot_be_told_apart():
     # Documented limit: the employee "E. Visser" and the SO doctor "Dr. E. Visser" read the same.
     rules = rules_for(werknemer={"naam": "Visser", "voorletters": "E."})
     assert privacy.find_identifiers(rules, "Uitvoerder: Dr. E. Visser", where="t") == []
-    assert "naam" in keys(privacy.find_identifiers(rules, "E.J. Visser", where="t")) or True  # other initials
-    assert "naam" in keys(privacy.find_identifiers(rules, "Betreft: E. Visser, geboren 17-03-1984", where="t"))
+    assert "naam" in keys(privacy.find_identifiers(rules, "E.J. Visser", where="t"))  # more than the doctor
+    # the other identifiers still give the leak away
+    assert keys(privacy.find_identifiers(rules, "Betreft: E. Visser, geboren 17-03-1984", where="t")) == {
+        "geboortedatum"}
 
 
 def test_initials_prefix_does_not_hide_a_longer_name():
@@ -218,7 +221,7 @@ def test_ordinary_words_need_initials_or_a_salutation(naam, voorletters, ordinar
     ("Özdemir", "A.", "A. Ozdemir"), ("Özdemir", "A.", "OZDEMIR"), ("Özdemir", "A.", "A. Oezdemir"),
     ("Özdemir", "A.", "A. Ã–zdemir"),  # UTF-8 read as cp1252
     ("Ñúñez", "C.", "C. Nunez"), ("Ñúñez", "C.", "ÑÚÑEZ"), ("Groß", "H.", "H. Gross"), ("Groß", "H.", "GROSS"),
-    ("van Dijk", "R.", "R. van Dyk"), ("van Dijk", "R.", "R. van Ĳk".replace("Ĳk", "Dĳk")),
+    ("van Dijk", "R.", "R. van Dyk"), ("van Dijk", "R.", "R. van D\u0133k"),
     ("Çelik", "E.", "Celik, E."), ("Nguyễn", "T.", "T. Nguyen"), ("Søndergård", "L.", "L. Sondergard"),
     ("in 't Veld", "J.", "J. in ’t Veld"), ("in 't Veld", "J.", "J. in t Veld"),
     ("Jansen-de Vries", "M.", "M. Jansen-de Vries"), ("Jansen-de Vries", "M.", "M. Jansen"),
@@ -363,11 +366,11 @@ def werknemers(draw):
 
 @st.composite
 def other_parties(draw, *, surnames_from=None):
-    pick = surnames_from or st.sampled_from(OTHER_SURNAMES)
+    pick = surnames_from if surnames_from is not None else st.sampled_from(OTHER_SURNAMES)
     initial = lambda: draw(st.sampled_from("ABCDEHKPRS")) + "."  # noqa: E731
     contact_surname = draw(pick)
     return {
-        "werkgever": {"naam": f"Bouwbedrijf {draw(pick)[0:1].upper()}{draw(pick)[1:]} B.V.",
+        "werkgever": {"naam": f"Bouwbedrijf {draw(pick)} B.V.",
                       "contactpersoon": f"{initial()} {contact_surname}"},
         "bedrijfsarts": {"naam": f"Dr. {initial()} {draw(pick)}"},
         "so": {"naam": f"Dr. {initial()} {(so := draw(pick))}", "organisatie": f"Arbopraktijk {so}"},
@@ -408,7 +411,7 @@ def expected_other_forms(w: dict) -> list[tuple[str, str]]:
     ]
 
 
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None,
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None,
                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
@@ -438,6 +441,16 @@ def test_property_clean_invoice_is_never_flagged(data, w):
     _, decision = case(werknemer=w, werkgever=others["werkgever"], bedrijfsarts=others["bedrijfsarts"],
                        so=others["so"])
     rules = privacy.case_rules(decision.state)
-    text = invoice_text(decision)
+    text = invoice_text(decision) + "\n" + "\n".join(other_mentions(decision.state))
     assert privacy.find_identifiers(rules, text, where="t") == []
     assert privacy.find_medical(rules, text, where="t") == []
+
+
+def other_mentions(state: CaseState) -> list[str]:
+    """Other ways a letter names the doctors and the contact person: `P. Bakker`, `dr. Bakker`, `Bakker, P.`."""
+    out = []
+    for full in (state.verzoek.bedrijfsarts.naam, state.so_arts.naam, state.verzoek.werkgever.contactpersoon):
+        bare = full.removeprefix("Dr. ")
+        initial, surname = bare.split(" ", 1)
+        out += [bare, f"dr. {surname}", f"{surname}, {initial}", f"bedrijfsarts {surname}"]
+    return out

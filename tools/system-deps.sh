@@ -2,8 +2,6 @@
 # Installs the system packages sopipe needs (Debian/Ubuntu), or says exactly what to install when not root.
 set -euo pipefail
 
-PACKAGES=(libreoffice-writer-nogui python3-uno poppler-utils softhsm2 opensc fonts-liberation2 fonts-dejavu-core
-          python3-venv)
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 /usr/bin/python3 -c "import uno" >/dev/null 2>&1 || missing+=(python3-uno)
@@ -12,6 +10,9 @@ command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 [ -f /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf ] || missing+=(fonts-liberation2)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# other scripts (CJK) and emoji must appear in the PDFs literally, not as empty boxes
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing+=(fonts-droid-fallback)
+ls /usr/share/fonts/truetype/*/Symbola*.ttf >/dev/null 2>&1 || missing+=(fonts-symbola)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ ${#missing[@]} -eq 0 ]; then

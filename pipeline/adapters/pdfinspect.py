@@ -143,6 +143,7 @@ XMP_PREFIXES = {
     "http://ns.adobe.com/xap/1.0/rights/": "xmpRights",
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
     "adobe:ns:meta/": "x",
+    "http://www.w3.org/XML/1998/namespace": "xml",
     "http://www.aiim.org/pdfa/ns/extension/": "pdfaExtension",
     "http://www.aiim.org/pdfa/ns/schema#": "pdfaSchema",
     "http://www.aiim.org/pdfa/ns/property#": "pdfaProperty",
@@ -232,19 +233,22 @@ def inspect_pdf(data: bytes, *, _depth: int = 0, _prefix: str = "") -> PdfConten
     return PdfContent(tuple(texts), tuple(out.parts), tuple(out.problems))
 
 
-def _guarded(fn):
-    def run(reader, *args):
-        out = next(a for a in args if isinstance(a, _Collector))
-        try:
-            fn(reader, *args)
-        except PdfInspectionError:
-            raise
-        except Exception as e:
-            out.problem(fn.__name__.strip("_"), f"niet leesbaar ({type(e).__name__}: {e})")
-    return run
+def _guarded(section: str):
+    """A broken part of the file is recorded as a problem of that section, not silently skipped."""
+    def wrap(fn):
+        def run(reader, *args):
+            out = next(a for a in args if isinstance(a, _Collector))
+            try:
+                fn(reader, *args)
+            except PdfInspectionError:
+                raise
+            except Exception as e:
+                out.problem(section, f"niet leesbaar ({type(e).__name__}: {e})")
+        return run
+    return wrap
 
 
-@_guarded
+@_guarded("PDF-metadata")
 def _info(reader: PdfReader, out: _Collector) -> None:
     info = reader.trailer.get("/Info")
     info = info.get_object() if info is not None else None
@@ -253,7 +257,7 @@ def _info(reader: PdfReader, out: _Collector) -> None:
             out.add(f"PDF-metadata {key}", _text(value))
 
 
-@_guarded
+@_guarded("XMP")
 def _xmp(reader: PdfReader, data: bytes, out: _Collector) -> None:
     packets = []
     streams = [reader.trailer["/Root"].get_object().get("/Metadata")]
@@ -276,7 +280,7 @@ _INFO_KEY = re.compile(rb"/(Title|Author|Subject|Keywords|Creator|Producer)\s*(\
                        re.S)
 
 
-@_guarded
+@_guarded("eerdere versies")
 def _old_revisions(reader: PdfReader, data: bytes, out: _Collector) -> None:
     """Info entries still in the bytes but no longer in the current info dictionary (incremental updates)."""
     current = {t for w, t in out.parts}
@@ -350,7 +354,7 @@ def _zip(content: bytes, where: str, out: _Collector, depth: int) -> None:
             _attachment_content(m.filename, data, f"{where} › {m.filename}", out, depth + 1)
 
 
-@_guarded
+@_guarded("bijlagen")
 def _attachments(reader: PdfReader, out: _Collector, depth: int) -> None:
     root = reader.trailer["/Root"].get_object()
     names = root.get("/Names")
@@ -394,7 +398,7 @@ def _annotations(reader: PdfReader, page, n: int, out: _Collector, depth: int) -
         out.problem(f"annotaties pagina {n}", f"niet leesbaar ({type(e).__name__})")
 
 
-@_guarded
+@_guarded("formuliervelden")
 def _fields(reader: PdfReader, out: _Collector) -> None:
     for name, fld in (reader.get_fields() or {}).items():
         for key in ("/V", "/TU", "/DV"):
@@ -402,7 +406,7 @@ def _fields(reader: PdfReader, out: _Collector) -> None:
         out.add("naam van formulierveld", name)
 
 
-@_guarded
+@_guarded("bladwijzers")
 def _outline(reader: PdfReader, out: _Collector) -> None:
     stack = [reader.outline]
     while stack:

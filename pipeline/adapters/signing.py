@@ -640,3 +640,21 @@ def _subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
     if isinstance(value, list):  # a multi-valued attribute: the last one is the most specific
         value = value[-1]
     return str(value) if value is not None else None
+
+
+def renew_archival_timestamp(pdf: bytes, *, timestamper: TimeStamper,
+                             trust_roots: Sequence[asn1_x509.Certificate]) -> bytes:
+    """`pdf` with the validation data of its newest document timestamp and one fresh document timestamp added.
+
+    pyHanko's `PdfTimeStamper.update_archival_timestamp_chain`: keeps a B-LTA document verifiable after the
+    certificate of its last timestamp expires (repeat before each expiry).
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers import PdfTimeStamper
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        context = ValidationContext(trust_roots=list(trust_roots), allow_fetching=True, revocation_mode="hard-fail")
+        out = PdfTimeStamper(timestamper).update_archival_timestamp_chain(reader, context, in_place=False)
+        return out.getvalue()
+    except Exception as e:
+        raise SigningError(f"Archieftijdstempel vernieuwen mislukt: {type(e).__name__}: {e}") from e

@@ -76,6 +76,22 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit records are append-only: DELETE refused'); END;
     """),
+    # Issue 5: a document waiting for a personal signature the pipeline cannot make (the doctor holds the key);
+    # the unsigned PDF's hash and length identify exactly what the signed return must start with.
+    ("0005_pending_signatures", """
+        CREATE TABLE pending_signatures (
+            kenmerk TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            signer_big TEXT,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            signed_sha256 TEXT,
+            PRIMARY KEY (kenmerk, kind)
+        );
+    """),
 )
 
 
@@ -99,6 +115,22 @@ class DeliveryRecord:
     status: str
     detail: str | None
     at: str
+
+
+@dataclass(frozen=True)
+class PendingSignature:
+    kenmerk: str
+    kind: str
+    sha256: str
+    """SHA-256 of the unsigned PDF the pipeline produced."""
+    size: int
+    """Its length in bytes: the signed return must start with exactly these bytes."""
+    path: str
+    """Where the unsigned PDF waits, relative to the root (the SO doctor's `te-ondertekenen/` folder)."""
+    signer_big: str | None
+    created_at: str
+    done_at: str | None
+    signed_sha256: str | None
 
 
 class Store:
@@ -158,6 +190,10 @@ class Store:
         row = self._conn().execute("SELECT status FROM journal WHERE sha256=?", (sha256,)).fetchone()
         return row[0] if row else None
 
+    def journal_file_name(self, sha256: str) -> str | None:
+        row = self._conn().execute("SELECT file_name FROM journal WHERE sha256=?", (sha256,)).fetchone()
+        return row[0] if row else None
+
     def journal_start(self, sha256: str, file_name: str) -> None:
         with self.transaction() as tx:
             tx.execute("INSERT INTO journal (sha256, file_name, status, started_at) VALUES (?, ?, 'processing', ?)"
@@ -203,6 +239,44 @@ class Store:
             "SELECT kenmerk, kind, party, path, sha256, status, detail, at FROM deliveries WHERE kenmerk=? "
             "ORDER BY id", (kenmerk,)).fetchall()
         return [DeliveryRecord(*r) for r in rows]
+
+    # --- documents waiting for a personal signature ----------------------------------------------------------
+
+    def add_pending(self, *, kenmerk: str, kind: str, sha256: str, size: int, path: str,
+                    signer_big: str | None) -> None:
+        """Record (or replace, when the event is processed again) an unsigned document awaiting its signer."""
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO pending_signatures (kenmerk, kind, sha256, size, path, signer_big, created_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kenmerk, kind) DO UPDATE SET sha256=excluded.sha256,"
+                       " size=excluded.size, path=excluded.path, signer_big=excluded.signer_big,"
+                       " created_at=excluded.created_at, done_at=NULL, signed_sha256=NULL",
+                       (kenmerk, kind, sha256, size, path, signer_big, _now()))
+
+    def pending(self, kenmerk: str, kind: str) -> PendingSignature | None:
+        row = self._conn().execute(
+            "SELECT kenmerk, kind, sha256, size, path, signer_big, created_at, done_at, signed_sha256"
+            " FROM pending_signatures WHERE kenmerk=? AND kind=?", (kenmerk, kind)).fetchone()
+        return PendingSignature(*row) if row else None
+
+    def open_pending(self) -> list[PendingSignature]:
+        rows = self._conn().execute(
+            "SELECT kenmerk, kind, sha256, size, path, signer_big, created_at, done_at, signed_sha256"
+            " FROM pending_signatures WHERE done_at IS NULL ORDER BY created_at").fetchall()
+        return [PendingSignature(*r) for r in rows]
+
+    def complete_pending(self, *, kenmerk: str, kind: str, signed_sha256: str,
+                         deliveries: list[DeliveryRecord]) -> None:
+        """Close a pending signature: record the deliveries of the signed file and its journal entry, atomically."""
+        now = _now()
+        with self.transaction() as tx:
+            tx.executemany("INSERT INTO deliveries (kenmerk, event_sha256, kind, party, path, sha256, status, detail,"
+                           " at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(d.kenmerk, signed_sha256, d.kind, d.party, d.path, d.sha256, d.status, d.detail, d.at)
+                            for d in deliveries])
+            tx.execute("UPDATE pending_signatures SET done_at=?, signed_sha256=? WHERE kenmerk=? AND kind=?",
+                       (now, signed_sha256, kenmerk, kind))
+            tx.execute("UPDATE journal SET status='done', kenmerk=?, detail=NULL, finished_at=? WHERE sha256=?",
+                       (kenmerk, now, signed_sha256))
 
     def failures(self) -> list[dict]:
         return [dict(r) for r in self._conn().execute(

@@ -12,6 +12,7 @@ the text tells. Its trust verdict depends on the NSS database of the user runnin
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import subprocess
@@ -342,28 +343,48 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         cert_validation_policy=CertValidationPolicySpec(trust_manager=SimpleTrustManager.build(roots),
                                                         revinfo_policy=CertRevTrustPolicy(checking)),
         revinfo_gathering_policy=RevocationInfoGatheringSpec(RevinfoOnlineFetchingRule.LOCAL_ONLY)))
+    timing = ValidationTimingInfo(validation_time=at, best_signature_time=at,
+                                  point_in_time_validation=at < now - _CLOCK_SLACK)
     if simulate_future:
         result = await ades.simulate_future_ades_lta_validation(sig, spec, future_validation_time=at,
                                                                  current_reference_time=now)
-    else:
-        timing = ValidationTimingInfo(validation_time=at, best_signature_time=at,
-                                      point_in_time_validation=at < now - _CLOCK_SLACK)
+    elif level == "B-LTA":
         result = await ades.ades_lta_validation(sig, spec, timing_info=timing)
+    else:
+        # pyHanko's LTA process insists on a proof of existence from a document timestamp, so the lower levels
+        # go through the process that fits them: basic (B-B) or with time (B-T, B-LT: DSS data as local
+        # knowledge), with the PDF's own integrity checks (coverage, DocMDP, later changes) folded in.
+        sig_spec = spec.signature_validation_spec
+        if level == "B-LT":
+            sig_spec = dataclasses.replace(sig_spec, local_knowledge=_dss_knowledge(reader))
+        kwargs = dict(signed_data=sig.signed_data, validation_spec=sig_spec, timing_info=timing,
+                      raw_digest=sig.compute_digest())
+        if level == "B-B":
+            result = await ades.ades_basic_validation(**kwargs)
+        else:
+            result = await ades.ades_with_time_validation(**kwargs)
     status = result.api_status
+    if sig.coverage is None:  # the LTA process computed it already; the others did not
+        from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+        sig.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)
+    integrity = sig.summarise_integrity_info()
     sub = result.ades_subindic
     indication = {AdESStatus.PASSED: MAIN_PASSED, AdESStatus.FAILED: MAIN_FAILED}.get(sub.status,
                                                                                     MAIN_INDETERMINATE)
     cert = sig.signer_cert
-    mod = status.modification_level.name if status and status.modification_level is not None else None
-    coverage = status.coverage.name if status and status.coverage is not None else "UNKNOWN"
+    mod = integrity.get("modification_level")
+    mod = mod.name if mod is not None else None
+    cov = integrity.get("coverage")
+    coverage = cov.name if cov is not None else "UNKNOWN"
+    docmdp_ok = integrity.get("docmdp_ok")
     if coverage == "ENTIRE_FILE":
         changed = None
-    elif status is not None and status.docmdp_ok is not False and mod in (None, "NONE", "LTA_UPDATES",
-                                                                          "FORM_FILLING"):
+    elif docmdp_ok is not False and mod in (None, "NONE", "LTA_UPDATES", "FORM_FILLING"):
         changed = "toegestaan"
     else:
         changed = "niet toegestaan"
-    best = result.best_signature_time
+    best = getattr(result, "best_signature_time", None)
+    message = None if indication == MAIN_PASSED else result.failure_msg
     proven = best if (best is not None and level != "B-B" and best < at) else None
     import hashlib
     contents = sig.sig_object.get("/Contents")
@@ -373,16 +394,33 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         field_name=sig.field_name, signer_naam=_subject_attr(cert, "common_name") or "",
         big_nummer=_subject_attr(cert, "serial_number"), organisatie=_subject_attr(cert, "organization_name"),
         certification=sig.docmdp_level is not None, level=level, indication=indication,
-        sub_indication=None if sub.status is AdESStatus.PASSED else sub.name, message=result.failure_msg,
+        sub_indication=None if sub.status is AdESStatus.PASSED else sub.name, message=message,
         signing_time=sig.self_reported_timestamp, proven_time=proven, validation_time=at,
         intact=bool(status and status.intact), valid=bool(status and status.valid),
         trusted=bool(status and status.trusted), revocation_checked=embedded and indication == MAIN_PASSED,
-        changed_after=changed, docmdp_ok=status.docmdp_ok if status else None, coverage=coverage,
+        changed_after=changed, docmdp_ok=docmdp_ok, coverage=coverage,
         signer_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
         signer_cert_der=cert.dump(), signature_digest=digest)
 
 
 _CLOCK_SLACK = timedelta(minutes=5)
+
+
+def _dss_knowledge(reader):
+    """Certificates, CRLs and OCSP responses in the document security store, as pyHanko 'local knowledge'."""
+    from asn1crypto.crl import CertificateList
+    from asn1crypto.ocsp import OCSPResponse
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+    from pyhanko.sign.validation.policy_decl import LocalKnowledge
+    from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return LocalKnowledge()
+    return LocalKnowledge(
+        known_ocsps=[c for r in dss.ocsps for c in OCSPContainer.load_multi(OCSPResponse.load(r.get_object().data))],
+        known_crls=[CRLContainer(crl_data=CertificateList.load(c.get_object().data)) for c in dss.crls],
+        known_certs=list(dss.load_certs()))
 
 
 def _detect_level(sig, reader, stamps) -> str:
@@ -400,3 +438,89 @@ def _detect_level(sig, reader, stamps) -> str:
     if any(ts.signed_revision > sig.signed_revision for ts in stamps):
         return "B-LTA"
     return "B-LT"
+
+
+# --- ETSI TS 119 102-2 validation report ------------------------------------------------------------------------
+
+ETSI_NS = "http://uri.etsi.org/19102/v1.2.1#"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+_MAIN_URI = {MAIN_PASSED: "urn:etsi:019102:mainindication:total-passed",
+             MAIN_FAILED: "urn:etsi:019102:mainindication:total-failed",
+             MAIN_INDETERMINATE: "urn:etsi:019102:mainindication:indeterminate"}
+_PROCESS_URI = {"B-B": "urn:etsi:019102:validationprocess:Basic",
+                "B-T": "urn:etsi:019102:validationprocess:LTVM",
+                "B-LT": "urn:etsi:019102:validationprocess:LTVM",
+                "B-LTA": "urn:etsi:019102:validationprocess:LTA"}
+
+
+def etsi_validation_report(report: DocumentReport, *, document_name: str, document_sha256: str) -> bytes:
+    """The report as ETSI TS 119 102-2 XML: a faithful subset (the main elements, in the schema's order).
+
+    Per signature: SignatureIdentifier (digest of the signature value, the field name), ValidationTimeInfo
+    (validation time, best signature time as proof of existence), SignatureAttributes (claimed signing time),
+    SignerInformation (the signer's certificate by reference and name), SignatureValidationProcess, and
+    SignatureValidationStatus with MainIndication (total-passed | total-failed | indeterminate) and
+    SubIndication. The signer certificates are the SignatureValidationObjects.
+    """
+    import base64
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", ETSI_NS)
+    ET.register_namespace("ds", DS_NS)
+
+    def el(parent, tag: str, text: str | None = None, ns: str = ETSI_NS, **attrs):
+        node = ET.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
+        if text is not None:
+            node.text = text
+        return node
+
+    def iso(moment: datetime) -> str:
+        return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    root = ET.Element(f"{{{ETSI_NS}}}ValidationReport")
+    objects = []
+    for n, sig in enumerate(report.signatures, start=1):
+        svr = el(root, "SignatureValidationReport")
+        ident = el(svr, "SignatureIdentifier", id=f"sig-{n}")
+        dav = el(ident, "DigestAlgAndValue")
+        el(dav, "DigestMethod", ns=DS_NS, Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+        el(dav, "DigestValue", base64.b64encode(bytes.fromhex(sig.signature_digest)).decode() if sig.signature_digest
+           else "", ns=DS_NS)
+        el(ident, "HashOnly", "false")
+        el(ident, "DocHashOnly", "false")
+        el(ident, "DAIdentifier", sig.field_name)
+        times = el(svr, "ValidationTimeInfo")
+        el(times, "ValidationTime", iso(sig.validation_time))
+        if sig.proven_time is not None:
+            best = el(times, "BestSignatureTime")
+            el(best, "POETime", iso(sig.proven_time))
+            el(best, "TypeOfProof", "urn:etsi:019102:poetype:validation")
+        if sig.signing_time is not None:
+            attrs = el(svr, "SignatureAttributes")
+            el(el(attrs, "SigningTime", Signed="true"), "Time", iso(sig.signing_time))
+        vo_id = f"vo-cert-{n}"
+        objects.append((vo_id, sig.signer_cert_der))
+        info = el(svr, "SignerInformation", Pseudonym="false")
+        el(info, "SignerCertificate", VOReference=vo_id)
+        el(info, "Signer", sig.signer_naam + (f" (BIG {sig.big_nummer})" if sig.big_nummer else ""))
+        process = el(svr, "SignatureValidationProcess")
+        el(process, "SignatureValidationProcessID", _PROCESS_URI.get(sig.level, _PROCESS_URI["B-B"]))
+        status = el(svr, "SignatureValidationStatus")
+        el(status, "MainIndication", _MAIN_URI[sig.indication])
+        if sig.sub_indication:
+            el(status, "SubIndication", f"urn:etsi:019102:subindication:{sig.sub_indication}")
+        if sig.message:
+            data = el(status, "AssociatedValidationReportData")
+            el(el(data, "AdditionalValidationReportData"), "ReportData").text = sig.message[:2000]
+    vos = el(root, "SignatureValidationObjects")
+    for vo_id, der in objects:
+        vo = el(vos, "ValidationObject", id=vo_id)
+        el(vo, "ObjectType", "urn:etsi:019102:validationObject:certificate")
+        el(el(vo, "ValidationObjectRepresentation"), "base64", base64.b64encode(der).decode())
+    validator = el(root, "SignatureValidator")
+    el(el(validator, "DigitalId"), "X509SubjectName", "CN=sopipe", ns=DS_NS)
+    # Which document was validated (not part of the ETSI elements above; kept as a comment for people).
+    root.insert(0, ET.Comment(f" {document_name} sha256={document_sha256} PAdES-niveau(s): "
+                              f"{', '.join(s.level for s in report.signatures) or 'geen handtekening'} "))
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)

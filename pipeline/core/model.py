@@ -45,7 +45,7 @@ def _money(value: object) -> object:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_string)]
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_string)]
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Text = Annotated[str, Field(min_length=1, max_length=100_000)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Bsn = Annotated[str, Field(pattern=r"^[0-9][0-9 .-]{7,11}[0-9]$"), AfterValidator(_bsn)]

@@ -82,6 +82,9 @@ _LINEBREAK_HYPHEN = re.compile(r"([^\W\d_])-[ \t]*\r?\n\s*(?=[^\W\d_])")
 _CONT = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e" \
         "\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
 _MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CONT}]{{1,3}}")
+# On the folded text an underscore separates (file names: SO-2026-0042_factuur_P20417.pdf), so a boundary is
+# "no letter or digit", not \b.
+_L, _R = r"(?<![^\W_])", r"(?![^\W_])"
 
 
 def fold(text: str) -> str:
@@ -130,17 +133,18 @@ PARTICLES = frozenset("""van de der den het ten ter te in t 'm op onder aan bij 
     el al ben bin ibn abu ou""".split())
 """Tussenvoegsels and foreign particles (folded word form: `'t` is `t`)."""
 
-SALUTATIONS = ("dhr", "de heer", "heer", "meneer", "mr", "mevr", "mevrouw", "mw", "mej", "mejuffrouw",
-               "werknemer", "werkneemster", "medewerker", "medewerkster", "betrokkene", "client", "cliente",
-               "patient", "patiente", "familie", "fam")
-"""Words that turn a bare surname into a reference to a person."""
+HONORIFICS = ("dhr", "de heer", "heer", "meneer", "mevr", "mevrouw", "mw", "mej", "mejuffrouw", "familie", "fam")
+"""Forms of address: `de heer Jansen` is a person, whoever it is."""
+ROLES = ("werknemer", "werkneemster", "medewerker", "medewerkster", "betrokkene", "client", "cliente", "patient",
+         "patiente")
+"""Words that make a surname the employee's (`werknemer Jansen`); never a doctor or a contact person."""
 
 TITLES = ("dr", "drs", "prof", "ir", "ing", "ds", "bc", "mr", "dokter", "arts", "bedrijfsarts",
           "verzekeringsarts", "huisarts", "collega", "fysiotherapeut", "so bedrijfsarts", "second opinion arts")
 """Titles and roles that make a bare surname an occurrence of a (professional) other party."""
 
 _NAME_SUFFIXES = frozenset("msc bsc ma ba phd mba llm jr sr".split())
-_TITLE_WORDS = frozenset(t for x in TITLES + SALUTATIONS for t in x.split()) - PARTICLES
+_TITLE_WORDS = frozenset(t for x in TITLES + HONORIFICS for t in x.split()) - PARTICLES
 
 COMMON_WORDS = frozenset("""
     groot grote klein kleine lange lang kort korte jong jonge oud oude nieuw nieuwe wit witte zwart groen rood
@@ -197,18 +201,21 @@ def _surname_words(naam: str) -> tuple[str, ...]:
 
 def parse_person(full: str) -> PersonName:
     """Another party's name as written (`Dr. P. Bakker`, `H. de Vries`, `Jan-Willem van den Berg MSc`)."""
-    tokens = word_form(full).split()
+    raw = re.findall(r"([^\W_]+)(\.|['’])?", unicodedata.normalize("NFKC", full))
+    tokens = [word_form(w) for w, _ in raw]
+    # "D. Aaaaa": a dotted token is an initial, and a one-letter particle needs its apostrophe (d'Ancona)
+    particle = [t in PARTICLES and sep != "." and (len(t) > 1 or sep != "") for t, (_, sep) in zip(tokens, raw)]
     while len(tokens) > 1 and tokens[0] in _TITLE_WORDS:
-        tokens = tokens[1:]
+        tokens, particle = tokens[1:], particle[1:]
     if len(tokens) > 2 and tokens[0] == "de" and tokens[1] == "heer":
-        tokens = tokens[2:]
+        tokens, particle = tokens[2:], particle[2:]
     while len(tokens) > 1 and tokens[-1] in _NAME_SUFFIXES:
-        tokens = tokens[:-1]
+        tokens, particle = tokens[:-1], particle[:-1]
     if not tokens:
         return PersonName((), ())
     start = len(tokens) - 1
-    for i, t in enumerate(tokens[:-1]):
-        if t in PARTICLES and any(u not in PARTICLES for u in tokens[i + 1:]):
+    for i in range(len(tokens) - 1):
+        if particle[i] and not all(particle[i + 1:]):
             start = i
             break
     return PersonName(tuple(tokens[:start]), tuple(tokens[start:]))
@@ -309,8 +316,13 @@ def _name_identifiers(naam: str, voorletters: str, shown: str) -> list[Identifie
         reversed_.append(rf"{full}\ {i}")
         ids.append(Identifier(key, label, shown, _words_re(rf"{i}\ {full}"), True, True))
         ids.append(Identifier(key, label, shown, _words_re(_alt(reversed_)), True, True))
-    sal = _alt(_phrase(x.split()) for x in SALUTATIONS)
-    ids.append(Identifier(key, label, shown, _words_re(rf"{sal}\ {full}"), True, True))
+    # "de heer Jansen", "werknemer De Lange": on the folded text, so that punctuation between the two
+    # ("de werknemer, De Jong-Bouw ...") breaks the reference
+    name = _alt(r"[\s'\-]+".join(re.escape(w) for w in a) for a in alternatives)
+    honorific = _alt(re.escape(x).replace(r"\ ", r"\s+") + (r"\.?" if len(x) <= 4 else "") for x in HONORIFICS)
+    role = _alt(re.escape(x) for x in ROLES)
+    ids.append(Identifier(key, label, shown, re.compile(rf"{_L}(?:{honorific}\s+|{role}[ \t]+){name}{_R}"),
+                          False, True))
     alone = [a for a in alternatives if stands_alone(a)]
     if alone:
         ids.append(Identifier(key, label, shown, _words_re(_alt(_phrase(a) for a in alone)), True, True))
@@ -365,7 +377,7 @@ def _phone_identifiers(telefoon: str) -> list[Identifier]:
     else:
         body = r"(?:\+|00)?\s?" + _digits_re(digits.lstrip("0"), sep)
     return [Identifier("telefoon", "telefoonnummer van de werknemer", telefoon,
-                       re.compile(rf"(?<![\w+]){body}(?!\d)"), False)]
+                       re.compile(rf"(?<![^\W_]|\+){body}(?!\d)"), False)]
 
 
 def _postcode_identifiers(postcode: str) -> list[Identifier]:
@@ -373,7 +385,7 @@ def _postcode_identifiers(postcode: str) -> list[Identifier]:
     if not m:
         return []
     return [Identifier("postcode", "postcode van de werknemer", f"{m[1]} {m[2].upper()}",
-                       re.compile(rf"(?<!\w){m[1]}[\s\-]{{0,3}}{m[2].lower()}(?!\w)"), False)]
+                       re.compile(rf"{_L}{m[1]}[\s\-]{{0,3}}{m[2].lower()}{_R}"), False)]
 
 
 def _street_identifiers(straat: str) -> list[Identifier]:
@@ -415,11 +427,11 @@ def _personnel_identifiers(nummer: str) -> tuple[list[Identifier], list[str]]:
         return [], [f"personeelsnummer '{nummer}' is te kort om betrouwbaar te herkennen"]
     key, label = "personeelsnummer", "personeelsnummer van de werknemer"
     ids = [Identifier(key, label, nummer,
-                      re.compile(r"(?<!\w)" + r"[\s./\-_]?".join(re.escape(g) for g in groups) + r"(?!\w)"), False)]
+                      re.compile(_L + r"[\s./\-_]?".join(re.escape(g) for g in groups) + _R), False)]
     number_groups = [g for g in groups if g.isdigit() and len(g) >= 5]
     if len(groups) > 1 and number_groups:
         ids.append(Identifier(key, label, nummer,
-                              re.compile(rf"(?<![\w.,]){_alt(number_groups)}(?!\w|[.,]\d)"), False))
+                              re.compile(rf"(?<![^\W_]|[.,]){_alt(number_groups)}(?![^\W_]|[.,]\d)"), False))
     return ids, []
 
 
@@ -432,7 +444,7 @@ def _person_masks(full: str) -> list[str]:
     if not p.surname:
         return []
     surname = _phrase(p.surname)
-    titles = _alt(_phrase(t.split()) for t in TITLES + SALUTATIONS)
+    titles = _alt(_phrase(t.split()) for t in TITLES + HONORIFICS)
     masks = [_phrase(word_form(full).split()), rf"(?:{titles}\ )+{surname}"]
     if p.given:
         given = {" ".join(p.given), "".join(p.given), p.given[0], " ".join(g[0] for g in p.given),
@@ -455,6 +467,9 @@ def _phrase_mask(text: str) -> list[str]:
     stripped = _LEGAL_FORM.sub("", words)
     if stripped and stripped != words:
         out.append(_phrase(stripped.split()))
+        # "Bouwbedrijf De Vries B.V." is also written "De Vries B.V.": any tail that keeps the legal form
+        head, tail = stripped.split(), words.split()[len(stripped.split()):]
+        out += [_phrase(head[i:] + tail) for i in range(1, len(head))]
     return out
 
 
@@ -500,7 +515,8 @@ STOPWORDS = frozenset("""
     is zijn was waren wordt worden werd kan kunnen moet moeten mag mogen zal zullen zou heeft hebben had niet geen
     wel ook nog al maar want dus zo na per sinds vanaf binnen zonder tegen onder boven tussen wat wie waar hoe
     welke zich hij zij ze wij we u uw ik mijn haar hun hem men meer minder veel weinig alle elke iedere
-    werknemer werkgever bedrijfsarts week weken uur uren dag dagen maand maanden jaar procent volgens
+    werknemer werkgever bedrijfsarts advies eigen werk second opinion week weken uur uren dag dagen maand maanden
+    jaar procent volgens
     januari februari maart april mei juni juli augustus september oktober november december""".split())
 
 
@@ -552,7 +568,7 @@ def _medical_texts(state: CaseState) -> tuple[MedicalText, ...]:
         for i in range(len(words) - RUN_WORDS + 1):
             run = words[i:i + RUN_WORDS]
             flat = "".join(run)
-            if len(flat) >= MIN_RUN_CHARS and _informative(run) >= 2 and not any(flat in a for a in allowed_flat):
+            if len(flat) >= MIN_RUN_CHARS and _informative(run) >= 1 and not any(flat in a for a in allowed_flat):
                 runs.append((i, flat))
         if len(words) < RUN_WORDS and _informative(words) >= 1 and len("".join(words)) >= 10:
             phrase = " ".join(words)
@@ -621,14 +637,23 @@ def _masked(span: tuple[int, int], masks: list[tuple[int, int]]) -> bool:
 
 
 def _mask_spans(patterns: tuple[re.Pattern, ...], words: str) -> list[tuple[int, int]]:
-    """Every occurrence of another party, also overlapping ones."""
+    """Where other parties are named, as merged spans: a hit counts only if some word of it lies outside.
+
+    Overlapping and adjacent occurrences merge, so that "bedrijfsarts Aaaaa⏎R. Bakker" does not read as
+    the employee "Aaaaa, R." across the line break."""
     spans = []
     for pattern in patterns:
         pos = 0
         while (m := pattern.search(words, pos)) is not None:
             spans.append(m.span())
             pos = m.start() + 1
-    return spans
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def find_identifiers(rules: CaseRules, text: str, *, where: str) -> list[Hit]:
@@ -641,13 +666,20 @@ def find_identifiers(rules: CaseRules, text: str, *, where: str) -> list[Hit]:
                 continue
             haystack = words if ident.on_words else folded
             for m in ident.pattern.finditer(haystack):
-                if ident.maskable:
+                if ident.maskable and ident.on_words:
                     if masks is None:
                         masks = _mask_spans(rules.others, words)
                     if _masked(m.span(), masks):
                         continue
+                elif ident.maskable:
+                    hit_words = _NON_WORD.sub(" ", m.group()).strip()
+                    if any(p.fullmatch(hit_words) for p in rules.others):
+                        continue
                 found = " ".join(m.group().split())
-                hits[ident.key] = Hit(f"{ident.label} ({ident.shown}), gevonden als \"{found}\"", where, ident.key)
+                shown = ident.shown
+                if ident.key == "bsn":  # reports and the audit trail are kept for years: never a whole BSN
+                    shown, found = _mask_digits(shown), _mask_digits(found)
+                hits[ident.key] = Hit(f"{ident.label} ({shown}), gevonden als \"{found}\"", where, ident.key)
                 break
     return list(hits.values())
 
@@ -711,3 +743,17 @@ def check_texts(rules: CaseRules, texts: Iterable[tuple[str, str]], *, what: Sco
             yield from find_identifiers(rules, text, where=where)
         if what.medical:
             yield from find_medical(rules, text, where=where)
+
+
+def _mask_digits(text: str) -> str:
+    """`111222333` → `******333`: enough to recognise, too little to identify."""
+    digits = sum(ch.isdigit() for ch in text)
+    seen = 0
+    out = []
+    for ch in text:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen > digits - 3 else "*")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -289,8 +289,7 @@ DOCUMENT = {
     "factuur-werknemer": "de factuur",
 }
 
-ONTVANGER = {"werknemer": "aan u", "bedrijfsarts": "aan uw bedrijfsarts",
-             "so-bedrijfsarts": "aan de second opinion-bedrijfsarts"}
+ARTS = {"bedrijfsarts": "uw bedrijfsarts", "so-bedrijfsarts": "de second opinion-bedrijfsarts"}
 
 
 def _local_date(at: str) -> dt.date:
@@ -307,21 +306,20 @@ def _document(kind: str) -> str:
 
 
 def werknemer_view(records: Iterable[AuditRecord]) -> list[Regel]:
-    """The employee's view of a case's trail: plain Dutch sentences, oldest first.
+    """The employee's view of a case's trail: plain Dutch sentences, by date; per date the step first.
 
     Shown: each accepted step, every consent recorded or withdrawn, each document sent to the employee, to the
     own doctor or to the SO doctor (or withheld for want of consent), that the employer was informed (once per
     day, never what), who looked at the dossier, an archive copy, the destruction. Not shown: what reached the
     employer, the arbodienst or the archive, rendering, signing, quarantine, refused case files.
     """
-    out: list[Regel] = []
+    entries: list[tuple[dt.date, int, int, str]] = []
+    to_doctors: dict[tuple[dt.date, str, str], tuple[int, list[str]]] = {}
     werkgever_dagen: set[dt.date] = set()
     for rec in records:
-        d = rec.details
-        g, u = rec.gebeurtenis, rec.uitkomst
-        zin = None
-        if g == Gebeurtenis.INTAKE and u == Uitkomst.GESLAAGD:
-            zin = STAP_ZIN.get(d.get("stap"))
+        d, g, u, datum = rec.details, rec.gebeurtenis, rec.uitkomst, _datum(rec)
+        if g == Gebeurtenis.INTAKE and u == Uitkomst.GESLAAGD and d.get("stap") in STAP_ZIN:
+            entries.append((datum, 0, rec.id, STAP_ZIN[d["stap"]]))
         elif g == Gebeurtenis.TOESTEMMING:
             naam = TOESTEMMING_NAAM.get(d.get("toestemming"), "een machtiging")
             if d.get("naar") == "ingetrokken":
@@ -329,24 +327,29 @@ def werknemer_view(records: Iterable[AuditRecord]) -> list[Regel]:
                        "waarvoor die machtiging nodig was.")
             else:
                 zin = f"uw machtiging voor {naam} is vastgelegd ({d.get('naar')})."
+            entries.append((datum, 1, rec.id, zin))
+        elif g == Gebeurtenis.BEZORGING and d.get("partij") == "werknemer" and u == Uitkomst.GESLAAGD:
+            entries.append((datum, 2, rec.id, f"{_document(d.get('document', ''))} is aan u gestuurd."))
+        elif g == Gebeurtenis.BEZORGING and d.get("partij") in ARTS and u in (Uitkomst.GESLAAGD,
+                                                                              Uitkomst.ACHTERGEHOUDEN):
+            first, who = to_doctors.setdefault((datum, d.get("document", ""), u), (rec.id, []))
+            if ARTS[d["partij"]] not in who:
+                who.append(ARTS[d["partij"]])
         elif g == Gebeurtenis.BEZORGING and d.get("partij") == "werkgever":
-            if u == Uitkomst.GESLAAGD and _datum(rec) not in werkgever_dagen:
-                werkgever_dagen.add(_datum(rec))
-                zin = "uw werkgever is geïnformeerd."
-        elif g == Gebeurtenis.BEZORGING and d.get("partij") in ONTVANGER:
-            doc = _document(d.get("document", ""))
-            if u == Uitkomst.GESLAAGD:
-                zin = f"{doc} is {ONTVANGER[d['partij']]} gestuurd."
-            elif u == Uitkomst.ACHTERGEHOUDEN:
-                zin = f"{doc} is niet {ONTVANGER[d['partij']]} gestuurd, omdat daarvoor geen toestemming was."
+            if u == Uitkomst.GESLAAGD and datum not in werkgever_dagen:
+                werkgever_dagen.add(datum)
+                entries.append((datum, 4, rec.id, "uw werkgever is geïnformeerd."))
         elif g == Gebeurtenis.INZAGE and d.get("wat") in ("status", "audit"):
             wat = "de stand van uw dossier" if d["wat"] == "status" else "het logboek van uw dossier"
-            zin = f"{wat} is bekeken door gebruiker '{rec.gebruiker}' van de arbodienst."
+            entries.append((datum, 5, rec.id, f"{wat} is bekeken door gebruiker '{rec.gebruiker}' van de arbodienst."))
         elif g == Gebeurtenis.EXPORT and u == Uitkomst.GESLAAGD:
-            zin = "er is een verzegelde archiefkopie van uw dossier gemaakt."
+            entries.append((datum, 5, rec.id, "er is een verzegelde archiefkopie van uw dossier gemaakt."))
         elif g == Gebeurtenis.VERNIETIGING and u == Uitkomst.GESLAAGD:
             reden = d.get("reden")
-            zin = "uw dossier is vernietigd" + (f" (reden: {reden})." if reden else ".")
-        if zin:
-            out.append(Regel(_datum(rec), zin, rec.id))
-    return out
+            entries.append((datum, 5, rec.id, "uw dossier is vernietigd" + (f" (reden: {reden})." if reden else ".")))
+    for (datum, kind, uitkomst), (first, who) in to_doctors.items():
+        aan = " en ".join(who)
+        zin = (f"{_document(kind)} is gestuurd aan {aan}." if uitkomst == Uitkomst.GESLAAGD else
+               f"{_document(kind)} is niet gestuurd aan {aan}, omdat daarvoor geen toestemming was.")
+        entries.append((datum, 3, first, zin))
+    return [Regel(datum, zin, rid) for datum, _, rid, zin in sorted(entries, key=lambda e: e[:3])]

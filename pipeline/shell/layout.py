@@ -13,6 +13,8 @@ TEMPLATES = REPO / "templates"
 EXAMPLES = REPO / "examples"
 DEMO_ORGANISATIE = "ArboNoord"
 DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"))
+DEMO_SERVICES_URL = "http://127.0.0.1:8765"
+"""Where `sopipe pki serve` runs the demo CRL/OCSP/TSA services; named in the demo certificates."""
 
 
 def init_root(root: Path, *, pki: bool = True) -> Settings:
@@ -34,6 +36,8 @@ def init_root(root: Path, *, pki: bool = True) -> Settings:
     from pipeline.adapters.store import Store
     Store(settings.database).close()
     if pki:
-        from pipeline.adapters.pki import init_demo_pki
-        init_demo_pki(settings.pki_dir, organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS)
+        from pipeline.adapters.pki import init_demo_pki, read_services_url
+        existing = read_services_url(settings.pki_dir)  # keep a URL chosen earlier (another port)
+        init_demo_pki(settings.pki_dir, organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS,
+                      services_url=existing.base if existing else DEMO_SERVICES_URL)
     return settings

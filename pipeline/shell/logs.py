@@ -23,6 +23,7 @@ REDACTED = "[BSN]"
 _BSN_LIKE = re.compile(r"(?<!\d)(?:\d{9}|\d{3}[ .]\d{3}[ .]\d{3}|\d{4}[ .]\d{2}[ .]\d{3})(?!\d)")
 
 _HANDLER_MARK = "_sopipe_handler"
+OWN_LOGGERS = ("sopipe", "pipeline")
 
 
 def redact(text: str) -> str:
@@ -66,16 +67,32 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the moment: a progress bar redirects it so lines appear above it."""
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ assigns it; the property decides
+        pass
+
+
 def setup_logging(*, verbose: bool = False, json_lines: bool = False, stream: TextIO | None = None) -> None:
     """Send log records to `stream` (stderr) as text or JSON lines. Replaces only a handler set up here before."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _HANDLER_MARK, False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
     setattr(handler, _HANDLER_MARK, True)
     handler.addFilter(RedactBsn())
     handler.setFormatter(JsonLines() if json_lines else
                          logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"))
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Libraries speak up only when something is wrong (fontTools alone logs hundreds of INFO lines per signature);
+    # sopipe's own loggers tell what happened to each file.
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -8,7 +8,8 @@ Usage:
             progress.advance(label=f.name)
 
 When stdout is not a terminal (cron, a pipe, a test) nothing is drawn and `advance` costs nothing, so callers
-never need two code paths. Lines printed with `click.echo`/`print` while the bar is shown appear above it.
+never need two code paths. Print with `progress.echo(line)` while the bar is shown, so the line appears above it
+(log records go to stderr, which the bar redirects the same way).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterable, Iterator, TypeVar
 
+import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -33,6 +35,13 @@ class BatchProgress:
         self._progress = progress
         self._task = task_id
         self.done = 0
+
+    def echo(self, line: str) -> None:
+        """Print a line above the bar (or just print it when there is no bar)."""
+        if self._progress is not None:
+            self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(line)
 
     def advance(self, steps: int = 1, *, label: str | None = None) -> None:
         self.done += steps

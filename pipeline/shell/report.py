@@ -49,6 +49,8 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
             msg = f"heeft een ongeldige waarde; toegestaan: {expected}"
         elif kind == "string_pattern_mismatch":
             msg = "heeft niet de juiste vorm"
+        elif kind == "string_too_long":
+            msg = f"is te lang (maximaal {err.get('ctx', {}).get('max_length')} tekens)"
         elif kind == "value_error":
             msg = str(err.get("ctx", {}).get("error", err["msg"]))
         else:

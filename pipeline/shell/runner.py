@@ -29,9 +29,10 @@ from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
 from pipeline.core.routing import Party, file_name
+from pipeline.core.signatures import hold_for_signature
 from pipeline.core.state import CaseState
 from pipeline.errors import CaseFileError, DeliveryError, PipelineError
-from pipeline.shell import report
+from pipeline.shell import report, returns
 
 log = logging.getLogger("sopipe")
 
@@ -71,10 +72,14 @@ class Outcome:
 class Pipeline:
     def __init__(self, *, inbox: Path, outbox: Path, quarantine: Path, store: Store, renderer: Renderer,
                  converter: Converter, signer: DocumentSigner, guard: Guard | None = None,
-                 max_file_bytes: int = 1_048_576, parallel: int = 2, audit: Audit | None = None) -> None:
+                 max_file_bytes: int = 1_048_576, parallel: int = 2, staging: Path | None = None,
+                 audit: Audit | None = None, returns: returns.ReturnPolicy | None = None,
+                 mailboxes: Mailboxes | None = None) -> None:
         self.audit = audit if audit is not None else NullAudit()
         self.inbox = Path(inbox)
-        self.mailboxes = Mailboxes(outbox)
+        self.mailboxes = mailboxes or Mailboxes(outbox)
+        self.returns = returns
+        """How signed PDFs coming back into the inbox are checked (`pipeline.shell.returns`); None: refused."""
         self.quarantine = Path(quarantine)
         self.store = store
         self.renderer = renderer
@@ -82,6 +87,7 @@ class Pipeline:
         self.signer = signer
         self.guard = guard
         self.max_file_bytes = max_file_bytes
+        self.staging = Path(staging) if staging else self.inbox.parent / "state" / "staging"
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="sopipe-doc")
 
     def close(self) -> None:
@@ -90,6 +96,8 @@ class Pipeline:
     # --- one file -----------------------------------------------------------------------------------------------
 
     def process(self, path: Path) -> Outcome:
+        if path.suffix.lower() == ".pdf":  # a signed document coming back (pipeline.shell.returns)
+            return returns.process_returned_pdf(self, path)
         name = path.name
         try:
             raw = self._read(path)
@@ -97,7 +105,8 @@ class Pipeline:
             return self._fail(path, None, report.report_for_error(name, e), e.message)
         digest = hashlib.sha256(raw).hexdigest()
         if self.store.journal_status(digest) == "done":
-            self._move(path, "processed", suffix=".duplicaat")
+            # Either dropped twice, or we crashed between recording and moving: in both cases done already.
+            self._move(path, "processed", suffix="" if self.store.journal_file_name(digest) == name else ".duplicaat")
             log.info("%s: same content already processed, not again", name)
             self.audit.intake_duplicate(kenmerk=_peek_kenmerk(raw), bestand=name, sha256=digest)
             return Outcome(name, "duplicate", detail="al eerder verwerkt")
@@ -117,10 +126,13 @@ class Pipeline:
                                           bestand=name, sha256=digest)
         try:
             state = self.case_state(event.kenmerk)
-            decision = decide(state, event)
-            documents = self._make(decision.orders)
+            # documents awaiting a personal signature the pipeline cannot make go unsigned to the signer instead
+            decision, held = hold_for_signature(decide(state, event), signable=getattr(self.signer, "can_sign", None))
+            documents = self._staged(digest, decision.orders)
+            unsigned = returns.prepare_unsigned(self, held)
             case_audit.made(decision.orders, documents)
             delivered, records = self._deliver(decision, documents)
+            delivered += returns.park_for_signature(self, unsigned)
             case_audit.delivered(records)
         except PipelineError as e:
             if isinstance(e, DeliveryError):
@@ -136,6 +148,7 @@ class Pipeline:
                           sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records)
         case_audit.accepted(event.stap, before=state.consents if state else {}, after=decision.state.consents)
         self._move(path, "processed")
+        self._unstage(digest)
         log.info("%s: %s %s processed, %d file(s) delivered", name, event.kenmerk, event.stap, len(delivered))
         return Outcome(name, "processed", kenmerk=event.kenmerk, delivered=delivered)
 
@@ -172,8 +185,27 @@ class Pipeline:
             raise CaseFileError("Het bestand moet één JSON-object zijn ({ ... }).")
         return model.parse_event(data), data
 
-    def _make(self, orders: Sequence[DocumentOrder]) -> list[bytes]:
-        return list(self._pool.map(self._make_one, orders))
+    def _staged(self, digest: str, orders: Sequence[DocumentOrder]) -> list[bytes]:
+        """The finished documents of this case file, made once.
+
+        They are kept in `state/staging/<sha256>/` until the event is recorded, so that after a crash the same
+        bytes are delivered again (idempotent), not a second, differently signed copy.
+        """
+        folder = self.staging / digest
+        names = [f"{i:02d}_{o.kind}.pdf" for i, o in enumerate(orders)]
+        if (folder / "COMPLETE").exists() and all((folder / n).exists() for n in names):
+            return [(folder / n).read_bytes() for n in names]
+        documents = list(self._pool.map(self._make_one, orders))
+        try:
+            for n, pdf in zip(names, documents):
+                atomic_write(folder / n, pdf, mode=0o600)
+            atomic_write(folder / "COMPLETE", b"", mode=0o600)
+        except OSError as e:
+            raise DeliveryError(f"Kan de documenten niet tijdelijk opslaan: {e.strerror or e}") from e
+        return documents
+
+    def _unstage(self, digest: str) -> None:
+        shutil.rmtree(self.staging / digest, ignore_errors=True)
 
     def _make_one(self, order: DocumentOrder) -> bytes:
         docx = self.renderer.render(order.row.template, order.context)
@@ -233,16 +265,17 @@ class Pipeline:
         # the audit keeps the rule, never `detail` (which may quote the file's values)
         self.audit.intake_refused(kenmerk=kenmerk, bestand=path.name, sha256=digest, regel=rule, fout=error,
                                   namens=namens)
-        target = self._move(path, "failed")
-        if target is not None:
-            atomic_write(target.with_name(target.name + ".error.txt"), text.encode("utf-8"))
+        # the report first: a crash in between leaves a report without its file, which the retry overwrites
+        target = self._free_target(path, "failed")
+        atomic_write(target.with_name(target.name + ".error.txt"), text.encode("utf-8"))
+        self._move(path, "failed")
         if digest is not None:
             self.store.journal_failed(digest, kenmerk=kenmerk, detail=detail)
         # `detail` may quote the file's own values (medical text, a BSN): the log names the file and case only
         log.warning("%s: not processed (%s); report in inbox/failed/", path.name, kenmerk or "kenmerk unknown")
         return Outcome(path.name, "failed", kenmerk=kenmerk, detail=detail)
 
-    def _move(self, path: Path, folder: str, *, suffix: str = "") -> Path | None:
+    def _free_target(self, path: Path, folder: str, *, suffix: str = "") -> Path:
         dest_dir = self.inbox / folder
         dest_dir.mkdir(exist_ok=True)
         target = dest_dir / (path.name + suffix)
@@ -250,6 +283,10 @@ class Pipeline:
         while target.exists() or target.is_symlink():
             target = dest_dir / f"{path.stem}.{n}{path.suffix}{suffix}"
             n += 1
+        return target
+
+    def _move(self, path: Path, folder: str, *, suffix: str = "") -> Path:
+        target = self._free_target(path, folder, suffix=suffix)
         if path.is_dir() and not path.is_symlink():
             shutil.move(str(path), target)
         else:

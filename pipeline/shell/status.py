@@ -65,8 +65,18 @@ def all_status(store: Store, *, today: dt.date) -> list[CaseStatus]:
     return [s for k in store.kenmerken() if (s := case_status(store, k, today=today)) is not None]
 
 
-def as_json(statuses: list[CaseStatus], failures: list[dict]) -> dict:
-    return {"zaken": [asdict(s) for s in statuses], "mislukte_bestanden": failures}
+def as_json(statuses: list[CaseStatus], failures: list[dict], warnings: list[str] | None = None) -> dict:
+    return {"zaken": [asdict(s) for s in statuses], "mislukte_bestanden": failures,
+            "waarschuwingen": list(warnings or [])}
+
+
+def warnings(settings, store: Store) -> list[str]:
+    """What the operator should know beyond the cases: weak signature levels, advices waiting for a signature."""
+    out = list(settings.signing_warnings())
+    for p in store.open_pending():
+        out.append(f"Zaak {p.kenmerk}: {p.kind} wacht sinds {p.created_at[:10]} op de handtekening van de second "
+                   f"opinion-bedrijfsarts (BIG {p.signer_big or '?'}); klaargezet in {p.path}")
+    return out
 
 
 def stap_label(stap: str) -> str:

@@ -359,6 +359,7 @@ class _TemplateChecker:
         self.renderer = renderer
         self.problems: list[Problem] = []
         self.env = Environment(autoescape=True)
+        self._printed: list[tuple[str, _Tag]] = []
 
     def error(self, message: str, *, placeholder: str | None = None, paragraph: _Paragraph | None = None) -> None:
         self._add(Severity.ERROR, message, placeholder, paragraph)
@@ -467,6 +468,10 @@ class _TemplateChecker:
                 continue
             local |= _targets(ast)
             used.extend((path, tag.paragraph) for path in _paths_in(ast))
+            if tag.kind == "{{":
+                printed = ast.body[0].nodes[0] if ast.body and isinstance(ast.body[0], nodes.Output) else None
+                if printed is not None and (path := _dotted(printed)):
+                    self._printed.append((path, tag))
         where: dict[str, list[_Paragraph]] = {}
         for path, paragraph in used:
             if path.split(".")[0] not in local:
@@ -498,6 +503,11 @@ class _TemplateChecker:
             self.error(e.message.removeprefix(f"Template {self.name}: "))
 
     def _unknown(self, where: dict[str, list[_Paragraph]]) -> None:
+        for path, tag in self._printed:
+            if path not in self.known and any(k.startswith(path + ".") for k in self.known):
+                parts = sorted(k for k in self.known if k.startswith(path + "."))
+                self.error(f"{tag.text} prints the whole block '{path}' (it would show as {{'...': ...}}); use one "
+                           f"of its values, e.g. '{parts[0]}'", placeholder=path, paragraph=tag.paragraph)
         for path, paragraphs in where.items():
             if is_known(path, self.known):
                 continue

@@ -7,18 +7,23 @@ never relied on: only Linux's inotify has them.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Sequence
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from pipeline.errors import PipelineError
 from pipeline.shell.runner import Outcome, Pipeline, inbox_files
 
 log = logging.getLogger("sopipe")
@@ -57,19 +62,90 @@ def stable_files(inbox: Path, seen: dict[Path, tuple[int, int, float]], *, settl
     return ready
 
 
-def run_once(pipeline: Pipeline, *, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Process everything now in the inbox (the `--once` mode: files are complete by contract)."""
-    outcomes = []
-    for path in inbox_files(pipeline.inbox):
-        outcome = pipeline.process(path)
-        outcomes.append(outcome)
-        if on_outcome:
-            on_outcome(outcome)
+class WatcherLocked(PipelineError):
+    """Another `sopipe watch` holds this root."""
+
+
+@contextmanager
+def exclusive_root(state_dir: Path) -> Iterator[None]:
+    """One root, one watcher: an advisory lock on `state/watch.lock`, released by the OS even on kill -9."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_dir / "watch.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise WatcherLocked(f"Another sopipe watch (pid {other}) is already processing this root; "
+                                "a second one would process files twice. Stop it first.") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def sweep_temp_files(outbox: Path) -> int:
+    """Remove temp files a killed delivery left behind (hidden `.…tmp` names, never seen by parties)."""
+    removed = 0
+    for tmp in outbox.rglob(".*.tmp"):
+        try:
+            tmp.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def _case_key(path: Path) -> str:
+    """Files of one case are processed in order by one thread; unreadable files each get their own chain."""
+    try:
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_048_576:
+            kenmerk = json.loads(path.read_bytes()).get("kenmerk")
+            if isinstance(kenmerk, str):
+                return "k:" + kenmerk
+    except Exception:
+        pass
+    return "f:" + path.name
+
+
+def process_batch(pipeline: Pipeline, paths: Sequence[Path], *, workers: int = 4,
+                  on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Process files, cases in parallel, the events of one case in the given order."""
+    chains: dict[str, list[Path]] = {}
+    for path in paths:
+        chains.setdefault(_case_key(path), []).append(path)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def run_chain(chain: list[Path]) -> None:
+        for path in chain:
+            outcome = pipeline.process(path)
+            with lock:
+                outcomes.append(outcome)
+                if on_outcome:
+                    on_outcome(outcome)
+
+    if workers <= 1 or len(chains) <= 1:
+        for chain in chains.values():
+            run_chain(chain)
+        return outcomes
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sopipe-case") as pool:
+        for future in [pool.submit(run_chain, chain) for chain in chains.values()]:
+            future.result()
     return outcomes
 
 
+def run_once(pipeline: Pipeline, *, workers: int = 4,
+             on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Process everything now in the inbox (the `--once` mode: files are complete by contract)."""
+    sweep_temp_files(pipeline.mailboxes.outbox)
+    return process_batch(pipeline, inbox_files(pipeline.inbox), workers=workers, on_outcome=on_outcome)
+
+
 def watch(pipeline: Pipeline, *, settle: float = 2.0, rescan: float = 10.0, polling: bool = False,
-          stop: threading.Event | None = None, on_outcome: Callable[[Outcome], None] | None = None) -> None:
+          workers: int = 4, stop: threading.Event | None = None,
+          on_outcome: Callable[[Outcome], None] | None = None) -> None:
     """Process files as they arrive until `stop` is set (or Ctrl-C)."""
     stop = stop or threading.Event()
     wake: "queue.Queue[None]" = queue.Queue()
@@ -78,19 +154,18 @@ def watch(pipeline: Pipeline, *, settle: float = 2.0, rescan: float = 10.0, poll
     observer.start()
     seen: dict[Path, tuple[int, int, float]] = {}
     retry_after: dict[Path, float] = {}
+    sweep_temp_files(pipeline.mailboxes.outbox)
     try:
         while not stop.is_set():
             now = time.monotonic()
-            for path in stable_files(pipeline.inbox, seen, settle=settle, now=now):
-                if retry_after.get(path, 0) > now:
-                    continue
-                outcome = pipeline.process(path)
+            ready = [p for p in stable_files(pipeline.inbox, seen, settle=settle, now=now)
+                     if retry_after.get(p, 0) <= now]
+            for outcome in process_batch(pipeline, ready, workers=workers, on_outcome=on_outcome):
+                path = pipeline.inbox / outcome.file_name
                 if outcome.status == "retry":
                     retry_after[path] = now + rescan
                 else:
                     retry_after.pop(path, None)
-                if on_outcome:
-                    on_outcome(outcome)
             # sleep until an event arrives, the next settle check is due, or the rescan interval passes
             timeout = min(rescan, max(0.2, settle / 2)) if seen else rescan
             try:

@@ -1,0 +1,332 @@
+"""`sopipe audit` and the `sopipe archive` group: the audit trail, sealed dossier bundles, retention, destruction.
+
+Registers itself on `pipeline.cli.cli` when imported (cli.py imports it at its end). Other modules that add
+`archive` subcommands take the group with `archive_group()`, so whichever module is imported first creates it
+and none replaces another's commands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from pipeline.cli import CONTEXT, cli, root_option
+from pipeline.errors import PipelineError
+
+today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                            help="Take this date as today (default: the real date).")
+
+
+def archive_group() -> click.Group:
+    """The `archive` group on `cli`, created on first use."""
+    existing = cli.commands.get("archive")
+    if isinstance(existing, click.Group):
+        return existing
+
+    @cli.group("archive", context_settings=CONTEXT)
+    def archive() -> None:
+        """The dossier archive: sealed export bundles, their offline check, retention and destruction.
+
+        Example:
+
+            sopipe archive export SO-2026-0042 --root /srv/sopipe --out SO-2026-0042.zip
+            sopipe archive verify SO-2026-0042.zip --trust /veilig/ca.pem
+        """
+
+    return archive
+
+
+archive = archive_group()
+
+
+@contextmanager
+def _opened(root: Path) -> Iterator[tuple]:
+    """(settings, store, audit) of an initialised root; PipelineErrors become ClickExceptions here."""
+    from pipeline.adapters.audit import Audit
+    from pipeline.adapters.store import Store
+    from pipeline.settings import load_settings
+
+    try:
+        settings = load_settings(root)
+        if not settings.database.exists():
+            raise click.ClickException(f"no state database in {settings.root}; run `sopipe init --root {root}`")
+        store = Store(settings.database)
+    except PipelineError as e:
+        raise click.ClickException(e.message) from e
+    try:
+        yield settings, store, Audit(store)
+    except PipelineError as e:
+        raise click.ClickException(e.message) from e
+    finally:
+        store.close()
+
+
+def _day(today) -> dt.date:
+    return today.date() if today else dt.date.today()
+
+
+# --- sopipe audit -----------------------------------------------------------------------------------------------
+
+@cli.command("audit", context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--for", "audience", type=click.Choice(["werknemer"]), default=None,
+              help="Only what the employee may see, in plain Dutch sentences.")
+@click.option("--verify", is_flag=True, help="Check the whole hash chain; exit 1 if any record was altered, "
+                                             "removed or reordered.")
+def audit_command(root: Path, kenmerk: str | None, as_json: bool, audience: str | None, verify: bool) -> None:
+    """Show the audit trail of case KENMERK (NEN 7513), or check the chain of every record (--verify).
+
+    Every intake, refusal, rendering, signature, delivery (mailbox and file hash), quarantine, consent change,
+    status view, export and destruction is one record; each carries the hash of the one before it. Viewing a
+    case's trail is itself recorded.
+
+    Example:
+
+        sopipe audit SO-2026-0042 --root /srv/sopipe
+        sopipe audit SO-2026-0042 --root /srv/sopipe --for werknemer
+        sopipe audit --verify --root /srv/sopipe
+    """
+    from pipeline.core import trail
+
+    if verify:
+        _verify_chain(root, as_json=as_json)
+        return
+    if not kenmerk:
+        raise click.UsageError("give a KENMERK, or --verify to check the whole chain")
+    with _opened(root) as (_settings, _store, audit):
+        records = audit.trail(kenmerk)
+        if not records:
+            raise click.ClickException(f"no audit records for case {kenmerk}")
+        audit.viewed(kenmerk, wat="audit-werknemer" if audience else "audit")
+    if audience == "werknemer":
+        lines = trail.werknemer_view(records)
+        if as_json:
+            click.echo(json.dumps([{"datum": r.datum.isoformat(), "tekst": r.tekst} for r in lines],
+                                  indent=2, ensure_ascii=False))
+            return
+        click.echo(f"Logboek van uw second opinion (kenmerk {kenmerk})")
+        click.echo("Hierin staat iedere stap in uw dossier. Uw werkgever ziet dit logboek niet.\n")
+        for line in lines:
+            click.echo(str(line))
+        return
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in records], indent=2, ensure_ascii=False))
+        return
+    _print_trail(kenmerk, records)
+
+
+def _print_trail(kenmerk: str, records) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.core.trail import TZ
+
+    table = Table(title=f"Audit-trail {kenmerk} (alles, met hashes: --json)", show_lines=True)
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("moment", no_wrap=True)
+    table.add_column("gebeurtenis", no_wrap=True)
+    table.add_column("wie", overflow="fold", ratio=1)
+    table.add_column("details", overflow="fold", ratio=3)
+    for r in records:
+        moment = dt.datetime.fromisoformat(r.at).astimezone(TZ).strftime("%Y-%m-%d\n%H:%M:%S")
+        details = "\n".join(f"{k}={_short(v)}" for k, v in sorted(r.details.items()) if k != "bestand_sha256")
+        colour = {"geslaagd": "", "achtergehouden": "yellow", "gestart": "yellow"}.get(r.uitkomst, "bold red")
+        uitkomst = f"[{colour}]{r.uitkomst}[/]" if colour else r.uitkomst
+        wie = r.gebruiker + (f"\nnamens {r.namens}" if r.namens else "")
+        table.add_row(str(r.id), moment, f"{r.gebeurtenis} ({r.actie})\n{uitkomst}", wie, details)
+    Console().print(table)
+
+
+def _short(value) -> str:
+    text = str(value)
+    if text.startswith(("outbox/", "quarantine/")):
+        text = text.rsplit("/", 1)[-1]
+    return text[:12] + "…" if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text
+
+
+def _verify_chain(root: Path, *, as_json: bool) -> None:
+    from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
+
+    with _opened(root) as (_settings, store, audit):
+        problems = audit.verify()
+        missing = _missing_triggers(store)
+        count, (head_id, head_hash) = len(audit.records()), audit.head()
+        audit.record(Gebeurtenis.VERIFICATIE, kenmerk=None, actie=Actie.EXECUTE,
+                     uitkomst=Uitkomst.GESLAAGD if not (problems or missing) else Uitkomst.MISLUKT,
+                     wat="audit-keten", aantal=count, problemen=len(problems) + len(missing))
+    if as_json:
+        click.echo(json.dumps({"ok": not (problems or missing), "records": count,
+                               "kop": {"id": head_id, "hash": head_hash},
+                               "problemen": [p.__dict__ for p in problems],
+                               "ontbrekende_triggers": missing}, indent=2, ensure_ascii=False))
+    else:
+        for p in problems:
+            click.echo(f"FOUT  {p.message}")
+        for name in missing:
+            click.echo(f"FOUT  trigger {name} ontbreekt: de database weigert wijzigingen van audit-records niet meer")
+        if not (problems or missing):
+            click.echo(f"OK    audit-keten intact: {count} records, kop record {head_id} ({head_hash})")
+    if problems or missing:
+        sys.exit(1)
+
+
+def _missing_triggers(store) -> list[str]:
+    with store.transaction() as tx:
+        present = {r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit'")}
+    return [t for t in ("audit_no_update", "audit_no_delete") if t not in present]
+
+
+# --- sopipe archive export / verify -----------------------------------------------------------------------------
+
+@archive.command("export", context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The bundle (zip) to write; it holds medical data and is written with mode 0600.")
+def export_command(root: Path, kenmerk: str, out: Path) -> None:
+    """Write the sealed dossier of KENMERK as one zip: the archive PDFs, the audit trail, a manifest of SHA-256
+    hashes sealed by the arbodienst (detached CMS/CAdES) and the seal's certificate chain.
+
+    Example:
+
+        sopipe archive export SO-2026-0042 --root /srv/sopipe --out /veilig/SO-2026-0042.zip
+    """
+    from pipeline.adapters.signing import KeyRing
+    from pipeline.shell.archive import export_dossier
+
+    with _opened(root) as (settings, store, audit):
+        seal = KeyRing.from_pki_dir(settings.pki_dir).seal()
+        result = export_dossier(settings, store, audit, kenmerk, out, seal=seal, pki_dir=settings.pki_dir)
+    click.echo(f"Bundle {result.path}: {result.files} files, manifest SHA-256 {result.manifest_sha256}, "
+               f"sealed by {seal.naam} ({result.seconds:.2f} s)")
+
+
+@archive.command("verify", context_settings=CONTEXT)
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trust", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
+              help="Root certificate (PEM) of the arbodienst, obtained independently. Without it the root in the "
+                   "bundle is used: that proves the bundle is intact, not who made it.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also record the check in this root's audit trail and check that the trail still holds the "
+                   "chain head sealed into the bundle.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list every check that held.")
+def verify_command(bundle: Path, trust: tuple[Path, ...], root: Path | None, as_json: bool, verbose: bool) -> None:
+    """Check a bundle offline: every file's hash, every PDF signature, the manifest seal, the audit records, and
+    that no file was added or removed. Exit 0 only if all hold; each failure names the file and the reason.
+
+    Example:
+
+        sopipe archive verify SO-2026-0042.zip --trust /veilig/arbodienst-ca.pem
+    """
+    import time
+
+    from pipeline.shell.archive import check_anchor, verify_bundle
+
+    start = time.perf_counter()
+    try:
+        report = verify_bundle(bundle, trust=trust)
+    except PipelineError as e:
+        raise click.ClickException(e.message) from e
+    if root is not None:
+        from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
+        with _opened(root) as (_settings, _store, audit):
+            check_anchor(report, audit)
+            audit.record(Gebeurtenis.VERIFICATIE, kenmerk=report.kenmerk, actie=Actie.EXECUTE,
+                         uitkomst=Uitkomst.GESLAAGD if report.ok else Uitkomst.MISLUKT, wat="archiefbundel",
+                         bundel=bundle.name, problemen=len(report.problems))
+    seconds = time.perf_counter() - start
+    if as_json:
+        click.echo(json.dumps({"ok": report.ok, "kenmerk": report.kenmerk, "seconden": round(seconds, 3),
+                               "vertrouwen_uit_bundel": report.trust_from_bundle,
+                               "problemen": [p.__dict__ for p in report.problems], "gecontroleerd": report.checked},
+                              indent=2, ensure_ascii=False))
+    else:
+        if verbose:
+            for line in report.checked:
+                click.echo(f"ok    {line}")
+        for p in report.problems:
+            click.echo(f"FOUT  {p}")
+        if report.trust_from_bundle:
+            click.echo("LET OP: geen --trust opgegeven; vertrouwd is het basiscertificaat uit de bundel zelf. Dat "
+                       "bewijst dat de bundel heel is, niet wie hem maakte.")
+        verdict = "OK" if report.ok else f"NIET OK ({len(report.problems)} problemen)"
+        click.echo(f"{verdict}: {bundle.name} ({report.kenmerk or '?'}), {len(report.checked)} controles geslaagd, "
+                   f"{seconds:.2f} s")
+    if not report.ok:
+        sys.exit(1)
+
+
+# --- sopipe archive due / destroy -------------------------------------------------------------------------------
+
+@archive.command("due", context_settings=CONTEXT)
+@root_option
+@today_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def due_command(root: Path, today, as_json: bool) -> None:
+    """List the dossiers past their retention date (last change + 20 years, art. 7:454 BW).
+
+    Example:
+
+        sopipe archive due --root /srv/sopipe --today 2047-01-01
+    """
+    from pipeline.shell.archive import dossiers_due
+
+    day = _day(today)
+    with _opened(root) as (_settings, store, _audit):
+        due = dossiers_due(store, today=day)
+    if as_json:
+        click.echo(json.dumps([{"kenmerk": r.kenmerk, "laatste_wijziging": r.laatste_wijziging.isoformat(),
+                                "bewaren_tot": r.bewaren_tot.isoformat()} for r in due], indent=2))
+        return
+    if not due:
+        click.echo(f"No dossier is past its retention date on {day.isoformat()}.")
+        return
+    for r in due:
+        click.echo(f"{r.kenmerk}  last change {r.laatste_wijziging.isoformat()}  keep until "
+                   f"{r.bewaren_tot.isoformat()}  -> sopipe archive destroy {r.kenmerk}")
+
+
+@archive.command("destroy", context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk")
+@today_option
+@click.option("--force", is_flag=True, help="Destroy before the retention date; needs --reden.")
+@click.option("--reden", default=None, help="Why (recorded), e.g. the employee's request under art. 7:455 BW.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | None, yes: bool) -> None:
+    """Irreversibly remove the arbodienst's dossier of KENMERK once its retention date has passed.
+
+    Removed: outbox/archief/KENMERK/, quarantine/KENMERK/, the case files of KENMERK in inbox/processed/ and
+    inbox/failed/, and every row of the case in the state database. Kept: the parties' own mailboxes (listed),
+    and the audit trail, which records the destruction (kenmerk, date, who, reason, hash of what was removed).
+    Before the retention date only with --force --reden "...".
+
+    Example:
+
+        sopipe archive destroy SO-2026-0042 --root /srv/sopipe
+        sopipe archive destroy SO-2026-0042 --root /srv/sopipe --force --reden "verzoek werknemer, art. 7:455 BW"
+    """
+    from pipeline.shell.archive import destroy_dossier, plan_destruction
+
+    day = _day(today)
+    with _opened(root) as (settings, store, audit):
+        plan = plan_destruction(settings, store, kenmerk)
+        if not yes and (plan.files or plan.retention):
+            click.echo(f"To be removed for good ({len(plan.files)} files and the case's rows in the state database):")
+            for p in plan.files:
+                click.echo(f"  {p.relative_to(settings.root)}")
+            click.confirm(f"Destroy the dossier {kenmerk}? This cannot be undone", abort=True)
+        done = destroy_dossier(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
+    click.echo(f"Destroyed dossier {kenmerk}: {len(done.files)} files and its state removed; recorded in the audit "
+               f"trail (hash of what was removed: {done.manifest_sha256}).")
+    for folder in done.kept:
+        click.echo(f"  not removed (the party's own mailbox): {folder.relative_to(settings.root)}/")

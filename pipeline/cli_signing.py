@@ -1,0 +1,358 @@
+"""`sopipe sign`, `sopipe verify`, `sopipe pki serve` and `sopipe archive renew`: signatures that hold for 20 years.
+
+Registered on the `cli` group of `pipeline.cli` (imported at the end of that module). PINs and passphrases are
+never command-line arguments (they would end up in the shell history and the process list): they come from
+SOPIPE_PIN / SOPIPE_P12_PASSPHRASE or a hidden prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from pipeline.cli import CONTEXT, cli, root_option
+from pipeline.errors import PipelineError
+
+PIN_ENV = "SOPIPE_PIN"
+P12_ENV = "SOPIPE_P12_PASSPHRASE"
+LEVELS = click.Choice(["B-B", "B-T", "B-LT", "B-LTA"], case_sensitive=False)
+
+
+def _secret(env: str, prompt: str) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    return click.prompt(prompt, hide_input=True)
+
+
+def _fail(e: PipelineError) -> click.ClickException:
+    return click.ClickException(e.message)
+
+
+# --- sopipe sign -------------------------------------------------------------------------------------------------
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--p12", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help=f"PKCS#12 file with the doctor's key (passphrase: ${P12_ENV} or a prompt).")
+@click.option("--pkcs11-module", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help=f"PKCS#11 library of the smart card (UZI-pas) or token (PIN: ${PIN_ENV} or a prompt).")
+@click.option("--token-label", help="Label of the token (with --pkcs11-module).")
+@click.option("--key-label", help="Label of the signing key on the token; the certificate has the same label.")
+@click.option("--chain", "chain", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Extra CA certificate(s) (PEM) to embed, if the token does not hold the chain.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Pipeline root: use its timestamp server and levels, and drop the result into its inbox/.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the signed PDF (default: <name>-ondertekend.pdf beside FILE, or ROOT/inbox/).")
+@click.option("--level", type=LEVELS, default=None, help="PAdES level (default: the root's level for advices, "
+              "else B-B, or B-LTA with --tsa-url).")
+@click.option("--tsa-url", default=None, help="Timestamp server (RFC 3161) for B-T and up.")
+@click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Trusted root certificate(s) (PEM) for embedding validation data (B-LT, B-LTA).")
+def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: str | None, key_label: str | None,
+         chain: tuple[Path, ...], root: Path | None, out: Path | None, level: str | None, tsa_url: str | None,
+         trust: tuple[Path, ...]) -> None:
+    """Sign FILE (a final advice waiting in te-ondertekenen/) with the doctor's own key.
+
+    The key is a PKCS#12 file (--p12) or sits on a smart card / token (--pkcs11-module, --token-label,
+    --key-label). With --root the signed PDF goes straight into ROOT/inbox/, where the pipeline checks it
+    (right doctor, trusted certificate, unchanged content) and delivers it.
+
+    Example:
+
+        SOPIPE_P12_PASSPHRASE=… sopipe sign outbox/so-bedrijfsarts/SO-2026-0042/te-ondertekenen/SO-2026-0042_advies.pdf --p12 ~/visser.p12 --root .
+        sopipe sign SO-2026-0042_advies.pdf --pkcs11-module /usr/lib/libaetpkss.so --token-label "UZI-pas" --key-label "Handtekening"
+    """
+    from pyhanko.keys import load_certs_from_pemder
+
+    from pipeline.adapters.mailbox import atomic_write
+    from pipeline.adapters.signing import PadesSigner, SignatureAppearance, SigningIdentity, http_timestamper
+    from pipeline.settings import load_settings
+
+    if bool(p12) == bool(pkcs11_module):
+        raise click.UsageError("Give either --p12 or --pkcs11-module (with --token-label and --key-label).")
+    if pkcs11_module and not (token_label and key_label):
+        raise click.UsageError("--pkcs11-module needs --token-label and --key-label.")
+    settings = load_settings(root) if root else None
+    tsa_url = tsa_url or (settings.tsa_url if settings else None)
+    level = (level or (settings.signing_level("advies") if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
+    roots = list(trust) or (list(settings.trust_roots) if settings else [])
+    try:
+        if p12:
+            identity = SigningIdentity.from_pkcs12(p12, _secret(P12_ENV, "Wachtwoord van het PKCS#12-bestand")
+                                                   .encode("utf-8"))
+        else:
+            identity = SigningIdentity.from_pkcs11(pkcs11_module, token_label=token_label, key_label=key_label,
+                                                   pin=_secret(PIN_ENV, "Pincode"), chain=chain)
+        try:
+            pades = PadesSigner(timestamper=http_timestamper(tsa_url) if tsa_url else None,
+                                trust_roots=[c for p in roots if Path(p).exists()
+                                             for c in load_certs_from_pemder([str(p)])])
+            appearance = SignatureAppearance(
+                naam=identity.naam, rol="second opinion-bedrijfsarts", big_nummer=identity.big_nummer,
+                organisatie=identity.organisatie or "", reden="Definitief advies second opinion", locatie="Nederland")
+            started = time.perf_counter()
+            signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
+            elapsed = time.perf_counter() - started
+        finally:
+            identity.close()
+    except PipelineError as e:
+        raise _fail(e) from e
+    name = f"{file.stem}-ondertekend.pdf"
+    if out is None and settings is not None:
+        out = settings.inbox / name
+    out = out or file.with_name(name)
+    atomic_write(out, signed)  # hidden temp name, then rename: the watcher never sees half a file
+    click.echo(f"Ondertekend door {identity.naam} (BIG {identity.big_nummer or '—'}) als PAdES {level} in "
+               f"{elapsed * 1000:.0f} ms: {out}")
+
+
+# --- sopipe verify -----------------------------------------------------------------------------------------------
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Trusted root certificate(s) (PEM). Default: the root's pki/ca.pem and extra trust roots.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Pipeline root whose trust roots are used when --trust is not given.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Validate as of this date; a date in the future simulates an archive check then, assuming "
+                   "the document timestamps are renewed in time.")
+def verify(file: Path, trust: tuple[Path, ...], root: Path, as_json: bool, at) -> None:
+    """Check every signature in FILE offline: who signed, when, which level, trusted, changed afterwards.
+
+    Exit status 0 only when every signature is valid; 1 otherwise (also for an unsigned file).
+
+    Example:
+
+        sopipe verify outbox/archief/SO-2026-0042/SO-2026-0042_advies.pdf --trust pki/ca.pem
+        sopipe verify SO-2026-0042_advies.pdf --json --at 2031-01-01
+    """
+    import logging
+
+    from pipeline.adapters.validation import verify_pdf
+    from pipeline.settings import load_settings
+
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # its warnings are in the report, in words
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    roots = list(trust) or [p for p in load_settings(root).trust_roots if p.exists()]
+    if not roots:
+        raise click.ClickException("No trust roots: give --trust PEM or --root of an initialised pipeline.")
+    moment = at.replace(tzinfo=UTC) if at else None
+    future = bool(moment and moment > datetime.now(UTC) + timedelta(days=1))
+    started = time.perf_counter()
+    try:
+        result = verify_pdf(file.read_bytes(), trust_roots=roots, at=moment, simulate_future=future)
+    except PipelineError as e:
+        raise _fail(e) from e
+    elapsed = time.perf_counter() - started
+    if as_json:
+        click.echo(json.dumps(_report_json(result, file, elapsed), indent=2, ensure_ascii=False))
+    else:
+        _print_report(result, file, elapsed)
+    raise SystemExit(0 if result.ok else 1)
+
+
+def _report_json(result, file: Path, elapsed: float) -> dict:
+    return {
+        "bestand": str(file), "geldig": result.ok, "gecontroleerd_op": result.validation_time.isoformat(),
+        "simulatie_toekomst": result.simulated, "duur_ms": round(elapsed * 1000),
+        "handtekeningen": [{
+            "veld": s.field_name, "ondertekenaar": s.signer_naam, "big_nummer": s.big_nummer,
+            "organisatie": s.organisatie, "certificerend": s.certification, "niveau": s.level,
+            "uitkomst": s.indication, "sub_uitkomst": s.sub_indication, "geldig": s.ok,
+            "vertrouwd": s.trusted, "ongeschonden": s.intact, "tijd_volgens_ondertekenaar":
+                s.signing_time.isoformat() if s.signing_time else None,
+            "bewezen_tijd": s.proven_time.isoformat() if s.proven_time else None,
+            "intrekking_gecontroleerd": s.revocation_checked, "gewijzigd_na_ondertekening": s.changed_after,
+            "certificaat_geldig_tot": s.signer_cert_not_after.isoformat() if s.signer_cert_not_after else None,
+            "toelichting": s.message} for s in result.signatures],
+        "documenttijdstempels": [{"veld": t.field_name, "tijd": t.time.isoformat() if t.time else None,
+                                  "tsa": t.tsa_naam, "tsa_certificaat_geldig_tot":
+                                      t.tsa_cert_not_after.isoformat() if t.tsa_cert_not_after else None}
+                                 for t in result.document_timestamps],
+    }
+
+
+def _dutch(moment: datetime | None) -> str:
+    from pipeline.adapters.signing import _dutch_time
+    return _dutch_time(moment) if moment else "—"
+
+
+def _print_report(result, file: Path, elapsed: float) -> None:
+    from rich.console import Console
+
+    console = Console()
+    console.print(f"[bold]{file.name}[/]  (gecontroleerd op {_dutch(result.validation_time)}"
+                  f"{', simulatie: archief houdt de tijdstempels bij' if result.simulated else ''}; "
+                  f"{elapsed * 1000:.0f} ms)")
+    if not result.signatures:
+        console.print("[bold red]Dit document is niet ondertekend.[/]")
+    for s in result.signatures:
+        verdict = "[bold green]GELDIG[/]" if s.ok else "[bold red]NIET GELDIG[/]"
+        kind = "certificerende handtekening (zegel)" if s.certification else "handtekening"
+        who = s.signer_naam + (f", BIG {s.big_nummer}" if s.big_nummer else "") + \
+            (f", {s.organisatie}" if s.organisatie and s.organisatie not in s.signer_naam else "")
+        console.print(f"\n{verdict}  {kind} door {who}")
+        console.print(f"  niveau:             PAdES {s.level}")
+        console.print(f"  ondertekend:        {_dutch(s.proven_time)} (bewezen met tijdstempel)" if s.proven_time
+                      else f"  ondertekend:        {_dutch(s.signing_time)} (volgens de ondertekenaar, niet bewezen)")
+        console.print(f"  vertrouwd:          {'ja' if s.trusted else 'NEE — onbekende certificaatautoriteit'}")
+        console.print(f"  ongeschonden:       {'ja' if s.intact and s.valid else 'NEE — inhoud of handtekening gewijzigd'}")
+        changed = {None: "nee", "toegestaan": "alleen toegestane toevoegingen (validatiegegevens, tijdstempels, "
+                   "latere handtekeningen)", "niet toegestaan": "JA — niet toegestane wijziging na ondertekening"}
+        console.print(f"  gewijzigd nadien:   {changed.get(s.changed_after, s.changed_after)}")
+        console.print(f"  intrekking:         {'gecontroleerd met ingebedde gegevens' if s.revocation_checked else 'niet gecontroleerd (geen validatiegegevens in het document)'}")
+        console.print(f"  certificaat tot:    {_dutch(s.signer_cert_not_after)}")
+        console.print(f"  ETSI-uitkomst:      {s.indication}{' / ' + s.sub_indication if s.sub_indication else ''}")
+        if s.message and not s.ok:
+            console.print(f"  toelichting:        {s.message[:300]}")
+    for t in result.document_timestamps:
+        console.print(f"\narchieftijdstempel {_dutch(t.time)} door {t.tsa_naam}; vernieuwen vóór "
+                      f"{_dutch(t.tsa_cert_not_after)}")
+
+
+# --- sopipe pki serve --------------------------------------------------------------------------------------------
+
+def _pki_group() -> click.Group:
+    existing = cli.commands.get("pki")
+    if isinstance(existing, click.Group):
+        return existing
+
+    @cli.group("pki", context_settings=CONTEXT)
+    def pki() -> None:
+        """The DEMO PKI's trust services (never for production).
+
+        Example:
+
+            sopipe pki serve --root .
+        """
+
+    return pki
+
+
+pki_group = _pki_group()
+
+
+@pki_group.command("serve", context_settings=CONTEXT)
+@root_option
+@click.option("--port", type=int, default=None, help="Port (default: the one in pki/services-url, 8765).")
+def serve(root: Path, port: int | None) -> None:
+    """Run the DEMO CRL, OCSP and timestamp services of ROOT's PKI until Ctrl-C.
+
+    Then set `tsa_url` in sopipe.toml (printed below) to sign PAdES B-LTA. Listens on 127.0.0.1 only.
+
+    Example:
+
+        sopipe pki serve --root . &
+        sopipe watch --root . --once
+    """
+    from pipeline.adapters import demo_services
+    from pipeline.settings import load_settings
+
+    settings = load_settings(root)
+    try:
+        services = demo_services.DemoTrustServices(settings.pki_dir)
+        host, default_port = demo_services.bind_address(services.urls.base)
+        server = demo_services.make_server(services, host=host, port=port or default_port)
+    except PipelineError as e:
+        raise _fail(e) from e
+    click.echo(f"DEMO trust services on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
+    click.echo(f'  sopipe.toml: [signing] tsa_url = "{services.urls.tsa}"')
+    click.echo(f"  CRL {services.urls.root_crl}, {services.urls.intermediate_crl}; OCSP {services.urls.ocsp}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("\nStopped.")
+    finally:
+        server.server_close()
+
+
+# --- sopipe archive renew ----------------------------------------------------------------------------------------
+
+def _archive_group() -> click.Group:
+    try:  # the archive engineer's module owns the group; create it only when that module is absent
+        from pipeline.cli_archive import archive_group
+        return archive_group()
+    except ImportError:
+        existing = cli.commands.get("archive")
+        if isinstance(existing, click.Group):
+            return existing
+
+        @cli.group("archive", context_settings=CONTEXT)
+        def archive() -> None:
+            """The dossier archive.
+
+            Example:
+
+                sopipe archive renew --root /srv/sopipe
+            """
+
+        return archive
+
+
+@_archive_group().command("renew", context_settings=CONTEXT)
+@root_option
+@click.option("--days", type=int, default=365, show_default=True,
+              help="Renew when the newest archive timestamp's certificate expires within this many days.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be renewed.")
+def renew(root: Path, days: int, dry_run: bool) -> None:
+    """Add a fresh archive timestamp to archived B-LTA documents whose last timestamp nears expiry.
+
+    Each renewal embeds the validation data of the previous timestamp and adds a new document timestamp
+    (PAdES B-LTA), so the signatures stay verifiable for the 20-year retention. The validation report next to the
+    file is rewritten.
+
+    Example:
+
+        sopipe archive renew --root /srv/sopipe --days 365
+    """
+    from pyhanko.keys import load_certs_from_pemder
+
+    from pipeline.adapters.mailbox import atomic_write
+    from pipeline.adapters.signing import http_timestamper, renew_archival_timestamp
+    from pipeline.adapters.validation import verify_pdf
+    from pipeline.settings import load_settings
+    from pipeline.shell.validation_reports import write_validation_report
+
+    settings = load_settings(root)
+    if not settings.tsa_url and not dry_run:
+        raise click.ClickException("No timestamp server: set [signing] tsa_url in sopipe.toml.")
+    roots = [p for p in settings.trust_roots if p.exists()]
+    certs = [c for p in roots for c in load_certs_from_pemder([str(p)])]
+    limit = datetime.now(UTC) + timedelta(days=days)
+    renewed = checked = 0
+    for path in sorted((settings.outbox / "archief").rglob("*.pdf")):
+        data = path.read_bytes()
+        try:
+            result = verify_pdf(data, trust_roots=roots)
+        except PipelineError as e:
+            click.echo(f"[  SKIP] {path.name}: {e.message}")
+            continue
+        expiry = result.last_timestamp_expiry
+        if expiry is None:
+            continue  # no archive timestamp (not B-LTA): nothing to renew
+        checked += 1
+        if expiry > limit:
+            continue
+        if dry_run:
+            click.echo(f"[   DUE] {path.name}: timestamp certificate expires {expiry:%Y-%m-%d}")
+            continue
+        started = time.perf_counter()
+        try:
+            updated = renew_archival_timestamp(data, timestamper=http_timestamper(settings.tsa_url),
+                                               trust_roots=certs)
+        except PipelineError as e:
+            raise _fail(e) from e
+        atomic_write(path, updated)
+        write_validation_report(path, updated, trust_roots=roots)
+        renewed += 1
+        click.echo(f"[RENEW ] {path.name} ({(time.perf_counter() - started) * 1000:.0f} ms)")
+    click.echo(f"{checked} archived B-LTA document(s) checked, {renewed} renewed.")

@@ -1,0 +1,576 @@
+"""The records officer's side: sealed dossier bundles, their offline check, retention and destruction.
+
+A bundle (`sopipe archive export`) is one zip that proves itself without the pipeline:
+
+    manifest.json         what is in the bundle: SHA-256 and size of every other file, signature counts,
+                          the case's retention date and the audit-chain head at export time
+    manifest.json.p7s     the arbodienst's seal over manifest.json: detached CMS, CAdES signed attributes
+    zegel-keten.pem       the seal certificate and its chain (the root is NOT a trust anchor: see verify)
+    audit.json            the case's audit records, each with its chain hash
+    LEESMIJ.txt           how to check the bundle by hand
+    documenten/...        every file of outbox/archief/<kenmerk>/ (PDFs and any validation reports beside them)
+
+`verify_bundle` checks every hash, every PDF signature (`pipeline.adapters.validation.validate_pdf`), the
+manifest seal, the audit records, and that nothing was added or removed; it names each failure.
+
+Retention (art. 7:454 BW): a dossier is kept 20 years from its last change (`planning.retention_end`; the last
+change is the day its newest case event was accepted). `destroy_dossier` removes, irreversibly, what the
+arbodienst keeps of a case: the archive copy, the quarantine copies, the case files in inbox/processed and
+inbox/failed, and every row of the case in the state database. The parties' mailboxes are theirs (the employee's
+own copies, the own doctor's file under their own retention) and are left alone. The audit trail is kept: it
+holds no content, and it records the destruction itself (kenmerk, date, who, reason, hash of what was removed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from asn1crypto import cms, pem
+from asn1crypto import x509 as asn1_x509
+
+from pipeline.adapters.audit import Audit
+from pipeline.adapters.signing import SigningIdentity
+from pipeline.adapters.store import Store
+from pipeline.core import trail
+from pipeline.core.planning import retention_end
+from pipeline.core.routing import Party
+from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
+from pipeline.errors import ArchiveError, PipelineError
+from pipeline.settings import Settings
+
+FORMAT = "sopipe-archiefbundel/v1"
+MANIFEST = "manifest.json"
+SEAL = "manifest.json.p7s"
+CHAIN = "zegel-keten.pem"
+AUDIT = "audit.json"
+README = "LEESMIJ.txt"
+DOCS = "documenten/"
+
+LEESMIJ = """\
+Verzegelde dossierbundel {kenmerk} (sopipe)
+==========================================
+
+manifest.json      lijst van alle bestanden in deze bundel met hun SHA-256; de bewaartermijn
+manifest.json.p7s  het elektronisch zegel van de arbodienst over manifest.json (CMS/CAdES, losgekoppeld)
+zegel-keten.pem    het zegelcertificaat en de keten erboven
+audit.json         het logboek van de zaak (NEN 7513), ieder record met zijn keten-hash
+documenten/        de archiefexemplaren (PDF/A, ondertekende stukken met hun PAdES-handtekening)
+
+Controleren zonder sopipe:
+  openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json \\
+      -CAfile <basiscertificaat van de arbodienst> -purpose any > /dev/null
+  sha256sum documenten/*   (vergelijk met manifest.json)
+Met sopipe:  sopipe archive verify <bundel>.zip --trust <basiscertificaat van de arbodienst>
+Gebruik als vertrouwensanker een basiscertificaat dat u langs een andere weg hebt gekregen, niet het
+certificaat uit deze bundel.
+"""
+
+log = logging.getLogger("sopipe")
+
+
+# --- retention --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Retention:
+    kenmerk: str
+    laatste_wijziging: dt.date
+    """The day the newest case event of the dossier was accepted."""
+    bewaren_tot: dt.date
+    """Last day the dossier must be kept (last change + 20 years)."""
+
+    def due(self, today: dt.date) -> bool:
+        """Past its retention date: may (and should) be destroyed."""
+        return today > self.bewaren_tot
+
+
+def retention(store: Store, kenmerk: str) -> Retention | None:
+    events = store.events(kenmerk)
+    if not events:
+        return None
+    last = max(dt.date.fromisoformat(e.accepted_at[:10]) for e in events)
+    return Retention(kenmerk, last, retention_end(last))
+
+
+def dossiers_due(store: Store, *, today: dt.date) -> list[Retention]:
+    """Every dossier past its retention date, oldest retention date first."""
+    found = [r for k in store.kenmerken() if (r := retention(store, k)) is not None and r.due(today)]
+    return sorted(found, key=lambda r: (r.bewaren_tot, r.kenmerk))
+
+
+# --- export -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    manifest_sha256: str
+    files: int
+    """Files in the bundle besides manifest.json and its seal."""
+    seconds: float
+
+
+def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, out: Path, *,
+                   seal: SigningIdentity, pki_dir: Path | None = None) -> ExportResult:
+    """Write the sealed bundle of one dossier to `out` (mode 0600: it holds medical data)."""
+    start = time.perf_counter()
+    folder = settings.outbox / Party.ARCHIEF.value / kenmerk
+    ret = retention(store, kenmerk)
+    if ret is None or not folder.is_dir():
+        raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root} (geen zaak of geen archiefmap "
+                           f"{folder}).", kenmerk=kenmerk)
+    chain_ok = not audit.verify()
+    records = audit.trail(kenmerk)
+    head_id, head_hash = audit.head()
+    members: dict[str, bytes] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        members[DOCS + path.relative_to(folder).as_posix()] = path.read_bytes()
+    members[AUDIT] = json.dumps({"kenmerk": kenmerk, "records": [r.as_dict() for r in records]},
+                                indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    members[CHAIN] = _chain_pem(seal, pki_dir)
+    members[README] = LEESMIJ.format(kenmerk=kenmerk).encode("utf-8")
+    manifest = {
+        "formaat": FORMAT,
+        "kenmerk": kenmerk,
+        "gemaakt_op": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "gemaakt_door": audit.user,
+        "laatste_wijziging": ret.laatste_wijziging.isoformat(),
+        "bewaren_tot": ret.bewaren_tot.isoformat(),
+        "zegel": {"handtekening": SEAL, "keten": CHAIN, "ondertekenaar": seal.naam},
+        "audit": {"bestand": AUDIT, "records": len(records), "keten_kop": {"id": head_id, "hash": head_hash},
+                  "keten_intact_bij_export": chain_ok},
+        "bestanden": [{"naam": name, "sha256": _sha256(data), "bytes": len(data),
+                       **({"handtekeningen": _count_signatures(data)} if name.lower().endswith(".pdf") else {})}
+                      for name, data in sorted(members.items())],
+    }
+    manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    signature = _seal(manifest_bytes, seal)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(MANIFEST, manifest_bytes)
+                zf.writestr(SEAL, signature)
+                for name, data in sorted(members.items()):
+                    zf.writestr(name, data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    digest = _sha256(manifest_bytes)
+    audit.record(Gebeurtenis.EXPORT, kenmerk=kenmerk, actie=Actie.READ,
+                 uitkomst=Uitkomst.GESLAAGD, bundel=trail.scrub(out.name), manifest_sha256=digest,
+                 aantal=len(members))
+    return ExportResult(out, digest, len(members), time.perf_counter() - start)
+
+
+def _seal(data: bytes, identity: SigningIdentity) -> bytes:
+    async def sign() -> cms.ContentInfo:
+        return await identity.signer.async_sign_general_data(data, "sha256", detached=True, use_cades=True)
+    try:
+        with identity.lock:
+            return asyncio.run(sign()).dump()
+    except Exception as e:
+        raise ArchiveError(f"Het manifest kan niet worden verzegeld: {e}") from e
+
+
+def _chain_pem(identity: SigningIdentity, pki_dir: Path | None) -> bytes:
+    certs = [identity.certificate, *identity.signer.cert_registry]
+    if pki_dir is not None and (pki_dir / "ca.pem").exists():
+        from pyhanko.keys import load_certs_from_pemder_data
+        certs += list(load_certs_from_pemder_data((pki_dir / "ca.pem").read_bytes()))
+    seen, out = set(), []
+    for c in certs:
+        der = c.dump()
+        if der not in seen:
+            seen.add(der)
+            out.append(pem.armor("CERTIFICATE", der))
+    return b"".join(out)
+
+
+def _count_signatures(pdf: bytes) -> int:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    try:
+        return len(PdfFileReader(io.BytesIO(pdf)).embedded_signatures)
+    except Exception:
+        return 0
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- verify -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    bestand: str
+    reden: str
+
+    def __str__(self) -> str:
+        return f"{self.bestand}: {self.reden}"
+
+
+@dataclass
+class BundleReport:
+    kenmerk: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    """What held, one line each."""
+    trust_from_bundle: bool = False
+    """No --trust given: the root certificate came from the bundle itself (integrity, not authenticity)."""
+    manifest: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def fail(self, bestand: str, reden: str) -> None:
+        self.problems.append(Problem(bestand, reden))
+
+
+def verify_bundle(path: Path, *, trust: Sequence[Path] = ()) -> BundleReport:
+    """Check a bundle offline. `trust`: root certificate(s) of the arbodienst obtained independently; without
+    them the root in the bundle's own chain is used, which proves integrity but not who made the bundle."""
+    report = BundleReport()
+    try:
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as e:
+        report.fail(Path(path).name, f"geen leesbare zip-bundel ({e})")
+        return report
+    with zf, _quiet("pyhanko", "pyhanko_certvalidator"):
+        names = [i.filename for i in zf.infolist()]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            report.fail(dup, "komt meer dan eens voor in de bundel")
+        contents: dict[str, bytes] = {}
+        for name in dict.fromkeys(names):
+            try:
+                contents[name] = zf.read(name)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:  # CRC error: bytes changed in place
+                report.fail(name, f"beschadigd in de zip ({e})")
+        manifest_bytes, signature = contents.get(MANIFEST), contents.get(SEAL)
+        if manifest_bytes is None:
+            if MANIFEST not in names:
+                report.fail(MANIFEST, "ontbreekt: de bundel kan niet worden gecontroleerd")
+            return report
+        try:
+            manifest = json.loads(manifest_bytes)
+            entries = {e["naam"]: e for e in manifest["bestanden"]}
+            report.kenmerk = manifest.get("kenmerk")
+            report.manifest = manifest
+        except (ValueError, KeyError, TypeError) as e:
+            report.fail(MANIFEST, f"geen geldig manifest ({e})")
+            manifest, entries = {}, {}
+        chain = _load_chain(contents.get(CHAIN, b""))
+        roots = _trust_roots(trust, chain, report)
+        if signature is None:
+            if SEAL not in names:
+                report.fail(SEAL, "ontbreekt: het manifest is niet verzegeld")
+        else:
+            _verify_seal(manifest_bytes, signature, roots=roots, chain=chain, report=report)
+        for name, entry in entries.items():
+            data = contents.get(name)
+            if data is None:
+                if name not in names:
+                    report.fail(name, "ontbreekt in de bundel (staat wel in het manifest)")
+                continue
+            actual = _sha256(data)
+            if actual != entry.get("sha256") or len(data) != entry.get("bytes"):
+                report.fail(name, f"inhoud gewijzigd: SHA-256 {actual}, volgens het manifest {entry.get('sha256')}")
+                continue
+            report.checked.append(f"{name}: hash klopt")
+        for name in names if entries else ():  # an unreadable manifest already failed: no list of extras
+            if name not in entries and name not in (MANIFEST, SEAL) and not name.endswith("/"):
+                report.fail(name, "staat niet in het manifest (toegevoegd na het verzegelen)")
+        for name, entry in entries.items():
+            if name.lower().endswith(".pdf") and name in contents:
+                _verify_pdf(name, contents[name], entry, roots=roots, report=report)
+        if AUDIT in contents:
+            _verify_audit(contents[AUDIT], manifest, report)
+    return report
+
+
+def _trust_roots(trust: Sequence[Path], chain: list[asn1_x509.Certificate],
+                 report: BundleReport) -> list[asn1_x509.Certificate]:
+    from pyhanko.keys import load_certs_from_pemder_data
+    if trust:
+        roots = []
+        for p in trust:
+            try:
+                roots += list(load_certs_from_pemder_data(Path(p).read_bytes()))
+            except (OSError, ValueError) as e:
+                raise ArchiveError(f"Vertrouwd basiscertificaat kan niet worden gelezen: {p} ({e})") from e
+        return roots
+    report.trust_from_bundle = True
+    return [c for c in chain if c.self_signed]
+
+
+def _load_chain(data: bytes) -> list[asn1_x509.Certificate]:
+    certs = []
+    try:
+        for _type, _headers, der in pem.unarmor(data, multiple=True):
+            certs.append(asn1_x509.Certificate.load(der))
+    except (ValueError, TypeError):
+        pass
+    return certs
+
+
+def _validation_context(roots, chain):
+    from pyhanko_certvalidator import ValidationContext
+    return ValidationContext(trust_roots=roots, other_certs=chain, allow_fetching=False, revocation_mode="soft-fail")
+
+
+def _verify_seal(manifest_bytes: bytes, signature: bytes, *, roots, chain, report: BundleReport) -> None:
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    try:
+        signed_data = cms.ContentInfo.load(signature)["content"]
+        status = asyncio.run(async_validate_detached_cms(
+            manifest_bytes, signed_data, signer_validation_context=_validation_context(roots, chain)))
+    except Exception as e:
+        report.fail(SEAL, f"zegel onleesbaar of ongeldig ({type(e).__name__}: {e})")
+        return
+    signer = status.signing_cert.subject.native.get("common_name", "?")
+    if not status.intact:
+        report.fail(MANIFEST, f"past niet bij het zegel in {SEAL} (van {signer}): het manifest of het zegel is na "
+                              "het verzegelen gewijzigd")
+    elif not status.valid:
+        report.fail(SEAL, f"zegel cryptografisch ongeldig (zegel van {signer})")
+    elif not status.trusted:
+        report.fail(SEAL, f"zegelcertificaat van {signer} is niet vertrouwd (geen keten naar het basiscertificaat)")
+    else:
+        report.checked.append(f"{MANIFEST}: zegel van {signer} klopt ({status.summary()})")
+
+
+def _verify_pdf(name: str, pdf: bytes, entry: dict, *, roots, report: BundleReport) -> None:
+    from pipeline.adapters.validation import validate_pdf
+    with tempfile.TemporaryDirectory() as tmp:
+        anchors = []
+        for i, root in enumerate(roots):
+            p = Path(tmp) / f"root{i}.pem"
+            p.write_bytes(pem.armor("CERTIFICATE", root.dump()))
+            anchors.append(p)
+        if not anchors:
+            report.fail(name, "geen basiscertificaat om de handtekeningen tegen te controleren")
+            return
+        try:
+            reports = validate_pdf(pdf, trust_roots=anchors)
+        except PipelineError as e:
+            report.fail(name, f"handtekening niet te controleren: {e.message}")
+            return
+    expected = entry.get("handtekeningen")
+    if expected is not None and len(reports) != expected:
+        report.fail(name, f"{len(reports)} handtekening(en), volgens het manifest {expected}")
+    for r in reports:
+        if not r.ok:
+            why = ("inhoud na ondertekening gewijzigd" if not r.intact else "handtekening ongeldig" if not r.valid
+                   else "ondertekenaar niet vertrouwd" if not r.trusted else "niet-toegestane wijziging na tekenen")
+            report.fail(name, f"handtekening '{r.field_name}' van {r.signer_naam}: {why} ({r.summary})")
+        else:
+            report.checked.append(f"{name}: handtekening van {r.signer_naam} klopt")
+
+
+def _verify_audit(data: bytes, manifest: dict, report: BundleReport) -> None:
+    try:
+        records = [AuditRecord.from_dict(r) for r in json.loads(data)["records"]]
+    except (ValueError, KeyError, TypeError) as e:
+        report.fail(AUDIT, f"geen geldig logboek ({e})")
+        return
+    for p in trail.verify_records(records):
+        report.fail(AUDIT, p.message)
+    kenmerk = manifest.get("kenmerk")
+    if kenmerk and any(r.kenmerk != kenmerk for r in records):
+        report.fail(AUDIT, f"bevat records van een andere zaak dan {kenmerk}")
+    expected = (manifest.get("audit") or {}).get("records")
+    if expected is not None and expected != len(records):
+        report.fail(AUDIT, f"{len(records)} records, volgens het manifest {expected}")
+    if not any(p.bestand == AUDIT for p in report.problems):
+        report.checked.append(f"{AUDIT}: {len(records)} records, ieder klopt met zijn hash")
+
+
+def check_anchor(report: BundleReport, audit: Audit) -> None:
+    """The chain head sealed into the bundle must still be in this root's audit trail, unchanged."""
+    head = ((report.manifest or {}).get("audit") or {}).get("keten_kop") or {}
+    if not head.get("id"):
+        return
+    found = {r.id: r.hash for r in audit.records() if r.id == head["id"]}
+    if found.get(head["id"]) != head.get("hash"):
+        report.fail("audit-trail", f"record {head['id']} met hash {head.get('hash')} (kop van de keten bij de export) "
+                                   "staat niet (meer) ongewijzigd in de audit-trail van deze root")
+    else:
+        report.checked.append(f"audit-trail: record {head['id']} (kop bij de export) staat ongewijzigd in de root")
+
+
+@contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """pyHanko logs a traceback for every signature it cannot validate; the report already says why."""
+    saved = [(logging.getLogger(n), logging.getLogger(n).level) for n in loggers]
+    for logger, _ in saved:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
+
+
+# --- destroy ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DestroyPlan:
+    kenmerk: str
+    retention: Retention | None
+    files: tuple[Path, ...]
+    """Every file that will be removed."""
+    kept: tuple[Path, ...]
+    """Party mailbox folders of this kenmerk that stay (they are the parties' own)."""
+    manifest: dict
+    """What is removed (paths relative to the root, SHA-256 each): only its hash goes into the audit trail."""
+
+    @property
+    def manifest_sha256(self) -> str:
+        return hashlib.sha256(trail.canonical_json(self.manifest)).hexdigest()
+
+
+def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyPlan:
+    files: list[Path] = []
+    archive = settings.outbox / Party.ARCHIEF.value / kenmerk
+    quarantine = settings.quarantine / kenmerk
+    for folder in (archive, quarantine):
+        if folder.is_dir():
+            files += sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+    for folder in (settings.inbox / "processed", settings.inbox / "failed"):
+        if folder.is_dir():
+            for p in sorted(folder.iterdir()):
+                if p.is_file() and not p.is_symlink() and _case_file_kenmerk(p) == kenmerk:
+                    files.append(p)
+                    report = p.with_name(p.name + ".error.txt")
+                    if report.exists():
+                        files.append(report)
+    events = store.events(kenmerk)
+    for e in events:  # documents staged for a case file whose processing never finished (runner._staged)
+        staged = settings.root / "state" / "staging" / e.sha256
+        if staged.is_dir():
+            files += sorted(p for p in staged.rglob("*") if p.is_file())
+    kept = tuple(settings.outbox / party.value / kenmerk for party in Party
+                 if party is not Party.ARCHIEF and (settings.outbox / party.value / kenmerk).exists())
+    manifest = {"kenmerk": kenmerk,
+                "bestanden": [{"pad": p.relative_to(settings.root).as_posix(), "sha256": _file_sha256(p)}
+                              for p in files],
+                "gebeurtenissen": [e.sha256 for e in events]}
+    return DestroyPlan(kenmerk, retention(store, kenmerk), tuple(files), kept, manifest)
+
+
+def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
+                    force: bool = False, reden: str | None = None) -> DestroyPlan:
+    """Irreversibly remove the arbodienst's dossier of `kenmerk` (see the module docstring for what goes).
+
+    Refused before the retention date unless `force` with a `reden` (e.g. the employee's request under
+    art. 7:455 BW). Two audit records frame it: `gestart` (before anything is removed) and `geslaagd`.
+    """
+    reden = (reden or "").strip() or None
+    plan = plan_destruction(settings, store, kenmerk)
+    pending = _pending_destruction(audit, kenmerk)
+    if plan.retention is None and not plan.files:
+        done = [r for r in audit.trail(kenmerk) if r.gebeurtenis == Gebeurtenis.VERNIETIGING
+                and r.uitkomst == Uitkomst.GESLAAGD]
+        if done:
+            raise ArchiveError(f"Het dossier {kenmerk} is al vernietigd ({done[-1].at[:10]}).", kenmerk=kenmerk)
+        if pending is None:
+            raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root}.", kenmerk=kenmerk)
+    if pending is None:
+        if force and not reden:
+            _refused(audit, kenmerk, "reden-ontbreekt")
+            raise ArchiveError("--force vraagt een --reden, bijvoorbeeld \"verzoek werknemer tot vernietiging "
+                               "(art. 7:455 BW)\"; die reden wordt vastgelegd.", kenmerk=kenmerk, rule="reden")
+        if plan.retention is not None and not plan.retention.due(today):
+            if not force:
+                _refused(audit, kenmerk, "bewaartermijn")
+                raise ArchiveError(
+                    f"De bewaartermijn van {kenmerk} loopt tot en met {plan.retention.bewaren_tot.isoformat()} "
+                    f"(laatste wijziging {plan.retention.laatste_wijziging.isoformat()} + 20 jaar, art. 7:454 BW). "
+                    "Eerder vernietigen kan alleen met --force --reden \"...\" (bijvoorbeeld een verzoek van de "
+                    "werknemer, art. 7:455 BW).", kenmerk=kenmerk, rule="bewaartermijn")
+            wat = "vervroegd"
+        else:
+            wat = "bewaartermijn-verstreken"
+            reden = reden or "bewaartermijn verstreken (art. 7:454 BW)"
+        audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GESTART,
+                     wat=wat, reden=reden, manifest_sha256=plan.manifest_sha256)
+    else:  # an earlier run stopped half-way: finish what it recorded
+        wat, reden = pending.details.get("wat"), pending.details.get("reden")
+    for path in plan.files:
+        path.unlink(missing_ok=True)
+    for folder in (settings.outbox / Party.ARCHIEF.value / kenmerk, settings.quarantine / kenmerk,
+                   *(settings.root / "state" / "staging" / sha for sha in plan.manifest["gebeurtenissen"])):
+        if folder.exists():
+            shutil.rmtree(folder)
+    _delete_state(store, kenmerk)
+    manifest_sha256 = pending.details.get("manifest_sha256") if pending else plan.manifest_sha256
+    audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GESLAAGD,
+                 wat=wat, reden=reden, manifest_sha256=manifest_sha256)
+    return plan
+
+
+def _refused(audit: Audit, kenmerk: str, regel: str) -> None:
+    audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GEWEIGERD,
+                 regel=regel)
+
+
+def _pending_destruction(audit: Audit, kenmerk: str) -> AuditRecord | None:
+    last = None
+    for r in audit.trail(kenmerk):
+        if r.gebeurtenis == Gebeurtenis.VERNIETIGING:
+            last = r
+    return last if last is not None and last.uitkomst == Uitkomst.GESTART else None
+
+
+def _delete_state(store: Store, kenmerk: str) -> None:
+    """Every row of the case in every table with a `kenmerk` column except the audit trail; deleted pages are
+    overwritten (secure_delete) and the WAL is emptied so the content does not linger in the file."""
+    with store.transaction() as tx:
+        tx.execute("PRAGMA secure_delete=ON")
+        for (table,) in tx.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+            if table == "audit" or table.startswith("sqlite_"):
+                continue
+            if "kenmerk" in {r[1] for r in tx.execute(f'PRAGMA table_info("{table}")')}:
+                tx.execute(f'DELETE FROM "{table}" WHERE kenmerk=?', (kenmerk,))
+        conn = tx
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as e:  # another process holds the database: the pages are zeroed at its checkpoint
+        log.warning("WAL checkpoint after destruction of %s postponed: %s", kenmerk, e)
+
+
+def _case_file_kenmerk(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > 2_000_000:
+            return None
+        value = json.loads(path.read_bytes()).get("kenmerk")
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,351 @@
+"""`sopipe doctor`: is this machine and this root ready to make, sign and deliver documents?
+
+Each check returns `ok`, `warn` or `fail` with what it saw and, when it is not ok, what to do about it. The checks
+only look (plus one test conversion through a real LibreOffice pool); they never change anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import io
+import shutil
+import stat
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.core.routing import Party
+from pipeline.errors import PipelineError
+from pipeline.settings import Settings, load_settings
+
+CERT_WARN_DAYS = 90
+DISK_FAIL_BYTES = 1 * 1024**3
+DISK_WARN_BYTES = 5 * 1024**3
+TOOL_TIMEOUT = 60
+APT = "apt-get install"
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    """What was found, in one line."""
+    fix: str = ""
+    """What to do when the status is not ok."""
+
+
+def ok(name: str, detail: str) -> Check:
+    return Check(name, Status.OK, detail)
+
+
+def warn(name: str, detail: str, fix: str) -> Check:
+    return Check(name, Status.WARN, detail, fix)
+
+
+def fail(name: str, detail: str, fix: str) -> Check:
+    return Check(name, Status.FAIL, detail, fix)
+
+
+def _run(args: list[str]) -> str:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+    return (done.stdout + done.stderr).strip()
+
+
+# --- configuration and folders ---------------------------------------------------------------------------------
+
+def check_config(root: Path) -> tuple[Check, Settings | None]:
+    try:
+        settings = load_settings(root)
+    except PipelineError as e:
+        return fail("configuration", e.message, "correct sopipe.toml; every key is described in the README "
+                    "(Configuration)"), None
+    config = settings.root / "sopipe.toml"
+    where = str(config) if config.exists() else f"no {config.name}, defaults in use"
+    return ok("configuration", where), settings
+
+
+def check_root(settings: Settings) -> Check:
+    missing = [p for p in (settings.inbox, settings.outbox, settings.quarantine, settings.database)
+               if not p.exists()]
+    if missing:
+        return fail("root folder", "missing: " + ", ".join(str(p.relative_to(settings.root)) for p in missing),
+                    f"sopipe init --root {settings.root}")
+    return ok("root folder", str(settings.root))
+
+
+# --- programs and fonts ------------------------------------------------------------------------------------------
+
+def check_libreoffice() -> Check:
+    from pipeline.adapters.converter import find_soffice, find_uno_python
+    try:
+        soffice = find_soffice()
+        python = find_uno_python()
+    except PipelineError as e:
+        return fail("LibreOffice", e.message, f"{APT} libreoffice-writer-nogui python3-uno")
+    try:
+        version = _run([soffice, "--version"]).splitlines()[0]
+    except (OSError, subprocess.TimeoutExpired, IndexError) as e:
+        return fail("LibreOffice", f"{soffice} does not answer --version: {e}",
+                    f"reinstall: {APT} --reinstall libreoffice-writer-nogui")
+    return ok("LibreOffice", f"{version.strip()} ({soffice}; UNO via {python})")
+
+
+def _test_docx() -> bytes:
+    from docx import Document
+    document = Document()
+    document.add_paragraph("sopipe doctor: proefconversie — één pagina, € 485,00")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def check_conversion(settings: Settings | None) -> Check:
+    """One real conversion through a fresh one-worker pool: LibreOffice starts, converts and writes PDF/A."""
+    from pipeline.adapters.converter import PdfMetadata, UnoConverterPool
+    timeout = settings.lo_timeout if settings else 60.0
+    started = time.monotonic()
+    try:
+        with UnoConverterPool(workers=1, timeout=timeout, retries=0) as pool:
+            pdf = pool.convert(_test_docx(), metadata=PdfMetadata(title="sopipe doctor", author="sopipe"))
+    except PipelineError as e:
+        return fail("test conversion", e.message, "see the LibreOffice check; run `sopipe -v doctor` for the "
+                    "worker's output")
+    seconds = time.monotonic() - started
+    if b"pdfaid:part" not in pdf:
+        return fail("test conversion", "LibreOffice wrote a PDF without PDF/A identification",
+                    "update LibreOffice (7.0 or newer writes PDF/A-2b)")
+    return ok("test conversion", f"Word → PDF/A in {seconds:.1f}s (worker start included)")
+
+
+FONTS = (
+    ("Liberation Sans", Status.FAIL, "the templates use Arial, which LibreOffice replaces by the metrically "
+     "equal Liberation Sans; the signature block uses it too", "fonts-liberation2"),
+    ("DejaVu Sans", Status.WARN, "fallback for characters Liberation Sans lacks", "fonts-dejavu-core"),
+)
+
+
+def _font_families() -> set[str] | None:
+    if not shutil.which("fc-list"):
+        return None
+    try:
+        listing = _run(["fc-list", ":", "family"])
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {name.strip() for line in listing.splitlines() for name in line.split(",")}
+
+
+def check_fonts(families: set[str] | None = None) -> list[Check]:
+    families = _font_families() if families is None else families
+    checks = []
+    for family, severity, why, package in FONTS:
+        if families is None:
+            found = any(Path("/usr/share/fonts").rglob(family.replace(" ", "") + "*.ttf"))
+        else:
+            found = family in families
+        if found:
+            checks.append(ok(f"font {family}", "installed"))
+        else:
+            checks.append(Check(f"font {family}", severity, f"not installed ({why})", f"{APT} {package}"))
+    return checks
+
+
+def check_poppler() -> Check:
+    missing = [tool for tool in ("pdftoppm", "pdftotext", "pdfsig") if not shutil.which(tool)]
+    if missing:
+        return warn("poppler", "missing: " + ", ".join(missing) + " (needed for signature checks, `make docs` "
+                    "and the tests)", f"{APT} poppler-utils")
+    try:
+        version = _run(["pdftoppm", "-v"]).splitlines()[0]
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        version = "pdftoppm"
+    return ok("poppler", version)
+
+
+# --- PKI -----------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    file: str
+    subject: str
+    not_after: dt.datetime
+
+
+def _certificates(pki_dir: Path) -> tuple[list[CertificateInfo], list[Check]]:
+    """The certificates in the PKI folder (PEM files and the leaf of each PKCS#12)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from pipeline.adapters.pki import read_passphrase
+
+    infos: list[CertificateInfo] = []
+    problems: list[Check] = []
+
+    def add(file: str, cert) -> None:
+        infos.append(CertificateInfo(file, cert.subject.rfc4514_string(), cert.not_valid_after_utc))
+
+    for pem in sorted(pki_dir.glob("*.pem")):
+        if pem.name.endswith("-key.pem"):
+            continue
+        try:
+            add(pem.name, x509.load_pem_x509_certificate(pem.read_bytes()))
+        except (OSError, ValueError) as e:
+            problems.append(fail(f"certificate {pem.name}", f"unreadable: {e}", "replace the file"))
+    p12s = sorted(pki_dir.glob("*.p12"))
+    if p12s:
+        try:
+            passphrase = read_passphrase(pki_dir)
+        except PipelineError as e:
+            return infos, problems + [fail("PKI passphrase", e.message, "restore pki/passphrase (mode 0600)")]
+        for p12 in p12s:
+            try:
+                _, cert, _ = pkcs12.load_key_and_certificates(p12.read_bytes(), passphrase)
+            except (OSError, ValueError) as e:
+                problems.append(fail(f"identity {p12.name}", f"cannot be opened with pki/passphrase: {e}",
+                                     "replace the identity or the passphrase file"))
+                continue
+            if cert is not None:
+                add(p12.name, cert)
+    return infos, problems
+
+
+def check_pki(settings: Settings, *, now: dt.datetime | None = None) -> list[Check]:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    pki = settings.pki_dir
+    if not pki.is_dir():
+        return [fail("PKI", f"{pki} does not exist", f"sopipe init --root {settings.root} (DEMO PKI), or put the "
+                     "production identities there")]
+    checks: list[Check] = []
+    for required in ("ca.pem", "seal.p12"):
+        if not (pki / required).exists():
+            checks.append(fail("PKI", f"{required} missing in {pki}", "restore it, or run sopipe init for a DEMO PKI"))
+    doctors = sorted(pki.glob("doctor-*.p12"))
+    if not doctors:
+        checks.append(warn("PKI", "no SO doctor identities (doctor-<BIG>.p12): final advice cannot be signed",
+                           "add the SO doctors' PKCS#12 files"))
+    infos, problems = _certificates(pki)
+    checks.extend(problems)
+    if any("DEMO" in i.subject for i in infos):
+        checks.append(warn("PKI", "this is the DEMO PKI: signatures are for trying the pipeline only",
+                           "use identities from a trust service (PKIoverheid, a QTSP) for real documents"))
+    for info in infos:
+        days = (info.not_after - now).days
+        until = info.not_after.date().isoformat()
+        name = f"certificate {info.file}"
+        if info.not_after <= now:
+            checks.append(fail(name, f"expired on {until}", "renew it (DEMO: run sopipe init again)"))
+        elif days < CERT_WARN_DAYS:
+            checks.append(warn(name, f"expires on {until}, in {days} days", "renew it before then "
+                               "(DEMO: sopipe init renews what expires within 30 days)"))
+        else:
+            checks.append(ok(name, f"valid until {until} ({days} days)"))
+    return checks
+
+
+# --- permissions and disk ------------------------------------------------------------------------------------------
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _permission(label: str, paths: Iterable[Path], expected: int, *, root: Path) -> Check:
+    """Fail when others (or, for private files, the group) can get in; warn on any other difference."""
+    too_open, different = [], []
+    for path in paths:
+        if not path.exists():
+            continue
+        mode = _mode(path)
+        extra = mode & ~expected
+        if extra & 0o007 or (extra & 0o070 and not expected & 0o070):
+            too_open.append((path, mode))
+        elif mode != expected:
+            different.append((path, mode))
+    fix = f"chmod {expected:o} " + " ".join(str(p) for p, _ in (too_open or different))
+    if too_open:
+        return fail(label, f"open to others: {_listing(too_open, root)}", fix)
+    if different:
+        return warn(label, f"not {expected:04o}: {_listing(different, root)}", fix)
+    return ok(label, f"{expected:04o}")
+
+
+def _listing(items: list[tuple[Path, int]], root: Path, limit: int = 5) -> str:
+    shown = ", ".join(f"{_rel(p, root)} ({m:04o})" for p, m in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _combined(name: str, checks: list[Check]) -> Check:
+    """One line for several related checks: the worst status, every label with its finding."""
+    order = [Status.OK, Status.WARN, Status.FAIL]
+    worst = max((c.status for c in checks), key=order.index)
+    detail = ", ".join(f"{c.name} {c.detail}" for c in checks if worst is Status.OK or c.status is not Status.OK)
+    fix = "; ".join(c.fix for c in checks if c.fix)
+    return Check(name, worst, detail, fix)
+
+
+def check_permissions(settings: Settings) -> list[Check]:
+    pki, root = settings.pki_dir, settings.root
+    keys = sorted([*pki.glob("*.p12"), *pki.glob("*-key.pem"), pki / "passphrase"]) if pki.is_dir() else []
+    return [
+        _combined("permissions: keys", [_permission("pki/", [pki], 0o700, root=root),
+                                        _permission("keys", keys, 0o600, root=root)]),
+        _permission("permissions: mailboxes", [settings.outbox / party.value for party in Party], 0o750, root=root),
+        _combined("permissions: state", [_permission("database", [settings.database], 0o600, root=root),
+                                         _permission("state/ and quarantine/",
+                                                     [settings.database.parent, settings.quarantine], 0o700,
+                                                     root=root)]),
+    ]
+
+
+def check_disk(settings: Settings) -> Check:
+    usage = shutil.disk_usage(settings.root)
+    free = f"{usage.free / 1024**3:.1f} GiB free of {usage.total / 1024**3:.0f} GiB"
+    if usage.free < DISK_FAIL_BYTES:
+        return fail("disk space", free, "free space on this disk; a full disk leaves case files in the inbox")
+    if usage.free < DISK_WARN_BYTES:
+        return warn("disk space", free, "free space on this disk soon")
+    return ok("disk space", free)
+
+
+# --- all together --------------------------------------------------------------------------------------------------
+
+def run_checks(root: Path, *, convert: bool = True,
+               on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """Every check, in order; `on_check` sees each result as soon as it is known (the conversion takes seconds)."""
+    results: list[Check] = []
+
+    def add(*checks: Check) -> None:
+        for c in checks:
+            results.append(c)
+            if on_check:
+                on_check(c)
+
+    config, settings = check_config(root)
+    add(config)
+    libreoffice = check_libreoffice()
+    add(libreoffice)
+    if convert and libreoffice.status is not Status.FAIL:
+        add(check_conversion(settings))
+    add(*check_fonts(), check_poppler())
+    if settings is not None:
+        root_check = check_root(settings)
+        add(root_check)
+        add(*check_pki(settings))
+        if root_check.status is Status.OK:
+            add(*check_permissions(settings))
+        add(check_disk(settings))
+    return results

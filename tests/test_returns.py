@@ -1,0 +1,209 @@
+"""The final advice out for the SO doctor's own signature, and the signed PDF coming back into the inbox.
+
+Real LibreOffice, real signatures; one case is taken to the final advice with `auto_sign_doctors = false`, then
+several returns are tried against the same pending signature: only the right doctor's unchanged document
+is routed; everything else lands in inbox/failed/ with the reason in Dutch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from pipeline.adapters.pki import init_demo_pki
+from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
+from pipeline.core import model
+from pipeline.core.procedure import fold
+from pipeline.core.routing import Party
+from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed
+from pipeline.shell.app import OrderSigner
+from pipeline.shell.returns import ReturnPolicy
+from pipeline.shell.runner import Pipeline
+from pipeline.shell.validation_reports import ValidatingMailboxes
+from tests.casefactory import full_case, intrekking, parse_all
+
+K = "SO-2026-0042"
+VISSER, SMIT = "39087654301", "49011122201"
+APPEARANCE = SignatureAppearance(naam="Dr. E. Visser", rol="second opinion-bedrijfsarts", big_nummer=VISSER,
+                                 organisatie="", reden="Definitief advies second opinion", locatie="Nederland")
+
+
+# --- pure core -----------------------------------------------------------------------------------------------
+
+def _state(*extra):
+    return fold(parse_all(full_case(upto="definitief_advies")) + [model.parse_event(e) for e in extra])
+
+
+def test_held_orders_leave_the_decision_and_others_stay():
+    from pipeline.core.procedure import decide
+    events = parse_all(full_case(upto="definitief_advies"))
+    decision = decide(fold(events[:-1]), events[-1])
+    rest, held = hold_for_signature(decision, signable=lambda s: s.wie == "zegel")
+    assert [o.kind for o in held] == ["advies"]
+    assert "advies" not in [o.kind for o in rest.orders] and "machtiging-advies-delen" in [o.kind for o in rest.orders]
+    same, none = hold_for_signature(decision, signable=None)
+    assert same is decision and none == ()
+
+
+def test_return_routes_by_the_consent_at_that_moment():
+    now = returned_signed(_state(), "advies")
+    assert [o.kind for o in now.orders] == ["advies"]
+    assert {d.party for d in now.orders[0].deliveries if now.state.heeft_toestemming(d.consent)} == \
+        {Party.WERKNEMER, Party.BEDRIJFSARTS, Party.SO_BEDRIJFSARTS, Party.ARCHIEF}
+    withdrawn = returned_signed(_state(intrekking("advies_delen_bedrijfsarts", datum="2026-12-20")), "advies")
+    advies, geen_kopie = withdrawn.orders
+    allowed = {d.party for d in advies.deliveries if withdrawn.state.heeft_toestemming(d.consent)}
+    assert Party.BEDRIJFSARTS not in allowed and Party.WERKNEMER in allowed
+    assert geen_kopie.kind == "geen-kopie" and {d.party for d in geen_kopie.deliveries} == \
+        {Party.BEDRIJFSARTS, Party.ARCHIEF}
+
+
+def test_return_after_a_refusal_sends_no_second_geen_kopie_letter():
+    refused = fold(parse_all(full_case(upto="definitief_advies", overrides={
+        "definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"}})))
+    assert [o.kind for o in returned_signed(refused, "advies").orders] == ["advies"]  # the letter went already
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("SO-2026-0042_advies.pdf", ("SO-2026-0042", "advies")),
+    ("SO-2026-0042_advies-ondertekend.pdf", ("SO-2026-0042", "advies")),
+    ("SO_2026_0042_advies (1).pdf", ("SO_2026_0042", "advies")),
+    ("SO-2026-0042_factuur.pdf", None), ("advies.pdf", None)])
+def test_kenmerk_from_file_name(name, expected):
+    assert kenmerk_from_file_name(name) == expected
+
+
+# --- through the pipeline ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def foreign_doctor(tmp_path_factory):
+    """Dr. Visser's name and BIG number, but a certificate from a CA nobody trusts."""
+    d = tmp_path_factory.mktemp("foreign") / "pki"
+    init_demo_pki(d, organisatie="Vreemde Arbodienst", doctors=[("Dr. E. Visser", VISSER)])
+    return KeyRing.from_pki_dir(d).doctor(VISSER)
+
+
+@pytest.fixture(scope="module")
+def held_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
+    """A root whose pipeline does not sign the advice itself; the case has reached the final advice."""
+    from tests.conftest import Root
+    root = Root(tmp_path_factory.mktemp("returns") / "root", converter=converter, keyring=keyring,
+                renderer=renderer, pki=shared_pki)
+    root.pipeline.close()
+    ca = root.settings.pki_dir / "ca.pem"
+    root.pipeline = Pipeline(
+        inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
+        store=root.store, renderer=renderer, converter=converter,
+        signer=OrderSigner(keyring, auto_sign_doctors=False), guard=root.pipeline.guard,
+        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]))
+    for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
+        root.drop(f"{i:02d}-{ev['stap']}.json", ev)
+    outcomes = root.run()
+    assert [o.status for o in outcomes] == ["processed"] * 9, [(o.file_name, o.detail) for o in outcomes]
+    yield root
+    root.close()
+
+
+def _unsigned(root) -> bytes:
+    return (root.settings.outbox / "so-bedrijfsarts" / K / "te-ondertekenen" / f"{K}_advies.pdf").read_bytes()
+
+
+def _return(root, name: str, data: bytes):
+    root.drop(name, data)
+    [outcome] = root.run()
+    return outcome
+
+
+def test_advice_waits_unsigned_for_the_doctor_and_the_rest_is_delivered(held_root):
+    boxes = held_root.mailboxes()
+    assert f"{K}_advies.pdf" not in boxes["werknemer"] | boxes["bedrijfsarts"] | boxes["archief"]
+    assert f"{K}_machtiging-advies-delen.pdf" in boxes["archief"]
+    unsigned = _unsigned(held_root)
+    assert b"/ByteRange" not in unsigned
+    [pending] = held_root.store.open_pending()
+    assert (pending.kenmerk, pending.kind, pending.signer_big) == (K, "advies", VISSER)
+    assert pending.sha256 == hashlib.sha256(unsigned).hexdigest() and pending.size == len(unsigned)
+
+
+REFUSALS = ["niet-ondertekend", "verkeerde-ondertekenaar", "niet-vertrouwd", "pagina-gewijzigd", "ander-document"]
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_bad_return_goes_to_failed_with_the_reason(held_root, keyring, foreign_doctor, case):
+    unsigned = _unsigned(held_root)
+    pades = PadesSigner()
+    if case == "niet-ondertekend":
+        data, reason = unsigned, "niet ondertekend"
+    elif case == "verkeerde-ondertekenaar":
+        data = pades.sign(unsigned, identity=keyring.doctor(SMIT), appearance=APPEARANCE)
+        reason = "verkeerde ondertekenaar"
+    elif case == "niet-vertrouwd":
+        data = pades.sign(unsigned, identity=foreign_doctor, appearance=APPEARANCE)
+        reason = "niet vertrouwd"
+    elif case == "pagina-gewijzigd":  # the doctor edits a page in an increment, then signs
+        writer = IncrementalPdfFileWriter(io.BytesIO(unsigned))
+        page = writer.root["/Pages"]["/Kids"][0].get_object()
+        page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 11 Tf 72 700 Td "
+                                                                               b"(Ander advies) Tj ET"))
+        writer.update_container(page)
+        out = io.BytesIO()
+        writer.write(out)
+        data = pades.sign(out.getvalue(), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+        reason = "pagina gewijzigd"
+    else:  # the whole file rewritten (e.g. "print to PDF") and signed: not the prepared document
+        from pypdf import PdfReader, PdfWriter
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(unsigned)))
+        out = io.BytesIO()
+        writer.write(out)
+        data = pades.sign(out.getvalue(), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+        reason = "gewijzigd document"
+    name = f"{K}_advies-{case}.pdf"
+    outcome = _return(held_root, name, data)
+    assert outcome.status == "failed", outcome.detail
+    report = (held_root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
+    [reden] = [line for line in report.splitlines() if line.startswith("Reden: ")]
+    assert "NIET aangenomen" in report and reason in reden and K in report, report
+    assert held_root.store.open_pending(), "the advice still waits"
+    assert f"{K}_advies.pdf" not in held_root.mailboxes().get("werknemer", set())
+
+
+def test_unknown_case_and_nothing_pending_are_refused(held_root, keyring):
+    signed = PadesSigner().sign(_unsigned(held_root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+    outcome = _return(held_root, "SO-2026-9999_advies.pdf", signed)  # the name and /Keywords disagree
+    assert outcome.status == "failed"
+    report = (held_root.settings.inbox / "failed" / "SO-2026-9999_advies.pdf.error.txt").read_text("utf-8")
+    assert "kenmerk" in report
+
+
+def test_right_doctor_unchanged_document_is_routed(held_root, shared_pki, tmp_path):
+    """Signed by Dr. Visser with `sopipe sign --p12 … --root` (passphrase from the environment), then routed."""
+    from pipeline.cli import cli
+    before = set(held_root.settings.inbox.iterdir())
+    waiting = held_root.settings.outbox / "so-bedrijfsarts" / K / "te-ondertekenen" / f"{K}_advies.pdf"
+    p12 = tmp_path / "visser.p12"
+    shutil.copy(shared_pki / f"doctor-{VISSER}.p12", p12)
+    result = CliRunner().invoke(cli, ["sign", str(waiting), "--p12", str(p12), "--root", str(held_root.path)],
+                                env={"SOPIPE_P12_PASSPHRASE": (shared_pki / "passphrase").read_text().strip()})
+    assert result.exit_code == 0, result.output
+    [dropped] = set(held_root.settings.inbox.iterdir()) - before
+    assert dropped.name == f"{K}_advies-ondertekend.pdf"
+    [outcome] = held_root.run()
+    assert outcome.status == "processed", outcome.detail
+    boxes = held_root.mailboxes()
+    for party in ("werknemer", "bedrijfsarts", "so-bedrijfsarts", "archief"):
+        assert f"{K}_advies.pdf" in boxes[party], party
+    delivered = (held_root.settings.outbox / "werknemer" / K / f"{K}_advies.pdf").read_bytes()
+    assert delivered.startswith(_unsigned(held_root)) and b"/ByteRange" in delivered
+    assert f"{K}_advies.pdf.validatie.xml" in boxes["archief"]
+    xml = (held_root.settings.outbox / "archief" / K / f"{K}_advies.pdf.validatie.xml").read_text("utf-8")
+    assert "total-passed" in xml and f"BIG {VISSER}" in xml
+    assert not held_root.store.open_pending()
+    assert (held_root.settings.inbox / "processed" / dropped.name).exists()
+    again = _return(held_root, f"{K}_advies-nogmaals.pdf", delivered)  # same content: a duplicate
+    assert again.status == "duplicate"

@@ -1,0 +1,317 @@
+"""Never lose a case: hostile input, duplicates, a hanging LibreOffice, two watchers, kill -9 at random moments."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.shell.runner import is_ignored
+from pipeline.shell.watcher import WatcherLocked, exclusive_root, stable_files
+from tests.casefactory import event, full_case
+from tests.conftest import pdftotext
+
+REPO = Path(__file__).resolve().parents[1]
+SOPIPE = [sys.executable, "-m", "pipeline"]
+
+
+def assert_failed_with_report(root, name: str, *needles: str) -> str:
+    failed = root.settings.inbox / "failed"
+    report = failed / f"{name}.error.txt"
+    assert report.exists(), sorted(p.name for p in failed.iterdir())
+    text = report.read_text(encoding="utf-8")
+    assert "NIET verwerkt" in text
+    for needle in needles:
+        assert needle in text, text
+    assert not (root.settings.inbox / name).exists() and not (root.settings.inbox / name).is_symlink()
+    return text
+
+
+# --- hostile files -------------------------------------------------------------------------------------------------
+
+HOSTILE = {
+    "invalid.json": (b'{"schema": "so-pipeline/v1", "kenmerk": ', "geen geldige JSON"),
+    "empty.json": (b"", "leeg"),
+    "binary.json": (bytes(range(256)) * 4, "UTF-8"),
+    "nested.json": (b"[" * 5000 + b"]" * 5000, "te diep genest"),
+    "latin1.json": ('{"kenmerk": "café"}'.encode("latin-1"), "UTF-8"),
+    "array.json": (b"[1, 2, 3]", "JSON-object"),
+    "wrongtype.json": (json.dumps(event("beschikbaarheid", beschikbaar="ja")).encode(), "beschikbaar"),
+    "unknownfield.json": (json.dumps(event("beoordeling", uitkomst_x="geschikt")).encode(), "uitkomst_x"),
+    "traversal.json": (json.dumps(event("verzoek", kenmerk="../../etc")).encode(), "kenmerk"),
+    "slash.json": (json.dumps(event("verzoek", kenmerk="SO/2026")).encode(), "kenmerk"),
+}
+
+
+@pytest.mark.libreoffice
+def test_hostile_files_each_fail_with_a_plain_report_and_nothing_is_lost(make_root, tmp_path):
+    root = make_root()
+    for name, (data, _) in HOSTILE.items():
+        root.drop(name, data)
+    root.drop("huge.json", b" " * (root.pipeline.max_file_bytes + 1))
+    target = tmp_path / "elsewhere.json"
+    target.write_text(json.dumps(event("verzoek")))
+    (root.settings.inbox / "link.json").symlink_to(target)
+    (root.settings.inbox / "a-folder").mkdir()
+    outcomes = root.run()
+    assert {o.status for o in outcomes} == {"failed"}
+    assert len(outcomes) == len(HOSTILE) + 3
+    for name, (_, needle) in HOSTILE.items():
+        assert_failed_with_report(root, name, needle)
+    assert_failed_with_report(root, "huge.json", "te groot")
+    assert_failed_with_report(root, "link.json", "geen gewoon bestand")
+    assert_failed_with_report(root, "a-folder", "geen gewoon bestand")
+    assert target.exists(), "the symlink's target is untouched"
+    assert root.mailboxes() == {}
+    assert not list(root.settings.outbox.rglob("*etc*"))
+
+
+SPECIAL = "A & B <c> \"d\" 'e' {{ x }} {% if y %} {#c#} 中文字符 العربية עברית Ωmega 😀🚑 ẞ ñ ü"
+
+
+@pytest.mark.libreoffice
+def test_hostile_text_appears_literally_and_completely_in_the_pdf(make_root):
+    root = make_root()
+    long_text = " ".join(f"Zin {i} over de belasting van de uitvoerder op de bouwplaats." for i in range(400))
+    events = full_case(kenmerk="TX-1", upto="aanvraag", overrides={
+        "aanvraag": {"vraagstelling": SPECIAL, "werkgegevens": long_text}})
+    for i, ev in enumerate(events):
+        root.drop(f"{i:02d}.json", ev)
+    assert [o.status for o in root.run()] == ["processed"] * 5
+    pdf = root.settings.outbox / "so-bedrijfsarts" / "TX-1" / "TX-1_aanvraagformulier.pdf"
+    text = " ".join(pdftotext(pdf).split())
+    for token in SPECIAL.split():
+        if token in ("العربية", "עברית"):  # pdftotext reorders right-to-left runs; check the letters
+            assert all(ch in text for ch in token), token
+        else:
+            assert token in text, token
+    for i in range(400):
+        assert f"Zin {i} over de belasting" in text, f"sentence {i} missing"
+
+
+# --- exactly once -------------------------------------------------------------------------------------------------
+
+@pytest.mark.libreoffice
+def test_same_content_twice_is_processed_once_and_a_different_second_file_for_a_done_step_is_refused(make_root):
+    root = make_root()
+    root.drop("01.json", event("verzoek"))
+    root.drop("01-copy.json", event("verzoek"))
+    outcomes = root.run()
+    assert sorted(o.status for o in outcomes) == ["duplicate", "processed"]
+    root.drop("01-again.json", event("verzoek"))
+    assert [o.status for o in root.run()] == ["duplicate"]
+    root.drop("02.json", event("beoordeling"))
+    root.drop("03.json", event("beoordeling", uitkomst="alternatief_geadviseerd",
+                               alternatief="Deskundigenoordeel UWV", werknemer_wil_toch=True))
+    outcomes = root.run()
+    assert [o.status for o in outcomes] == ["processed", "failed"]
+    assert_failed_with_report(root, "03.json", "beoordeling")
+    assert [e.stap for e in root.store.events("SO-2026-0042")] == ["verzoek", "beoordeling"]
+
+
+@pytest.mark.libreoffice
+def test_unwritable_mailbox_leaves_the_file_for_a_retry_that_succeeds_later(make_root):
+    root = make_root()
+    for i, ev in enumerate(full_case(kenmerk="RO-1", upto="beschikbaarheid")):
+        root.drop(f"{i:02d}.json", ev)
+    root.run()
+    blocker = root.settings.outbox / "werknemer" / "RO-1"
+    blocker.write_text("not a folder")  # delivery into outbox/werknemer/RO-1/ fails like a read-only share
+    root.drop("04.json", event("aanvraag", kenmerk="RO-1"))
+    (outcome,) = root.run()
+    assert outcome.status == "retry"
+    assert (root.settings.inbox / "04.json").exists()
+    assert root.pipeline.case_state("RO-1").aanvraag is None
+    blocker.unlink()
+    (outcome,) = root.run()
+    assert outcome.status == "processed"
+    assert (root.settings.outbox / "werknemer" / "RO-1" / "RO-1_aanvraagformulier.pdf").exists()
+
+
+# --- LibreOffice hangs ------------------------------------------------------------------------------------------------
+
+@pytest.mark.libreoffice
+def test_hanging_libreoffice_fails_the_case_file_with_a_report_after_bounded_retries(make_root, tmp_path, monkeypatch,
+                                                                                      keyring, renderer):
+    from pipeline.adapters.converter import UnoConverterPool
+    from pipeline.shell.app import OrderSigner
+    from pipeline.shell.runner import Pipeline
+
+    hang = tmp_path / "hang"
+    hang.write_text("2")  # one document: both attempts hang (documents are made one at a time here)
+    monkeypatch.setenv("SOPIPE_UNO_TEST_HOOKS", "1")
+    monkeypatch.setenv("SOPIPE_UNO_TEST_HANG_FILE", str(hang))
+    root = make_root()
+    with UnoConverterPool(workers=1, timeout=3, retries=1, scratch_dir=tmp_path / "scratch") as pool:
+        pipeline = Pipeline(inbox=root.settings.inbox, outbox=root.settings.outbox,
+                            quarantine=root.settings.quarantine, store=root.store, renderer=renderer,
+                            converter=pool, signer=OrderSigner(keyring), parallel=1)
+        for i, ev in enumerate(full_case(kenmerk="HG-1", upto="uitvoering")):
+            root.drop(f"{i:02d}.json", ev)
+        from pipeline.shell.watcher import run_once
+        outcomes = run_once(pipeline, workers=1)
+        pipeline.close()
+    statuses = {o.file_name: o.status for o in outcomes}
+    assert statuses["04.json"] == "failed"  # aanvraag: both attempts hang
+    assert_failed_with_report(root, "04.json", "LibreOffice")
+    assert statuses["05.json"] == "failed"  # uitvoering must wait for the aanvraag: refused, not lost
+    assert not (root.settings.outbox / "werknemer" / "HG-1").exists()
+
+
+# --- one root, one watcher ------------------------------------------------------------------------------------------
+
+def test_second_watcher_on_the_same_root_refuses(tmp_path):
+    with exclusive_root(tmp_path):
+        with pytest.raises(WatcherLocked, match="already processing"):
+            with exclusive_root(tmp_path):
+                pass
+    with exclusive_root(tmp_path):  # released again
+        pass
+
+
+def test_second_watcher_process_refuses_with_a_clear_message(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from pipeline.shell.watcher import exclusive_root\n"
+        "with exclusive_root(Path(sys.argv[1]) / 'state'):\n    print('locked', flush=True); time.sleep(60)"),
+        str(tmp_path)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        (tmp_path / "inbox").mkdir()
+        result = subprocess.run([*SOPIPE, "watch", "--root", str(tmp_path), "--once"], capture_output=True,
+                                text=True, cwd=REPO, timeout=60)
+        assert result.returncode != 0
+        assert "already processing this root" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# --- pick-up ------------------------------------------------------------------------------------------------------
+
+def test_a_file_is_taken_only_after_size_and_mtime_settle(tmp_path):
+    inbox = tmp_path
+    f = inbox / "case.json"
+    f.write_text("{")
+    seen: dict = {}
+    assert stable_files(inbox, seen, settle=2.0, now=100.0) == []
+    assert stable_files(inbox, seen, settle=2.0, now=101.0) == []
+    with f.open("a") as fh:
+        fh.write('"kenmerk": 1}')
+    os.utime(f, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert stable_files(inbox, seen, settle=2.0, now=102.5) == []  # changed: the clock starts again
+    assert stable_files(inbox, seen, settle=2.0, now=104.0) == []
+    assert stable_files(inbox, seen, settle=2.0, now=104.6) == [f]
+
+
+@pytest.mark.parametrize("name, ignored", [
+    (".hidden.json", True), ("~$case.json", True), ("case.json.tmp", True), ("case.json.part", True),
+    ("case.json.crdownload", True), ("case.JSON.PART", True), ("case.json", False), ("05-aanvraag.json", False),
+])
+def test_temp_and_partial_names_are_ignored(name, ignored):
+    assert is_ignored(name) is ignored
+
+
+# --- fuzzing intake -----------------------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=20)
+
+
+def near_valid_events():
+    """Example events with one field replaced by a random JSON value."""
+    return st.tuples(st.sampled_from(["verzoek", "beoordeling", "aanvraag", "facturatie", "uitvoering"]),
+                     st.text(min_size=1, max_size=15), json_values).map(
+        lambda t: json.dumps({**event(t[0]), t[1]: t[2]}).encode())
+
+
+@pytest.mark.libreoffice
+def test_intake_never_crashes_and_never_loses_a_file(make_root):
+    root = make_root("fuzz")
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()) | near_valid_events())
+    def check(data: bytes) -> None:
+        path = root.drop("fuzz.json", data)
+        outcome = root.pipeline.process(path)
+        assert outcome.status in ("processed", "failed", "duplicate")
+        assert not path.exists()
+        if outcome.status == "failed":
+            assert (root.settings.inbox / "failed" / f"{outcome.file_name}.error.txt").exists() or \
+                list((root.settings.inbox / "failed").glob("fuzz.*.json.error.txt"))
+
+    check()
+
+
+# --- crash injection ----------------------------------------------------------------------------------------------
+
+def snapshot(root: Path) -> dict:
+    import sqlite3
+    mailboxes = sorted(str(p.relative_to(root / "outbox")) for p in (root / "outbox").rglob("*") if p.is_file())
+    with sqlite3.connect(root / "state" / "sopipe.db") as db:
+        events = db.execute("SELECT kenmerk, stap, file_name FROM events ORDER BY kenmerk, id").fetchall()
+        deliveries = db.execute("SELECT kenmerk, kind, party, status FROM deliveries ORDER BY 1, 2, 3").fetchall()
+    return {"mailboxes": mailboxes, "events": events, "deliveries": deliveries,
+            "processed": sorted(p.name for p in (root / "inbox" / "processed").iterdir()),
+            "failed": sorted(p.name for p in (root / "inbox" / "failed").iterdir()),
+            "inbox": sorted(p.name for p in (root / "inbox").iterdir() if p.is_file())}
+
+
+def crash_batch() -> list[tuple[str, dict]]:
+    files = []
+    for n, profiel in enumerate(("nvab", "vsd", "preventix")):
+        for i, ev in enumerate(full_case(kenmerk=f"CR-{n}", profiel=profiel)):
+            files.append((f"CR-{n}-{i:02d}.json", ev))
+    return files
+
+
+def make_crash_root(path: Path, pki: Path) -> Path:
+    subprocess.run([*SOPIPE, "init", "--root", str(path)], check=True, capture_output=True, cwd=REPO)
+    shutil.rmtree(path / "pki")
+    shutil.copytree(pki, path / "pki")
+    for name, ev in crash_batch():
+        (path / "inbox" / name).write_text(json.dumps(ev), encoding="utf-8")
+    return path
+
+
+@pytest.mark.libreoffice
+@pytest.mark.timeout(600)
+def test_kill_9_at_random_moments_ends_exactly_like_a_clean_run(tmp_path, shared_pki):
+    clean = make_crash_root(tmp_path / "clean", shared_pki)
+    subprocess.run([*SOPIPE, "watch", "--root", str(clean), "--once"], check=True, capture_output=True, cwd=REPO,
+                   timeout=300)
+    expected = snapshot(clean)
+    assert len(expected["events"]) == 33 and expected["failed"] == [] and expected["inbox"] == []
+
+    crashed = make_crash_root(tmp_path / "crashed", shared_pki)
+    rng = random.Random(20261122)
+    kills = 0
+    for attempt in range(12):  # kill at random moments, then let it finish
+        proc = subprocess.Popen([*SOPIPE, "watch", "--root", str(crashed), "--once"], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc.wait(timeout=rng.uniform(2.5, 9.0))
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)  # the pipeline only; its LibreOffice workers see EOF and exit
+            proc.wait()
+            kills += 1
+            continue
+        assert proc.returncode == 0
+        break
+    subprocess.run([*SOPIPE, "watch", "--root", str(crashed), "--once"], check=True, capture_output=True,
+                   cwd=REPO, timeout=300)
+    got = snapshot(crashed)
+    assert kills >= 3, "the test must actually crash the watcher"
+    assert got == expected
+    assert not list((crashed / "outbox").rglob(".*")), "no temp file visible in any mailbox"

@@ -279,3 +279,4 @@ if __name__ == "__main__":
 import pipeline.cli_operator  # noqa: E402,F401  (registers templates check, doctor)
 import pipeline.cli_archive  # noqa: E402,F401  (registers audit, archive export/verify/due/destroy)
 import pipeline.cli_signing  # noqa: E402,F401  (registers sign, verify, pki serve, archive renew)
+import pipeline.cli_bench  # noqa: E402,F401  (registers bench)

@@ -1,0 +1,51 @@
+"""`sopipe bench`: throughput, latency and memory of the pipeline against the naive script, in one run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pipeline.cli import CONTEXT, cli
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--cases", type=click.IntRange(1), default=20, show_default=True,
+              help="Number of generated cases (each has every step: about 11 events and 11 documents).")
+@click.option("--naive-sample", type=click.IntRange(0), default=20, show_default=True,
+              help="Documents the naive script (soffice per document) is timed on; 0 skips it.")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed for the generated cases.")
+@click.option("--keep", type=click.Path(path_type=Path), default=None,
+              help="Keep the temporary root here instead of deleting it.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, as_json: bool) -> None:
+    """Benchmark: generate CASES realistic cases, drop them at once, process, compare with the naive way.
+
+    Prints documents, wall seconds, documents/s, p50/p95 latency from drop to delivered, the latency of a
+    single event with a warm pool, peak RSS including LibreOffice, per-stage times, and the naive script's
+    documents/s on a sample of the same documents, with the ratio.
+
+    Example:
+
+        sopipe bench --cases 100 --json
+    """
+    from pipeline.shell import bench as b
+    from pipeline.shell.progress import batch_progress
+
+    total = sum(len(c) for c in b.generate_cases(cases, seed=seed)) + 20
+    with batch_progress(total, description="Benchmark", enabled=None if not as_json else False) as progress:
+        result = b.bench(cases, naive_sample=naive_sample, seed=seed, keep=keep,
+                         progress=lambda n: progress.advance())
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    r = result
+    click.echo(f"cases {r.cases}, events {r.events}, documents {r.documents}, failed files {r.failed}")
+    click.echo(f"pipeline: {r.wall_seconds:.1f} s wall, {r.documents_per_second:.2f} documents/s")
+    click.echo(f"latency drop→delivered: p50 {r.latency_p50:.2f} s, p95 {r.latency_p95:.2f} s; "
+               f"single event (warm) p50 {r.single_event_latency_p50:.2f} s")
+    click.echo(f"peak RSS incl. LibreOffice: {r.peak_rss_mib:.0f} MiB; median per call (ms): {r.stage_ms}")
+    if r.naive_documents:
+        click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
+                   f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")

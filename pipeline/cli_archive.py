@@ -35,6 +35,7 @@ def archive_group() -> click.Group:
 
         Example:
 
+        \b
             sopipe archive export SO-2026-0042 --root /srv/sopipe --out SO-2026-0042.zip
             sopipe archive verify SO-2026-0042.zip --trust /veilig/ca.pem
         """
@@ -90,6 +91,7 @@ def audit_command(root: Path, kenmerk: str | None, as_json: bool, audience: str 
 
     Example:
 
+    \b
         sopipe audit SO-2026-0042 --root /srv/sopipe
         sopipe audit SO-2026-0042 --root /srv/sopipe --for werknemer
         sopipe audit --verify --root /srv/sopipe
@@ -197,6 +199,7 @@ def export_command(root: Path, kenmerk: str, out: Path) -> None:
 
     Example:
 
+    \b
         sopipe archive export SO-2026-0042 --root /srv/sopipe --out /veilig/SO-2026-0042.zip
     """
     from pipeline.adapters.signing import KeyRing
@@ -207,6 +210,9 @@ def export_command(root: Path, kenmerk: str, out: Path) -> None:
         result = export_dossier(settings, store, audit, kenmerk, out, seal=seal, pki_dir=settings.pki_dir)
     click.echo(f"Bundle {result.path}: {result.files} files, manifest SHA-256 {result.manifest_sha256}, "
                f"sealed by {seal.naam} ({result.seconds:.2f} s)")
+    if not result.chain_intact:
+        click.echo("WARNING: the audit trail of this root is broken (see `sopipe audit --verify`); the bundle "
+                   "records that in its manifest.", err=True)
 
 
 @archive.command("verify", context_settings=CONTEXT)
@@ -225,6 +231,7 @@ def verify_command(bundle: Path, trust: tuple[Path, ...], root: Path | None, as_
 
     Example:
 
+    \b
         sopipe archive verify SO-2026-0042.zip --trust /veilig/arbodienst-ca.pem
     """
     import time
@@ -276,6 +283,7 @@ def due_command(root: Path, today, as_json: bool) -> None:
 
     Example:
 
+    \b
         sopipe archive due --root /srv/sopipe --today 2047-01-01
     """
     from pipeline.shell.archive import dossiers_due
@@ -312,6 +320,7 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
 
     Example:
 
+    \b
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe --force --reden "verzoek werknemer, art. 7:455 BW"
     """

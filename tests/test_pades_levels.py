@@ -161,3 +161,22 @@ def test_archive_timestamp_renewal_adds_a_document_timestamp(signed, trust_servi
     assert len(report.document_timestamps) == 2 and report.ok
     [sig] = report.signatures
     assert sig.level == "B-LTA" and sig.ok
+
+
+def test_cli_verify_exit_status_and_json(signed, trust_services, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    good, bad = tmp_path / "advies.pdf", tmp_path / "gewijzigd.pdf"
+    good.write_bytes(signed["B-LTA"])
+    at = signed["B-LTA"].index(b"Eerste regel")
+    bad.write_bytes(signed["B-LTA"][:at] + b"F" + signed["B-LTA"][at + 1:])
+    ok = CliRunner().invoke(cli, ["verify", str(good), "--trust", str(trust_services.ca)])
+    assert ok.exit_code == 0, ok.output
+    assert "GELDIG" in ok.output and "Dr. E. Visser, BIG 39087654301" in ok.output and "PAdES B-LTA" in ok.output
+    result = CliRunner().invoke(cli, ["verify", str(bad), "--trust", str(trust_services.ca), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["geldig"] is False and data["handtekeningen"][0]["uitkomst"] == "TOTAL-FAILED"

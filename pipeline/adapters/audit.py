@@ -17,14 +17,16 @@ import json
 import os
 import re
 import socket
+import threading
+from contextlib import contextmanager
 from pathlib import PurePath
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.adapters.store import DeliveryRecord, Store
-from pipeline.core.trail import (GENESIS, Actie, AuditRecord, ChainProblem, Gebeurtenis, Uitkomst, canonical_json,
-                                 check_details, scrub, UnsafeAuditDetail, seal_record, verify_chain)
+from pipeline.core.trail import (GENESIS, Actie, AuditRecord, ChainProblem, Gebeurtenis, Uitkomst, UnsafeAuditDetail,
+                                 canonical_json, check_details, scrub, seal_record, verify_chain)
 
-REFUSALS = frozenset({None, "CaseFileError", "ProcedureError", "ValidationError"})
+REFUSALS = frozenset({None, "CaseFileError", "ProcedureError", "ValidationError", "ReturnRefused"})
 """Error classes that mean 'a rule refused the case file' (outcome geweigerd); anything else is mislukt."""
 
 _KENMERK = re.compile(r"^[A-Za-z0-9_-]{3,40}$")
@@ -50,28 +52,57 @@ class Audit:
         self.user = user or current_user()
         self.system = system or socket.gethostname()
         self.clock = clock
+        self._batch = threading.local()
 
     # --- writing ------------------------------------------------------------------------------------------------
 
     def record(self, gebeurtenis: Gebeurtenis, *, kenmerk: str | None, actie: Actie, uitkomst: Uitkomst,
                namens: str | None = None, **details: Any) -> AuditRecord | None:
-        """Append one record to the chain and return it. Details are identifiers only (`trail.check_details`)."""
+        """Append one record to the chain and return it (None inside `batch()`: it is written at the batch's end).
+        Details are identifiers only (`trail.check_details`)."""
         clean = check_details({k: v for k, v in details.items() if v is not None})
         if kenmerk is not None and not _safe_kenmerk(kenmerk):  # peeked from a refused file: may be anything
             kenmerk = None
-        at = self.clock().astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+        entry = dict(at=self.clock().astimezone(dt.timezone.utc).isoformat(timespec="milliseconds"),
+                     kenmerk=kenmerk, gebeurtenis=Gebeurtenis(gebeurtenis).value, actie=Actie(actie).value,
+                     uitkomst=Uitkomst(uitkomst).value, gebruiker=self.user,
+                     namens=scrub(namens) if namens else None, systeem=self.system, details=clean)
+        pending = getattr(self._batch, "entries", None)
+        if pending is not None:
+            pending.append(entry)
+            return None
+        return self._append([entry])[0]
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Write the records made inside in one transaction (one fsync instead of one per record)."""
+        if getattr(self._batch, "entries", None) is not None:  # nested: the outer batch writes
+            yield
+            return
+        self._batch.entries = []
+        try:
+            yield
+            entries = self._batch.entries
+        finally:
+            self._batch.entries = None
+        if entries:
+            self._append(entries)
+
+    def _append(self, entries: list[dict[str, Any]]) -> list[AuditRecord]:
+        out = []
         with self.store.transaction() as tx:
             head = tx.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             seq = tx.execute("SELECT seq FROM sqlite_sequence WHERE name='audit'").fetchone()
-            rec = seal_record(id=(seq[0] if seq else 0) + 1, at=at, kenmerk=kenmerk,
-                              gebeurtenis=Gebeurtenis(gebeurtenis).value, actie=Actie(actie).value,
-                              uitkomst=Uitkomst(uitkomst).value, gebruiker=self.user, namens=namens,
-                              systeem=self.system, details=clean, prev_hash=head[0] if head else GENESIS)
-            tx.execute(f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (rec.id, rec.at, rec.kenmerk, rec.gebeurtenis, rec.actie, rec.uitkomst, rec.gebruiker,
-                        rec.namens, rec.systeem, canonical_json(rec.details).decode("utf-8"), rec.prev_hash,
-                        rec.hash))
-        return rec
+            next_id, prev = (seq[0] if seq else 0) + 1, head[0] if head else GENESIS
+            for entry in entries:
+                rec = seal_record(id=next_id, prev_hash=prev, **entry)
+                tx.execute(f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (rec.id, rec.at, rec.kenmerk, rec.gebeurtenis, rec.actie, rec.uitkomst, rec.gebruiker,
+                            rec.namens, rec.systeem, canonical_json(rec.details).decode("utf-8"), rec.prev_hash,
+                            rec.hash))
+                out.append(rec)
+                next_id, prev = next_id + 1, rec.hash
+        return out
 
     # --- the pipeline's events ------------------------------------------------------------------------------------
 
@@ -142,6 +173,7 @@ class NullAudit(Audit):
     def __init__(self) -> None:  # no store
         self.user = current_user()
         self.system = ""
+        self._batch = threading.local()
 
     def record(self, gebeurtenis, **kw) -> None:
         return None
@@ -154,6 +186,12 @@ class NullAudit(Audit):
 
     def verify(self) -> list[ChainProblem]:
         return []
+
+    def last_issued_id(self) -> int:
+        return 0
+
+    def head(self) -> tuple[int, str]:
+        return 0, GENESIS
 
 
 class CaseFileAudit:
@@ -174,6 +212,10 @@ class CaseFileAudit:
 
     def made(self, orders: Sequence, documents: Sequence[bytes]) -> None:
         """One rendering record per document, and one signature record per signed document."""
+        with self.audit.batch():
+            self._made(orders, documents)
+
+    def _made(self, orders: Sequence, documents: Sequence[bytes]) -> None:
         for order, pdf in zip(orders, documents):
             digest = hashlib.sha256(pdf).hexdigest()
             self._record(Gebeurtenis.RENDERING, Actie.CREATE, Uitkomst.GESLAAGD, document=order.kind,
@@ -182,8 +224,17 @@ class CaseFileAudit:
                 self._record(Gebeurtenis.ONDERTEKENING, Actie.EXECUTE, Uitkomst.GESLAAGD, document=order.kind,
                              ondertekenaar=f"{order.sign.wie}: {order.sign.naam}", sha256=digest)
 
+    def verified(self, *, document: str, sha256: str, ondertekenaar: str | None = None) -> None:
+        """A signature on a document was checked and held (e.g. a signed PDF returned by the SO doctor)."""
+        self._record(Gebeurtenis.VERIFICATIE, Actie.EXECUTE, Uitkomst.GESLAAGD, wat="handtekening",
+                     document=document, sha256=sha256, ondertekenaar=ondertekenaar)
+
     def delivered(self, records: Iterable[DeliveryRecord]) -> None:
         """One record per copy: delivered (mailbox path, file hash), withheld for want of consent, quarantined."""
+        with self.audit.batch():
+            self._delivered(records)
+
+    def _delivered(self, records: Iterable[DeliveryRecord]) -> None:
         for r in records:
             if r.status == "quarantined":
                 self._record(Gebeurtenis.QUARANTAINE, Actie.CREATE, Uitkomst.GESLAAGD, document=r.kind,
@@ -198,6 +249,10 @@ class CaseFileAudit:
 
     def accepted(self, stap: str, *, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
         """The case file is part of the dossier now; then each consent that this step changed."""
+        with self.audit.batch():
+            self._accepted(stap, before=before, after=after)
+
+    def _accepted(self, stap: str, *, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
         self._record(Gebeurtenis.INTAKE, Actie.CREATE, Uitkomst.GESLAAGD, stap=stap, bestand=self.bestand)
         for name in sorted(set(before) | set(after)):
             old, new = before.get(name), after.get(name)

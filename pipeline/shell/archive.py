@@ -121,6 +121,8 @@ class ExportResult:
     files: int
     """Files in the bundle besides manifest.json and its seal."""
     seconds: float
+    chain_intact: bool
+    """`audit --verify` found nothing at export time (recorded in the manifest either way)."""
 
 
 def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, out: Path, *,
@@ -179,7 +181,7 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
     audit.record(Gebeurtenis.EXPORT, kenmerk=kenmerk, actie=Actie.READ,
                  uitkomst=Uitkomst.GESLAAGD, bundel=trail.scrub(out.name), manifest_sha256=digest,
                  aantal=len(members))
-    return ExportResult(out, digest, len(members), time.perf_counter() - start)
+    return ExportResult(out, digest, len(members), time.perf_counter() - start, chain_ok)
 
 
 def _seal(data: bytes, identity: SigningIdentity) -> bytes:

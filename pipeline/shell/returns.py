@@ -126,14 +126,19 @@ def process_returned_pdf(pipeline: Pipeline, path: Path) -> Outcome:
                          naam=state.so_arts.naam if state.so_arts else "?", policy=policy,
                          pending_sha256=pending.sha256, pending_size=pending.size)
         decision = returned_signed(state, kind)
+        case_audit = pipeline.audit.case_file(kenmerk=kenmerk, namens=None, datum=state.laatste_datum, bestand=name,
+                                              sha256=digest)
+        case_audit.verified(document=kind, sha256=digest, ondertekenaar=state.so_arts.naam if state.so_arts else None)
         documents = [raw] + [pipeline._make_one(order) for order in decision.orders[1:]]
         delivered, records = pipeline._deliver(decision, documents)
+        case_audit.delivered(records)
     except PipelineError as e:
         if isinstance(e, DeliveryError):
             pipeline.store.journal_failed(digest, kenmerk=kenmerk, detail=f"retry: {e.message}")
             return Outcome(name, "retry", kenmerk=kenmerk, detail=e.message)
         e.kenmerk = e.kenmerk or kenmerk
-        return pipeline._fail(path, digest, _report(name, e), e.message, kenmerk=kenmerk)
+        return pipeline._fail(path, digest, _report(name, e), e.message, kenmerk=kenmerk, rule=e.rule,
+                              error=type(e).__name__)
     pipeline.store.complete_pending(kenmerk=kenmerk, kind=kind, signed_sha256=digest, deliveries=records)
     pipeline._move(path, "processed")
     log.info("%s: signed %s returned and delivered (%d files)", kenmerk, name, len(delivered))

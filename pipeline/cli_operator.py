@@ -108,9 +108,9 @@ def doctor(root: Path, no_convert: bool, as_json: bool) -> None:
     from pipeline.shell.doctor import Status, run_checks
 
     def show(check) -> None:
-        click.echo(f"  {_mark(check.status.value)}{check.name:<32} {check.detail}")
+        click.echo(f"  {_mark(check.status.value)}{check.name:<36} {check.detail}")
         if check.fix:
-            click.echo(f"  {'':7}{'':<32} fix: {check.fix}")
+            click.echo(f"  {'':7}{'':<36} fix: {check.fix}")
 
     checks = run_checks(root, convert=not no_convert, on_check=None if as_json else show)
     failures = [c for c in checks if c.status is Status.FAIL]

@@ -63,6 +63,17 @@ def test_records_chain_from_genesis_and_verify(audit):
     assert audit.head() == (6, records[-1].hash)
 
 
+def test_a_batch_is_one_transaction_and_chains_like_single_records(audit):
+    fill(audit, 2)
+    with pytest.raises(RuntimeError):
+        with audit.batch():
+            fill(audit, 3)
+            assert len(audit.records()) == 2, "nothing written before the batch ends"
+            raise RuntimeError("stop")
+    assert [r.id for r in audit.records()] == [1, 2, 3, 4, 5], "what was recorded is kept, also after an error"
+    assert audit.verify() == []
+
+
 def test_canonical_json_is_order_independent():
     assert trail.canonical_json({"b": 1, "a": "é"}) == trail.canonical_json({"a": "é", "b": 1}) == \
         '{"a":"é","b":1}'.encode("utf-8")

@@ -82,11 +82,10 @@ class Audit:
         self._batch.entries = []
         try:
             yield
-            entries = self._batch.entries
-        finally:
-            self._batch.entries = None
-        if entries:
-            self._append(entries)
+        finally:  # also after an error: what was recorded did happen
+            entries, self._batch.entries = self._batch.entries, None
+            if entries:
+                self._append(entries)
 
     def _append(self, entries: list[dict[str, Any]]) -> list[AuditRecord]:
         out = []

@@ -282,30 +282,32 @@ def _tags(paragraph: _Paragraph) -> Iterator[_Tag]:
         yield _Tag(text, kind, body, keyword, paragraph, match.start(), match.end())
 
 
-def _split_problem(tag: _Tag) -> str | None:
-    """Why a tag spread over several w:t elements breaks (error), differs in formatting (warning: prefixed `~`)."""
+def _split_problem(tag: _Tag) -> tuple[Severity, str] | None:
+    """A tag spread over several w:t elements: an error when docxtpl cannot join it, a warning when its parts are
+    formatted differently, nothing when Word merely split it (spell checking, editing history)."""
     pieces = [p for p in tag.paragraph.pieces if p.start < tag.end and p.end > tag.start and p.end > p.start]
     if len(pieces) < 2:
         return None
     runs = [p.t.getparent() for p in pieces]
     parents = {id(r.getparent()) for r in runs}
     if len(parents) > 1 or any(r.tag != f"{W}r" for r in runs):
-        return ("is split across Word runs and part of it is inside a hyperlink, tracked change or field; docxtpl "
-                "cannot join it and would silently drop text after it")
+        return Severity.ERROR, ("is split across Word runs and part of it is inside a hyperlink, tracked change "
+                                "or field; docxtpl cannot join it and would silently drop text after it")
     first, last = runs[0], runs[-1]
     siblings = list(first.getparent())
     between = siblings[siblings.index(first):siblings.index(last) + 1]
     for element in between:
         if element.tag not in _SAFE_BETWEEN:
-            return (f"is split across Word runs with a <{etree.QName(element).localname}> in between; docxtpl "
-                    "cannot join it without damaging the document")
+            return Severity.ERROR, (f"is split across Word runs with a <{etree.QName(element).localname}> in "
+                                    "between; docxtpl cannot join it without damaging the document")
         if element.tag == f"{W}r" and any(child.tag not in _SAFE_IN_RUN for child in element):
             odd = next(etree.QName(c).localname for c in element if c.tag not in _SAFE_IN_RUN)
-            return (f"is split across Word runs with a <{odd}> (field, image or comment) inside; docxtpl cannot "
-                    "join it without damaging the document")
+            return Severity.ERROR, (f"is split across Word runs with a <{odd}> (field, image or comment) inside; "
+                                    "docxtpl cannot join it without damaging the document")
     formats = {_format_key(r) for r in runs}
     if len(formats) > 1:
-        return "~is split across Word runs that are formatted differently; it renders with the first part's format"
+        return Severity.WARNING, ("is split across Word runs that are formatted differently; it renders with the "
+                                  "first part's format")
     return None
 
 
@@ -389,14 +391,14 @@ class _TemplateChecker:
         return self.problems
 
     def _open(self) -> list[_Paragraph] | None:
+        from docx import Document
         try:
             with zipfile.ZipFile(self.path) as docx:
                 if "word/document.xml" not in docx.namelist():
                     raise zipfile.BadZipFile("there is no word/document.xml in it")
                 paragraphs = list(_paragraphs(docx))
-            from docx import Document
             Document(str(self.path))
-        except (OSError, zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 - any file may land here; whatever python-docx raises means "broken"
             self.error(f"cannot be opened as a Word document (.docx): {e}")
             return None
         return paragraphs
@@ -416,11 +418,10 @@ class _TemplateChecker:
                 if closer in rest:
                     self.error(f"'{closer}' without its opening '{opener}'", placeholder=closer, paragraph=paragraph)
             for tag in found:
-                problem = _split_problem(tag)
-                if problem and problem.startswith("~"):
-                    self.warning(f"{tag.text} {problem[1:]}", placeholder=tag.text, paragraph=paragraph)
-                elif problem:
-                    self.error(f"{tag.text} {problem}", placeholder=tag.text, paragraph=paragraph)
+                split = _split_problem(tag)
+                if split:
+                    severity, why = split
+                    self._add(severity, f"{tag.text} {why}", tag.text, paragraph)
                 if tag.kind == "{%":
                     self._balance(tag, stack)
             tags.extend(found)
@@ -568,7 +569,11 @@ def check_templates(directory: Path, *, orders: Iterable[DocumentOrder] | None =
             report.problems.append(Problem(name, Severity.WARNING, "is not used by the pipeline (no row of the "
                                            "routing table names it); only its tags are checked"))
         template_contexts = contexts.get(name, [])
-        known = known_paths(template_contexts) if name in needed else None
+        known = known_paths(template_contexts) if template_contexts else None
+        if name in needed and not template_contexts:
+            report.problems.append(Problem(name, Severity.WARNING, "no variant of the example case makes this "
+                                           "document, so its placeholders are not checked; add one to VARIANTS in "
+                                           "pipeline/shell/template_check.py"))
         report.problems.extend(_TemplateChecker(directory, name, known=known, contexts=template_contexts,
                                                 signed=name in signed, renderer=renderer).run())
     return report

@@ -315,3 +315,55 @@ def test_kill_9_at_random_moments_ends_exactly_like_a_clean_run(tmp_path, shared
     assert kills >= 3, "the test must actually crash the watcher"
     assert got == expected
     assert not list((crashed / "outbox").rglob(".*")), "no temp file visible in any mailbox"
+
+
+def _descendants(pid: int) -> list[int]:
+    import psutil
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _alive(pids: list[int]) -> list[int]:
+    import psutil
+    out = []
+    for p in pids:
+        try:
+            if psutil.Process(p).status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("moment", ["while soffice starts", "when idle"])
+def test_killed_pipeline_leaves_no_libreoffice_behind(moment):
+    """kill -9 of the pipeline must not leave orphaned soffice processes (100 MB each) behind."""
+    import psutil
+    script = ("import time\nfrom pipeline.adapters.converter import UnoConverterPool\n"
+              "pool = UnoConverterPool(workers=2)\npool.start()\nprint('started', flush=True)\ntime.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    if moment == "when idle":
+        assert proc.stdout.readline().strip() == "started"
+        seen.update(_descendants(proc.pid))
+    else:  # as soon as a soffice process exists, before the workers report ready
+        while time.monotonic() < deadline:
+            pids = _descendants(proc.pid)
+            seen.update(pids)
+            if any(psutil.Process(p).name() in ("oosplash", "soffice.bin") for p in pids if _alive([p])):
+                break
+            time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(seen) >= 2, "workers and soffice were running"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        seen.update(p for s in list(seen) for p in _descendants(s))
+        if not _alive(list(seen)):
+            break
+        time.sleep(0.2)
+    assert _alive(list(seen)) == [], "left behind"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -44,6 +45,7 @@ CONNECT_TIMEOUT_S = 90.0
 SHUTDOWN_TIMEOUT_S = 15.0
 EXIT_SOFFICE_DIED = 3
 EXIT_STARTUP_FAILED = 4
+EXIT_PARENT_GONE = 5
 
 # Always read the input as Word 2007+: without a filter LibreOffice's type detection happily imports any
 # garbage as plain text and "converts" it.
@@ -69,7 +71,46 @@ def _props(**values) -> tuple:
 
 
 def _log(message: str) -> None:
-    print(f"uno_worker[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+    try:
+        print(f"uno_worker[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # the parent (our stderr reader) is gone
+        pass
+
+
+def _end_process_group() -> None:
+    """Take soffice (oosplash and soffice.bin, which stay in our process group) down with us.
+
+    The pool starts each worker as a process-group leader; whatever way this worker ends, no soffice may be
+    left behind as an orphan holding ~100 MB.
+    """
+    me = os.getpid()
+    if os.getpgrp() != me:  # not started by the pool: never signal someone else's group
+        return
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != me:
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == me:  # field 5 of stat: the process group
+                members.append(int(entry))
+    for pid in members:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _watch_parent(parent: int) -> None:
+    """If the pipeline dies (even by kill -9), stdin EOF may never be read while a conversion runs: poll."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            _log("parent is gone; stopping soffice")
+            _end_process_group()
+            os._exit(EXIT_PARENT_GONE)
 
 
 class Office:
@@ -254,21 +295,28 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin
 
+    # Whatever way this worker ends (EOF, a dead parent, an exception, even during start-up), soffice goes too.
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="parent-watchdog", daemon=True).start()
+    office = None
     try:
-        office = Office(args.soffice, args.profile)
-    except Exception as exc:
-        _log(f"start-up failed: {type(exc).__name__}: {exc}")
-        replies.write(json.dumps({"ready": False, "error": f"{type(exc).__name__}: {exc}"}) + "\n")
+        try:
+            office = Office(args.soffice, args.profile)
+        except Exception as exc:
+            _log(f"start-up failed: {type(exc).__name__}: {exc}")
+            replies.write(json.dumps({"ready": False, "error": f"{type(exc).__name__}: {exc}"}) + "\n")
+            replies.flush()
+            return EXIT_STARTUP_FAILED
+        replies.write(json.dumps({"ready": True, "pid": os.getpid(), "soffice_pid": office.process.pid}) + "\n")
         replies.flush()
-        return EXIT_STARTUP_FAILED
-    replies.write(json.dumps({"ready": True, "pid": os.getpid(), "soffice_pid": office.process.pid}) + "\n")
-    replies.flush()
-    try:
         serve(office, requests, replies)
     except BrokenPipeError:  # the parent is gone
         pass
     finally:
-        office.stop()
+        try:
+            if office is not None:
+                office.stop()
+        finally:
+            _end_process_group()
     return 0
 
 

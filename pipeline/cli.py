@@ -77,10 +77,11 @@ def demo(root: Path) -> None:
 @cli.command(context_settings=CONTEXT)
 @root_option
 @click.option("--once", is_flag=True, help="Process what is in the inbox now, then exit.")
-@click.option("--settle", type=float, default=2.0, show_default=True,
-              help="Seconds a file's size and mtime must stay unchanged before it is taken.")
+@click.option("--settle", type=float, default=None,
+              help="Seconds a file's size and mtime must stay unchanged before it is taken "
+                   "(default: [intake] settle in sopipe.toml, 0.5).")
 @click.option("--polling", is_flag=True, help="Poll instead of file-system events (network shares).")
-def watch(root: Path, once: bool, settle: float, polling: bool) -> None:
+def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
     """Process case files from ROOT/inbox: now (--once) or as they arrive, until Ctrl-C.
 
     Exit status is 0 when the pipeline worked, also when some case files were refused (they are in
@@ -125,7 +126,8 @@ def watch(root: Path, once: bool, settle: float, polling: bool) -> None:
         run_once(pipeline, workers=settings.parallel_cases, on_outcome=show)
         click.echo(f"Watching {settings.inbox}/ (Ctrl-C to stop); results in {settings.outbox}/")
         try:
-            watch_loop(pipeline, settle=settle, polling=polling or settings.polling, rescan=settings.rescan,
+            watch_loop(pipeline, settle=settings.settle if settle is None else settle,
+                       polling=polling or settings.polling, rescan=settings.rescan,
                        workers=settings.parallel_cases, on_outcome=show)
         except KeyboardInterrupt:
             click.echo("\nStopped.")

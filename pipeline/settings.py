@@ -22,6 +22,9 @@ DEFAULT_CONFIG = """\
 max_file_bytes = 1048576
 # Cases processed at the same time (the events of one case always one after the other); 0 = two per core.
 parallel_cases = 0
+# Seconds a file's size and modification time must stay unchanged before it is taken (raise it for slow
+# network copies).
+settle = 0.5
 # Seconds between full rescans of the inbox (catches events missed on network shares).
 rescan = 10
 # Poll the inbox instead of using file-system events (set true for network shares: SMB/NFS).
@@ -62,6 +65,7 @@ class Settings:
     root: Path
     max_file_bytes: int = 1_048_576
     parallel_cases: int = 0
+    settle: float = 0.5
     rescan: float = 10.0
     polling: bool = False
     lo_workers: int = 0
@@ -118,6 +122,7 @@ class Settings:
 _KEYS = {
     ("intake", "max_file_bytes"): ("max_file_bytes", int),
     ("intake", "parallel_cases"): ("parallel_cases", int),
+    ("intake", "settle"): ("settle", (int, float)),
     ("intake", "rescan"): ("rescan", (int, float)),
     ("intake", "polling"): ("polling", bool),
     ("libreoffice", "workers"): ("lo_workers", int),

@@ -367,3 +367,55 @@ def test_killed_pipeline_leaves_no_libreoffice_behind(moment):
             break
         time.sleep(0.2)
     assert _alive(list(seen)) == [], "left behind"
+
+
+class _RecordingPipeline:
+    """Just enough of a Pipeline for the watch loop: records what it was given, and when."""
+
+    def __init__(self, root: Path) -> None:
+        self.inbox = root / "inbox"
+        (self.inbox / "processed").mkdir(parents=True)
+        self.mailboxes = type("M", (), {"outbox": root / "outbox"})()
+        self.mailboxes.outbox.mkdir()
+        self.taken: list[tuple[str, bytes, float]] = []
+
+    def process(self, path: Path):
+        from pipeline.shell.runner import Outcome
+        self.taken.append((path.name, path.read_bytes(), time.monotonic()))
+        path.rename(self.inbox / "processed" / path.name)
+        return Outcome(path.name, "processed")
+
+
+def test_watch_loop_takes_a_file_written_in_chunks_only_when_complete_and_ignores_temp_names(tmp_path):
+    import threading
+
+    from pipeline.shell.watcher import watch
+    fake = _RecordingPipeline(tmp_path)
+    (fake.inbox / "present-at-start.json").write_text("{}")
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(fake,), kwargs=dict(settle=0.6, rescan=5, stop=stop), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not fake.taken and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [t[0] for t in fake.taken] == ["present-at-start.json"]
+        (fake.inbox / "copy.json.part").write_text("ignored until renamed")
+        slow = fake.inbox / "slow.json"
+        with slow.open("wb") as fh:  # a network copy writing in chunks, 0.3 s apart
+            for chunk in (b'{"a": ', b'"half', b' and the rest"}'):
+                fh.write(chunk)
+                fh.flush()
+                finished = time.monotonic()
+                time.sleep(0.3)
+        while len(fake.taken) < 2 and time.monotonic() < finished + 10:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    names = [t[0] for t in fake.taken]
+    assert names == ["present-at-start.json", "slow.json"]
+    assert fake.taken[1][1] == b'{"a": "half and the rest"}'
+    assert fake.taken[1][2] - finished >= 0.55  # taken only once unchanged for the settle time
+    assert (fake.inbox / "copy.json.part").exists()

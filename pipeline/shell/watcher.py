@@ -143,7 +143,7 @@ def run_once(pipeline: Pipeline, *, workers: int = 4,
     return process_batch(pipeline, inbox_files(pipeline.inbox), workers=workers, on_outcome=on_outcome)
 
 
-def watch(pipeline: Pipeline, *, settle: float = 2.0, rescan: float = 10.0, polling: bool = False,
+def watch(pipeline: Pipeline, *, settle: float = 0.5, rescan: float = 10.0, polling: bool = False,
           workers: int = 4, stop: threading.Event | None = None,
           on_outcome: Callable[[Outcome], None] | None = None) -> None:
     """Process files as they arrive until `stop` is set (or Ctrl-C)."""
@@ -166,8 +166,9 @@ def watch(pipeline: Pipeline, *, settle: float = 2.0, rescan: float = 10.0, poll
                     retry_after[path] = now + rescan
                 else:
                     retry_after.pop(path, None)
-            # sleep until an event arrives, the next settle check is due, or the rescan interval passes
-            timeout = min(rescan, max(0.2, settle / 2)) if seen else rescan
+            # sleep until an event arrives, the next file is due to have settled, or the rescan interval passes
+            waiting = [first + settle for path, (_, _, first) in seen.items() if path not in retry_after]
+            timeout = min(rescan, max(0.02, min(waiting) - time.monotonic())) if waiting else rescan
             try:
                 wake.get(timeout=timeout)
                 while not wake.empty():

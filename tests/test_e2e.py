@@ -152,3 +152,25 @@ def test_bad_file_goes_to_failed_with_a_report_and_the_case_is_unchanged(make_ro
     assert (root.settings.inbox / "failed" / "02.json").exists()
     assert root.pipeline.case_state(K).beoordeling is None
     assert root.mailboxes() == {}
+
+
+@pytest.mark.parametrize("kind", SIGNED)
+def test_visible_signature_sits_just_below_ondertekening(example_root, kind):
+    """Found via the template's bookmark (a named destination), it must agree with the page's text."""
+    from pypdf import PdfReader
+
+    from pipeline.adapters import signing
+    root, _ = example_root
+    reader = PdfReader(root.settings.outbox / "archief" / K / f"{K}_{kind}.pdf")
+    last = len(reader.pages) - 1
+    assert "/Ondertekening" in reader.named_destinations
+    named = signing._named_anchor(reader, last, "Ondertekening")
+    page = reader.pages[last]
+    chunks = []
+    page.extract_text(visitor_text=lambda t, cm, tm, f, s: chunks.append((t, tm[5] * cm[3] + cm[5]))
+                      if t.strip() == "Ondertekening" else None)
+    (text_y,) = [y for _, y in chunks]
+    assert abs(named[1] - text_y) < 2.0, (named, text_y)
+    widgets = [a.get_object() for a in page.get("/Annots", []) if a.get_object().get("/Subtype") == "/Widget"]
+    (top,) = [max(float(v) for v in (w["/Rect"][1], w["/Rect"][3])) for w in widgets]
+    assert text_y - 40 < top < text_y, "the signature box starts right below the word"

@@ -572,6 +572,15 @@ class Doc:
             self.sender_lines(keep_last=True, into=cell)
         head = self.p("Ondertekening", style="Heading 1", keep_next=True, into=cell)
         head.paragraph_format.keep_together = True
+        # A bookmark on the word: LibreOffice exports it as a named PDF destination, so the signer finds the
+        # spot without parsing the page's text (which costs more than the signature itself).
+        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+        start.set(qn("w:id"), "900")
+        start.set(qn("w:name"), "Ondertekening")
+        end.set(qn("w:id"), "900")
+        ppr = head._p.pPr
+        (ppr.addnext if ppr is not None else (lambda el: head._p.insert(0, el)))(start)
+        head._p.append(end)
         for _ in range(4):
             para = self.spacer(28.35, into=cell)  # 1 cm each, exact height
             para.paragraph_format.keep_with_next = True

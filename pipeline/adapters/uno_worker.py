@@ -57,6 +57,8 @@ PDF_FILTER_DATA = {
     "SelectPdfVersion": 2,
     "UseTaggedPDF": True,
     "EmbedStandardFonts": True,
+    # Word bookmarks become named destinations: the signer finds the "Ondertekening" bookmark without text parsing.
+    "ExportBookmarksToPDFDestination": True,
 }
 
 

@@ -79,7 +79,7 @@ def demo(root: Path) -> None:
 @click.option("--once", is_flag=True, help="Process what is in the inbox now, then exit.")
 @click.option("--settle", type=float, default=None,
               help="Seconds a file's size and mtime must stay unchanged before it is taken "
-                   "(default: [intake] settle in sopipe.toml, 0.5).")
+                   "(default: [intake] settle in sopipe.toml, 0.3).")
 @click.option("--polling", is_flag=True, help="Poll instead of file-system events (network shares).")
 def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
     """Process case files from ROOT/inbox: now (--once) or as they arrive, until Ctrl-C.

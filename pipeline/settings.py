@@ -24,7 +24,7 @@ max_file_bytes = 1048576
 parallel_cases = 0
 # Seconds a file's size and modification time must stay unchanged before it is taken (raise it for slow
 # network copies).
-settle = 0.5
+settle = 0.3
 # Seconds between full rescans of the inbox (catches events missed on network shares).
 rescan = 10
 # Poll the inbox instead of using file-system events (set true for network shares: SMB/NFS).
@@ -65,7 +65,7 @@ class Settings:
     root: Path
     max_file_bytes: int = 1_048_576
     parallel_cases: int = 0
-    settle: float = 0.5
+    settle: float = 0.3
     rescan: float = 10.0
     polling: bool = False
     lo_workers: int = 0

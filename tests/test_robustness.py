@@ -419,3 +419,13 @@ def test_watch_loop_takes_a_file_written_in_chunks_only_when_complete_and_ignore
     assert fake.taken[1][1] == b'{"a": "half and the rest"}'
     assert fake.taken[1][2] - finished >= 0.55  # taken only once unchanged for the settle time
     assert (fake.inbox / "copy.json.part").exists()
+
+
+def test_a_file_untouched_for_the_settle_time_is_taken_at_first_sight_unless_timestamps_are_untrusted(tmp_path):
+    f = tmp_path / "case.json"
+    f.write_text("{}")
+    time.sleep(0.4)  # its own change time is now 0.4 s old
+    assert stable_files(tmp_path, {}, settle=0.3, now=50.0) == [f]
+    seen: dict = {}
+    assert stable_files(tmp_path, seen, settle=0.3, now=50.0, trust_timestamps=False) == []  # network share
+    assert stable_files(tmp_path, seen, settle=0.3, now=50.31, trust_timestamps=False) == [f]

@@ -37,11 +37,19 @@ class _Wake(FileSystemEventHandler):
         self.q.put(None)
 
 
-def stable_files(inbox: Path, seen: dict[Path, tuple[int, int, float]], *, settle: float,
-                 now: float) -> list[Path]:
-    """Files whose (size, mtime) has not changed for `settle` seconds; `seen` carries the observations."""
+def stable_files(inbox: Path, seen: dict[Path, tuple[int, int, float]], *, settle: float, now: float,
+                 trust_timestamps: bool = True) -> list[Path]:
+    """Files whose size and mtime have not changed for `settle` seconds; `seen` carries the observations.
+
+    `seen[path]` is (size, mtime, since): the monotonic moment from which the file is known to be unchanged.
+    Without trust that is the moment we first saw this size and mtime. On a local file system the file's own
+    change time (ctime: every write and the final rename set it) tells how long it has been untouched already,
+    so a file is not held for the notification's latency on top of `settle`. Network shares (polling mode) have
+    another machine's clock, so there only our own observations count.
+    """
     ready = []
     current = set()
+    wall = time.time()
     for path in inbox_files(inbox):
         try:
             st = path.lstat()
@@ -51,10 +59,8 @@ def stable_files(inbox: Path, seen: dict[Path, tuple[int, int, float]], *, settl
         sig = (st.st_size, st.st_mtime_ns)
         prev = seen.get(path)
         if prev is None or prev[:2] != sig:
-            seen[path] = (*sig, now)
-            if settle <= 0:
-                ready.append(path)
-            continue
+            untouched = max(0.0, wall - max(st.st_mtime, st.st_ctime)) if trust_timestamps else 0.0
+            prev = seen[path] = (*sig, now - untouched)
         if now - prev[2] >= settle:
             ready.append(path)
     for gone in set(seen) - current:
@@ -143,7 +149,7 @@ def run_once(pipeline: Pipeline, *, workers: int = 4,
     return process_batch(pipeline, inbox_files(pipeline.inbox), workers=workers, on_outcome=on_outcome)
 
 
-def watch(pipeline: Pipeline, *, settle: float = 0.5, rescan: float = 10.0, polling: bool = False,
+def watch(pipeline: Pipeline, *, settle: float = 0.3, rescan: float = 10.0, polling: bool = False,
           workers: int = 4, stop: threading.Event | None = None,
           on_outcome: Callable[[Outcome], None] | None = None) -> None:
     """Process files as they arrive until `stop` is set (or Ctrl-C)."""
@@ -158,7 +164,8 @@ def watch(pipeline: Pipeline, *, settle: float = 0.5, rescan: float = 10.0, poll
     try:
         while not stop.is_set():
             now = time.monotonic()
-            ready = [p for p in stable_files(pipeline.inbox, seen, settle=settle, now=now)
+            ready = [p for p in stable_files(pipeline.inbox, seen, settle=settle, now=now,
+                                             trust_timestamps=not polling)
                      if retry_after.get(p, 0) <= now]
             for outcome in process_batch(pipeline, ready, workers=workers, on_outcome=on_outcome):
                 path = pipeline.inbox / outcome.file_name
@@ -167,7 +174,7 @@ def watch(pipeline: Pipeline, *, settle: float = 0.5, rescan: float = 10.0, poll
                 else:
                     retry_after.pop(path, None)
             # sleep until an event arrives, the next file is due to have settled, or the rescan interval passes
-            waiting = [first + settle for path, (_, _, first) in seen.items() if path not in retry_after]
+            waiting = [since + settle for path, (_, _, since) in seen.items() if path not in retry_after]
             timeout = min(rescan, max(0.02, min(waiting) - time.monotonic())) if waiting else rescan
             try:
                 wake.get(timeout=timeout)

@@ -482,3 +482,17 @@ def _appearance_fonts(widget) -> list:
                 found.append(font.get_object())
         stack.extend(x.get_object() for x in (resources.get("/XObject") or {}).values())
     return found
+
+
+def test_signature_space_is_measured_once_then_reused_and_remeasured_when_too_small(document, keyring, demo_pki):
+    fresh = PadesSigner()
+    doctor = keyring.doctor(VISSER[1])
+    first = fresh.sign(document, identity=doctor, appearance=DOCTOR_APPEARANCE)
+    (key, measured), = fresh._reserved.items()
+    second = fresh.sign(document, identity=doctor, appearance=DOCTOR_APPEARANCE)
+    fresh._reserved[key] = 64  # far too small: the signer must notice and measure again, not fail
+    third = fresh.sign(document, identity=doctor, appearance=DOCTOR_APPEARANCE)
+    assert fresh._reserved[key] == measured
+    for signed in (first, second, third):
+        [report] = validate_pdf(signed, trust_roots=[demo_pki.ca_cert])
+        assert report.ok

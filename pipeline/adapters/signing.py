@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import enum
 import io
+import re
 import logging
 import threading
 import time
@@ -305,6 +306,9 @@ class _Placement:
     boxes: Iterator[tuple[int, int, int, int]]
 
 
+_CONTENTS = re.compile(rb"/Contents\s*<([0-9A-Fa-f]+)>")
+
+
 class PadesSigner:
     """Signs PDFs as PAdES B-B … B-LTA with a visible block; build once (prepares the font, ~0.2 s), then `sign`.
 
@@ -331,6 +335,7 @@ class PadesSigner:
             raise SigningError("Geen lettertype gevonden voor het handtekeningblok: "
                                + ", ".join(str(p) for p in font_candidates))
         self._clock = clock
+        self._reserved: dict[tuple, int] = {}
 
     @property
     def font_file(self) -> str:
@@ -391,22 +396,48 @@ class PadesSigner:
             embed_validation_info=level.embeds_validation_data, use_pades_lta=level is PadesLevel.B_LTA,
             validation_context=self._validation_context() if level.embeds_validation_data else None)
         field_spec = fields.SigFieldSpec(field_name, on_page=page_index, box=own_box) if new_field else None
-        try:
+        def prepared() -> tuple[signers.PdfSigner, IncrementalPdfFileWriter]:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
             for name, box in reserved_boxes:
                 fields.append_signature_field(writer, fields.SigFieldSpec(
                     name, on_page=page_index, box=box, empty_field_appearance=True))
-            pdf_signer = signers.PdfSigner(meta, signer=identity.signer, stamp_style=self._style(appearance),
-                                           new_field_spec=field_spec,
-                                           timestamper=self.timestamper if level.needs_timestamp else None)
+            return signers.PdfSigner(meta, signer=identity.signer, stamp_style=self._style(appearance),
+                                     new_field_spec=field_spec,
+                                     timestamper=self.timestamper if level.needs_timestamp else None), writer
+
+        try:
             with identity.lock:
-                out = pdf_signer.sign_pdf(writer, appearance_text_params=_text_params(appearance))
+                out = self._sign_reserving(prepared, (identity.source, level, certify), appearance)
             log.info("ondertekend als PAdES %s door %s in %.0f ms", level.value, identity.naam,
                      (time.perf_counter() - started) * 1000)
             return out.getvalue()
         except Exception as e:
             raise SigningError(f"Ondertekenen met {identity.naam!r} ({identity.source}) mislukt: "
                                f"{type(e).__name__}: {e}", field=field_name) from e
+
+    def _sign_reserving(self, prepared: Callable, key: tuple, appearance: SignatureAppearance) -> io.BytesIO:
+        """Sign with the space for the signature container measured once per identity, level and kind.
+
+        Without `bytes_reserved` pyHanko makes every signature twice (a dry run to measure it), which costs
+        about as much as the signature itself. The measured space (pyHanko's estimate, margin included) is
+        reused; should a container ever not fit, the document is signed again the measuring way.
+        """
+        params = _text_params(appearance)
+        reserved = self._reserved.get(key)
+        if reserved is not None:
+            pdf_signer, writer = prepared()
+            try:
+                return pdf_signer.sign_pdf(writer, appearance_text_params=params, bytes_reserved=reserved)
+            except Exception as e:
+                if "larger than expected" not in str(e):
+                    raise
+                log.info("signature container larger than the %d hex digits reserved; measuring again", reserved)
+        pdf_signer, writer = prepared()
+        out = pdf_signer.sign_pdf(writer, appearance_text_params=params)
+        found = _CONTENTS.findall(out.getvalue()[-300_000:])
+        if found:
+            self._reserved[key] = len(found[-1])  # hex digits, as bytes_reserved counts them
+        return out
 
     def _validation_context(self) -> ValidationContext:
         # Fetching is allowed here, at signing time, and only from the URLs in our own chain's certificates.

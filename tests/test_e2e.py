@@ -174,3 +174,13 @@ def test_visible_signature_sits_just_below_ondertekening(example_root, kind):
     widgets = [a.get_object() for a in page.get("/Annots", []) if a.get_object().get("/Subtype") == "/Widget"]
     (top,) = [max(float(v) for v in (w["/Rect"][1], w["/Rect"][3])) for w in widgets]
     assert text_y - 40 < top < text_y, "the signature box starts right below the word"
+
+
+def test_permissions_of_mailboxes_files_and_state(example_root):
+    import stat
+    root, _ = example_root
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    for pdf in root.settings.outbox.rglob("*.pdf"):
+        assert mode(pdf) == 0o640, pdf
+        assert mode(pdf.parent) == 0o750, pdf.parent
+    assert mode(root.settings.database) == 0o600

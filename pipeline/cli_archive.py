@@ -1,8 +1,7 @@
 """`sopipe audit` and the `sopipe archive` group: the audit trail, sealed dossier bundles, retention, destruction.
 
-Registers itself on `pipeline.cli.cli` when imported (cli.py imports it at its end). Other modules that add
-`archive` subcommands take the group with `archive_group()`, so whichever module is imported first creates it
-and none replaces another's commands.
+Registers itself on `pipeline.cli.cli` when imported (cli.py imports it at its end). Other modules add `archive`
+subcommands to the `archive` group defined here (`sopipe archive renew` lives in cli_signing.py).
 """
 
 from __future__ import annotations
@@ -23,27 +22,16 @@ today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"])
                             help="Take this date as today (default: the real date).")
 
 
-def archive_group() -> click.Group:
-    """The `archive` group on `cli`, created on first use."""
-    existing = cli.commands.get("archive")
-    if isinstance(existing, click.Group):
-        return existing
+@cli.group("archive", context_settings=CONTEXT)
+def archive() -> None:
+    """The dossier archive: sealed export bundles, their offline check, retention and destruction.
 
-    @cli.group("archive", context_settings=CONTEXT)
-    def archive() -> None:
-        """The dossier archive: sealed export bundles, their offline check, retention and destruction.
+    Example:
 
-        Example:
-
-        \b
-            sopipe archive export SO-2026-0042 --root /srv/sopipe --out SO-2026-0042.zip
-            sopipe archive verify SO-2026-0042.zip --trust /veilig/ca.pem
-        """
-
-    return archive
-
-
-archive = archive_group()
+    \b
+        sopipe archive export SO-2026-0042 --root /srv/sopipe --out SO-2026-0042.zip
+        sopipe archive verify SO-2026-0042.zip --trust /veilig/ca.pem
+    """
 
 
 @contextmanager

@@ -221,24 +221,14 @@ def _print_report(result, file: Path, elapsed: float) -> None:
 
 # --- sopipe pki serve --------------------------------------------------------------------------------------------
 
-def _pki_group() -> click.Group:
-    existing = cli.commands.get("pki")
-    if isinstance(existing, click.Group):
-        return existing
+@cli.group("pki", context_settings=CONTEXT)
+def pki_group() -> None:
+    """The DEMO PKI's trust services (never for production).
 
-    @cli.group("pki", context_settings=CONTEXT)
-    def pki() -> None:
-        """The DEMO PKI's trust services (never for production).
+    Example:
 
-        Example:
-
-            sopipe pki serve --root .
-        """
-
-    return pki
-
-
-pki_group = _pki_group()
+        sopipe pki serve --root .
+    """
 
 
 @pki_group.command("serve", context_settings=CONTEXT)
@@ -277,28 +267,10 @@ def serve(root: Path, port: int | None) -> None:
 
 # --- sopipe archive renew ----------------------------------------------------------------------------------------
 
-def _archive_group() -> click.Group:
-    try:  # the archive engineer's module owns the group; create it only when that module is absent
-        from pipeline.cli_archive import archive_group
-        return archive_group()
-    except ImportError:
-        existing = cli.commands.get("archive")
-        if isinstance(existing, click.Group):
-            return existing
-
-        @cli.group("archive", context_settings=CONTEXT)
-        def archive() -> None:
-            """The dossier archive.
-
-            Example:
-
-                sopipe archive renew --root /srv/sopipe
-            """
-
-        return archive
+from pipeline.cli_archive import archive as archive_group  # noqa: E402  (the archive group owns `renew` too)
 
 
-@_archive_group().command("renew", context_settings=CONTEXT)
+@archive_group.command("renew", context_settings=CONTEXT)
 @root_option
 @click.option("--days", type=int, default=365, show_default=True,
               help="Renew when the newest archive timestamp's certificate expires within this many days.")

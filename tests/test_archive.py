@@ -176,19 +176,17 @@ def member_names(bundle: Path) -> list[str]:
         return zf.namelist()
 
 
-@pytest.mark.parametrize("index", range(15))
-def test_one_byte_changed_in_any_file_is_named(example, bundle, tmp_path, index):
+def test_one_byte_changed_in_any_file_is_named(example, bundle, tmp_path):
     names = member_names(bundle)
-    if index >= len(names):
-        pytest.skip("bundle has fewer files")
-    name = names[index]
-    data = zipfile.ZipFile(bundle).read(name)
-    problems = failures(example, rewrite(bundle, tmp_path / "t.zip", change={name: flip(data)}))
-    named = {p["bestand"] for p in problems}
-    if name == "manifest.json.p7s":
-        assert named & {"manifest.json", "manifest.json.p7s"}, problems
-    else:
-        assert name in named, problems
+    assert len(names) >= 10  # the PDFs, their validation reports, audit, manifest, seal, chain, LEESMIJ
+    for name in names:
+        data = zipfile.ZipFile(bundle).read(name)
+        problems = failures(example, rewrite(bundle, tmp_path / "t.zip", change={name: flip(data)}))
+        named = {p["bestand"] for p in problems}
+        if name == "manifest.json.p7s":
+            assert named & {"manifest.json", "manifest.json.p7s"}, (name, problems)
+        else:
+            assert name in named, (name, problems)
 
 
 def test_byte_changed_inside_the_zip_file_itself_is_named(example, bundle, tmp_path):

@@ -7,7 +7,6 @@ the shell (`pipeline.shell.runner`) carries the orders out. `fold(events)` rebui
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, replace

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from pipeline.core.model import STAPPEN
 from pipeline.errors import PipelineError
 
 _PYDANTIC_NL = {
@@ -32,9 +33,7 @@ _PYDANTIC_NL = {
 def _field(loc: tuple) -> str:
     # the first element of a discriminated union's location is the step name itself; leave it out
     parts = [str(x) for x in loc]
-    if len(parts) > 1 and parts[0] in {"verzoek", "beoordeling", "selectie", "beschikbaarheid", "aanvraag",
-                                       "uitvoering", "extra_informatie", "conceptadvies", "definitief_advies",
-                                       "beoordeling_advies", "facturatie", "intrekking"}:
+    if len(parts) > 1 and parts[0] in STAPPEN:
         parts = parts[1:]
     return ".".join(parts) or "(het hele bestand)"
 

@@ -18,7 +18,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from pydantic import ValidationError
 
@@ -355,14 +355,22 @@ def is_ignored(name: str) -> bool:
     return lower.startswith(IGNORED_PREFIXES) or lower.endswith(IGNORED_SUFFIXES)
 
 
-def _event_order(path: Path):
-    """Within one batch, apply events of a case in procedure order even if the file names do not sort so."""
+def peek_event(path: Path) -> dict | None:
+    """The decoded case file, for ordering a batch only (never trusted: `process` validates it properly)."""
     try:
         if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_048_576:
             data = json.loads(path.read_bytes())
-            stap = data.get("stap")
-            idx = model.STAPPEN.index(stap) if stap in model.STAPPEN and stap != "intrekking" else 99
-            return (0, str(data.get("datum", "")), idx, path.name)
+            return data if isinstance(data, dict) else None
     except Exception:
         pass
-    return (1, "", 0, path.name)
+    return None
+
+
+def _event_order(path: Path):
+    """Within one batch, apply events of a case in procedure order even if the file names do not sort so."""
+    data = peek_event(path)
+    if data is None:
+        return (1, "", 0, path.name)
+    stap = data.get("stap")
+    idx = model.STAPPEN.index(stap) if stap in model.STAPPEN and stap != "intrekking" else 99
+    return (0, str(data.get("datum", "")), idx, path.name)

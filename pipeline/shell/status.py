@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pipeline.adapters.store import Store
 from pipeline.core import model
 from pipeline.core.planning import deadlines, retention_end
-from pipeline.core.procedure import STAP_LABEL, allowed_steps, fold
+from pipeline.core.procedure import allowed_steps, fold
 
 
 @dataclass
@@ -77,7 +77,3 @@ def warnings(settings, store: Store) -> list[str]:
         out.append(f"Zaak {p.kenmerk}: {p.kind} wacht sinds {p.created_at[:10]} op de handtekening van de second "
                    f"opinion-bedrijfsarts (BIG {p.signer_big or '?'}); klaargezet in {p.path}")
     return out
-
-
-def stap_label(stap: str) -> str:
-    return STAP_LABEL.get(stap, stap)

@@ -8,7 +8,6 @@ never relied on: only Linux's inotify has them.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import queue
@@ -24,7 +23,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.errors import PipelineError
-from pipeline.shell.runner import Outcome, Pipeline, inbox_files
+from pipeline.shell.runner import Outcome, Pipeline, inbox_files, peek_event
 
 log = logging.getLogger("sopipe")
 
@@ -105,14 +104,8 @@ def sweep_temp_files(outbox: Path) -> int:
 
 def _case_key(path: Path) -> str:
     """Files of one case are processed in order by one thread; unreadable files each get their own chain."""
-    try:
-        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_048_576:
-            kenmerk = json.loads(path.read_bytes()).get("kenmerk")
-            if isinstance(kenmerk, str):
-                return "k:" + kenmerk
-    except Exception:
-        pass
-    return "f:" + path.name
+    kenmerk = (peek_event(path) or {}).get("kenmerk")
+    return "k:" + kenmerk if isinstance(kenmerk, str) else "f:" + path.name
 
 
 def process_batch(pipeline: Pipeline, paths: Sequence[Path], *, workers: int = 4,

@@ -172,6 +172,15 @@ def read_services_url(pki_dir: Path) -> ServiceUrls | None:
     return ServiceUrls(base.rstrip("/")) if base else None
 
 
+DEMO_MARKER = "DEMO"
+"""A file that `init_demo_pki` writes into a DEMO PKI folder; a production PKI never has it."""
+
+
+def is_demo_pki(pki_dir: Path) -> bool:
+    """True when `pki_dir` holds the DEMO PKI made by `sopipe init` (never a production PKI)."""
+    return (Path(pki_dir) / DEMO_MARKER).is_file()
+
+
 def read_passphrase(pki_dir: Path) -> bytes:
     """The passphrase of the demo keys in `pki_dir`."""
     try:
@@ -227,6 +236,8 @@ def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[st
             doctor_paths[big] = _ensure_leaf(doctor_p12_path(pki_dir, big), _doctor_subject(naam, big), passphrase,
                                              chain, inter_key, now, created, services)
         _ensure_readme(pki_dir, created)
+        if not (pki_dir / DEMO_MARKER).is_file():
+            _write_public(pki_dir / DEMO_MARKER, b"DEMO PKI made by sopipe init: not for production.\n", created)
     except OSError as e:
         raise SigningError(f"DEMO-PKI kan niet worden aangemaakt in {pki_dir}: {e}") from e
     return DemoPki(pki_dir=pki_dir, ca_cert=pki_dir / CA_CERT, intermediate_cert=pki_dir / INTERMEDIATE_CERT,

@@ -52,6 +52,9 @@ Bsn = Annotated[str, Field(pattern=r"^[0-9][0-9 .-]{7,11}[0-9]$"), AfterValidato
 Money = Annotated[Decimal, BeforeValidator(_money)]
 Kenmerk = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,40}$")]
 BigNummer = Annotated[str, Field(pattern=r"^[0-9]{11}$")]
+OrgCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")]
+"""An organisation's own short code (lower case), configured by the arbodienst; never employee data."""
+KvkNummer = Annotated[str, Field(pattern=r"^[0-9]{8}$")]
 
 
 class Profiel(str, enum.Enum):
@@ -90,6 +93,10 @@ class Werkgever(Frozen):
     adres: Adres
     kostenplaats: Short | None = None
     contactpersoon: Short | None = None
+    code: OrgCode | None = None
+    """The employer's code at the arbodienst (names its mailbox folder); optional."""
+    kvk_nummer: KvkNummer | None = None
+    """The employer's KvK number (Chamber of Commerce); optional."""
 
 
 class Arts(Frozen):
@@ -106,6 +113,10 @@ class SoArts(Arts):
 class Arbodienst(Frozen):
     naam: Short
     adres: Adres
+    code: OrgCode | None = None
+    """The arbodienst's configured code (names its mailbox folder, refers to its master data); optional."""
+    kvk_nummer: KvkNummer | None = None
+    """The arbodienst's KvK number; optional."""
 
 
 class _Event(Frozen):

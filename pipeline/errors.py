@@ -39,6 +39,12 @@ class ConversionError(PipelineError):
     """LibreOffice failed to convert a document (crash, hang, bad output)."""
 
 
+class ConverterUnavailable(ConversionError):
+    """LibreOffice itself cannot be started (after the bounded restarts): an outage, not a bad case file.
+
+    The pipeline leaves the case file in the inbox for a later pass instead of moving it to `failed/`."""
+
+
 class SigningError(PipelineError):
     """A document could not be signed (missing key, wrong passphrase, pyHanko failure)."""
 

@@ -27,7 +27,13 @@ The parent (this module, venv side) owns the lifecycle:
 - crash detection: the worker exits as soon as its soffice dies; a dead worker is noticed when it is taken
   from the pool (or when its pipe closes mid-job) and replaced;
 - recycling: after `max_conversions` jobs, or when worker + soffice use more than `max_rss_mb` (psutil), the
-  worker is retired and replaced in the background, so LibreOffice's slow leaks never grow unbounded.
+  worker is retired and replaced in the background, so LibreOffice's slow leaks never grow unbounded;
+- start-up failures: a worker whose soffice aborts while starting (on a machine where LibreOffice never ran,
+  the very first start may die with signal 6) is started again, up to `start_attempts` times with exponential
+  back-off from `start_backoff` seconds, each failure logged — at pool start, on recycling and on replacing a
+  crashed worker, as Gotenberg restarts a crashed soffice. A pool that has at least one healthy worker lets
+  conversions wait for it; only when no worker can be started at all does it raise `ConverterUnavailable`, an
+  outage (the pipeline then leaves the case file in the inbox), never a verdict on the document.
 
 `convert()` is thread-safe: pipeline threads take a free worker from a queue, so at most `workers`
 conversions run at once and the rest wait their turn. Workers start in parallel (a few seconds each).
@@ -53,11 +59,13 @@ from typing import Protocol
 
 import psutil
 
-from pipeline.errors import ConversionError
+from pipeline.errors import ConversionError, ConverterUnavailable
 
 log = logging.getLogger(__name__)
 
 WORKER_SCRIPT = Path(__file__).with_name("uno_worker.py")
+START_COOLDOWN_S = 10.0
+"""After a pool start failed on every worker, callers within this time get that failure at once (no new round)."""
 INSTALL_HINT = "apt-get install python3-uno libreoffice-writer-nogui"
 
 
@@ -104,7 +112,7 @@ def find_uno_python(explicit: str | None = None) -> str:
         tried.append(candidate)
         if _can_import_uno(candidate):
             return candidate
-    raise ConversionError(
+    raise ConverterUnavailable(
         f"No Python with LibreOffice's UNO bridge found (tried {', '.join(tried)}). "
         f"Install it with `{INSTALL_HINT}`, or point SOPIPE_UNO_PYTHON at a python that can `import uno`.")
 
@@ -113,14 +121,14 @@ def find_soffice(explicit: str | None = None) -> str:
     if explicit:
         found = shutil.which(explicit)
         if not found:
-            raise ConversionError(f"LibreOffice not found at {explicit!r}.")
+            raise ConverterUnavailable(f"LibreOffice not found at {explicit!r}.")
         return found
     for candidate in ("soffice", "libreoffice", "/usr/lib/libreoffice/program/soffice",
                       "/opt/libreoffice/program/soffice"):
         found = shutil.which(candidate)
         if found:
             return found
-    raise ConversionError(f"LibreOffice (soffice) not found. Install it with `{INSTALL_HINT}`.")
+    raise ConverterUnavailable(f"LibreOffice (soffice) not found. Install it with `{INSTALL_HINT}`.")
 
 
 # --- one worker process --------------------------------------------------------------------------------------
@@ -298,10 +306,13 @@ class UnoConverterPool:
     def __init__(self, *, workers: int | None = None, timeout: float = 60.0, max_conversions: int = 200,
                  max_rss_mb: int = 1024, retries: int = 2, python: str | None = None,
                  soffice: str | None = None, scratch_dir: Path | None = None,
-                 startup_timeout: float = 120.0) -> None:
+                 startup_timeout: float = 120.0, start_attempts: int = 4, start_backoff: float = 1.0) -> None:
         self._size = workers or os.cpu_count() or 1
-        if self._size < 1 or timeout <= 0 or max_conversions < 1 or retries < 0:
-            raise ValueError("workers, timeout and max_conversions must be positive, retries not negative")
+        if self._size < 1 or timeout <= 0 or max_conversions < 1 or retries < 0 or start_attempts < 1:
+            raise ValueError("workers, timeout, max_conversions and start_attempts must be positive, "
+                             "retries not negative")
+        self._start_attempts = start_attempts
+        self._start_backoff = max(0.0, start_backoff)
         self._timeout = timeout
         self._max_conversions = max_conversions
         self._max_rss_mb = max_rss_mb
@@ -320,6 +331,7 @@ class UnoConverterPool:
         self._scratch: Path | None = None
         self._python = ""
         self._soffice = ""
+        self._start_failure: tuple[float, ConversionError] | None = None
 
     # lifecycle
 
@@ -330,6 +342,8 @@ class UnoConverterPool:
                 raise ConversionError("The converter pool is closed.")
             if self._started:
                 return
+            if self._start_failure and time.monotonic() - self._start_failure[0] < START_COOLDOWN_S:
+                raise self._start_failure[1]  # parallel documents of one case: one bounded round, not one each
             self._python = find_uno_python(self._python_option)
             self._soffice = find_soffice(self._soffice_option)
             if self._scratch_parent is not None:
@@ -340,12 +354,17 @@ class UnoConverterPool:
             with ThreadPoolExecutor(max_workers=self._size) as starter:
                 results = list(starter.map(self._try_start, self._slots))
             errors = [r for r in results if r is not None]
-            if errors:
+            if len(errors) == len(self._slots):
                 self._teardown()
+                self._start_failure = (time.monotonic(), errors[0])
                 raise errors[0]
-            for slot in self._slots:
-                self._free.put(slot)
+            for slot, error in zip(self._slots, results):
+                if error is None:
+                    self._free.put(slot)
             self._started = True
+        for slot, error in zip(self._slots, results):
+            if error is not None:  # the healthy workers serve meanwhile; this slot keeps trying in the background
+                self._replace_in_background(slot)
 
     def _try_start(self, slot: _Slot) -> ConversionError | None:
         try:
@@ -355,6 +374,31 @@ class UnoConverterPool:
         return None
 
     def _start_worker(self, slot: _Slot) -> None:
+        """Start a worker for `slot`, again after each failure (bounded, exponential back-off, logged).
+
+        Raises ConverterUnavailable once `start_attempts` starts have failed (or the pool was closed meanwhile).
+        """
+        delay = self._start_backoff
+        for attempt in range(1, self._start_attempts + 1):
+            try:
+                self._start_worker_once(slot)
+            except ConversionError as exc:
+                if attempt == self._start_attempts or self._closed:
+                    log.error("LibreOffice worker (slot %d) did not start, %d attempt(s): %s",
+                              slot.index, attempt, exc.message)
+                    raise ConverterUnavailable(
+                        f"LibreOffice cannot be started ({attempt} attempt(s)); the case file stays in the "
+                        f"inbox and is retried later. Last error: {exc.message}") from exc
+                log.warning("LibreOffice worker (slot %d) did not start (attempt %d of %d), trying again in "
+                            "%.1fs: %s", slot.index, attempt, self._start_attempts, delay, exc.message)
+                time.sleep(delay)
+                delay *= 2
+            else:
+                if attempt > 1:
+                    log.info("LibreOffice worker (slot %d) started at attempt %d", slot.index, attempt)
+                return
+
+    def _start_worker_once(self, slot: _Slot) -> None:
         # A fresh profile per worker process: a profile left behind by a killed soffice is not trusted.
         shutil.rmtree(slot.profile_dir, ignore_errors=True)
         try:
@@ -469,6 +513,12 @@ class UnoConverterPool:
                 slot.worker = None
             try:
                 self._start_worker(slot)
+            except ConverterUnavailable:
+                if any(s.worker is not None and s.worker.alive() for s in self._slots if s is not slot):
+                    self._replace_in_background(slot)  # keeps trying; meanwhile wait for a healthy worker
+                    continue
+                self._free.put(slot)  # empty: the next taker tries again
+                raise
             except BaseException:
                 self._free.put(slot)  # empty: the next taker tries again
                 raise

@@ -118,8 +118,12 @@ def process_batch(pipeline: Pipeline, paths: Sequence[Path], *, workers: int = 4
     lock = threading.Lock()
 
     def run_chain(chain: list[Path]) -> None:
+        waiting = None  # once a file of this case is left for retry, its later files wait for it (same order)
         for path in chain:
-            outcome = pipeline.process(path)
+            outcome = Outcome(path.name, "retry", detail=f"wacht op {waiting}") if waiting \
+                else pipeline.process(path)
+            if outcome.status == "retry" and waiting is None:
+                waiting = path.name
             with lock:
                 outcomes.append(outcome)
                 if on_outcome:

@@ -167,16 +167,23 @@ def _report_json(result, file: Path, elapsed: float) -> dict:
         "handtekeningen": [{
             "veld": s.field_name, "ondertekenaar": s.signer_naam, "big_nummer": s.big_nummer,
             "organisatie": s.organisatie, "certificerend": s.certification, "niveau": s.level,
-            "uitkomst": s.indication, "sub_uitkomst": s.sub_indication, "geldig": s.ok,
-            "vertrouwd": s.trusted, "ongeschonden": s.intact, "tijd_volgens_ondertekenaar":
+            "subfilter": s.subfilter, "uitkomst": s.indication, "sub_uitkomst": s.sub_indication,
+            "etsi": {"indication": s.indication, "sub_indication": s.sub_indication}, "reden": s.reason,
+            "geldig": s.ok, "vertrouwd": s.trusted, "tijdstempel_vertrouwd": s.timestamp_trusted,
+            "ongeschonden": s.intact, "tijd_volgens_ondertekenaar":
                 s.signing_time.isoformat() if s.signing_time else None,
+            "tijd_uit_ondertekende_attributen": s.signer_time_from_attrs,
             "bewezen_tijd": s.proven_time.isoformat() if s.proven_time else None,
             "intrekking_gecontroleerd": s.revocation_checked, "gewijzigd_na_ondertekening": s.changed_after,
             "certificaat_geldig_tot": s.signer_cert_not_after.isoformat() if s.signer_cert_not_after else None,
             "toelichting": s.message} for s in result.signatures],
         "documenttijdstempels": [{"veld": t.field_name, "tijd": t.time.isoformat() if t.time else None,
                                   "tsa": t.tsa_naam, "tsa_certificaat_geldig_tot":
-                                      t.tsa_cert_not_after.isoformat() if t.tsa_cert_not_after else None}
+                                      t.tsa_cert_not_after.isoformat() if t.tsa_cert_not_after else None,
+                                  "geldig": t.ok, "ongeschonden": t.intact, "vertrouwd": t.trusted,
+                                  "uitkomst": t.indication, "sub_uitkomst": t.sub_indication,
+                                  "etsi": {"indication": t.indication, "sub_indication": t.sub_indication},
+                                  "reden": t.reason}
                                  for t in result.document_timestamps],
     }
 
@@ -193,30 +200,66 @@ def _print_report(result, file: Path, elapsed: float) -> None:
     console.print(f"[bold]{file.name}[/]  (gecontroleerd op {_dutch(result.validation_time)}"
                   f"{', simulatie: archief houdt de tijdstempels bij' if result.simulated else ''}; "
                   f"{elapsed * 1000:.0f} ms)")
-    if not result.signatures:
+    if not result.signatures and not result.document_timestamps:
         console.print("[bold red]Dit document is niet ondertekend.[/]")
+    elif not result.signatures:
+        console.print("Dit document heeft alleen documenttijdstempels, geen handtekening.")
     for s in result.signatures:
         verdict = "[bold green]GELDIG[/]" if s.ok else "[bold red]NIET GELDIG[/]"
         kind = "certificerende handtekening (zegel)" if s.certification else "handtekening"
         who = s.signer_naam + (f", BIG {s.big_nummer}" if s.big_nummer else "") + \
             (f", {s.organisatie}" if s.organisatie and s.organisatie not in s.signer_naam else "")
         console.print(f"\n{verdict}  {kind} door {who}")
-        console.print(f"  niveau:             PAdES {s.level}")
-        console.print(f"  ondertekend:        {_dutch(s.proven_time)} (bewezen met tijdstempel)" if s.proven_time
-                      else f"  ondertekend:        {_dutch(s.signing_time)} (volgens de ondertekenaar, niet bewezen)")
-        console.print(f"  vertrouwd:          {'ja' if s.trusted else 'NEE — onbekende certificaatautoriteit'}")
-        console.print(f"  ongeschonden:       {'ja' if s.intact and s.valid else 'NEE — inhoud of handtekening gewijzigd'}")
+        console.print(f"  niveau:             {s.format_label}")
+        if s.proven_time:
+            console.print(f"  ondertekend:        {_dutch(s.proven_time)} (bewezen met tijdstempel)")
+        elif s.signing_time:
+            source = "ondertekende attributen" if s.signer_time_from_attrs else "alleen het PDF-veld /M"
+            console.print(f"  ondertekend:        {_dutch(s.signing_time)} (volgens de ondertekenaar, {source}; "
+                          "niet bewezen)")
+        if s.reason:
+            console.print(f"  reden:              [bold red]{s.reason}[/]")
+        console.print(f"  vertrouwd:          {_trust_line(s)}")
+        console.print(f"  ongeschonden:       {'ja' if s.intact and s.valid else 'NEE — ' + (s.reason or 'inhoud of handtekening gewijzigd')}")
         changed = {None: "nee", "toegestaan": "alleen toegestane toevoegingen (validatiegegevens, tijdstempels, "
                    "latere handtekeningen)", "niet toegestaan": "JA — niet toegestane wijziging na ondertekening"}
         console.print(f"  gewijzigd nadien:   {changed.get(s.changed_after, s.changed_after)}")
-        console.print(f"  intrekking:         {'gecontroleerd met ingebedde gegevens' if s.revocation_checked else 'niet gecontroleerd (geen validatiegegevens in het document)'}")
+        console.print(f"  intrekking:         {_revocation_line(s)}")
         console.print(f"  certificaat tot:    {_dutch(s.signer_cert_not_after)}")
         console.print(f"  ETSI-uitkomst:      {s.indication}{' / ' + s.sub_indication if s.sub_indication else ''}")
-        if s.message and not s.ok:
+        if s.message and not s.ok and s.message != s.reason:
             console.print(f"  toelichting:        {s.message[:300]}")
     for t in result.document_timestamps:
-        console.print(f"\narchieftijdstempel {_dutch(t.time)} door {t.tsa_naam}; vernieuwen vóór "
+        verdict = "[bold green]GELDIG[/]" if t.ok else "[bold red]NIET GELDIG[/]"
+        console.print(f"\n{verdict}  archieftijdstempel {_dutch(t.time)} door {t.tsa_naam}; vernieuwen vóór "
                       f"{_dutch(t.tsa_cert_not_after)}")
+        console.print(f"  ongeschonden:       {'ja' if t.intact and t.valid else 'NEE'}")
+        console.print(f"  vertrouwd:          {'ja' if t.trusted else 'NEE'}")
+        if t.reason:
+            console.print(f"  reden:              [bold red]{t.reason}[/]")
+        console.print(f"  ETSI-uitkomst:      {t.indication}{' / ' + t.sub_indication if t.sub_indication else ''}")
+
+
+def _trust_line(s) -> str:
+    """Never "ja" beside a missing chain: says whose chain (signer or timestamp) is the problem."""
+    sub = s.sub_indication or ""
+    if not s.trusted:
+        if sub in ("NO_CERTIFICATE_CHAIN_FOUND", "") or s.reason is None:
+            return "NEE — onbekende certificaatautoriteit"
+        return f"NEE — {s.reason}"
+    if s.timestamp_trusted is False:
+        return "ondertekenaar ja; tijdstempel NEE — niet-vertrouwde tijdstempeldienst"
+    return "ja"
+
+
+def _revocation_line(s) -> str:
+    if (s.sub_indication or "").startswith("REVOKED"):
+        return f"INGETROKKEN — {s.reason}"
+    if s.revocation_checked:
+        return "gecontroleerd met ingebedde gegevens"
+    if not s.revocation_data:
+        return "niet gecontroleerd (geen validatiegegevens in het document)"
+    return f"niet vast te stellen met de ingebedde gegevens ({s.sub_indication})"
 
 
 # --- sopipe pki serve --------------------------------------------------------------------------------------------
@@ -300,7 +343,7 @@ def renew(root: Path, days: int, dry_run: bool) -> None:
     roots = [p for p in settings.trust_roots if p.exists()]
     certs = [c for p in roots for c in load_certs_from_pemder([str(p)])]
     limit = datetime.now(UTC) + timedelta(days=days)
-    renewed = checked = 0
+    renewed = checked = refused = 0
     for path in sorted((settings.outbox / "archief").rglob("*.pdf")):
         data = path.read_bytes()
         try:
@@ -312,6 +355,12 @@ def renew(root: Path, days: int, dry_run: bool) -> None:
         if expiry is None:
             continue  # no archive timestamp (not B-LTA): nothing to renew
         checked += 1
+        if not result.ok:  # a fresh timestamp over a broken signature or timestamp would hide the break
+            refused += 1
+            reasons = [f"{s.field_name}: {s.reason or s.indication}" for s in result.signatures if not s.ok] + \
+                [f"{t.field_name}: {t.reason or t.indication}" for t in result.document_timestamps if not t.ok]
+            click.echo(f"[  FAIL] {path.name}: not renewed, {'; '.join(reasons)}")
+            continue
         if expiry > limit:
             continue
         if dry_run:
@@ -327,4 +376,7 @@ def renew(root: Path, days: int, dry_run: bool) -> None:
         write_validation_report(path, updated, trust_roots=roots)
         renewed += 1
         click.echo(f"[RENEW ] {path.name} ({(time.perf_counter() - started) * 1000:.0f} ms)")
-    click.echo(f"{checked} archived B-LTA document(s) checked, {renewed} renewed.")
+    click.echo(f"{checked} archived B-LTA document(s) checked, {renewed} renewed"
+               f"{f', {refused} NOT renewed (invalid, see above)' if refused else ''}.")
+    if refused:
+        raise SystemExit(1)

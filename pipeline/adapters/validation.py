@@ -245,10 +245,26 @@ class AdesSignatureReport:
     signer_cert_der: bytes = b""
     signature_digest: str = ""
     """SHA-256 (hex) of the signature value (/Contents), identifying the signature in reports."""
+    reason: str | None = None
+    """Why it is not passed, in Dutch, from the sub-indication (e.g. 'certificaat van de ondertekenaar
+    ingetrokken'); None when passed."""
+    subfilter: str = ""
+    """The signature's /SubFilter: ETSI.CAdES.detached (PAdES) or adbe.pkcs7.detached (plain PKCS#7)."""
+    timestamp_trusted: bool | None = None
+    """The signature timestamp (B-T and up) chains to a trust root; None when there is no signature timestamp."""
+    signer_time_from_attrs: bool = True
+    """`signing_time` comes from the signed attributes (False: only the unsigned /M of the PDF says so)."""
+    revocation_data: bool = False
+    """The document carries revocation data (a DSS with CRLs, OCSP responses or VRI)."""
 
     @property
     def ok(self) -> bool:
         return self.indication == MAIN_PASSED and self.docmdp_ok is not False and self.changed_after != "niet toegestaan"
+
+    @property
+    def format_label(self) -> str:
+        """`PAdES B-LT`, or `PKCS#7 (adbe.pkcs7.detached)` for a signature that is not PAdES at all."""
+        return f"PAdES {self.level}" if self.level.startswith("B-") else self.level
 
 
 @dataclass(frozen=True)
@@ -258,6 +274,19 @@ class DocumentTimestampReport:
     tsa_naam: str
     tsa_cert_not_after: datetime | None
     intact: bool
+    """The bytes the timestamp covers are unchanged (its message imprint matches)."""
+    valid: bool = False
+    """The TSA's signature over the token is correct."""
+    trusted: bool = False
+    """The TSA's certificate chains to a trust root and was valid at the timestamp's time."""
+    indication: str = MAIN_INDETERMINATE
+    sub_indication: str | None = None
+    reason: str | None = None
+    """Why it is not passed, in Dutch; None when passed."""
+
+    @property
+    def ok(self) -> bool:
+        return self.indication == MAIN_PASSED
 
 
 @dataclass(frozen=True)
@@ -270,7 +299,9 @@ class DocumentReport:
 
     @property
     def ok(self) -> bool:
-        return bool(self.signatures) and all(s.ok for s in self.signatures)
+        """Signed or timestamped, and every signature and every document timestamp passes."""
+        return bool(self.signatures or self.document_timestamps) and all(s.ok for s in self.signatures) \
+            and all(t.ok for t in self.document_timestamps)
 
     @property
     def last_timestamp_expiry(self) -> datetime | None:
@@ -291,38 +322,146 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None =
     roots = _load_roots(trust_roots)
     now = datetime.now(UTC)
     at = at or now
-    try:
-        reader = PdfFileReader(io.BytesIO(pdf))
-        regular = list(reader.embedded_regular_signatures)
-        stamps = list(reader.embedded_timestamp_signatures)
-    except Exception as e:
-        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+    reader, regular, stamps, broken = _read_signatures(pdf)
     reports = []
     for sig in regular:
         try:
             reports.append(asyncio.run(_verify_one(sig, reader, stamps, roots, at=at, now=now,
                                                    simulate_future=simulate_future)))
-        except SigningError:
-            raise
-        except Exception as e:
-            raise SigningError(f"Handtekening {sig.field_name!r} kan niet worden gecontroleerd: {e}") from e
-    ts_reports = []
-    for ts in stamps:
-        try:
-            tst_info = ts.signed_data["encap_content_info"]["content"].parsed
-            gen_time = tst_info["gen_time"].native
-        except Exception:
-            gen_time = None
-        cert = ts.signer_cert
-        try:
-            ts.compute_integrity_info()
-            intact = bool(ts.compute_digest() == ts.external_digest)
-        except Exception:
-            intact = False
-        ts_reports.append(DocumentTimestampReport(
-            field_name=ts.field_name, time=gen_time, tsa_naam=_subject_attr(cert, "common_name") or "",
-            tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native, intact=intact))
+        except Exception as e:  # one unreadable signature is a verdict on it, not the end of the report
+            reports.append(_structure_failure(sig.field_name, at, e))
+    reports.extend(_structure_failure(name, at, e) for name, e in broken)
+    ts_reports = [_verify_timestamp(ts, roots) for ts in stamps]
     return DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
+
+
+def _read_signatures(pdf: bytes):
+    """(reader, regular signatures, document timestamps, [(field, error)] for signatures that cannot be parsed)."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.fields import enumerate_sig_fields
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf))
+    except Exception as e:
+        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+    if reader.encrypted:
+        raise SigningError("Dit PDF-bestand is versleuteld (beveiligd met een wachtwoord of certificaat); de "
+                           "handtekeningen kunnen zonder ontsleutelen niet worden gecontroleerd. Vraag de afzender "
+                           "om een onversleuteld exemplaar.")
+    signatures, broken = [], []
+    try:
+        fields = list(enumerate_sig_fields(reader, filled_status=True))
+    except (PdfError, ValueError, KeyError, TypeError) as e:
+        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+    try:
+        signatures = list(reader.embedded_signatures)  # pyHanko's own (cached) list, which its LTA process uses
+        for sig in signatures:
+            sig.signed_data.native  # noqa: B018 - parse the whole CMS structure now, not halfway the validation
+    except Exception:  # one of them cannot be parsed: take them one by one and report the broken ones as such
+        signatures = []
+        for name, _sig_obj, field in fields:
+            try:
+                sig = EmbeddedPdfSignature(reader, field, name)
+                sig.signed_data.native  # noqa: B018
+                sig.signed_revision  # noqa: B018
+            except Exception as e:
+                broken.append((name, e))
+                continue
+            signatures.append(sig)
+        signatures.sort(key=lambda s: s.signed_revision)
+        reader._embedded_signatures = signatures  # what pyHanko's processes see: the readable signatures
+    return (reader, [s for s in signatures if s.sig_object_type == "/Sig"],
+            [s for s in signatures if s.sig_object_type == "/DocTimeStamp"], broken)
+
+
+def _structure_failure(field_name: str, at: datetime, error: Exception) -> AdesSignatureReport:
+    """The report for a signature whose /Contents or signature dictionary cannot be read at all."""
+    return AdesSignatureReport(
+        field_name=field_name, signer_naam="(onleesbaar)", big_nummer=None, organisatie=None, certification=False,
+        level="onbekend", indication=MAIN_FAILED, sub_indication="FORMAT_FAILURE",
+        message=f"{type(error).__name__}: {error}"[:500], signing_time=None, proven_time=None, validation_time=at,
+        intact=False, valid=False, trusted=False, revocation_checked=False, changed_after=None, docmdp_ok=None,
+        coverage="UNKNOWN", signer_cert_not_after=None, reason=REASONS["FORMAT_FAILURE"])
+
+
+def _verify_timestamp(ts, roots) -> DocumentTimestampReport:
+    """A document timestamp: integrity of what it covers, the TSA's signature, the TSA's chain at its own time."""
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    try:
+        tst_info = ts.signed_data["encap_content_info"]["content"].parsed
+        gen_time = tst_info["gen_time"].native
+    except Exception:
+        gen_time = None
+    cert = ts.signer_cert
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
+                                moment=gen_time, other_certs=list(ts.other_embedded_certs))
+    try:
+        status = validate_pdf_timestamp(ts, validation_context=context)
+        intact, valid, trusted = bool(status.intact), bool(status.valid), bool(status.trusted)
+        problem = status.trust_problem_indic.name if status.trust_problem_indic is not None else None
+    except Exception:  # an unreadable token: a structure failure of this timestamp
+        intact = valid = trusted = False
+        problem = "FORMAT_FAILURE"
+    if not intact:
+        indication, sub = MAIN_FAILED, "HASH_FAILURE" if problem != "FORMAT_FAILURE" else problem
+    elif not valid:
+        indication, sub = MAIN_FAILED, "SIG_CRYPTO_FAILURE"
+    elif not trusted:
+        indication, sub = MAIN_INDETERMINATE, problem or "NO_CERTIFICATE_CHAIN_FOUND"
+    else:
+        indication, sub = MAIN_PASSED, None
+    return DocumentTimestampReport(
+        field_name=ts.field_name, time=gen_time, tsa_naam=_subject_attr(cert, "common_name") or "",
+        tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native, intact=intact, valid=valid,
+        trusted=trusted, indication=indication, sub_indication=sub,
+        reason=None if sub is None else TIMESTAMP_REASONS.get(sub, REASONS.get(sub, sub)))
+
+
+# The real reason behind an ETSI sub-indication, in words a records officer can act on.
+REASONS = {
+    "HASH_FAILURE": "document gewijzigd na ondertekening (de vingerafdruk klopt niet)",
+    "SIG_CRYPTO_FAILURE": "handtekening beschadigd (de cryptografische controle faalt)",
+    "FORMAT_FAILURE": "structuurfout: de handtekening is niet leesbaar of niet volgens het formaat",
+    "REVOKED": "certificaat van de ondertekenaar ingetrokken",
+    "REVOKED_NO_POE": "certificaat van de ondertekenaar ingetrokken (geen bewijs dat er vóór de intrekking is "
+                      "getekend)",
+    "REVOKED_CA_NO_POE": "certificaat van een tussenliggende certificaatautoriteit ingetrokken",
+    "EXPIRED": "certificaat van de ondertekenaar verlopen",
+    "OUT_OF_BOUNDS_NO_POE": "certificaat van de ondertekenaar verlopen (of nog niet geldig) en geen bewijs "
+                            "(tijdstempel) dat er binnen de geldigheid is getekend",
+    "OUT_OF_BOUNDS_NOT_REVOKED": "certificaat van de ondertekenaar verlopen (niet ingetrokken), geen bewijs van "
+                                 "ondertekening binnen de geldigheid",
+    "NOT_YET_VALID": "certificaat van de ondertekenaar nog niet geldig op het moment van ondertekenen",
+    "NO_CERTIFICATE_CHAIN_FOUND": "onbekende certificaatautoriteit (geen keten naar een vertrouwd "
+                                  "basiscertificaat)",
+    "NO_SIGNING_CERTIFICATE_FOUND": "certificaat van de ondertekenaar ontbreekt in de handtekening",
+    "CHAIN_CONSTRAINTS_FAILURE": "certificaatketen voldoet niet aan de eisen (gebruik of beleid)",
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": "certificaatketen kan niet worden gecontroleerd",
+    "CRYPTO_CONSTRAINTS_FAILURE": "te zwakke of niet toegestane cryptografie",
+    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": "te zwakke cryptografie en geen bewijs van ondertekening toen die nog "
+                                         "sterk genoeg was",
+    "REVOCATION_OUT_OF_BOUNDS_NO_POE": "intrekkingsgegevens niet actueel genoeg en geen bewijs van eerder bestaan",
+    "TRY_LATER": "intrekkingsstatus (nog) niet vast te stellen: geen intrekkingsgegevens in het document",
+    "TIMESTAMP_ORDER_FAILURE": "tijdstempels in onjuiste volgorde",
+    "NO_POE": "geen bewijs van bestaan (tijdstempel) op het vereiste moment",
+    "SIG_CONSTRAINTS_FAILURE": "niet toegestane wijziging na ondertekening",
+    "POLICY_PROCESSING_ERROR": "validatiebeleid kan niet worden toegepast",
+    "SIGNED_DATA_NOT_FOUND": "ondertekende gegevens niet gevonden",
+    "GENERIC": "handtekening kan niet worden gecontroleerd",
+}
+TIMESTAMP_REASONS = {
+    "HASH_FAILURE": "archieftijdstempel klopt niet met het document (gewijzigd na het tijdstempelen)",
+    "SIG_CRYPTO_FAILURE": "archieftijdstempel beschadigd (handtekening van de tijdstempeldienst klopt niet)",
+    "NO_CERTIFICATE_CHAIN_FOUND": "tijdstempeldienst niet vertrouwd (geen keten naar een vertrouwd "
+                                  "basiscertificaat)",
+    "FORMAT_FAILURE": "archieftijdstempel onleesbaar (structuurfout)",
+}
+COVERAGE_REASON = ("de handtekening dekt het document niet volledig (afwijkend bytebereik: delen van het bestand "
+                   "vallen buiten de handtekening)")
+DOCMDP_REASON = "wijziging na certificering die de certificeringshandtekening (DocMDP) niet toestaat"
+MODIFIED_REASON = "niet toegestane wijziging na ondertekening (bijvoorbeeld een gewijzigde pagina)"
+UNTRUSTED_TSA_REASON = ("tijdstempel van een niet-vertrouwde tijdstempeldienst (geen keten naar een vertrouwd "
+                        "basiscertificaat); de ondertekenaar zelf is wel vertrouwd")
 
 
 async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime,
@@ -337,6 +476,7 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
     from pyhanko_certvalidator.registry import SimpleTrustManager
 
     level = _detect_level(sig, reader, stamps)
+    subfilter = str(sig.sig_object.get("/SubFilter", "")).lstrip("/")
     embedded = level in ("B-LT", "B-LTA")
     checking = REQUIRE_REVINFO if embedded else LEGACY_POLICY_MAP["soft-fail"]
     spec = PdfSignatureValidationSpec(SignatureValidationSpec(
@@ -355,7 +495,7 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         # go through the process that fits them: basic (B-B) or with time (B-T, B-LT: DSS data as local
         # knowledge), with the PDF's own integrity checks (coverage, DocMDP, later changes) folded in.
         sig_spec = spec.signature_validation_spec
-        if level == "B-LT":
+        if level == "B-LT" or _has_revinfo(reader):  # whatever revocation data the document carries is used
             sig_spec = dataclasses.replace(sig_spec, local_knowledge=_dss_knowledge(reader))
         kwargs = dict(signed_data=sig.signed_data, validation_spec=sig_spec, timing_info=timing,
                       raw_digest=sig.compute_digest())
@@ -364,7 +504,7 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         else:
             result = await ades.ades_with_time_validation(**kwargs)
     status = result.api_status
-    if sig.coverage is None:  # the LTA process computed it already; the others did not
+    if sig.coverage is None or sig.diff_result is None:  # the LTA process computed it already; the others not
         from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
         sig.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)
     integrity = sig.summarise_integrity_info()
@@ -383,9 +523,29 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         changed = "toegestaan"
     else:
         changed = "niet toegestaan"
+    sub_name = None if sub.status is AdESStatus.PASSED else sub.name
+    revinfo = _has_revinfo(reader)
+    reason = None if sub_name is None else REASONS.get(sub_name, sub_name)
+    timestamp_trusted = await _signature_timestamp_trusted(sig, roots)
+    if sub_name == "NO_CERTIFICATE_CHAIN_FOUND" and status is not None and status.trusted \
+            and timestamp_trusted is False:
+        reason = UNTRUSTED_TSA_REASON  # the chain that is missing is the TSA's, not the signer's
+    # What pyHanko's AdES processes leave to the PDF layer: coverage and the changes after signing. Two different
+    # failures, each named; an earlier TOTAL-FAILED (a broken hash, say) keeps its own reason.
+    if indication != MAIN_FAILED:
+        if coverage not in ("ENTIRE_FILE", "ENTIRE_REVISION", "UNKNOWN"):
+            indication, sub_name, reason = MAIN_FAILED, "FORMAT_FAILURE", COVERAGE_REASON
+        elif changed == "niet toegestaan":
+            indication, sub_name = MAIN_FAILED, "SIG_CONSTRAINTS_FAILURE"
+            reason = DOCMDP_REASON if docmdp_ok is False else MODIFIED_REASON
     best = getattr(result, "best_signature_time", None)
-    message = None if indication == MAIN_PASSED else result.failure_msg
+    message = None if indication == MAIN_PASSED else (result.failure_msg or reason)
     proven = best if (best is not None and level != "B-B" and best < at) else None
+    from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
+    claimed = extract_self_reported_ts(sig.signer_info)  # the signed signingTime attribute
+    from_attrs = claimed is not None
+    if claimed is None:
+        claimed = sig.self_reported_timestamp  # falls back to the unsigned /M: "volgens de ondertekenaar" at most
     import hashlib
     contents = sig.sig_object.get("/Contents")
     digest = hashlib.sha256(bytes(contents.original_bytes) if hasattr(contents, "original_bytes")
@@ -393,17 +553,41 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
     return AdesSignatureReport(
         field_name=sig.field_name, signer_naam=_subject_attr(cert, "common_name") or "",
         big_nummer=_subject_attr(cert, "serial_number"), organisatie=_subject_attr(cert, "organization_name"),
-        certification=sig.docmdp_level is not None, level=level, indication=indication,
-        sub_indication=None if sub.status is AdESStatus.PASSED else sub.name, message=message,
-        signing_time=sig.self_reported_timestamp, proven_time=proven, validation_time=at,
+        certification=sig.docmdp_level is not None,
+        level="PKCS#7 (adbe.pkcs7.detached)" if subfilter == "adbe.pkcs7.detached" else level, indication=indication,
+        sub_indication=sub_name, message=message,
+        signing_time=claimed, proven_time=proven, validation_time=at,
         intact=bool(status and status.intact), valid=bool(status and status.valid),
-        trusted=bool(status and status.trusted), revocation_checked=embedded and indication == MAIN_PASSED,
+        trusted=bool(status and status.trusted),
+        revocation_checked=revinfo and (indication == MAIN_PASSED or (sub_name or "").startswith("REVOKED")),
+        revocation_data=revinfo,
         changed_after=changed, docmdp_ok=docmdp_ok, coverage=coverage,
         signer_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
-        signer_cert_der=cert.dump(), signature_digest=digest)
+        signer_cert_der=cert.dump(), signature_digest=digest, reason=reason, subfilter=subfilter,
+        timestamp_trusted=timestamp_trusted, signer_time_from_attrs=from_attrs)
 
 
 _CLOCK_SLACK = timedelta(minutes=5)
+
+
+async def _signature_timestamp_trusted(sig, roots) -> bool | None:
+    """Does the signature timestamp (B-T and up) chain to a trust root at its own time? None: there is none."""
+    from pyhanko.sign.validation.generic_cms import (extract_tst_data_iter, message_imprint_checker,
+                                                     validate_tst_signed_data)
+    try:
+        tokens = list(extract_tst_data_iter(sig.signer_info, signed=False))
+    except Exception:
+        return None
+    if not tokens:
+        return None
+    try:
+        gen_time = tokens[0]["encap_content_info"]["content"].parsed["gen_time"].native
+        context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
+                                    moment=gen_time)
+        found = await validate_tst_signed_data(tokens[0], context, message_imprint_checker(sig.signer_info))
+    except Exception:
+        return False
+    return bool(found.get("trusted")) and bool(found.get("intact", True))
 
 
 def _dss_knowledge(reader):
@@ -423,8 +607,16 @@ def _dss_knowledge(reader):
         known_certs=list(dss.load_certs()))
 
 
+def _has_revinfo(reader) -> bool:
+    dss = reader.root.get("/DSS")
+    dss = dss.get_object() if dss is not None else None
+    return dss is not None and any(key in dss for key in ("/OCSPs", "/CRLs", "/VRI"))
+
+
 def _detect_level(sig, reader, stamps) -> str:
-    """The PAdES baseline level a signature carries (what is present, not whether it validates)."""
+    """The PAdES baseline level a signature carries (what is present, not whether it validates).
+
+    A signature with SubFilter adbe.pkcs7.detached is no PAdES signature; `_verify_one` labels it as such."""
     unsigned = sig.signer_info["unsigned_attrs"]
     has_ts = unsigned.native is not None and any(
         attr["type"].native == "signature_time_stamp_token" for attr in unsigned)

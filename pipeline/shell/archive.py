@@ -10,7 +10,7 @@ A bundle (`sopipe archive export`) is one zip that proves itself without the pip
     LEESMIJ.txt           how to check the bundle by hand
     documenten/...        every file of outbox/archief/<kenmerk>/ (PDFs and any validation reports beside them)
 
-`verify_bundle` checks every hash, every PDF signature (`pipeline.adapters.validation.validate_pdf`), the
+`verify_bundle` checks every hash, every PDF signature (`pipeline.adapters.validation.verify_pdf`), the
 manifest seal, the audit records, and that nothing was added or removed; it names each failure.
 
 Retention (art. 7:454 BW): a dossier is kept 20 years from its last change (`planning.retention_end`; the last
@@ -362,7 +362,8 @@ def _verify_seal(manifest_bytes: bytes, signature: bytes, *, roots, chain, repor
 
 
 def _verify_pdf(name: str, pdf: bytes, entry: dict, *, roots, report: BundleReport) -> None:
-    from pipeline.adapters.validation import validate_pdf
+    """The same verdicts and reasons as `sopipe verify` (`verify_pdf`), document timestamps included."""
+    from pipeline.adapters.validation import verify_pdf
     with tempfile.TemporaryDirectory() as tmp:
         anchors = []
         for i, root in enumerate(roots):
@@ -373,20 +374,29 @@ def _verify_pdf(name: str, pdf: bytes, entry: dict, *, roots, report: BundleRepo
             report.fail(name, "geen basiscertificaat om de handtekeningen tegen te controleren")
             return
         try:
-            reports = validate_pdf(pdf, trust_roots=anchors)
+            result = verify_pdf(pdf, trust_roots=anchors)
         except PipelineError as e:
             report.fail(name, f"handtekening niet te controleren: {e.message}")
             return
+    reports = result.signatures
     expected = entry.get("handtekeningen")
     if expected is not None and len(reports) != expected:
         report.fail(name, f"{len(reports)} handtekening(en), volgens het manifest {expected}")
     for r in reports:
         if not r.ok:
-            why = ("inhoud na ondertekening gewijzigd" if not r.intact else "handtekening ongeldig" if not r.valid
-                   else "ondertekenaar niet vertrouwd" if not r.trusted else "niet-toegestane wijziging na tekenen")
-            report.fail(name, f"handtekening '{r.field_name}' van {r.signer_naam}: {why} ({r.summary})")
+            why = r.reason or "niet geldig"
+            if r.sub_indication == "NO_CERTIFICATE_CHAIN_FOUND" and not r.trusted:
+                why = "ondertekenaar niet vertrouwd: " + why
+            report.fail(name, f"handtekening '{r.field_name}' van {r.signer_naam}: {why} ({r.indication}"
+                              f"{' / ' + r.sub_indication if r.sub_indication else ''})")
         else:
             report.checked.append(f"{name}: handtekening van {r.signer_naam} klopt")
+    for t in result.document_timestamps:
+        if not t.ok:
+            report.fail(name, f"archieftijdstempel '{t.field_name}' van {t.tsa_naam}: {t.reason} ({t.indication}"
+                              f"{' / ' + t.sub_indication if t.sub_indication else ''})")
+        else:
+            report.checked.append(f"{name}: archieftijdstempel van {t.tsa_naam} klopt")
 
 
 def _verify_audit(data: bytes, manifest: dict, report: BundleReport) -> None:

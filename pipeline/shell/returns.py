@@ -193,7 +193,14 @@ def _check_signature(raw: bytes, *, kenmerk: str, big: str | None, naam: str, po
     sig = result.signatures[0]
     if not sig.intact or not sig.valid:
         raise ReturnRefused("De handtekening klopt niet: het document is na ondertekening gewijzigd of de "
-                            "handtekening is beschadigd.", kenmerk=kenmerk, rule="handtekening-ongeldig")
+                            "handtekening is beschadigd"
+                            f"{' (' + sig.reason + ')' if sig.reason else ''}.", kenmerk=kenmerk,
+                            rule="handtekening-ongeldig")
+    sub = sig.sub_indication or ""
+    if sub.startswith("REVOKED") or sub in _EXPIRED:  # the same verdict and words as `sopipe verify`
+        raise ReturnRefused(f"Het certificaat van de ondertekenaar ({sig.signer_naam}) wordt niet aanvaard: "
+                            f"{sig.reason}.", kenmerk=kenmerk,
+                            rule="ingetrokken" if sub.startswith("REVOKED") else "verlopen")
     if not sig.trusted:
         raise ReturnRefused(f"Het certificaat van de ondertekenaar ({sig.signer_naam}) is niet uitgegeven door een "
                             "vertrouwde certificaatautoriteit.", kenmerk=kenmerk, rule="niet-vertrouwd")
@@ -202,8 +209,8 @@ def _check_signature(raw: bytes, *, kenmerk: str, big: str | None, naam: str, po
                             f"second opinion-bedrijfsarts van deze zaak is {naam} (BIG {big}).", kenmerk=kenmerk,
                             rule="verkeerde-ondertekenaar")
     if not sig.ok:
-        raise ReturnRefused(f"De handtekening is niet geldig ({sig.indication}"
-                            f"{': ' + sig.sub_indication if sig.sub_indication else ''}).", kenmerk=kenmerk,
+        raise ReturnRefused(f"De handtekening is niet geldig: {sig.reason or 'zie sopipe verify'} ({sig.indication}"
+                            f"{' / ' + sig.sub_indication if sig.sub_indication else ''}).", kenmerk=kenmerk,
                             rule="handtekening-ongeldig")
     if len(raw) <= pending_size or hashlib.sha256(raw[:pending_size]).hexdigest() != pending_sha256:
         raise ReturnRefused("Het ondertekende document is niet het document dat ter ondertekening is klaargezet "
@@ -280,12 +287,16 @@ def _report(name: str, e: PipelineError) -> str:
     return "\n".join(lines)
 
 
+_EXPIRED = ("EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED", "NOT_YET_VALID")
+
 _REASONS = {
     "onbekende-zaak": "onbekende zaak",
     "niets-openstaand": "er staat niets open om te ondertekenen",
     "niet-ondertekend": "niet ondertekend",
     "handtekening-ongeldig": "handtekening ongeldig",
     "niet-vertrouwd": "certificaat niet vertrouwd (onbekende certificaatautoriteit)",
+    "ingetrokken": "certificaat van de ondertekenaar ingetrokken",
+    "verlopen": "certificaat van de ondertekenaar verlopen",
     "verkeerde-ondertekenaar": "verkeerde ondertekenaar",
     "ander-document": "gewijzigd document (niet het klaargezette document)",
     "pagina-gewijzigd": "pagina gewijzigd",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import socket
 import urllib.request
 from datetime import timedelta
@@ -260,3 +261,31 @@ def test_revoked_signer_is_reported_as_revoked(tmp_path, revoked_signature):
     out = verify_cli(write(tmp_path, "revoked.pdf", pdf), ca).output
     revocation = next(line for line in out.splitlines() if "intrekking:" in line)
     assert "INGETROKKEN" in revocation and "niet gecontroleerd" not in out
+
+
+# --- archive renew: the same verdicts -----------------------------------------------------------------------------
+
+def test_archive_renew_refuses_to_retimestamp_an_invalid_document(tmp_path, document, services_keyring,
+                                                                   pades_with_tsa, trust_services):
+    root = tmp_path / "root"
+    assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
+    shutil.copy(trust_services.ca, root / "pki" / "ca.pem")  # trust the services' PKI, as a real root would
+    toml = root / "sopipe.toml"
+    toml.write_text(toml.read_text().replace('# tsa_url = "http://127.0.0.1:8765/tsa"',
+                                             f'tsa_url = "{trust_services.tsa_url}"', 1))
+    lta = pades_with_tsa.sign(document, identity=services_keyring.doctor(VISSER), appearance=DOCTOR,
+                              level="B-LTA")
+    tampered = bytearray(lta)
+    tampered[tampered.index(b"Definitief advies")] = ord("d")
+    folder = root / "outbox" / "archief" / "SO-2026-0042"
+    folder.mkdir(parents=True)
+    (folder / "SO-2026-0042_advies.pdf").write_bytes(lta)
+    (folder / "SO-2026-0042_machtiging.pdf").write_bytes(bytes(tampered))
+    result = CliRunner().invoke(cli, ["archive", "renew", "--root", str(root), "--days", "100000"])
+    assert result.exit_code == 1, result.output
+    assert "[RENEW ] SO-2026-0042_advies.pdf" in result.output
+    fail = next(line for line in result.output.splitlines() if "SO-2026-0042_machtiging.pdf" in line)
+    assert fail.startswith("[  FAIL]") and "not renewed" in fail and "gewijzigd" in fail
+    assert (folder / "SO-2026-0042_machtiging.pdf").read_bytes() == bytes(tampered)  # left as it was
+    renewed = verify_pdf((folder / "SO-2026-0042_advies.pdf").read_bytes(), trust_roots=[trust_services.ca])
+    assert renewed.ok and len(renewed.document_timestamps) == 2

@@ -106,8 +106,10 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
     def show(outcome) -> None:
         click.echo(describe(outcome))
 
+    from pipeline.shell.app import signing_services
     from pipeline.shell.watcher import exclusive_root
-    with exclusive_root(settings.database.parent), open_pipeline(settings) as pipeline:
+    with exclusive_root(settings.database.parent), signing_services(settings) as settings, \
+            open_pipeline(settings) as pipeline:
         if once:
             from pipeline.shell.progress import MIN_BATCH, batch_progress
             from pipeline.shell.runner import inbox_files

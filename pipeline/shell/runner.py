@@ -31,7 +31,7 @@ from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
 from pipeline.core.routing import Party, file_name
 from pipeline.core.signatures import hold_for_signature
 from pipeline.core.state import CaseState
-from pipeline.errors import CaseFileError, DeliveryError, PipelineError
+from pipeline.errors import CaseFileError, DeliveryError, PipelineError, TrustServiceOutage
 from pipeline.shell import report, returns
 
 log = logging.getLogger("sopipe")
@@ -135,10 +135,11 @@ class Pipeline:
             delivered += returns.park_for_signature(self, unsigned)
             case_audit.delivered(records)
         except PipelineError as e:
-            if isinstance(e, DeliveryError):
+            if isinstance(e, (DeliveryError, TrustServiceOutage)):  # an outage around us: retried, not failed
                 case_audit.failed(regel=e.rule or "bezorging", fout=type(e).__name__)
                 self.store.journal_failed(digest, kenmerk=event.kenmerk, detail=f"retry: {e.message}")
-                log.error("%s: delivery failed, file stays in the inbox: %s", name, e.message)
+                log.error("%s: %s, file stays in the inbox: %s", name,
+                          "delivery failed" if isinstance(e, DeliveryError) else "trust service unreachable", e.message)
                 return Outcome(name, "retry", kenmerk=event.kenmerk, detail=e.message)
             if e.kenmerk is None:
                 e.kenmerk = event.kenmerk

@@ -28,15 +28,19 @@ than Acrobat) treats a *new* visible signature field as a forbidden change, so w
 the fields of later signers in the same revision: `sign(..., certify=True, reserve_fields=["SO-bedrijfsarts"])`,
 then later `sign(..., field_name="SO-bedrijfsarts")`.
 
-Threads: `PadesSigner.sign` may be called from several threads at once. Calls that use the same identity are
-serialised by the identity's lock (a PKCS#11 session must not be shared; pyHanko's signer objects are not
-documented as thread-safe). `sign` runs its own asyncio loop, so it must not be called from inside a running
-event loop: use `asyncio.to_thread` there.
+Threads: `PadesSigner.sign` may be called from several threads at once. Calls that use the same token identity
+(PKCS#11: a session must not be shared) are serialised by the identity's lock; a key held in memory (PKCS#12)
+signs concurrently: pyHanko builds every signature's objects afresh and the key object is thread-safe, and a
+B-LTA signature spends most of its time waiting for the timestamp server, which other signatures by the same
+seal should not queue behind. Signatures that reach the trust services run on one event loop of the signer (its
+HTTP connections are kept alive there); B-B ones on a loop of their own. Either way `sign` must not be called from
+inside a running event loop: use `asyncio.to_thread` there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import io
 import re
@@ -160,7 +164,9 @@ class SigningIdentity:
         self.source = source
         """Where the key came from (for messages and logs), e.g. `pkcs12:/srv/pki/seal.p12`."""
         self.lock = threading.Lock()
-        """Held while this identity signs; see the module docstring on threads."""
+        """Held while this identity signs, if `exclusive`; see the module docstring on threads."""
+        self.exclusive = False
+        """Whether one signature at a time (a token session); a key in memory signs concurrently."""
 
     @classmethod
     def from_pkcs12(cls, path: Path, passphrase: bytes) -> SigningIdentity:
@@ -210,6 +216,7 @@ class SigningIdentity:
             raise SigningError(f"Sleutel {key_label!r} met certificaat staat niet op token {token_label!r} "
                                f"({type(e).__name__}: {e})") from e
         identity = cls(signer, source=f"pkcs11:{token_label}/{key_label}")
+        identity.exclusive = True
         identity._session = session
         return identity
 
@@ -420,7 +427,7 @@ class PadesSigner:
                                      timestamper=self.timestamper if level.needs_timestamp else None), writer
 
         try:
-            with identity.lock:
+            with identity.lock if identity.exclusive else contextlib.nullcontext():
                 out = self._sign_reserving(prepared, (identity.source, level, certify), appearance,
                                            run=self._network.run if level.needs_timestamp else asyncio.run,
                                            original_size=len(pdf))

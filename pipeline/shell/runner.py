@@ -33,6 +33,7 @@ from pipeline.core.signatures import hold_for_signature
 from pipeline.core.state import CaseState
 from pipeline.errors import CaseFileError, DeliveryError, PipelineError, TrustServiceOutage
 from pipeline.shell import report, returns
+from pipeline.shell.status import summary_row
 
 log = logging.getLogger("sopipe")
 
@@ -146,7 +147,8 @@ class Pipeline:
             return self._fail(path, digest, report.report_for_error(name, e), e.message, kenmerk=event.kenmerk,
                               rule=e.rule, error=type(e).__name__, namens=event.ingediend_door)
         self.store.accept(kenmerk=event.kenmerk, stap=event.stap, datum=event.datum.isoformat(), payload=data,
-                          sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records)
+                          sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records,
+                          summary=summary_row(decision.state))
         case_audit.accepted(event.stap, before=state.consents if state else {}, after=decision.state.consents)
         self._move(path, "processed")
         self._unstage(digest)

@@ -316,3 +316,19 @@ def test_one_kept_alive_connection_serves_many_signatures(counted):
         signer.close()
     assert len(clients) == first <= 3, f"{len(clients)} connections for 5 signatures"
     assert "sopipe-signing-loop" not in _service_threads(), "close() stops the signing loop"
+
+
+def test_revocation_services_that_are_down_are_an_outage_too(tmp_path):
+    """The signer's certificate names an OCSP responder and CRLs that do not answer: pyHanko reports only that
+    the certificate "could not be validated"; the failed fetches show it is an outage, not a bad key."""
+    pki_dir, port = _services_pki(tmp_path)  # nothing listens on that port
+    keyring = KeyRing.from_pki_dir(pki_dir)
+    pades = PadesSigner(tsa_url=f"http://127.0.0.1:{port}/tsa",
+                        trust_roots=[load_cert_from_pemder(str(pki_dir / "ca.pem"))])
+    try:
+        with pytest.raises(TrustServiceOutage) as outage:
+            pades.sign(minimal_pdf([[(72, 400, "Ondertekening")]]), identity=keyring.seal(), appearance=SEAL,
+                       certify=True, level="B-LT")
+    finally:
+        pades.close()
+    assert "niet bereikbaar" in outage.value.message and "zaakbestand" in outage.value.message

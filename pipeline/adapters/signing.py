@@ -410,12 +410,13 @@ class PadesSigner:
             except StopIteration:
                 raise SigningError("Geen ruimte meer op de laatste pagina voor nog een handtekeningblok") from None
 
+        fetchers = self._network.fetchers() if level.embeds_validation_data else None
         meta = signers.PdfSignatureMetadata(
             field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             certify=certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
             reason=appearance.reden or None, location=appearance.locatie or None,
             embed_validation_info=level.embeds_validation_data, use_pades_lta=level is PadesLevel.B_LTA,
-            validation_context=self._validation_context() if level.embeds_validation_data else None)
+            validation_context=self._validation_context(fetchers) if level.embeds_validation_data else None)
         field_spec = fields.SigFieldSpec(field_name, on_page=page_index, box=own_box) if new_field else None
         def prepared() -> tuple[signers.PdfSigner, IncrementalPdfFileWriter]:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
@@ -435,7 +436,7 @@ class PadesSigner:
                      (time.perf_counter() - started) * 1000)
             return out.getvalue()
         except Exception as e:
-            outage = _service_outage(e)
+            outage = _service_outage(e) or (fetchers and fetchers.ocsp_fetcher.failed())
             if outage is not None:
                 raise TrustServiceOutage(
                     f"De tijdstempel- of intrekkingsdienst is niet bereikbaar, dus PAdES {level.value} kan nu niet "
@@ -472,11 +473,11 @@ class PadesSigner:
             self._reserved[key] = len(found.group(1))  # hex digits, as bytes_reserved counts them
         return out
 
-    def _validation_context(self) -> ValidationContext:
+    def _validation_context(self, fetchers: Fetchers) -> ValidationContext:
         # Fetching is allowed here, at signing time, and only from the URLs in our own chain's certificates;
         # answers still valid are reused from the signer's cache, over one kept-alive HTTP session.
         return ValidationContext(trust_roots=list(self.trust_roots), allow_fetching=True,
-                                 revocation_mode="hard-fail", fetchers=self._network.fetchers())
+                                 revocation_mode="hard-fail", fetchers=fetchers)
 
     def _check_certificate(self, identity: SigningIdentity) -> None:
         now = self._clock()
@@ -559,15 +560,20 @@ class RevocationCache:
 
 class _CachedOcspFetcher(OCSPFetcher):
     """pyHanko's OCSP fetcher for one signature, answering from the shared cache first; reports (and so lets
-    pyHanko embed) only the responses this signature used."""
+    pyHanko embed) only the responses this signature used. `failures` is shared with the CRL fetcher: pyHanko's
+    validator swallows a failed fetch into "could not be validated", and this is how it is told from a bad key."""
 
-    def __init__(self, inner: OCSPFetcher, cache: RevocationCache) -> None:
-        self._inner, self._cache, self._used = inner, cache, {}
+    def __init__(self, inner: OCSPFetcher, cache: RevocationCache, failures: list[str]) -> None:
+        self._inner, self._cache, self._used, self.failures = inner, cache, {}, failures
+
+    def failed(self) -> str | None:
+        """What failed to be fetched for this signature (a service down), or None."""
+        return "; ".join(self.failures) or None
 
     async def fetch(self, cert, authority):
         response = self._cache.ocsp(cert)
         if response is None:
-            response = await self._inner.fetch(cert, authority)
+            response = await _logged(self.failures, self._inner.fetch(cert, authority))
             self._cache.put_ocsp(cert, response)
         self._used[cert.issuer_serial] = response
         return response
@@ -586,13 +592,13 @@ class _CachedOcspFetcher(OCSPFetcher):
 class _CachedCrlFetcher(CRLFetcher):
     """As `_CachedOcspFetcher`, for CRLs."""
 
-    def __init__(self, inner: CRLFetcher, cache: RevocationCache) -> None:
-        self._inner, self._cache, self._used = inner, cache, {}
+    def __init__(self, inner: CRLFetcher, cache: RevocationCache, failures: list[str]) -> None:
+        self._inner, self._cache, self._used, self.failures = inner, cache, {}, failures
 
     async def fetch(self, cert, *, use_deltas=None):
         crls = self._cache.crls(cert)
         if crls is None:
-            crls = list(await self._inner.fetch(cert, use_deltas=use_deltas))
+            crls = list(await _logged(self.failures, self._inner.fetch(cert, use_deltas=use_deltas)))
             self._cache.put_crls(cert, crls)
         self._used[cert.issuer_serial] = crls
         return crls
@@ -635,8 +641,9 @@ class _NetworkSigning:
         """Fresh fetchers for one signature over the shared session, answering from the cache first."""
         from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
         inner = AIOHttpFetcherBackend(session=self.session, per_request_timeout=10).get_fetchers()
-        return Fetchers(ocsp_fetcher=_CachedOcspFetcher(inner.ocsp_fetcher, self.cache),
-                        crl_fetcher=_CachedCrlFetcher(inner.crl_fetcher, self.cache),
+        failures: list[str] = []
+        return Fetchers(ocsp_fetcher=_CachedOcspFetcher(inner.ocsp_fetcher, self.cache, failures),
+                        crl_fetcher=_CachedCrlFetcher(inner.crl_fetcher, self.cache, failures),
                         cert_fetcher=inner.cert_fetcher)
 
     def close(self) -> None:
@@ -650,6 +657,16 @@ class _NetworkSigning:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=10)
             loop.close()
+
+
+async def _logged(failures: list[str], fetching):
+    """Await a fetch; a fetch that fails for want of a service is noted in `failures` before pyHanko sees it."""
+    try:
+        return await fetching
+    except Exception as e:
+        if _service_outage(e):
+            failures.append(f"{type(e).__name__}: {e}")
+        raise
 
 
 def _service_outage(error: BaseException) -> str | None:

@@ -107,11 +107,13 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
                         guard=guard, max_file_bytes=settings.max_file_bytes,
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
-                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots))
+                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
+                                                      processes=1))
     try:
         yield pipeline
     finally:
         pipeline.close()
+        pipeline.mailboxes.close()
         converter.close()
         signer.pades.close()
         store.close()

@@ -182,9 +182,10 @@ def status(root: Path, kenmerk: str | None, overdue: bool, as_json: bool, today,
         warnings = st.warnings(settings, store)
         from pipeline.adapters.audit import Audit
         audit = Audit(store)
-        with audit.batch():  # one transaction for the lot
-            for c in cases:  # NEN 7513: looking at a case is an action on it
-                audit.viewed(c.kenmerk, wat="status")
+        if kenmerk:  # NEN 7513: looking at a case is an action on it
+            audit.viewed(kenmerk, wat="status")
+        else:  # the list names no person (kenmerk, step, deadline, counts): one record for the listing
+            audit.listed(wat="status-overzicht", aantal=len(cases))
     finally:
         store.close()
     if as_json:

@@ -91,14 +91,19 @@ def test_the_large_list_is_plain_lines_one_per_case(scale_root):
     assert any("TE LAAT" in r for r in rows)
 
 
-def test_each_view_of_the_list_is_recorded_per_case(scale_root):
+def test_a_listing_is_one_audit_record_and_opening_a_case_one_per_case(scale_root):
     root, kenmerken = scale_root
     with _open(root) as store:
-        before = len(Audit(store).trail(kenmerken[7]))
+        audit = Audit(store)
+        before, before_case = audit.count(), len(audit.trail(kenmerken[7]))
         assert CliRunner().invoke(cli, ["status", "--root", str(root), "--json"]).exit_code == 0
-        trail = Audit(store).trail(kenmerken[7])
-        assert len(trail) == before + 1 and trail[-1].details["wat"] == "status"
-        assert Audit(store).verify() == []
+        assert audit.count() == before + 1, "the list of 300 cases is one record, not 300"
+        [listing] = [r for r in audit.records()[-1:]]
+        assert listing.kenmerk is None and listing.details == {"wat": "status-overzicht", "aantal": len(kenmerken)}
+        assert CliRunner().invoke(cli, ["status", "--root", str(root), kenmerken[7]]).exit_code == 0
+        trail = audit.trail(kenmerken[7])
+        assert len(trail) == before_case + 1 and trail[-1].details["wat"] == "status"
+        assert audit.verify() == []
 
 
 def test_a_database_from_before_the_summaries_is_migrated_and_summarised(tmp_path):

@@ -127,6 +127,13 @@ class Audit:
         """Someone looked at (part of) a dossier: `wat` is `status`, `audit` or `audit-werknemer`."""
         self.record(Gebeurtenis.INZAGE, kenmerk=kenmerk, actie=Actie.READ, uitkomst=Uitkomst.GESLAAGD, wat=wat)
 
+    def listed(self, *, wat: str, aantal: int) -> None:
+        """Someone listed cases without opening one (`sopipe status`: kenmerk, step, deadline, counts; no person's
+        data): one record for the listing, not one per case, which for 10,000 cases would add 10,000 records to
+        the trail at every look."""
+        self.record(Gebeurtenis.INZAGE, kenmerk=None, actie=Actie.READ, uitkomst=Uitkomst.GESLAAGD, wat=wat,
+                    aantal=aantal)
+
     # --- reading --------------------------------------------------------------------------------------------------
 
     def trail(self, kenmerk: str) -> list[AuditRecord]:
@@ -138,6 +145,11 @@ class Audit:
         with self.store.transaction() as tx:
             rows = tx.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall()
         return [_row(r) for r in rows]
+
+    def count(self) -> int:
+        """How many records the trail holds."""
+        with self.store.snapshot() as conn:
+            return conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
 
     def last_issued_id(self) -> int:
         with self.store.transaction() as tx:
@@ -194,6 +206,9 @@ class NullAudit(Audit):
 
     def verify(self) -> list[ChainProblem]:
         return []
+
+    def count(self) -> int:
+        return 0
 
     def last_issued_id(self) -> int:
         return 0

@@ -9,14 +9,16 @@ missing (a database from before them) are made from the events first. `rebuild_s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
 
 from pipeline.adapters.store import Store, SummaryRow
 from pipeline.core import model
 from pipeline.core.planning import retention_end
 from pipeline.core.procedure import fold
 from pipeline.core.state import CaseState
-from pipeline.core.summary import SUMMARY_VERSION, CaseSummary, summarise
+from pipeline.core.summary import SUMMARY_VERSION, summarise
 
 
 @dataclass
@@ -41,20 +43,24 @@ class CaseStatus:
     """Number of copies delivered to mailboxes."""
 
 
-def _status(summary: CaseSummary, *, today: dt.date, last_change: str, documenten: int, quarantaine: list[dict],
-            bezorgd: list[dict] | None = None, achtergehouden: list[dict] | None = None) -> CaseStatus:
-    first = summary.volgende_termijn
+def _status(record: Mapping[str, Any], *, today: dt.date, last_change: str, documenten: int,
+            quarantaine: list[dict], bezorgd: list[dict] | None = None,
+            achtergehouden: list[dict] | None = None) -> CaseStatus:
+    """A case's status from its summary record (`CaseSummary.as_record()`): one path for one case and for all."""
+    day = today.isoformat()  # ISO dates compare as strings: no parsing per case of 10,000
+    termijnen = [{**t, "te_laat": t["uiterlijk"] < day} for t in record["termijnen"]]
+    first = record["termijnen"][0] if record["termijnen"] else None
     return CaseStatus(
-        kenmerk=summary.kenmerk, profiel=summary.profiel, stap=summary.stap, volgende=list(summary.volgende),
-        gesloten=summary.gesloten, afgerond=summary.afgerond, toestemmingen=dict(summary.toestemmingen),
+        kenmerk=record["kenmerk"], profiel=record["profiel"], stap=record["stap"], volgende=list(record["volgende"]),
+        gesloten=record["gesloten"], afgerond=record["afgerond"], toestemmingen=dict(record["toestemmingen"]),
         bezorgd=bezorgd, achtergehouden=achtergehouden, quarantaine=quarantaine,
-        volgende_termijn={"wat": first.wat, "uiterlijk": first.uiterlijk.isoformat(), "wie": first.wie}
-        if first else None,
-        te_laat=bool(first and first.uiterlijk < today),
-        bewaren_tot=retention_end(dt.date.fromisoformat(last_change[:10])).isoformat(),
-        termijnen=[{"wat": d.wat, "uiterlijk": d.uiterlijk.isoformat(), "wie": d.wie,
-                    "te_laat": d.uiterlijk < today} for d in summary.termijnen],
-        documenten=documenten)
+        volgende_termijn=dict(first) if first else None, te_laat=bool(first and first["uiterlijk"] < day),
+        bewaren_tot=_bewaren_tot(last_change[:10]), termijnen=termijnen, documenten=documenten)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bewaren_tot(last_change: str) -> str:
+    return retention_end(dt.date.fromisoformat(last_change)).isoformat()
 
 
 def _held(r) -> dict:
@@ -69,7 +75,7 @@ def case_status(store: Store, kenmerk: str, *, today: dt.date) -> CaseStatus | N
     records = store.deliveries(kenmerk)
     bezorgd = [{"document": r.kind, "aan": r.party, "pad": r.path, "op": r.at} for r in records
                if r.status == "delivered"]
-    return _status(summarise(state), today=today, last_change=max(e.accepted_at for e in events),
+    return _status(summarise(state).as_record(), today=today, last_change=max(e.accepted_at for e in events),
                    documenten=len(bezorgd), bezorgd=bezorgd,
                    achtergehouden=[{"document": r.kind, "aan": r.party, "reden": r.detail} for r in records
                                    if r.status == "withheld"],
@@ -82,8 +88,8 @@ def all_status(store: Store, *, today: dt.date, overdue: bool = False) -> list[C
     held: dict[str, list[dict]] = {}
     for r in store.quarantined():
         held.setdefault(r.kenmerk, []).append(_held(r))
-    return [_status(CaseSummary.from_record(s.record), today=today, last_change=s.laatste_wijziging,
-                    documenten=s.bezorgd, quarantaine=held.get(s.record["kenmerk"], []))
+    return [_status(s.record, today=today, last_change=s.laatste_wijziging, documenten=s.bezorgd,
+                    quarantaine=held.get(s.record["kenmerk"], []))
             for s in store.summaries(due_before=today.isoformat() if overdue else None)]
 
 

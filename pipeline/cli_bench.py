@@ -18,8 +18,14 @@ from pipeline.cli import CONTEXT, cli
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed for the generated cases.")
 @click.option("--keep", type=click.Path(path_type=Path), default=None,
               help="Keep the temporary root here instead of deleting it.")
+@click.option("--levels", is_flag=True,
+              help="Run the same cases twice, signed PAdES B-B and B-LTA, and report both documents/s and the ratio.")
+@click.option("--scale", is_flag=True,
+              help="Also time `status` over 10,000 cases (all, --overdue, one case) and `audit --verify` over a "
+                   "million records, on a generated database.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, as_json: bool) -> None:
+def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: bool, scale: bool,
+          as_json: bool) -> None:
     """Benchmark: generate CASES realistic cases, drop them at once, process, compare with the naive way.
 
     Prints documents, wall seconds, documents/s, p50/p95 latency from drop to delivered, the latency of a
@@ -29,13 +35,14 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, as_json: 
     Example:
 
         sopipe bench --cases 100 --json
+        sopipe bench --cases 10 --levels --scale --naive-sample 0
     """
     from pipeline.shell import bench as b
     from pipeline.shell.progress import batch_progress
 
-    total = sum(len(c) for c in b.generate_cases(cases, seed=seed)) + 20
+    total = (sum(len(c) for c in b.generate_cases(cases, seed=seed)) + 20) * (2 if levels else 1)
     with batch_progress(total, description="Benchmark", enabled=None if not as_json else False) as progress:
-        result = b.bench(cases, naive_sample=naive_sample, seed=seed, keep=keep,
+        result = b.bench(cases, naive_sample=naive_sample, seed=seed, keep=keep, levels=levels, scale=scale,
                          progress=lambda n: progress.advance())
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
@@ -46,6 +53,14 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, as_json: 
     click.echo(f"latency drop→delivered: p50 {r.latency_p50:.2f} s, p95 {r.latency_p95:.2f} s; "
                f"single event (warm) p50 {r.single_event_latency_p50:.2f} s")
     click.echo(f"peak RSS incl. LibreOffice: {r.peak_rss_mib:.0f} MiB; median per call (ms): {r.stage_ms}")
+    for level, figures in r.levels.items():
+        click.echo(f"signed {level}: {figures['documents_per_second']:.2f} documents/s "
+                   f"({figures['wall_seconds']:.1f} s wall, {figures['cpu_seconds']:.0f} s CPU incl. LibreOffice, "
+                   f"median signature {figures['sign_ms']:.0f} ms)")
+    if r.levels:
+        click.echo(f"B-LTA throughput is {r.level_ratio:.0%} of B-B (goal: at least 85%)")
+    for name, value in r.scale.items():
+        click.echo(f"{name}: {value}")
     if r.naive_documents:
         click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
                    f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")

@@ -27,7 +27,8 @@ def _exit_if(failed: bool) -> None:
 
 
 def _mark(status: str) -> str:
-    return click.style(f"{status.upper() if status != 'ok' else 'ok':<7}", **_STYLE.get(status, {}))
+    """The status label padded to one column, always followed by a space ("WARNING" fills the column)."""
+    return click.style(f"{status.upper() if status != 'ok' else 'ok':<7}", **_STYLE.get(status, {})) + " "
 
 
 @cli.group(context_settings=CONTEXT)
@@ -81,7 +82,7 @@ def templates_check(directory: Path | None, strict: bool, as_json: bool) -> None
         for p in problems:
             click.echo(f"  {_mark(p.severity.value)}{name}: {p.message}")
             if p.paragraph is not None:
-                click.echo(f"  {'':7}  paragraph: \"{p.paragraph}\"")
+                click.echo(f"  {'':8}  {p.part + ' ' if p.part else ''}paragraph: \"{p.paragraph}\"")
     click.echo(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s).")
     if report.errors:
         click.echo("Fix the template in Word and run this check again: the pipeline refuses a case rather than "

@@ -49,6 +49,11 @@ class SigningError(PipelineError):
     """A document could not be signed (missing key, wrong passphrase, pyHanko failure)."""
 
 
+class TrustServiceOutage(SigningError):
+    """A timestamp (TSA) or revocation (OCSP/CRL) service could not be reached while signing: an outage of the
+    pipeline's surroundings, not a fault of the case file, which stays in the inbox and is retried."""
+
+
 class DeliveryError(PipelineError):
     """A document could not be written to a mailbox (disk full, read-only, permissions)."""
 

@@ -44,12 +44,14 @@ retries = 2
 [signing]
 # Folder with the PKI: ca.pem, seal.p12, doctor-<BIG>.p12 and the file `passphrase` (mode 0600).
 pki_dir = "pki"
-# Timestamp server (RFC 3161). Without one, machtigingen and advices are signed PAdES B-B only, which cannot
-# be verified any more once the signer's certificate has expired (`sopipe status` warns). For the demo PKI:
-# run `sopipe pki serve --root .` and set tsa_url = "http://127.0.0.1:8765/tsa".
-# tsa_url = "http://127.0.0.1:8765/tsa"
+# Timestamp server (RFC 3161) of your trust service provider. Default on the DEMO PKI of `sopipe init`: its own
+# DEMO timestamp, OCSP and CRL services, which `sopipe watch` then runs itself on 127.0.0.1 (never for
+# production). Without a tsa_url on a production PKI, `sopipe watch` refuses to start unless lower levels are
+# chosen explicitly below (signed PAdES B-B cannot be verified any more once the signer's certificate has
+# expired; `sopipe status` warns).
+# tsa_url = "https://tsa.example.nl/tsa"
 # PAdES level per document kind: "B-B", "B-T" (timestamp), "B-LT" (+ validation data), "B-LTA" (+ document
-# timestamp, renewable: `sopipe archive renew`). Default: "B-LTA" when tsa_url is set, else "B-B".
+# timestamp, renewable: `sopipe archive renew`). Default: "B-LTA" when there is a timestamp server.
 # level_machtiging = "B-LTA"
 # level_advies = "B-LTA"
 # Sign the final advice automatically when the SO doctor's key is in pki_dir (the demo). Set false when doctors
@@ -79,6 +81,9 @@ class Settings:
     """PAdES level of the machtigingen; None: B-LTA with a tsa_url, else B-B (see `signing_level`)."""
     level_advies: str | None = None
     auto_sign_doctors: bool = True
+    demo_services: bool = False
+    """True when tsa_url is the DEMO PKI's own TSA because none was configured: `sopipe watch` runs the DEMO
+    trust services itself (`pipeline.shell.app.signing_services`)."""
     extra_trust_roots: tuple[Path, ...] = ()
 
     def signing_level(self, kind: str) -> str:
@@ -161,6 +166,7 @@ def load_settings(root: Path) -> Settings:
                     raise PipelineError(f"{path}: [{section}] {key} must not be negative")
                 values[attr] = value
     values["pki_dir"] = root / values.get("pki_dir", "pki")
+    _default_demo_tsa(values)
     _check_signing(path, values, root)
     if not values.get("parallel_cases"):
         values["parallel_cases"] = 2 * (os.cpu_count() or 1)
@@ -168,6 +174,16 @@ def load_settings(root: Path) -> Settings:
 
 
 PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+def _default_demo_tsa(values: dict) -> None:
+    """No tsa_url configured (not even empty) on the DEMO PKI with trust services: use its own TSA."""
+    if "tsa_url" in values:
+        return
+    from pipeline.adapters import pki
+    urls = pki.read_services_url(values["pki_dir"]) if pki.is_demo_pki(values["pki_dir"]) else None
+    if urls is not None:
+        values["tsa_url"], values["demo_services"] = urls.tsa, True
 
 
 def _check_signing(path: Path, values: dict, root: Path) -> None:

@@ -156,5 +156,7 @@ def pades_with_tsa(trust_services):
     """A PadesSigner with the loopback TSA and the PKI's root as trust anchor (all four levels available)."""
     from pyhanko.keys import load_cert_from_pemder
     from pipeline.adapters.signing import PadesSigner, http_timestamper
-    return PadesSigner(timestamper=http_timestamper(trust_services.tsa_url),
-                       trust_roots=[load_cert_from_pemder(str(trust_services.ca))])
+    signer = PadesSigner(timestamper=http_timestamper(trust_services.tsa_url),
+                         trust_roots=[load_cert_from_pemder(str(trust_services.ca))])
+    yield signer
+    signer.close()

@@ -65,8 +65,14 @@ def test_status_of_an_empty_root_is_empty_json(tmp_path):
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["zaken"] == [] and data["mislukte_bestanden"] == []
-    # no timestamp server in the default config: the weak signature level is a warning
-    assert any("B-B" in w and "tsa_url" in w for w in data["waarschuwingen"])
+    # the DEMO root signs B-LTA with its own trust services: no weak-level warning (issue 15)
+    assert not any("B-B" in w for w in data["waarschuwingen"])
+    # B-B chosen explicitly without a timestamp server: the weak signature level is a warning
+    config = tmp_path / "sopipe.toml"
+    config.write_text(config.read_text().replace("[signing]\n", '[signing]\ntsa_url = ""\n'
+                                                 'level_machtiging = "B-B"\nlevel_advies = "B-B"\n'))
+    result = CliRunner().invoke(cli, ["status", "--root", str(tmp_path), "--json"])
+    assert any("B-B" in w and "tsa_url" in w for w in json.loads(result.output)["waarschuwingen"])
 
 
 @pytest.mark.parametrize("text, message", [

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.core.routing import file_name  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
-from pipeline.shell.app import open_pipeline  # noqa: E402
+from pipeline.shell.app import open_pipeline, signing_services  # noqa: E402
 from pipeline.shell.layout import EXAMPLES, init_root  # noqa: E402
 from pipeline.shell.watcher import run_once  # noqa: E402
 
@@ -49,7 +49,7 @@ def run_example_case(root: Path) -> Path:
     for source in sorted((EXAMPLES / f"case-{KENMERK}").glob("*.json")):
         shutil.copyfile(source, settings.inbox / source.name)
     settings = load_settings(root)
-    with open_pipeline(settings) as pipeline:
+    with signing_services(settings) as settings, open_pipeline(settings) as pipeline:  # as `sopipe watch` signs
         outcomes = run_once(pipeline)
     broken = [o for o in outcomes if o.status != "processed"]
     if broken:

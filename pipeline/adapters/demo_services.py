@@ -150,6 +150,8 @@ class DemoTrustServices:
 def _handler(services: DemoTrustServices) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "sopipe-demo-trust/1"
+        protocol_version = "HTTP/1.1"  # keep-alive: a signer reuses one connection per service
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait for a delayed ACK
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = urlsplit(self.path).path
@@ -199,7 +201,12 @@ def make_server(services: DemoTrustServices, *, host: str = "127.0.0.1", port: i
 @contextmanager
 def running(services: DemoTrustServices, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[ThreadingHTTPServer]:
     """Serve `services` from a background thread for the duration of the block."""
-    server = make_server(services, host=host, port=port)
+    with _serving(make_server(services, host=host, port=port)) as server:
+        yield server
+
+
+@contextmanager
+def _serving(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
     thread = threading.Thread(target=server.serve_forever, name="sopipe-demo-trust", daemon=True)
     thread.start()
     try:
@@ -208,6 +215,57 @@ def running(services: DemoTrustServices, *, host: str = "127.0.0.1", port: int =
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_pki(pki_dir: Path) -> Iterator[pki.ServiceUrls]:
+    """The DEMO trust services of `pki_dir` on loopback for the duration of the block (what a watcher on a DEMO
+    root runs itself), yielding their URLs.
+
+    They listen where `pki/services-url` says. When that port is taken: by these very services (`sopipe pki
+    serve` on the same root, recognised by a CRL signed with this root's key) they are used as they are;
+    by anything else, a free port is taken and the certificates below the root are issued again naming it
+    (`pki.move_services`), so that the URLs in the certificates always lead to these services.
+    """
+    services = DemoTrustServices(pki_dir)
+    host, port = bind_address(services.urls.base)
+    try:
+        server = make_server(services, host=host, port=port)
+    except SigningError:
+        if _answers_as(services):
+            log.info("DEMO trust services already running at %s; using those", services.urls.base)
+            yield services.urls
+            return
+        server = make_server(services, host=host, port=0)
+        try:
+            moved = f"http://{host}:{server.server_address[1]}"
+            log.info("port %d is taken: DEMO trust services on %s, certificates issued again for it", port, moved)
+            pki.move_services(pki_dir, moved)
+            services = DemoTrustServices(pki_dir)
+        except BaseException:
+            server.server_close()
+            raise
+        server.RequestHandlerClass = _handler(services)
+    with _serving(server):
+        yield services.urls
+
+
+def _answers_as(services: DemoTrustServices) -> bool:
+    """Whether the services at `services.urls` are this PKI's: its root CRL carries the root's signature."""
+    from urllib.request import urlopen
+
+    from asn1crypto import crl as asn1_crl
+    from cryptography.exceptions import InvalidSignature
+    from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+    try:
+        with urlopen(services.urls.root_crl, timeout=3) as answer:  # noqa: S310 (our own loopback URL)
+            crl = asn1_crl.CertificateList.load(answer.read(MAX_REQUEST_BYTES * 16))
+        DefaultSignatureValidator().validate_signature(
+            crl["signature"].native, crl["tbs_cert_list"].dump(), services.issuers["root"].cert.public_key,
+            crl["signature_algorithm"])
+        return True
+    except (OSError, ValueError, TypeError, KeyError, InvalidSignature):
+        return False
 
 
 def bind_address(services_url: str) -> tuple[str, int]:

@@ -245,6 +245,30 @@ def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[st
                    created=tuple(created), services=services)
 
 
+def move_services(pki_dir: Path, services_url: str, *, now: datetime | None = None) -> DemoPki:
+    """Name another base URL for the trust services in every certificate below the root (e.g. another port).
+
+    The organisation and the doctors (name, BIG number) are read from the identities already in `pki_dir`, so
+    the same seal and doctors are issued again under the same root; documents signed earlier stay valid.
+    """
+    passphrase = read_passphrase(pki_dir)
+    identities = []
+    for path in [pki_dir / SEAL_P12, *sorted(pki_dir.glob("doctor-*.p12"))]:
+        try:
+            _, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
+        except (OSError, ValueError) as e:
+            raise SigningError(f"{path} kan niet worden gelezen om opnieuw uit te geven: {e}") from e
+        identities.append(cert.subject)
+    seal, doctors = identities[0], identities[1:]
+
+    def attr(name: x509.Name, oid) -> str:
+        return str(name.get_attributes_for_oid(oid)[0].value)
+
+    return init_demo_pki(pki_dir, organisatie=attr(seal, NameOID.ORGANIZATION_NAME), now=now,
+                         doctors=[(attr(d, NameOID.COMMON_NAME), attr(d, NameOID.SERIAL_NUMBER)) for d in doctors],
+                         services_url=services_url)
+
+
 def add_doctor(pki_dir: Path, naam: str, big: str, *, now: datetime | None = None) -> Path:
     """Issue (or keep) a DEMO identity for one more doctor under the existing signing CA; returns the p12 path."""
     _check_big(big)

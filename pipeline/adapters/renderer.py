@@ -67,6 +67,16 @@ class _NoneValue(_PathUndefined):
     __slots__ = ()
 
 
+_INSIDE_TAG = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]\})", re.S)
+
+
+def _unescape_amp_in_tags(xml: str) -> str:
+    """`&` inside a tag as Jinja must see it. Word stores a typed `&` as `&amp;`; docxtpl turns `&lt;`/`&gt;` in
+    tags back into `<`/`>` but not `&amp;`, so `{{ firma|default("Jansen & Zn") }}` reached Jinja as the literal
+    "Jansen &amp; Zn" and autoescape made the document say "Jansen &amp; Zn"."""
+    return _INSIDE_TAG.sub(lambda m: m.group(0).replace("&amp;", "&"), xml)
+
+
 class _CachingDocxTemplate(DocxTemplate):
     """`patch_xml` (a dozen regex passes over the whole document) is a pure function of its input: memoise it."""
 
@@ -76,7 +86,7 @@ class _CachingDocxTemplate(DocxTemplate):
     def patch_xml(self, src_xml: str) -> str:
         patched = self._patched.get(src_xml)
         if patched is None:
-            patched = super().patch_xml(src_xml)
+            patched = _unescape_amp_in_tags(super().patch_xml(src_xml))
             with self._patched_lock:
                 if len(self._patched) > 512:
                     self._patched.clear()

@@ -28,14 +28,19 @@ than Acrobat) treats a *new* visible signature field as a forbidden change, so w
 the fields of later signers in the same revision: `sign(..., certify=True, reserve_fields=["SO-bedrijfsarts"])`,
 then later `sign(..., field_name="SO-bedrijfsarts")`.
 
-Threads: `PadesSigner.sign` may be called from several threads at once. Calls that use the same identity are
-serialised by the identity's lock (a PKCS#11 session must not be shared; pyHanko's signer objects are not
-documented as thread-safe). `sign` runs its own asyncio loop, so it must not be called from inside a running
-event loop: use `asyncio.to_thread` there.
+Threads: `PadesSigner.sign` may be called from several threads at once. Calls that use the same token identity
+(PKCS#11: a session must not be shared) are serialised by the identity's lock; a key held in memory (PKCS#12)
+signs concurrently: pyHanko builds every signature's objects afresh and the key object is thread-safe, and a
+B-LTA signature spends most of its time waiting for the timestamp server, which other signatures by the same
+seal should not queue behind. Signatures that reach the trust services run on one event loop of the signer (its
+HTTP connections are kept alive there); B-B ones on a loop of their own. Either way `sign` must not be called from
+inside a running event loop: use `asyncio.to_thread` there.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
 import io
 import re
@@ -44,11 +49,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from fontTools import subset
 from fontTools.ttLib import TTFont
@@ -66,13 +73,14 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.api import CRLFetcher, Fetchers, OCSPFetcher
 from pyhanko.stamp import TextStamp, TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pypdf import PdfReader
 
 from pipeline.adapters import pki
-from pipeline.errors import SigningError
+from pipeline.errors import SigningError, TrustServiceOutage
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +106,9 @@ DISPLAY_ZONE = "Europe/Amsterdam"
 _LEFT_MIDDLE = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MIN, y_align=AxisAlignment.ALIGN_MID,
                                    margins=Margins.uniform(4))
 _STAMP_TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # machine-readable hand-over to _DutchStampStyle, never shown
+REVOCATION_MAX_AGE = timedelta(minutes=10)
+"""Longest an OCSP response or CRL fetched at signing time is reused, even when its nextUpdate is later: a
+revoked key stops producing signatures within this time."""
 
 
 class PadesLevel(str, enum.Enum):
@@ -153,7 +164,9 @@ class SigningIdentity:
         self.source = source
         """Where the key came from (for messages and logs), e.g. `pkcs12:/srv/pki/seal.p12`."""
         self.lock = threading.Lock()
-        """Held while this identity signs; see the module docstring on threads."""
+        """Held while this identity signs, if `exclusive`; see the module docstring on threads."""
+        self.exclusive = False
+        """Whether one signature at a time (a token session); a key in memory signs concurrently."""
 
     @classmethod
     def from_pkcs12(cls, path: Path, passphrase: bytes) -> SigningIdentity:
@@ -203,6 +216,7 @@ class SigningIdentity:
             raise SigningError(f"Sleutel {key_label!r} met certificaat staat niet op token {token_label!r} "
                                f"({type(e).__name__}: {e})") from e
         identity = cls(signer, source=f"pkcs11:{token_label}/{key_label}")
+        identity.exclusive = True
         identity._session = session
         return identity
 
@@ -318,9 +332,12 @@ class PadesSigner:
 
     def __init__(self, *, font_candidates: Sequence[Path] = FONT_CANDIDATES, font_size: int = 8,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 timestamper: TimeStamper | None = None,
-                 trust_roots: Sequence[asn1_x509.Certificate] = ()) -> None:
-        self.timestamper = timestamper
+                 timestamper: TimeStamper | None = None, tsa_url: str | None = None,
+                 trust_roots: Sequence[asn1_x509.Certificate] = (),
+                 revocation_max_age: timedelta = REVOCATION_MAX_AGE) -> None:
+        self._network = _NetworkSigning(clock=clock, max_age=revocation_max_age)
+        self.timestamper = timestamper if timestamper is not None or tsa_url is None \
+            else http_timestamper(tsa_url, session=self._network.session)
         self.trust_roots = tuple(trust_roots)
         for path in font_candidates:
             try:
@@ -340,6 +357,10 @@ class PadesSigner:
     @property
     def font_file(self) -> str:
         return self._font.font_file
+
+    def close(self) -> None:
+        """Close the HTTP connections to the trust services and stop the signing event loop (if started)."""
+        self._network.close()
 
     def sign(self, pdf: bytes, *, identity: SigningIdentity, appearance: SignatureAppearance,
              certify: bool = False, field_name: str | None = None, reserve_fields: Sequence[str] = (),
@@ -389,12 +410,13 @@ class PadesSigner:
             except StopIteration:
                 raise SigningError("Geen ruimte meer op de laatste pagina voor nog een handtekeningblok") from None
 
+        fetchers = self._network.fetchers() if level.embeds_validation_data else None
         meta = signers.PdfSignatureMetadata(
             field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             certify=certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
             reason=appearance.reden or None, location=appearance.locatie or None,
             embed_validation_info=level.embeds_validation_data, use_pades_lta=level is PadesLevel.B_LTA,
-            validation_context=self._validation_context() if level.embeds_validation_data else None)
+            validation_context=self._validation_context(fetchers) if level.embeds_validation_data else None)
         field_spec = fields.SigFieldSpec(field_name, on_page=page_index, box=own_box) if new_field else None
         def prepared() -> tuple[signers.PdfSigner, IncrementalPdfFileWriter]:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
@@ -406,43 +428,56 @@ class PadesSigner:
                                      timestamper=self.timestamper if level.needs_timestamp else None), writer
 
         try:
-            with identity.lock:
-                out = self._sign_reserving(prepared, (identity.source, level, certify), appearance)
+            with identity.lock if identity.exclusive else contextlib.nullcontext():
+                out = self._sign_reserving(prepared, (identity.source, level, certify), appearance,
+                                           run=self._network.run if level.needs_timestamp else asyncio.run,
+                                           original_size=len(pdf))
             log.info("ondertekend als PAdES %s door %s in %.0f ms", level.value, identity.naam,
                      (time.perf_counter() - started) * 1000)
             return out.getvalue()
         except Exception as e:
+            outage = _service_outage(e) or (fetchers and fetchers.ocsp_fetcher.failed())
+            if outage is not None:
+                raise TrustServiceOutage(
+                    f"De tijdstempel- of intrekkingsdienst is niet bereikbaar, dus PAdES {level.value} kan nu niet "
+                    f"worden gemaakt ({outage}). Dit ligt niet aan het zaakbestand: het blijft in de inbox en "
+                    "wordt opnieuw verwerkt zodra de dienst weer antwoordt.", field="tsa_url",
+                    rule="vertrouwensdienst") from e
             raise SigningError(f"Ondertekenen met {identity.naam!r} ({identity.source}) mislukt: "
                                f"{type(e).__name__}: {e}", field=field_name) from e
 
-    def _sign_reserving(self, prepared: Callable, key: tuple, appearance: SignatureAppearance) -> io.BytesIO:
+    def _sign_reserving(self, prepared: Callable, key: tuple, appearance: SignatureAppearance, *,
+                        run: Callable = asyncio.run, original_size: int = 0) -> io.BytesIO:
         """Sign with the space for the signature container measured once per identity, level and kind.
 
         Without `bytes_reserved` pyHanko makes every signature twice (a dry run to measure it), which costs
         about as much as the signature itself. The measured space (pyHanko's estimate, margin included) is
-        reused; should a container ever not fit, the document is signed again the measuring way.
+        reused; should a container ever not fit, the document is signed again the measuring way. `run` runs
+        pyHanko's coroutine: `asyncio.run`, or the signing loop that keeps the trust services' connections.
         """
         params = _text_params(appearance)
         reserved = self._reserved.get(key)
         if reserved is not None:
             pdf_signer, writer = prepared()
             try:
-                return pdf_signer.sign_pdf(writer, appearance_text_params=params, bytes_reserved=reserved)
+                return run(pdf_signer.async_sign_pdf(writer, appearance_text_params=params, bytes_reserved=reserved))
             except Exception as e:
                 if "larger than expected" not in str(e):
                     raise
                 log.info("signature container larger than the %d hex digits reserved; measuring again", reserved)
         pdf_signer, writer = prepared()
-        out = pdf_signer.sign_pdf(writer, appearance_text_params=params)
-        found = _CONTENTS.findall(out.getvalue()[-300_000:])
+        out = run(pdf_signer.async_sign_pdf(writer, appearance_text_params=params))
+        # the first /Contents after the original document is the signature's; a B-LTA document timestamp follows
+        found = _CONTENTS.search(out.getvalue(), original_size)
         if found:
-            self._reserved[key] = len(found[-1])  # hex digits, as bytes_reserved counts them
+            self._reserved[key] = len(found.group(1))  # hex digits, as bytes_reserved counts them
         return out
 
-    def _validation_context(self) -> ValidationContext:
-        # Fetching is allowed here, at signing time, and only from the URLs in our own chain's certificates.
+    def _validation_context(self, fetchers: Fetchers) -> ValidationContext:
+        # Fetching is allowed here, at signing time, and only from the URLs in our own chain's certificates;
+        # answers still valid are reused from the signer's cache, over one kept-alive HTTP session.
         return ValidationContext(trust_roots=list(self.trust_roots), allow_fetching=True,
-                                 revocation_mode="hard-fail")
+                                 revocation_mode="hard-fail", fetchers=fetchers)
 
     def _check_certificate(self, identity: SigningIdentity) -> None:
         now = self._clock()
@@ -465,10 +500,188 @@ class PadesSigner:
                                         leading=round(self._font_size * 1.25)))
 
 
-def http_timestamper(url: str, *, timeout: float = 10) -> TimeStamper:
-    """An RFC 3161 client for `url` (pyHanko's; transport errors surface as SigningError from `sign`)."""
+def http_timestamper(url: str, *, timeout: float = 10, session=None) -> TimeStamper:
+    """An RFC 3161 client for `url` (pyHanko's; transport errors surface as SigningError from `sign`).
+
+    `session`: an aiohttp session (or pyHanko's `LazySession`) to keep connections alive; without one, each
+    request opens and closes its own (fine for a one-off, ~0.1 s per request for the TLS set-up alone).
+    """
     from pyhanko.sign.timestamps import HTTPTimeStamper
-    return HTTPTimeStamper(url, timeout=timeout)
+    return HTTPTimeStamper(url, timeout=timeout, session=session)
+
+
+class RevocationCache:
+    """OCSP responses and CRLs by the certificate they are about, reused until their nextUpdate (capped at
+    `max_age` after fetching). An answer without nextUpdate is never reused. Thread-safe."""
+
+    def __init__(self, *, clock: Callable[[], datetime], max_age: timedelta = REVOCATION_MAX_AGE) -> None:
+        self._clock = clock
+        self._max_age = max_age
+        self._ocsp: dict[bytes, tuple[asn1_ocsp.OCSPResponse, datetime]] = {}
+        self._crls: dict[bytes, tuple[list[asn1_crl.CertificateList], datetime]] = {}
+        self._lock = threading.Lock()
+
+    def ocsp(self, cert) -> asn1_ocsp.OCSPResponse | None:
+        return self._get(self._ocsp, cert)
+
+    def crls(self, cert) -> list[asn1_crl.CertificateList] | None:
+        return self._get(self._crls, cert)
+
+    def put_ocsp(self, cert, response: asn1_ocsp.OCSPResponse) -> None:
+        try:
+            if response["response_status"].native != "successful":
+                return
+            [single] = response["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]
+            next_update = single["next_update"].native
+        except (ValueError, KeyError, TypeError):  # several answers or an odd structure: do not reuse it
+            return
+        self._put(self._ocsp, cert, response, [next_update])
+
+    def put_crls(self, cert, crls: list[asn1_crl.CertificateList]) -> None:
+        self._put(self._crls, cert, list(crls), [c["tbs_cert_list"]["next_update"].native for c in crls])
+
+    def _get(self, table: dict, cert):
+        with self._lock:
+            hit = table.get(cert.issuer_serial)
+            if hit is None:
+                return None
+            if self._clock() >= hit[1]:
+                del table[cert.issuer_serial]
+                return None
+            return hit[0]
+
+    def _put(self, table: dict, cert, value, next_updates: list) -> None:
+        if not next_updates or any(n is None for n in next_updates):
+            return
+        until = min([*next_updates, self._clock() + self._max_age])
+        with self._lock:
+            table[cert.issuer_serial] = (value, until)
+
+
+class _CachedOcspFetcher(OCSPFetcher):
+    """pyHanko's OCSP fetcher for one signature, answering from the shared cache first; reports (and so lets
+    pyHanko embed) only the responses this signature used. `failures` is shared with the CRL fetcher: pyHanko's
+    validator swallows a failed fetch into "could not be validated", and this is how it is told from a bad key."""
+
+    def __init__(self, inner: OCSPFetcher, cache: RevocationCache, failures: list[str]) -> None:
+        self._inner, self._cache, self._used, self.failures = inner, cache, {}, failures
+
+    def failed(self) -> str | None:
+        """What failed to be fetched for this signature (a service down), or None."""
+        return "; ".join(self.failures) or None
+
+    async def fetch(self, cert, authority):
+        response = self._cache.ocsp(cert)
+        if response is None:
+            response = await _logged(self.failures, self._inner.fetch(cert, authority))
+            self._cache.put_ocsp(cert, response)
+        self._used[cert.issuer_serial] = response
+        return response
+
+    def fetched_responses(self):
+        return list(self._used.values())
+
+    def fetched_responses_for_cert(self, cert):
+        response = self._used.get(cert.issuer_serial) or self._cache.ocsp(cert)
+        if response is None:
+            return []
+        self._used[cert.issuer_serial] = response
+        return [response]
+
+
+class _CachedCrlFetcher(CRLFetcher):
+    """As `_CachedOcspFetcher`, for CRLs."""
+
+    def __init__(self, inner: CRLFetcher, cache: RevocationCache, failures: list[str]) -> None:
+        self._inner, self._cache, self._used, self.failures = inner, cache, {}, failures
+
+    async def fetch(self, cert, *, use_deltas=None):
+        crls = self._cache.crls(cert)
+        if crls is None:
+            crls = list(await _logged(self.failures, self._inner.fetch(cert, use_deltas=use_deltas)))
+            self._cache.put_crls(cert, crls)
+        self._used[cert.issuer_serial] = crls
+        return crls
+
+    def fetched_crls(self):
+        return [c for crls in self._used.values() for c in crls]
+
+    def fetched_crls_for_cert(self, cert):
+        crls = self._used.get(cert.issuer_serial) or self._cache.crls(cert)
+        if crls is None:
+            raise KeyError(cert.issuer_serial)  # pyHanko's contract: not fetched yet
+        self._used[cert.issuer_serial] = crls
+        return crls
+
+
+class _NetworkSigning:
+    """What signatures that reach the trust services share: one event loop in a thread (aiohttp sessions belong
+    to the loop that made them), one kept-alive HTTP session, and the revocation cache. Started on first use."""
+
+    def __init__(self, *, clock: Callable[[], datetime], max_age: timedelta) -> None:
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
+        self.session = LazySession()
+        self.cache = RevocationCache(clock=clock, max_age=max_age)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, coroutine):
+        """Run `coroutine` on the signing loop and return its result (called from any thread but the loop's)."""
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, name="sopipe-signing-loop",
+                                                daemon=True)
+                self._thread.start()
+            loop = self._loop
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    def fetchers(self) -> Fetchers:
+        """Fresh fetchers for one signature over the shared session, answering from the cache first."""
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+        inner = AIOHttpFetcherBackend(session=self.session, per_request_timeout=10).get_fetchers()
+        failures: list[str] = []
+        return Fetchers(ocsp_fetcher=_CachedOcspFetcher(inner.ocsp_fetcher, self.cache, failures),
+                        crl_fetcher=_CachedCrlFetcher(inner.crl_fetcher, self.cache, failures),
+                        cert_fetcher=inner.cert_fetcher)
+
+    def close(self) -> None:
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.session.close(), loop).result(timeout=10)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+            loop.close()
+
+
+async def _logged(failures: list[str], fetching):
+    """Await a fetch; a fetch that fails for want of a service is noted in `failures` before pyHanko sees it."""
+    try:
+        return await fetching
+    except Exception as e:
+        if _service_outage(e):
+            failures.append(f"{type(e).__name__}: {e}")
+        raise
+
+
+def _service_outage(error: BaseException) -> str | None:
+    """What in `error`'s chain says a trust service could not be reached (None: a real signing failure)."""
+    import aiohttp
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko_certvalidator.errors import CRLFetchError, OCSPFetchError
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (TimestampRequestError, OCSPFetchError, CRLFetchError, aiohttp.ClientError,
+                              ConnectionError, TimeoutError)):
+            return f"{type(error).__name__}: {error}"
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _text_params(appearance: SignatureAppearance) -> dict[str, str]:

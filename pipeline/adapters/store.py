@@ -92,7 +92,43 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             PRIMARY KEY (kenmerk, kind)
         );
     """),
+    # Issue 15: the case summary `sopipe status` lists, derived from the fold (`pipeline.core.summary`) and written
+    # in the transaction that accepts an event. A database from before this migration has none: the missing
+    # rows are made from the events when first needed (`pipeline.shell.status.ensure_summaries`).
+    ("0015_case_summary", """
+        CREATE TABLE case_summary (
+            kenmerk TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            volgende_uiterlijk TEXT,
+            laatste_wijziging TEXT NOT NULL,
+            first_event_id INTEGER NOT NULL,
+            bezorgd INTEGER NOT NULL,
+            quarantaine INTEGER NOT NULL
+        );
+        CREATE INDEX case_summary_order ON case_summary(first_event_id);
+        CREATE INDEX case_summary_due ON case_summary(volgende_uiterlijk);
+        CREATE INDEX deliveries_quarantined ON deliveries(kenmerk, id) WHERE status = 'quarantined';
+    """),
 )
+
+_SUMMARY_UPSERT = """
+    INSERT INTO case_summary (kenmerk, version, summary, volgende_uiterlijk, laatste_wijziging, first_event_id,
+                              bezorgd, quarantaine)
+    SELECT ?1, ?2, ?3, ?4, MAX(substr(accepted_at, 1, 10)), MIN(id),
+           (SELECT COUNT(*) FROM deliveries WHERE kenmerk = ?1 AND status = 'delivered'),
+           (SELECT COUNT(*) FROM deliveries WHERE kenmerk = ?1 AND status = 'quarantined')
+    FROM events WHERE kenmerk = ?1
+    ON CONFLICT(kenmerk) DO UPDATE SET version = excluded.version, summary = excluded.summary,
+        volgende_uiterlijk = excluded.volgende_uiterlijk, laatste_wijziging = excluded.laatste_wijziging,
+        first_event_id = excluded.first_event_id, bezorgd = excluded.bezorgd, quarantaine = excluded.quarantaine
+"""
+_SUMMARY_COUNTS = """
+    UPDATE case_summary SET
+        bezorgd = (SELECT COUNT(*) FROM deliveries WHERE kenmerk = ?1 AND status = 'delivered'),
+        quarantaine = (SELECT COUNT(*) FROM deliveries WHERE kenmerk = ?1 AND status = 'quarantined')
+    WHERE kenmerk = ?1
+"""
 
 
 @dataclass(frozen=True)
@@ -115,6 +151,29 @@ class DeliveryRecord:
     status: str
     detail: str | None
     at: str
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """A case summary as the store keeps it: made by the core (`pipeline.core.summary`), stored as JSON."""
+
+    kenmerk: str
+    version: int
+    record: dict
+    """`CaseSummary.as_record()`."""
+    volgende_uiterlijk: str | None
+    """ISO date of the earliest open deadline (what `--overdue` selects on), None without one."""
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    record: dict
+    laatste_wijziging: str
+    """ISO date of the last accepted event (the retention period counts from it)."""
+    bezorgd: int
+    """Copies delivered to a mailbox."""
+    quarantaine: int
+    """Copies held in quarantine."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +223,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; one opened inside another (same thread) joins it: bulk loads (`sopipe bench`)
+        wrap many `accept` calls in one."""
         conn = self._conn()
+        if conn.in_transaction:
+            yield conn
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -172,6 +236,16 @@ class Store:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent view for long reads, without holding up writers (WAL)."""
+        conn = self._conn()
+        conn.execute("BEGIN DEFERRED")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -219,8 +293,12 @@ class Store:
             "SELECT kenmerk FROM events GROUP BY kenmerk ORDER BY MIN(id)")]
 
     def accept(self, *, kenmerk: str, stap: str, datum: str, payload: dict, sha256: str, file_name: str,
-               ingediend_door: str | None, deliveries: list[DeliveryRecord]) -> None:
-        """Record an accepted event and its deliveries, and close its journal entry, in one transaction."""
+               ingediend_door: str | None, deliveries: list[DeliveryRecord], summary: SummaryRow | None = None) -> None:
+        """Record an accepted event and its deliveries, and close its journal entry, in one transaction.
+
+        `summary`: the case's summary after this event (the fold including it); without one the stored summary
+        is dropped, to be made again from the events when next needed, so it can never be stale.
+        """
         now = _now()
         with self.transaction() as tx:
             tx.execute("INSERT INTO events (kenmerk, stap, datum, payload, sha256, file_name, ingediend_door,"
@@ -233,6 +311,38 @@ class Store:
                             for d in deliveries])
             tx.execute("UPDATE journal SET status='done', kenmerk=?, detail=NULL, finished_at=? WHERE sha256=?",
                        (kenmerk, now, sha256))
+            if summary is None:
+                tx.execute("DELETE FROM case_summary WHERE kenmerk=?", (kenmerk,))
+            else:
+                _write_summary(tx, summary)
+
+    # --- case summaries (derived from the events; see pipeline.core.summary) ----------------------------------
+
+    def write_summaries(self, rows: list[SummaryRow]) -> None:
+        """Store (replace) summaries made from the events, in one transaction."""
+        with self.transaction() as tx:
+            for row in rows:
+                _write_summary(tx, row)
+
+    def kenmerken_without_summary(self, version: int) -> list[str]:
+        """Cases with events but no summary of this version (a migrated database, a changed derivation)."""
+        return [r[0] for r in self._conn().execute(
+            "SELECT DISTINCT kenmerk FROM events WHERE kenmerk NOT IN "
+            "(SELECT kenmerk FROM case_summary WHERE version = ?)", (version,))]
+
+    def summaries(self, *, due_before: str | None = None) -> list[StoredSummary]:
+        """Every case's summary in order of arrival; `due_before` (ISO date): only those with a deadline before it."""
+        where, args = ("WHERE volgende_uiterlijk < ?", (due_before,)) if due_before else ("", ())
+        return [StoredSummary(json.loads(r[0]), r[1], r[2], r[3]) for r in self._conn().execute(
+            f"SELECT summary, laatste_wijziging, bezorgd, quarantaine FROM case_summary {where} "
+            "ORDER BY first_event_id", args)]
+
+    def quarantined(self) -> list[DeliveryRecord]:
+        """Every copy held in quarantine, all cases (a partial index keeps this cheap)."""
+        rows = self._conn().execute(
+            "SELECT kenmerk, kind, party, path, sha256, status, detail, at FROM deliveries "
+            "WHERE status = 'quarantined' ORDER BY kenmerk, id").fetchall()
+        return [DeliveryRecord(*r) for r in rows]
 
     def deliveries(self, kenmerk: str) -> list[DeliveryRecord]:
         rows = self._conn().execute(
@@ -275,12 +385,18 @@ class Store:
                             for d in deliveries])
             tx.execute("UPDATE pending_signatures SET done_at=?, signed_sha256=? WHERE kenmerk=? AND kind=?",
                        (now, signed_sha256, kenmerk, kind))
+            tx.execute(_SUMMARY_COUNTS, (kenmerk,))
             tx.execute("UPDATE journal SET status='done', kenmerk=?, detail=NULL, finished_at=? WHERE sha256=?",
                        (kenmerk, now, signed_sha256))
 
     def failures(self) -> list[dict]:
         return [dict(r) for r in self._conn().execute(
             "SELECT file_name, kenmerk, detail, finished_at FROM journal WHERE status='failed' ORDER BY finished_at")]
+
+
+def _write_summary(tx: sqlite3.Connection, row: SummaryRow) -> None:
+    tx.execute(_SUMMARY_UPSERT, (row.kenmerk, row.version, json.dumps(row.record, ensure_ascii=False),
+                                 row.volgende_uiterlijk))
 
 
 def _now() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Iterator
@@ -55,12 +56,38 @@ def make_order_signer(settings: Settings) -> OrderSigner:
     """The signer for a root: its KeyRing, its timestamp server and trust roots, its levels per kind."""
     from pyhanko.keys import load_certs_from_pemder
 
-    from pipeline.adapters.signing import http_timestamper
     roots = [c for p in settings.trust_roots if p.exists() for c in load_certs_from_pemder([str(p)])]
-    pades = PadesSigner(timestamper=http_timestamper(settings.tsa_url) if settings.tsa_url else None,
-                        trust_roots=roots)
+    pades = PadesSigner(tsa_url=settings.tsa_url, trust_roots=roots)
     return OrderSigner(KeyRing.from_pki_dir(settings.pki_dir), pades, level_for=settings.signing_level,
                        auto_sign_doctors=settings.auto_sign_doctors)
+
+
+def check_signing_setup(settings: Settings) -> None:
+    """Refuse to start signing below B-LTA on a production PKI without a timestamp server, unless the lower levels
+    were chosen explicitly (`sopipe status` keeps warning about them)."""
+    from pipeline.adapters.pki import is_demo_pki
+    unset = [k for k in ("level_machtiging", "level_advies") if getattr(settings, k) is None]
+    if settings.tsa_url or not unset or is_demo_pki(settings.pki_dir):
+        return
+    raise SigningError(
+        "Er is geen tijdstempelserver ingesteld ([signing] tsa_url in sopipe.toml), dus machtigingen en adviezen "
+        "zouden alleen PAdES B-B krijgen: die zijn na het verlopen van het certificaat van de ondertekenaar niet "
+        "meer te controleren, terwijl het dossier 20 jaar bewaard wordt. Stel [signing] tsa_url in (PAdES B-LTA), "
+        "of kies bewust een lager niveau met " + " en ".join(f'[signing] {k} = "B-B"' for k in unset) + ".",
+        field="tsa_url", rule="ondertekeningsniveau")
+
+
+@contextmanager
+def signing_services(settings: Settings) -> Iterator[Settings]:
+    """The settings to sign with while the block runs: checked (`check_signing_setup`), and on a DEMO root without
+    a configured tsa_url with the DEMO timestamp, OCSP and CRL services running on loopback (stopped on exit)."""
+    check_signing_setup(settings)
+    if not settings.demo_services:
+        yield settings
+        return
+    from pipeline.adapters.demo_services import serve_pki
+    with serve_pki(settings.pki_dir) as urls:
+        yield dataclasses.replace(settings, tsa_url=urls.tsa)
 
 
 @contextmanager
@@ -80,10 +107,13 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
                         guard=guard, max_file_bytes=settings.max_file_bytes,
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
-                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots))
+                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
+                                                      processes=1))
     try:
         yield pipeline
     finally:
         pipeline.close()
+        pipeline.mailboxes.close()
         converter.close()
+        signer.pades.close()
         store.close()

@@ -13,6 +13,8 @@ runs on a sample of the same documents (`naive_sample`); its documents/s is that
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
 import json
 import random
 import shutil
@@ -165,6 +167,12 @@ class BenchResult:
     naive_documents_per_second: float
     ratio: float
     notes: list[str] = field(default_factory=list)
+    levels: dict[str, dict] = field(default_factory=dict)
+    """With `levels`: per PAdES level the same cases' documents/s, wall seconds and median signing ms."""
+    level_ratio: float = 0.0
+    """documents/s at B-LTA divided by documents/s at B-B (1.0: no cost; the goal is at least 0.85)."""
+    scale: dict[str, float] = field(default_factory=dict)
+    """With `scale`: status and audit-trail figures on a large generated database (`bench_scale`)."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -200,15 +208,25 @@ class _Timed:
         return {k: round(statistics.median(v) * 1000, 1) for k, v in self.totals.items() if v}
 
 
-def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5,
+def at_level(settings, level: str | None):
+    """`settings` signing every document at `level` (None: as configured; the DEMO root's default is B-LTA)."""
+    if level is None:
+        return settings
+    if level == "B-B":  # no timestamp server needed, so none is started
+        return dataclasses.replace(settings, tsa_url=None, demo_services=False, level_machtiging="B-B",
+                                   level_advies="B-B")
+    return dataclasses.replace(settings, level_machtiging=level, level_advies=level)
+
+
+def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5, level: str | None = None,
                  progress: Callable[[int], None] | None = None) -> dict:
-    from pipeline.shell.app import open_pipeline
+    from pipeline.shell.app import open_pipeline, signing_services
     from pipeline.shell.layout import init_root
     from pipeline.shell.watcher import run_once, watch
 
-    settings = init_root(root)
     timed = _Timed()
-    with RssSampler() as rss, open_pipeline(settings) as pipeline:
+    with RssSampler() as rss, signing_services(at_level(init_root(root), level)) as settings, \
+            open_pipeline(settings) as pipeline:
         pipeline.renderer.render = timed.wrap("render", pipeline.renderer.render)
         pipeline.converter.convert = timed.wrap("convert", pipeline.converter.convert)
         pipeline.signer.sign = timed.wrap("sign", pipeline.signer.sign)
@@ -228,7 +246,7 @@ def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5,
                 (settings.inbox / f"warm-{ev['kenmerk']}-{ev['stap']}.json").write_text(json.dumps(ev))
         latencies: list[float] = []
         failed = 0
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), _cpu_seconds()
 
         def on_outcome(outcome) -> None:
             nonlocal failed
@@ -239,7 +257,7 @@ def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5,
                 progress(1)
 
         run_once(pipeline, workers=settings.parallel_cases, on_outcome=on_outcome)
-        wall = time.monotonic() - started
+        wall, cpu = time.monotonic() - started, _cpu_seconds() - cpu_started
         # single events through the real watcher (events, settle delay, processing), one at a time
         single: list[float] = []
         done = threading.Event()
@@ -269,8 +287,24 @@ def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5,
             single.append(finished.get(name, time.monotonic()) - t)
         stop.set()
         watcher.join()
-    return {"wall": wall, "latencies": latencies, "single": single, "peak_rss": rss.peak, "failed": failed,
-            "stages": timed.medians_ms()}
+    return {"wall": wall, "cpu": cpu, "latencies": latencies, "single": single, "peak_rss": rss.peak,
+            "failed": failed, "stages": timed.medians_ms()}
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its children (LibreOffice, validation), ended or still running: unlike
+    wall time, not inflated by whatever else the machine runs."""
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    running = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+            running += times.user + times.system
+        except psutil.Error:
+            pass
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime + running
 
 
 def run_naive(root: Path, orders: list[DocumentOrder], *, pki_dir: Path) -> tuple[int, float]:
@@ -321,13 +355,22 @@ def sample_orders(cases: list[list[dict]], k: int) -> list[DocumentOrder]:
 
 
 def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path | None = None,
+          levels: bool = False, scale: bool = False,
           progress: Callable[[int], None] | None = None) -> BenchResult:
+    """`levels`: the same cases once more at B-B, to compare with the default (B-LTA on the DEMO root).
+    `scale`: also the status and audit figures of `bench_scale` (10,000 cases, a million audit records)."""
     cases = generate_cases(n_cases, seed=seed)
     events = sum(len(c) for c in cases)
     documents = count_documents(cases)
     base = Path(tempfile.mkdtemp(prefix="sopipe-bench-"))
+    by_level: dict[str, dict] = {}
     try:
-        p = run_pipeline(base / "root", cases, progress=progress)
+        if levels:
+            by_level["B-B"] = run_pipeline(base / "root-b-b", cases, level="B-B", progress=progress)
+        p = run_pipeline(base / "root", cases, level="B-LTA" if levels else None, progress=progress)
+        if levels:
+            by_level["B-LTA"] = p
+        scale_figures = bench_scale(base / "scale") if scale else {}
         naive_docs, naive_s = run_naive(base, sample_orders(cases, naive_sample), pki_dir=base / "root" / "pki") \
             if naive_sample else (0, 0.0)
     finally:
@@ -337,6 +380,13 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
             shutil.move(str(base), str(keep))
     dps = documents / p["wall"] if p["wall"] else 0.0
     naive_dps = naive_docs / naive_s if naive_s else 0.0
+    level_figures = {name: {"documents_per_second": round(documents / r["wall"], 2),
+                            "wall_seconds": round(r["wall"], 2), "cpu_seconds": round(r["cpu"], 1),
+                            "documents_per_cpu_second": round(documents / r["cpu"], 2),
+                            "sign_ms": r["stages"].get("sign", 0.0), "failed": r["failed"]}
+                     for name, r in by_level.items()}
+    # same documents in both runs: the ratio of documents/s is the inverse ratio of the wall times
+    level_ratio = round(by_level["B-B"]["wall"] / by_level["B-LTA"]["wall"], 3) if levels else 0.0
     return BenchResult(
         cases=n_cases, events=events, documents=documents, wall_seconds=round(p["wall"], 2),
         documents_per_second=round(dps, 2), latency_p50=round(_percentile(p["latencies"], 0.5), 3),
@@ -349,4 +399,95 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
                "single_event_latency_p50: one 'aanvraag' event (2 documents, 1 sealed) dropped into a running watcher "
                "(warm pool, settle delay included) until its documents are delivered",
                f"naive: measured on the first {naive_docs} of the same documents (1 soffice process each, "
-               "key reloaded per signature)"])
+               "key reloaded per signature)"],
+        levels=level_figures, level_ratio=level_ratio, scale=scale_figures)
+
+
+# --- status and audit trail at scale (`sopipe bench --scale`) ----------------------------------------------------
+
+SCALE_CASES = 10_000
+SCALE_AUDIT_RECORDS = 1_000_000
+_TEMPLATES = 40
+"""Distinct generated cases folded for the scale figures; the 10,000 are copies of them under their own kenmerk,
+each stopped at its own step (the fold does not depend on the kenmerk, so each copy's summary is its template's)."""
+
+
+def fill_scale_root(root: Path, *, cases: int = SCALE_CASES, audit_records: int = SCALE_AUDIT_RECORDS,
+                    seed: int = 2026) -> list[str]:
+    """A root whose database holds `cases` cases (events, deliveries, summaries) and `audit_records` audit
+    records, inserted directly through the store and audit APIs in large transactions; returns the kenmerken."""
+    from pipeline.adapters.audit import Audit
+    from pipeline.adapters.store import DeliveryRecord, Store
+    from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
+    from pipeline.shell.layout import init_root
+    from pipeline.shell.status import summary_row
+
+    settings = init_root(root, pki=False)
+    rng = random.Random(seed)
+    templates = []  # per template case: [(event, summary row after it, deliveries it made)]
+    for i in range(_TEMPLATES):
+        state, steps = None, []
+        for ev in generate_case(i, rng):
+            decision = decide(state, model.parse_event(ev))
+            state = decision.state
+            steps.append((ev, summary_row(state), [(o.kind, d.party.value) for o in decision.orders
+                                                   for d in o.deliveries]))
+        templates.append(steps)
+    store = Store(settings.database)
+    kenmerken = []
+    now = "2026-11-25T10:00:00+00:00"
+    try:
+        with store.transaction():
+            for n in range(cases):
+                kenmerk = f"SCALE-{n:05d}"
+                kenmerken.append(kenmerk)
+                steps = templates[n % _TEMPLATES]
+                for j, (ev, row, made) in enumerate(steps[:rng.randint(1, len(steps))]):
+                    store.accept(kenmerk=kenmerk, stap=ev["stap"], datum=ev["datum"],
+                                 payload={**ev, "kenmerk": kenmerk}, sha256=hashlib.sha256(f"{kenmerk}-{j}".encode()).hexdigest(),
+                                 file_name=f"{kenmerk}-{j}.json", ingediend_door=ev.get("ingediend_door"),
+                                 deliveries=[DeliveryRecord(kenmerk, kind, party, f"outbox/{party}/{kenmerk}/{kind}.pdf",
+                                                            None, "delivered", None, now) for kind, party in made],
+                                 summary=dataclasses.replace(row, kenmerk=kenmerk,
+                                                             record={**row.record, "kenmerk": kenmerk}))
+        audit = Audit(store, user="bench", system="bench")
+        for start in range(0, audit_records, 20_000):
+            with audit.batch():
+                for i in range(start, min(start + 20_000, audit_records)):
+                    audit.record(Gebeurtenis.INZAGE, kenmerk=kenmerken[i % len(kenmerken)], actie=Actie.READ,
+                                 uitkomst=Uitkomst.GESLAAGD, wat="status")
+    finally:
+        store.close()
+    return kenmerken
+
+
+def bench_scale(root: Path, *, cases: int = SCALE_CASES, audit_records: int = SCALE_AUDIT_RECORDS) -> dict:
+    """Seconds for `sopipe status` over `cases` cases (all, --overdue, one case) and `audit --verify` over
+    `audit_records` records, run in-process as the CLI runs them (output rendered, views recorded in the trail),
+    with the audit verification's peak memory."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    started = time.monotonic()
+    kenmerken = fill_scale_root(root, cases=cases, audit_records=audit_records)
+    figures = {"scale_cases": cases, "scale_audit_records": audit_records,
+               "scale_generate_seconds": round(time.monotonic() - started, 1)}
+    runner = CliRunner()
+
+    def timed(name: str, *args: str) -> None:
+        t, cpu = time.perf_counter(), time.process_time()
+        result = runner.invoke(cli, [*args, "--root", str(root)])
+        if result.exit_code not in (0, 1):
+            raise RuntimeError(f"{' '.join(args)}: {result.output[-500:]}")
+        figures[name] = round(time.perf_counter() - t, 3)
+        figures[name.replace("_seconds", "_cpu_seconds")] = round(time.process_time() - cpu, 3)
+
+    timed("status_all_seconds", "status", "--today", "2026-12-15")
+    timed("status_overdue_seconds", "status", "--overdue", "--today", "2026-12-15")
+    timed("status_one_case_seconds", "status", kenmerken[len(kenmerken) // 2], "--today", "2026-12-15")
+    with RssSampler(interval=0.05) as rss:
+        before = psutil.Process().memory_info().rss
+        timed("audit_verify_seconds", "audit", "--verify")
+    figures["audit_verify_peak_rss_growth_mib"] = round(max(0, rss.peak - before) / 2**20, 1)
+    return figures

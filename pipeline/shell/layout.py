@@ -40,4 +40,5 @@ def init_root(root: Path, *, pki: bool = True) -> Settings:
         existing = read_services_url(settings.pki_dir)  # keep a URL chosen earlier (another port)
         init_demo_pki(settings.pki_dir, organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS,
                       services_url=existing.base if existing else DEMO_SERVICES_URL)
+        settings = load_settings(root)  # again: the DEMO PKI's trust services are the default timestamp server
     return settings

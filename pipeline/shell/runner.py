@@ -31,10 +31,19 @@ from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
 from pipeline.core.routing import Party, file_name
 from pipeline.core.signatures import hold_for_signature
 from pipeline.core.state import CaseState
-from pipeline.errors import CaseFileError, ConverterUnavailable, DeliveryError, PipelineError
+from pipeline.errors import (CaseFileError, ConverterUnavailable, DeliveryError, PipelineError,
+                             TrustServiceOutage)
 from pipeline.shell import report, returns
+from pipeline.shell.status import summary_row
 
 log = logging.getLogger("sopipe")
+
+_OUTAGES = {
+    DeliveryError: ("delivery failed", "bezorging"),
+    ConverterUnavailable: ("LibreOffice unavailable", "libreoffice"),
+    TrustServiceOutage: ("trust service unreachable", "vertrouwensdienst"),
+}
+"""Errors of the pipeline's surroundings: the case file stays in the inbox and is tried again (log text, audit rule)."""
 
 MAX_JSON_DEPTH = 20
 
@@ -135,19 +144,20 @@ class Pipeline:
             delivered += returns.park_for_signature(self, unsigned)
             case_audit.delivered(records)
         except PipelineError as e:
-            if isinstance(e, (DeliveryError, ConverterUnavailable)):  # an outage, not a bad case file
-                outage = "delivery failed" if isinstance(e, DeliveryError) else "LibreOffice unavailable"
-                case_audit.failed(regel=e.rule or ("bezorging" if isinstance(e, DeliveryError) else "libreoffice"),
-                                  fout=type(e).__name__)
+            outage = next(((what, rule) for kind, (what, rule) in _OUTAGES.items() if isinstance(e, kind)), None)
+            if outage:  # an outage around us, not a bad case file: retried, not failed
+                what, rule = outage
+                case_audit.failed(regel=e.rule or rule, fout=type(e).__name__)
                 self.store.journal_failed(digest, kenmerk=event.kenmerk, detail=f"retry: {e.message}")
-                log.error("%s: %s, file stays in the inbox: %s", name, outage, e.message)
+                log.error("%s: %s, file stays in the inbox: %s", name, what, e.message)
                 return Outcome(name, "retry", kenmerk=event.kenmerk, detail=e.message)
             if e.kenmerk is None:
                 e.kenmerk = event.kenmerk
             return self._fail(path, digest, report.report_for_error(name, e), e.message, kenmerk=event.kenmerk,
                               rule=e.rule, error=type(e).__name__, namens=event.ingediend_door)
         self.store.accept(kenmerk=event.kenmerk, stap=event.stap, datum=event.datum.isoformat(), payload=data,
-                          sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records)
+                          sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records,
+                          summary=summary_row(decision.state))
         case_audit.accepted(event.stap, before=state.consents if state else {}, after=decision.state.consents)
         self._move(path, "processed")
         self._unstage(digest)

@@ -63,9 +63,12 @@ class Problem:
     """The placeholder or tag concerned, as written in the template (`werknemer.naam`, `{% if concept %}`)."""
     paragraph: str | None = None
     """The first 60 characters of the paragraph where it is."""
+    part: str | None = None
+    """Where that paragraph is when not in the body: `header`, `footer`, `footnote` or `endnote`."""
 
     def __str__(self) -> str:
-        where = f' in paragraph "{self.paragraph}"' if self.paragraph is not None else ""
+        where = f' in {self.part + " " if self.part else ""}paragraph "{self.paragraph}"' \
+            if self.paragraph is not None else ""
         return f"{self.template}: {self.message}{where}"
 
 
@@ -220,10 +223,16 @@ class _Paragraph:
         text = " ".join(self.text.split())
         return text if len(text) <= PREVIEW else text[:PREVIEW - 1] + "…"
 
+    @property
+    def where(self) -> str | None:
+        """`header`, `footer`, `footnote` or `endnote`; None in the body."""
+        match = re.fullmatch(r"word/(header|footer|footnote|endnote)s?\d*\.xml", self.part)
+        return match.group(1) if match else None
+
 
 def _parts(docx: zipfile.ZipFile) -> list[str]:
     names = docx.namelist()
-    extra = sorted(n for n in names if re.fullmatch(r"word/(header|footer)\d*\.xml", n))
+    extra = sorted(n for n in names if re.fullmatch(r"word/(header|footer)\d*\.xml|word/(foot|end)notes\.xml", n))
     return ["word/document.xml", *extra]
 
 
@@ -257,6 +266,10 @@ _SAFE_IN_RUN = {f"{W}rPr", f"{W}t", f"{W}tab", f"{W}br", f"{W}lastRenderedPageBr
 _FORMAT_NOISE = {f"{W}lang", f"{W}noProof", f"{W}rtl", f"{W}rFonts"}
 
 
+_STRAIGHT_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+"""Word's curly quotes in a tag: docxtpl straightens them (`DocxTemplate.patch_xml`), so the check does too."""
+
+
 @dataclass
 class _Tag:
     text: str
@@ -277,7 +290,7 @@ def _tags(paragraph: _Paragraph) -> Iterator[_Tag]:
             body = body[1:]
         if body.endswith("-"):
             body = body[:-1]
-        body = _DOCXTPL_PREFIX.sub("", body.strip())
+        body = _DOCXTPL_PREFIX.sub("", body.strip()).translate(_STRAIGHT_QUOTES)
         keyword = body.split(None, 1)[0] if kind == "{%" and body else ""
         yield _Tag(text, kind, body, keyword, paragraph, match.start(), match.end())
 
@@ -371,7 +384,8 @@ class _TemplateChecker:
 
     def _add(self, severity, message, placeholder, paragraph) -> None:
         self.problems.append(Problem(self.name, severity, message, placeholder,
-                                     paragraph.preview if paragraph is not None else None))
+                                     paragraph.preview if paragraph is not None else None,
+                                     paragraph.where if paragraph is not None else None))
 
     def run(self) -> list[Problem]:
         paragraphs = self._open()
@@ -417,6 +431,10 @@ class _TemplateChecker:
                                placeholder=snippet, paragraph=paragraph)
                 if closer in rest:
                     self.error(f"'{closer}' without its opening '{opener}'", placeholder=closer, paragraph=paragraph)
+            if found and paragraph.where == "endnote":
+                self.error(f"{found[0].text} is in an endnote, which docxtpl does not fill: it would be printed as "
+                           "typed; move it into the text or a footnote", placeholder=found[0].text, paragraph=paragraph)
+                continue
             for tag in found:
                 split = _split_problem(tag)
                 if split:

@@ -190,11 +190,11 @@ def export_command(root: Path, kenmerk: str, out: Path) -> None:
     \b
         sopipe archive export SO-2026-0042 --root /srv/sopipe --out /veilig/SO-2026-0042.zip
     """
-    from pipeline.adapters.signing import KeyRing
+    from pipeline.shell.app import make_keyring
     from pipeline.shell.archive import export_dossier
 
     with _opened(root) as (settings, store, audit):
-        seal = KeyRing.from_pki_dir(settings.pki_dir).seal()
+        seal = make_keyring(settings, doctors=False).seal()
         result = export_dossier(settings, store, audit, kenmerk, out, seal=seal, pki_dir=settings.pki_dir)
     click.echo(f"Bundle {result.path}: {result.files} files, manifest SHA-256 {result.manifest_sha256}, "
                f"sealed by {seal.naam} ({result.seconds:.2f} s)")

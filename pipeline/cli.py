@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.core.redaction import for_people
 from pipeline.errors import PipelineError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -121,7 +122,7 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
         mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY"}[outcome.status]
         extra = f" ({len(outcome.delivered)} files)" if outcome.status == "processed" else \
             f": {outcome.detail}" if outcome.detail else ""
-        return f"[{mark:>6}] {outcome.file_name}{extra}"
+        return for_people(f"[{mark:>6}] {outcome.file_name}{extra}")
 
     def show(outcome) -> None:
         click.echo(describe(outcome))

@@ -321,6 +321,8 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
             click.echo(f"To be removed for good ({len(plan.files)} files and the case's rows in the state database):")
             for p in plan.files:
                 click.echo(f"  {p.relative_to(settings.root)}")
+            for p in plan.scratch:
+                click.echo(f"  {p}/ (LibreOffice scratch left by a stopped pipeline)")
             click.confirm(f"Destroy the dossier {kenmerk}? This cannot be undone", abort=True)
         done = destroy_dossier(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
     click.echo(f"Destroyed dossier {kenmerk}: {len(done.files)} files and its state removed; recorded in the audit "

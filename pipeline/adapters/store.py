@@ -203,6 +203,11 @@ class Store:
                        " started_at=excluded.started_at, finished_at=NULL",
                        (sha256, redact(file_name), _now()))
 
+    def journal_shas(self, kenmerk: str) -> list[str]:
+        """The SHA-256 of every case file the journal links to `kenmerk` (processed, failed or left for retry)."""
+        return [r[0] for r in self._conn().execute("SELECT sha256 FROM journal WHERE kenmerk=? ORDER BY sha256",
+                                                   (kenmerk,))]
+
     def journal_failed(self, sha256: str, *, kenmerk: str | None, detail: str) -> None:
         with self.transaction() as tx:  # the journal is operator data: never a BSN in it
             tx.execute("UPDATE journal SET status='failed', kenmerk=?, detail=?, finished_at=? WHERE sha256=?",

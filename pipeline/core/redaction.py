@@ -11,13 +11,19 @@ side). A BIG number (11 digits) or a kenmerk is not touched.
 - `contains_bsn(text)`: whether any 9-digit window of any digit run passes the elfproef (the audit trail refuses
   such a detail outright; stricter than `redact` on purpose).
 - `escape_controls(text)`: control characters as `\\n`, `\\x1b`, ... so a file name cannot forge a log line.
+- `personal_data_in(text, names=, dates=)`: what in a free text meant for the audit trail (a reason) is personal
+  data: a BSN, one of the case's names, one of its dates (a birth date, in any usual Dutch notation).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 
 from stdnum.nl import bsn as stdnum_bsn
+
+from pipeline.core.dutch import MAANDEN
 
 REDACTED = "[BSN]"
 
@@ -73,3 +79,38 @@ def escape_controls(text: str) -> str:
 def for_people(text: str) -> str:
     """What operator output (stdout, plain log lines) shows of a text: no BSN, no control characters."""
     return escape_controls(redact(text))
+
+
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)|(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\d)")
+_WRITTEN_DATE = re.compile(rf"(?<!\d)(\d{{1,2}})\s+({'|'.join(MAANDEN)}|{'|'.join(m[:3] for m in MAANDEN)})\.?\s+(\d{{4}})(?!\d)",
+                           re.IGNORECASE)
+
+
+def _dates_in(text: str) -> Iterator[dt.date]:
+    for m in _NUMERIC_DATE.finditer(text):
+        y, mo, d = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(6), m.group(5), m.group(4))
+        try:
+            yield dt.date(int(y), int(mo), int(d))
+        except ValueError:
+            continue
+    for m in _WRITTEN_DATE.finditer(text):
+        month = next(i for i, name in enumerate(MAANDEN, start=1) if name.startswith(m.group(2).lower()[:3]))
+        try:
+            yield dt.date(int(m.group(3)), month, int(m.group(1)))
+        except ValueError:
+            continue
+
+
+def personal_data_in(text: str, *, names: Iterable[str] = (), dates: Iterable[dt.date] = ()) -> list[str]:
+    """What personal data `text` holds, in Dutch words (`een BSN`, `een naam uit de zaak`, `een geboortedatum`)."""
+    found = []
+    if contains_bsn(text):
+        found.append("een BSN")
+    folded = text.casefold()
+    if any(len(n.strip()) >= 2 and re.search(rf"(?<!\w){re.escape(n.strip().casefold())}(?!\w)", folded)
+           for n in names):
+        found.append("een naam uit de zaak")
+    wanted = set(dates)
+    if wanted and any(d in wanted for d in _dates_in(text)):
+        found.append("een geboortedatum")
+    return found

@@ -104,7 +104,7 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
     signer = make_order_signer(settings)
     converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
                                  max_conversions=settings.lo_max_conversions, max_rss_mb=settings.lo_max_rss_mb,
-                                 retries=settings.lo_retries)
+                                 retries=settings.lo_retries, scratch_dir=settings.root / "state" / "scratch")
     if guard is None:
         from pipeline.shell.guard import PrivacyGuard
         guard = PrivacyGuard()

@@ -66,8 +66,10 @@ def mask_digits(text: str) -> str:
 
 
 def mask_long_numbers(text: str) -> str:
-    """Mask every run of 8 or more digits (a BSN, a phone or personnel number in a file name)."""
-    return _LONG_DIGITS.sub(lambda m: "#" * len(m.group()), text)
+    """Mask every run of 8 or more digits and every 9-digit number written with dots or spaces (a BSN, a phone or
+    personnel number in a file name)."""
+    masked = _LONG_DIGITS.sub(lambda m: "#" * len(m.group()), text)
+    return _BSN_LIKE.sub(lambda m: re.sub(r"\d", "#", m.group()), masked)
 
 
 def escape_controls(text: str) -> str:

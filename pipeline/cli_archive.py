@@ -301,10 +301,12 @@ def due_command(root: Path, today, as_json: bool) -> None:
 def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | None, yes: bool) -> None:
     """Irreversibly remove the arbodienst's dossier of KENMERK once its retention date has passed.
 
-    Removed: outbox/archief/KENMERK/, quarantine/KENMERK/, the case files of KENMERK in inbox/processed/ and
-    inbox/failed/, and every row of the case in the state database. Kept: the parties' own mailboxes (listed),
-    and the audit trail, which records the destruction (kenmerk, date, who, reason, hash of what was removed).
-    Before the retention date only with --force --reden "...".
+    Removed: outbox/archief/KENMERK/, quarantine/KENMERK/, the case files of KENMERK (with their reports) in
+    inbox/, inbox/processed/ and inbox/failed/ (found by the journal and by content, also when their kenmerk is
+    unreadable), their staged documents, converter scratch left by a killed pipeline, and every row of the case in
+    the state database. Kept: the parties' own mailboxes (listed), and the audit trail, which records the
+    destruction (kenmerk, date, who, reason, hash of what was removed). Before the retention date only with
+    --force --reden "..."; a reason holding a BSN, a name of the case or a birth date is refused.
 
     Example:
 

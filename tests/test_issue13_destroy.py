@@ -181,6 +181,12 @@ def test_a_reason_with_personal_data_is_refused_plainly_and_nothing_is_destroyed
     assert not any(reden in json.dumps(r.details, ensure_ascii=False) for r in one_case.pipeline.audit.trail(K))
 
 
+def test_a_reason_too_long_for_the_audit_trail_is_refused_plainly(one_case):
+    result = _destroy(one_case, "--force", "--reden", "verzoek werknemer " * 40)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "te lang" in result.stderr and one_case.store.events(K)
+
+
 @pytest.mark.parametrize("where", ["archief", "quarantaine"])
 def test_a_plain_file_where_a_case_folder_belongs_is_a_clear_error(one_case, where):
     s = one_case.settings

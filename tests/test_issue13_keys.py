@@ -207,13 +207,15 @@ def test_settings_refuse_a_secret_beside_the_key(tmp_path, line, message):
 
 @pytest.mark.skipif(not MODULE.exists() or not shutil.which("softhsm2-util") or not shutil.which("pkcs11-tool"),
                     reason="SoftHSM2 / OpenSC not installed")
-def test_the_seal_works_from_a_softhsm2_token(tmp_path, shared_pki, converter, renderer, monkeypatch):
+def test_the_seal_works_from_a_softhsm2_token(tmp_path, shared_pki):
+    # In a separate `sopipe watch` process: the PKCS#11 library reads SOFTHSM2_CONF once per process, and the
+    # test session's own token (tests/test_pkcs11.py) must not be disturbed.
     base = tmp_path / "softhsm"
     (base / "tokens").mkdir(parents=True)
     conf = base / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    run = lambda *args: subprocess.run(args, check=True, capture_output=True, timeout=60)  # noqa: E731
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf), "SOPIPE_TEST_SEAL_PIN": "1234"}
+    run = lambda *args: subprocess.run(args, check=True, capture_output=True, timeout=60, env=env)  # noqa: E731
     run("softhsm2-util", "--init-token", "--free", "--label", "arbodienst", "--pin", "1234", "--so-pin", "5678")
     passphrase = (shared_pki / "passphrase").read_text().strip().encode()
     key, cert, _ = pkcs12.load_key_and_certificates((shared_pki / "seal.p12").read_bytes(), passphrase)
@@ -223,13 +225,15 @@ def test_the_seal_works_from_a_softhsm2_token(tmp_path, shared_pki, converter, r
         run("pkcs11-tool", "--module", str(MODULE), "--token-label", "arbodienst", "--login", "--pin", "1234",
             "--write-object", str(base / path), "--type", kind, "--id", "02", "--label", "zegel")
     (base / "key.der").unlink()
-    monkeypatch.setenv("SOPIPE_TEST_SEAL_PIN", "1234")
     settings = _production_root(tmp_path / "root", shared_pki, seal_p12=False, seal_lines="\n".join([
         f'seal_pkcs11_module = "{MODULE}"', 'seal_token_label = "arbodienst"', 'seal_key_label = "zegel"',
         'seal_pin = "env:SOPIPE_TEST_SEAL_PIN"']))
     assert not (settings.pki_dir / "seal.p12").exists()
-    outcomes, _ = _run(settings, converter, renderer, full_case(kenmerk=K, upto="aanvraag"))
-    assert [o.status for o in outcomes] == ["processed"] * 5, [(o.file_name, o.detail) for o in outcomes]
+    for i, ev in enumerate(full_case(kenmerk=K, upto="aanvraag"), start=1):
+        (settings.inbox / f"{i:02d}-{ev['stap']}.json").write_text(json.dumps(ev, ensure_ascii=False))
+    watch = subprocess.run([sys.executable, "-m", "pipeline", "watch", "--once", "--root", str(settings.root)],
+                           capture_output=True, text=True, timeout=600, env=env)
+    assert watch.returncode == 0 and "5 processed" in watch.stdout, watch.stdout + watch.stderr
     [sealed] = [p for p in settings.outbox.rglob(f"{K}_machtiging-medische-gegevens.pdf") if "archief" in p.parts]
     out = pdfsig(sealed)
     assert "Signature is Valid" in out and _signers(sealed) == ["ArboNoord DEMO zegel"], out
@@ -306,6 +310,20 @@ def test_init_no_demo_makes_a_root_without_keys_and_says_what_to_install(tmp_pat
     for needed in ("ca.pem", "seal_pkcs11_module", "seal_passphrase", "tsa_url", "te-ondertekenen"):
         assert needed in result.output
     assert not list(root.rglob("*.p12")) and not list(root.rglob("*-key.pem"))
+
+
+def test_init_without_no_demo_never_turns_a_production_root_into_a_demo(tmp_path, shared_pki):
+    settings = _production_root(tmp_path / "root", shared_pki, seal_lines=f'seal_passphrase = "env:{SEAL_ENV}"')
+    (settings.pki_dir / "passphrase").unlink()
+    for p in settings.pki_dir.glob("doctor-*.p12"):
+        p.unlink()
+    before = {p.name: p.read_bytes() for p in settings.pki_dir.iterdir()}
+    result = subprocess.run([sys.executable, "-m", "pipeline", "init", "--root", str(settings.root)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "--no-demo" in result.stderr and "Traceback" not in result.stderr
+    assert {p.name: p.read_bytes() for p in settings.pki_dir.iterdir()} == before
+    again = CliRunner().invoke(cli, ["init", "--root", str(settings.root), "--no-demo"])
+    assert again.exit_code == 0 and {p.name: p.read_bytes() for p in settings.pki_dir.iterdir()} == before
 
 
 def _pki_checks(root: Path) -> list[dict]:

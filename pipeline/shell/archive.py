@@ -625,6 +625,11 @@ def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str) -> None:
             dates.append(dt.date.fromisoformat(str(w.get("geboortedatum"))))
         except ValueError:
             pass
+    if len(reden) > trail.MAX_DETAIL_TEXT:
+        _refused(audit, kenmerk, "reden-te-lang")
+        raise ArchiveError(f"De reden is te lang ({len(reden)} tekens, hooguit {trail.MAX_DETAIL_TEXT}): noem alleen "
+                           "de grond, bijvoorbeeld \"verzoek werknemer tot vernietiging (art. 7:455 BW)\". Er is "
+                           "niets vernietigd.", kenmerk=kenmerk, field="reden", rule="reden-te-lang")
     found = personal_data_in(reden, names=names, dates=dates)
     if found:
         _refused(audit, kenmerk, "reden-persoonsgegevens")

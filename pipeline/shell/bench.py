@@ -206,7 +206,7 @@ def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5,
     from pipeline.shell.layout import init_root
     from pipeline.shell.watcher import run_once, watch
 
-    settings = init_root(root)
+    settings = init_root(root, demo_ca_dir=root.parent / "demo-ca")  # a throw-away CA beside the throw-away root
     timed = _Timed()
     with RssSampler() as rss, open_pipeline(settings) as pipeline:
         pipeline.renderer.render = timed.wrap("render", pipeline.renderer.render)

@@ -249,7 +249,7 @@ def check_pki(settings: Settings, *, now: dt.datetime | None = None) -> list[Che
     if demo:
         checks.append(warn("PKI", "this is the DEMO PKI: signatures are for trying the pipeline only; the "
                            "pipeline signs the final advice with the doctors' DEMO keys",
-                           f"for real documents: sopipe init --no-demo in a new root, then install identities "
+                           "for real documents: sopipe init --no-demo in a new root, then install identities "
                            "from a trust service (PKIoverheid, a QTSP)"))
         return checks + _check_demo_pki(settings, pki, now)
     checks.append(ok("PKI", "production: doctors sign themselves, the seal's secret is not stored in the root"))
@@ -273,7 +273,7 @@ def _check_production_pki(settings: Settings, pki: Path, now: dt.datetime) -> li
     from pipeline.adapters.signing import read_secret
     checks: list[Check] = []
     if settings.auto_sign_doctors:
-        checks.append(fail("PKI: doctors", "auto_sign_doctors = true with a production PKI: the pipeline will not "
+        checks.append(fail("PKI: auto_sign_doctors", "auto_sign_doctors = true with a production PKI: the pipeline will not "
                            "start", f"set [signing] auto_sign_doctors = false in {settings.root / 'sopipe.toml'}"))
     if (pki / "passphrase").exists():
         checks.append(fail("PKI: passphrase", f"{pki / 'passphrase'} lies beside the keys",

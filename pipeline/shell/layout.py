@@ -53,7 +53,12 @@ def init_root(root: Path, *, pki: bool = True, demo: bool = True, demo_ca_dir: P
         settings.pki_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(settings.pki_dir, 0o700)
     elif pki:
-        from pipeline.adapters.pki import init_demo_pki, read_services_url
+        from pipeline.adapters.pki import DEMO_MARKER, README, init_demo_pki, read_services_url
+        pki_dir = settings.pki_dir
+        if pki_dir.is_dir() and any(pki_dir.iterdir()) and not ((pki_dir / DEMO_MARKER).exists()
+                                                                 or (pki_dir / README).exists()):
+            raise PipelineError(f"{pki_dir} holds a production PKI: `sopipe init` would replace it with a DEMO one. "
+                                f"Use `sopipe init --root {root} --no-demo`, which keeps it.")
         existing = read_services_url(settings.pki_dir)  # keep a URL chosen earlier (another port)
         init_demo_pki(settings.pki_dir, organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS,
                       services_url=existing.base if existing else DEMO_SERVICES_URL, ca_dir=demo_ca_dir)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.core.redaction import for_people
 from pipeline.errors import PipelineError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -35,19 +36,39 @@ def cli(verbose: bool, log_json: bool) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @root_option
-def init(root: Path) -> None:
+@click.option("--no-demo", is_flag=True, help="A production root: no keys at all; prints what to install.")
+@click.option("--demo-ca-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the DEMO CA keys go, outside the root (default ~/.local/share/sopipe/demo-ca/...).")
+def init(root: Path, no_demo: bool, demo_ca_dir: Path | None) -> None:
     """Create the folders, state database, config file and a DEMO PKI in ROOT (idempotent).
 
     Example:
 
         sopipe init --root /srv/sopipe
+        sopipe init --root /srv/sopipe --no-demo
     """
+    from pipeline.adapters.pki import ca_dir_of
     from pipeline.shell.layout import init_root
-    settings = init_root(root)
+    settings = init_root(root, demo=not no_demo, demo_ca_dir=demo_ca_dir)
     click.echo(f"Initialised {settings.root}")
     click.echo(f"  drop case files in   {settings.inbox}/")
     click.echo(f"  documents appear in  {settings.outbox}/<party>/<kenmerk>/")
-    click.echo(f"  DEMO CA certificate  {settings.pki_dir / 'ca.pem'} (demo only, never for production)")
+    if not no_demo:
+        click.echo(f"  DEMO CA certificate  {settings.pki_dir / 'ca.pem'} (demo only, never for production)")
+        click.echo(f"  DEMO CA keys         {ca_dir_of(settings.pki_dir)}/ (outside the root)")
+        return
+    pki = settings.pki_dir
+    click.echo(f"Production root: {pki}/ holds no keys. Install, then check with `sopipe doctor --root {root}`:")
+    click.echo(f"  1. {pki / 'ca.pem'}: the root certificate(s) of your trust service (PEM), the trust anchor;")
+    click.echo(f"     {pki / 'intermediate.pem'}: its issuing CA, when the seal's token does not carry it.")
+    click.echo("  2. The arbodienst seal, in [signing] of sopipe.toml, either on a token (PKCS#11):")
+    click.echo('       seal_pkcs11_module = "/usr/lib/x86_64-linux-gnu/pkcs11/<module>.so"')
+    click.echo('       seal_token_label = "..."  seal_key_label = "..."  seal_pin = "credential:seal-pin"')
+    click.echo(f"     or as a PKCS#12 file ({pki / 'seal.p12'}, mode 0600) whose passphrase is NOT stored beside it:")
+    click.echo('       seal_passphrase = "credential:seal-passphrase"   (or "env:NAME", "file:/etc/sopipe/...")')
+    click.echo("  3. A timestamp server of your trust service: tsa_url (PAdES B-LTA for the 20-year dossier).")
+    click.echo("  Doctors sign themselves (auto_sign_doctors = false): the final advice waits in")
+    click.echo(f"  {settings.outbox}/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ until signed (`sopipe sign`).")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -101,7 +122,7 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
         mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY"}[outcome.status]
         extra = f" ({len(outcome.delivered)} files)" if outcome.status == "processed" else \
             f": {outcome.detail}" if outcome.detail else ""
-        return f"[{mark:>6}] {outcome.file_name}{extra}"
+        return for_people(f"[{mark:>6}] {outcome.file_name}{extra}")
 
     def show(outcome) -> None:
         click.echo(describe(outcome))

@@ -190,11 +190,11 @@ def export_command(root: Path, kenmerk: str, out: Path) -> None:
     \b
         sopipe archive export SO-2026-0042 --root /srv/sopipe --out /veilig/SO-2026-0042.zip
     """
-    from pipeline.adapters.signing import KeyRing
+    from pipeline.shell.app import make_keyring
     from pipeline.shell.archive import export_dossier
 
     with _opened(root) as (settings, store, audit):
-        seal = KeyRing.from_pki_dir(settings.pki_dir).seal()
+        seal = make_keyring(settings, doctors=False).seal()
         result = export_dossier(settings, store, audit, kenmerk, out, seal=seal, pki_dir=settings.pki_dir)
     click.echo(f"Bundle {result.path}: {result.files} files, manifest SHA-256 {result.manifest_sha256}, "
                f"sealed by {seal.naam} ({result.seconds:.2f} s)")
@@ -301,10 +301,12 @@ def due_command(root: Path, today, as_json: bool) -> None:
 def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | None, yes: bool) -> None:
     """Irreversibly remove the arbodienst's dossier of KENMERK once its retention date has passed.
 
-    Removed: outbox/archief/KENMERK/, quarantine/KENMERK/, the case files of KENMERK in inbox/processed/ and
-    inbox/failed/, and every row of the case in the state database. Kept: the parties' own mailboxes (listed),
-    and the audit trail, which records the destruction (kenmerk, date, who, reason, hash of what was removed).
-    Before the retention date only with --force --reden "...".
+    Removed: outbox/archief/KENMERK/, quarantine/KENMERK/, the case files of KENMERK (with their reports) in
+    inbox/, inbox/processed/ and inbox/failed/ (found by the journal and by content, also when their kenmerk is
+    unreadable), their staged documents, converter scratch left by a killed pipeline, and every row of the case in
+    the state database. Kept: the parties' own mailboxes (listed), and the audit trail, which records the
+    destruction (kenmerk, date, who, reason, hash of what was removed). Before the retention date only with
+    --force --reden "..."; a reason holding a BSN, a name of the case or a birth date is refused.
 
     Example:
 
@@ -321,6 +323,8 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
             click.echo(f"To be removed for good ({len(plan.files)} files and the case's rows in the state database):")
             for p in plan.files:
                 click.echo(f"  {p.relative_to(settings.root)}")
+            for p in plan.scratch:
+                click.echo(f"  {p}/ (LibreOffice scratch left by a stopped pipeline)")
             click.confirm(f"Destroy the dossier {kenmerk}? This cannot be undone", abort=True)
         done = destroy_dossier(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
     click.echo(f"Destroyed dossier {kenmerk}: {len(done.files)} files and its state removed; recorded in the audit "

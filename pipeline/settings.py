@@ -54,9 +54,22 @@ pki_dir = "pki"
 # timestamp, renewable: `sopipe archive renew`). Default: "B-LTA" when there is a timestamp server.
 # level_machtiging = "B-LTA"
 # level_advies = "B-LTA"
-# Sign the final advice automatically when the SO doctor's key is in pki_dir (the demo). Set false when doctors
-# sign themselves: the advice then waits in outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ (`sopipe sign`).
+# Sign the final advice automatically when the SO doctor's key is in pki_dir: a DEMO convenience only. Set false
+# when doctors sign themselves (always outside the DEMO: with a production PKI start-up stops while this is
+# true): the advice then waits in outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ (`sopipe sign`).
 auto_sign_doctors = true
+# The arbodienst seal (certifies the machtigingen). DEMO: pki/seal.p12 opened with pki/passphrase. In production
+# its secret is never stored beside the key; name where it comes from: "env:NAME" (an environment variable),
+# "file:/etc/sopipe/seal.pass" (a file outside the root) or "credential:NAME" (a systemd credential,
+# LoadCredential=NAME:..., read from $CREDENTIALS_DIRECTORY/NAME).
+# seal_p12 = "pki/seal.p12"
+# seal_passphrase = "credential:seal-passphrase"
+# Or the seal on a PKCS#11 token (HSM, smart card): the module, the token's label, the label of the key and its
+# certificate, and where the PIN comes from (same forms as seal_passphrase).
+# seal_pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
+# seal_token_label = "arbodienst"
+# seal_key_label = "zegel"
+# seal_pin = "env:SOPIPE_SEAL_PIN"
 # More trusted root certificates (PEM files) for documents signed elsewhere, e.g. the doctors' UZI-pas CA.
 # extra_trust_roots = ["/etc/sopipe/uzi-root.pem"]
 """
@@ -85,6 +98,16 @@ class Settings:
     """True when tsa_url is the DEMO PKI's own TSA because none was configured: `sopipe watch` runs the DEMO
     trust services itself (`pipeline.shell.app.signing_services`)."""
     extra_trust_roots: tuple[Path, ...] = ()
+    seal_p12: Path | None = None
+    """The seal's PKCS#12 file; None: pki_dir/seal.p12."""
+    seal_passphrase: str | None = None
+    """Where the seal's passphrase comes from (`env:`, `file:`, `credential:`); None: the DEMO pki/passphrase."""
+    seal_pkcs11_module: str | None = None
+    """PKCS#11 module of the token holding the seal; None: the seal is a PKCS#12 file."""
+    seal_token_label: str | None = None
+    seal_key_label: str | None = None
+    seal_pin: str | None = None
+    """Where the token PIN comes from (same forms as `seal_passphrase`)."""
 
     def signing_level(self, kind: str) -> str:
         """The PAdES level for a signed document kind (`advies`, `machtiging-…`)."""
@@ -141,7 +164,16 @@ _KEYS = {
     ("signing", "level_advies"): ("level_advies", str),
     ("signing", "auto_sign_doctors"): ("auto_sign_doctors", bool),
     ("signing", "extra_trust_roots"): ("extra_trust_roots", list),
+    ("signing", "seal_p12"): ("seal_p12", str),
+    ("signing", "seal_passphrase"): ("seal_passphrase", str),
+    ("signing", "seal_pkcs11_module"): ("seal_pkcs11_module", str),
+    ("signing", "seal_token_label"): ("seal_token_label", str),
+    ("signing", "seal_key_label"): ("seal_key_label", str),
+    ("signing", "seal_pin"): ("seal_pin", str),
 }
+
+SECRET_SOURCES = ("env", "file", "credential")
+"""Where a secret may come from: never a value written in sopipe.toml, never a file inside the root."""
 
 
 def load_settings(root: Path) -> Settings:
@@ -187,6 +219,23 @@ def _default_demo_tsa(values: dict) -> None:
 
 
 def _check_signing(path: Path, values: dict, root: Path) -> None:
+    for key in ("seal_passphrase", "seal_pin"):
+        spec = values.get(key)
+        if spec is None:
+            continue
+        kind, _, name = spec.partition(":")
+        if kind not in SECRET_SOURCES or not name:
+            raise PipelineError(f"{path}: [signing] {key} must say where the secret comes from: \"env:NAME\", "
+                                f"\"file:/path\" or \"credential:NAME\" (never the secret itself)")
+        if kind == "file" and (not Path(name).is_absolute() or Path(name).resolve().is_relative_to(root)):
+            raise PipelineError(f"{path}: [signing] {key}: the file must be an absolute path outside the root "
+                                f"({root}), not stored beside the key")
+    if values.get("seal_p12") is not None:
+        values["seal_p12"] = root / values["seal_p12"]
+    if values.get("seal_pkcs11_module"):
+        missing = [k for k in ("seal_token_label", "seal_key_label", "seal_pin") if not values.get(k)]
+        if missing:
+            raise PipelineError(f"{path}: [signing] seal_pkcs11_module needs {', '.join(missing)}")
     roots = values.get("extra_trust_roots")
     if roots is not None:
         if not all(isinstance(r, str) and r for r in roots):

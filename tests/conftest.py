@@ -21,6 +21,20 @@ from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, TEMPLATES, ini
 from pipeline.shell.runner import Pipeline
 
 
+@pytest.fixture(scope="session", autouse=True)
+def demo_ca_home(tmp_path_factory) -> Path:
+    """DEMO CA keys go to $XDG_DATA_HOME/sopipe/demo-ca (outside every root): a session folder, not the home."""
+    import os
+    old = os.environ.get("XDG_DATA_HOME")
+    path = tmp_path_factory.mktemp("xdg-data")
+    os.environ["XDG_DATA_HOME"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def converter():
     pool = UnoConverterPool(workers=2, timeout=60)

@@ -139,8 +139,13 @@ def test_init_creates_demo_files_with_private_modes(demo_pki):
     assert d.stat().st_mode & 0o777 == 0o700
     for name in ("ca.pem", "intermediate.pem", "README-DEMO.txt"):
         assert (d / name).is_file()
-    for name in ("ca-key.pem", "intermediate-key.pem", "seal.p12", "doctor-39087654301.p12", "passphrase"):
+    for name in ("seal.p12", "doctor-39087654301.p12", "passphrase"):
         assert (d / name).stat().st_mode & 0o777 == 0o600, name
+    assert not list(d.glob("*-key.pem")) or {p.name for p in d.glob("*-key.pem")} <= {"ocsp-key.pem", "tsa-key.pem"}
+    ca = demo_pki.ca_dir
+    assert ca.stat().st_mode & 0o777 == 0o700 and not ca.is_relative_to(d.parent)
+    for name in ("ca-key.pem", "intermediate-key.pem", "ca-passphrase"):
+        assert (ca / name).stat().st_mode & 0o777 == 0o600, name
     assert demo_pki.ca_cert == d / "ca.pem"
     assert demo_pki.doctor_p12 == {"39087654301": d / "doctor-39087654301.p12"}
     assert "NIET VOOR PRODUCTIE" in (d / "README-DEMO.txt").read_text(encoding="utf-8")
@@ -152,7 +157,11 @@ def test_init_is_idempotent(tmp_path):
     first = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
     before = snapshot(d)
     second = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
-    assert len(first.created) == 9  # incl. the DEMO marker (pki.is_demo_pki)
+    assert {p.name for p in first.created if p.parent == d} == {
+        "passphrase", "demo-ca", "ca.pem", "intermediate.pem", "seal.p12", "doctor-39087654301.p12",
+        "README-DEMO.txt", "DEMO"}
+    assert {p.name for p in first.created if p.parent == first.ca_dir} == {
+        "ca-passphrase", "ca-key.pem", "intermediate-key.pem"}
     assert second.created == ()
     assert snapshot(d) == before
 
@@ -167,7 +176,7 @@ def test_init_recreates_only_missing_parts(tmp_path):
     assert result.created == (d / "seal.p12",)
     after = snapshot(d)
     assert (d / "doctor-39087654301.p12").stat().st_mode & 0o777 == 0o600  # tightened again
-    for name in ("ca.pem", "ca-key.pem", "intermediate.pem", "doctor-39087654301.p12", "passphrase"):
+    for name in ("ca.pem", "intermediate.pem", "doctor-39087654301.p12", "passphrase"):
         assert after[name][0] == before[name][0], name
 
 
@@ -175,7 +184,7 @@ def test_new_root_reissues_everything_below_it(tmp_path):
     d = tmp_path / "pki"
     init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
     before = snapshot(d)
-    (d / "ca-key.pem").unlink()
+    (pki.ca_dir_of(d) / "ca-key.pem").unlink()
     result = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
     assert {p.name for p in result.created} == {"ca.pem", "ca-key.pem", "intermediate.pem", "intermediate-key.pem",
                                                 "seal.p12", "doctor-39087654301.p12"}

@@ -45,7 +45,7 @@ PICTURES: tuple[tuple[str, str], ...] = (
 
 def run_example_case(root: Path) -> Path:
     """Init `root`, drop the example case, process it; return the outbox."""
-    settings = init_root(root)
+    settings = init_root(root, demo_ca_dir=root.parent / "demo-ca")  # a throw-away CA beside the throw-away root
     for source in sorted((EXAMPLES / f"case-{KENMERK}").glob("*.json")):
         shutil.copyfile(source, settings.inbox / source.name)
     settings = load_settings(root)

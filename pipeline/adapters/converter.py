@@ -300,8 +300,61 @@ class _Slot:
 
 # --- the pool ------------------------------------------------------------------------------------------------
 
+SCRATCH_PREFIX = "sopipe-uno-"
+_SCRATCH_OWNER = "owner"
+"""`<pid> <process start time>` of the pool that made a scratch directory: tells a live pool from a dead one."""
+_UNCLAIMED_GRACE = 60.0
+
+
+def stale_scratch(parent: Path | None = None) -> list[Path]:
+    """Scratch directories of pools that are gone (kill -9, power loss) in `parent` (default: the system temp
+    directory). A directory counts as live while its owner runs, or while any process names it on its command line
+    (a LibreOffice worker of a pool that wrote no owner file); only this user's directories are considered."""
+    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    try:
+        candidates = [d for d in base.iterdir() if d.name.startswith(SCRATCH_PREFIX) and not d.is_symlink()
+                      and d.is_dir() and d.lstat().st_uid == os.getuid()]
+    except OSError:
+        return []
+    if not candidates:
+        return []
+    cmdlines = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdlines.append(" ".join(proc.info.get("cmdline") or ()))
+    return sorted(d for d in candidates if not _scratch_in_use(d, cmdlines))
+
+
+def _scratch_in_use(scratch: Path, cmdlines: list[str]) -> bool:
+    if any(str(scratch) in line for line in cmdlines):
+        return True
+    try:
+        pid, started = (scratch / _SCRATCH_OWNER).read_text(encoding="ascii").split()
+    except (OSError, ValueError, UnicodeDecodeError):
+        try:  # being made this moment (the owner file follows within microseconds)
+            return time.time() - scratch.stat().st_mtime < _UNCLAIMED_GRACE
+        except OSError:
+            return False
+    try:
+        return abs(psutil.Process(int(pid)).create_time() - float(started)) < 1.0
+    except (psutil.Error, ValueError):
+        return False
+
+
+def sweep_stale_scratch(parent: Path | None = None) -> list[Path]:
+    """Remove what `stale_scratch` finds (documents of cases left behind by a killed pool); returns them."""
+    removed = stale_scratch(parent)
+    for scratch in removed:
+        shutil.rmtree(scratch, ignore_errors=True)
+        log.info("removed stale LibreOffice scratch %s", scratch)
+    return removed
+
+
 class UnoConverterPool:
-    """A Converter backed by `workers` warm LibreOffice processes. Thread-safe; use as a context manager."""
+    """A Converter backed by `workers` warm LibreOffice processes. Thread-safe; use as a context manager.
+
+    `scratch_dir`: where the private scratch directory (0700) is made, default the system temp directory; with
+    an explicit one (the root's `state/scratch`) the scratch of pools killed earlier is swept at start.
+    """
 
     def __init__(self, *, workers: int | None = None, timeout: float = 60.0, max_conversions: int = 200,
                  max_rss_mb: int = 1024, retries: int = 2, python: str | None = None,
@@ -347,8 +400,11 @@ class UnoConverterPool:
             self._python = find_uno_python(self._python_option)
             self._soffice = find_soffice(self._soffice_option)
             if self._scratch_parent is not None:
-                Path(self._scratch_parent).mkdir(parents=True, exist_ok=True)
-            self._scratch = Path(tempfile.mkdtemp(prefix="sopipe-uno-", dir=self._scratch_parent))
+                Path(self._scratch_parent).mkdir(mode=0o700, parents=True, exist_ok=True)
+                sweep_stale_scratch(self._scratch_parent)
+            self._scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=self._scratch_parent))
+            (self._scratch / _SCRATCH_OWNER).write_text(f"{os.getpid()} {psutil.Process().create_time()}\n",
+                                                        encoding="ascii")
             (self._scratch / "jobs").mkdir()
             self._slots = [_Slot(i, self._scratch / f"profile-{i}") for i in range(self._size)]
             with ThreadPoolExecutor(max_workers=self._size) as starter:

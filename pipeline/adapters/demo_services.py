@@ -75,8 +75,8 @@ class DemoTrustServices:
         if self.urls is None:
             raise SigningError(f"De PKI in {pki_dir} heeft geen vertrouwensdiensten (bestand {pki.SERVICES_URL} "
                                "ontbreekt); voer `sopipe init` opnieuw uit")
-        self.issuers = {name: self._issuer(cert, key) for name, cert, key in (
-            ("root", pki.CA_CERT, pki.CA_KEY), ("intermediate", pki.INTERMEDIATE_CERT, pki.INTERMEDIATE_KEY))}
+        self.issuers = {name: self._issuer(cert) for name, cert in (
+            ("root", pki.CA_CERT), ("intermediate", pki.INTERMEDIATE_CERT))}
         ocsp_cert, ocsp_key = pki.load_service_identity(self.pki_dir, pki.OCSP_CERT, pki.OCSP_KEY)
         self._ocsp_cert = translate_pyca_cryptography_cert_to_asn1(ocsp_cert)
         self._ocsp_key = _asn1_key(ocsp_key)
@@ -85,8 +85,8 @@ class DemoTrustServices:
         self._tsa_cert = tsa_asn1
         self._tsa_key = _asn1_key(tsa_key)
 
-    def _issuer(self, cert_name: str, key_name: str) -> _Issuer:
-        cert, key = pki.load_service_identity(self.pki_dir, cert_name, key_name)
+    def _issuer(self, cert_name: str) -> _Issuer:
+        cert, key = pki.load_ca_identity(self.pki_dir, cert_name)  # CA keys live outside the root
         asn1_cert = translate_pyca_cryptography_cert_to_asn1(cert)
         builder = cm.CRLBuilder(issuer_name=asn1_cert.subject, issuer_key=_asn1_key(key),
                                 signature_algo=cm.choose_signed_digest("sha256", asn1_cert.public_key),

@@ -2,19 +2,26 @@
 
 `sopipe init` calls `init_demo_pki` so that a fresh installation can sign and validate documents end to end.
 Everything here is a DEMO and NEVER for production: the keys are made on this machine and the passphrase that
-protects them lies next to them. Production identities come from a real trust service (PKIoverheid, a QTSP) as
+protects the signing identities lies next to them. That passphrase opens nothing that can mint a certificate:
+the two CA keys are kept OUTSIDE the root (see "CA keys" below). Production identities come from a real trust service (PKIoverheid, a QTSP) as
 PKCS#12 files or on a token (PKCS#11); the signing adapter only needs the resulting files, not this module.
 
 Layout of the pki directory (mode 0700; private material 0600):
 
     ca.pem                 root certificate - the trust anchor validators are given
-    ca-key.pem             root key (PKCS#8, encrypted with the passphrase)
     intermediate.pem       signing CA certificate, embedded in every signature
-    intermediate-key.pem   signing CA key (encrypted), needed to issue more doctors
     seal.p12               arbodienst seal: key + certificate + chain
     doctor-<BIG>.p12       one per SO doctor: key + certificate + chain
-    passphrase             the random passphrase of all of the above
+    passphrase             the random passphrase of the identities above (never of a CA key)
+    demo-ca                where the CA keys are (one line: a directory outside the root)
+    DEMO                   marker: this is the DEMO PKI (`is_demo_pki`)
     README-DEMO.txt        says all this in Dutch
+
+CA keys: `ca-key.pem` and `intermediate-key.pem` live in a separate directory (mode 0700), by default
+`$XDG_DATA_HOME/sopipe/demo-ca/<hash of the pki path>/` (`~/.local/share/...`), or an explicit `ca_dir`,
+encrypted with their own random passphrase (`ca-passphrase`, beside them, not in the root). Whoever reads
+the root's `pki/` can therefore not issue a certificate. `add_doctor` and the demo CRL service need them; an
+older root that still has CA keys in `pki/` gets them moved out by the next `init_demo_pki`.
 
 With `services_url` (what `sopipe init` passes) the PKI also gets the parts that make PAdES B-T/B-LT/B-LTA work:
 
@@ -40,6 +47,7 @@ depends on it (a new root means a new signing CA, seal and doctors).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -77,6 +85,8 @@ OCSP_CERT = "ocsp.pem"
 OCSP_KEY = "ocsp-key.pem"
 TSA_CERT = "tsa.pem"
 TSA_KEY = "tsa-key.pem"
+CA_DIR_POINTER = "demo-ca"
+CA_PASSPHRASE = "ca-passphrase"
 
 ROOT_VALIDITY = timedelta(days=3652)
 INTERMEDIATE_VALIDITY = timedelta(days=1826)
@@ -105,7 +115,9 @@ voorbeeldmateriaal om de keten te kunnen testen:
 - ca.pem / intermediate.pem: een zelfgemaakte root- en ondertekenings-CA;
 - seal.p12: het DEMO-zegel van de arbodienst (certificeert machtigingen);
 - doctor-<BIG-nummer>.p12: DEMO-identiteiten van second opinion-bedrijfsartsen;
-- passphrase: het wachtwoord van alle sleutels, naast de sleutels zelf.
+- passphrase: het wachtwoord van het zegel en de artsidentiteiten, naast de
+  sleutels zelf. Het opent geen CA-sleutel: die staan buiten deze map (zie het
+  bestand demo-ca), zodat niemand die deze map leest certificaten kan uitgeven.
 
 Handtekeningen met deze sleutels hebben GEEN juridische waarde en worden door
 geen enkele lezer buiten sopipe vertrouwd. Gebruik in productie certificaten van
@@ -134,6 +146,8 @@ class DemoPki:
     """Files written by this call; empty when everything was already in place."""
     services: ServiceUrls | None = None
     """Where CRLs, OCSP and the TSA of this PKI are served; None for a PKI without trust services."""
+    ca_dir: Path | None = None
+    """Where the CA keys are kept, outside the root (see the module docstring)."""
 
     def passphrase(self) -> bytes:
         return read_passphrase(self.pki_dir)
@@ -177,19 +191,67 @@ DEMO_MARKER = "DEMO"
 
 
 def is_demo_pki(pki_dir: Path) -> bool:
-    """True when `pki_dir` holds the DEMO PKI made by `sopipe init` (never a production PKI)."""
-    return (Path(pki_dir) / DEMO_MARKER).is_file()
+    """True when `pki_dir` holds the DEMO PKI made by `sopipe init` (never a production PKI).
 
-
-def read_passphrase(pki_dir: Path) -> bytes:
-    """The passphrase of the demo keys in `pki_dir`."""
+    Both the marker and a trust anchor that is the DEMO root: a stray `DEMO` file beside a production `ca.pem`
+    (PKIoverheid, a QTSP) does not make it a DEMO, so it never switches doctors' auto-signing back on.
+    """
+    pki_dir = Path(pki_dir)
+    if not (pki_dir / DEMO_MARKER).is_file():
+        return False
     try:
-        value = (pki_dir / PASSPHRASE).read_text(encoding="ascii").strip()
+        cert = x509.load_pem_x509_certificate((pki_dir / CA_CERT).read_bytes())
+    except (OSError, ValueError):
+        return False
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return bool(names) and names[0].value == ROOT_CN and cert.subject == cert.issuer
+
+
+def default_ca_dir(pki_dir: Path) -> Path:
+    """Where `init_demo_pki` keeps the DEMO CA keys of `pki_dir` unless told otherwise: outside any root."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    digest = hashlib.sha256(str(Path(pki_dir).resolve()).encode("utf-8")).hexdigest()[:16]
+    return base / "sopipe" / "demo-ca" / digest
+
+
+def ca_dir_of(pki_dir: Path) -> Path:
+    """The directory holding the CA keys of the DEMO PKI in `pki_dir` (its `demo-ca` pointer, else the default)."""
+    named = _read_pointer(pki_dir)
+    return Path(named) if named else default_ca_dir(pki_dir)
+
+
+def _read_pointer(pki_dir: Path) -> str:
+    try:
+        return (Path(pki_dir) / CA_DIR_POINTER).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def load_ca_identity(pki_dir: Path, cert_name: str) -> tuple[x509.Certificate, object]:
+    """(certificate, key) of the root (`CA_CERT`) or signing CA (`INTERMEDIATE_CERT`) of the DEMO PKI."""
+    key_name = CA_KEY if cert_name == CA_CERT else INTERMEDIATE_KEY
+    ca_dir = ca_dir_of(pki_dir)
+    try:
+        passphrase = (ca_dir / CA_PASSPHRASE).read_text(encoding="ascii").strip().encode("ascii")
+        cert = x509.load_pem_x509_certificate((Path(pki_dir) / cert_name).read_bytes())
+        key = serialization.load_pem_private_key((ca_dir / key_name).read_bytes(), password=passphrase)
+    except (OSError, ValueError, TypeError, UnicodeDecodeError) as e:
+        raise SigningError(f"De sleutel van de DEMO-CA ({key_name}) staat niet in {ca_dir} of is onleesbaar ({e}). "
+                           "De CA-sleutels worden buiten de root bewaard, bij de gebruiker die `sopipe init` "
+                           "uitvoerde; voer `sopipe init` uit als die gebruiker (een nieuwe DEMO-CA geeft ook "
+                           "nieuwe identiteiten uit)") from e
+    return cert, key
+
+
+def read_passphrase(pki_dir: Path, *, name: str = PASSPHRASE) -> bytes:
+    """The passphrase of the demo keys in `pki_dir` (`name`: `CA_PASSPHRASE` in the CA key directory)."""
+    path = Path(pki_dir) / name
+    try:
+        value = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as e:
-        raise SigningError(f"Wachtwoordbestand van de PKI ontbreekt of is onleesbaar: {pki_dir / PASSPHRASE} "
-                           f"({e})") from e
+        raise SigningError(f"Wachtwoordbestand van de PKI ontbreekt of is onleesbaar: {path} ({e})") from e
     if not value:
-        raise SigningError(f"Wachtwoordbestand van de PKI is leeg: {pki_dir / PASSPHRASE}")
+        raise SigningError(f"Wachtwoordbestand van de PKI is leeg: {path}")
     return value.encode("ascii")
 
 
@@ -198,12 +260,14 @@ def doctor_p12_path(pki_dir: Path, big_nummer: str) -> Path:
 
 
 def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[str, str]],
-                  now: datetime | None = None, services_url: str | None = None) -> DemoPki:
+                  now: datetime | None = None, services_url: str | None = None,
+                  ca_dir: Path | None = None) -> DemoPki:
     """Create (or complete) the DEMO PKI in `pki_dir`; keep whatever is still usable.
 
     `doctors` are (naam, big_nummer) pairs; `now` pins the clock (tests), default the current UTC time.
     `services_url`: base URL of the trust services (CRL, OCSP, TSA) to name in the certificates, e.g.
     `http://127.0.0.1:8765`; adds an OCSP responder and a TSA. A changed URL reissues everything below the root.
+    `ca_dir`: where the CA keys go (never inside `pki_dir`); default: the one used before, else `default_ca_dir`.
     """
     if services_url is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", services_url):
         raise SigningError(f"Ongeldige URL voor de vertrouwensdiensten: {services_url!r}", field="services_url")
@@ -215,12 +279,21 @@ def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[st
         if not naam.strip():
             raise SigningError(f"Naam ontbreekt voor BIG-nummer {big}", field="naam")
     now = now or datetime.now(UTC)
+    ca_dir = Path(ca_dir).resolve() if ca_dir is not None else ca_dir_of(pki_dir)
+    if ca_dir.is_relative_to(Path(pki_dir).resolve()):
+        raise SigningError(f"De CA-sleutels mogen niet in de PKI-map zelf staan: {ca_dir}", field="ca_dir")
     created: list[Path] = []
     try:
         _ensure_dir(pki_dir)
+        _ensure_dir(ca_dir)
         passphrase = _ensure_passphrase(pki_dir, created)
-        root, root_key = _ensure_root(pki_dir, passphrase, now, created)
-        inter, inter_key = _ensure_intermediate(pki_dir, passphrase, root, root_key, now, created, services)
+        ca_passphrase = _ensure_passphrase(ca_dir, created, name=CA_PASSPHRASE)
+        _move_ca_keys_out(pki_dir, passphrase, ca_dir, ca_passphrase)
+        if _read_pointer(pki_dir) != str(ca_dir):  # also when it is the default: a copied pki/ still finds it
+            _write_public(pki_dir / CA_DIR_POINTER, f"{ca_dir}\n".encode("utf-8"), created)
+        root, root_key = _ensure_root(pki_dir, ca_dir, ca_passphrase, now, created)
+        inter, inter_key = _ensure_intermediate(pki_dir, ca_dir, ca_passphrase, root, root_key, now, created,
+                                                services)
         chain = (inter, root)
         if services is not None:
             _ensure_services(pki_dir, passphrase, root, root_key, inter, inter_key, now, created, services)
@@ -242,7 +315,7 @@ def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[st
         raise SigningError(f"DEMO-PKI kan niet worden aangemaakt in {pki_dir}: {e}") from e
     return DemoPki(pki_dir=pki_dir, ca_cert=pki_dir / CA_CERT, intermediate_cert=pki_dir / INTERMEDIATE_CERT,
                    seal_p12=seal, doctor_p12=MappingProxyType(doctor_paths), passphrase_file=pki_dir / PASSPHRASE,
-                   created=tuple(created), services=services)
+                   created=tuple(created), services=services, ca_dir=ca_dir)
 
 
 def move_services(pki_dir: Path, services_url: str, *, now: datetime | None = None) -> DemoPki:
@@ -275,12 +348,20 @@ def add_doctor(pki_dir: Path, naam: str, big: str, *, now: datetime | None = Non
     now = now or datetime.now(UTC)
     passphrase = read_passphrase(pki_dir)
     services = read_services_url(pki_dir)
+    ca_dir = ca_dir_of(pki_dir)
     try:
-        root = _usable_ca(pki_dir / CA_CERT, pki_dir / CA_KEY, passphrase, None, now)
-        inter = root and _usable_ca(pki_dir / INTERMEDIATE_CERT, pki_dir / INTERMEDIATE_KEY, passphrase, root[0], now,
-                                    crl_url=services.root_crl if services else None)
+        ca_passphrase = read_passphrase(ca_dir, name=CA_PASSPHRASE)
+    except SigningError as e:
+        raise SigningError(f"De sleutels van de DEMO-CA staan niet in {ca_dir} (ze worden buiten de root bewaard, "
+                           "bij de gebruiker die `sopipe init` uitvoerde): voer dit uit als die gebruiker, of voer "
+                           "`sopipe init` opnieuw uit (een nieuwe DEMO-CA geeft ook nieuwe identiteiten uit)") from e
+    try:
+        root = _usable_ca(pki_dir / CA_CERT, ca_dir / CA_KEY, ca_passphrase, None, now)
+        inter = root and _usable_ca(pki_dir / INTERMEDIATE_CERT, ca_dir / INTERMEDIATE_KEY, ca_passphrase, root[0],
+                                    now, crl_url=services.root_crl if services else None)
         if not inter:
-            raise SigningError(f"Geen bruikbare DEMO-CA in {pki_dir}; voer eerst `sopipe init` uit")
+            raise SigningError(f"Geen bruikbare DEMO-CA voor {pki_dir} (sleutels in {ca_dir}); voer eerst "
+                               "`sopipe init` uit")
         return _ensure_leaf(doctor_p12_path(pki_dir, big), _doctor_subject(naam, big), passphrase,
                             (inter[0], root[0]), inter[1], now, [], services)
     except OSError as e:
@@ -290,16 +371,31 @@ def add_doctor(pki_dir: Path, naam: str, big: str, *, now: datetime | None = Non
 # --- parts -------------------------------------------------------------------------------------------------------
 
 def _ensure_dir(pki_dir: Path) -> None:
-    pki_dir.mkdir(parents=True, exist_ok=True)
+    pki_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if pki_dir.stat().st_mode & 0o777 != 0o700:
         pki_dir.chmod(0o700)
 
 
-def _ensure_passphrase(pki_dir: Path, created: list[Path]) -> bytes:
-    path = pki_dir / PASSPHRASE
+def _move_ca_keys_out(pki_dir: Path, passphrase: bytes, ca_dir: Path, ca_passphrase: bytes) -> None:
+    """A root made before the CA keys moved out: re-encrypt them into `ca_dir`, then remove them from `pki_dir`."""
+    for name in (CA_KEY, INTERMEDIATE_KEY):
+        legacy = pki_dir / name
+        if not legacy.exists():
+            continue
+        if not (ca_dir / name).exists():
+            try:
+                key = serialization.load_pem_private_key(legacy.read_bytes(), password=passphrase)
+                _atomic_write(ca_dir / name, _encrypted_pem(key, ca_passphrase), 0o600)
+            except (ValueError, TypeError):
+                pass  # unreadable: the CA is made anew below
+        legacy.unlink()
+
+
+def _ensure_passphrase(pki_dir: Path, created: list[Path], *, name: str = PASSPHRASE) -> bytes:
+    path = pki_dir / name
     if path.exists():
         try:
-            value = read_passphrase(pki_dir)
+            value = read_passphrase(pki_dir, name=name)
             _tighten(path)
             return value
         except SigningError:
@@ -309,9 +405,9 @@ def _ensure_passphrase(pki_dir: Path, created: list[Path]) -> bytes:
     return value.encode("ascii")
 
 
-def _ensure_root(pki_dir: Path, passphrase: bytes, now: datetime,
+def _ensure_root(pki_dir: Path, ca_dir: Path, passphrase: bytes, now: datetime,
                  created: list[Path]) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    usable = _usable_ca(pki_dir / CA_CERT, pki_dir / CA_KEY, passphrase, None, now)
+    usable = _usable_ca(pki_dir / CA_CERT, ca_dir / CA_KEY, passphrase, None, now)
     if usable:
         return usable
     key = ec.generate_private_key(ec.SECP256R1())
@@ -320,17 +416,17 @@ def _ensure_root(pki_dir: Path, passphrase: bytes, now: datetime,
         .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True) \
         .add_extension(_CA_KEY_USAGE, critical=True) \
         .sign(key, hashes.SHA256())
-    _write_private(pki_dir / CA_KEY, _encrypted_pem(key, passphrase), created)
+    _write_private(ca_dir / CA_KEY, _encrypted_pem(key, passphrase), created)
     _write_public(pki_dir / CA_CERT, cert.public_bytes(serialization.Encoding.PEM), created)
     return cert, key
 
 
-def _ensure_intermediate(pki_dir: Path, passphrase: bytes, root: x509.Certificate,
+def _ensure_intermediate(pki_dir: Path, ca_dir: Path, passphrase: bytes, root: x509.Certificate,
                          root_key: ec.EllipticCurvePrivateKey, now: datetime,
                          created: list[Path], services: ServiceUrls | None = None,
                          ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     crl_url = services.root_crl if services else None
-    usable = _usable_ca(pki_dir / INTERMEDIATE_CERT, pki_dir / INTERMEDIATE_KEY, passphrase, root, now,
+    usable = _usable_ca(pki_dir / INTERMEDIATE_CERT, ca_dir / INTERMEDIATE_KEY, passphrase, root, now,
                         crl_url=crl_url)
     if usable:
         return usable
@@ -341,7 +437,7 @@ def _ensure_intermediate(pki_dir: Path, passphrase: bytes, root: x509.Certificat
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True) \
         .add_extension(_CA_KEY_USAGE, critical=True)
     cert = _with_status_urls(builder, crl_url=crl_url, ocsp_url=None).sign(root_key, hashes.SHA256())
-    _write_private(pki_dir / INTERMEDIATE_KEY, _encrypted_pem(key, passphrase), created)
+    _write_private(ca_dir / INTERMEDIATE_KEY, _encrypted_pem(key, passphrase), created)
     _write_public(pki_dir / INTERMEDIATE_CERT, cert.public_bytes(serialization.Encoding.PEM), created)
     return cert, key
 

@@ -45,6 +45,7 @@ import enum
 import io
 import re
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -284,21 +285,29 @@ class KeyRing:
         self._doctors = MappingProxyType(dict(doctors))
 
     @classmethod
-    def from_pki_dir(cls, pki_dir: Path) -> KeyRing:
-        """Load `seal.p12` and every `doctor-*.p12` in `pki_dir` with the passphrase stored there."""
+    def from_pki_dir(cls, pki_dir: Path, *, seal: SigningIdentity | None = None, doctors: bool = True) -> KeyRing:
+        """Load `seal.p12` and every `doctor-*.p12` in `pki_dir` with the passphrase stored there (the DEMO).
+
+        `seal`: the seal loaded elsewhere (a token, a PKCS#12 whose passphrase is not in `pki_dir`); then
+        `seal.p12` is not read. `doctors=False`: no doctor's key is loaded at all (outside the DEMO doctors sign
+        themselves), so nothing in `pki_dir` is opened with its passphrase file.
+        """
+        if seal is not None and not doctors:
+            return cls(seal=seal, doctors={})
         passphrase = pki.read_passphrase(pki_dir)
         seal_path = pki_dir / pki.SEAL_P12
-        seal = SigningIdentity.from_pkcs12(seal_path, passphrase) if seal_path.exists() else None
-        doctors: dict[str, SigningIdentity] = {}
-        for path in sorted(pki_dir.glob("doctor-*.p12")):
+        if seal is None and seal_path.exists():
+            seal = SigningIdentity.from_pkcs12(seal_path, passphrase)
+        found: dict[str, SigningIdentity] = {}
+        for path in sorted(pki_dir.glob("doctor-*.p12")) if doctors else ():
             identity = SigningIdentity.from_pkcs12(path, passphrase)
             big = identity.big_nummer
             if not big:
                 raise SigningError(f"Certificaat in {path} heeft geen BIG-nummer (serialNumber)")
-            if big in doctors:
-                raise SigningError(f"BIG-nummer {big} komt voor in {doctors[big].source} en in {path}")
-            doctors[big] = identity
-        return cls(seal=seal, doctors=doctors)
+            if big in found:
+                raise SigningError(f"BIG-nummer {big} komt voor in {found[big].source} en in {path}")
+            found[big] = identity
+        return cls(seal=seal, doctors=found)
 
     def seal(self) -> SigningIdentity:
         if self._seal is None:
@@ -312,6 +321,35 @@ class KeyRing:
     @property
     def doctor_big_nummers(self) -> tuple[str, ...]:
         return tuple(self._doctors)
+
+
+def read_secret(spec: str, *, setting: str) -> bytes:
+    """The secret named by `spec`: `env:NAME`, `file:/path` or `credential:NAME` (systemd's
+    $CREDENTIALS_DIRECTORY/NAME). One trailing newline is dropped. Errors name the setting, never the secret."""
+    kind, _, name = spec.partition(":")
+    try:
+        if kind == "env":
+            value = os.environ.get(name)
+            if value is None:
+                raise SigningError(f"Omgevingsvariabele {name} is niet gezet ([signing] {setting})", field=setting)
+            data = value.encode("utf-8")
+        elif kind == "file":
+            data = Path(name).read_bytes()
+        elif kind == "credential":
+            directory = os.environ.get("CREDENTIALS_DIRECTORY")
+            if not directory:
+                raise SigningError(f"$CREDENTIALS_DIRECTORY is niet gezet: start sopipe als systemd-dienst met "
+                                   f"LoadCredential={name}:... ([signing] {setting})", field=setting)
+            data = (Path(directory) / name).read_bytes()
+        else:
+            raise SigningError(f"[signing] {setting}: onbekende bron {kind!r}", field=setting)
+    except OSError as e:
+        raise SigningError(f"Geheim voor [signing] {setting} kan niet worden gelezen: {e.strerror or e}",
+                           field=setting) from e
+    data = data[:-1] if data.endswith(b"\n") else data
+    if not data:
+        raise SigningError(f"Geheim voor [signing] {setting} is leeg", field=setting)
+    return data
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from pipeline.core.redaction import redact
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_initial", """
         CREATE TABLE events (
@@ -273,12 +275,17 @@ class Store:
             tx.execute("INSERT INTO journal (sha256, file_name, status, started_at) VALUES (?, ?, 'processing', ?)"
                        " ON CONFLICT(sha256) DO UPDATE SET status='processing', file_name=excluded.file_name,"
                        " started_at=excluded.started_at, finished_at=NULL",
-                       (sha256, file_name, _now()))
+                       (sha256, redact(file_name), _now()))
+
+    def journal_shas(self, kenmerk: str) -> list[str]:
+        """The SHA-256 of every case file the journal links to `kenmerk` (processed, failed or left for retry)."""
+        return [r[0] for r in self._conn().execute("SELECT sha256 FROM journal WHERE kenmerk=? ORDER BY sha256",
+                                                   (kenmerk,))]
 
     def journal_failed(self, sha256: str, *, kenmerk: str | None, detail: str) -> None:
-        with self.transaction() as tx:
+        with self.transaction() as tx:  # the journal is operator data: never a BSN in it
             tx.execute("UPDATE journal SET status='failed', kenmerk=?, detail=?, finished_at=? WHERE sha256=?",
-                       (kenmerk, detail, _now(), sha256))
+                       (kenmerk, redact(detail), _now(), sha256))
 
     # --- events ---------------------------------------------------------------------------------------------
 

@@ -15,7 +15,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import (AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field,
                       StrictBool, TypeAdapter)
+
 from stdnum.nl import bsn as stdnum_bsn
+
+from pipeline.core.redaction import contains_bsn
 
 SCHEMA_ID = "so-pipeline/v1"
 
@@ -50,7 +53,13 @@ Short = Annotated[str, Field(min_length=1, max_length=200)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Bsn = Annotated[str, Field(pattern=r"^[0-9][0-9 .-]{7,11}[0-9]$"), AfterValidator(_bsn)]
 Money = Annotated[Decimal, BeforeValidator(_money)]
-Kenmerk = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,40}$")]
+def _not_a_bsn(value: str) -> str:
+    if contains_bsn(value):  # a kenmerk names folders and audit records: it must never be the employee's BSN
+        raise ValueError("mag geen BSN bevatten: het kenmerk staat in mapnamen en in het logboek")
+    return value
+
+
+Kenmerk = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{3,40}$"), AfterValidator(_not_a_bsn)]
 BigNummer = Annotated[str, Field(pattern=r"^[0-9]{11}$")]
 OrgCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")]
 """An organisation's own short code (lower case), configured by the arbodienst; never employee data."""

@@ -42,6 +42,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from pipeline.core import dutch
 from pipeline.core.procedure import DocumentOrder
+from pipeline.core.redaction import mask_digits
 from pipeline.core.routing import Party
 from pipeline.core.state import CaseState
 
@@ -678,7 +679,7 @@ def find_identifiers(rules: CaseRules, text: str, *, where: str) -> list[Hit]:
                 found = " ".join(m.group().split())
                 shown = ident.shown
                 if ident.key == "bsn":  # reports and the audit trail are kept for years: never a whole BSN
-                    shown, found = _mask_digits(shown), _mask_digits(found)
+                    shown, found = mask_digits(shown), mask_digits(found)
                 hits[ident.key] = Hit(f"{ident.label} ({shown}), gevonden als \"{found}\"", where, ident.key)
                 break
     return list(hits.values())
@@ -745,15 +746,3 @@ def check_texts(rules: CaseRules, texts: Iterable[tuple[str, str]], *, what: Sco
             yield from find_medical(rules, text, where=where)
 
 
-def _mask_digits(text: str) -> str:
-    """`111222333` → `******333`: enough to recognise, too little to identify."""
-    digits = sum(ch.isdigit() for ch in text)
-    seen = 0
-    out = []
-    for ch in text:
-        if ch.isdigit():
-            seen += 1
-            out.append(ch if seen > digits - 3 else "*")
-        else:
-            out.append(ch)
-    return "".join(out)

@@ -19,12 +19,12 @@ import datetime as dt
 import enum
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from pipeline.core import dutch
+from pipeline.core.redaction import contains_bsn, mask_long_numbers
 
 GENESIS = hashlib.sha256(b"sopipe audit trail v1: genesis").hexdigest()
 """The `prev_hash` of the first record."""
@@ -133,7 +133,6 @@ ALLOWED_DETAILS = frozenset({
     "bewaren_tot", "laatste_wijziging", "bundel", "problemen", "vertrouwd", "verwijderd", "records",
 })
 HASH_DETAILS = frozenset({"sha256", "bestand_sha256", "manifest_sha256"})
-_DIGITS = re.compile(r"\d{8,}")
 MAX_DETAIL_TEXT = 300
 
 
@@ -141,16 +140,8 @@ class UnsafeAuditDetail(ValueError):
     """A detail that could carry personal or medical data was offered to the audit trail."""
 
 
-def _looks_like_bsn(digits: str) -> bool:
-    if len(digits) != 9:
-        return False
-    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
-    return total % 11 == 0
-
-
-def scrub(text: str) -> str:
-    """Mask every run of 8 or more digits (a BSN, a phone or personnel number in a file name)."""
-    return _DIGITS.sub(lambda m: "#" * len(m.group()), text)
+scrub = mask_long_numbers
+"""Mask every run of 8 or more digits (a BSN, a phone or personnel number in a file name)."""
 
 
 def check_details(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,8 +161,7 @@ def check_details(details: Mapping[str, Any]) -> dict[str, Any]:
             raise UnsafeAuditDetail(f"audit detail '{key}' must be text, a number or a list of them")
         if len(value) > MAX_DETAIL_TEXT:
             raise UnsafeAuditDetail(f"audit detail '{key}' is too long for an identifier ({len(value)} chars)")
-        if key not in HASH_DETAILS and any(_looks_like_bsn(run[i:i + 9]) for run in re.findall(r"\d{9,}", value)
-                                               for i in range(len(run) - 8)):
+        if key not in HASH_DETAILS and contains_bsn(value):
             raise UnsafeAuditDetail(f"audit detail '{key}' contains a number that could be a BSN")
         out[key] = value
     return out

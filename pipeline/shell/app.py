@@ -10,10 +10,11 @@ from typing import Iterator
 from pipeline.adapters.audit import Audit
 from pipeline.adapters.converter import UnoConverterPool
 from pipeline.adapters.renderer import DocxRenderer
-from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
+from pipeline.adapters.pki import is_demo_pki
+from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance, SigningIdentity, read_secret
 from pipeline.adapters.store import Store
 from pipeline.core.procedure import DocumentOrder, SignOrder
-from pipeline.errors import SigningError
+from pipeline.errors import PipelineError, SigningError
 from pipeline.settings import Settings
 from pipeline.shell.layout import TEMPLATES
 from pipeline.shell.runner import Pipeline
@@ -52,13 +53,45 @@ class OrderSigner:
                                level=self.level_for(order.kind))
 
 
+def make_keyring(settings: Settings, *, doctors: bool = True) -> KeyRing:
+    """The root's keys: outside the DEMO only the seal, from a token or with a passphrase kept elsewhere.
+
+    A doctor's personal key is loaded only from a DEMO PKI with `auto_sign_doctors`; with a production PKI that
+    setting stops start-up, so no case file can make the pipeline sign in a doctor's name. `doctors=False`:
+    the seal only (archive export).
+    """
+    demo = is_demo_pki(settings.pki_dir)
+    if doctors and settings.auto_sign_doctors and not demo:
+        raise PipelineError(
+            f"[signing] auto_sign_doctors = true is only for the DEMO PKI, and {settings.pki_dir} is not one: "
+            "a doctor's personal signature is never applied by the pipeline. Set auto_sign_doctors = false in "
+            f"{settings.root / 'sopipe.toml'}; the final advice then waits in "
+            "outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ for the doctor (`sopipe sign`).",
+            field="auto_sign_doctors")
+    seal = None
+    if settings.seal_pkcs11_module:
+        chain = [p for p in (settings.pki_dir / "intermediate.pem", *settings.trust_roots) if p.exists()]
+        seal = SigningIdentity.from_pkcs11(
+            settings.seal_pkcs11_module, token_label=settings.seal_token_label, key_label=settings.seal_key_label,
+            pin=read_secret(settings.seal_pin, setting="seal_pin").decode("utf-8"), chain=chain)
+    elif settings.seal_passphrase:
+        seal = SigningIdentity.from_pkcs12(settings.seal_p12 or settings.pki_dir / "seal.p12",
+                                           read_secret(settings.seal_passphrase, setting="seal_passphrase"))
+    elif not demo:
+        raise PipelineError(
+            f"No seal configured for the production PKI in {settings.pki_dir}: set [signing] seal_pkcs11_module "
+            "(a token) or seal_passphrase (env:/file:/credential:, never beside the key) in sopipe.toml",
+            field="seal_passphrase")
+    return KeyRing.from_pki_dir(settings.pki_dir, seal=seal, doctors=doctors and demo and settings.auto_sign_doctors)
+
+
 def make_order_signer(settings: Settings) -> OrderSigner:
     """The signer for a root: its KeyRing, its timestamp server and trust roots, its levels per kind."""
     from pyhanko.keys import load_certs_from_pemder
 
     roots = [c for p in settings.trust_roots if p.exists() for c in load_certs_from_pemder([str(p)])]
     pades = PadesSigner(tsa_url=settings.tsa_url, trust_roots=roots)
-    return OrderSigner(KeyRing.from_pki_dir(settings.pki_dir), pades, level_for=settings.signing_level,
+    return OrderSigner(make_keyring(settings), pades, level_for=settings.signing_level,
                        auto_sign_doctors=settings.auto_sign_doctors)
 
 
@@ -98,7 +131,7 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
     signer = make_order_signer(settings)
     converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
                                  max_conversions=settings.lo_max_conversions, max_rss_mb=settings.lo_max_rss_mb,
-                                 retries=settings.lo_retries)
+                                 retries=settings.lo_retries, scratch_dir=settings.root / "state" / "scratch")
     if guard is None:
         from pipeline.shell.guard import PrivacyGuard
         guard = PrivacyGuard()

@@ -15,8 +15,10 @@ manifest seal, the audit records, and that nothing was added or removed; it name
 
 Retention (art. 7:454 BW): a dossier is kept 20 years from its last change (`planning.retention_end`; the last
 change is the day its newest case event was accepted). `destroy_dossier` removes, irreversibly, what the
-arbodienst keeps of a case: the archive copy, the quarantine copies, the case files in inbox/processed and
-inbox/failed, and every row of the case in the state database. The parties' mailboxes are theirs (the employee's
+arbodienst keeps of a case: the archive copy, the quarantine copies, the case files in inbox/, inbox/processed and
+inbox/failed with their reports (found by the journal and by content, also when the kenmerk could not be read
+from a broken file), the staged documents in state/staging/, converter scratch left by a killed pipeline, and every
+row of the case in the state database. The parties' mailboxes are theirs (the employee's
 own copies, the own doctor's file under their own retention) and are left alone. The audit trail is kept: it
 holds no content, and it records the destruction itself (kenmerk, date, who, reason, hash of what was removed).
 """
@@ -30,6 +32,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -46,8 +49,10 @@ from asn1crypto import x509 as asn1_x509
 from pipeline.adapters.audit import Audit
 from pipeline.adapters.signing import SigningIdentity
 from pipeline.adapters.store import Store
+from pipeline.adapters.converter import stale_scratch
 from pipeline.core import trail
 from pipeline.core.planning import retention_end
+from pipeline.core.redaction import personal_data_in
 from pipeline.core.routing import Party
 from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
 from pipeline.errors import ArchiveError, PipelineError
@@ -455,6 +460,10 @@ class DestroyPlan:
     """Party mailbox folders of this kenmerk that stay (they are the parties' own)."""
     manifest: dict
     """What is removed (paths relative to the root, SHA-256 each): only its hash goes into the audit trail."""
+    folders: tuple[Path, ...] = ()
+    """Folders removed as a whole after the files (archive, quarantine, staging)."""
+    scratch: tuple[Path, ...] = ()
+    """Converter scratch of killed pipelines (any case's Word and PDF files), removed as a whole as well."""
 
     @property
     def manifest_sha256(self) -> str:
@@ -462,32 +471,100 @@ class DestroyPlan:
 
 
 def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyPlan:
-    files: list[Path] = []
+    """Everything of `kenmerk` the arbodienst holds, found before anything is removed.
+
+    Case files (and their reports) are the case's when the journal links their SHA-256 to it, when their JSON
+    names it, or, for a file whose kenmerk cannot be read (broken JSON, a wrong type), when their bytes hold the
+    kenmerk or the employee's BSN. Raises ArchiveError, before anything is removed, for a plain file or a link
+    where a folder of the case belongs.
+    """
     archive = settings.outbox / Party.ARCHIEF.value / kenmerk
     quarantine = settings.quarantine / kenmerk
+    for path in (archive, quarantine):
+        _refuse_non_folder(settings, path)
+    files: list[Path] = []
+    folders: list[Path] = []
     for folder in (archive, quarantine):
         if folder.is_dir():
             files += sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
-    for folder in (settings.inbox / "processed", settings.inbox / "failed"):
-        if folder.is_dir():
-            for p in sorted(folder.iterdir()):
-                if p.is_file() and not p.is_symlink() and _case_file_kenmerk(p) == kenmerk:
-                    files.append(p)
-                    report = p.with_name(p.name + ".error.txt")
-                    if report.exists():
-                        files.append(report)
+            folders.append(folder)
     events = store.events(kenmerk)
-    for e in events:  # documents staged for a case file whose processing never finished (runner._staged)
-        staged = settings.root / "state" / "staging" / e.sha256
-        if staged.is_dir():
+    known = {e.sha256 for e in events} | set(store.journal_shas(kenmerk))
+    bsns = {str(w["bsn"]).encode("ascii", "ignore") for w in _werknemers(events) if w.get("bsn")}
+    for folder in (settings.inbox, settings.inbox / "processed", settings.inbox / "failed"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for p in sorted(folder.iterdir()):
+            if p.name.endswith(".error.txt") or p.is_symlink() or not p.is_file():
+                continue
+            digest = _file_sha256(p)
+            if digest in known or _belongs_to(p, kenmerk, bsns):
+                known.add(digest)
+                files.append(p)
+        for report in sorted(folder.glob("*.error.txt")):  # also a report whose case file is gone
+            base = report.with_name(report.name.removesuffix(".error.txt"))
+            if base in files or _report_names(report, kenmerk):
+                files.append(report)
+    staging = settings.root / "state" / "staging"
+    for sha in sorted(known):  # documents staged for a case file whose processing never finished (runner._staged)
+        staged = staging / sha
+        if staged.is_dir() and not staged.is_symlink():
             files += sorted(p for p in staged.rglob("*") if p.is_file())
+            folders.append(staged)
+        elif staged.is_file() or staged.is_symlink():
+            files.append(staged)
+    # a pipeline killed while converting leaves the case's Word and PDF files behind
+    scratch = (*stale_scratch(settings.root / "state" / "scratch"), *stale_scratch())
     kept = tuple(settings.outbox / party.value / kenmerk for party in Party
                  if party is not Party.ARCHIEF and (settings.outbox / party.value / kenmerk).exists())
     manifest = {"kenmerk": kenmerk,
-                "bestanden": [{"pad": p.relative_to(settings.root).as_posix(), "sha256": _file_sha256(p)}
-                              for p in files],
-                "gebeurtenissen": [e.sha256 for e in events]}
-    return DestroyPlan(kenmerk, retention(store, kenmerk), tuple(files), kept, manifest)
+                "bestanden": [{"pad": _shown_path(p, settings.root), "sha256": _file_sha256(p)} for p in files],
+                "gebeurtenissen": [e.sha256 for e in events], "journaal": sorted(known),
+                "kladmappen": [_shown_path(p, settings.root) for p in scratch]}
+    return DestroyPlan(kenmerk, retention(store, kenmerk), tuple(files), kept, manifest, tuple(folders), scratch)
+
+
+def _refuse_non_folder(settings: Settings, path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        what = "een snelkoppeling (symlink)" if path.is_symlink() else "een gewoon bestand"
+        raise ArchiveError(f"{_shown_path(path, settings.root)} is geen map maar {what}; er is niets vernietigd. "
+                           "Dit hoort niet bij de mappen die sopipe maakt: zet het opzij en voer de opdracht "
+                           "opnieuw uit.", rule="geen-map")
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:  # converter scratch outside the root (the system temp directory)
+        return path.as_posix()
+
+
+def _werknemers(events) -> list[dict]:
+    return [e.payload["werknemer"] for e in events if isinstance(e.payload.get("werknemer"), dict)]
+
+
+def _belongs_to(path: Path, kenmerk: str, bsns: set[bytes]) -> bool:
+    """A case file of `kenmerk` by content: its JSON names it, or its kenmerk is unreadable and its bytes hold the
+    kenmerk or the employee's BSN (a file of another case that names its own kenmerk never matches)."""
+    named = _case_file_kenmerk(path)
+    if named is not None:
+        return named == kenmerk
+    try:
+        with path.open("rb") as f:
+            raw = f.read(2_000_000)
+    except OSError:
+        return False
+    if re.search(rb"(?<![\w-])" + re.escape(kenmerk.encode("utf-8")) + rb"(?![\w-])", raw):
+        return True
+    return any(re.search(rb"(?<!\d)" + re.escape(b) + rb"(?!\d)", raw) for b in bsns if b)
+
+
+def _report_names(report: Path, kenmerk: str) -> bool:
+    try:
+        text = report.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return f"Zaak (kenmerk): {kenmerk}\n" in text
 
 
 def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
@@ -500,6 +577,8 @@ def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str
     reden = (reden or "").strip() or None
     plan = plan_destruction(settings, store, kenmerk)
     pending = _pending_destruction(audit, kenmerk)
+    if reden and pending is None:
+        _check_reden(audit, store, kenmerk, reden)
     if plan.retention is None and not plan.files:
         done = [r for r in audit.trail(kenmerk) if r.gebeurtenis == Gebeurtenis.VERNIETIGING
                 and r.uitkomst == Uitkomst.GESLAAGD]
@@ -528,17 +607,46 @@ def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str
                      wat=wat, reden=reden, manifest_sha256=plan.manifest_sha256)
     else:  # an earlier run stopped half-way: finish what it recorded
         wat, reden = pending.details.get("wat"), pending.details.get("reden")
-    for path in plan.files:
-        path.unlink(missing_ok=True)
-    for folder in (settings.outbox / Party.ARCHIEF.value / kenmerk, settings.quarantine / kenmerk,
-                   *(settings.root / "state" / "staging" / sha for sha in plan.manifest["gebeurtenissen"])):
-        if folder.exists():
-            shutil.rmtree(folder)
-    _delete_state(store, kenmerk)
+    try:
+        for path in plan.files:
+            path.unlink(missing_ok=True)
+        for folder in (*plan.folders, *plan.scratch):
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder)
+    except OSError as e:
+        raise ArchiveError(f"Vernietiging van {kenmerk} is niet afgemaakt: {e.strerror or e} ({e.filename}). "
+                           "Los dat op en voer dezelfde opdracht opnieuw uit: die maakt de vernietiging af.",
+                           kenmerk=kenmerk) from e
+    _delete_state(store, kenmerk, journal=plan.manifest["journaal"])
     manifest_sha256 = pending.details.get("manifest_sha256") if pending else plan.manifest_sha256
     audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GESLAAGD,
                  wat=wat, reden=reden, manifest_sha256=manifest_sha256)
     return plan
+
+
+def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str) -> None:
+    """The reason is kept in the audit trail for good: refuse personal data in it (a BSN, a name, a birth date)."""
+    werknemers = _werknemers(store.events(kenmerk))
+    names = [n for w in werknemers for n in (w.get("naam"), f"{w.get('voorletters', '')} {w.get('naam', '')}")
+             if isinstance(n, str) and n.strip()]
+    dates = []
+    for w in werknemers:
+        try:
+            dates.append(dt.date.fromisoformat(str(w.get("geboortedatum"))))
+        except ValueError:
+            pass
+    if len(reden) > trail.MAX_DETAIL_TEXT:
+        _refused(audit, kenmerk, "reden-te-lang")
+        raise ArchiveError(f"De reden is te lang ({len(reden)} tekens, hooguit {trail.MAX_DETAIL_TEXT}): noem alleen "
+                           "de grond, bijvoorbeeld \"verzoek werknemer tot vernietiging (art. 7:455 BW)\". Er is "
+                           "niets vernietigd.", kenmerk=kenmerk, field="reden", rule="reden-te-lang")
+    found = personal_data_in(reden, names=names, dates=dates)
+    if found:
+        _refused(audit, kenmerk, "reden-persoonsgegevens")
+        raise ArchiveError(f"De reden bevat persoonsgegevens ({', '.join(found)}). De reden wordt blijvend in het "
+                           "logboek bewaard en mag de werknemer niet aanwijzen: noem alleen de grond, bijvoorbeeld "
+                           "\"verzoek werknemer tot vernietiging (art. 7:455 BW)\". Er is niets vernietigd.",
+                           kenmerk=kenmerk, field="reden", rule="reden-persoonsgegevens")
 
 
 def _refused(audit: Audit, kenmerk: str, regel: str) -> None:
@@ -554,11 +662,13 @@ def _pending_destruction(audit: Audit, kenmerk: str) -> AuditRecord | None:
     return last if last is not None and last.uitkomst == Uitkomst.GESTART else None
 
 
-def _delete_state(store: Store, kenmerk: str) -> None:
-    """Every row of the case in every table with a `kenmerk` column except the audit trail; deleted pages are
-    overwritten (secure_delete) and the WAL is emptied so the content does not linger in the file."""
+def _delete_state(store: Store, kenmerk: str, *, journal: Sequence[str] = ()) -> None:
+    """Every row of the case in every table with a `kenmerk` column except the audit trail, and the journal rows
+    of `journal` (files of the case whose kenmerk was unreadable); deleted pages are overwritten (secure_delete)
+    and the WAL is emptied so the content does not linger in the file."""
     with store.transaction() as tx:
         tx.execute("PRAGMA secure_delete=ON")
+        tx.executemany("DELETE FROM journal WHERE sha256=?", [(sha,) for sha in journal])
         for (table,) in tx.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
             if table == "audit" or table.startswith("sqlite_"):
                 continue

@@ -225,7 +225,8 @@ def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5,
     from pipeline.shell.watcher import run_once, watch
 
     timed = _Timed()
-    with RssSampler() as rss, signing_services(at_level(init_root(root), level)) as settings, \
+    with RssSampler() as rss, signing_services(at_level(
+            init_root(root, demo_ca_dir=root.parent / "demo-ca"), level)) as settings, \
             open_pipeline(settings) as pipeline:
         pipeline.renderer.render = timed.wrap("render", pipeline.renderer.render)
         pipeline.converter.convert = timed.wrap("convert", pipeline.converter.convert)

@@ -180,8 +180,12 @@ class CertificateInfo:
     not_after: dt.datetime
 
 
-def _certificates(pki_dir: Path) -> tuple[list[CertificateInfo], list[Check]]:
-    """The certificates in the PKI folder (PEM files and the leaf of each PKCS#12)."""
+def _certificates(pki_dir: Path, *, seal: tuple[Path, bytes] | None = None, demo: bool = True
+                  ) -> tuple[list[CertificateInfo], list[Check]]:
+    """The certificates in the PKI folder (PEM files and the leaf of each PKCS#12).
+
+    `demo=False`: a production PKI: no PKCS#12 but the `seal` is opened, with its passphrase from elsewhere.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import pkcs12
     from pipeline.adapters.pki import read_passphrase
@@ -199,6 +203,17 @@ def _certificates(pki_dir: Path) -> tuple[list[CertificateInfo], list[Check]]:
             add(pem.name, x509.load_pem_x509_certificate(pem.read_bytes()))
         except (OSError, ValueError) as e:
             problems.append(fail(f"certificate {pem.name}", f"unreadable: {e}", "replace the file"))
+    if not demo:
+        if seal is None:
+            return infos, problems
+        try:
+            _, cert, _ = pkcs12.load_key_and_certificates(seal[0].read_bytes(), seal[1])
+        except (OSError, ValueError) as e:
+            return infos, problems + [fail(f"identity {seal[0].name}", f"cannot be opened with [signing] "
+                                           f"seal_passphrase: {e}", "check the seal file and its passphrase")]
+        if cert is not None:
+            add(seal[0].name, cert)
+        return infos, problems
     p12s = sorted(pki_dir.glob("*.p12"))
     if p12s:
         try:
@@ -223,6 +238,25 @@ def check_pki(settings: Settings, *, now: dt.datetime | None = None) -> list[Che
     if not pki.is_dir():
         return [fail("PKI", f"{pki} does not exist", f"sopipe init --root {settings.root} (DEMO PKI), or put the "
                      "production identities there")]
+    from pipeline.adapters.pki import is_demo_pki
+    demo = is_demo_pki(pki)
+    checks: list[Check] = []
+    ca_keys = [p.name for p in sorted(pki.glob("*-key.pem")) if p.name in ("ca-key.pem", "intermediate-key.pem")]
+    if ca_keys:
+        checks.append(fail("PKI: CA keys", f"{', '.join(ca_keys)} in {pki}: whoever reads the root can issue "
+                           "trusted certificates", "DEMO: run sopipe init (moves them out of the root); "
+                           "production: remove them, a CA key never belongs on this server"))
+    if demo:
+        checks.append(warn("PKI", "this is the DEMO PKI: signatures are for trying the pipeline only; the "
+                           "pipeline signs the final advice with the doctors' DEMO keys",
+                           "for real documents: sopipe init --no-demo in a new root, then install identities "
+                           "from a trust service (PKIoverheid, a QTSP)"))
+        return checks + _check_demo_pki(settings, pki, now)
+    checks.append(ok("PKI", "production: doctors sign themselves, the seal's secret is not stored in the root"))
+    return checks + _check_production_pki(settings, pki, now)
+
+
+def _check_demo_pki(settings: Settings, pki: Path, now: dt.datetime) -> list[Check]:
     checks: list[Check] = []
     for required in ("ca.pem", "seal.p12"):
         if not (pki / required).exists():
@@ -232,10 +266,48 @@ def check_pki(settings: Settings, *, now: dt.datetime | None = None) -> list[Che
         checks.append(warn("PKI", "no SO doctor identities (doctor-<BIG>.p12): final advice cannot be signed",
                            "add the SO doctors' PKCS#12 files"))
     infos, problems = _certificates(pki)
-    checks.extend(problems)
-    if any("DEMO" in i.subject for i in infos):
-        checks.append(warn("PKI", "this is the DEMO PKI: signatures are for trying the pipeline only",
-                           "use identities from a trust service (PKIoverheid, a QTSP) for real documents"))
+    return checks + problems + _expiry(infos, now)
+
+
+def _check_production_pki(settings: Settings, pki: Path, now: dt.datetime) -> list[Check]:
+    from pipeline.adapters.signing import read_secret
+    checks: list[Check] = []
+    if settings.auto_sign_doctors:
+        checks.append(fail("PKI: auto_sign_doctors", "auto_sign_doctors = true with a production PKI: the pipeline will not "
+                           "start", f"set [signing] auto_sign_doctors = false in {settings.root / 'sopipe.toml'}"))
+    if (pki / "passphrase").exists():
+        checks.append(fail("PKI: passphrase", f"{pki / 'passphrase'} lies beside the keys",
+                           "remove it; name the seal's passphrase with [signing] seal_passphrase "
+                           "(env:, file: outside the root, credential:)"))
+    doctors = sorted(pki.glob("doctor-*.p12"))
+    if doctors:
+        checks.append(warn("PKI: doctors", f"{len(doctors)} doctor identities in {pki}: never used outside the "
+                           "DEMO (doctors sign themselves)", "remove them; personal keys stay with the doctor"))
+    if not (pki / "ca.pem").exists():
+        checks.append(fail("PKI", f"ca.pem missing in {pki}", "install the root certificate of your trust service"))
+    seal = None
+    if settings.seal_pkcs11_module:
+        found = Path(settings.seal_pkcs11_module).is_file()
+        checks.append((ok if found else fail)("PKI: seal", f"on token {settings.seal_token_label!r} via "
+                                              f"{settings.seal_pkcs11_module}"
+                                              + ("" if found else ": module not found"),
+                                              *(() if found else ("install the token's PKCS#11 module",))))
+    elif settings.seal_passphrase:
+        path = settings.seal_p12 or pki / "seal.p12"
+        try:
+            seal = (path, read_secret(settings.seal_passphrase, setting="seal_passphrase"))
+            checks.append(ok("PKI: seal", f"{path.name}, passphrase from {settings.seal_passphrase.split(':')[0]}:"))
+        except PipelineError as e:
+            checks.append(fail("PKI: seal", e.message, "provide the passphrase where seal_passphrase says"))
+    else:
+        checks.append(fail("PKI: seal", "no seal configured", "set [signing] seal_pkcs11_module (token) or "
+                           "seal_passphrase (PKCS#12) in sopipe.toml"))
+    infos, problems = _certificates(pki, seal=seal, demo=False)
+    return checks + problems + _expiry(infos, now)
+
+
+def _expiry(infos: list[CertificateInfo], now: dt.datetime) -> list[Check]:
+    checks: list[Check] = []
     for info in infos:
         days = (info.not_after - now).days
         until = info.not_after.date().isoformat()

@@ -2,7 +2,8 @@
 
 Log messages name files and kenmerken only (see `pipeline.shell.runner`); `RedactBsn` is the safety net behind
 that rule: any 9-digit number that passes the elfproef is replaced before a line is written, wherever it came
-from (a library's message, an exception text, an argument).
+from (a library's message, an exception text, an argument), and control characters in a message (a newline in a
+file name) are escaped so that no text can forge a log line. The rules are `pipeline.core.redaction`'s.
 """
 
 from __future__ import annotations
@@ -10,35 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import sys
 from typing import TextIO
 
-from stdnum.nl import bsn as stdnum_bsn
-
-REDACTED = "[BSN]"
-
-# 9 digits, also written as 123.456.789, 123 456 789 or 1234.56.789, not part of a longer number. Letters and
-# underscores around it do not protect it: `jansen_111222333.json` is redacted too (over-redacting is the safe side).
-_BSN_LIKE = re.compile(r"(?<!\d)(?:\d{9}|\d{3}[ .]\d{3}[ .]\d{3}|\d{4}[ .]\d{2}[ .]\d{3})(?!\d)")
+from pipeline.core.redaction import REDACTED, for_people, redact  # noqa: F401  (REDACTED, redact: re-exported)
 
 _HANDLER_MARK = "_sopipe_handler"
 OWN_LOGGERS = ("sopipe", "pipeline")
 
 
-def redact(text: str) -> str:
-    """`text` with every BSN-like number that passes the elfproef replaced by `[BSN]`."""
-    def one(match: re.Match) -> str:
-        return REDACTED if stdnum_bsn.is_valid(match.group(0)) else match.group(0)
-    return _BSN_LIKE.sub(one, text)
-
-
 class RedactBsn(logging.Filter):
-    """Rewrites a record's message (and exception text) with BSN-like numbers redacted; never drops a record."""
+    """Rewrites a record's message (and exception text) with BSN-like numbers redacted and control characters
+    escaped; never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = for_people(message)
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, ()
         if record.exc_info and not record.exc_text:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from pipeline.core.model import STAPPEN
+from pipeline.core.redaction import escape_controls, mask_digits, redact
 from pipeline.errors import PipelineError
 
 _PYDANTIC_NL = {
@@ -54,16 +55,20 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
             msg = str(err.get("ctx", {}).get("error", err["msg"]))
         else:
             msg = _PYDANTIC_NL.get(kind, err["msg"])
+        field = _field(err["loc"])
         if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict):
             shown = repr(err["input"])
-            msg += f" (gegeven: {shown[:80]}{'…' if len(shown) > 80 else ''})"
-        out.append((_field(err["loc"]), msg))
+            shown = f"{shown[:80]}{'…' if len(shown) > 80 else ''}"
+            if field.rsplit(".", 1)[-1] == "bsn":  # a mistyped BSN is still someone's: recognisable, not whole
+                shown = mask_digits(shown)
+            msg += f" (gegeven: {redact(shown)})"
+        out.append((field, msg))
     return out
 
 
 def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: str | None, rule: str | None,
                    nothing_sent: bool = True) -> str:
-    lines = [f"Het bestand {file_name} is NIET verwerkt.", ""]
+    lines = [f"Het bestand {escape_controls(file_name)} is NIET verwerkt.", ""]
     if kenmerk:
         lines.append(f"Zaak (kenmerk): {kenmerk}")
     if rule:
@@ -76,7 +81,7 @@ def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: 
               "  Er is niets verstuurd en de zaak is ongewijzigd." if nothing_sent else
               "  De zaak is ongewijzigd.",
               "  Corrigeer het bestand en zet het opnieuw in de map inbox/.", ""]
-    return "\n".join(lines)
+    return redact("\n".join(lines))  # no BSN in a report, wherever it came from (a file name, a message)
 
 
 def report_for_error(file_name: str, e: PipelineError) -> str:

@@ -27,6 +27,7 @@ from pipeline.adapters.converter import Converter, PdfMetadata
 from pipeline.adapters.mailbox import Mailboxes, atomic_write
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
+from pipeline.core import redaction
 from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
 from pipeline.core.routing import Party, file_name
 from pipeline.core.signatures import hold_for_signature
@@ -320,7 +321,8 @@ def _peek_kenmerk(raw: bytes) -> str | None:
         value = json.loads(raw).get("kenmerk")
     except Exception:
         return None
-    return value if isinstance(value, str) and len(value) <= 40 else None
+    # a "kenmerk" that is a BSN names no case: it must not reach the journal or the audit trail either
+    return value if isinstance(value, str) and len(value) <= 40 and not redaction.contains_bsn(value) else None
 
 
 def _depth_exceeds(text: str, limit: int) -> bool:

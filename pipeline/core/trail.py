@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from pipeline.core import dutch
+from pipeline.errors import UnsafeAuditDetail
 
 GENESIS = hashlib.sha256(b"sopipe audit trail v1: genesis").hexdigest()
 """The `prev_hash` of the first record."""
@@ -135,10 +136,6 @@ ALLOWED_DETAILS = frozenset({
 HASH_DETAILS = frozenset({"sha256", "bestand_sha256", "manifest_sha256"})
 _DIGITS = re.compile(r"\d{8,}")
 MAX_DETAIL_TEXT = 300
-
-
-class UnsafeAuditDetail(ValueError):
-    """A detail that could carry personal or medical data was offered to the audit trail."""
 
 
 def _looks_like_bsn(digits: str) -> bool:

@@ -46,6 +46,8 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, as_json: 
     click.echo(f"latency drop→delivered: p50 {r.latency_p50:.2f} s, p95 {r.latency_p95:.2f} s; "
                f"single event (warm) p50 {r.single_event_latency_p50:.2f} s")
     click.echo(f"peak RSS incl. LibreOffice: {r.peak_rss_mib:.0f} MiB; median per call (ms): {r.stage_ms}")
+    if r.outside_lo_ms:
+        click.echo(f"per document outside LibreOffice (ms): {r.outside_lo_ms}")
     if r.naive_documents:
         click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
                    f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")

@@ -198,6 +198,8 @@ def test_signed_documents_from_the_fake_validate_with_pdfsig_and_carry_their_arc
     assert "CONCEPT" in pdftotext(root.settings.outbox / "werknemer" / K / f"{K}_conceptadvies.pdf")
     signed_in_archive = {p.name for p in (root.settings.outbox / "archief" / K).glob("*.pdf")
                          if b"/ByteRange" in p.read_bytes()}
+    for name in signed_in_archive:  # the block went under "Ondertekening", as with LibreOffice's output
+        assert find_anchor(pypdf.PdfReader(root.settings.outbox / "archief" / K / name)) is not None, name
     assert signed_in_archive and root.validation_reports() == {f"{n}.validatie.xml" for n in signed_in_archive}
 
 

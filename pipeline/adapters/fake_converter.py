@@ -275,11 +275,13 @@ class _Pdf(FPDF):
             self.text(_LEFT_MM, self.y_pos, line)
 
     def paragraph(self, p: _Paragraph) -> None:
-        lines = _lines([p]) or [""]
-        if self.y_pos + _LINE_MM > self.h - _BOTTOM_MM:
+        lines = _lines([p])
+        if lines and self.y_pos + _LINE_MM > self.h - _BOTTOM_MM:
             self.add_page()
         for name in p.bookmarks:  # /XYZ at the top of the paragraph's first line, as LibreOffice exports it
             self.set_link(name=name, y=self.y_pos + 1, x=_LEFT_MM)
+        if not lines:  # an empty paragraph (the space kept free under "Ondertekening") never opens a page
+            self.y_pos = min(self.y_pos + _LINE_MM, self.h - _BOTTOM_MM - _LINE_MM)
         for line in lines:
             if self.y_pos + _LINE_MM > self.h - _BOTTOM_MM:
                 self.add_page()

@@ -30,7 +30,6 @@ import tempfile
 import textwrap
 import threading
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -40,7 +39,6 @@ from docx.oxml.ns import qn
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from lxml import etree
 
 from pipeline.adapters.converter import PdfMetadata
 from pipeline.errors import ConversionError
@@ -137,7 +135,7 @@ class FakeConverter:
             raise ConversionError("Not a Word document (.docx is a zip file; these bytes are not).")
         self.start()
         problems = []
-        for attempt in range(1 + self._retries):
+        for _attempt in range(1 + self._retries):
             with self._lock:
                 self.attempts += 1
                 if self._outage:
@@ -170,7 +168,7 @@ def _read_docx(docx: bytes) -> dict[str, list[_Paragraph]]:
                  "footer": _paragraphs(section.footer._element) if not section.footer.is_linked_to_previous else []}
         parts["header_first"] = _paragraphs(section.first_page_header._element) if first else parts["header"]
         parts["footer_first"] = _paragraphs(section.first_page_footer._element) if first else parts["footer"]
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever python-docx cannot open, LibreOffice refuses too
         raise ConversionError(f"LibreOffice could not convert the document: {exc}") from exc
     return parts
 

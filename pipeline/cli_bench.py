@@ -61,6 +61,8 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: b
         click.echo(f"B-LTA throughput is {r.level_ratio:.0%} of B-B (goal: at least 85%)")
     for name, value in r.scale.items():
         click.echo(f"{name}: {value}")
+    if r.outside_lo_ms:
+        click.echo(f"per document outside LibreOffice (ms): {r.outside_lo_ms}")
     if r.naive_documents:
         click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
                    f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")

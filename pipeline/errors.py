@@ -58,8 +58,22 @@ class DeliveryError(PipelineError):
     """A document could not be written to a mailbox (disk full, read-only, permissions)."""
 
 
-class PrivacyViolation(PipelineError):
-    """The privacy guard found data on a finished file that its audience may not see."""
+class PdfInspectionError(PipelineError):
+    """The PDF could not be read well enough to prove what it holds (`pipeline.adapters.pdfinspect`)."""
+
+
+class ReturnRefused(PipelineError):
+    """A returned PDF is not accepted; `rule` is the short reason, `message` says it in Dutch
+    (`pipeline.shell.returns`)."""
+
+
+class WatcherLocked(PipelineError):
+    """Another `sopipe watch` holds this root (`pipeline.shell.watcher.exclusive_root`)."""
+
+
+class UnsafeAuditDetail(PipelineError, ValueError):
+    """A detail that could carry personal or medical data was offered to the audit trail (`pipeline.core.trail`).
+    Also a ValueError: the trail refuses a value, as it always did."""
 
 
 class ArchiveError(PipelineError):

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
+import threading
+import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from pipeline.adapters.converter import UnoConverterPool
 from pipeline.errors import ConversionError
+from pipeline.adapters.fake_converter import FakeConverter
 from pipeline.adapters.pki import init_demo_pki
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.signing import KeyRing
 from pipeline.adapters.audit import Audit
 from pipeline.adapters.store import Store
-from pipeline.shell.app import OrderSigner
+from pipeline.shell.app import OrderSigner, make_order_signer, open_pipeline
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, TEMPLATES, init_root
-from pipeline.shell.runner import Pipeline
+from pipeline.shell.validation_reports import REPORT_SUFFIX
+
+SIGNING_TIME = dt.datetime(2027, 3, 15, 9, 30, tzinfo=dt.UTC)
+"""The moment `frozen_signing_clock` stops the clock at (inside the demo PKI's validity)."""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,6 +45,7 @@ def demo_ca_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def converter():
+    """The real LibreOffice pool (started on first use): only for tests marked `libreoffice`."""
     pool = UnoConverterPool(workers=2, timeout=60)
     try:
         pool.start()  # a worker whose soffice aborts at its first start is started again (tests/test_fresh_start.py)
@@ -65,20 +74,26 @@ def renderer() -> DocxRenderer:
     return DocxRenderer(TEMPLATES)
 
 
-class Root:
-    """A fresh root wired to the session's LibreOffice pool and PKI."""
+_SIGNERS: dict[Path, OrderSigner] = {}
 
-    def __init__(self, path: Path, *, converter, keyring, renderer, pki: Path, guard=None) -> None:
+
+class Root:
+    """A fresh root wired as `sopipe watch` wires it (`open_pipeline`), with the session's PKI and `converter`.
+
+    The signer is `make_order_signer`'s for the first root with that PKI, shared by the later ones (loading the
+    keys and preparing the signature font cost seconds per root). `keyring` and `renderer` are accepted for the
+    callers that pass them; the wiring makes its own, as production does."""
+
+    def __init__(self, path: Path, *, converter, pki: Path, keyring=None, renderer=None, guard=None) -> None:
         self.path = path
         self.settings = init_root(path, pki=False)
         shutil.copytree(pki, self.settings.pki_dir, dirs_exist_ok=True)
-        self.store = Store(self.settings.database)
-        from pipeline.shell.guard import PrivacyGuard
-        self.pipeline = Pipeline(inbox=self.settings.inbox, outbox=self.settings.outbox,
-                                 quarantine=self.settings.quarantine, store=self.store, renderer=renderer,
-                                 converter=converter, signer=OrderSigner(keyring),
-                                 guard=guard if guard is not None else PrivacyGuard(),
-                                 audit=Audit(self.store))  # wired as in open_pipeline
+        self.converter = converter
+        signer = _SIGNERS.get(Path(pki)) or _SIGNERS.setdefault(Path(pki), make_order_signer(self.settings))
+        self._wiring = ExitStack()
+        self.pipeline = self._wiring.enter_context(open_pipeline(self.settings, guard=guard, converter=converter,
+                                                                 signer=signer))
+        self.store = self.pipeline.store
 
     def drop(self, name: str, data: dict | bytes | str) -> Path:
         target = self.settings.inbox / name
@@ -94,31 +109,88 @@ class Root:
         return run_once(self.pipeline)
 
     def mailboxes(self) -> dict[str, set[str]]:
-        """{party: {file names}} over every kenmerk folder."""
+        """{party: {file names}} of the delivered documents over every kenmerk folder (the archive's ETSI
+        validation reports beside its signed PDFs are `validation_reports()`)."""
         out: dict[str, set[str]] = {}
         for party_dir in sorted(self.settings.outbox.iterdir()):
-            files = {p.name for p in party_dir.rglob("*") if p.is_file()}
+            files = {p.name for p in party_dir.rglob("*") if p.is_file() and not p.name.endswith(REPORT_SUFFIX)}
             if files:
                 out[party_dir.name] = files
         return out
 
+    def validation_reports(self) -> set[str]:
+        """Names of the `.validatie.xml` reports in the archive mailbox."""
+        return {p.name for p in (self.settings.outbox / "archief").rglob(f"*{REPORT_SUFFIX}")}
+
     def close(self) -> None:
-        self.pipeline.close()
-        self.store.close()
+        self._wiring.close()
+
+
+@pytest.fixture(scope="session")
+def shared_fake_converter() -> FakeConverter:
+    """One FakeConverter for module-scoped roots; never give it faults (use `fake_converter` for that)."""
+    with FakeConverter() as fake:
+        yield fake
 
 
 @pytest.fixture
-def make_root(tmp_path, converter, keyring, renderer, shared_pki):
+def fake_converter() -> FakeConverter:
+    """A FakeConverter of this test's own (its faults do not reach other tests)."""
+    with FakeConverter() as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_root(request, tmp_path, shared_pki, fake_converter):
+    """Roots for this test: with the real LibreOffice pool when the test is marked `libreoffice`, else with
+    `fake_converter` (so `-m "not libreoffice"` never starts soffice)."""
+    real = request.node.get_closest_marker("libreoffice") is not None
+    converter = request.getfixturevalue("converter") if real else fake_converter
     roots = []
 
     def make(name: str = "root", **kw) -> Root:
-        r = Root(tmp_path / name, converter=converter, keyring=keyring, renderer=renderer, pki=shared_pki, **kw)
+        r = Root(tmp_path / name, converter=converter, pki=shared_pki, **kw)
         roots.append(r)
         return r
 
     yield make
     for r in roots:
         r.close()
+
+
+@pytest.fixture
+def frozen_signing_clock():
+    """Signing time frozen as pyHanko's own tests do (freezegun): signatures made now carry SIGNING_TIME."""
+    from freezegun import freeze_time
+    with freeze_time(SIGNING_TIME) as frozen:
+        yield frozen
+
+
+def leaked_threads(before: set[threading.Thread], *, grace: float = 5.0) -> list[threading.Thread]:
+    """Threads started since `before` that are still running after `grace` seconds."""
+    deadline = time.monotonic() + grace
+    while (leaked := [t for t in threading.enumerate() if t not in before and t.is_alive()]) \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return leaked
+
+
+@pytest.fixture
+def no_thread_leak():
+    """Fail the test when it leaves threads running (watchdog's conftest does the same around its observers)."""
+    before = set(threading.enumerate())
+    yield
+    leaked = leaked_threads(before)
+    assert not leaked, f"threads left running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def _thread_leak_guard_for_watcher_tests(request):
+    if request.node.get_closest_marker("watcher") is None:
+        yield
+        return
+    request.getfixturevalue("no_thread_leak")
+    yield
 
 
 def pdftotext(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""Whole cases through real LibreOffice and signatures, for each profile and each consent branch.
+"""Whole cases through the pipeline (FakeConverter) and real signatures, for each profile and each consent branch.
 
 Each test names the documents a mailbox must hold explicitly (from PROCEDURE.md), so a routing mistake in the
 core or a delivery mistake in the shell both show up.
@@ -11,7 +11,6 @@ import pytest
 from tests.casefactory import event, full_case, intrekking
 from tests.conftest import pdftotext
 
-pytestmark = pytest.mark.libreoffice
 
 COMMON_W = {"aanvraagformulier", "machtiging-medische-gegevens", "uitnodiging", "machtiging-extra-informatie",
             "informatieverzoek", "conceptadvies", "advies", "machtiging-advies-delen", "reactie-bedrijfsarts"}

@@ -1,6 +1,6 @@
 """The final advice out for the SO doctor's own signature, and the signed PDF coming back into the inbox.
 
-Real LibreOffice, real signatures; one case is taken to the final advice with `auto_sign_doctors = false`, then
+The FakeConverter (no LibreOffice needed), real signatures; one case is taken to the final advice with `auto_sign_doctors = false`, then
 several returns are tried against the same pending signature: only the right doctor's unchanged document
 is routed; everything else lands in inbox/failed/ with the reason in Dutch.
 """
@@ -90,16 +90,16 @@ def foreign_doctor(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def held_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
+def held_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
     """A root whose pipeline does not sign the advice itself; the case has reached the final advice."""
     from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("returns") / "root", converter=converter, keyring=keyring,
+    root = Root(tmp_path_factory.mktemp("returns") / "root", converter=shared_fake_converter, keyring=keyring,
                 renderer=renderer, pki=shared_pki)
     root.pipeline.close()
     ca = root.settings.pki_dir / "ca.pem"
     root.pipeline = Pipeline(
         inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
-        store=root.store, renderer=renderer, converter=converter,
+        store=root.store, renderer=renderer, converter=shared_fake_converter,
         signer=OrderSigner(keyring, auto_sign_doctors=False), guard=root.pipeline.guard,
         returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]))
     for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
@@ -200,7 +200,7 @@ def test_right_doctor_unchanged_document_is_routed(held_root, shared_pki, tmp_pa
         assert f"{K}_advies.pdf" in boxes[party], party
     delivered = (held_root.settings.outbox / "werknemer" / K / f"{K}_advies.pdf").read_bytes()
     assert delivered.startswith(_unsigned(held_root)) and b"/ByteRange" in delivered
-    assert f"{K}_advies.pdf.validatie.xml" in boxes["archief"]
+    assert f"{K}_advies.pdf.validatie.xml" in held_root.validation_reports()
     xml = (held_root.settings.outbox / "archief" / K / f"{K}_advies.pdf.validatie.xml").read_text("utf-8")
     assert "total-passed" in xml and f"BIG {VISSER}" in xml
     assert not held_root.store.open_pending()

@@ -53,7 +53,6 @@ HOSTILE = {
 }
 
 
-@pytest.mark.libreoffice
 def test_hostile_files_each_fail_with_a_plain_report_and_nothing_is_lost(make_root, tmp_path):
     root = make_root()
     for name, (data, _) in HOSTILE.items():
@@ -101,7 +100,6 @@ def test_hostile_text_appears_literally_and_completely_in_the_pdf(make_root):
 
 # --- exactly once -------------------------------------------------------------------------------------------------
 
-@pytest.mark.libreoffice
 def test_same_content_twice_is_processed_once_and_a_different_second_file_for_a_done_step_is_refused(make_root):
     root = make_root()
     root.drop("01.json", event("verzoek"))
@@ -119,7 +117,6 @@ def test_same_content_twice_is_processed_once_and_a_different_second_file_for_a_
     assert [e.stap for e in root.store.events("SO-2026-0042")] == ["verzoek", "beoordeling"]
 
 
-@pytest.mark.libreoffice
 def test_unwritable_mailbox_leaves_the_file_for_a_retry_that_succeeds_later(make_root):
     root = make_root()
     for i, ev in enumerate(full_case(kenmerk="RO-1", upto="beschikbaarheid")):
@@ -170,6 +167,7 @@ def test_hanging_libreoffice_fails_the_case_file_with_a_report_after_bounded_ret
 
 # --- one root, one watcher ------------------------------------------------------------------------------------------
 
+@pytest.mark.watcher
 def test_second_watcher_on_the_same_root_refuses(tmp_path):
     with exclusive_root(tmp_path):
         with pytest.raises(WatcherLocked, match="already processing"):
@@ -179,6 +177,7 @@ def test_second_watcher_on_the_same_root_refuses(tmp_path):
         pass
 
 
+@pytest.mark.watcher
 def test_second_watcher_process_refuses_with_a_clear_message(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; from pathlib import Path; from pipeline.shell.watcher import exclusive_root\n"
@@ -198,6 +197,7 @@ def test_second_watcher_process_refuses_with_a_clear_message(tmp_path):
 
 # --- pick-up ------------------------------------------------------------------------------------------------------
 
+@pytest.mark.watcher
 def test_a_file_is_taken_only_after_size_and_mtime_settle(tmp_path):
     inbox = tmp_path
     f = inbox / "case.json"
@@ -236,7 +236,6 @@ def near_valid_events():
         lambda t: json.dumps({**event(t[0]), t[1]: t[2]}).encode())
 
 
-@pytest.mark.libreoffice
 def test_intake_never_crashes_and_never_loses_a_file(make_root):
     root = make_root("fuzz")
 
@@ -388,6 +387,7 @@ class _RecordingPipeline:
         return Outcome(path.name, "processed")
 
 
+@pytest.mark.watcher
 def test_watch_loop_takes_a_file_written_in_chunks_only_when_complete_and_ignores_temp_names(tmp_path):
     import threading
 
@@ -423,6 +423,7 @@ def test_watch_loop_takes_a_file_written_in_chunks_only_when_complete_and_ignore
     assert (fake.inbox / "copy.json.part").exists()
 
 
+@pytest.mark.watcher
 def test_a_file_untouched_for_the_settle_time_is_taken_at_first_sight_unless_timestamps_are_untrusted(tmp_path):
     f = tmp_path / "case.json"
     f.write_text("{}")

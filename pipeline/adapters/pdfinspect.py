@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PdfInspectionError
 
 MAX_DEPTH = 2
 """Attachments inside attachments are opened this deep."""
@@ -32,10 +32,6 @@ MAX_ATTACHMENT_BYTES = 8_000_000
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_TOTAL = 32_000_000
 TEXT_MEMBER = re.compile(r"\.(xml|rels|txt|csv|json|html?|md|rtf|vcf|ics|eml|tsv)$", re.I)
-
-
-class PdfInspectionError(PipelineError):
-    """The PDF could not be read well enough to prove what it holds."""
 
 
 @dataclass(frozen=True)

@@ -7,32 +7,28 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import holidays
+from babel.dates import format_date, format_datetime, get_month_names
+from babel.numbers import format_currency
 
-MAANDEN = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december")
-DAGEN = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+LOCALE = "nl_NL"
+MAANDEN = tuple(get_month_names("wide", locale=LOCALE)[m] for m in range(1, 13))
+"""`januari` … `december` (CLDR, via babel)."""
 
 
 def datum(d: dt.date) -> str:
     """`17 maart 1984`"""
-    return f"{d.day} {MAANDEN[d.month - 1]} {d.year}"
+    return format_date(d, "d MMMM y", locale=LOCALE)
 
 
 def moment(m: dt.datetime) -> str:
     """`dinsdag 17 november 2026 om 10.30 uur` (in the moment's own offset, as the secretariat gave it)."""
-    return f"{DAGEN[m.weekday()]} {datum(m.date())} om {m.hour}.{m.minute:02d} uur"
+    return format_datetime(m.replace(tzinfo=None), "EEEE d MMMM y 'om' H.mm 'uur'", locale=LOCALE)
 
 
 def bedrag(value: Decimal) -> str:
-    """`€ 1.485,00`"""
+    """`€ 1.485,00` (rounded half up, as an invoice is; a plain space after the euro sign, not CLDR's no-break)."""
     q = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    whole, cents = f"{q:.2f}".split(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return f"€ {'.'.join(groups)},{cents}"
+    return format_currency(q, "EUR", format="¤ #,##0.00", locale=LOCALE, currency_digits=False)
 
 
 def getal(value: Decimal) -> str:
@@ -40,25 +36,21 @@ def getal(value: Decimal) -> str:
     return format(value.normalize(), "f").replace(".", ",")
 
 
-@lru_cache(maxsize=None)
-def _feestdagen(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("NL", years=year)
+@lru_cache(maxsize=1)
+def _kalender() -> holidays.HolidayBase:
+    """holidays' NL calendar (Nieuwjaar, Pasen, Koningsdag, Bevrijdingsdag in lustrum years, Hemelvaart,
+    Pinksteren, Kerst; weekend Saturday and Sunday); it adds the years it is asked about."""
+    return holidays.country_holidays("NL")
 
 
 def is_werkdag(d: dt.date) -> bool:
-    """Monday to Friday and not a Dutch national holiday (holidays' NL calendar: Nieuwjaar, Pasen,
-    Koningsdag, Bevrijdingsdag in lustrum years, Hemelvaart, Pinksteren, Kerst)."""
-    return d.weekday() < 5 and d not in _feestdagen(d.year)
+    """Monday to Friday and not a Dutch national holiday."""
+    return _kalender().is_working_day(d)
 
 
 def plus_werkdagen(start: dt.date, n: int) -> dt.date:
-    """The n-th working day after `start` (start itself not counted)."""
-    d = start
-    while n > 0:
-        d += dt.timedelta(days=1)
-        if is_werkdag(d):
-            n -= 1
-    return d
+    """The n-th working day after `start` (start itself not counted); `start` itself for n <= 0."""
+    return _kalender().get_nth_working_day(start, n) if n > 0 else start
 
 
 def plus_jaren(d: dt.date, years: int) -> dt.date:

@@ -38,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+import ftfy
 from stdnum.nl import bsn as stdnum_bsn
 
 from pipeline.core import dutch
@@ -79,10 +80,6 @@ _TABLE |= {ord(k): v for k, v in {"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", 
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _NON_WORD = re.compile(r"[\W_]+")
 _LINEBREAK_HYPHEN = re.compile(r"([^\W\d_])-[ \t]*\r?\n\s*(?=[^\W\d_])")
-# UTF-8 bytes read as cp1252/latin-1: a lead byte Â..ô followed by 1-3 continuation bytes shown as characters.
-_CONT = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e" \
-        "\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
-_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CONT}]{{1,3}}")
 # On the folded text an underscore separates (file names: SO-2026-0042_factuur_P20417.pdf), so a boundary is
 # "no letter or digit", not \b.
 _L, _R = r"(?<![^\W_])", r"(?![^\W_])"
@@ -100,15 +97,8 @@ def word_form(text: str) -> str:
 
 
 def repair_mojibake(text: str) -> str:
-    """`Ã–zdemir` → `Özdemir`: UTF-8 that was decoded as cp1252 somewhere on the way."""
-    def fix(m: re.Match) -> str:
-        for enc in ("cp1252", "latin-1"):
-            try:
-                return m.group().encode(enc).decode("utf-8")
-            except UnicodeError:
-                continue
-        return m.group()
-    return _MOJIBAKE.sub(fix, text)
+    """`Ã–zdemir` → `Özdemir`: UTF-8 that was decoded as cp1252 or latin-1 somewhere on the way (ftfy)."""
+    return ftfy.fix_encoding(text)
 
 
 def _readings(text: str) -> list[tuple[str, str]]:

@@ -136,10 +136,6 @@ HASH_DETAILS = frozenset({"sha256", "bestand_sha256", "manifest_sha256"})
 MAX_DETAIL_TEXT = 300
 
 
-class UnsafeAuditDetail(ValueError):
-    """A detail that could carry personal or medical data was offered to the audit trail."""
-
-
 scrub = mask_long_numbers
 """Mask every run of 8 or more digits (a BSN, a phone or personnel number in a file name)."""
 

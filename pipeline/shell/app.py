@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from pipeline.adapters.audit import Audit
-from pipeline.adapters.converter import UnoConverterPool
+from pipeline.adapters.converter import Converter, UnoConverterPool
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.pki import is_demo_pki
 from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance, SigningIdentity, read_secret
@@ -124,14 +124,22 @@ def signing_services(settings: Settings) -> Iterator[Settings]:
 
 
 @contextmanager
-def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
+def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None = None,
+                  signer: OrderSigner | None = None) -> Iterator[Pipeline]:
+    """The pipeline of one root, as `sopipe watch` runs it. `converter`: another Converter than the root's
+    LibreOffice pool (the tests' FakeConverter); whoever passes it in closes it. `signer`: one made by
+    `make_order_signer` for another root with the same keys and settings (tests share one: loading the keys and
+    preparing the signature font take seconds)."""
     from pipeline.shell.returns import ReturnPolicy
     from pipeline.shell.validation_reports import ValidatingMailboxes
     store = Store(settings.database)
-    signer = make_order_signer(settings)
-    converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
-                                 max_conversions=settings.lo_max_conversions, max_rss_mb=settings.lo_max_rss_mb,
-                                 retries=settings.lo_retries, scratch_dir=settings.root / "state" / "scratch")
+    signer = signer or make_order_signer(settings)
+    own_converter = converter is None
+    if own_converter:
+        converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
+                                     max_conversions=settings.lo_max_conversions,
+                                     max_rss_mb=settings.lo_max_rss_mb, retries=settings.lo_retries,
+                                     scratch_dir=settings.root / "state" / "scratch")
     if guard is None:
         from pipeline.shell.guard import PrivacyGuard
         guard = PrivacyGuard()
@@ -147,6 +155,7 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
     finally:
         pipeline.close()
         pipeline.mailboxes.close()
-        converter.close()
+        if own_converter:
+            converter.close()
         signer.pades.close()
         store.close()

@@ -38,6 +38,7 @@ import sqlite3
 import tempfile
 import time
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,7 +272,7 @@ def verify_bundle(path: Path, *, trust: Sequence[Path] = ()) -> BundleReport:
         for name in dict.fromkeys(names):
             try:
                 contents[name] = zf.read(name)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:  # CRC error: bytes changed in place
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as e:  # CRC or inflate error
                 report.fail(name, f"beschadigd in de zip ({e})")
         manifest_bytes, signature = contents.get(MANIFEST), contents.get(SEAL)
         if manifest_bytes is None:

@@ -173,6 +173,9 @@ class BenchResult:
     """documents/s at B-LTA divided by documents/s at B-B (1.0: no cost; the goal is at least 0.85)."""
     scale: dict[str, float] = field(default_factory=dict)
     """With `scale`: status and audit-trail figures on a large generated database (`bench_scale`)."""
+    outside_lo_ms: dict[str, float] = field(default_factory=dict)
+    """Per document, in ms, everything but LibreOffice (`run_outside_libreoffice`): render, sign, guard,
+    bookkeeping (intake, state, store, delivery, validation reports, moves) and their total."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -206,6 +209,52 @@ class _Timed:
 
     def medians_ms(self) -> dict[str, float]:
         return {k: round(statistics.median(v) * 1000, 1) for k, v in self.totals.items() if v}
+
+    def sums(self) -> dict[str, float]:
+        return {k: sum(v) for k, v in self.totals.items()}
+
+
+def run_outside_libreoffice(root: Path, cases: list[list[dict]]) -> dict[str, float]:
+    """Per-document cost of everything but LibreOffice, in ms: the cases through the production wiring with the
+    FakeConverter instead of the pool, one stage at a time (a lock serialises the timed stages, so their sums and
+    the rest add up to the wall time). Bookkeeping is the wall time less render, conversion, sign and guard."""
+    from pipeline.adapters.fake_converter import FakeConverter
+    from pipeline.shell.app import open_pipeline
+    from pipeline.shell.layout import init_root
+    from pipeline.shell.watcher import run_once
+
+    settings = init_root(root)
+    timed = _Timed()
+    one_at_a_time = threading.Lock()
+
+    def serial(name: str, fn: Callable) -> Callable:
+        timed_fn = timed.wrap(name, fn)
+
+        def run(*a, **kw):
+            with one_at_a_time:
+                return timed_fn(*a, **kw)
+        return run
+
+    with FakeConverter() as fake, open_pipeline(settings, converter=fake) as pipeline:
+        pipeline.renderer.render = serial("render", pipeline.renderer.render)
+        pipeline.converter.convert = serial("convert", fake.convert)
+        pipeline.signer.sign = serial("sign", pipeline.signer.sign)
+        pipeline.guard.check = serial("guard", pipeline.guard.check)
+        n = 0
+        for case in cases:
+            for ev in case:
+                n += 1
+                (settings.inbox / f"{n:06d}.json").write_text(json.dumps(ev, ensure_ascii=False), encoding="utf-8")
+        started = time.perf_counter()
+        run_once(pipeline, workers=1)
+        wall = time.perf_counter() - started
+    documents = max(1, fake.conversions)
+    sums = timed.sums()
+    per_doc = {k: round(sums.get(k, 0.0) / documents * 1000, 1) for k in ("render", "sign", "guard")}
+    per_doc["bookkeeping"] = round((wall - sum(sums.values())) / documents * 1000, 1)
+    per_doc["total"] = round((wall - sums.get("convert", 0.0)) / documents * 1000, 1)
+    per_doc["fake_convert"] = round(sums.get("convert", 0.0) / documents * 1000, 1)
+    return per_doc
 
 
 def at_level(settings, level: str | None):
@@ -357,7 +406,7 @@ def sample_orders(cases: list[list[dict]], k: int) -> list[DocumentOrder]:
 
 def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path | None = None,
           levels: bool = False, scale: bool = False,
-          progress: Callable[[int], None] | None = None) -> BenchResult:
+          progress: Callable[[int], None] | None = None, outside_cases: int = 10) -> BenchResult:
     """`levels`: the same cases once more at B-B, to compare with the default (B-LTA on the DEMO root).
     `scale`: also the status and audit figures of `bench_scale` (10,000 cases, a million audit records)."""
     cases = generate_cases(n_cases, seed=seed)
@@ -366,6 +415,7 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
     base = Path(tempfile.mkdtemp(prefix="sopipe-bench-"))
     by_level: dict[str, dict] = {}
     try:
+        outside = run_outside_libreoffice(base / "outside", cases[:outside_cases]) if outside_cases else {}
         if levels:
             by_level["B-B"] = run_pipeline(base / "root-b-b", cases, level="B-B", progress=progress)
         p = run_pipeline(base / "root", cases, level="B-LTA" if levels else None, progress=progress)
@@ -400,8 +450,10 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
                "single_event_latency_p50: one 'aanvraag' event (2 documents, 1 sealed) dropped into a running watcher "
                "(warm pool, settle delay included) until its documents are delivered",
                f"naive: measured on the first {naive_docs} of the same documents (1 soffice process each, "
-               "key reloaded per signature)"],
-        levels=level_figures, level_ratio=level_ratio, scale=scale_figures)
+               "key reloaded per signature)",
+               f"outside_lo_ms: the first {min(outside_cases, n_cases)} cases once more with the FakeConverter, one "
+               "stage at a time; per document: render, sign, guard, bookkeeping (the rest), total"],
+        levels=level_figures, level_ratio=level_ratio, scale=scale_figures, outside_lo_ms=outside)
 
 
 # --- status and audit trail at scale (`sopipe bench --scale`) ----------------------------------------------------

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from pathlib import PurePosixPath
 from typing import Callable, Generic, Hashable, TypeVar
+
+from cachetools import LRUCache
 
 from pipeline.adapters.pdfinspect import PdfContent, PdfInspectionError, inspect_pdf
 from pipeline.core import privacy
@@ -29,24 +30,23 @@ V = TypeVar("V")
 
 
 class _Lru(Generic[K, V]):
-    """A tiny thread-safe LRU cache (functools.lru_cache cannot key on a digest we compute ourselves)."""
+    """cachetools' LRUCache behind a lock, filled by `make` on a miss (functools.lru_cache cannot key on a digest
+    we compute ourselves, and cachetools' decorators would hold the lock while a PDF is read)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
+        self._items: LRUCache[K, V] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def get(self, key: K, make: Callable[[], V]) -> V:
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
+            try:
+                return self._items[key]  # a hit makes it the most recently used
+            except KeyError:
+                pass
         value = make()  # outside the lock: reading a PDF must not hold up other threads
         with self._lock:
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
         return value
 
 

@@ -30,7 +30,7 @@ from pipeline.adapters.mailbox import atomic_write
 from pipeline.core.procedure import DocumentOrder
 from pipeline.core.routing import Party, file_name
 from pipeline.core.signatures import kenmerk_from_file_name, returned_signed
-from pipeline.errors import DeliveryError, PipelineError, SigningError
+from pipeline.errors import DeliveryError, PipelineError, ReturnRefused, SigningError
 
 if TYPE_CHECKING:
     from pipeline.shell.runner import Outcome, Pipeline
@@ -48,10 +48,6 @@ class ReturnPolicy:
     trust_roots: tuple[Path, ...]
     """PEM files of the trusted root certificates (the PKI's ca.pem plus `[signing] extra_trust_roots`)."""
     max_bytes: int = MAX_PDF_BYTES
-
-
-class ReturnRefused(PipelineError):
-    """A returned PDF is not accepted; `rule` is the short reason, `message` says it in Dutch."""
 
 
 # --- out: waiting for the doctor ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.errors import PipelineError
+from pipeline.errors import WatcherLocked
 from pipeline.shell.runner import Outcome, Pipeline, inbox_files, peek_event
 
 log = logging.getLogger("sopipe")
@@ -65,10 +65,6 @@ def stable_files(inbox: Path, seen: dict[Path, tuple[int, int, float]], *, settl
     for gone in set(seen) - current:
         del seen[gone]
     return ready
-
-
-class WatcherLocked(PipelineError):
-    """Another `sopipe watch` holds this root."""
 
 
 @contextmanager

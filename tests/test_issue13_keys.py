@@ -60,7 +60,8 @@ def _production_root(path: Path, shared_pki: Path, *, seal_lines: str, seal_p12:
         shutil.copy(shared_pki / name, settings.pki_dir / name)
     for planted in [*shared_pki.glob("doctor-*.p12"), shared_pki / "passphrase"]:
         shutil.copy(planted, settings.pki_dir / planted.name)
-    _configure(settings, seal_lines)
+    # No timestamp server in these tests: choose the lower level explicitly, as a production root must.
+    _configure(settings, seal_lines + '\nlevel_machtiging = "B-B"\nlevel_advies = "B-B"')
     return load_settings(path)
 
 

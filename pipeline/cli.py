@@ -98,7 +98,8 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
     settings = load_settings(root)
 
     def describe(outcome) -> str:
-        mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY"}[outcome.status]
+        mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY",
+                "gone": "gone"}[outcome.status]
         extra = f" ({len(outcome.delivered)} files)" if outcome.status == "processed" else \
             f": {outcome.detail}" if outcome.detail else ""
         return f"[{mark:>6}] {outcome.file_name}{extra}"

@@ -6,6 +6,7 @@ Every value has a default that works; an unknown key or a value of the wrong typ
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,22 @@ settle = 0.3
 rescan = 10
 # Poll the inbox instead of using file-system events (set true for network shares: SMB/NFS).
 polling = false
+# Unix group of the secretariat: it may drop files into inbox/ (0770) and read inbox/processed/ and
+# inbox/failed/ (0750, setgid; case files 0640). Without it only the pipeline's own user gets in (0700/0600).
+# group = "so-secretariaat"
+
+[mailboxes]
+# Unix group per party for outbox/<party>/ (chgrp + setgid: delivered files inherit it, mode 0640).
+# group_werkgever = "so-werkgevers"
+# group_arbodienst = "so-arbodienst"
+# group_bedrijfsarts = "so-bedrijfsartsen"
+# group_so_bedrijfsarts = "so-soartsen"
+# group_werknemer = "so-werknemers"
+# group_archief = "so-archief"
+# A group per recipient folder, "<party>/<code>" = "group" (code: the organisation's code, kvk-<number>,
+# naam-<slug> or a doctor's BIG number; see README "Mailboxes"). Such a group can only reach its own folder.
+# [mailboxes.recipients]
+# "werkgever/acme" = "acme-hr"
 
 [libreoffice]
 # Warm LibreOffice workers (0 = one per CPU core).
@@ -80,6 +97,24 @@ class Settings:
     level_advies: str | None = None
     auto_sign_doctors: bool = True
     extra_trust_roots: tuple[Path, ...] = ()
+    intake_group: str | None = None
+    """Secretariat group for inbox/, inbox/processed/ and inbox/failed/; None: the pipeline's user only."""
+    group_werknemer: str | None = None
+    group_bedrijfsarts: str | None = None
+    group_so_bedrijfsarts: str | None = None
+    group_werkgever: str | None = None
+    group_arbodienst: str | None = None
+    group_archief: str | None = None
+    recipient_groups: tuple[tuple[str, str], ...] = ()
+    """(("<party>/<code>", group), ...) from [mailboxes.recipients]."""
+
+    @property
+    def party_groups(self) -> dict[str, str]:
+        """{party folder name: group} for the parties with a configured group."""
+        return {party: group for party, group in (
+            ("werknemer", self.group_werknemer), ("bedrijfsarts", self.group_bedrijfsarts),
+            ("so-bedrijfsarts", self.group_so_bedrijfsarts), ("werkgever", self.group_werkgever),
+            ("arbodienst", self.group_arbodienst), ("archief", self.group_archief)) if group}
 
     def signing_level(self, kind: str) -> str:
         """The PAdES level for a signed document kind (`advies`, `machtiging-…`)."""
@@ -136,6 +171,14 @@ _KEYS = {
     ("signing", "level_advies"): ("level_advies", str),
     ("signing", "auto_sign_doctors"): ("auto_sign_doctors", bool),
     ("signing", "extra_trust_roots"): ("extra_trust_roots", list),
+    ("intake", "group"): ("intake_group", str),
+    ("mailboxes", "group_werknemer"): ("group_werknemer", str),
+    ("mailboxes", "group_bedrijfsarts"): ("group_bedrijfsarts", str),
+    ("mailboxes", "group_so_bedrijfsarts"): ("group_so_bedrijfsarts", str),
+    ("mailboxes", "group_werkgever"): ("group_werkgever", str),
+    ("mailboxes", "group_arbodienst"): ("group_arbodienst", str),
+    ("mailboxes", "group_archief"): ("group_archief", str),
+    ("mailboxes", "recipients"): ("recipient_groups", dict),
 }
 
 
@@ -162,6 +205,7 @@ def load_settings(root: Path) -> Settings:
                 values[attr] = value
     values["pki_dir"] = root / values.get("pki_dir", "pki")
     _check_signing(path, values, root)
+    _check_recipients(path, values)
     if not values.get("parallel_cases"):
         values["parallel_cases"] = 2 * (os.cpu_count() or 1)
     return Settings(root=root, **values)
@@ -187,3 +231,17 @@ def _check_signing(path: Path, values: dict, root: Path) -> None:
         values[key] = level.upper()
         if level.upper() != "B-B" and not values.get("tsa_url"):
             raise PipelineError(f"{path}: [signing] {key} = {level!r} needs a timestamp server: set tsa_url")
+
+
+_RECIPIENT = re.compile(r"^(werkgever|arbodienst|bedrijfsarts|so-bedrijfsarts)/[A-Za-z0-9_-]{3,40}$")
+
+
+def _check_recipients(path: Path, values: dict) -> None:
+    table = values.get("recipient_groups")
+    if table is None:
+        return
+    for key, group in table.items():
+        if not _RECIPIENT.match(key) or not isinstance(group, str) or not group:
+            raise PipelineError(f"{path}: [mailboxes.recipients] {key!r} = {group!r}: expected "
+                                "\"<werkgever|arbodienst|bedrijfsarts|so-bedrijfsarts>/<code>\" = \"<group>\"")
+    values["recipient_groups"] = tuple(sorted(table.items()))

@@ -333,9 +333,9 @@ class UnoConverterPool:
             self._python = find_uno_python(self._python_option)
             self._soffice = find_soffice(self._soffice_option)
             if self._scratch_parent is not None:
-                Path(self._scratch_parent).mkdir(parents=True, exist_ok=True)
-            self._scratch = Path(tempfile.mkdtemp(prefix="sopipe-uno-", dir=self._scratch_parent))
-            (self._scratch / "jobs").mkdir()
+                Path(self._scratch_parent).mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._scratch = Path(tempfile.mkdtemp(prefix="sopipe-uno-", dir=self._scratch_parent))  # 0700
+            (self._scratch / "jobs").mkdir(mode=0o700)
             self._slots = [_Slot(i, self._scratch / f"profile-{i}") for i in range(self._size)]
             with ThreadPoolExecutor(max_workers=self._size) as starter:
                 results = list(starter.map(self._try_start, self._slots))

@@ -67,11 +67,13 @@ def make_order_signer(settings: Settings) -> OrderSigner:
 def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
     from pipeline.shell.returns import ReturnPolicy
     from pipeline.shell.validation_reports import ValidatingMailboxes
+    from pipeline.shell.layout import SCRATCH, access_from_settings
+    mailbox_access, intake_access = access_from_settings(settings)
     store = Store(settings.database)
     signer = make_order_signer(settings)
     converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
                                  max_conversions=settings.lo_max_conversions, max_rss_mb=settings.lo_max_rss_mb,
-                                 retries=settings.lo_retries)
+                                 retries=settings.lo_retries, scratch_dir=settings.root.joinpath(*SCRATCH))
     if guard is None:
         from pipeline.shell.guard import PrivacyGuard
         guard = PrivacyGuard()
@@ -80,7 +82,8 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
                         guard=guard, max_file_bytes=settings.max_file_bytes,
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
-                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots))
+                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
+                                                      access=mailbox_access), intake_access=intake_access)
     try:
         yield pipeline
     finally:

@@ -106,16 +106,23 @@ class Pipeline:
         """Take `path` (a file in the inbox) into the stage and process exactly those bytes."""
         try:
             stage_id = self.stage.take(path.name)
-        except OSError as e:
-            log.error("%s: cannot take it out of the inbox: %s", path.name, e.strerror or e)
-            return Outcome(path.name, "retry", detail=f"kan het bestand niet uit de inbox nemen: {e.strerror or e}")
+        except (OSError, PipelineError) as e:
+            why = e.message if isinstance(e, PipelineError) else e.strerror or str(e)
+            log.error("%s: cannot take it out of the inbox: %s", path.name, why)
+            return Outcome(path.name, "retry", detail=f"kan het bestand niet uit de inbox nemen: {why}")
         if stage_id is None:
             return Outcome(path.name, "gone", detail="niet meer in de inbox")
         return self.process_staged(stage_id, path.name)
 
     def resume(self) -> list[Outcome]:
         """Files a crash (kill -9) left in the stage, processed again; the journal by SHA-256 decides what is done."""
-        return [self.process_staged(stage_id, name) for stage_id, name in self.stage.leftovers()]
+        try:
+            leftovers = self.stage.leftovers()
+        except (OSError, PipelineError) as e:  # e.g. state/intake replaced by a link: refused, reported
+            log.error("the stage state/intake cannot be opened: %s",
+                      e.message if isinstance(e, PipelineError) else e.strerror or e)
+            return []
+        return [self.process_staged(stage_id, name) for stage_id, name in leftovers]
 
     def process_staged(self, stage_id: str, name: str) -> Outcome:
         intake = self._intake(stage_id, name)
@@ -317,7 +324,11 @@ class Pipeline:
         self.audit.intake_refused(kenmerk=kenmerk, bestand=name, sha256=digest, regel=rule, fout=error,
                                   namens=namens)
         # the report first: a crash in between leaves a report (and the file in the stage, resumed at start-up)
-        self.stage.write_report("failed", self.stage.free_name("failed", name) + ".error.txt", text)
+        try:
+            self.stage.write_report("failed", self.stage.free_name("failed", name) + ".error.txt", text)
+        except (OSError, PipelineError) as e:
+            log.error("%s: report not written to inbox/failed/: %s", name,
+                      e.message if isinstance(e, PipelineError) else e.strerror or e)
         self._move(intake, "failed")
         if digest is not None:
             self.store.journal_failed(digest, kenmerk=kenmerk, detail=detail)
@@ -337,9 +348,18 @@ class Pipeline:
         log.error("%s: delivery failed, file stays in the inbox: %s", name, e.message)
         return Outcome(name, "retry", kenmerk=kenmerk, detail=e.message)
 
-    def _move(self, intake: Intake, folder: str, *, suffix: str = "") -> str:
-        """Move exactly the staged file on to `inbox/<folder>/`; the name it got there."""
-        return self.stage.move_on(intake.stage_id, intake.name, folder, suffix=suffix)
+    def _move(self, intake: Intake, folder: str, *, suffix: str = "") -> str | None:
+        """Move exactly the staged file on to `inbox/<folder>/`; the name it got there.
+
+        When that folder is refused (a link) or unwritable, the file stays in the stage and is moved on when the
+        stage is resumed (the journal then knows it is done or failed); None."""
+        try:
+            return self.stage.move_on(intake.stage_id, intake.name, folder, suffix=suffix)
+        except (OSError, PipelineError) as e:
+            why = e.message if isinstance(e, PipelineError) else e.strerror or str(e)
+            log.error("%s: cannot move it to inbox/%s/, it stays in state/intake/%s: %s", intake.name, folder,
+                      intake.stage_id, why)
+            return None
 
 
 def _below(root: Path, path: Path) -> tuple[str, ...]:

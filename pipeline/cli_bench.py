@@ -46,6 +46,9 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, as_json: 
     click.echo(f"latency drop→delivered: p50 {r.latency_p50:.2f} s, p95 {r.latency_p95:.2f} s; "
                f"single event (warm) p50 {r.single_event_latency_p50:.2f} s")
     click.echo(f"peak RSS incl. LibreOffice: {r.peak_rss_mib:.0f} MiB; median per call (ms): {r.stage_ms}")
+    fs = r.fs_us
+    click.echo(f"file system per event (median µs): take {fs['take_before']:.0f} → {fs['take_after']:.0f} (stage), "
+               f"deliver {fs['deliver_before']:.0f} → {fs['deliver_after']:.0f} (descriptors)")
     if r.naive_documents:
         click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
                    f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")

@@ -70,7 +70,7 @@ pki_dir = "pki"
 # level_machtiging = "B-LTA"
 # level_advies = "B-LTA"
 # Sign the final advice automatically when the SO doctor's key is in pki_dir (the demo). Set false when doctors
-# sign themselves: the advice then waits in outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ (`sopipe sign`).
+# sign themselves: the advice then waits in outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ (`sopipe sign`).
 auto_sign_doctors = true
 # More trusted root certificates (PEM files) for documents signed elsewhere, e.g. the doctors' UZI-pas CA.
 # extra_trust_roots = ["/etc/sopipe/uzi-root.pem"]

@@ -41,7 +41,8 @@ def _verzoek(kenmerk: str, *, code: str | None = None, naam: str | None = None) 
 def test_organisation_code_prefers_code_then_kvk_then_a_slug_of_the_name():
     assert organisation_code(code="acme", kvk_nummer="12345678", naam="Acme B.V.") == "acme"
     assert organisation_code(code=None, kvk_nummer="12345678", naam="Acme B.V.") == "kvk-12345678"
-    assert organisation_code(code=None, kvk_nummer=None, naam="Bouwbedrijf Ærø & Zn. B.V.") == "naam-bouwbedrijf-r-zn-b-v"
+    assert organisation_code(code=None, kvk_nummer=None, naam="Bouwbedrijf Ærø & Zn. B.V.") == \
+        "naam-bouwbedrijf-r-zn-b-v"
     assert organisation_code(code=None, kvk_nummer=None, naam="***").startswith("naam-")
     assert organisation_code(code=None, kvk_nummer=None, naam="***") != organisation_code(
         code=None, kvk_nummer=None, naam="+++")

@@ -223,9 +223,7 @@ def move_at(src_fd: int, name: str, dst_fd: int, *, suffix: str = "", replace: b
             continue
         os.unlink(name, dir_fd=src_fd)
         break
-    os.fsync(dst_fd)
-    if src_fd != dst_fd:
-        os.fsync(src_fd)
+    os.fsync(dst_fd)  # durable where it went; should the unlink be lost, the journal (by SHA-256) knows the copy
     return target
 
 

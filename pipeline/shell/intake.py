@@ -88,8 +88,9 @@ class Stage:
                 except FileNotFoundError:
                     os.rmdir(stage_id, dir_fd=stage_fd)
                     return None
+                # durable in the stage; should the inbox's entry come back after a power cut, the journal by
+                # SHA-256 takes it as a duplicate, so the inbox itself needs no fsync
                 os.fsync(fd)
-            os.fsync(inbox_fd)
         return stage_id
 
     def leftovers(self) -> list[tuple[str, str]]:
@@ -139,6 +140,5 @@ class Stage:
                 final = safefs.move_at(src_fd, name, dst_fd, suffix=suffix)
             finally:
                 os.close(src_fd)
-            os.rmdir(stage_id, dir_fd=stage_fd)
-            os.fsync(stage_fd)
+            os.rmdir(stage_id, dir_fd=stage_fd)  # an empty stage folder a crash leaves is removed by `leftovers`
         return final

@@ -278,8 +278,9 @@ def _report(name: str, e: PipelineError) -> str:
         lines.append(f"Reden: {_REASONS.get(e.rule, e.rule)}")
     lines += ["", "Wat is er mis:", f"  - {e.message}", "", "Wat nu:",
               "  Er is niets verstuurd; het document wacht nog op een geldige handtekening.",
-              "  Onderteken het klaargezette document in outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ met de",
-              "  eigen sleutel van de second opinion-bedrijfsarts (sopipe sign) en zet het resultaat in inbox/.", ""]
+              "  Onderteken het klaargezette document in outbox/so-bedrijfsarts/<BIG-nummer>/<kenmerk>/te-ondertekenen/",
+              "  met de eigen sleutel van de second opinion-bedrijfsarts (sopipe sign) en zet het resultaat in inbox/.",
+              ""]
     return "\n".join(lines)
 
 

@@ -417,3 +417,16 @@ def test_migrate_layout_moves_old_folders_idempotently_and_records_it(make_root)
     assert second.exit_code == 0 and "0 folder(s) moved" in second.output
     moves = [r for r in root.pipeline.audit.records() if r.details.get("wat") == "migrate-layout"]
     assert sorted(r.details["partij"] for r in moves) == ["bedrijfsarts", "so-bedrijfsarts"]
+
+
+# --- the benchmark's file-system figures ---------------------------------------------------------------------------
+
+def test_bench_measures_the_stage_and_descriptor_delivery_per_event(tmp_path):
+    from pipeline.shell.bench import file_system_costs
+    figures = file_system_costs(tmp_path, n=5)
+    assert set(figures) == {"take_before", "take_after", "deliver_before", "deliver_after"}
+    assert all(v > 0 for v in figures.values())
+    root = tmp_path / "fs-costs"
+    assert len(list((root / "inbox" / "processed").iterdir())) == 10, "both ways moved every file on"
+    assert list((root / "state" / "intake").iterdir()) == [], "the stage is empty afterwards"
+    assert len(list((root / "outbox" / "werkgever" / "acme").iterdir())) == 5

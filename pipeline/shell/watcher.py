@@ -93,7 +93,9 @@ def exclusive_root(state_dir: Path) -> Iterator[None]:
 def sweep_temp_files(outbox: Path) -> int:
     """Remove temp files a killed delivery left behind (hidden `.…tmp` names, never seen by parties)."""
     removed = 0
-    for tmp in outbox.rglob(".*.tmp"):
+    if outbox.is_symlink():  # refused by every delivery too; never swept through
+        return 0
+    for tmp in outbox.rglob(".*.tmp"):  # `**` does not descend into symlinked folders
         try:
             tmp.unlink()
             removed += 1

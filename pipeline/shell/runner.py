@@ -22,9 +22,9 @@ from typing import Protocol, Sequence
 
 from pydantic import ValidationError
 
+from pipeline.adapters import safefs
 from pipeline.adapters.audit import Audit, NullAudit
 from pipeline.adapters.converter import Converter, PdfMetadata
-from pipeline.adapters import safefs
 from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
@@ -33,8 +33,8 @@ from pipeline.core.routing import Party, file_name, recipient_code
 from pipeline.core.signatures import hold_for_signature
 from pipeline.core.state import CaseState
 from pipeline.errors import CaseFileError, DeliveryError, PipelineError
-from pipeline.shell import intake, report, returns
-from pipeline.shell.intake import Intake
+from pipeline.shell import report, returns
+from pipeline.shell.intake import Intake, IntakeAccess, Stage
 
 log = logging.getLogger("sopipe")
 
@@ -77,7 +77,7 @@ class Pipeline:
                  converter: Converter, signer: DocumentSigner, guard: Guard | None = None,
                  max_file_bytes: int = 1_048_576, parallel: int = 2, staging: Path | None = None,
                  audit: Audit | None = None, returns: returns.ReturnPolicy | None = None,
-                 mailboxes: Mailboxes | None = None, intake_access: intake.IntakeAccess | None = None) -> None:
+                 mailboxes: Mailboxes | None = None, intake_access: IntakeAccess | None = None) -> None:
         self.audit = audit if audit is not None else NullAudit()
         self.inbox = Path(inbox)
         self.mailboxes = mailboxes or Mailboxes(outbox)
@@ -94,7 +94,7 @@ class Pipeline:
         self.root = self.inbox.parent
         """The trusted anchor: below it no link is followed (`pipeline.adapters.safefs`)."""
         self._staging_parts = _below(self.root, self.staging)
-        self.stage = intake.Stage(self.root, inbox=self.inbox.name, access=intake_access)
+        self.stage = Stage(self.root, inbox=self.inbox.name, access=intake_access)
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="sopipe-doc")
 
     def close(self) -> None:

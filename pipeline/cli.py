@@ -52,7 +52,7 @@ def init(root: Path, no_demo: bool, demo_ca_dir: Path | None) -> None:
     settings = init_root(root, demo=not no_demo, demo_ca_dir=demo_ca_dir)
     click.echo(f"Initialised {settings.root}")
     click.echo(f"  drop case files in   {settings.inbox}/")
-    click.echo(f"  documents appear in  {settings.outbox}/<party>/<kenmerk>/")
+    click.echo(f"  documents appear in  {settings.outbox}/<party>/[<recipient>/]<kenmerk>/")
     if not no_demo:
         click.echo(f"  DEMO CA certificate  {settings.pki_dir / 'ca.pem'} (demo only, never for production)")
         click.echo(f"  DEMO CA keys         {ca_dir_of(settings.pki_dir)}/ (outside the root)")
@@ -68,7 +68,43 @@ def init(root: Path, no_demo: bool, demo_ca_dir: Path | None) -> None:
     click.echo('       seal_passphrase = "credential:seal-passphrase"   (or "env:NAME", "file:/etc/sopipe/...")')
     click.echo("  3. A timestamp server of your trust service: tsa_url (PAdES B-LTA for the 20-year dossier).")
     click.echo("  Doctors sign themselves (auto_sign_doctors = false): the final advice waits in")
-    click.echo(f"  {settings.outbox}/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ until signed (`sopipe sign`).")
+    click.echo(f"  {settings.outbox}/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ until signed (`sopipe sign`).")
+
+
+@cli.command("migrate-layout", context_settings=CONTEXT)
+@root_option
+def migrate_layout(root: Path) -> None:
+    """Move ROOT's per-role mailbox folders to one folder per recipient (idempotent, resumable).
+
+    outbox/werkgever/<kenmerk>/ becomes outbox/werkgever/<code>/<kenmerk>/, likewise for arbodienst, bedrijfsarts
+    (BIG number) and so-bedrijfsarts (BIG number); werknemer and archief stay per case. Each move is one rename,
+    recorded in the audit trail. Stop `sopipe watch` first.
+
+    Example:
+
+        sopipe migrate-layout --root /srv/sopipe
+    """
+    from pipeline.adapters.audit import Audit
+    from pipeline.adapters.mailbox import Mailboxes
+    from pipeline.adapters.store import Store
+    from pipeline.settings import load_settings
+    from pipeline.shell.layout import access_from_settings
+    from pipeline.shell.migrate import migrate_layout as migrate
+    from pipeline.shell.watcher import exclusive_root
+
+    settings = load_settings(root)
+    mailbox_access, _ = access_from_settings(settings)
+    with exclusive_root(settings.database.parent):
+        store = Store(settings.database)
+        try:
+            result = migrate(Mailboxes(settings.outbox, access=mailbox_access), store, Audit(store))
+        finally:
+            store.close()
+    for move in result.moved:
+        click.echo(f"moved   {move.van} -> {move.naar}")
+    for reason in result.skipped:
+        click.echo(f"skipped {reason}")
+    click.echo(f"{len(result.moved)} folder(s) moved, {len(result.skipped)} left in place.")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -119,7 +155,8 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
     settings = load_settings(root)
 
     def describe(outcome) -> str:
-        mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY"}[outcome.status]
+        mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY",
+                "gone": "gone"}[outcome.status]
         extra = f" ({len(outcome.delivered)} files)" if outcome.status == "processed" else \
             f": {outcome.detail}" if outcome.detail else ""
         return for_people(f"[{mark:>6}] {outcome.file_name}{extra}")
@@ -154,7 +191,7 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
                        workers=settings.parallel_cases, on_outcome=show)
         except KeyboardInterrupt:
             click.echo("\nStopped.")
-    click.echo(f"Results: {settings.outbox}/<party>/<kenmerk>/  refused files: {settings.inbox / 'failed'}/")
+    click.echo(f"Results: {settings.outbox}/<party>/[<recipient>/]<kenmerk>/  refused files: {settings.inbox / 'failed'}/")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -63,6 +63,9 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: b
         click.echo(f"{name}: {value}")
     if r.outside_lo_ms:
         click.echo(f"per document outside LibreOffice (ms): {r.outside_lo_ms}")
+    fs = r.fs_us
+    click.echo(f"file system per event (median µs): take {fs['take_before']:.0f} → {fs['take_after']:.0f} (stage), "
+               f"deliver {fs['deliver_before']:.0f} → {fs['deliver_after']:.0f} (descriptors)")
     if r.naive_documents:
         click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
                    f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")

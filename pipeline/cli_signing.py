@@ -66,7 +66,7 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
 
     Example:
 
-        SOPIPE_P12_PASSPHRASE=… sopipe sign outbox/so-bedrijfsarts/SO-2026-0042/te-ondertekenen/SO-2026-0042_advies.pdf --p12 ~/visser.p12 --root .
+        SOPIPE_P12_PASSPHRASE=… sopipe sign outbox/so-bedrijfsarts/39087654301/SO-2026-0042/te-ondertekenen/SO-2026-0042_advies.pdf --p12 ~/visser.p12 --root .
         sopipe sign SO-2026-0042_advies.pdf --pkcs11-module /usr/lib/libaetpkss.so --token-label "UZI-pas" --key-label "Handtekening"
     """
     from pyhanko.keys import load_certs_from_pemder

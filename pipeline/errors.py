@@ -79,3 +79,7 @@ class UnsafeAuditDetail(PipelineError, ValueError):
 class ArchiveError(PipelineError):
     """An archive action was refused or failed: unknown dossier, destruction before the retention date without a
     recorded reason, an unreadable bundle."""
+
+
+class UnsafePathError(DeliveryError):
+    """A place the pipeline would write, move or delete is a symlink or not a folder; nothing is done there."""

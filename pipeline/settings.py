@@ -6,6 +6,7 @@ Every value has a default that works; an unknown key or a value of the wrong typ
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,22 @@ settle = 0.3
 rescan = 10
 # Poll the inbox instead of using file-system events (set true for network shares: SMB/NFS).
 polling = false
+# Unix group of the secretariat: it may drop files into inbox/ (0770) and read inbox/processed/ and
+# inbox/failed/ (0750, setgid; case files 0640). Without it only the pipeline's own user gets in (0700/0600).
+# group = "so-secretariaat"
+
+[mailboxes]
+# Unix group per party for outbox/<party>/ (chgrp + setgid: delivered files inherit it, mode 0640).
+# group_werkgever = "so-werkgevers"
+# group_arbodienst = "so-arbodienst"
+# group_bedrijfsarts = "so-bedrijfsartsen"
+# group_so_bedrijfsarts = "so-soartsen"
+# group_werknemer = "so-werknemers"
+# group_archief = "so-archief"
+# A group per recipient folder, "<party>/<code>" = "group" (code: the organisation's code, kvk-<number>,
+# naam-<slug> or a doctor's BIG number; see README "Mailboxes"). Such a group can only reach its own folder.
+# [mailboxes.recipients]
+# "werkgever/acme" = "acme-hr"
 
 [libreoffice]
 # Warm LibreOffice workers (0 = one per CPU core).
@@ -56,7 +73,7 @@ pki_dir = "pki"
 # level_advies = "B-LTA"
 # Sign the final advice automatically when the SO doctor's key is in pki_dir: a DEMO convenience only. Set false
 # when doctors sign themselves (always outside the DEMO: with a production PKI start-up stops while this is
-# true): the advice then waits in outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ (`sopipe sign`).
+# true): the advice then waits in outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ (`sopipe sign`).
 auto_sign_doctors = true
 # The arbodienst seal (certifies the machtigingen). DEMO: pki/seal.p12 opened with pki/passphrase. In production
 # its secret is never stored beside the key; name where it comes from: "env:NAME" (an environment variable),
@@ -108,6 +125,24 @@ class Settings:
     seal_key_label: str | None = None
     seal_pin: str | None = None
     """Where the token PIN comes from (same forms as `seal_passphrase`)."""
+    intake_group: str | None = None
+    """Secretariat group for inbox/, inbox/processed/ and inbox/failed/; None: the pipeline's user only."""
+    group_werknemer: str | None = None
+    group_bedrijfsarts: str | None = None
+    group_so_bedrijfsarts: str | None = None
+    group_werkgever: str | None = None
+    group_arbodienst: str | None = None
+    group_archief: str | None = None
+    recipient_groups: tuple[tuple[str, str], ...] = ()
+    """(("<party>/<code>", group), ...) from [mailboxes.recipients]."""
+
+    @property
+    def party_groups(self) -> dict[str, str]:
+        """{party folder name: group} for the parties with a configured group."""
+        return {party: group for party, group in (
+            ("werknemer", self.group_werknemer), ("bedrijfsarts", self.group_bedrijfsarts),
+            ("so-bedrijfsarts", self.group_so_bedrijfsarts), ("werkgever", self.group_werkgever),
+            ("arbodienst", self.group_arbodienst), ("archief", self.group_archief)) if group}
 
     def signing_level(self, kind: str) -> str:
         """The PAdES level for a signed document kind (`advies`, `machtiging-…`)."""
@@ -170,6 +205,14 @@ _KEYS = {
     ("signing", "seal_token_label"): ("seal_token_label", str),
     ("signing", "seal_key_label"): ("seal_key_label", str),
     ("signing", "seal_pin"): ("seal_pin", str),
+    ("intake", "group"): ("intake_group", str),
+    ("mailboxes", "group_werknemer"): ("group_werknemer", str),
+    ("mailboxes", "group_bedrijfsarts"): ("group_bedrijfsarts", str),
+    ("mailboxes", "group_so_bedrijfsarts"): ("group_so_bedrijfsarts", str),
+    ("mailboxes", "group_werkgever"): ("group_werkgever", str),
+    ("mailboxes", "group_arbodienst"): ("group_arbodienst", str),
+    ("mailboxes", "group_archief"): ("group_archief", str),
+    ("mailboxes", "recipients"): ("recipient_groups", dict),
 }
 
 SECRET_SOURCES = ("env", "file", "credential")
@@ -200,6 +243,7 @@ def load_settings(root: Path) -> Settings:
     values["pki_dir"] = root / values.get("pki_dir", "pki")
     _default_demo_tsa(values)
     _check_signing(path, values, root)
+    _check_recipients(path, values)
     if not values.get("parallel_cases"):
         values["parallel_cases"] = 2 * (os.cpu_count() or 1)
     return Settings(root=root, **values)
@@ -252,3 +296,17 @@ def _check_signing(path: Path, values: dict, root: Path) -> None:
         values[key] = level.upper()
         if level.upper() != "B-B" and not values.get("tsa_url"):
             raise PipelineError(f"{path}: [signing] {key} = {level!r} needs a timestamp server: set tsa_url")
+
+
+_RECIPIENT = re.compile(r"^(werkgever|arbodienst|bedrijfsarts|so-bedrijfsarts)/[A-Za-z0-9_-]{3,40}$")
+
+
+def _check_recipients(path: Path, values: dict) -> None:
+    table = values.get("recipient_groups")
+    if table is None:
+        return
+    for key, group in table.items():
+        if not _RECIPIENT.match(key) or not isinstance(group, str) or not group:
+            raise PipelineError(f"{path}: [mailboxes.recipients] {key!r} = {group!r}: expected "
+                                "\"<werkgever|arbodienst|bedrijfsarts|so-bedrijfsarts>/<code>\" = \"<group>\"")
+    values["recipient_groups"] = tuple(sorted(table.items()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -64,8 +65,9 @@ def test_every_step_and_every_delivery_is_in_the_trail(example):
     stored = [d for d in example.store.deliveries(K) if d.status == "delivered"]
     assert len(delivered) == len(stored) > 0
     for r in delivered:  # mailbox path and the hash of the very file in it
-        path = example.path / r.details["pad"]
-        assert r.details["pad"].startswith(f"outbox/{r.details['partij']}/{K}/")
+        # digit runs (a doctor's BIG number in the recipient folder) are masked in the trail
+        (path,) = example.path.glob(re.sub("#+", "*", r.details["pad"]))
+        assert r.details["pad"].startswith(f"outbox/{r.details['partij']}/") and f"/{K}/" in r.details["pad"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == r.details["sha256"]
     signed = {r.details["document"] for r in records if r.gebeurtenis == "ondertekening"}
     assert signed == {"machtiging-medische-gegevens", "machtiging-extra-informatie", "machtiging-advies-delen",

@@ -12,6 +12,7 @@ from pyhanko.keys import load_cert_from_pemder
 
 from tests.casefactory import event, full_case
 from tests.conftest import pdfsig, pdftotext
+from tests.mailbox_paths import mailbox
 
 pytestmark = pytest.mark.libreoffice
 
@@ -93,7 +94,7 @@ def test_employer_side_invoice_has_no_employee_identifier(example_root):
     verzoek = event("verzoek")
     w = verzoek["werknemer"]
     for party in ("werkgever", "arbodienst"):
-        text = pdftotext(root.settings.outbox / party / K / f"{K}_factuur.pdf")
+        text = pdftotext(mailbox(root, party, K) / f"{K}_factuur.pdf")
         assert "AV-2026-118" in text and "485,00" in text and "Dr. E. Visser" in text
         for ident in ("Jansen", "M.A.", "111222333", "1984", "17 maart", "Lindenlaan", "3521", "06-12345678",
                       "m.jansen@voorbeeld.nl", "P-20417"):
@@ -114,7 +115,7 @@ def test_nothing_medical_in_the_employer_mailbox(example_root):
 def test_pdf_metadata_is_set_deliberately(example_root):
     from pypdf import PdfReader
     root, _ = example_root
-    info = PdfReader(root.settings.outbox / "arbodienst" / K / f"{K}_factuur.pdf").metadata
+    info = PdfReader(mailbox(root, "arbodienst", K) / f"{K}_factuur.pdf").metadata
     assert info.title == f"Factuur second opinion {K}"
     assert info.author == "Arbopraktijk Visser"
 
@@ -134,7 +135,7 @@ def test_medical_data_refused_sends_the_so_doctor_no_medical_data(make_root):
     for i, ev in enumerate(events, start=1):
         root.drop(f"{i:02d}.json", ev)
     assert [o.status for o in root.run()] == ["processed"] * 5
-    form = root.settings.outbox / "so-bedrijfsarts" / "SO-2026-0100" / "SO-2026-0100_aanvraagformulier.pdf"
+    form = mailbox(root, "so-bedrijfsarts", "SO-2026-0100") / "SO-2026-0100_aanvraagformulier.pdf"
     text = " ".join(pdftotext(form).split())
     assert "Lumbosacraal" not in text and "radiculair" not in text
     assert "geen toestemming" in text

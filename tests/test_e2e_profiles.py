@@ -10,6 +10,7 @@ import pytest
 
 from tests.casefactory import event, full_case, intrekking
 from tests.conftest import pdftotext
+from tests.mailbox_paths import mailbox
 
 
 COMMON_W = {"aanvraagformulier", "machtiging-medische-gegevens", "uitnodiging", "machtiging-extra-informatie",
@@ -60,7 +61,7 @@ def test_vsd_employer_gets_work_advice_with_consent_never_findings(make_root):
         "definitief_advies": {"machtiging_advies_delen_werkgever": "verleend"}})
     got = run_case(root, events)
     assert got["werkgever"] == {"afronding-werkgever-werkadvies", "gewijzigd-advies", "factuur"}
-    text = " ".join(pdftotext(root.settings.outbox / "werkgever" / "VSD-1" /
+    text = " ".join(pdftotext(mailbox(root, "werkgever", "VSD-1") /
                               "VSD-1_afronding-werkgever-werkadvies.pdf").split())
     ev = event("definitief_advies")
     assert ev["werkadvies"] in text
@@ -73,7 +74,7 @@ def test_vsd_without_employer_consent_gets_only_the_completion_notice(make_root)
         "definitief_advies": {"machtiging_advies_delen_werkgever": "geweigerd"}})
     got = run_case(root, events)
     assert got["werkgever"] == {"afronding-werkgever", "gewijzigd-advies", "factuur"}
-    text = pdftotext(root.settings.outbox / "werkgever" / "VSD-2" / "VSD-2_afronding-werkgever.pdf")
+    text = pdftotext(mailbox(root, "werkgever", "VSD-2") / "VSD-2_afronding-werkgever.pdf")
     assert event("definitief_advies")["werkadvies"][:25] not in " ".join(text.split())
 
 
@@ -82,10 +83,10 @@ def test_preventix_medical_data_reach_the_so_doctor_only_after_the_consultation(
     got = run_case(root, full_case(kenmerk="PX-1", profiel="preventix"))
     assert got["so-bedrijfsarts"] == (COMMON_SO - {"aanvraagformulier"}) | {
         "aanvraagformulier-zonder-medische-gegevens", "medische-gegevens"}
-    first = " ".join(pdftotext(root.settings.outbox / "so-bedrijfsarts" / "PX-1" /
+    first = " ".join(pdftotext(mailbox(root, "so-bedrijfsarts", "PX-1") /
                                "PX-1_aanvraagformulier-zonder-medische-gegevens.pdf").split())
     assert "Lumbosacraal" not in first and "na het eerste spreekuur" in first
-    later = " ".join(pdftotext(root.settings.outbox / "so-bedrijfsarts" / "PX-1" /
+    later = " ".join(pdftotext(mailbox(root, "so-bedrijfsarts", "PX-1") /
                                "PX-1_medische-gegevens.pdf").split())
     assert "Lumbosacraal" in later
 

@@ -27,6 +27,7 @@ from pipeline.shell.returns import ReturnPolicy
 from pipeline.shell.runner import Pipeline
 from pipeline.shell.validation_reports import ValidatingMailboxes
 from tests.casefactory import full_case, intrekking, parse_all
+from tests.mailbox_paths import mailbox
 
 K = "SO-2026-0042"
 VISSER, SMIT = "39087654301", "49011122201"
@@ -111,7 +112,7 @@ def held_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared
 
 
 def _unsigned(root) -> bytes:
-    return (root.settings.outbox / "so-bedrijfsarts" / K / "te-ondertekenen" / f"{K}_advies.pdf").read_bytes()
+    return (mailbox(root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf").read_bytes()
 
 
 def _return(root, name: str, data: bytes):
@@ -185,7 +186,7 @@ def test_right_doctor_unchanged_document_is_routed(held_root, shared_pki, tmp_pa
     """Signed by Dr. Visser with `sopipe sign --p12 … --root` (passphrase from the environment), then routed."""
     from pipeline.cli import cli
     before = set(held_root.settings.inbox.iterdir())
-    waiting = held_root.settings.outbox / "so-bedrijfsarts" / K / "te-ondertekenen" / f"{K}_advies.pdf"
+    waiting = mailbox(held_root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf"
     p12 = tmp_path / "visser.p12"
     shutil.copy(shared_pki / f"doctor-{VISSER}.p12", p12)
     result = CliRunner().invoke(cli, ["sign", str(waiting), "--p12", str(p12), "--root", str(held_root.path)],

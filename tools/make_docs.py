@@ -71,7 +71,9 @@ def make_docs(out: Path, *, dpi: int = 70) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="sopipe-docs-") as tmp:
         outbox = run_example_case(Path(tmp) / "root")
         for kind, party in PICTURES:
-            pdf = outbox / party / KENMERK / file_name(KENMERK, kind)
+            # per recipient (outbox/<party>/<code>/<kenmerk>/) or per case (werknemer, archief)
+            found = sorted(outbox.glob(f"{party}/*/{KENMERK}/{file_name(KENMERK, kind)}"))
+            pdf = found[0] if found else outbox / party / KENMERK / file_name(KENMERK, kind)
             if not pdf.exists():
                 raise SystemExit(f"{pdf} was not delivered; update PICTURES in {Path(__file__).name}")
             png = out / f"{kind}.png"

@@ -23,6 +23,7 @@ from pathlib import PurePath
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.adapters.store import DeliveryRecord, Store
+from pipeline.core.routing import PER_RECIPIENT
 from pipeline.core.trail import (GENESIS, Actie, AuditRecord, ChainProblem, Gebeurtenis, Uitkomst, UnsafeAuditDetail,
                                  canonical_json, check_details, scrub, seal_record, verify_chain)
 
@@ -301,12 +302,18 @@ def _value(consent) -> str | None:
     return None if consent is None else getattr(consent, "value", str(consent))
 
 
+_PER_RECIPIENT = frozenset(p.value for p in PER_RECIPIENT)
+
+
 def _relative(path: str) -> str:
-    """Mailbox paths as `outbox/<party>/<kenmerk>/<file>`, quarantine as `quarantine/<kenmerk>/<file>`."""
+    """Mailbox paths as `outbox/<party>[/<recipient>]/<kenmerk>/<file>`, quarantine as `quarantine/<kenmerk>/<file>`
+    (long digit runs, such as a BIG or KvK number in a recipient folder, masked)."""
     parts = PurePath(path).parts
     for anchor, depth in (("outbox", 4), ("quarantine", 3)):
         if anchor in parts:
             i = len(parts) - 1 - parts[::-1].index(anchor)
+            if anchor == "outbox" and i + 1 < len(parts) and parts[i + 1] in _PER_RECIPIENT:
+                depth = 5
             return scrub("/".join(parts[i:i + depth]))
     return scrub("/".join(parts[-3:]))
 

@@ -405,7 +405,7 @@ class UnoConverterPool:
             self._scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=self._scratch_parent))
             (self._scratch / _SCRATCH_OWNER).write_text(f"{os.getpid()} {psutil.Process().create_time()}\n",
                                                         encoding="ascii")
-            (self._scratch / "jobs").mkdir()
+            (self._scratch / "jobs").mkdir(mode=0o700)
             self._slots = [_Slot(i, self._scratch / f"profile-{i}") for i in range(self._size)]
             with ThreadPoolExecutor(max_workers=self._size) as starter:
                 results = list(starter.map(self._try_start, self._slots))

@@ -9,7 +9,14 @@ invoice variants) are resolved by the procedure, which picks the row; the table 
 from __future__ import annotations
 
 import enum
+import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.core.state import CaseState
 
 
 class Party(str, enum.Enum):
@@ -109,3 +116,50 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
 
 def file_name(kenmerk: str, kind: str) -> str:
     return f"{kenmerk}_{kind}.pdf"
+
+
+# --- one folder per recipient (PROCEDURE.md, the mailbox column) -------------------------------------------------
+
+PER_RECIPIENT = (Party.WERKGEVER, Party.ARBODIENST, Party.BEDRIJFSARTS, Party.SO_BEDRIJFSARTS)
+"""Parties with one folder per recipient (`outbox/<party>/<code>/<kenmerk>/`); werknemer and archief stay per case."""
+
+
+def organisation_code(*, code: str | None, kvk_nummer: str | None, naam: str) -> str:
+    """An organisation's folder name: its configured code, else `kvk-<KvK number>`, else `naam-<slug of its name>`.
+
+    Never employee data: only the organisation's own identifiers. The slug is lower-case ASCII (accents dropped,
+    anything else a `-`), at most 40 characters; a name without a letter or digit gets `naam-<8 hex of its
+    SHA-256>`. Deterministic: the same organisation always gets the same folder."""
+    if code:
+        return code
+    if kvk_nummer:
+        return f"kvk-{kvk_nummer}"
+    ascii_name = unicodedata.normalize("NFKD", naam).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:35].strip("-")
+    return f"naam-{slug}" if slug else "naam-" + hashlib.sha256(naam.encode("utf-8")).hexdigest()[:8]
+
+
+def recipient_code(party: Party, state: "CaseState") -> str | None:
+    """The recipient's own folder under `outbox/<party>/`: the employer's or arbodienst's code (see
+    `organisation_code`), the own or SO doctor's BIG number; None for werknemer and archief (per case)."""
+    verzoek = state.verzoek
+    if party is Party.WERKGEVER:
+        org = verzoek.werkgever
+    elif party is Party.ARBODIENST:
+        org = verzoek.arbodienst
+    elif party is Party.BEDRIJFSARTS:
+        return verzoek.bedrijfsarts.big_nummer
+    elif party is Party.SO_BEDRIJFSARTS:
+        return state.so_arts.big_nummer if state.so_arts else None
+    else:
+        return None
+    return organisation_code(code=org.code, kvk_nummer=org.kvk_nummer, naam=org.naam)
+
+
+def mailbox_folder(party: Party, kenmerk: str, code: str | None) -> tuple[str, ...]:
+    """The case's folder below `outbox/`: `(party, code, kenmerk)` per recipient, `(party, kenmerk)` per case."""
+    if party in PER_RECIPIENT:
+        if not code:
+            raise ValueError(f"{party.value} needs a recipient code")
+        return (party.value, code, kenmerk)
+    return (party.value, kenmerk)

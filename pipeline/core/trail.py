@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.core import dutch
 from pipeline.core.redaction import contains_bsn, mask_long_numbers
+from pipeline.errors import UnsafeAuditDetail
 
 GENESIS = hashlib.sha256(b"sopipe audit trail v1: genesis").hexdigest()
 """The `prev_hash` of the first record."""

@@ -132,6 +132,8 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
     preparing the signature font take seconds)."""
     from pipeline.shell.returns import ReturnPolicy
     from pipeline.shell.validation_reports import ValidatingMailboxes
+    from pipeline.shell.layout import SCRATCH, access_from_settings
+    mailbox_access, intake_access = access_from_settings(settings)
     store = Store(settings.database)
     signer = signer or make_order_signer(settings)
     own_converter = converter is None
@@ -139,7 +141,7 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
         converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
                                      max_conversions=settings.lo_max_conversions,
                                      max_rss_mb=settings.lo_max_rss_mb, retries=settings.lo_retries,
-                                     scratch_dir=settings.root / "state" / "scratch")
+                                     scratch_dir=settings.root.joinpath(*SCRATCH))
     if guard is None:
         from pipeline.shell.guard import PrivacyGuard
         guard = PrivacyGuard()
@@ -149,7 +151,8 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
-                                                      processes=1))
+                                                      processes=1, access=mailbox_access),
+                        intake_access=intake_access)
     try:
         yield pipeline
     finally:

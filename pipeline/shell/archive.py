@@ -48,13 +48,14 @@ from asn1crypto import cms, pem
 from asn1crypto import x509 as asn1_x509
 
 from pipeline.adapters.audit import Audit
+from pipeline.adapters.safefs import find_links
 from pipeline.adapters.signing import SigningIdentity
 from pipeline.adapters.store import Store
 from pipeline.adapters.converter import stale_scratch
 from pipeline.core import trail
 from pipeline.core.planning import retention_end
 from pipeline.core.redaction import personal_data_in
-from pipeline.core.routing import Party
+from pipeline.core.routing import PER_RECIPIENT, Party
 from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
 from pipeline.errors import ArchiveError, PipelineError
 from pipeline.settings import Settings
@@ -140,6 +141,10 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
     if ret is None or not folder.is_dir():
         raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root} (geen zaak of geen archiefmap "
                            f"{folder}).", kenmerk=kenmerk)
+    links = [folder.parent] if folder.parent.is_symlink() else find_links(folder)
+    if links:
+        raise ArchiveError(f"In de archiefmap staat een symbolische koppeling ({links[0]}); sopipe volgt die niet. "
+                           "Verwijder de koppeling en exporteer opnieuw.", kenmerk=kenmerk, rule="symlink")
     chain_ok = not audit.verify()
     records = audit.trail(kenmerk)
     head_id, head_hash = audit.head()
@@ -516,8 +521,9 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
             files.append(staged)
     # a pipeline killed while converting leaves the case's Word and PDF files behind
     scratch = (*stale_scratch(settings.root / "state" / "scratch"), *stale_scratch())
-    kept = tuple(settings.outbox / party.value / kenmerk for party in Party
-                 if party is not Party.ARCHIEF and (settings.outbox / party.value / kenmerk).exists())
+    kept = tuple(folder for party in Party if party is not Party.ARCHIEF
+                 for folder in sorted(settings.outbox.glob(f"{party.value}/*/{kenmerk}" if party in PER_RECIPIENT
+                                                           else f"{party.value}/{kenmerk}")))
     manifest = {"kenmerk": kenmerk,
                 "bestanden": [{"pad": _shown_path(p, settings.root), "sha256": _file_sha256(p)} for p in files],
                 "gebeurtenissen": [e.sha256 for e in events], "journaal": sorted(known),

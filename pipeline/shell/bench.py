@@ -176,6 +176,9 @@ class BenchResult:
     outside_lo_ms: dict[str, float] = field(default_factory=dict)
     """Per document, in ms, everything but LibreOffice (`run_outside_libreoffice`): render, sign, guard,
     bookkeeping (intake, state, store, delivery, validation reports, moves) and their total."""
+    fs_us: dict[str, float] = field(default_factory=dict)
+    """Median microseconds per event of the file-system steps (issue 13): the plain-path way before, the stage
+    and descriptor-based delivery after (`file_system_costs`)."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -357,6 +360,67 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime + running
 
 
+def file_system_costs(base: Path, *, n: int = 200) -> dict[str, float]:
+    """Median µs per event: taking a case file in and delivering one PDF, before and after issue 13.
+
+    before: read the inbox file by path and os.replace it into processed/; a path-based atomic write (mkstemp,
+    fsync, os.replace, fsync the folder). after: rename into the private stage, read once by descriptor
+    (O_NOFOLLOW), move on without clobbering (link+unlink, fsyncs); delivery walks every folder from the root
+    with O_NOFOLLOW|O_DIRECTORY and sets mode and group explicitly."""
+    import os
+
+    from pipeline.adapters.mailbox import Mailboxes
+    from pipeline.core.routing import Party
+    from pipeline.shell.intake import Stage
+    from pipeline.shell.layout import init_root
+
+    root = base / "fs-costs"
+    settings = init_root(root, pki=False)
+    inbox, processed = settings.inbox, settings.inbox / "processed"
+    data = json.dumps(_example()[0], ensure_ascii=False).encode("utf-8")
+    pdf = b"%PDF-1.7\n" + random.Random(0).randbytes(60_000)
+    stage, mailboxes = Stage(root), Mailboxes(settings.outbox)
+    times: dict[str, list[float]] = {k: [] for k in ("take_before", "take_after", "deliver_before",
+                                                      "deliver_after")}
+
+    def timed(key: str, fn: Callable[[], object]) -> None:
+        t = time.perf_counter()
+        fn()
+        times[key].append(time.perf_counter() - t)
+
+    def take_before(name: str) -> None:
+        (inbox / name).read_bytes()
+        os.replace(inbox / name, processed / name)
+
+    def take_after(name: str) -> None:
+        stage_id = stage.take(name)
+        stage.read(stage_id, name, limit=1 << 20)
+        stage.move_on(stage_id, name, "processed")
+
+    def deliver_before(kenmerk: str) -> None:
+        folder = settings.outbox / "werkgever" / kenmerk
+        folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+        fd, tmp = tempfile.mkstemp(prefix=".x.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, folder / "x.pdf")
+        dir_fd = os.open(folder, os.O_RDONLY)
+        os.fsync(dir_fd)
+        os.close(dir_fd)
+
+    for i in range(n):
+        for when in ("before", "after"):
+            name = f"{when}-{i:05d}.json"
+            (inbox / name).write_bytes(data)
+            timed(f"take_{when}", lambda: (take_before if when == "before" else take_after)(name))
+        timed("deliver_before", lambda: deliver_before(f"B{i:05d}"))
+        timed("deliver_after", lambda: mailboxes.deliver(Party.WERKGEVER, f"A{i:05d}", "x.pdf", pdf, code="acme"))
+    return {k: round(statistics.median(v) * 1e6, 1) for k, v in times.items()}
+
+
 def run_naive(root: Path, orders: list[DocumentOrder], *, pki_dir: Path) -> tuple[int, float]:
     """The naive script on the given documents; returns (documents, seconds)."""
     from docxtpl import DocxTemplate
@@ -422,6 +486,7 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
         if levels:
             by_level["B-LTA"] = p
         scale_figures = bench_scale(base / "scale") if scale else {}
+        fs = file_system_costs(base)
         naive_docs, naive_s = run_naive(base, sample_orders(cases, naive_sample), pki_dir=base / "root" / "pki") \
             if naive_sample else (0, 0.0)
     finally:
@@ -444,11 +509,13 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
         latency_p95=round(_percentile(p["latencies"], 0.95), 3),
         single_event_latency_p50=round(_percentile(p["single"], 0.5), 3),
         peak_rss_mib=round(p["peak_rss"] / 2**20, 1), stage_ms=p["stages"], failed=p["failed"],
-        naive_documents=naive_docs, naive_seconds=round(naive_s, 2),
+        naive_documents=naive_docs, naive_seconds=round(naive_s, 2), fs_us=fs,
         naive_documents_per_second=round(naive_dps, 3), ratio=round(dps / naive_dps, 1) if naive_dps else 0.0,
         notes=["latency_p50/p95: from dropping all files at once to each file's documents delivered",
                "single_event_latency_p50: one 'aanvraag' event (2 documents, 1 sealed) dropped into a running watcher "
                "(warm pool, settle delay included) until its documents are delivered",
+               "fs_us: median µs per event, take = inbox file to processed/ (after: via the stage, read once), "
+               "deliver = one 60 kB PDF into a mailbox (after: descriptor walk without following links)",
                f"naive: measured on the first {naive_docs} of the same documents (1 soffice process each, "
                "key reloaded per signature)",
                f"outside_lo_ms: the first {min(outside_cases, n_cases)} cases once more with the FakeConverter, one "

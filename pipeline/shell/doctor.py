@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import io
+import os
 import shutil
 import stat
 import subprocess
@@ -325,7 +326,7 @@ def _expiry(infos: list[CertificateInfo], now: dt.datetime) -> list[Check]:
 # --- permissions and disk ------------------------------------------------------------------------------------------
 
 def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+    return stat.S_IMODE(path.lstat().st_mode) & 0o777  # setgid on mailbox folders is wanted, not a difference
 
 
 def _permission(label: str, paths: Iterable[Path], expected: int, *, root: Path) -> Check:
@@ -369,13 +370,56 @@ def _combined(name: str, checks: list[Check]) -> Check:
     return Check(name, worst, detail, fix)
 
 
+def check_links(settings: Settings) -> Check:
+    """Symlinks planted where the pipeline writes: it refuses them (nothing is delivered there), so they are found
+    here first."""
+    from pipeline.adapters.safefs import find_links
+    tops = [settings.inbox, settings.outbox, settings.quarantine, settings.database.parent]
+    links = [link for top in tops if top.exists() or top.is_symlink() for link in find_links(top)]
+    if links:
+        shown = ", ".join(f"{_rel(p, settings.root)} -> {os.readlink(p)}" for p in links[:5])
+        more = f" and {len(links) - 5} more" if len(links) > 5 else ""
+        return fail("symlinks", f"{len(links)} symbolic link(s) where the pipeline writes: {shown}{more}",
+                    "remove them (rm, not rm -r: that would remove the target's content); sopipe never writes "
+                    "through a link and leaves the case file for retry until the link is gone")
+    return ok("symlinks", "none in inbox/, outbox/, quarantine/, state/")
+
+
+def _group_check(label: str, paths: Iterable[Path], gid: int | None, root: Path) -> Check | None:
+    if gid is None:
+        return None
+    wrong = [p for p in paths if p.exists() and (p.lstat().st_gid != gid or not p.lstat().st_mode & stat.S_ISGID)]
+    if wrong:
+        return warn(label, "group or setgid missing: " + ", ".join(_rel(p, root) for p in wrong[:5]),
+                    f"sopipe init --root {root} (applies the groups of sopipe.toml)")
+    return None
+
+
 def check_permissions(settings: Settings) -> list[Check]:
+    from pipeline.shell.layout import access_from_settings
     pki, root = settings.pki_dir, settings.root
     keys = sorted([*pki.glob("*.p12"), *pki.glob("*-key.pem"), pki / "passphrase"]) if pki.is_dir() else []
+    try:
+        mailbox_access, intake_access = access_from_settings(settings)
+    except PipelineError as e:
+        return [fail("permissions: groups", e.message, "groupadd the group or correct sopipe.toml")]
+    folders = [(party.value,) for party in Party] + [tuple(k.split("/")) for k in mailbox_access.recipient_groups]
+    mailboxes = [_permission(f"outbox/{'/'.join(parts)}", [settings.outbox.joinpath(*parts)],
+                             mailbox_access.folder(parts).mode, root=root) for parts in folders]
+    groups = [c for parts in folders if (c := _group_check(f"outbox/{'/'.join(parts)}",
+                                                          [settings.outbox.joinpath(*parts)],
+                                                          mailbox_access.folder(parts).gid, root))]
+    inbox = [settings.inbox / "processed", settings.inbox / "failed"]
+    case_files = [p for folder in inbox if folder.is_dir() and not folder.is_symlink() for p in folder.iterdir()
+                  if p.is_file() and not p.is_symlink()]
     return [
         _combined("permissions: keys", [_permission("pki/", [pki], 0o700, root=root),
                                         _permission("keys", keys, 0o600, root=root)]),
-        _permission("permissions: mailboxes", [settings.outbox / party.value for party in Party], 0o750, root=root),
+        _combined("permissions: mailboxes", mailboxes + groups),
+        _combined("permissions: case files", [
+            _permission("inbox/", [settings.inbox], intake_access.inbox.mode, root=root),
+            _permission("processed/ and failed/", inbox, intake_access.done.mode, root=root),
+            _permission("case files", case_files, intake_access.case_file.mode, root=root)]),
         _combined("permissions: state", [_permission("database", [settings.database], 0o600, root=root),
                                          _permission("state/ and quarantine/",
                                                      [settings.database.parent, settings.quarantine], 0o700,
@@ -418,6 +462,6 @@ def run_checks(root: Path, *, convert: bool = True,
         add(root_check)
         add(*check_pki(settings))
         if root_check.status is Status.OK:
-            add(*check_permissions(settings))
+            add(check_links(settings), *check_permissions(settings))
         add(check_disk(settings))
     return results

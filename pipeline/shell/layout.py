@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import grp
 import os
+import stat
 from pathlib import Path
 
+from pipeline.adapters import safefs
+from pipeline.adapters.mailbox import OUTBOX_MODE, MailboxAccess
+from pipeline.adapters.safefs import PRIVATE_DIR, Access
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
 from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings
+from pipeline.shell.intake import STAGE, IntakeAccess
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "templates"
@@ -22,28 +28,84 @@ PRODUCTION_CONFIG = DEFAULT_CONFIG.replace("\nauto_sign_doctors = true\n", "\nau
 """What `sopipe init --no-demo` writes: doctors sign themselves."""
 
 
+ROOT_MODE = 0o751
+"""A new root: mailbox and secretariat accounts may pass through to their own folders; nobody else lists it."""
+CONFIG_MODE = 0o640
+SCRATCH = ("state", "scratch")
+"""LibreOffice's scratch folder (profiles, jobs) below the root, 0700."""
+
+
+def _gid(group: str, setting: str) -> int:
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise PipelineError(f"sopipe.toml: {setting} = {group!r}: there is no such Unix group on this machine "
+                            "(groupadd it, or correct the setting)") from None
+
+
+def access_from_settings(settings: Settings) -> tuple[MailboxAccess, IntakeAccess]:
+    """The configured groups as modes and gids (unknown groups are an error at start-up)."""
+    party = {p: _gid(g, f"[mailboxes] group_{p.replace('-', '_')}") for p, g in settings.party_groups.items()}
+    recipients = {k: _gid(g, f"[mailboxes.recipients] {k!r}") for k, g in settings.recipient_groups}
+    secretariat = _gid(settings.intake_group, "[intake] group") if settings.intake_group else None
+    return MailboxAccess(party_groups=party, recipient_groups=recipients), IntakeAccess.for_group(secretariat)
+
+
+def _ensure(parent_fd: int, parts: tuple[str, ...], access: Access, *, shown: str) -> None:
+    """Make or open the folder (never through a link) and give it its mode; a group set by hand stays."""
+    fd = safefs.open_dir(parent_fd, parts, create=access, shown=shown)
+    try:
+        safefs.apply_access(fd, access, folder=True)
+    finally:
+        os.close(fd)
+
+
 def init_root(root: Path, *, pki: bool = True, demo: bool = True, demo_ca_dir: Path | None = None) -> Settings:
     """Create (idempotently) the folders, the state database, the config file and the demo PKI.
 
     `demo=False`: a production root: an empty `pki/` (0700) for the identities the operator installs, and a
     config in which doctors sign themselves. `demo_ca_dir`: where the DEMO CA keys go (outside the root).
-    """
+
+    Never follows a symlink below the root (a planted one stops init with `UnsafePathError`) and sets every mode
+    explicitly, whatever the umask: see README "Modes"."""
     root = Path(root).resolve()
     if demo_ca_dir is not None and Path(demo_ca_dir).resolve().is_relative_to(root):
         raise PipelineError(f"The DEMO CA keys must be kept outside the root ({root}): {demo_ca_dir}")
-    root.mkdir(parents=True, exist_ok=True)
-    config = root / CONFIG_NAME
-    if not config.exists():
-        config.write_text(DEFAULT_CONFIG if demo else PRODUCTION_CONFIG, encoding="utf-8")
-    settings = load_settings(root)
-    for folder in (settings.inbox, settings.inbox / "processed", settings.inbox / "failed", settings.quarantine):
-        folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(settings.quarantine, 0o700)
-    for party in Party:
-        (settings.outbox / party.value).mkdir(parents=True, exist_ok=True)
-        os.chmod(settings.outbox / party.value, 0o750)
-    settings.database.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(settings.database.parent, 0o700)
+    if not root.exists():
+        root.mkdir(parents=True, mode=0o700)
+        os.chmod(root, ROOT_MODE)
+    root_fd = safefs.open_anchor(root)
+    try:
+        mode = stat.S_IMODE(os.fstat(root_fd).st_mode)
+        if mode & 0o022:
+            os.fchmod(root_fd, mode & ~0o022)  # the root is never group- or world-writable
+        config = safefs.entry(root_fd, CONFIG_NAME)
+        if config is None:
+            safefs.write_at(root_fd, CONFIG_NAME, (DEFAULT_CONFIG if demo else PRODUCTION_CONFIG).encode("utf-8"),
+                               access=Access(CONFIG_MODE))
+        else:
+            fd = os.open(CONFIG_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=root_fd)
+            try:
+                current = stat.S_IMODE(os.fstat(fd).st_mode)
+                if current & 0o022:
+                    os.fchmod(fd, current & ~0o022)
+            finally:
+                os.close(fd)
+        settings = load_settings(root)
+        mailbox_access, intake_access = access_from_settings(settings)
+        inbox = settings.inbox.name
+        _ensure(root_fd, (inbox,), intake_access.inbox, shown="")
+        for done in ("processed", "failed"):
+            _ensure(root_fd, (inbox, done), intake_access.done, shown="")
+        for private in (("quarantine",), ("state",), STAGE, ("state", "staging"), SCRATCH):
+            _ensure(root_fd, private, PRIVATE_DIR, shown="")
+        _ensure(root_fd, ("outbox",), Access(OUTBOX_MODE), shown="")
+        folders = [(party.value,) for party in Party]
+        folders += [tuple(key.split("/")) for key in mailbox_access.recipient_groups]
+        for parts in folders:
+            _ensure(root_fd, ("outbox", *parts), mailbox_access.folder(parts), shown="")
+    finally:
+        os.close(root_fd)
     from pipeline.adapters.store import Store
     Store(settings.database).close()
     if pki and not demo:

@@ -1,7 +1,7 @@
 """Documents out for a personal signature, and the signed PDFs that come back into the inbox.
 
 Out: when the pipeline cannot make the SO doctor's signature itself (`pipeline.core.signatures`), the final
-advice is rendered unsigned into `outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/` and recorded as pending
+advice is rendered unsigned into `outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/` and recorded as pending
 (its SHA-256 and length). The doctor signs it (`sopipe sign`) and drops the result into `inbox/`.
 
 Back: `process_returned_pdf` accepts a PDF only when, in this order,
@@ -26,13 +26,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from pipeline.adapters.mailbox import atomic_write
 from pipeline.core.procedure import DocumentOrder
-from pipeline.core.routing import Party, file_name
+from pipeline.core.routing import Party, file_name, recipient_code
 from pipeline.core.signatures import kenmerk_from_file_name, returned_signed
 from pipeline.errors import DeliveryError, PipelineError, ReturnRefused, SigningError
 
 if TYPE_CHECKING:
+    from pipeline.core.state import CaseState
+    from pipeline.shell.intake import Intake
     from pipeline.shell.runner import Outcome, Pipeline
 
 log = logging.getLogger("sopipe")
@@ -66,18 +67,19 @@ def prepare_unsigned(pipeline: Pipeline, held: Sequence[DocumentOrder]) -> list[
     return [Unsigned(order, pdf) for order, pdf in zip(held, pdfs)]
 
 
-def park_for_signature(pipeline: Pipeline, unsigned: Sequence[Unsigned]) -> list[Path]:
+def park_for_signature(pipeline: Pipeline, unsigned: Sequence[Unsigned], *, state: CaseState) -> list[Path]:
     """Put each unsigned document in the SO doctor's `te-ondertekenen/` folder and record it as pending."""
     parked = []
     for item in unsigned:
         order = item.order
         name = file_name(order.kenmerk, order.kind)
-        folder = pipeline.mailboxes.path(Party.SO_BEDRIJFSARTS, order.kenmerk, name).parent / TE_ONDERTEKENEN
-        target = folder / name
+        code = order.sign.big_nummer if order.sign and order.sign.big_nummer else \
+            recipient_code(Party.SO_BEDRIJFSARTS, state)
         try:
-            atomic_write(target, item.pdf)
-        except OSError as e:
-            raise DeliveryError(f"Kan {name} niet klaarzetten om te ondertekenen: {e.strerror or e}",
+            target = pipeline.mailboxes.deliver(Party.SO_BEDRIJFSARTS, order.kenmerk, name, item.pdf, code=code,
+                                                sub=(TE_ONDERTEKENEN,))
+        except DeliveryError as e:
+            raise DeliveryError(f"Kan {name} niet klaarzetten om te ondertekenen: {e.message}",
                                 kenmerk=order.kenmerk) from e
         pipeline.store.add_pending(kenmerk=order.kenmerk, kind=order.kind, sha256=hashlib.sha256(item.pdf).hexdigest(),
                                    size=len(item.pdf), path=str(target.relative_to(pipeline.mailboxes.outbox.parent)),
@@ -90,18 +92,31 @@ def park_for_signature(pipeline: Pipeline, unsigned: Sequence[Unsigned]) -> list
 
 # --- back: a signed PDF in the inbox -----------------------------------------------------------------------------
 
-def process_returned_pdf(pipeline: Pipeline, path: Path) -> Outcome:
+def max_bytes(pipeline: Pipeline) -> int:
+    """The largest returned PDF accepted."""
+    policy: ReturnPolicy | None = getattr(pipeline, "returns", None)
+    return policy.max_bytes if policy else MAX_PDF_BYTES
+
+
+def not_a_file() -> ReturnRefused:
+    return ReturnRefused("Dit is geen gewoon bestand; zet het PDF-bestand zelf in de inbox.", rule="geen-bestand")
+
+
+def wrong_size(size: int, limit: int) -> ReturnRefused:
+    return ReturnRefused(f"Het bestand is leeg of te groot ({size} bytes; de grens is {limit}).", rule="grootte")
+
+
+def process_returned_pdf(pipeline: Pipeline, intake: Intake) -> Outcome:
+    """The staged PDF, read once by the runner (`pipeline.shell.intake`), checked and delivered or refused."""
     from pipeline.shell.runner import Outcome
 
-    name = path.name
+    name = intake.name
     policy: ReturnPolicy | None = getattr(pipeline, "returns", None)
-    try:
-        raw = _read(path, policy)
-    except PipelineError as e:
-        return pipeline._fail(path, None, _report(name, e), e.message)
-    digest = hashlib.sha256(raw).hexdigest()
+    if intake.sha256 is None:
+        return pipeline._fail(intake, None, _report(name, intake.error), intake.error.message)
+    raw, digest = intake.raw, intake.sha256
     if pipeline.store.journal_status(digest) == "done":
-        pipeline._move(path, "processed", suffix=".duplicaat")
+        pipeline._move(intake, "processed", suffix=".duplicaat")
         return Outcome(name, "duplicate", detail="al eerder verwerkt")
     pipeline.store.journal_start(digest, name)
     kenmerk = None
@@ -130,26 +145,14 @@ def process_returned_pdf(pipeline: Pipeline, path: Path) -> Outcome:
         case_audit.delivered(records)
     except PipelineError as e:
         if isinstance(e, DeliveryError):
-            pipeline.store.journal_failed(digest, kenmerk=kenmerk, detail=f"retry: {e.message}")
-            return Outcome(name, "retry", kenmerk=kenmerk, detail=e.message)
+            return pipeline._retry(intake, e, kenmerk=kenmerk)
         e.kenmerk = e.kenmerk or kenmerk
-        return pipeline._fail(path, digest, _report(name, e), e.message, kenmerk=kenmerk, rule=e.rule,
+        return pipeline._fail(intake, digest, _report(name, e), e.message, kenmerk=kenmerk, rule=e.rule,
                               error=type(e).__name__)
     pipeline.store.complete_pending(kenmerk=kenmerk, kind=kind, signed_sha256=digest, deliveries=records)
-    pipeline._move(path, "processed")
+    pipeline._move(intake, "processed")
     log.info("%s: signed %s returned and delivered (%d files)", kenmerk, name, len(delivered))
     return Outcome(name, "processed", kenmerk=kenmerk, delivered=delivered)
-
-
-def _read(path: Path, policy: ReturnPolicy | None) -> bytes:
-    limit = policy.max_bytes if policy else MAX_PDF_BYTES
-    if path.is_symlink() or not path.is_file():
-        raise ReturnRefused("Dit is geen gewoon bestand; zet het PDF-bestand zelf in de inbox.", rule="geen-bestand")
-    size = path.stat().st_size
-    if size == 0 or size > limit:
-        raise ReturnRefused(f"Het bestand is leeg of te groot ({size} bytes; de grens is {limit}).",
-                            rule="grootte")
-    return path.read_bytes()
 
 
 def _identify(raw: bytes, name: str) -> tuple[str, str]:
@@ -278,8 +281,9 @@ def _report(name: str, e: PipelineError) -> str:
         lines.append(f"Reden: {_REASONS.get(e.rule, e.rule)}")
     lines += ["", "Wat is er mis:", f"  - {e.message}", "", "Wat nu:",
               "  Er is niets verstuurd; het document wacht nog op een geldige handtekening.",
-              "  Onderteken het klaargezette document in outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ met de",
-              "  eigen sleutel van de second opinion-bedrijfsarts (sopipe sign) en zet het resultaat in inbox/.", ""]
+              "  Onderteken het klaargezette document in outbox/so-bedrijfsarts/<BIG-nummer>/<kenmerk>/te-ondertekenen/",
+              "  met de eigen sleutel van de second opinion-bedrijfsarts (sopipe sign) en zet het resultaat in inbox/.",
+              ""]
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,20 +22,22 @@ from typing import Protocol, Sequence
 
 from pydantic import ValidationError
 
+from pipeline.adapters import safefs
 from pipeline.adapters.audit import Audit, NullAudit
 from pipeline.adapters.converter import Converter, PdfMetadata
-from pipeline.adapters.mailbox import Mailboxes, atomic_write
+from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core import redaction
 from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
-from pipeline.core.routing import Party, file_name
+from pipeline.core.routing import Party, file_name, recipient_code
 from pipeline.core.signatures import hold_for_signature
 from pipeline.core.state import CaseState
 from pipeline.errors import (CaseFileError, ConverterUnavailable, DeliveryError, PipelineError,
                              TrustServiceOutage)
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
+from pipeline.shell.intake import Intake, IntakeAccess, Stage
 
 log = logging.getLogger("sopipe")
 
@@ -73,7 +75,8 @@ class Guard(Protocol):
 class Outcome:
     file_name: str
     status: str
-    """`processed`, `duplicate`, `failed` or `retry` (left in the inbox: the pipeline itself failed)."""
+    """`processed`, `duplicate`, `failed`, `retry` (back in the inbox: the pipeline itself failed) or `gone`
+    (no longer in the inbox when it was to be taken)."""
     kenmerk: str | None = None
     detail: str = ""
     delivered: list[Path] = field(default_factory=list)
@@ -84,7 +87,7 @@ class Pipeline:
                  converter: Converter, signer: DocumentSigner, guard: Guard | None = None,
                  max_file_bytes: int = 1_048_576, parallel: int = 2, staging: Path | None = None,
                  audit: Audit | None = None, returns: returns.ReturnPolicy | None = None,
-                 mailboxes: Mailboxes | None = None) -> None:
+                 mailboxes: Mailboxes | None = None, intake_access: IntakeAccess | None = None) -> None:
         self.audit = audit if audit is not None else NullAudit()
         self.inbox = Path(inbox)
         self.mailboxes = mailboxes or Mailboxes(outbox)
@@ -98,6 +101,10 @@ class Pipeline:
         self.guard = guard
         self.max_file_bytes = max_file_bytes
         self.staging = Path(staging) if staging else self.inbox.parent / "state" / "staging"
+        self.root = self.inbox.parent
+        """The trusted anchor: below it no link is followed (`pipeline.adapters.safefs`)."""
+        self._staging_parts = _below(self.root, self.staging)
+        self.stage = Stage(self.root, inbox=self.inbox.name, access=intake_access)
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="sopipe-doc")
 
     def close(self) -> None:
@@ -106,32 +113,52 @@ class Pipeline:
     # --- one file -----------------------------------------------------------------------------------------------
 
     def process(self, path: Path) -> Outcome:
-        if path.suffix.lower() == ".pdf":  # a signed document coming back (pipeline.shell.returns)
-            return returns.process_returned_pdf(self, path)
-        name = path.name
+        """Take `path` (a file in the inbox) into the stage and process exactly those bytes."""
         try:
-            raw = self._read(path)
-        except CaseFileError as e:
-            return self._fail(path, None, report.report_for_error(name, e), e.message)
-        digest = hashlib.sha256(raw).hexdigest()
+            stage_id = self.stage.take(path.name)
+        except (OSError, PipelineError) as e:
+            why = e.message if isinstance(e, PipelineError) else e.strerror or str(e)
+            log.error("%s: cannot take it out of the inbox: %s", path.name, why)
+            return Outcome(path.name, "retry", detail=f"kan het bestand niet uit de inbox nemen: {why}")
+        if stage_id is None:
+            return Outcome(path.name, "gone", detail="niet meer in de inbox")
+        return self.process_staged(stage_id, path.name)
+
+    def resume(self) -> list[Outcome]:
+        """Files a crash (kill -9) left in the stage, processed again; the journal by SHA-256 decides what is done."""
+        try:
+            leftovers = self.stage.leftovers()
+        except (OSError, PipelineError) as e:  # e.g. state/intake replaced by a link: refused, reported
+            log.error("the stage state/intake cannot be opened: %s",
+                      e.message if isinstance(e, PipelineError) else e.strerror or e)
+            return []
+        return [self.process_staged(stage_id, name) for stage_id, name in leftovers]
+
+    def process_staged(self, stage_id: str, name: str) -> Outcome:
+        intake = self._intake(stage_id, name)
+        if name.lower().endswith(".pdf"):  # a signed document coming back (pipeline.shell.returns)
+            return returns.process_returned_pdf(self, intake)
+        if intake.sha256 is None:
+            return self._fail(intake, None, report.report_for_error(name, intake.error), intake.error.message)
+        digest = intake.sha256
         if self.store.journal_status(digest) == "done":
             # Either dropped twice, or we crashed between recording and moving: in both cases done already.
-            self._move(path, "processed", suffix="" if self.store.journal_file_name(digest) == name else ".duplicaat")
+            self._move(intake, "processed",
+                       suffix="" if self.store.journal_file_name(digest) == name else ".duplicaat")
             log.info("%s: same content already processed, not again", name)
-            self.audit.intake_duplicate(kenmerk=_peek_kenmerk(raw), bestand=name, sha256=digest)
+            self.audit.intake_duplicate(kenmerk=_peek_kenmerk(intake.raw), bestand=name, sha256=digest)
             return Outcome(name, "duplicate", detail="al eerder verwerkt")
         self.store.journal_start(digest, name)
-        try:
-            event, data = self._parse(raw, name)
-        except ValidationError as e:
-            problems = report.describe_validation(e)
-            kenmerk = _peek_kenmerk(raw)
-            return self._fail(path, digest, report.failure_report(
+        if isinstance(intake.error, ValidationError):
+            problems = report.describe_validation(intake.error)
+            kenmerk = _peek_kenmerk(intake.raw)
+            return self._fail(intake, digest, report.failure_report(
                 name, problems=problems, kenmerk=kenmerk, rule="het bestand voldoet niet aan het formaat "
                 "so-pipeline/v1 (zie schema/casefile.schema.json)"), "; ".join(f"{f}: {p}" for f, p in problems),
                 kenmerk=kenmerk, rule="schema", error="ValidationError")
-        except CaseFileError as e:
-            return self._fail(path, digest, report.report_for_error(name, e), e.message)
+        if intake.error is not None:
+            return self._fail(intake, digest, report.report_for_error(name, intake.error), intake.error.message)
+        event, data = intake.event, intake.data
         case_audit = self.audit.case_file(kenmerk=event.kenmerk, namens=event.ingediend_door, datum=event.datum,
                                           bestand=name, sha256=digest)
         try:
@@ -142,44 +169,56 @@ class Pipeline:
             unsigned = returns.prepare_unsigned(self, held)
             case_audit.made(decision.orders, documents)
             delivered, records = self._deliver(decision, documents)
-            delivered += returns.park_for_signature(self, unsigned)
+            delivered += returns.park_for_signature(self, unsigned, state=decision.state)
             case_audit.delivered(records)
         except PipelineError as e:
             outage = next(((what, rule) for kind, (what, rule) in _OUTAGES.items() if isinstance(e, kind)), None)
             if outage:  # an outage around us, not a bad case file: retried, not failed
                 what, rule = outage
                 case_audit.failed(regel=e.rule or rule, fout=type(e).__name__)
-                self.store.journal_failed(digest, kenmerk=event.kenmerk, detail=f"retry: {e.message}")
-                log.error("%s: %s, file stays in the inbox: %s", name, what, e.message)
-                return Outcome(name, "retry", kenmerk=event.kenmerk, detail=e.message)
+                return self._retry(intake, e, kenmerk=event.kenmerk, what=what)
             if e.kenmerk is None:
                 e.kenmerk = event.kenmerk
-            return self._fail(path, digest, report.report_for_error(name, e), e.message, kenmerk=event.kenmerk,
+            return self._fail(intake, digest, report.report_for_error(name, e), e.message, kenmerk=event.kenmerk,
                               rule=e.rule, error=type(e).__name__, namens=event.ingediend_door)
         self.store.accept(kenmerk=event.kenmerk, stap=event.stap, datum=event.datum.isoformat(), payload=data,
                           sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records,
                           summary=summary_row(decision.state))
         case_audit.accepted(event.stap, before=state.consents if state else {}, after=decision.state.consents)
-        self._move(path, "processed")
+        self._move(intake, "processed")
         self._unstage(digest)
         log.info("%s: %s %s processed, %d file(s) delivered", name, event.kenmerk, event.stap, len(delivered))
         return Outcome(name, "processed", kenmerk=event.kenmerk, delivered=delivered)
+
+    def _intake(self, stage_id: str, name: str) -> Intake:
+        """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error."""
+        pdf = name.lower().endswith(".pdf")
+        limit = returns.max_bytes(self) if pdf else self.max_file_bytes
+        try:
+            raw, size = self.stage.read(stage_id, name, limit=limit)
+        except OSError:
+            return Intake(name, stage_id, b"", None, error=returns.not_a_file() if pdf else CaseFileError(
+                "Dit is geen gewoon bestand (een snelkoppeling of map); zet het bestand zelf in de inbox."))
+        if pdf:
+            if size == 0 or size > limit:
+                return Intake(name, stage_id, b"", None, error=returns.wrong_size(size, limit))
+            return Intake(name, stage_id, raw, hashlib.sha256(raw).hexdigest())
+        if size == 0:
+            return Intake(name, stage_id, b"", None, error=CaseFileError("Het bestand is leeg."))
+        if size > limit:
+            return Intake(name, stage_id, b"", None, error=CaseFileError(
+                f"Het bestand is te groot ({size} bytes; de grens is {limit})."))
+        digest = hashlib.sha256(raw).hexdigest()
+        try:
+            event, data = self._parse(raw, name)
+        except (ValidationError, CaseFileError) as e:
+            return Intake(name, stage_id, raw, digest, error=e)
+        return Intake(name, stage_id, raw, digest, event=event, data=data)
 
     def case_state(self, kenmerk: str) -> CaseState | None:
         return fold(model.parse_event(e.payload) for e in self.store.events(kenmerk))
 
     # --- steps --------------------------------------------------------------------------------------------------
-
-    def _read(self, path: Path) -> bytes:
-        if path.is_symlink() or not path.is_file():
-            raise CaseFileError("Dit is geen gewoon bestand (een snelkoppeling of map); zet het bestand zelf in "
-                                "de inbox.")
-        size = path.stat().st_size
-        if size == 0:
-            raise CaseFileError("Het bestand is leeg.")
-        if size > self.max_file_bytes:
-            raise CaseFileError(f"Het bestand is te groot ({size} bytes; de grens is {self.max_file_bytes}).")
-        return path.read_bytes()
 
     def _parse(self, raw: bytes, name: str):
         try:
@@ -204,21 +243,35 @@ class Pipeline:
         They are kept in `state/staging/<sha256>/` until the event is recorded, so that after a crash the same
         bytes are delivered again (idempotent), not a second, differently signed copy.
         """
-        folder = self.staging / digest
         names = [f"{i:02d}_{o.kind}.pdf" for i, o in enumerate(orders)]
-        if (folder / "COMPLETE").exists() and all((folder / n).exists() for n in names):
-            return [(folder / n).read_bytes() for n in names]
+        try:
+            with safefs.folder(self.root, self._staging_parts, create=safefs.PRIVATE_DIR) as top:
+                kept = safefs.entry(top, digest)
+                if kept is not None and stat.S_ISDIR(kept.st_mode):
+                    fd = safefs.open_dir(top, [digest])
+                    try:
+                        if safefs.entry(fd, "COMPLETE") is not None and all(safefs.entry(fd, n) for n in names):
+                            return [safefs.read_at(fd, n, limit=1 << 31)[0] for n in names]
+                    finally:
+                        os.close(fd)
+        except OSError as e:
+            raise DeliveryError(f"Kan de tijdelijke documenten niet lezen: {e.strerror or e}") from e
         documents = list(self._pool.map(self._make_one, orders))
         try:
-            for n, pdf in zip(names, documents):
-                atomic_write(folder / n, pdf, mode=0o600)
-            atomic_write(folder / "COMPLETE", b"", mode=0o600)
+            with safefs.folder(self.root, (*self._staging_parts, digest), create=safefs.PRIVATE_DIR) as fd:
+                for n, pdf in zip(names, documents):
+                    safefs.write_at(fd, n, pdf)
+                safefs.write_at(fd, "COMPLETE", b"")
         except OSError as e:
             raise DeliveryError(f"Kan de documenten niet tijdelijk opslaan: {e.strerror or e}") from e
         return documents
 
     def _unstage(self, digest: str) -> None:
-        shutil.rmtree(self.staging / digest, ignore_errors=True)
+        try:
+            with safefs.folder(self.root, self._staging_parts) as top:
+                safefs.remove_tree_at(top, digest)
+        except OSError as e:  # a leftover is harmless (removed by the next run of this file or by destroy)
+            log.warning("staging of %s not removed: %s", digest[:12], e.strerror or e)
 
     def _make_one(self, order: DocumentOrder) -> bytes:
         docx = self.renderer.render(order.row.template, order.context)
@@ -239,7 +292,8 @@ class Pipeline:
             name = file_name(order.kenmerk, order.kind)
             digest = hashlib.sha256(pdf).hexdigest()
             for d in order.deliveries:
-                target = self.mailboxes.path(d.party, order.kenmerk, name)
+                code = recipient_code(d.party, state)
+                target = self.mailboxes.path(d.party, order.kenmerk, name, code=code)
                 rel = str(target.relative_to(self.mailboxes.outbox.parent))
                 if not state.heeft_toestemming(d.consent):
                     records.append(DeliveryRecord(order.kenmerk, order.kind, d.party.value, rel, None, "withheld",
@@ -247,8 +301,10 @@ class Pipeline:
                     continue
                 findings = self.guard.check(pdf, order=order, party=d.party, state=state, path=rel) \
                     if self.guard else []
-                plan.append((order, d.party, name, pdf, digest, rel, findings))
-        for order, party, name, pdf, digest, rel, findings in plan:
+                # where the file really lands: a folder on the way that is a link is refused before anything is written
+                self.mailboxes.check(d.party, order.kenmerk, code=code)
+                plan.append((order, d.party, code, name, pdf, digest, rel, findings))
+        for order, party, code, name, pdf, digest, rel, findings in plan:
             if findings:
                 qpath = self._quarantine(order, party, name, pdf, findings)
                 records.append(DeliveryRecord(order.kenmerk, order.kind, party.value, str(qpath), digest,
@@ -256,55 +312,73 @@ class Pipeline:
                                               now))
                 log.warning("%s: %s for %s quarantined by the privacy guard", order.kenmerk, name, party.value)
                 continue
-            delivered.append(self.mailboxes.deliver(party, order.kenmerk, name, pdf))
+            delivered.append(self.mailboxes.deliver(party, order.kenmerk, name, pdf, code=code))
             records.append(DeliveryRecord(order.kenmerk, order.kind, party.value, rel, digest, "delivered", None,
                                           now))
         return delivered, records
 
     def _quarantine(self, order: DocumentOrder, party: Party, name: str, pdf: bytes,
                     findings: list[Finding]) -> Path:
-        folder = self.quarantine / order.kenmerk
-        target = folder / f"{party.value}_{name}"
+        target = self.quarantine / order.kenmerk / f"{party.value}_{name}"
         try:
-            atomic_write(target, pdf, mode=0o600)
-            atomic_write(folder / f"{party.value}_{name}.report.txt", _quarantine_report(order, party, findings)
-                         .encode("utf-8"), mode=0o600)
+            with safefs.folder(self.root, (*_below(self.root, self.quarantine), order.kenmerk),
+                               create=safefs.PRIVATE_DIR) as fd:
+                safefs.write_at(fd, target.name, pdf)
+                safefs.write_at(fd, f"{target.name}.report.txt",
+                                _quarantine_report(order, party, findings).encode("utf-8"))
         except OSError as e:
             raise DeliveryError(f"Kan niet naar quarantaine schrijven: {e}", kenmerk=order.kenmerk) from e
         return target
 
-    def _fail(self, path: Path, digest: str | None, text: str, detail: str, *, kenmerk: str | None = None,
+    def _fail(self, intake: Intake, digest: str | None, text: str, detail: str, *, kenmerk: str | None = None,
               rule: str | None = None, error: str | None = None, namens: str | None = None) -> Outcome:
+        name = intake.name
         # the audit keeps the rule, never `detail` (which may quote the file's values)
-        self.audit.intake_refused(kenmerk=kenmerk, bestand=path.name, sha256=digest, regel=rule, fout=error,
+        self.audit.intake_refused(kenmerk=kenmerk, bestand=name, sha256=digest, regel=rule, fout=error,
                                   namens=namens)
-        # the report first: a crash in between leaves a report without its file, which the retry overwrites
-        target = self._free_target(path, "failed")
-        atomic_write(target.with_name(target.name + ".error.txt"), text.encode("utf-8"))
-        self._move(path, "failed")
+        # the report first: a crash in between leaves a report (and the file in the stage, resumed at start-up)
+        try:
+            self.stage.write_report("failed", self.stage.free_name("failed", name) + ".error.txt", text)
+        except (OSError, PipelineError) as e:
+            log.error("%s: report not written to inbox/failed/: %s", name,
+                      e.message if isinstance(e, PipelineError) else e.strerror or e)
+        self._move(intake, "failed")
         if digest is not None:
             self.store.journal_failed(digest, kenmerk=kenmerk, detail=detail)
         # `detail` may quote the file's own values (medical text, a BSN): the log names the file and case only
-        log.warning("%s: not processed (%s); report in inbox/failed/", path.name, kenmerk or "kenmerk unknown")
-        return Outcome(path.name, "failed", kenmerk=kenmerk, detail=detail)
+        log.warning("%s: not processed (%s); report in inbox/failed/", name, kenmerk or "kenmerk unknown")
+        return Outcome(name, "failed", kenmerk=kenmerk, detail=detail)
 
-    def _free_target(self, path: Path, folder: str, *, suffix: str = "") -> Path:
-        dest_dir = self.inbox / folder
-        dest_dir.mkdir(exist_ok=True)
-        target = dest_dir / (path.name + suffix)
-        n = 1
-        while target.exists() or target.is_symlink():
-            target = dest_dir / f"{path.stem}.{n}{path.suffix}{suffix}"
-            n += 1
-        return target
+    def _retry(self, intake: Intake, e: PipelineError, *, kenmerk: str | None, what: str = "delivery failed") -> Outcome:
+        """The pipeline itself or its surroundings failed (disk, a refused mailbox folder, LibreOffice, a trust
+        service): the file goes back into the inbox."""
+        if intake.sha256 is not None:
+            self.store.journal_failed(intake.sha256, kenmerk=kenmerk, detail=f"retry: {e.message}")
+        try:
+            name = self.stage.move_on(intake.stage_id, intake.name, None)
+        except OSError as err:  # stays in the stage: resumed at the next start
+            log.error("%s: cannot put it back into the inbox: %s", intake.name, err.strerror or err)
+            name = intake.name
+        log.error("%s: %s, file stays in the inbox: %s", name, what, e.message)
+        return Outcome(name, "retry", kenmerk=kenmerk, detail=e.message)
 
-    def _move(self, path: Path, folder: str, *, suffix: str = "") -> Path:
-        target = self._free_target(path, folder, suffix=suffix)
-        if path.is_dir() and not path.is_symlink():
-            shutil.move(str(path), target)
-        else:
-            os.replace(path, target)
-        return target
+    def _move(self, intake: Intake, folder: str, *, suffix: str = "") -> str | None:
+        """Move exactly the staged file on to `inbox/<folder>/`; the name it got there.
+
+        When that folder is refused (a link) or unwritable, the file stays in the stage and is moved on when the
+        stage is resumed (the journal then knows it is done or failed); None."""
+        try:
+            return self.stage.move_on(intake.stage_id, intake.name, folder, suffix=suffix)
+        except (OSError, PipelineError) as e:
+            why = e.message if isinstance(e, PipelineError) else e.strerror or str(e)
+            log.error("%s: cannot move it to inbox/%s/, it stays in state/intake/%s: %s", intake.name, folder,
+                      intake.stage_id, why)
+            return None
+
+
+def _below(root: Path, path: Path) -> tuple[str, ...]:
+    """`path` as components below the root (the pipeline's own folders all live there)."""
+    return Path(path).relative_to(root).parts
 
 
 def _quarantine_report(order: DocumentOrder, party: Party, findings: list[Finding]) -> str:

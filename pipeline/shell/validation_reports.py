@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
-from pipeline.adapters.mailbox import Mailboxes, atomic_write
+from pipeline.adapters.mailbox import MailboxAccess, Mailboxes, atomic_write
 from pipeline.adapters.validation import etsi_validation_report, verify_pdf
 from pipeline.core.routing import Party
 from pipeline.errors import DeliveryError, SigningError
@@ -38,17 +38,21 @@ class ValidatingMailboxes(Mailboxes):
     safety as before); the children start on first use and stop with `close()`.
     """
 
-    def __init__(self, outbox: Path, *, trust_roots: Sequence[Path], processes: int = 0) -> None:
-        super().__init__(outbox)
+    def __init__(self, outbox: Path, *, trust_roots: Sequence[Path], processes: int = 0,
+                 access: MailboxAccess | None = None) -> None:
+        super().__init__(outbox, access=access)
         self.trust_roots = tuple(trust_roots)
         self._processes = processes
         self._executor = None
         self._lock = threading.Lock()
 
-    def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes) -> Path:
-        target = super().deliver(party, kenmerk, file_name, data)
+    def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
+                sub: tuple[str, ...] = ()) -> Path:
+        target = super().deliver(party, kenmerk, file_name, data, code=code, sub=sub)
         if party is Party.ARCHIEF and looks_signed(data):
-            write_validation_report(target, data, trust_roots=self.trust_roots, validate=self._validate)
+            xml = validation_report(file_name, data, trust_roots=self.trust_roots, validate=self._validate)
+            if xml is not None:  # written like the PDF itself: through the same descriptors, never a link
+                super().deliver(party, kenmerk, file_name + REPORT_SUFFIX, xml, code=code, sub=sub)
         return target
 
     def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...]) -> bytes:
@@ -74,14 +78,21 @@ def validation_xml(pdf: bytes, name: str, trust_roots: Sequence[Path]) -> bytes:
     return etsi_validation_report(result, document_name=name, document_sha256=hashlib.sha256(pdf).hexdigest())
 
 
-def write_validation_report(target: Path, pdf: bytes, *, trust_roots: Sequence[Path],
-                            validate: Callable[[bytes, str, tuple[Path, ...]], bytes] = validation_xml) -> Path:
+def validation_report(name: str, pdf: bytes, *, trust_roots: Sequence[Path],
+                      validate: Callable[[bytes, str, tuple[Path, ...]], bytes] = validation_xml) -> bytes | None:
+    """The ETSI report of `pdf` (stored as `name`); None when the signature cannot be read at all."""
+    try:
+        return validate(pdf, name, tuple(trust_roots))
+    except SigningError as e:  # an unreadable signature is itself worth recording; it never blocks delivery
+        log.warning("%s: validation report failed: %s", name, e.message)
+        return None
+
+
+def write_validation_report(target: Path, pdf: bytes, *, trust_roots: Sequence[Path]) -> Path:
     """Validate `pdf` (stored at `target`) and write the ETSI report beside it; returns the report's path."""
     report_path = target.with_name(target.name + REPORT_SUFFIX)
-    try:
-        xml = validate(pdf, target.name, tuple(trust_roots))
-    except SigningError as e:  # an unreadable signature is itself worth recording; it never blocks delivery
-        log.warning("%s: validation report failed: %s", target.name, e.message)
+    xml = validation_report(target.name, pdf, trust_roots=trust_roots)
+    if xml is None:
         return report_path
     try:
         atomic_write(report_path, xml)

@@ -89,7 +89,9 @@ def exclusive_root(state_dir: Path) -> Iterator[None]:
 def sweep_temp_files(outbox: Path) -> int:
     """Remove temp files a killed delivery left behind (hidden `.…tmp` names, never seen by parties)."""
     removed = 0
-    for tmp in outbox.rglob(".*.tmp"):
+    if outbox.is_symlink():  # refused by every delivery too; never swept through
+        return 0
+    for tmp in outbox.rglob(".*.tmp"):  # `**` does not descend into symlinked folders
         try:
             tmp.unlink()
             removed += 1
@@ -139,7 +141,18 @@ def run_once(pipeline: Pipeline, *, workers: int = 4,
              on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Process everything now in the inbox (the `--once` mode: files are complete by contract)."""
     sweep_temp_files(pipeline.mailboxes.outbox)
-    return process_batch(pipeline, inbox_files(pipeline.inbox), workers=workers, on_outcome=on_outcome)
+    resumed = resume_stage(pipeline, on_outcome=on_outcome)
+    return resumed + process_batch(pipeline, inbox_files(pipeline.inbox), workers=workers, on_outcome=on_outcome)
+
+
+def resume_stage(pipeline: Pipeline, *, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Files a crash left in the stage (`state/intake/`), processed first, one after the other."""
+    outcomes = pipeline.resume()
+    for outcome in outcomes:
+        log.info("%s: resumed from the stage after an interruption", outcome.file_name)
+        if on_outcome:
+            on_outcome(outcome)
+    return outcomes
 
 
 def watch(pipeline: Pipeline, *, settle: float = 0.3, rescan: float = 10.0, polling: bool = False,
@@ -154,6 +167,7 @@ def watch(pipeline: Pipeline, *, settle: float = 0.3, rescan: float = 10.0, poll
     seen: dict[Path, tuple[int, int, float]] = {}
     retry_after: dict[Path, float] = {}
     sweep_temp_files(pipeline.mailboxes.outbox)
+    resume_stage(pipeline, on_outcome=on_outcome)
     try:
         while not stop.is_set():
             now = time.monotonic()

@@ -1,0 +1,144 @@
+"""Read once: each inbox file is first taken out of the inbox into a private stage, then read, hashed and moved on.
+
+`take` renames `inbox/<name>` into `state/intake/<id>/<name>` (same file system; the rename moves a symlink
+itself, never its target). From then on the pipeline works only with those staged bytes: they are read once
+(O_NOFOLLOW, no FIFO, no device) into one `Intake` value, and exactly that file is moved on to
+`inbox/processed/` or `inbox/failed/` (or back into the inbox for a retry). A file dropped meanwhile under the
+same name is a new file. After a kill -9 a file left in the stage is resumed at start-up (`leftovers`); the
+journal, by SHA-256, decides whether it was already done. Modes are explicit (`IntakeAccess`), never the umask.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.adapters import safefs
+from pipeline.adapters.safefs import Access
+
+STAGE = ("state", "intake")
+STATE_DIR = Access(0o700)
+
+
+@dataclass(frozen=True)
+class IntakeAccess:
+    """Modes for the inbox and the case files the pipeline moves; with a secretariat group: group access."""
+    inbox: Access = Access(0o700)
+    done: Access = Access(0o700)
+    """inbox/processed/ and inbox/failed/."""
+    case_file: Access = Access(0o600)
+    """A case file once taken in (moved on with this mode), and the reports beside refused files."""
+
+    @classmethod
+    def for_group(cls, gid: int | None) -> "IntakeAccess":
+        """The secretariat group may drop files into inbox/ and read processed/ and failed/ (setgid folders)."""
+        if gid is None:
+            return cls()
+        return cls(inbox=Access(0o770, gid), done=Access(0o750, gid), case_file=Access(0o640, gid))
+
+
+@dataclass(frozen=True)
+class Intake:
+    """One inbox file, read once: everything later steps need, so nothing reads or parses it again."""
+    name: str
+    """The file's name as it was dropped into the inbox."""
+    stage_id: str
+    """Its private folder `state/intake/<stage_id>/`, which holds exactly these bytes."""
+    raw: bytes
+    """The bytes (empty when they could not be read: see `error`)."""
+    sha256: str | None
+    """SHA-256 of `raw`; None when the file could not be read."""
+    event: Any = None
+    """The parsed event (case files) when valid."""
+    data: dict | None = None
+    """The decoded JSON object the event was parsed from."""
+    error: Exception | None = None
+    """Why the file cannot be taken: a PipelineError or a pydantic ValidationError."""
+
+
+class Stage:
+    """The inbox, its stage and its processed/ and failed/ folders, all opened without following a link."""
+
+    def __init__(self, root: Path, *, inbox: str = "inbox", access: IntakeAccess | None = None) -> None:
+        self.root = Path(root)
+        self.inbox = inbox
+        self.access = access or IntakeAccess()
+
+    def _dir(self, *parts: str, create: Access | None = None):
+        return safefs.folder(self.root, parts, create=create)
+
+    def _stage_root(self):
+        return self._dir(*STAGE, create=STATE_DIR)
+
+    def take(self, name: str) -> str | None:
+        """Move `inbox/<name>` into a new stage folder; its id, or None when the file is gone already."""
+        safefs.parts_of([name])
+        stage_id = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
+        with self._dir(self.inbox) as inbox_fd, self._stage_root() as stage_fd:
+            os.mkdir(stage_id, 0o700, dir_fd=stage_fd)
+            with safefs.folder(self.root, (*STAGE, stage_id)) as fd:
+                safefs.apply_access(fd, STATE_DIR, folder=True)
+                try:
+                    os.rename(name, name, src_dir_fd=inbox_fd, dst_dir_fd=fd)
+                except FileNotFoundError:
+                    os.rmdir(stage_id, dir_fd=stage_fd)
+                    return None
+                # durable in the stage; should the inbox's entry come back after a power cut, the journal by
+                # SHA-256 takes it as a duplicate, so the inbox itself needs no fsync
+                os.fsync(fd)
+        return stage_id
+
+    def leftovers(self) -> list[tuple[str, str]]:
+        """(stage id, name) of files a crash left in the stage, oldest first; empty stage folders are removed."""
+        out = []
+        with self._stage_root() as stage_fd:
+            for stage_id in sorted(os.listdir(stage_fd)):
+                st = safefs.entry(stage_fd, stage_id)
+                if st is None or not stat.S_ISDIR(st.st_mode):
+                    safefs.remove_tree_at(stage_fd, stage_id)  # nothing of ours: a stray file or a planted link
+                    continue
+                fd = safefs.open_dir(stage_fd, [stage_id])
+                try:
+                    names = sorted(os.listdir(fd))
+                finally:
+                    os.close(fd)
+                if not names:
+                    os.rmdir(stage_id, dir_fd=stage_fd)
+                    continue
+                out += [(stage_id, n) for n in names]
+        return out
+
+    def read(self, stage_id: str, name: str, *, limit: int) -> tuple[bytes, int]:
+        """The staged bytes (b"" when larger than `limit`) and the file's size; sets the case-file mode.
+
+        OSError when it is not a regular file (a link, a folder, a FIFO)."""
+        with self._dir(*STAGE, stage_id) as fd:
+            raw, st = safefs.read_at(fd, name, limit=limit, access=self.access.case_file)
+        return raw, st.st_size
+
+    def free_name(self, folder: str, name: str) -> str:
+        with self._dir(self.inbox, folder, create=self.access.done) as fd:
+            return safefs.free_name(fd, name)
+
+    def write_report(self, folder: str, name: str, text: str) -> None:
+        """A report beside a refused file, e.g. `inbox/failed/<name>.error.txt`."""
+        with self._dir(self.inbox, folder, create=self.access.done) as fd:
+            safefs.write_at(fd, name, text.encode("utf-8"), access=self.access.case_file)
+
+    def move_on(self, stage_id: str, name: str, folder: str | None, *, suffix: str = "") -> str:
+        """Move the staged file to `inbox/<folder>/` (None: back into the inbox); the name it got there."""
+        dest = (self.inbox, folder) if folder else (self.inbox,)
+        create = self.access.done if folder else None
+        with self._dir(*STAGE) as stage_fd, self._dir(*dest, create=create) as dst_fd:
+            src_fd = safefs.open_dir(stage_fd, [stage_id])
+            try:
+                final = safefs.move_at(src_fd, name, dst_fd, suffix=suffix)
+            finally:
+                os.close(src_fd)
+            os.rmdir(stage_id, dir_fd=stage_fd)  # an empty stage folder a crash leaves is removed by `leftovers`
+        return final

@@ -1,0 +1,102 @@
+"""`sopipe migrate-layout`: move a root's per-role mailboxes to one folder per recipient.
+
+Before issue 13, `outbox/werkgever/<kenmerk>/` held every employer's cases. Now each case folder of werkgever,
+arbodienst, bedrijfsarts and so-bedrijfsarts lives under its recipient: `outbox/<party>/<code>/<kenmerk>/`, the
+code from the stored case (`pipeline.core.routing.recipient_code`). Each move is one rename (atomic, same file
+system), done relative to folder descriptors without following a link; a crash leaves every case folder either
+in the old or in the new place, so running the command again finishes the job (idempotent). When both places
+exist (delivered anew after the upgrade), the old files are renamed into the new folder unless a newer copy is
+already there. Every move is recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+
+from pipeline.adapters import safefs
+from pipeline.adapters.audit import Audit
+from pipeline.adapters.mailbox import Mailboxes
+from pipeline.adapters.store import Store
+from pipeline.core import model
+from pipeline.core.procedure import fold
+from pipeline.core.routing import PER_RECIPIENT, recipient_code
+from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst, scrub
+
+_KENMERK = re.compile(r"^[A-Za-z0-9_-]{3,40}$")
+
+
+@dataclass(frozen=True)
+class Moved:
+    van: str
+    naar: str
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    moved: tuple[Moved, ...]
+    skipped: tuple[str, ...]
+    """Folders left where they are, with the reason (no case of that name, a link, a case without recipient)."""
+
+
+def migrate_layout(mailboxes: Mailboxes, store: Store, audit: Audit) -> MigrationResult:
+    moved: list[Moved] = []
+    skipped: list[str] = []
+    known = set(store.kenmerken())
+    for party in PER_RECIPIENT:
+        party_fd = mailboxes.open_folder((party.value,))
+        try:
+            for name in sorted(os.listdir(party_fd)):
+                st = safefs.entry(party_fd, name)
+                if st is None or name not in known or not _KENMERK.match(name):
+                    continue  # a recipient folder of the new layout (or something not ours)
+                where = f"outbox/{party.value}/{name}"
+                if not stat.S_ISDIR(st.st_mode):
+                    skipped.append(f"{where}: geen map (symbolische koppeling of bestand), niet verplaatst")
+                    continue
+                state = fold(model.parse_event(e.payload) for e in store.events(name))
+                code = recipient_code(party, state) if state else None
+                if not code:
+                    skipped.append(f"{where}: geen ontvanger bekend in de zaak")
+                    continue
+                _move_case(mailboxes, party_fd, party.value, code, name)
+                move = Moved(where, f"outbox/{party.value}/{code}/{name}")
+                audit.record(Gebeurtenis.BEZORGING, kenmerk=name, actie=Actie.UPDATE, uitkomst=Uitkomst.GESLAAGD,
+                             partij=party.value, van=scrub(move.van), naar=scrub(move.naar), wat="migrate-layout")
+                moved.append(move)
+        finally:
+            os.close(party_fd)
+    return MigrationResult(tuple(moved), tuple(skipped))
+
+
+def _move_case(mailboxes: Mailboxes, party_fd: int, party: str, code: str, kenmerk: str) -> None:
+    code_fd = mailboxes.open_folder((party, code))
+    try:
+        if safefs.entry(code_fd, kenmerk) is None:
+            os.rename(kenmerk, kenmerk, src_dir_fd=party_fd, dst_dir_fd=code_fd)
+        else:  # delivered anew into the new place meanwhile: merge, the newer copy wins
+            _merge(safefs.open_dir(party_fd, [kenmerk]), safefs.open_dir(code_fd, [kenmerk]))
+            os.rmdir(kenmerk, dir_fd=party_fd)
+        os.fsync(code_fd)
+        os.fsync(party_fd)
+    finally:
+        os.close(code_fd)
+
+
+def _merge(old_fd: int, new_fd: int) -> None:
+    try:
+        for name in sorted(os.listdir(old_fd)):
+            st = safefs.entry(old_fd, name)
+            there = safefs.entry(new_fd, name)
+            if stat.S_ISDIR(st.st_mode) and there is not None and stat.S_ISDIR(there.st_mode):
+                _merge(safefs.open_dir(old_fd, [name]), safefs.open_dir(new_fd, [name]))
+                os.rmdir(name, dir_fd=old_fd)
+            elif there is None:
+                os.rename(name, name, src_dir_fd=old_fd, dst_dir_fd=new_fd)
+            else:
+                safefs.remove_tree_at(old_fd, name)
+    finally:
+        os.close(old_fd)
+        os.close(new_fd)

@@ -58,7 +58,8 @@ class Root:
                                  quarantine=self.settings.quarantine, store=self.store, renderer=renderer,
                                  converter=converter, signer=OrderSigner(keyring),
                                  guard=guard if guard is not None else PrivacyGuard(),
-                                 audit=Audit(self.store))  # wired as in open_pipeline
+                                 audit=Audit(self.store),  # wired as in open_pipeline
+                                 organisaties=self.settings.organisaties)
 
     def drop(self, name: str, data: dict | bytes | str) -> Path:
         target = self.settings.inbox / name

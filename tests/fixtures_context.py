@@ -171,9 +171,15 @@ def factuur(*, anoniem: bool = True) -> dict[str, Any]:
             "omschrijving": "Second opinion bedrijfsarts, inclusief spreekuur en rapportage",
             "uren": "3,5",
             "bedrag": "€ 485,00",
-            "btw": "Bedrag inclusief 21% btw (€ 84,17).",
+            "btw": {"tekst": "Bedrag inclusief 21% btw (€ 84,17).", "belast": True, "tarief": "21%",
+                    "bedrag_btw": "€ 84,17", "totaal": "€ 485,00"},
+            "datum_dienst": "24 november 2026",
             "kostenplaats": "KP-310" if anoniem else "—",
             "anoniem": anoniem,
+            "betaalbaar": True,
+            "uitgever": {"naam": "Arbopraktijk Visser", "adresregels": ["Stadsring 88", "3811 HR Amersfoort"],
+                         "kvk": "87654321", "iban": "NL20 INGB 0001 2345 67",
+                         "iban_nbsp": "NL20\u00a0INGB\u00a00001\u00a02345\u00a067", "btw_nummer": "NL001234567B01"},
             "toelichting": (
                 "De second opinion-bedrijfsarts is opgenomen in het arbocontract; de factuur gaat naar de arbodienst, "
                 "die de kosten kan doorberekenen aan de werkgever." if anoniem else

@@ -322,7 +322,7 @@ def test_factuur_template_has_no_employee_placeholder(renderer):
 def test_anonymous_invoice_says_so_and_names_no_employee(renderer):
     data = renderer.render("factuur.docx", fx.factuur(anoniem=True))
     text = all_text(data)
-    assert "De factuur is anoniem, zodat de werknemer niet herleidbaar is" in text
+    assert "Dit document is anoniem, zodat de werknemer niet herleidbaar is" in text
     for value in (fx.WERKNEMER["naam"], "Jansen", fx.WERKNEMER["geboortedatum"], fx.WERKNEMER["bsn"],
                   fx.WERKNEMER["email"], fx.WERKNEMER["telefoon"], fx.WERKNEMER["personeelsnummer"],
                   *fx.WERKNEMER["adresregels"]):

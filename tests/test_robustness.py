@@ -155,7 +155,8 @@ def test_hanging_libreoffice_fails_the_case_file_with_a_report_after_bounded_ret
     with UnoConverterPool(workers=1, timeout=3, retries=1, scratch_dir=tmp_path / "scratch") as pool:
         pipeline = Pipeline(inbox=root.settings.inbox, outbox=root.settings.outbox,
                             quarantine=root.settings.quarantine, store=root.store, renderer=renderer,
-                            converter=pool, signer=OrderSigner(keyring), parallel=1)
+                            converter=pool, signer=OrderSigner(keyring), parallel=1,
+                            organisaties=root.settings.organisaties)
         for i, ev in enumerate(full_case(kenmerk="HG-1", upto="uitvoering")):
             root.drop(f"{i:02d}.json", ev)
         from pipeline.shell.watcher import run_once

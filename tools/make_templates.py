@@ -828,14 +828,25 @@ def advies() -> Doc:
 def factuur() -> Doc:
     d = Doc(title="Factuur", subject="Sjabloon: factuur second opinion (zonder gegevens van de werknemer)",
             confidentiality=None,
-            footer_reference="Factuur {{ factuur.nummer }}  ·  Kenmerk {{ kenmerk }}")
+            footer_reference="{% if factuur.betaalbaar %}Factuur{% else %}Specificatie bij factuur{% endif %} "
+                             "{{ factuur.nummer }}  ·  Kenmerk {{ kenmerk }}")
     d.letterhead()
     d.addressee()
     d.spacer(40)
     d.title()
-    d.ref_block([("Factuurnummer", "**{{ factuur.nummer }}**"), ("Factuurdatum", "{{ factuur.datum }}"),
-                 ("Vervaldatum", "{{ factuur.vervaldatum }}")])
-    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"), ("", "")])
+    d.tag("{%p if not factuur.betaalbaar %}")
+    d.box("**Dit is geen factuur.** U hoeft op grond van dit document niets te betalen.", color=CONCEPT_RED_HEX,
+          fill="FBEAEA")
+    d.tag("{%p endif %}")
+    d.ref_block([("{% if factuur.betaalbaar %}Factuurnummer{% else %}Bij factuur{% endif %}",
+                  "**{{ factuur.nummer }}**"),
+                 ("{% if factuur.betaalbaar %}Factuurdatum{% else %}Datum{% endif %}", "{{ factuur.datum }}"),
+                 ("{% if factuur.betaalbaar %}Vervaldatum{% else %}Datum dienst{% endif %}",
+                  "{% if factuur.betaalbaar %}{{ factuur.vervaldatum }}{% else %}{{ factuur.datum_dienst }}"
+                  "{% endif %}")])
+    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"),
+                 ("{% if factuur.betaalbaar %}Datum dienst{% endif %}",
+                  "{% if factuur.betaalbaar %}{{ factuur.datum_dienst }}{% endif %}")])
 
     w_amount, w_hours = Cm(3.2), Cm(2.2)
     table = d.table([TEXT_W - w_hours - w_amount, w_hours, w_amount])
@@ -843,9 +854,15 @@ def factuur() -> Doc:
           keep_next=True, right=(1, 2))
     d.row(table, "{{ factuur.omschrijving }}", "{{ factuur.uren }}", "{{ factuur.bedrag }}", label_first=False,
           keep_next=True, right=(1, 2))
-    d.row(table, "**Totaal te betalen**", "", "**{{ factuur.bedrag }}**", label_first=False, shade="F2F2F2",
-          right=(1, 2))
-    d.p("{{ factuur.btw }}", style="SO Klein", before=4, after=10)
+    d.row(table, R("{% if factuur.btw.belast %}Btw {{ factuur.btw.tarief }}{% endif %}"), "",
+          R("{% if factuur.btw.belast %}{{ factuur.btw.bedrag_btw }}{% endif %}"), label_first=False,
+          keep_next=True, right=(1, 2))
+    d.row(table, R("{% if factuur.betaalbaar %}Totaal te betalen{% else %}Totaal (ter informatie){% endif %}",
+                   bold=True), "", "**{{ factuur.btw.totaal }}**", label_first=False, shade="F2F2F2", right=(1, 2))
+    d.tag("{%p if factuur.btw.tekst %}")
+    d.p("{{ factuur.btw.tekst }}", style="SO Klein", before=4, after=10)
+    d.tag("{%p endif %}")
+    d.spacer(6)
 
     d.kv_table([
         ("Uitgevoerd door", person("so_bedrijfsarts")),
@@ -853,15 +870,22 @@ def factuur() -> Doc:
     ])
 
     d.tag("{%p if factuur.anoniem %}")
-    d.box("**Anonieme factuur.** De factuur is anoniem, zodat de werknemer niet herleidbaar is. Zij bevat geen "
+    d.box("**Anoniem.** Dit document is anoniem, zodat de werknemer niet herleidbaar is. Het bevat geen "
           "persoonsgegevens van de werknemer; de opdracht is herkenbaar aan het kenmerk en de kostenplaats.")
     d.tag("{%p endif %}")
     d.p("{{ factuur.toelichting }}")
 
+    d.tag("{%p if factuur.betaalbaar %}")
     d.heading("Betaling")
-    d.p("De betalingstermijn loopt tot ", "{{ factuur.vervaldatum }}", ". Vermeld bij betaling het factuurnummer ",
-        "{{ factuur.nummer }}", " en het kenmerk ", "{{ kenmerk }}", ". Het bedrag is verschuldigd, ongeacht de "
-        "uitkomst van de second opinion.")
+    d.kv_table([
+        ("Te betalen", "**{{ factuur.btw.totaal }}**"),
+        ("Uiterlijk", "{{ factuur.vervaldatum }}"),
+        ("Op rekening (IBAN)", "**{{ factuur.uitgever.iban_nbsp }}**"),
+        ("Ten name van", "{{ factuur.uitgever.naam }}"),
+        ("Onder vermelding van", ("factuurnummer ", "{{ factuur.nummer }}", " en kenmerk ", "{{ kenmerk }}")),
+    ])
+    d.p("Het bedrag is verschuldigd ongeacht de uitkomst van de second opinion.")
+    d.tag("{%p endif %}")
     return d
 
 

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from pipeline.core import model as m
 from pipeline.core import projection as p
+from pipeline.core.organisaties import Facts, issuer
 from pipeline.core.profiles import PROFILES, Profile
 from pipeline.core.routing import ROWS, Party, Row
 from pipeline.core.state import CaseState, Consent, consent_name
@@ -168,7 +169,7 @@ def _check_order(s: CaseState | None, ev) -> None:
 
 # --- per step ---------------------------------------------------------------------------------------------------
 
-def _verzoek(ev: m.Verzoek, profile: Profile) -> Decision:
+def _verzoek(ev: m.Verzoek, profile: Profile, facts: Facts | None = None) -> Decision:
     if ev.verzocht_door != "werknemer":
         _refuse(ev, "alleen-werknemer", "Alleen de werknemer kan om een second opinion vragen; dit verzoek komt "
                 f"van '{ev.verzocht_door}' (Arbobesluit art. 2.14d).", "verzocht_door")
@@ -183,6 +184,8 @@ def _verzoek(ev: m.Verzoek, profile: Profile) -> Decision:
         _refuse(ev, "datum-betwist-advies", "Het betwiste advies is gedateerd na het verzoek.",
                 "datum_betwist_advies")
     s = CaseState(kenmerk=ev.kenmerk, profiel=ev.profiel, verzoek=ev, stappen=("verzoek",), laatste_datum=ev.datum)
+    if facts is not None:
+        s = replace(s, organisaties=facts.organisaties)
     orders: list[DocumentOrder] = []
     if profile.verzoektermijn_dagen is not None and \
             (ev.datum - ev.datum_betwist_advies).days > profile.verzoektermijn_dagen:
@@ -336,13 +339,16 @@ def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
 
 def _facturatie(s: CaseState, ev: m.Facturatie) -> Decision:
     s = replace(s, facturatie=ev)
-    titel = ROWS["factuur"].titel
+
+    def order(kind: str, debiteur: str) -> DocumentOrder:
+        return _order(s, kind, p.factuur(s, ev, titel=ROWS[kind].titel, debiteur=debiteur))
+
     if s.so_arts.in_arbocontract:
-        orders = [_order(s, "factuur", p.factuur(s, ev, titel=titel, debiteur="arbodienst"))]
+        orders = [order("factuur", "arbodienst"), order("doorbelasting-werkgever", "werkgever-doorbelasting")]
+    elif s.selectie.werkgever_vergoedt:
+        orders = [order("factuur-werkgever", "werkgever"), order("kostenoverzicht-werknemer", "werknemer-info")]
     else:
-        orders = [_order(s, "factuur-werknemer", p.factuur(s, ev, titel=titel, debiteur="werknemer"))]
-        if s.selectie.werkgever_vergoedt:
-            orders.append(_order(s, "factuur-werkgever", p.factuur(s, ev, titel=titel, debiteur="werkgever")))
+        orders = [order("factuur-werknemer", "werknemer")]
     return Decision(s, tuple(orders))
 
 
@@ -370,11 +376,44 @@ def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]
         s, titel=ROWS["medische-gegevens"].titel, datum=ev.datum, medisch=True))]
 
 
-def decide(state: CaseState | None, event) -> Decision:
-    """Apply one validated event to a case; raise ProcedureError (case unchanged) if a rule forbids it."""
+def _check_references(state: CaseState | None, ev, facts: Facts) -> None:
+    """Every master-data code the event refers to is configured; an invoice number is new for its issuer."""
+    refs = []
+    if ev.stap == "verzoek" and ev.arbodienst.code:
+        refs.append(("arbodienst.code", ev.arbodienst.code, "de arbodienst"))
+    if ev.stap == "selectie":
+        for veld, arts in (("so_bedrijfsarts", ev.so_bedrijfsarts), ("tweede_keuze", ev.tweede_keuze)):
+            if arts is not None and arts.praktijk:
+                refs.append((f"{veld}.praktijk", arts.praktijk, f"de praktijk van {arts.naam}"))
+    for veld, code, wie in refs:
+        if code not in facts.organisaties:
+            bekend = ", ".join(sorted(facts.organisaties)) or "geen"
+            _refuse(ev, "onbekende-organisatie", f"De code '{code}' voor {wie} staat niet in de stamgegevens van "
+                    f"sopipe.toml (bekende codes: {bekend}). Gebruik een bekende code of laat de beheerder de "
+                    "organisatie toevoegen onder [organisaties].", veld)
+    if ev.stap == "facturatie" and state is not None and state.so_arts is not None:
+        so = state.so_arts
+        eerder = facts.factuurnummers.get((issuer(so.praktijk, so.organisatie), ev.factuurnummer))
+        if eerder is not None and eerder != ev.kenmerk:
+            _refuse(ev, "factuurnummer-dubbel", f"Factuurnummer {ev.factuurnummer} is al gebruikt voor een andere "
+                    f"zaak ({eerder}) van {so.organisatie}. Een factuurnummer mag per uitgever maar één keer "
+                    "voorkomen: geef deze factuur een nieuw, nog niet gebruikt nummer.", "factuurnummer")
+
+
+def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Decision:
+    """Apply one validated event to a case; raise ProcedureError (case unchanged) if a rule forbids it.
+
+    `facts` (master data, invoice numbers in use) come from the shell; with None (rebuilding a stored case)
+    references are not checked again and documents show the case file's own organisation data.
+    """
     _check_order(state, event)
+    if facts is not None:
+        _check_references(state, event, facts)
+        if state is not None:
+            state = replace(state, organisaties=facts.organisaties)
     if event.stap == "verzoek":
-        return _verzoek(event, PROFILES[event.profiel])
+        decision = _verzoek(event, PROFILES[event.profiel], facts)
+        return decision
     profile = PROFILES[state.profiel]
     handler = {
         "beoordeling": lambda: _beoordeling(state, event),

@@ -8,6 +8,7 @@ cannot leak into them through a template edit. The privacy guard then checks the
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pipeline.core import dutch
@@ -65,20 +66,39 @@ def _arts(a: m.Arts | None) -> dict[str, Any]:
     return {"naam": a.naam, "big_nummer": a.big_nummer, "organisatie": a.organisatie, "email": a.email}
 
 
+def _contact(org) -> list[str]:
+    """`T 033 765 43 21 · e.visser@…` as one letterhead line (empty when neither is configured)."""
+    parts = [f"T\u00a0{org.telefoon}" if org.telefoon else "", org.email or ""]
+    line = " · ".join(x for x in parts if x)
+    return [line] if line else []
+
+
+def organisatie_blok(s: CaseState, afzender: str) -> dict[str, Any]:
+    """The letterhead organisation: the configured master data when the case refers to it, else the case file's."""
+    if afzender == "so_bedrijfsarts":
+        so, org = s.so_arts, s.praktijk
+        if org is None:
+            return {"naam": so.organisatie, "adresregels": [so.email], "klachten": LEEG}
+    else:
+        org = s.arbodienst_org
+        if org is None:
+            a = s.verzoek.arbodienst
+            return {"naam": a.naam, "adresregels": adresregels(a.adres), "klachten": LEEG}
+    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "klachten": org.klachten or LEEG}
+
+
 def _base(s: CaseState, *, titel: str, datum, afzender: str, aan: dict[str, Any]) -> dict[str, Any]:
     """Shared blocks. `afzender` is `arbodienst`, `bedrijfsarts` or `so_bedrijfsarts`."""
     v = s.verzoek
+    organisatie = organisatie_blok(s, afzender)
     if afzender == "so_bedrijfsarts":
         so = s.so_arts
-        organisatie = {"naam": so.organisatie, "adresregels": [so.email]}
         wie = {"naam": so.naam, "functie": "second opinion-bedrijfsarts", "organisatie": so.organisatie,
                "big_nummer": so.big_nummer}
     elif afzender == "bedrijfsarts":
-        organisatie = {"naam": v.arbodienst.naam, "adresregels": adresregels(v.arbodienst.adres)}
         wie = {"naam": v.bedrijfsarts.naam, "functie": "bedrijfsarts", "organisatie": v.bedrijfsarts.organisatie,
                "big_nummer": v.bedrijfsarts.big_nummer}
     else:
-        organisatie = {"naam": v.arbodienst.naam, "adresregels": adresregels(v.arbodienst.adres)}
         wie = {"naam": v.arbodienst.naam, "functie": "arbodienst", "organisatie": v.arbodienst.naam,
                "big_nummer": LEEG}
     return {"kenmerk": s.kenmerk, "datum": dutch.datum(datum), "titel": titel, "organisatie": organisatie,
@@ -209,37 +229,94 @@ def advies(s: CaseState, ev: m.Conceptadvies | m.DefinitiefAdvies, *, titel: str
     }
 
 
-BTW = "Vrijgesteld van btw (medische diensten, art. 11 lid 1 sub g Wet op de omzetbelasting 1968)."
+def _uitgever(s: CaseState, *, debiteur: str) -> dict[str, Any]:
+    """The issuer's sender block: the SO practice (its invoice) or the arbodienst (its pass-on specification)."""
+    if debiteur == "werkgever-doorbelasting":
+        org, naam, fallback = s.arbodienst_org, s.verzoek.arbodienst.naam, adresregels(s.verzoek.arbodienst.adres)
+    else:
+        org, naam, fallback = s.praktijk, s.so_arts.organisatie, [s.so_arts.email]
+    if org is None:
+        return {"naam": naam, "adresregels": fallback, "kvk": LEEG, "iban": LEEG, "iban_nbsp": LEEG,
+                "btw_nummer": LEEG}
+    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "kvk": org.kvk_nummer or LEEG,
+            "iban": org.iban or LEEG, "iban_nbsp": (org.iban or LEEG).replace(" ", "\u00a0"),
+            "btw_nummer": org.btw_nummer or LEEG}
+
+
+def _registratie(uitgever: dict[str, Any], *, betaalbaar: bool) -> list[str]:
+    """The letterhead's registration line of an invoice: KvK, IBAN (payable documents only), VAT number."""
+    parts = [f"KvK\u00a0{uitgever['kvk']}" if uitgever["kvk"] != LEEG else "",
+             f"IBAN\u00a0{uitgever['iban_nbsp']}" if betaalbaar and uitgever["iban"] != LEEG else "",
+             f"Btw-nr.\u00a0{uitgever['btw_nummer']}" if uitgever["btw_nummer"] != LEEG else ""]
+    line = " · ".join(x for x in parts if x)
+    return [line] if line else []
+
+
+def _btw(s: CaseState, bedrag: Decimal) -> dict[str, Any]:
+    """The VAT lines exactly as the practice configured them: an exemption text, a rate, or nothing."""
+    org = s.praktijk
+    if org is not None and org.btw_tarief:
+        btw = (bedrag * Decimal(org.btw_tarief) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return {"tekst": "", "belast": True, "tarief": f"{org.btw_tarief}%", "bedrag_btw": dutch.bedrag(btw),
+                "totaal": dutch.bedrag(bedrag + btw)}
+    tekst = org.btw_vrijstelling if org is not None and org.btw_vrijstelling else ""
+    return {"tekst": tekst, "belast": False, "tarief": LEEG, "bedrag_btw": LEEG, "totaal": dutch.bedrag(bedrag)}
 
 
 def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dict[str, Any]:
-    """`debiteur`: `arbodienst`, `werkgever` (anonymous) or `werknemer` (named: the employee is the addressee)."""
-    anoniem = debiteur != "werknemer"
-    aan = {"arbodienst": aan_arbodienst, "werkgever": aan_werkgever, "werknemer": aan_werknemer}[debiteur](s)
-    if debiteur == "arbodienst":
-        toelichting = ("De second opinion-bedrijfsarts valt onder het arbocontract; de kosten kunnen worden "
-                       "doorbelast aan de werkgever.")
-    elif debiteur == "werkgever":
-        toelichting = "De werkgever heeft toegezegd de kosten van deze second opinion te vergoeden."
-    elif s.selectie.werkgever_vergoedt:
-        toelichting = ("Ter informatie: uw werkgever heeft toegezegd de kosten van deze second opinion te "
-                       "vergoeden. U hoeft deze factuur niet te betalen.")
-    else:
-        toelichting = ("De second opinion-bedrijfsarts valt buiten het arbocontract. De kosten zijn voor uw "
-                       "rekening, ongeacht de uitkomst van de second opinion.")
-    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan) | {
+    """One invoice document. `debiteur`:
+
+    - `arbodienst`: the SO practice's invoice to the arbodienst (SO doctor in the arbocontract), anonymous;
+    - `werkgever-doorbelasting`: the arbodienst's pass-on specification to the employer: NOT an invoice, anonymous;
+    - `werkgever`: the SO practice's invoice to the employer who agreed to pay (outside the contract), anonymous;
+    - `werknemer`: the invoice to the employee (outside the contract, the employer does not pay), named;
+    - `werknemer-info`: the employee's named cost statement when the employer pays: NOT an invoice.
+    """
+    anoniem = debiteur not in ("werknemer", "werknemer-info")
+    betaalbaar = debiteur in ("arbodienst", "werkgever", "werknemer")
+    aan = {"arbodienst": aan_arbodienst, "werkgever": aan_werkgever, "werkgever-doorbelasting": aan_werkgever,
+           "werknemer": aan_werknemer, "werknemer-info": aan_werknemer}[debiteur](s)
+    praktijk = s.praktijk.naam if s.praktijk is not None else s.so_arts.organisatie
+    toelichting = {
+        "arbodienst": "De second opinion-bedrijfsarts valt onder het arbocontract. Deze factuur is gericht aan de "
+                      "arbodienst; de arbodienst kan de kosten volgens het arbocontract doorbelasten aan de werkgever.",
+        "werkgever-doorbelasting": (
+            f"Dit is geen factuur en u hoeft op dit document niets te betalen. {praktijk} heeft de second opinion "
+            f"aan {s.verzoek.arbodienst.naam} gefactureerd (factuurnummer {ev.factuurnummer}). "
+            f"{s.verzoek.arbodienst.naam} brengt deze kosten bij u in rekening volgens het arbocontract, op de "
+            "gebruikelijke verzamelfactuur; deze specificatie licht die post toe."),
+        "werkgever": "U heeft toegezegd de kosten van deze second opinion te vergoeden. Deze factuur is daarom aan "
+                     "u gericht.",
+        "werknemer": "De second opinion-bedrijfsarts valt buiten het arbocontract en uw werkgever vergoedt de kosten "
+                     "niet. De kosten zijn daarom voor uw rekening, ongeacht de uitkomst van de second opinion.",
+        "werknemer-info": (
+            "Dit is geen factuur: u hoeft niets te betalen. Uw werkgever heeft toegezegd de kosten van deze second "
+            f"opinion te vergoeden; {praktijk} stuurt de factuur (nummer {ev.factuurnummer}) aan uw werkgever. "
+            "Dit overzicht ontvangt u ter informatie."),
+    }[debiteur]
+    afzender = "arbodienst" if debiteur == "werkgever-doorbelasting" else "so_bedrijfsarts"
+    d = s.definitief
+    dienst = ev.datum_dienst or (d.datum if d is not None else ev.datum)
+    base = _base(s, titel=titel, datum=ev.datum, afzender=afzender, aan=aan)
+    uitgever = _uitgever(s, debiteur=debiteur)
+    base["organisatie"] = base["organisatie"] | {
+        "adresregels": base["organisatie"]["adresregels"] + _registratie(uitgever, betaalbaar=betaalbaar)}
+    return base | {
         "so_bedrijfsarts": _arts(s.so_arts),
         "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
         "factuur": {
             "nummer": ev.factuurnummer,
             "datum": dutch.datum(ev.datum),
+            "datum_dienst": dutch.datum(dienst),
             "vervaldatum": dutch.datum(ev.datum + dt.timedelta(days=30)),
             "omschrijving": ev.omschrijving,
             "uren": dutch.getal(ev.uren) if ev.uren is not None else LEEG,
             "bedrag": dutch.bedrag(ev.bedrag),
-            "btw": BTW,
-            "kostenplaats": (s.verzoek.werkgever.kostenplaats or LEEG) if debiteur != "werknemer" else LEEG,
+            "btw": _btw(s, ev.bedrag),
+            "kostenplaats": (s.verzoek.werkgever.kostenplaats or LEEG) if anoniem else LEEG,
             "anoniem": anoniem,
+            "betaalbaar": betaalbaar,
+            "uitgever": uitgever,
             "toelichting": toelichting,
         },
     }

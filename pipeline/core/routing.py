@@ -99,9 +99,15 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
     _row("gewijzigd-advies", "brief_gewijzigd_advies.docx", "Gewijzigd advies bedrijfsarts", Audience.WERKGEVER,
          {WG: ALWAYS, A: ALWAYS}),
     _row("factuur", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
-         {AD: ALWAYS, WG: ALWAYS, A: ALWAYS}, invoice=True),
+         {AD: ALWAYS, A: ALWAYS}, invoice=True),
+    # the arbodienst's pass-on specification for the employer: visibly not a payable invoice (other title, text)
+    _row("doorbelasting-werkgever", "factuur.docx", "Specificatie doorbelasting – geen factuur", Audience.ANONIEM,
+         {WG: ALWAYS, A: ALWAYS}, invoice=True),
     _row("factuur-werknemer", "factuur.docx", "Factuur second opinion", Audience.MEDISCH,
          {W: ALWAYS, A: ALWAYS}, invoice=True),
+    # outside the contract with the employer paying: the employee's named statement says only that
+    _row("kostenoverzicht-werknemer", "factuur.docx", "Kostenoverzicht second opinion – geen factuur",
+         Audience.MEDISCH, {W: ALWAYS, A: ALWAYS}, invoice=True),
     _row("factuur-werkgever", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
          {WG: ALWAYS, A: ALWAYS}, invoice=True),
 )}

@@ -80,7 +80,8 @@ def open_pipeline(settings: Settings, *, guard=None) -> Iterator[Pipeline]:
                         guard=guard, max_file_bytes=settings.max_file_bytes,
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
-                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots))
+                        mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots),
+                        organisaties=settings.organisaties)
     try:
         yield pipeline
     finally:

@@ -129,9 +129,32 @@ def machtiging(*, verleend: bool = True) -> dict[str, Any]:
             "verleend": verleend,
             "besluit": "verleend" if verleend else "geweigerd",
             "datum": "7 november 2026",
+            "wat": "De medische gegevens die nodig zijn voor de beantwoording van de vraagstelling.",
+            "van": "Dr. P. Bakker (ArboNoord), eigen bedrijfsarts",
+            "aan": "Dr. E. Visser (Arbopraktijk Visser), second opinion-bedrijfsarts",
+            "doel": "Uitsluitend de beantwoording van de vraagstelling in deze second opinion.",
+            "geldig_tot": "tot de afronding van de second opinion" if verleend else "—",
+            "weigeren": "De second opinion gaat gewoon door, zonder medische gegevens.",
+            "wijze": "De werknemer heeft het machtigingsformulier op papier ondertekend.",
+            "vastgelegd_door": "J. de Wit, secretariaat ArboNoord",
             "intrekken": ("U kunt deze toestemming op ieder moment intrekken bij het secretariaat van ArboNoord, "
                           "onder vermelding van het kenmerk."),
         },
+    }
+
+
+def brief_intrekking(*, melding: bool = False) -> dict[str, Any]:
+    aan = ({"naam": "Dr. E. Visser", "adresregels": ["Arbopraktijk Visser", "e.visser@arbopraktijkvisser.example"]}
+           if melding else _aan_werknemer())
+    return {
+        **_shared(datum="25 november 2026", titel="Bevestiging intrekking toestemming",
+                  afzender=AFZENDER_SECRETARIAAT, aan=aan),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "aanhef": "Geachte collega" if melding else "Geachte M.A. Jansen",
+        "melding": melding,
+        "intrekking": {"onderwerp": "het opvragen van aanvullende informatie bij uw behandelaar",
+                       "datum": "25 november 2026",
+                       "gevolg": "De second opinion-bedrijfsarts krijgt bericht van de intrekking."},
     }
 
 
@@ -296,6 +319,7 @@ def brief_afronding_werkgever(*, werkadvies_gedeeld: bool = True) -> dict[str, A
 CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "aanvraagformulier.docx": aanvraagformulier,
     "machtiging.docx": machtiging,
+    "brief_intrekking.docx": brief_intrekking,
     "advies.docx": advies,
     "factuur.docx": factuur,
     "brief_weigering.docx": brief_weigering,

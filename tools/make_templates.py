@@ -731,7 +731,7 @@ def machtiging() -> Doc:
     d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}"), ("", "")])
 
     d.heading("{{ machtiging.onderwerp }}")
-    d.p("Verklaring waarover de werknemer heeft beslist:", style="SO Label", after=2, keep_next=True)
+    d.p("Verklaring van de werknemer:", style="SO Label", after=2, keep_next=True)
     d.box("{{ machtiging.omschrijving }}")
     col = TEXT_W // 3
     table = d.table([col, col, TEXT_W - 2 * col])
@@ -741,23 +741,37 @@ def machtiging() -> Doc:
         cell.paragraphs[0].style = d.doc.styles["SO Label"]
     d.row(table, paras(("**{{ werknemer.naam }}**",), ("geboren ", "{{ werknemer.geboortedatum }}")),
           person("bedrijfsarts"), person("so_bedrijfsarts"), label_first=False)
-    d.p("**Doel.** De gegevens worden uitsluitend gebruikt in het kader van deze second opinion (artikel 2.14d "
-        "Arbeidsomstandighedenbesluit). Zonder uitdrukkelijke toestemming van de werknemer worden geen medische "
-        "gegevens verstrekt; de werkgever ontvangt nooit medische gegevens.", style="SO Kader", before=6)
+    d.spacer(6)
 
-    d.heading("Keuze van de werknemer")
+    d.heading("Waar de beslissing over gaat")
+    d.kv_table([
+        ("Welke gegevens", "{{ machtiging.wat }}"),
+        ("Van", "{{ machtiging.van }}"),
+        ("Aan", "{{ machtiging.aan }}"),
+        ("Doel", "{{ machtiging.doel }}"),
+        ("Geldig tot", "{{ machtiging.geldig_tot }}"),
+        ("Als u weigert", "{{ machtiging.weigeren }}"),
+    ], keep_together=False)
+    d.p("De werkgever ontvangt nooit medische gegevens.", style="SO Klein", after=6)
+
+    d.heading("Beslissing van de werknemer")
     table = d.table([Cm(0.9), TEXT_W - Cm(0.9)], borders=False)
     d.row(table, CHECK("machtiging.verleend"), "**Toestemming verleend** – de hierboven omschreven gegevens "
           "mogen worden verstrekt.", label_first=False, keep_next=True)
     d.row(table, CHECK("not machtiging.verleend"), "**Toestemming geweigerd** – de gegevens worden niet "
           "verstrekt.", label_first=False, keep_next=True)
-    d.p("Besluit van de werknemer: ", "**{{ machtiging.besluit }}**", ", op ", "{{ machtiging.datum }}", ".",
-        before=4)
+    d.spacer(4)
+    d.kv_table([
+        ("Beslist op", "{{ machtiging.datum }}"),
+        ("Hoe", "{{ machtiging.wijze }}"),
+        ("Vastgelegd door", "{{ machtiging.vastgelegd_door }}"),
+    ])
 
     d.heading("Intrekken")
-    d.p("Deze toestemming kan op elk moment en zonder opgave van redenen worden ingetrokken. Vanaf dat moment "
-        "worden op grond van deze machtiging geen gegevens meer verstrekt. Een geweigerde toestemming kan later "
-        "alsnog worden verleend.")
+    d.p("{% if machtiging.verleend %}Deze toestemming kan op elk moment en zonder opgave van redenen worden "
+        "ingetrokken. Vanaf dat moment worden op grond van deze machtiging geen gegevens meer verstrekt; wat al is "
+        "verstrekt, wordt niet teruggehaald, maar wie gegevens op grond van deze machtiging heeft ontvangen, krijgt "
+        "bericht van de intrekking.{% else %}Een geweigerde toestemming kan later alsnog worden verleend.{% endif %}")
     d.p("{{ machtiging.intrekken }}")
 
     d.signed_closing("Vastgelegd door", compact=True)
@@ -961,11 +975,12 @@ def brief_informatieverzoek() -> Doc:
     d.kv_table([
         ("Werknemer", "**{{ werknemer.naam }}**"),
         ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
-        ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}")),
+        ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}", "; de machtiging is bijgevoegd")),
     ])
     d.heading("Mijn vraag", level=2)
     d.box("{{ vraag }}")
-    d.p("De werknemer heeft uitdrukkelijk toestemming gegeven om deze informatie bij u op te vragen. De "
+    d.p("De werknemer heeft uitdrukkelijk toestemming gegeven om deze informatie bij u op te vragen; de "
+        "machtiging van de werknemer (kenmerk ", "{{ kenmerk }}", ") is als bijlage bij deze brief gevoegd. De "
         "toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken die "
         "voor de beantwoording ervan nodig is. De werknemer ontvangt een kopie van deze brief.")
     d.p("Graag ontvang ik uw antwoord zo spoedig mogelijk, bij voorkeur binnen tien werkdagen, via beveiligde "
@@ -1116,6 +1131,35 @@ def brief_afronding_werkgever() -> Doc:
     return d
 
 
+def brief_intrekking() -> Doc:
+    # To the employee: confirmation. To the SO doctor or own doctor holding data under that consent: the notice.
+    d = letter(title="Brief: intrekking toestemming", subject="Sjabloon: bevestiging en melding van een ingetrokken "
+               "toestemming (AVG art. 7 lid 3)", confidentiality=VERTROUWELIJK)
+    d.p("{{ aanhef }}", ",")
+    d.tag("{%p if melding %}")
+    d.p("De werknemer ", "**{{ werknemer.naam }}**", " heeft op ", "{{ intrekking.datum }}", " de toestemming "
+        "ingetrokken voor ", "{{ intrekking.onderwerp }}", ". U heeft op grond van die toestemming gegevens "
+        "ontvangen of opgevraagd.")
+    d.box("**Vanaf ", "{{ intrekking.datum }}", "** mag u op grond van deze toestemming geen gegevens meer "
+          "opvragen, ontvangen of verstrekken. Wat u al heeft ontvangen, blijft onder uw medisch beroepsgeheim in "
+          "uw dossier en mag u niet verder delen.")
+    d.p("De verwerking tot het moment van intrekken blijft rechtmatig (AVG artikel 7 lid 3). De werknemer heeft "
+        "een bevestiging van de intrekking ontvangen.")
+    d.tag("{%p else %}")
+    d.p("Hierbij bevestigen wij dat u op ", "{{ intrekking.datum }}", " uw toestemming heeft ingetrokken voor ",
+        "{{ intrekking.onderwerp }}", ".")
+    d.box("Vanaf ", "{{ intrekking.datum }}", " worden op grond van deze toestemming geen gegevens meer verstrekt "
+          "of opgevraagd.")
+    d.p("{{ intrekking.gevolg }}")
+    d.p("Wat vóór de intrekking is verstrekt, wordt niet teruggehaald; de verwerking tot dat moment blijft "
+        "rechtmatig (AVG artikel 7 lid 3). De second opinion zelf gaat door, op basis van de gegevens waarvoor u wel "
+        "toestemming heeft gegeven. Wilt u de toestemming later toch weer geven, of wilt u uw dossier laten "
+        "vernietigen, neem dan contact met ons op.")
+    d.tag("{%p endif %}")
+    d.closing()
+    return d
+
+
 TEMPLATES: dict[str, Callable[[], Doc]] = {
     "aanvraagformulier.docx": aanvraagformulier,
     "machtiging.docx": machtiging,
@@ -1130,6 +1174,7 @@ TEMPLATES: dict[str, Callable[[], Doc]] = {
     "brief_melding_werkgever.docx": brief_melding_werkgever,
     "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
     "brief_afronding_werkgever.docx": brief_afronding_werkgever,
+    "brief_intrekking.docx": brief_intrekking,
 }
 
 

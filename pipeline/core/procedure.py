@@ -16,7 +16,7 @@ from pipeline.core import model as m
 from pipeline.core import projection as p
 from pipeline.core.organisaties import Facts, issuer
 from pipeline.core.profiles import PROFILES, Profile
-from pipeline.core.routing import ROWS, Party, Row
+from pipeline.core.routing import ROWS, Party, Row, consent_slug
 from pipeline.core.state import CaseState, Consent, consent_name
 from pipeline.errors import ProcedureError
 
@@ -263,7 +263,7 @@ def _aanvraag(s: CaseState, ev: m.Aanvraag, profile: Profile) -> Decision:
                              p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend)))
     orders.append(_order(s, "machtiging-medische-gegevens", p.machtiging(
         s, titel=ROWS["machtiging-medische-gegevens"].titel, datum=ev.datum, soort="medische_gegevens",
-        besluit=ev.machtiging_medische_gegevens), sign=_seal(s, "Vastlegging machtiging medische gegevens")))
+        besluit=ev.machtiging_medische_gegevens, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door), sign=_seal(s, "Vastlegging machtiging medische gegevens")))
     return Decision(s, tuple(orders))
 
 
@@ -283,7 +283,7 @@ def _extra_informatie(s: CaseState, ev: m.ExtraInformatie) -> Decision:
     bron = f"{BRON_LABEL[ev.bron]} ({ev.bron_naam})"
     orders = [_order(s, "machtiging-extra-informatie", p.machtiging(
         s, titel=ROWS["machtiging-extra-informatie"].titel, datum=ev.datum, soort="extra_informatie",
-        besluit=ev.toestemming, bron=bron, vraag=ev.vraag),
+        besluit=ev.toestemming, bron=bron, vraag=ev.vraag, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door),
         sign=_seal(s, "Vastlegging machtiging aanvullende informatie"))]
     if ev.toestemming is m.Besluit.VERLEEND:
         kind = {"bedrijfsarts": "informatieverzoek-bedrijfsarts", "werkgever": "informatieverzoek-werkgever",
@@ -310,7 +310,8 @@ def _definitief(s: CaseState, ev: m.DefinitiefAdvies, profile: Profile) -> Decis
     orders = [_order(s, "advies", p.advies(s, ev, titel=ROWS["advies"].titel), sign=_so_signature(s)),
               _order(s, "machtiging-advies-delen", p.machtiging(
                   s, titel=ROWS["machtiging-advies-delen"].titel, datum=ev.datum, soort="advies_delen_bedrijfsarts",
-                  besluit=ev.machtiging_advies_delen_bedrijfsarts),
+                  besluit=ev.machtiging_advies_delen_bedrijfsarts, bewijs=ev.bewijs,
+                  ingediend_door=ev.ingediend_door),
                   sign=_seal(s, "Vastlegging machtiging delen advies"))]
     if ev.machtiging_advies_delen_bedrijfsarts is m.Besluit.GEWEIGERD:
         orders.append(_order(s, "geen-kopie", p.brief_geen_kopie(s, ev, titel=ROWS["geen-kopie"].titel)))
@@ -363,7 +364,30 @@ def _intrekking(s: CaseState, ev: m.Intrekking) -> Decision:
     if s.consent(name) is not Consent.VERLEEND:
         _refuse(ev, "geen-toestemming", f"Er is geen verleende toestemming '{name}' om in te trekken.",
                 "machtiging")
-    return Decision(s.with_consent(name, Consent.INGETROKKEN), ())
+    holder = _holder(s, name)
+    s = s.with_consent(name, Consent.INGETROKKEN)
+    slug = consent_slug(name)
+    kind = f"intrekking-{slug}"
+    orders = [_order(s, kind, p.brief_intrekking(s, ev, titel=ROWS[kind].titel, consent=name, holder=holder,
+                                                 melding=False))]
+    if holder is not None:
+        kind = f"intrekking-melding-{slug}"
+        melding = _order(s, kind, p.brief_intrekking(s, ev, titel=ROWS[kind].titel, consent=name, holder=holder,
+                                                     melding=True))
+        orders.append(replace(melding, deliveries=tuple(d for d in melding.deliveries
+                                                        if d.party in (holder, Party.ARCHIEF))))
+    return Decision(s, tuple(orders))
+
+
+def _holder(s: CaseState, consent: str) -> Party | None:
+    """The party that holds data obtained under `consent` (PROCEDURE.md: it is told of the withdrawal)."""
+    if consent == "medische_gegevens":
+        return Party.SO_BEDRIJFSARTS if s.medisch_naar_so else None
+    if consent.startswith("extra_informatie:"):
+        return Party.SO_BEDRIJFSARTS  # the information request went out under this consent
+    if consent == "advies_delen_bedrijfsarts":
+        return Party.BEDRIJFSARTS if s.definitief is not None else None
+    return None  # advies_delen_werkgever: the employer is never sent a notice about medical consents
 
 
 def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]]:

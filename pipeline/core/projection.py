@@ -137,8 +137,10 @@ def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict
     a, v = s.aanvraag, s.verzoek
     so = s.so_arts
     if medisch:
-        toelichting = ("De werknemer heeft schriftelijk toestemming gegeven (machtiging) om de onderstaande "
-                       "medische gegevens aan de second opinion-bedrijfsarts te verstrekken.")
+        bewijs = bewijs_tekst(s, a.bewijs, datum=a.datum, ingediend_door=a.ingediend_door)
+        toelichting = (f"De werknemer heeft op {bewijs['datum']} toestemming gegeven om de onderstaande medische "
+                       "gegevens aan de second opinion-bedrijfsarts te verstrekken; zie de bijgevoegde machtiging "
+                       "(medische gegevens) met kenmerk " + s.kenmerk + ".")
     elif a.machtiging_medische_gegevens is m.Besluit.VERLEEND:
         toelichting = ("De medische gegevens worden pas na het eerste spreekuur met de werknemer aan de "
                        "second opinion-bedrijfsarts verstrekt.")
@@ -174,27 +176,96 @@ def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict
 MACHTIGING_TEKST = {
     "medische_gegevens": (
         "Verstrekken van medische gegevens aan de second opinion-bedrijfsarts",
-        "Ik geef mijn bedrijfsarts, {b}, toestemming om de medische gegevens die nodig zijn voor de beantwoording "
-        "van de vraagstelling te verstrekken aan de second opinion-bedrijfsarts, {so} ({so_org}). De gegevens "
-        "worden uitsluitend gebruikt voor deze second opinion."),
+        "mijn bedrijfsarts, {b}, de medische gegevens die nodig zijn voor de beantwoording van de vraagstelling "
+        "verstrekt aan de second opinion-bedrijfsarts, {so} ({so_org})"),
     "extra_informatie": (
         "Opvragen van aanvullende informatie bij {bron}",
-        "Ik geef de second opinion-bedrijfsarts, {so} ({so_org}), toestemming om bij {bron} aanvullende "
-        "informatie op te vragen die nodig is voor de second opinion, met de volgende vraag: {vraag}"),
+        "de second opinion-bedrijfsarts, {so} ({so_org}), bij {bron} aanvullende informatie opvraagt die nodig is "
+        "voor de second opinion, met de volgende vraag: {vraag}"),
     "advies_delen_bedrijfsarts": (
         "Delen van het second opinion-advies met de eigen bedrijfsarts",
-        "Ik geef de second opinion-bedrijfsarts, {so} ({so_org}), toestemming om een kopie van het definitieve "
-        "advies te sturen aan mijn bedrijfsarts, {b}, zodat deze het advies kan beoordelen."),
+        "de second opinion-bedrijfsarts, {so} ({so_org}), een kopie van het definitieve advies stuurt aan mijn "
+        "bedrijfsarts, {b}, zodat deze het advies kan beoordelen"),
 }
 
-INTREKKEN = "Intrekken kan bij het secretariaat van {org}, onder vermelding van kenmerk {kenmerk}."
+MACHTIGING_SPECIFIEK = {
+    # (which data, from whom, to whom, purpose, what refusing means)
+    "medische_gegevens": (
+        "De medische gegevens die nodig zijn voor de beantwoording van de vraagstelling (onderdeel 7 van het "
+        "aanvraagformulier); geen andere gegevens uit het medisch dossier.",
+        "{b} ({b_org}), eigen bedrijfsarts", "{so} ({so_org}), second opinion-bedrijfsarts",
+        "Uitsluitend de beantwoording van de vraagstelling in deze second opinion (artikel 2.14d "
+        "Arbeidsomstandighedenbesluit).",
+        "De second opinion gaat gewoon door. De second opinion-bedrijfsarts ontvangt dan alleen de vraagstelling en "
+        "de werkgegevens, met de mededeling dat er geen toestemming is voor medische gegevens, en baseert het advies "
+        "op het eigen gesprek en onderzoek."),
+    "extra_informatie": (
+        "Informatie die nodig is voor het antwoord op deze vraag: {vraag}",
+        "{bron}", "{so} ({so_org}), second opinion-bedrijfsarts",
+        "Uitsluitend de beantwoording van de vraagstelling in deze second opinion.",
+        "De second opinion-bedrijfsarts vraagt deze informatie niet op en baseert het advies op de overige "
+        "gegevens. De second opinion gaat gewoon door."),
+    "advies_delen_bedrijfsarts": (
+        "Een kopie van het definitieve second opinion-advies (vraagstelling, bevindingen, conclusie, onderbouwing en "
+        "werkadvies).",
+        "{so} ({so_org}), second opinion-bedrijfsarts", "{b} ({b_org}), eigen bedrijfsarts",
+        "De eigen bedrijfsarts beoordeelt het advies en besluit of het eigen advies wordt aangepast (stap 9).",
+        "De eigen bedrijfsarts ontvangt geen kopie, alleen het bericht dat er geen kopie komt, en kan het advies dan "
+        "niet beoordelen. U kunt het advies ook zelf aan uw bedrijfsarts geven; dan beoordeelt die het alsnog."),
+}
+
+WIJZE = {
+    "papier_gescand": "De werknemer heeft het machtigingsformulier op papier ondertekend; het ondertekende "
+                      "formulier is gescand en maakt deel uit van het dossier.",
+    "elektronisch_ondertekend": "De werknemer heeft het machtigingsformulier elektronisch ondertekend; het "
+                                "ondertekende formulier maakt deel uit van het dossier.",
+    "mondeling_bevestigd": "De werknemer heeft de beslissing mondeling gegeven in het gesprek",
+}
+
+INTREKKEN = ("Waar: schriftelijk of per e-mail bij het secretariaat van {org}{adres}, onder vermelding van "
+             "kenmerk {kenmerk}.")
+
+
+def _intrekken_bij(s: CaseState) -> str:
+    org = s.arbodienst_org
+    if org is not None:
+        adres = f", {org.straat}, {org.postcode}\u00a0{org.plaats}" + (f" ({org.email})" if org.email else "")
+        return INTREKKEN.format(org=org.naam, adres=adres, kenmerk=s.kenmerk)
+    a = s.verzoek.arbodienst
+    return INTREKKEN.format(org=a.naam, adres=f", {a.adres.straat}, {a.adres.postcode}\u00a0{a.adres.plaats}",
+                            kenmerk=s.kenmerk)
+
+
+def bewijs_tekst(s: CaseState, bewijs: m.MachtigingBewijs | None, *, datum, ingediend_door: str | None) -> dict:
+    """How, when and by whom the decision was recorded; honest when the case file does not say."""
+    if bewijs is None:
+        wie = ingediend_door or f"het secretariaat van {organisatie_blok(s, 'arbodienst')['naam']}"
+        return {"wijze": "Niet in het zaakbestand vermeld. De beslissing van de werknemer is doorgegeven door "
+                         f"{wie}; een door de werknemer ondertekend formulier is niet bij dit bericht gevoegd.",
+                "datum": dutch.datum(datum), "vastgelegd_door": wie, "geldig_tot": "tot de afronding van de second "
+                "opinion", "ondertekend_formulier": False}
+    wijze = WIJZE[bewijs.wijze]
+    if bewijs.wijze == "mondeling_bevestigd":
+        wijze += f" en dit is bevestigd door {bewijs.bevestigd_door}." if bewijs.bevestigd_door else "."
+    tot = dutch.datum(bewijs.geldig_tot) if bewijs.geldig_tot else "tot de afronding van de second opinion"
+    return {"wijze": wijze, "datum": dutch.datum(bewijs.datum), "vastgelegd_door": bewijs.vastgelegd_door,
+            "geldig_tot": tot, "ondertekend_formulier": bewijs.wijze != "mondeling_bevestigd"}
 
 
 def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Besluit,
-               bron: str = "", vraag: str = "") -> dict[str, Any]:
+               bron: str = "", vraag: str = "", bewijs: m.MachtigingBewijs | None = None,
+               ingediend_door: str | None = None) -> dict[str, Any]:
     so, b = s.so_arts, s.verzoek.bedrijfsarts
-    onderwerp, omschrijving = MACHTIGING_TEKST[soort]
-    fill = {"b": b.naam, "so": so.naam, "so_org": so.organisatie, "bron": bron, "vraag": vraag}
+    onderwerp, handeling = MACHTIGING_TEKST[soort]
+    fill = {"b": b.naam, "b_org": b.organisatie, "so": so.naam, "so_org": so.organisatie, "bron": bron,
+            "vraag": vraag}
+    verleend = besluit is m.Besluit.VERLEEND
+    handeling = handeling.format(**fill)
+    # a refusal reads as a refusal: no "Ik geef ... toestemming" above a ticked "geweigerd"
+    verklaring = (f"Ik geef toestemming dat {handeling}." if verleend else
+                  f"Ik geef géén toestemming dat {handeling}. Deze gegevens worden dus niet verstrekt.")
+    wat, van, aan, doel, weigeren = (x.format(**fill) for x in MACHTIGING_SPECIFIEK[soort])
+    evidence = bewijs_tekst(s, bewijs, datum=datum, ingediend_door=ingediend_door)
     return _base(s, titel=titel, datum=datum, afzender="arbodienst", aan=aan_werknemer(s)) | {
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer),
                       "geboortedatum": dutch.datum(s.verzoek.werknemer.geboortedatum)},
@@ -202,11 +273,16 @@ def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Beslui
         "bedrijfsarts": _arts(b),
         "machtiging": {
             "onderwerp": onderwerp.format(**fill),
-            "omschrijving": omschrijving.format(**fill),
-            "verleend": besluit is m.Besluit.VERLEEND,
+            "omschrijving": verklaring,
+            "verleend": verleend,
             "besluit": besluit.value,
-            "datum": dutch.datum(datum),
-            "intrekken": INTREKKEN.format(org=s.verzoek.arbodienst.naam, kenmerk=s.kenmerk),
+            "datum": evidence["datum"],
+            "wat": wat, "van": van, "aan": aan, "doel": doel,
+            "geldig_tot": evidence["geldig_tot"] if verleend else LEEG,
+            "weigeren": weigeren,
+            "wijze": evidence["wijze"],
+            "vastgelegd_door": evidence["vastgelegd_door"],
+            "intrekken": _intrekken_bij(s),
         },
     }
 
@@ -376,7 +452,7 @@ def brief_informatieverzoek(s: CaseState, ev: m.ExtraInformatie, *, titel: str) 
         "so_bedrijfsarts": _arts(s.so_arts),
         "bron_naam": ev.bron_naam,
         "vraag": ev.vraag,
-        "toestemming_datum": dutch.datum(ev.datum),
+        "toestemming_datum": bewijs_tekst(s, ev.bewijs, datum=ev.datum, ingediend_door=ev.ingediend_door)["datum"],
     }
 
 
@@ -416,4 +492,47 @@ def brief_gewijzigd_advies(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str)
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
         "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
         "aangepast_werkadvies": ev.aangepast_werkadvies,
+    }
+
+
+CONSENT_LABEL = {
+    "medische_gegevens": "het verstrekken van uw medische gegevens aan de second opinion-bedrijfsarts",
+    "extra_informatie:bedrijfsarts": "het opvragen van aanvullende informatie bij uw eigen bedrijfsarts",
+    "extra_informatie:behandelaar": "het opvragen van aanvullende informatie bij uw behandelaar",
+    "extra_informatie:werkgever": "het opvragen van aanvullende informatie bij uw werkgever",
+    "advies_delen_bedrijfsarts": "het delen van het second opinion-advies met uw eigen bedrijfsarts",
+    "advies_delen_werkgever": "het delen van het werkadvies uit de second opinion met uw werkgever",
+}
+
+HOLDER_GEVOLG = {
+    "so-bedrijfsarts": ("De second opinion-bedrijfsarts heeft op grond van deze toestemming gegevens ontvangen of "
+                        "opgevraagd en krijgt bericht van de intrekking: vanaf nu worden op grond van deze "
+                        "toestemming geen gegevens meer verstrekt of opgevraagd."),
+    "bedrijfsarts": ("Uw eigen bedrijfsarts heeft op grond van deze toestemming een kopie van het advies ontvangen "
+                     "en krijgt bericht van de intrekking: vanaf nu wordt op grond van deze toestemming niets meer "
+                     "gedeeld."),
+}
+
+
+def brief_intrekking(s: CaseState, ev: m.Intrekking, *, titel: str, consent: str, holder, melding: bool
+                     ) -> dict[str, Any]:
+    """The confirmation of a withdrawn consent to the employee, or the notice to the party holding data under it."""
+    label = CONSENT_LABEL[consent]
+    if melding:
+        aan = aan_so(s) if holder.value == "so-bedrijfsarts" else aan_bedrijfsarts(s)
+        aanhef = "Geachte collega"
+    else:
+        aan = aan_werknemer(s)
+        aanhef = f"Geachte {aan['naam']}"
+    gevolg = HOLDER_GEVOLG.get(holder.value if holder else "", "Niemand heeft op grond van deze toestemming "
+                               "gegevens ontvangen; er hoeft dus niemand anders bericht te krijgen.")
+    return _base(s, titel=titel, datum=ev.datum, afzender="arbodienst", aan=aan) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
+        "aanhef": aanhef,
+        "melding": melding,
+        "intrekking": {
+            "onderwerp": label.replace("uw ", "de ") if melding else label,
+            "datum": dutch.datum(ev.datum),
+            "gevolg": gevolg,
+        },
     }

@@ -113,5 +113,28 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
 )}
 
 
+CONSENTS = ("medische_gegevens", "extra_informatie:bedrijfsarts", "extra_informatie:behandelaar",
+            "extra_informatie:werkgever", "advies_delen_bedrijfsarts", "advies_delen_werkgever")
+"""Every consent that can be withdrawn (`pipeline.core.state.consent_name`)."""
+
+
+def consent_slug(consent: str) -> str:
+    """`extra_informatie:behandelaar` → `extra-informatie-behandelaar` (for document kinds and file names)."""
+    return consent.replace("_", "-").replace(":", "-")
+
+
+# A withdrawal is confirmed to the employee and notified to the one party holding data obtained under that
+# consent (the procedure drops the delivery when that party holds none); one kind per consent, so that two
+# withdrawals in one case never share a file name.
+for _consent in CONSENTS:
+    ROWS[f"intrekking-{consent_slug(_consent)}"] = _row(
+        f"intrekking-{consent_slug(_consent)}", "brief_intrekking.docx", "Bevestiging intrekking toestemming",
+        Audience.MEDISCH, {W: ALWAYS, A: ALWAYS})
+    if _consent != "advies_delen_werkgever":  # the employer never gets a notice about a medical consent
+        ROWS[f"intrekking-melding-{consent_slug(_consent)}"] = _row(
+            f"intrekking-melding-{consent_slug(_consent)}", "brief_intrekking.docx", "Melding intrekking toestemming",
+            Audience.MEDISCH, {B: ALWAYS, SO: ALWAYS, A: ALWAYS})
+
+
 def file_name(kenmerk: str, kind: str) -> str:
     return f"{kenmerk}_{kind}.pdf"

@@ -270,6 +270,7 @@ def brief_reactie(*, advies_aangepast: bool = True) -> dict[str, Any]:
         "overname_tekst": "Ik neem het advies van de second opinion-bedrijfsarts gedeeltelijk over.",
         "motivering": "Het advies over de opbouw wordt overgenomen; de startdatum blijft 9 november.",
         "advies_aangepast": advies_aangepast,
+        "advies_overhandigd": False,
     }
 
 

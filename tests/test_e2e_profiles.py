@@ -104,7 +104,8 @@ def test_all_consents_refused(make_root):
     events = full_case(kenmerk="NO-1", overrides={
         "aanvraag": {"machtiging_medische_gegevens": "geweigerd"},
         "extra_informatie": {"toestemming": "geweigerd"},
-        "definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"}})
+        "definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"},
+        "beoordeling_advies": {"advies_overhandigd": True}})  # step 9 needs the advice: handed over personally
     got = run_case(root, events)
     assert got["bedrijfsarts"] == {"aanvraagformulier", "machtiging-medische-gegevens", "geen-kopie",
                                    "machtiging-advies-delen", "reactie-bedrijfsarts"}

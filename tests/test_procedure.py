@@ -81,7 +81,9 @@ def test_nothing_medical_or_concept_ever_routed_to_the_employer_and_concept_neve
 def test_signatures_machtigingen_sealed_final_advice_by_so_doctor():
     signed = {k: r.sign for k, r in ROWS.items() if r.sign}
     assert signed == {"machtiging-medische-gegevens": "zegel", "machtiging-extra-informatie": "zegel",
-                      "machtiging-advies-delen": "zegel", "advies": "so_bedrijfsarts"}
+                      "machtiging-advies-delen": "zegel", "advies": "so_bedrijfsarts",
+                      "aanvraagformulier": "bedrijfsarts", "aanvraagformulier-zonder-medische-gegevens": "bedrijfsarts",
+                      "medische-gegevens": "bedrijfsarts"}
     d = orders_of(full_case(upto="definitief_advies"))
     advies = next(o for o in d.orders if o.kind == "advies")
     assert advies.sign.big_nummer == "39087654301" and not advies.sign.certify

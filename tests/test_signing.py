@@ -152,7 +152,7 @@ def test_init_is_idempotent(tmp_path):
     first = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
     before = snapshot(d)
     second = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
-    assert len(first.created) == 8
+    assert len(first.created) == 9  # 8 PKI files + the DEMO marker (pki.is_demo_pki)
     assert second.created == ()
     assert snapshot(d) == before
 

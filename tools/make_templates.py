@@ -718,8 +718,7 @@ def aanvraagformulier() -> Doc:
         "definitieve advies alleen met uitdrukkelijke toestemming van de werknemer. Aanvullende informatie bij "
         "derden vraagt u alleen op met toestemming van de werknemer.")
 
-    d.heading("Aanvrager")
-    d.sender_lines()
+    d.signed_closing("Aanvrager")
     return d
 
 
@@ -1015,8 +1014,10 @@ def brief_reactie() -> Doc:
                subject="Sjabloon: besluit van de eigen bedrijfsarts over het advies (stap 9)",
                confidentiality=VERTROUWELIJK_MEDISCH)
     d.p("Geachte ", "{{ aan.naam }}", ",")
-    d.p("Ik heb het advies van de second opinion-bedrijfsarts, ", "{{ so_bedrijfsarts.naam }}", " (",
-        "{{ so_bedrijfsarts.organisatie }}", "), ontvangen en beoordeeld. Dat advies is niet bindend: ik heb "
+    d.p("{% if advies_overhandigd %}U heeft mij het advies van de second opinion-bedrijfsarts, {% else %}Met uw "
+        "toestemming heb ik het advies van de second opinion-bedrijfsarts, {% endif %}", "{{ so_bedrijfsarts.naam }}",
+        " (", "{{ so_bedrijfsarts.organisatie }}", "{% if advies_overhandigd %}), zelf overhandigd. Ik heb het "
+        "beoordeeld.{% else %}), ontvangen en beoordeeld.{% endif %}", " Dat advies is niet bindend: ik heb "
         "afgewogen of ik het geheel, gedeeltelijk of niet overneem. Hieronder leest u mijn besluit en de redenen "
         "daarvoor.")
     d.heading("Mijn besluit", level=2)

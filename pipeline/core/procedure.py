@@ -92,6 +92,14 @@ def _so_signature(s: CaseState) -> SignOrder:
                      "Definitief advies second opinion", certify=False)
 
 
+def _own_doctor_signature(s: CaseState) -> SignOrder:
+    """The own doctor signs the request form personally (LPBSO: only a registered bedrijfsarts may request a
+    second opinion; the task cannot be delegated)."""
+    b = s.verzoek.bedrijfsarts
+    return SignOrder("bedrijfsarts", b.naam, "bedrijfsarts (aanvrager)", b.big_nummer, b.organisatie,
+                     "Aanvraag second opinion", certify=False)
+
+
 def _norm_org(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?)\b", " ", text)
@@ -250,17 +258,19 @@ def _aanvraag(s: CaseState, ev: m.Aanvraag, profile: Profile) -> Decision:
     s = replace(s, aanvraag=ev).with_consent("medische_gegevens", Consent(ev.machtiging_medische_gegevens.value))
     orders = []
     titel = ROWS["aanvraagformulier"].titel
+    sign = _own_doctor_signature(s)
     if verleend and profile.medisch_pas_na_spreekuur:
         orders.append(_order(s, "aanvraagformulier-zonder-medische-gegevens",
-                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=False)))
-        form = _order(s, "aanvraagformulier", p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=True))
+                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=False), sign=sign))
+        form = _order(s, "aanvraagformulier", p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=True),
+                      sign=sign)
         # everyone but the SO doctor gets the full form now; the SO doctor gets it after the consultation
         form = replace(form, deliveries=tuple(d for d in form.deliveries if d.party is not Party.SO_BEDRIJFSARTS))
         orders.append(form)
     else:
         s = replace(s, medisch_naar_so=verleend)
         orders.append(_order(s, "aanvraagformulier",
-                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend)))
+                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend), sign=sign))
     orders.append(_order(s, "machtiging-medische-gegevens", p.machtiging(
         s, titel=ROWS["machtiging-medische-gegevens"].titel, datum=ev.datum, soort="medische_gegevens",
         besluit=ev.machtiging_medische_gegevens, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door), sign=_seal(s, "Vastlegging machtiging medische gegevens")))
@@ -330,6 +340,14 @@ def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
     if not ev.advies_aangepast and ev.aangepast_werkadvies:
         _refuse(ev, "werkadvies-zonder-aanpassing", "Er is een aangepast werkadvies ingevuld, maar "
                 "'advies_aangepast' is false.", "advies_aangepast")
+    d = s.definitief
+    gedeeld = d.machtiging_advies_delen_bedrijfsarts is m.Besluit.VERLEEND
+    if not gedeeld and not ev.advies_overhandigd:
+        _refuse(ev, "advies-niet-ontvangen", "De eigen bedrijfsarts kan het advies niet beoordelen: de werknemer "
+                "heeft geen toestemming gegeven het advies met de eigen bedrijfsarts te delen, en volgens dit bestand "
+                "heeft de werknemer het advies ook niet zelf overhandigd. Heeft de werknemer het advies wel zelf "
+                "gegeven, zet dan \"advies_overhandigd\": true in het bestand; anders volgt er geen beoordeling.",
+                "advies_overhandigd")
     s = replace(s, beoordeling_advies=ev)
     orders = [_order(s, "reactie-bedrijfsarts", p.brief_reactie(s, ev, titel=ROWS["reactie-bedrijfsarts"].titel))]
     if ev.advies_aangepast:
@@ -397,7 +415,7 @@ def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]
         return s, []
     s = replace(s, medisch_naar_so=True)
     return s, [_order(s, "medische-gegevens", p.aanvraagformulier(
-        s, titel=ROWS["medische-gegevens"].titel, datum=ev.datum, medisch=True))]
+        s, titel=ROWS["medische-gegevens"].titel, datum=ev.datum, medisch=True), sign=_own_doctor_signature(s))]
 
 
 def _check_references(state: CaseState | None, ev, facts: Facts) -> None:

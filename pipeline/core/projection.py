@@ -484,6 +484,7 @@ def brief_reactie(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str) -> dict[
         "overname_tekst": OVERNAME[ev.overname],
         "motivering": ev.motivering,
         "advies_aangepast": ev.advies_aangepast,
+        "advies_overhandigd": s.definitief.machtiging_advies_delen_bedrijfsarts is not m.Besluit.VERLEEND,
     }
 
 

@@ -45,7 +45,8 @@ class Row:
     routes: tuple[tuple[Party, str | None], ...]
     """(mailbox, consent needed or ALWAYS)."""
     sign: str | None = None
-    """None, `"zegel"` (arbodienst seal, certifying) or `"so_bedrijfsarts"` (the SO doctor's personal key)."""
+    """None, `"zegel"` (arbodienst seal, certifying), `"so_bedrijfsarts"` (the SO doctor's personal key) or
+    `"bedrijfsarts"` (the own doctor's personal key: the request form, LPBSO: not delegable)."""
     invoice: bool = False
     """Employer-, arbodienst- and own-doctor-facing copies must carry no employee identifier."""
 
@@ -62,12 +63,12 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
     _row("nieuwe-beoordeling", "brief_nieuwe_beoordeling.docx", "Uw verzoek om een second opinion",
          Audience.MEDISCH, {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
     _row("aanvraagformulier", "aanvraagformulier.docx", "Aanvraagformulier second opinion", Audience.MEDISCH,
-         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}),
+         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
     # Preventix: the SO doctor gets the form without medical data before the consultation, the rest with it.
     _row("aanvraagformulier-zonder-medische-gegevens", "aanvraagformulier.docx",
-         "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}),
+         "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
     _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier second opinion — medische gegevens",
-         Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}),
+         Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}, sign="bedrijfsarts"),
     _row("machtiging-medische-gegevens", "machtiging.docx", "Machtiging medische gegevens", Audience.MEDISCH,
          {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
     _row("uitnodiging", "brief_uitnodiging.docx", "Uitnodiging spreekuur second opinion", Audience.MEDISCH,

@@ -176,6 +176,8 @@ def advies(*, concept: bool = False) -> dict[str, Any]:
         "onderbouwing": "Gebaseerd op spreekuur, informatie behandelaar en functiebelasting uitvoerder.",
         "werkadvies": "Start met 3 x 4 uur per week in kantoortaken, opbouw na vier weken.",
         "opmerkingen_werknemer": "" if concept else "Datum spreekuur gecorrigeerd.",
+        "reactie_uiterlijk": "26 november 2026" if concept else "—",
+        "klachten": "Een klacht kunt u schriftelijk indienen bij Arbopraktijk Visser.",
     }
 
 
@@ -234,6 +236,8 @@ def brief_uitnodiging() -> dict[str, Any]:
         "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
         "spreekuur": "dinsdag 17 november 2026 om 10.30 uur",
         "locatie": "Arbopraktijk Visser, Amersfoort",
+        "so_contact": {"postadres": "Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort",
+                       "telefoon": "033 765 43 21"},
     }
 
 
@@ -246,6 +250,8 @@ def brief_informatieverzoek() -> dict[str, Any]:
         "bron_naam": "Fysiotherapie Centrum Oost",
         "vraag": "Wat is het verloop van de belastbaarheid sinds september?",
         "toestemming_datum": "17 november 2026",
+        "so_contact": {"postadres": "Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort",
+                       "telefoon": "033 765 43 21"},
     }
 
 
@@ -271,6 +277,7 @@ def brief_reactie(*, advies_aangepast: bool = True) -> dict[str, Any]:
         "motivering": "Het advies over de opbouw wordt overgenomen; de startdatum blijft 9 november.",
         "advies_aangepast": advies_aangepast,
         "advies_overhandigd": False,
+        "klachten": "Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord.",
     }
 
 
@@ -290,7 +297,7 @@ def brief_melding_werkgever() -> dict[str, Any]:
         "werknemer": {"naam": WERKNEMER["naam"]},
         "bedrijfsarts": dict(BEDRIJFSARTS),
         "datum_betwist_advies": "28 oktober 2026",
-        "betwist_advies": BETWIST_ADVIES,
+        "betreft": "verzuimbegeleiding",
     }
 
 

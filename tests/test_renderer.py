@@ -117,10 +117,12 @@ def test_values_land_in_the_right_places(renderer):
     context = fx.aanvraagformulier()
     text = all_text(renderer.render("aanvraagformulier.docx", context))
     for value in (context["vraagstelling"], context["werkgegevens"], context["medische_gegevens"],
-                  context["werknemer"]["bsn"], context["werkgever"]["kostenplaats"], context["kosten"],
+                  context["werkgever"]["kostenplaats"], context["kosten"],
                   *context["werknemer"]["adresregels"], *context["organisatie"]["adresregels"]):
         assert value in text
     assert "geen opschortende werking" in text
+    # data minimisation: the SO doctor does not need the BSN or the personnel number (README)
+    assert context["werknemer"]["bsn"] not in text and context["werknemer"]["personeelsnummer"] not in text
 
 
 def test_aanvraagformulier_without_medical_data_has_no_medical_text(renderer):

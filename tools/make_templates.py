@@ -666,8 +666,6 @@ def aanvraagformulier() -> Doc:
         ("Adres", lines("werknemer.adresregels")),
         ("E-mail", "{{ werknemer.email }}"),
         ("Telefoon", "{{ werknemer.telefoon }}"),
-        ("BSN", "{{ werknemer.bsn }}"),
-        ("Personeelsnummer", "{{ werknemer.personeelsnummer }}"),
     ])
 
     d.heading("2. Werkgever")
@@ -796,11 +794,11 @@ def advies() -> Doc:
     ])
 
     d.tag("{%p if concept %}")
-    d.p("Dit is een conceptadvies. Het wordt alleen aan de werknemer voorgelegd, zodat deze kennis kan nemen van "
-        "het advies en eventuele feitelijke onjuistheden kan doorgeven aan ", "{{ so_bedrijfsarts.naam }}", " (",
-        "{{ so_bedrijfsarts.email }}", "). De second opinion-bedrijfsarts verwerkt die opmerkingen naar eigen "
-        "inzicht in het definitieve advies. Dit concept wordt niet aan de eigen bedrijfsarts of de werkgever "
-        "verstrekt.")
+    d.box("**Aan u voorgelegd.** U ontvangt dit conceptadvies als enige, zodat u kennis kunt nemen van het advies. "
+          "Staan er feitelijke onjuistheden in, geef die dan uiterlijk ", "**{{ reactie_uiterlijk }}**",
+          " door aan ", "{{ so_bedrijfsarts.naam }}", " (", "{{ so_bedrijfsarts.email }}", "). Ik verwerk uw "
+          "opmerkingen naar eigen inzicht in het definitieve advies. Reageert u niet, dan maak ik het advies na die "
+          "datum definitief. Dit concept gaat niet naar uw bedrijfsarts en niet naar uw werkgever.")
     d.tag("{%p endif %}")
 
     d.heading("1. Vraagstelling")
@@ -824,6 +822,13 @@ def advies() -> Doc:
         "of niet wordt overgenomen en licht die keuze toe aan de werknemer. Het advies wordt alleen met "
         "uitdrukkelijke toestemming van de werknemer met anderen gedeeld.")
     d.box(GEEN_OPSCHORTING)
+    d.tag("{%p if not concept %}")
+    d.p("U mag dit advies ook zelf aan uw bedrijfsarts geven, bijvoorbeeld als u geen toestemming geeft om het te "
+        "delen; uw bedrijfsarts kan het dan alsnog beoordelen.")
+    d.tag("{%p endif %}")
+    d.tag("{%p if klachten != '—' %}")
+    d.p("**Klachten.** ", "{{ klachten }}")
+    d.tag("{%p endif %}")
     d.p("Dit advies maakt deel uit van het medisch dossier van de second opinion-bedrijfsarts en wordt twintig "
         "jaar bewaard (WGBO).", style="SO Klein", after=6)
 
@@ -949,6 +954,7 @@ def brief_uitnodiging() -> Doc:
         ("Locatie", "{{ locatie }}"),
         ("Second opinion-bedrijfsarts", paras(("{{ so_bedrijfsarts.naam }}",),
                                               ("{{ so_bedrijfsarts.organisatie }}",))),
+        ("Postadres en telefoon", paras(("{{ so_contact.postadres }}",), ("{{ so_contact.telefoon }}",))),
     ], label_w=Cm(5.2))
     d.p("Het spreekuur bestaat uit een gesprek en zo nodig een lichamelijk onderzoek. **Neem een geldig "
         "legitimatiebewijs mee** (paspoort, identiteitskaart of rijbewijs).")
@@ -959,6 +965,7 @@ def brief_uitnodiging() -> Doc:
         "alleen als u daarvoor toestemming geeft.")
     d.box(GEEN_OPSCHORTING)
     d.p("Bent u verhinderd? Laat het mij dan zo snel mogelijk weten via ", "{{ so_bedrijfsarts.email }}",
+        R("{% if so_contact.telefoon != '—' %} of telefonisch op {{ so_contact.telefoon }}{% endif %}"),
         ", dan maken we een nieuwe afspraak.")
     d.closing()
     return d
@@ -983,8 +990,9 @@ def brief_informatieverzoek() -> Doc:
         "toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken die "
         "voor de beantwoording ervan nodig is. De werknemer ontvangt een kopie van deze brief.")
     d.p("Graag ontvang ik uw antwoord zo spoedig mogelijk, bij voorkeur binnen tien werkdagen, via beveiligde "
-        "e-mail aan ", "{{ so_bedrijfsarts.email }}", " of per post onder vermelding van ‘vertrouwelijk’ en het "
-        "kenmerk ", "{{ kenmerk }}", ".")
+        "e-mail aan ", "{{ so_bedrijfsarts.email }}",
+        R("{% if so_contact.postadres != '—' %} of per post aan {{ so_contact.postadres }}{% else %} of per post"
+          "{% endif %}"), ", onder vermelding van ‘vertrouwelijk’ en het kenmerk ", "{{ kenmerk }}", ".")
     d.p("Bij voorbaat dank voor uw medewerking.")
     d.closing()
     return d
@@ -1044,6 +1052,9 @@ def brief_reactie() -> Doc:
         "met het advies van de second opinion-bedrijfsarts, dan kunt u dat bij mij aangeven en vragen om de "
         "verdere begeleiding over te dragen aan een andere bedrijfsarts. Ik zal dat verzoek, met inachtneming van "
         "het second opinion-advies, zorgvuldig overwegen.")
+    d.tag("{%p if klachten != '—' %}")
+    d.p("**Klachten.** ", "{{ klachten }}")
+    d.tag("{%p endif %}")
     d.closing()
     return d
 
@@ -1069,20 +1080,18 @@ def brief_melding_werkgever() -> Doc:
                subject="Sjabloon: melding aan de werkgever dat een second opinion wordt aangevraagd (Vitaal!)",
                addressee_label="Vertrouwelijk")
     d.p("Geachte heer, mevrouw,")
-    d.p("Op ", "{{ datum_betwist_advies }}", " heb ik het volgende advies gegeven over uw werknemer ",
-        "**{{ werknemer.naam }}**", ":")
-    d.box("{{ betwist_advies }}")
-    d.p("Uw werknemer twijfelt aan dit advies en heeft mij gevraagd om een second opinion door een andere "
-        "bedrijfsarts. Ik heb deze procedure in gang gezet. De second opinion wordt uitgevoerd door een "
-        "bedrijfsarts die niet werkzaam is binnen onze organisatie. Ik informeer u hierover omdat de kosten van "
-        "een second opinion in de regel voor rekening van de werkgever komen.")
+    d.p("Op ", "{{ datum_betwist_advies }}", " heb ik een advies gegeven over uw werknemer ",
+        "**{{ werknemer.naam }}**", " (", "{{ betreft }}", "). Uw werknemer twijfelt aan dat advies en heeft mij "
+        "gevraagd om een second opinion door een andere bedrijfsarts. Ik heb deze procedure in gang gezet. De second "
+        "opinion wordt uitgevoerd door een bedrijfsarts die niet werkzaam is binnen onze organisatie. Ik informeer u "
+        "hierover omdat de kosten van een second opinion in de regel voor rekening van de werkgever komen.")
     d.heading("Mijn advies blijft van kracht", level=2)
-    d.p("Een second opinion heeft geen opschortende werking. Tot de uitkomst bekend is en door mij is beoordeeld, "
-        "blijft mijn advies van ", "{{ datum_betwist_advies }}", " van kracht. Ik verzoek u met uw werknemer "
-        "afspraken te maken op basis van dit advies; de re-integratie wordt niet uitgesteld tot na de second "
-        "opinion.")
-    d.p("Na afloop informeer ik u en uw werknemer over de uitkomst. Medische gegevens ontvangt u niet; die vallen "
-        "onder mijn medisch beroepsgeheim.")
+    d.p("Een second opinion heeft geen opschortende werking. Mijn advies van ", "{{ datum_betwist_advies }}",
+        " blijft van kracht. Ik verzoek u met uw werknemer afspraken te maken op basis van dat advies; de "
+        "re-integratie wordt niet uitgesteld tot na de second opinion.")
+    d.p("Pas ik mijn advies na de second opinion aan, dan ontvangt u van mij het aangepaste werkadvies. Blijft mijn "
+        "advies ongewijzigd, dan blijven de gemaakte afspraken gelden en ontvangt u geen nieuw bericht. De inhoud van "
+        "de second opinion en medische gegevens ontvangt u niet; die vallen onder het medisch beroepsgeheim.")
     d.closing()
     return d
 

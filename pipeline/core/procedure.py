@@ -414,8 +414,10 @@ def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]
             or ev.datum < s.uitvoering.spreekuur.date() or not s.heeft_toestemming("medische_gegevens")):
         return s, []
     s = replace(s, medisch_naar_so=True)
+    # the form is the request of the aanvraag date, sent on now that the employee has met the SO doctor
     return s, [_order(s, "medische-gegevens", p.aanvraagformulier(
-        s, titel=ROWS["medische-gegevens"].titel, datum=ev.datum, medisch=True), sign=_own_doctor_signature(s))]
+        s, titel=ROWS["medische-gegevens"].titel, datum=s.aanvraag.datum, medisch=True),
+        sign=_own_doctor_signature(s))]
 
 
 def _check_references(state: CaseState | None, ev, facts: Facts) -> None:

@@ -48,8 +48,8 @@ def _werknemer(s: CaseState, *, volledig: bool) -> dict[str, Any]:
             "adresregels": adresregels(w.adres),
             "email": w.email,
             "telefoon": w.telefoon,
-            "bsn": w.bsn or LEEG,
-            "personeelsnummer": w.personeelsnummer or LEEG,
+            # data minimisation: the SO doctor needs to reach and identify the employee at the consultation (with
+            # ID), not the BSN or the employer's personnel number (README: "What the SO doctor receives")
         }
     return block
 
@@ -85,6 +85,15 @@ def organisatie_blok(s: CaseState, afzender: str) -> dict[str, Any]:
             a = s.verzoek.arbodienst
             return {"naam": a.naam, "adresregels": adresregels(a.adres), "klachten": LEEG}
     return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "klachten": org.klachten or LEEG}
+
+
+def so_contact(s: CaseState) -> dict[str, str]:
+    """The SO practice's postal address and phone from the master data (`—` when not configured)."""
+    org = s.praktijk
+    if org is None:
+        return {"postadres": LEEG, "telefoon": LEEG}
+    return {"postadres": f"{org.naam}, {org.straat}, {org.postcode}\u00a0{org.plaats}",
+            "telefoon": org.telefoon or LEEG}
 
 
 def _base(s: CaseState, *, titel: str, datum, afzender: str, aan: dict[str, Any]) -> dict[str, Any]:
@@ -302,6 +311,8 @@ def advies(s: CaseState, ev: m.Conceptadvies | m.DefinitiefAdvies, *, titel: str
         "onderbouwing": ev.onderbouwing,
         "werkadvies": ev.werkadvies,
         "opmerkingen_werknemer": "" if concept else (ev.opmerkingen_werknemer or ""),
+        "reactie_uiterlijk": dutch.datum(dutch.plus_werkdagen(ev.datum, 5)) if concept else LEEG,
+        "klachten": organisatie_blok(s, "so_bedrijfsarts")["klachten"],
     }
 
 
@@ -412,12 +423,13 @@ def brief_weigering(s: CaseState, ev: m.Beoordeling, *, titel: str) -> dict[str,
 
 
 def brief_melding_werkgever(s: CaseState, *, titel: str) -> dict[str, Any]:
+    """Structured facts only: `betwist_advies` is the secretariat's free text and may hold a diagnosis."""
     v = s.verzoek
     return _base(s, titel=titel, datum=v.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
         "werknemer": {"naam": werknemer_naam(v.werknemer)},
         "bedrijfsarts": _arts(v.bedrijfsarts),
         "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
-        "betwist_advies": v.betwist_advies,
+        "betreft": BETREFT[v.betreft].lower() if v.betreft != "pago_pmo" else BETREFT[v.betreft],
     }
 
 
@@ -436,6 +448,7 @@ def brief_uitnodiging(s: CaseState, ev: m.Uitvoering, *, titel: str) -> dict[str
         "so_bedrijfsarts": _arts(s.so_arts),
         "spreekuur": dutch.moment(ev.spreekuur),
         "locatie": ev.locatie,
+        "so_contact": so_contact(s),
     }
 
 
@@ -453,6 +466,7 @@ def brief_informatieverzoek(s: CaseState, ev: m.ExtraInformatie, *, titel: str) 
         "bron_naam": ev.bron_naam,
         "vraag": ev.vraag,
         "toestemming_datum": bewijs_tekst(s, ev.bewijs, datum=ev.datum, ingediend_door=ev.ingediend_door)["datum"],
+        "so_contact": so_contact(s),
     }
 
 
@@ -485,6 +499,7 @@ def brief_reactie(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str) -> dict[
         "motivering": ev.motivering,
         "advies_aangepast": ev.advies_aangepast,
         "advies_overhandigd": s.definitief.machtiging_advies_delen_bedrijfsarts is not m.Besluit.VERLEEND,
+        "klachten": organisatie_blok(s, "bedrijfsarts")["klachten"],
     }
 
 

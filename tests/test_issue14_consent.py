@@ -13,6 +13,7 @@ from pipeline.core.procedure import decide, fold
 from pipeline.core.routing import Party
 from tests.casefactory import full_case, intrekking, parse_all
 from tests.conftest import pdftotext
+from tests.issue14_roots import processed_root
 
 K = "SO-2026-0042"
 
@@ -69,16 +70,11 @@ def test_withdrawal_before_anything_was_shared_tells_only_the_employee():
 
 @pytest.fixture(scope="module")
 def consent_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
-    from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("w14-consent") / "root", converter=converter, keyring=keyring,
-                renderer=renderer, pki=shared_pki)
     events = full_case(upto="definitief_advies") + [
         intrekking("advies_delen_bedrijfsarts", datum="2026-11-25", reden="Wil het eerst zelf bespreken."),
         intrekking("extra_informatie", datum="2026-11-26", bron="behandelaar")]
-    for i, ev in enumerate(events, start=1):
-        root.drop(f"{i:02d}.json", ev)
-    outcomes = root.run()
-    assert [o.status for o in outcomes] == ["processed"] * len(events), [(o.file_name, o.detail) for o in outcomes]
+    root = processed_root(tmp_path_factory, "w14-consent", events, converter=converter, keyring=keyring,
+                          renderer=renderer, shared_pki=shared_pki)
     yield root
     root.close()
 

@@ -16,6 +16,7 @@ from pipeline.errors import PipelineError, ProcedureError
 from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, load_settings
 from tests.casefactory import event, full_case, parse_all
 from tests.conftest import pdftotext
+from tests.issue14_roots import processed_root
 
 K = "SO-2026-0042"
 EMPLOYEE = ("Jansen", "M.A.", "111222333", "P-20417", "Lindenlaan", "3521", "m.jansen", "06-12345678", "1984")
@@ -134,13 +135,8 @@ def test_duplicate_invoice_number_through_the_pipeline(make_root):
 
 @pytest.fixture(scope="module")
 def example_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
-    from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("w14-invoice") / "root", converter=converter, keyring=keyring,
-                renderer=renderer, pki=shared_pki)
-    for i, ev in enumerate(full_case(), start=1):
-        root.drop(f"{i:02d}.json", ev)
-    outcomes = root.run()
-    assert [o.status for o in outcomes] == ["processed"] * 11, [(o.file_name, o.detail) for o in outcomes]
+    root = processed_root(tmp_path_factory, "w14-invoice", full_case(), converter=converter, keyring=keyring,
+                          renderer=renderer, shared_pki=shared_pki)
     yield root
     root.close()
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.casefactory import event, full_case
 from tests.conftest import pdftotext
+from tests.issue14_roots import processed_root
 
 pytestmark = pytest.mark.libreoffice
 
@@ -18,13 +19,8 @@ def flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def letters_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
-    from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("w14-letters") / "root", converter=converter, keyring=keyring,
-                renderer=renderer, pki=shared_pki)
-    for i, ev in enumerate(full_case(), start=1):
-        root.drop(f"{i:02d}.json", ev)
-    outcomes = root.run()
-    assert [o.status for o in outcomes] == ["processed"] * 11, [(o.file_name, o.detail) for o in outcomes]
+    root = processed_root(tmp_path_factory, "w14-letters", full_case(), converter=converter, keyring=keyring,
+                          renderer=renderer, shared_pki=shared_pki)
     yield root
     root.close()
 

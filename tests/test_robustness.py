@@ -89,7 +89,8 @@ def test_hostile_text_appears_literally_and_completely_in_the_pdf(make_root):
         root.drop(f"{i:02d}.json", ev)
     assert [o.status for o in root.run()] == ["processed"] * 5
     pdf = root.settings.outbox / "so-bedrijfsarts" / "TX-1" / "TX-1_aanvraagformulier.pdf"
-    text = " ".join(pdftotext(pdf).split())
+    # the running head and footer (both name the kenmerk) may fall inside a sentence at a page break
+    text = " ".join(" ".join(line for line in pdftotext(pdf).splitlines() if "Kenmerk TX-1" not in line).split())
     for token in SPECIAL.split():
         if token in ("العربية", "עברית"):  # pdftotext reorders right-to-left runs; check the letters
             assert all(ch in text for ch in token), token

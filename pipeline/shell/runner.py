@@ -124,8 +124,7 @@ class Pipeline:
             problems = report.describe_validation(e)
             kenmerk = _peek_kenmerk(raw)
             return self._fail(path, digest, report.failure_report(
-                name, problems=problems, kenmerk=kenmerk, rule="het bestand voldoet niet aan het formaat "
-                "so-pipeline/v1 (zie schema/casefile.schema.json)"), "; ".join(f"{f}: {p}" for f, p in problems),
+                name, problems=problems, kenmerk=kenmerk, rule="schema"), "; ".join(f"{f}: {p}" for f, p in problems),
                 kenmerk=kenmerk, rule="schema", error="ValidationError")
         except CaseFileError as e:
             return self._fail(path, digest, report.report_for_error(name, e), e.message)

@@ -69,8 +69,8 @@ def test_every_step_and_every_delivery_is_in_the_trail(example):
         assert r.details["pad"].startswith(f"outbox/{r.details['partij']}/{K}/")
         assert hashlib.sha256(path.read_bytes()).hexdigest() == r.details["sha256"]
     signed = {r.details["document"] for r in records if r.gebeurtenis == "ondertekening"}
-    assert signed == {"machtiging-medische-gegevens", "machtiging-extra-informatie", "machtiging-advies-delen",
-                      "advies"}
+    assert signed == {"aanvraagformulier", "machtiging-medische-gegevens", "machtiging-extra-informatie",
+                      "machtiging-advies-delen", "advies"}
     consents = [(r.details["toestemming"], r.details["naar"]) for r in records if r.gebeurtenis == "toestemming"]
     assert consents == [("medische_gegevens", "verleend"), ("extra_informatie:behandelaar", "verleend"),
                         ("advies_delen_bedrijfsarts", "verleend")]
@@ -325,13 +325,14 @@ def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(ma
     withdrawn = [r for r in Audit(root.store).trail(k1) if r.gebeurtenis == "toestemming"][-1]
     assert (withdrawn.details["van"], withdrawn.details["naar"]) == ("verleend", "ingetrokken")
     archive = root.settings.outbox / "archief" / k1
-    assert len(list(archive.iterdir())) == 2
+    # form, machtiging, and the withdrawal's confirmation and notice to the SO doctor
+    assert len(list(archive.iterdir())) == 4
 
     refused = sopipe("archive", "destroy", k1, "--root", root.path, "--yes")
     assert refused.exit_code == 1 and "bewaartermijn" in refused.output and "--force --reden" in refused.output
     no_reason = sopipe("archive", "destroy", k1, "--root", root.path, "--yes", "--force")
     assert no_reason.exit_code == 1 and "--reden" in no_reason.output
-    assert len(list(archive.iterdir())) == 2 and root.store.events(k1)
+    assert len(list(archive.iterdir())) == 4 and root.store.events(k1)
 
     reden = "verzoek werknemer tot vernietiging (art. 7:455 BW)"
     done = sopipe("archive", "destroy", k1, "--root", root.path, "--yes", "--force", "--reden", reden)

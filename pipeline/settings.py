@@ -8,9 +8,12 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
+from pipeline.core.organisaties import KEYS as ORG_KEYS, REQUIRED as ORG_REQUIRED, Organisatie
 from pipeline.errors import PipelineError
 
 CONFIG_NAME = "sopipe.toml"
@@ -89,6 +92,47 @@ auto_sign_doctors = true
 # seal_pin = "env:SOPIPE_SEAL_PIN"
 # More trusted root certificates (PEM files) for documents signed elsewhere, e.g. the doctors' UZI-pas CA.
 # extra_trust_roots = ["/etc/sopipe/uzi-root.pem"]
+
+# Organisation master data, one table per arbodienst and per second-opinion practice. A case file refers to it
+# by code: "arbodienst": {"code": "arbonoord", ...}, "so_bedrijfsarts": {"praktijk": "arbopraktijk-visser", ...}.
+# An unknown code is refused. Printed on letters and invoices: address, phone, e-mail, KvK, IBAN; the VAT line
+# only as configured (btw_vrijstelling: the exemption text; or btw_nummer + btw_tarief when taxed);
+# klachten: the complaints procedure named in the advice and the letters; logo: an image file (optional).
+# The entries below are the DEMO organisations of the fictional example case SO-2026-0042.
+[organisaties.arbonoord]
+naam = "ArboNoord"
+straat = "Stationsplein 1"
+postcode = "3511 ED"
+plaats = "Utrecht"
+telefoon = "030 123 45 67"
+email = "secretariaat@arbonoord.example"
+kvk_nummer = "12345678"
+iban = "NL91 ABNA 0417 1643 00"
+klachten = "Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord, Stationsplein 1, 3511 ED Utrecht (klachten@arbonoord.example), volgens de klachtenregeling van ArboNoord."
+
+[organisaties.arbopraktijk-visser]
+naam = "Arbopraktijk Visser"
+straat = "Stadsring 88"
+postcode = "3811 HR"
+plaats = "Amersfoort"
+telefoon = "033 765 43 21"
+email = "e.visser@arbopraktijkvisser.example"
+kvk_nummer = "87654321"
+iban = "NL20 INGB 0001 2345 67"
+btw_vrijstelling = "Vrijgesteld van btw (medische diensten, art. 11 lid 1 sub g Wet op de omzetbelasting 1968)."
+klachten = "Een klacht over de second opinion kunt u schriftelijk indienen bij Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort; komt u er samen niet uit, dan kunt u zich wenden tot de onafhankelijke klachtencommissie waarbij de praktijk is aangesloten (zie de klachtenregeling van de praktijk)."
+
+[organisaties.smit-bg]
+naam = "Smit Bedrijfsgeneeskunde"
+straat = "Kerkstraat 5"
+postcode = "3811 CV"
+plaats = "Amersfoort"
+telefoon = "033 111 22 33"
+email = "k.smit@smitbg.example"
+kvk_nummer = "11223344"
+iban = "NL44 RABO 0123 4567 89"
+btw_vrijstelling = "Vrijgesteld van btw (medische diensten, art. 11 lid 1 sub g Wet op de omzetbelasting 1968)."
+klachten = "Een klacht kunt u schriftelijk indienen bij Smit Bedrijfsgeneeskunde, Kerkstraat 5, 3811 CV Amersfoort, volgens de klachtenregeling van de praktijk."
 """
 
 
@@ -135,6 +179,9 @@ class Settings:
     group_archief: str | None = None
     recipient_groups: tuple[tuple[str, str], ...] = ()
     """(("<party>/<code>", group), ...) from [mailboxes.recipients]."""
+
+    organisaties: Mapping[str, Organisatie] = field(default_factory=lambda: MappingProxyType({}))
+    """Organisation master data by code (`[organisaties.<code>]`)."""
 
     @property
     def party_groups(self) -> dict[str, str]:
@@ -228,6 +275,8 @@ def load_settings(root: Path) -> Settings:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise PipelineError(f"{path}: not valid TOML: {e}") from e
+        if "organisaties" in data:
+            values["organisaties"] = _organisaties(path, data.pop("organisaties"))
         for section, table in data.items():
             if not isinstance(table, dict):
                 raise PipelineError(f"{path}: '{section}' must be a [section]")
@@ -247,6 +296,38 @@ def load_settings(root: Path) -> Settings:
     if not values.get("parallel_cases"):
         values["parallel_cases"] = 2 * (os.cpu_count() or 1)
     return Settings(root=root, **values)
+
+
+def _organisaties(path: Path, tables: object) -> Mapping[str, Organisatie]:
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise PipelineError(f"{path}: [organisaties] must hold one table per organisation: [organisaties.<code>]")
+    out = {}
+    for code, table in tables.items():
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,39}", code):
+            raise PipelineError(f"{path}: [organisaties.{code}]: a code is 2-40 lower-case letters, digits, - or _")
+        for key, value in table.items():
+            if key not in ORG_KEYS:
+                raise PipelineError(f"{path}: unknown setting [organisaties.{code}] {key}")
+            if not isinstance(value, str) or not value.strip():
+                raise PipelineError(f"{path}: [organisaties.{code}] {key} must be a non-empty text")
+        missing = [k for k in ORG_REQUIRED if k not in table]
+        if missing:
+            raise PipelineError(f"{path}: [organisaties.{code}] needs {', '.join(missing)}")
+        if "kvk_nummer" in table and not re.fullmatch(r"[0-9]{8}", table["kvk_nummer"]):
+            raise PipelineError(f"{path}: [organisaties.{code}] kvk_nummer must be 8 digits")
+        if "iban" in table and not _iban_valid(table["iban"]):
+            raise PipelineError(f"{path}: [organisaties.{code}] iban is not a valid IBAN (check digits)")
+        if "btw_tarief" in table and "btw_vrijstelling" in table:
+            raise PipelineError(f"{path}: [organisaties.{code}]: btw_tarief and btw_vrijstelling exclude each other")
+        if "btw_tarief" in table and "btw_nummer" not in table:
+            raise PipelineError(f"{path}: [organisaties.{code}]: btw_tarief needs btw_nummer")
+        out[code] = Organisatie(code=code, **{k: v.strip() for k, v in table.items()})
+    return MappingProxyType(out)
+
+
+def _iban_valid(value: str) -> bool:
+    from stdnum import iban
+    return iban.is_valid(value)
 
 
 PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")

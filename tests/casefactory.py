@@ -46,6 +46,8 @@ def full_case(*, kenmerk: str = "SO-2026-0042", profiel: str = "nvab", overrides
         changes = dict(overrides.get(stap, {}))
         if stap == "verzoek":
             changes.setdefault("profiel", profiel)
+        if stap == "facturatie" and kenmerk != "SO-2026-0042":
+            changes.setdefault("factuurnummer", f"F{kenmerk}"[:40])  # an invoice number is unique per issuer
         events.append(event(stap, kenmerk=kenmerk, **changes))
         if stap == upto:
             break

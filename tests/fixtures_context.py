@@ -129,9 +129,32 @@ def machtiging(*, verleend: bool = True) -> dict[str, Any]:
             "verleend": verleend,
             "besluit": "verleend" if verleend else "geweigerd",
             "datum": "7 november 2026",
+            "wat": "De medische gegevens die nodig zijn voor de beantwoording van de vraagstelling.",
+            "van": "Dr. P. Bakker (ArboNoord), eigen bedrijfsarts",
+            "aan": "Dr. E. Visser (Arbopraktijk Visser), second opinion-bedrijfsarts",
+            "doel": "Uitsluitend de beantwoording van de vraagstelling in deze second opinion.",
+            "geldig_tot": "tot de afronding van de second opinion" if verleend else "—",
+            "weigeren": "De second opinion gaat gewoon door, zonder medische gegevens.",
+            "wijze": "De werknemer heeft het machtigingsformulier op papier ondertekend.",
+            "vastgelegd_door": "J. de Wit, secretariaat ArboNoord",
             "intrekken": ("U kunt deze toestemming op ieder moment intrekken bij het secretariaat van ArboNoord, "
                           "onder vermelding van het kenmerk."),
         },
+    }
+
+
+def brief_intrekking(*, melding: bool = False) -> dict[str, Any]:
+    aan = ({"naam": "Dr. E. Visser", "adresregels": ["Arbopraktijk Visser", "e.visser@arbopraktijkvisser.example"]}
+           if melding else _aan_werknemer())
+    return {
+        **_shared(datum="25 november 2026", titel="Bevestiging intrekking toestemming",
+                  afzender=AFZENDER_SECRETARIAAT, aan=aan),
+        "werknemer": {"naam": WERKNEMER["naam"]},
+        "aanhef": "Geachte collega" if melding else "Geachte M.A. Jansen",
+        "melding": melding,
+        "intrekking": {"onderwerp": "het opvragen van aanvullende informatie bij uw behandelaar",
+                       "datum": "25 november 2026",
+                       "gevolg": "De second opinion-bedrijfsarts krijgt bericht van de intrekking."},
     }
 
 
@@ -153,6 +176,8 @@ def advies(*, concept: bool = False) -> dict[str, Any]:
         "onderbouwing": "Gebaseerd op spreekuur, informatie behandelaar en functiebelasting uitvoerder.",
         "werkadvies": "Start met 3 x 4 uur per week in kantoortaken, opbouw na vier weken.",
         "opmerkingen_werknemer": "" if concept else "Datum spreekuur gecorrigeerd.",
+        "reactie_uiterlijk": "26 november 2026" if concept else "—",
+        "klachten": "Een klacht kunt u schriftelijk indienen bij Arbopraktijk Visser.",
     }
 
 
@@ -171,9 +196,15 @@ def factuur(*, anoniem: bool = True) -> dict[str, Any]:
             "omschrijving": "Second opinion bedrijfsarts, inclusief spreekuur en rapportage",
             "uren": "3,5",
             "bedrag": "€ 485,00",
-            "btw": "Bedrag inclusief 21% btw (€ 84,17).",
+            "btw": {"tekst": "Bedrag inclusief 21% btw (€ 84,17).", "belast": True, "tarief": "21%",
+                    "bedrag_btw": "€ 84,17", "totaal": "€ 485,00"},
+            "datum_dienst": "24 november 2026",
             "kostenplaats": "KP-310" if anoniem else "—",
             "anoniem": anoniem,
+            "betaalbaar": True,
+            "uitgever": {"naam": "Arbopraktijk Visser", "adresregels": ["Stadsring 88", "3811 HR Amersfoort"],
+                         "kvk": "87654321", "iban": "NL20 INGB 0001 2345 67",
+                         "iban_nbsp": "NL20\u00a0INGB\u00a00001\u00a02345\u00a067", "btw_nummer": "NL001234567B01"},
             "toelichting": (
                 "De second opinion-bedrijfsarts is opgenomen in het arbocontract; de factuur gaat naar de arbodienst, "
                 "die de kosten kan doorberekenen aan de werkgever." if anoniem else
@@ -205,6 +236,8 @@ def brief_uitnodiging() -> dict[str, Any]:
         "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
         "spreekuur": "dinsdag 17 november 2026 om 10.30 uur",
         "locatie": "Arbopraktijk Visser, Amersfoort",
+        "so_contact": {"postadres": "Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort",
+                       "telefoon": "033 765 43 21"},
     }
 
 
@@ -217,6 +250,8 @@ def brief_informatieverzoek() -> dict[str, Any]:
         "bron_naam": "Fysiotherapie Centrum Oost",
         "vraag": "Wat is het verloop van de belastbaarheid sinds september?",
         "toestemming_datum": "17 november 2026",
+        "so_contact": {"postadres": "Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort",
+                       "telefoon": "033 765 43 21"},
     }
 
 
@@ -241,6 +276,8 @@ def brief_reactie(*, advies_aangepast: bool = True) -> dict[str, Any]:
         "overname_tekst": "Ik neem het advies van de second opinion-bedrijfsarts gedeeltelijk over.",
         "motivering": "Het advies over de opbouw wordt overgenomen; de startdatum blijft 9 november.",
         "advies_aangepast": advies_aangepast,
+        "advies_overhandigd": False,
+        "klachten": "Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord.",
     }
 
 
@@ -260,7 +297,7 @@ def brief_melding_werkgever() -> dict[str, Any]:
         "werknemer": {"naam": WERKNEMER["naam"]},
         "bedrijfsarts": dict(BEDRIJFSARTS),
         "datum_betwist_advies": "28 oktober 2026",
-        "betwist_advies": BETWIST_ADVIES,
+        "betreft": "verzuimbegeleiding",
     }
 
 
@@ -290,6 +327,7 @@ def brief_afronding_werkgever(*, werkadvies_gedeeld: bool = True) -> dict[str, A
 CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "aanvraagformulier.docx": aanvraagformulier,
     "machtiging.docx": machtiging,
+    "brief_intrekking.docx": brief_intrekking,
     "advies.docx": advies,
     "factuur.docx": factuur,
     "brief_weigering.docx": brief_weigering,

@@ -70,8 +70,8 @@ def test_every_step_and_every_delivery_is_in_the_trail(example):
         assert r.details["pad"].startswith(f"outbox/{r.details['partij']}/") and f"/{K}/" in r.details["pad"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == r.details["sha256"]
     signed = {r.details["document"] for r in records if r.gebeurtenis == "ondertekening"}
-    assert signed == {"machtiging-medische-gegevens", "machtiging-extra-informatie", "machtiging-advies-delen",
-                      "advies"}
+    assert signed == {"aanvraagformulier", "machtiging-medische-gegevens", "machtiging-extra-informatie",
+                      "machtiging-advies-delen", "advies"}
     consents = [(r.details["toestemming"], r.details["naar"]) for r in records if r.gebeurtenis == "toestemming"]
     assert consents == [("medische_gegevens", "verleend"), ("extra_informatie:behandelaar", "verleend"),
                         ("advies_delen_bedrijfsarts", "verleend")]
@@ -326,6 +326,7 @@ def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(ma
     withdrawn = [r for r in Audit(root.store).trail(k1) if r.gebeurtenis == "toestemming"][-1]
     assert (withdrawn.details["van"], withdrawn.details["naar"]) == ("verleend", "ingetrokken")
     archive = root.settings.outbox / "archief" / k1
+    # form, machtiging, and the withdrawal's confirmation and notice to the SO doctor
     archived = {f"{k1}_aanvraagformulier.pdf", f"{k1}_machtiging-medische-gegevens.pdf",
                 f"{k1}_machtiging-medische-gegevens.pdf.validatie.xml"}  # the sealed one with its ETSI report
     assert {p.name for p in archive.iterdir()} == archived

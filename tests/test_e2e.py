@@ -32,11 +32,11 @@ EXPECTED = {
     "so-bedrijfsarts": f("aanvraagformulier", "machtiging-medische-gegevens", "uitnodiging",
                          "machtiging-extra-informatie", "informatieverzoek", "conceptadvies", "advies",
                          "machtiging-advies-delen"),
-    "werkgever": f("gewijzigd-advies", "factuur"),
+    "werkgever": f("gewijzigd-advies", "doorbelasting-werkgever"),
     "arbodienst": f("factuur"),
     "archief": f("aanvraagformulier", "machtiging-medische-gegevens", "uitnodiging", "machtiging-extra-informatie",
                  "informatieverzoek", "advies", "machtiging-advies-delen", "reactie-bedrijfsarts", "gewijzigd-advies",
-                 "factuur"),
+                 "factuur", "doorbelasting-werkgever"),
 }
 
 SIGNED = ("machtiging-medische-gegevens", "machtiging-extra-informatie", "machtiging-advies-delen", "advies")
@@ -93,8 +93,8 @@ def test_employer_side_invoice_has_no_employee_identifier(example_root):
     root, _ = example_root
     verzoek = event("verzoek")
     w = verzoek["werknemer"]
-    for party in ("werkgever", "arbodienst"):
-        text = pdftotext(mailbox(root, party, K) / f"{K}_factuur.pdf")
+    for party, kind in (("werkgever", "doorbelasting-werkgever"), ("arbodienst", "factuur")):
+        text = pdftotext(mailbox(root, party, K) / f"{K}_{kind}.pdf")
         assert "AV-2026-118" in text and "485,00" in text and "Dr. E. Visser" in text
         for ident in ("Jansen", "M.A.", "111222333", "1984", "17 maart", "Lindenlaan", "3521", "06-12345678",
                       "m.jansen@voorbeeld.nl", "P-20417"):

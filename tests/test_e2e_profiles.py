@@ -41,15 +41,15 @@ def test_lpbso_same_routing_as_nvab(make_root):
     assert got["werknemer"] == COMMON_W
     assert got["bedrijfsarts"] == COMMON_B
     assert got["so-bedrijfsarts"] == COMMON_SO
-    assert got["werkgever"] == {"gewijzigd-advies", "factuur"}
+    assert got["werkgever"] == {"gewijzigd-advies", "doorbelasting-werkgever"}
     assert got["arbodienst"] == {"factuur"}
-    assert got["archief"] == archived(COMMON_W, {"gewijzigd-advies", "factuur"})
+    assert got["archief"] == archived(COMMON_W, {"gewijzigd-advies", "factuur", "doorbelasting-werkgever"})
 
 
 def test_vitaal_employer_is_told_of_the_request(make_root):
     events = full_case(kenmerk="VI-1", profiel="vitaal", overrides={"verzoek": {"via": "casemanager"}})
     got = run_case(make_root(), events)
-    assert got["werkgever"] == {"melding-werkgever", "gewijzigd-advies", "factuur"}
+    assert got["werkgever"] == {"melding-werkgever", "gewijzigd-advies", "doorbelasting-werkgever"}
     assert "melding-werkgever" in got["archief"]
     assert got["werknemer"] == COMMON_W
 
@@ -60,7 +60,7 @@ def test_vsd_employer_gets_work_advice_with_consent_never_findings(make_root):
         "verzoek": {"via": "servicedesk"},
         "definitief_advies": {"machtiging_advies_delen_werkgever": "verleend"}})
     got = run_case(root, events)
-    assert got["werkgever"] == {"afronding-werkgever-werkadvies", "gewijzigd-advies", "factuur"}
+    assert got["werkgever"] == {"afronding-werkgever-werkadvies", "gewijzigd-advies", "doorbelasting-werkgever"}
     text = " ".join(pdftotext(mailbox(root, "werkgever", "VSD-1") /
                               "VSD-1_afronding-werkgever-werkadvies.pdf").split())
     ev = event("definitief_advies")
@@ -73,7 +73,7 @@ def test_vsd_without_employer_consent_gets_only_the_completion_notice(make_root)
     events = full_case(kenmerk="VSD-2", profiel="vsd", overrides={
         "definitief_advies": {"machtiging_advies_delen_werkgever": "geweigerd"}})
     got = run_case(root, events)
-    assert got["werkgever"] == {"afronding-werkgever", "gewijzigd-advies", "factuur"}
+    assert got["werkgever"] == {"afronding-werkgever", "gewijzigd-advies", "doorbelasting-werkgever"}
     text = pdftotext(mailbox(root, "werkgever", "VSD-2") / "VSD-2_afronding-werkgever.pdf")
     assert event("definitief_advies")["werkadvies"][:25] not in " ".join(text.split())
 
@@ -104,7 +104,8 @@ def test_all_consents_refused(make_root):
     events = full_case(kenmerk="NO-1", overrides={
         "aanvraag": {"machtiging_medische_gegevens": "geweigerd"},
         "extra_informatie": {"toestemming": "geweigerd"},
-        "definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"}})
+        "definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"},
+        "beoordeling_advies": {"advies_overhandigd": True}})  # step 9 needs the advice: handed over personally
     got = run_case(root, events)
     assert got["bedrijfsarts"] == {"aanvraagformulier", "machtiging-medische-gegevens", "geen-kopie",
                                    "machtiging-advies-delen", "reactie-bedrijfsarts"}
@@ -137,8 +138,9 @@ def test_refusal_of_the_request(make_root):
     assert reden in text
 
 
-@pytest.mark.parametrize("vergoedt, werkgever", [(False, set()), (True, {"factuur-werkgever"})])
-def test_invoice_outside_the_contract(make_root, vergoedt, werkgever):
+@pytest.mark.parametrize("vergoedt, werkgever, werknemer", [
+    (False, set(), "factuur-werknemer"), (True, {"factuur-werkgever"}, "kostenoverzicht-werknemer")])
+def test_invoice_outside_the_contract(make_root, vergoedt, werkgever, werknemer):
     so = dict(event("selectie")["so_bedrijfsarts"], in_arbocontract=False)
     k = f"OC-{int(vergoedt)}"
     events = full_case(kenmerk=k, overrides={"selectie": {"so_bedrijfsarts": so, "werkgever_vergoedt": vergoedt},
@@ -148,6 +150,6 @@ def test_invoice_outside_the_contract(make_root, vergoedt, werkgever):
     got = run_case(root, events)
     assert got.get("werkgever", set()) == werkgever
     assert "arbodienst" not in got
-    assert "factuur-werknemer" in got["werknemer"]
-    named = pdftotext(root.settings.outbox / "werknemer" / k / f"{k}_factuur-werknemer.pdf")
+    assert werknemer in got["werknemer"]
+    named = pdftotext(root.settings.outbox / "werknemer" / k / f"{k}_{werknemer}.pdf")
     assert "Jansen" in named

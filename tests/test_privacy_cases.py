@@ -73,6 +73,9 @@ def cases(draw, kenmerk: str = "PC-1") -> list[dict]:
     }
     if profiel == "vsd":
         overrides["definitief_advies"]["machtiging_advies_delen_werkgever"] = draw(verleend)
+    if overrides["definitief_advies"]["machtiging_advies_delen_bedrijfsarts"] == "geweigerd":
+        # step 9 needs the advice in the own doctor's hands: without sharing, the employee handed it over
+        overrides["beoordeling_advies"] = {"advies_overhandigd": True}
     events = full_case(kenmerk=kenmerk, profiel=profiel, overrides=overrides)
     # sometimes a consent is withdrawn right after it was given
     withdraw = draw(st.sampled_from([None, "medische_gegevens", "advies_delen_bedrijfsarts"]))

@@ -63,7 +63,8 @@ def test_example_case_routes_exactly_as_the_table():
         "machtiging-advies-delen": {W: None, B: None, SO: None, A: None},
         "reactie-bedrijfsarts": {W: None, B: None, A: None},
         "gewijzigd-advies": {WG: None, A: None},
-        "factuur": {AD: None, WG: None, A: None},
+        "factuur": {AD: None, A: None},
+        "doorbelasting-werkgever": {WG: None, A: None},
     }
     assert state.afgerond and state.gesloten is None
 
@@ -80,7 +81,9 @@ def test_nothing_medical_or_concept_ever_routed_to_the_employer_and_concept_neve
 def test_signatures_machtigingen_sealed_final_advice_by_so_doctor():
     signed = {k: r.sign for k, r in ROWS.items() if r.sign}
     assert signed == {"machtiging-medische-gegevens": "zegel", "machtiging-extra-informatie": "zegel",
-                      "machtiging-advies-delen": "zegel", "advies": "so_bedrijfsarts"}
+                      "machtiging-advies-delen": "zegel", "advies": "so_bedrijfsarts",
+                      "aanvraagformulier": "bedrijfsarts", "aanvraagformulier-zonder-medische-gegevens": "bedrijfsarts",
+                      "medische-gegevens": "bedrijfsarts"}
     d = orders_of(full_case(upto="definitief_advies"))
     advies = next(o for o in d.orders if o.kind == "advies")
     assert advies.sign.big_nummer == "39087654301" and not advies.sign.certify
@@ -144,9 +147,9 @@ def test_final_advice_sharing_refused_sends_notice_no_copy():
 
 
 @pytest.mark.parametrize("in_contract, vergoedt, expected", [
-    (True, False, {"factuur": {AD: None, WG: None, A: None}}),
+    (True, False, {"factuur": {AD: None, A: None}, "doorbelasting-werkgever": {WG: None, A: None}}),
     (False, False, {"factuur-werknemer": {W: None, A: None}}),
-    (False, True, {"factuur-werknemer": {W: None, A: None}, "factuur-werkgever": {WG: None, A: None}}),
+    (False, True, {"kostenoverzicht-werknemer": {W: None, A: None}, "factuur-werkgever": {WG: None, A: None}}),
 ])
 def test_invoice_variants(in_contract, vergoedt, expected):
     so = dict(event("selectie")["so_bedrijfsarts"], in_arbocontract=in_contract)
@@ -155,7 +158,7 @@ def test_invoice_variants(in_contract, vergoedt, expected):
     assert {o.kind: {x.party.value: x.consent for x in o.deliveries} for o in d.orders} == expected
     for o in d.orders:
         assert "werknemer" not in o.context, "the invoice template never gets an employee block"
-        if o.kind != "factuur-werknemer":
+        if o.kind not in ("factuur-werknemer", "kostenoverzicht-werknemer"):
             assert o.context["factuur"]["anoniem"] is True
             assert "Jansen" not in str(list(deep_values(o.context)))
         else:

@@ -102,7 +102,8 @@ def held_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared
         inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
         store=root.store, renderer=renderer, converter=shared_fake_converter,
         signer=OrderSigner(keyring, auto_sign_doctors=False), guard=root.pipeline.guard,
-        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]))
+        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]),
+        organisaties=root.settings.organisaties)
     for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     outcomes = root.run()

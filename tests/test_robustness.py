@@ -89,7 +89,8 @@ def test_hostile_text_appears_literally_and_completely_in_the_pdf(make_root):
         root.drop(f"{i:02d}.json", ev)
     assert [o.status for o in root.run()] == ["processed"] * 5
     pdf = mailbox(root, "so-bedrijfsarts", "TX-1") / "TX-1_aanvraagformulier.pdf"
-    text = " ".join(pdftotext(pdf).split())
+    # the running head and footer (both name the kenmerk) may fall inside a sentence at a page break
+    text = " ".join(" ".join(line for line in pdftotext(pdf).splitlines() if "Kenmerk TX-1" not in line).split())
     for token in SPECIAL.split():
         if token in ("العربية", "עברית"):  # pdftotext reorders right-to-left runs; check the letters
             assert all(ch in text for ch in token), token
@@ -153,7 +154,8 @@ def test_hanging_libreoffice_fails_the_case_file_with_a_report_after_bounded_ret
     with UnoConverterPool(workers=1, timeout=3, retries=1, scratch_dir=tmp_path / "scratch") as pool:
         pipeline = Pipeline(inbox=root.settings.inbox, outbox=root.settings.outbox,
                             quarantine=root.settings.quarantine, store=root.store, renderer=renderer,
-                            converter=pool, signer=OrderSigner(keyring), parallel=1)
+                            converter=pool, signer=OrderSigner(keyring), parallel=1,
+                            organisaties=root.settings.organisaties)
         for i, ev in enumerate(full_case(kenmerk="HG-1", upto="uitvoering")):
             root.drop(f"{i:02d}.json", ev)
         from pipeline.shell.watcher import run_once

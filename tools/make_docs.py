@@ -38,7 +38,7 @@ PICTURES: tuple[tuple[str, str], ...] = (
     ("machtiging-medische-gegevens", "werknemer"),
     ("conceptadvies", "werknemer"),
     ("advies", "werknemer"),
-    ("factuur", "werkgever"),
+    ("factuur", "arbodienst"),
     ("uitnodiging", "werknemer"),
 )
 

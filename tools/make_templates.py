@@ -666,8 +666,6 @@ def aanvraagformulier() -> Doc:
         ("Adres", lines("werknemer.adresregels")),
         ("E-mail", "{{ werknemer.email }}"),
         ("Telefoon", "{{ werknemer.telefoon }}"),
-        ("BSN", "{{ werknemer.bsn }}"),
-        ("Personeelsnummer", "{{ werknemer.personeelsnummer }}"),
     ])
 
     d.heading("2. Werkgever")
@@ -718,8 +716,7 @@ def aanvraagformulier() -> Doc:
         "definitieve advies alleen met uitdrukkelijke toestemming van de werknemer. Aanvullende informatie bij "
         "derden vraagt u alleen op met toestemming van de werknemer.")
 
-    d.heading("Aanvrager")
-    d.sender_lines()
+    d.signed_closing("Aanvrager")
     return d
 
 
@@ -731,7 +728,7 @@ def machtiging() -> Doc:
     d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}"), ("", "")])
 
     d.heading("{{ machtiging.onderwerp }}")
-    d.p("Verklaring waarover de werknemer heeft beslist:", style="SO Label", after=2, keep_next=True)
+    d.p("Verklaring van de werknemer:", style="SO Label", after=2, keep_next=True)
     d.box("{{ machtiging.omschrijving }}")
     col = TEXT_W // 3
     table = d.table([col, col, TEXT_W - 2 * col])
@@ -741,23 +738,37 @@ def machtiging() -> Doc:
         cell.paragraphs[0].style = d.doc.styles["SO Label"]
     d.row(table, paras(("**{{ werknemer.naam }}**",), ("geboren ", "{{ werknemer.geboortedatum }}")),
           person("bedrijfsarts"), person("so_bedrijfsarts"), label_first=False)
-    d.p("**Doel.** De gegevens worden uitsluitend gebruikt in het kader van deze second opinion (artikel 2.14d "
-        "Arbeidsomstandighedenbesluit). Zonder uitdrukkelijke toestemming van de werknemer worden geen medische "
-        "gegevens verstrekt; de werkgever ontvangt nooit medische gegevens.", style="SO Kader", before=6)
+    d.spacer(6)
 
-    d.heading("Keuze van de werknemer")
+    d.heading("Waar de beslissing over gaat")
+    d.kv_table([
+        ("Welke gegevens", "{{ machtiging.wat }}"),
+        ("Van", "{{ machtiging.van }}"),
+        ("Aan", "{{ machtiging.aan }}"),
+        ("Doel", "{{ machtiging.doel }}"),
+        ("Geldig tot", "{{ machtiging.geldig_tot }}"),
+        ("Als u weigert", "{{ machtiging.weigeren }}"),
+    ], keep_together=False)
+    d.p("De werkgever ontvangt nooit medische gegevens.", style="SO Klein", after=6)
+
+    d.heading("Beslissing van de werknemer")
     table = d.table([Cm(0.9), TEXT_W - Cm(0.9)], borders=False)
     d.row(table, CHECK("machtiging.verleend"), "**Toestemming verleend** – de hierboven omschreven gegevens "
           "mogen worden verstrekt.", label_first=False, keep_next=True)
     d.row(table, CHECK("not machtiging.verleend"), "**Toestemming geweigerd** – de gegevens worden niet "
           "verstrekt.", label_first=False, keep_next=True)
-    d.p("Besluit van de werknemer: ", "**{{ machtiging.besluit }}**", ", op ", "{{ machtiging.datum }}", ".",
-        before=4)
+    d.spacer(4)
+    d.kv_table([
+        ("Beslist op", "{{ machtiging.datum }}"),
+        ("Hoe", "{{ machtiging.wijze }}"),
+        ("Vastgelegd door", "{{ machtiging.vastgelegd_door }}"),
+    ])
 
     d.heading("Intrekken")
-    d.p("Deze toestemming kan op elk moment en zonder opgave van redenen worden ingetrokken. Vanaf dat moment "
-        "worden op grond van deze machtiging geen gegevens meer verstrekt. Een geweigerde toestemming kan later "
-        "alsnog worden verleend.")
+    d.p("{% if machtiging.verleend %}Deze toestemming kan op elk moment en zonder opgave van redenen worden "
+        "ingetrokken. Vanaf dat moment worden op grond van deze machtiging geen gegevens meer verstrekt; wat al is "
+        "verstrekt, wordt niet teruggehaald, maar wie gegevens op grond van deze machtiging heeft ontvangen, krijgt "
+        "bericht van de intrekking.{% else %}Een geweigerde toestemming kan later alsnog worden verleend.{% endif %}")
     d.p("{{ machtiging.intrekken }}")
 
     d.signed_closing("Vastgelegd door", compact=True)
@@ -783,11 +794,11 @@ def advies() -> Doc:
     ])
 
     d.tag("{%p if concept %}")
-    d.p("Dit is een conceptadvies. Het wordt alleen aan de werknemer voorgelegd, zodat deze kennis kan nemen van "
-        "het advies en eventuele feitelijke onjuistheden kan doorgeven aan ", "{{ so_bedrijfsarts.naam }}", " (",
-        "{{ so_bedrijfsarts.email }}", "). De second opinion-bedrijfsarts verwerkt die opmerkingen naar eigen "
-        "inzicht in het definitieve advies. Dit concept wordt niet aan de eigen bedrijfsarts of de werkgever "
-        "verstrekt.")
+    d.box("**Aan u voorgelegd.** U ontvangt dit conceptadvies als enige, zodat u kennis kunt nemen van het advies. "
+          "Staan er feitelijke onjuistheden in, geef die dan uiterlijk ", "**{{ reactie_uiterlijk }}**",
+          " door aan ", "{{ so_bedrijfsarts.naam }}", " (", "{{ so_bedrijfsarts.email }}", "). Ik verwerk uw "
+          "opmerkingen naar eigen inzicht in het definitieve advies. Reageert u niet, dan maak ik het advies na die "
+          "datum definitief. Dit concept gaat niet naar uw bedrijfsarts en niet naar uw werkgever.")
     d.tag("{%p endif %}")
 
     d.heading("1. Vraagstelling")
@@ -811,6 +822,13 @@ def advies() -> Doc:
         "of niet wordt overgenomen en licht die keuze toe aan de werknemer. Het advies wordt alleen met "
         "uitdrukkelijke toestemming van de werknemer met anderen gedeeld.")
     d.box(GEEN_OPSCHORTING)
+    d.tag("{%p if not concept %}")
+    d.p("U mag dit advies ook zelf aan uw bedrijfsarts geven, bijvoorbeeld als u geen toestemming geeft om het te "
+        "delen; uw bedrijfsarts kan het dan alsnog beoordelen.")
+    d.tag("{%p endif %}")
+    d.tag("{%p if klachten != '—' %}")
+    d.p("**Klachten.** ", "{{ klachten }}")
+    d.tag("{%p endif %}")
     d.p("Dit advies maakt deel uit van het medisch dossier van de second opinion-bedrijfsarts en wordt twintig "
         "jaar bewaard (WGBO).", style="SO Klein", after=6)
 
@@ -828,14 +846,25 @@ def advies() -> Doc:
 def factuur() -> Doc:
     d = Doc(title="Factuur", subject="Sjabloon: factuur second opinion (zonder gegevens van de werknemer)",
             confidentiality=None,
-            footer_reference="Factuur {{ factuur.nummer }}  ·  Kenmerk {{ kenmerk }}")
+            footer_reference="{% if factuur.betaalbaar %}Factuur{% else %}Specificatie bij factuur{% endif %} "
+                             "{{ factuur.nummer }}  ·  Kenmerk {{ kenmerk }}")
     d.letterhead()
     d.addressee()
     d.spacer(40)
     d.title()
-    d.ref_block([("Factuurnummer", "**{{ factuur.nummer }}**"), ("Factuurdatum", "{{ factuur.datum }}"),
-                 ("Vervaldatum", "{{ factuur.vervaldatum }}")])
-    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"), ("", "")])
+    d.tag("{%p if not factuur.betaalbaar %}")
+    d.box("**Dit is geen factuur.** U hoeft op grond van dit document niets te betalen.", color=CONCEPT_RED_HEX,
+          fill="FBEAEA")
+    d.tag("{%p endif %}")
+    d.ref_block([("{% if factuur.betaalbaar %}Factuurnummer{% else %}Bij factuur{% endif %}",
+                  "**{{ factuur.nummer }}**"),
+                 ("{% if factuur.betaalbaar %}Factuurdatum{% else %}Datum{% endif %}", "{{ factuur.datum }}"),
+                 ("{% if factuur.betaalbaar %}Vervaldatum{% else %}Datum dienst{% endif %}",
+                  "{% if factuur.betaalbaar %}{{ factuur.vervaldatum }}{% else %}{{ factuur.datum_dienst }}"
+                  "{% endif %}")])
+    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"),
+                 ("{% if factuur.betaalbaar %}Datum dienst{% endif %}",
+                  "{% if factuur.betaalbaar %}{{ factuur.datum_dienst }}{% endif %}")])
 
     w_amount, w_hours = Cm(3.2), Cm(2.2)
     table = d.table([TEXT_W - w_hours - w_amount, w_hours, w_amount])
@@ -843,9 +872,15 @@ def factuur() -> Doc:
           keep_next=True, right=(1, 2))
     d.row(table, "{{ factuur.omschrijving }}", "{{ factuur.uren }}", "{{ factuur.bedrag }}", label_first=False,
           keep_next=True, right=(1, 2))
-    d.row(table, "**Totaal te betalen**", "", "**{{ factuur.bedrag }}**", label_first=False, shade="F2F2F2",
-          right=(1, 2))
-    d.p("{{ factuur.btw }}", style="SO Klein", before=4, after=10)
+    d.row(table, R("{% if factuur.btw.belast %}Btw {{ factuur.btw.tarief }}{% endif %}"), "",
+          R("{% if factuur.btw.belast %}{{ factuur.btw.bedrag_btw }}{% endif %}"), label_first=False,
+          keep_next=True, right=(1, 2))
+    d.row(table, R("{% if factuur.betaalbaar %}Totaal te betalen{% else %}Totaal (ter informatie){% endif %}",
+                   bold=True), "", "**{{ factuur.btw.totaal }}**", label_first=False, shade="F2F2F2", right=(1, 2))
+    d.tag("{%p if factuur.btw.tekst %}")
+    d.p("{{ factuur.btw.tekst }}", style="SO Klein", before=4, after=10)
+    d.tag("{%p endif %}")
+    d.spacer(6)
 
     d.kv_table([
         ("Uitgevoerd door", person("so_bedrijfsarts")),
@@ -853,15 +888,22 @@ def factuur() -> Doc:
     ])
 
     d.tag("{%p if factuur.anoniem %}")
-    d.box("**Anonieme factuur.** De factuur is anoniem, zodat de werknemer niet herleidbaar is. Zij bevat geen "
+    d.box("**Anoniem.** Dit document is anoniem, zodat de werknemer niet herleidbaar is. Het bevat geen "
           "persoonsgegevens van de werknemer; de opdracht is herkenbaar aan het kenmerk en de kostenplaats.")
     d.tag("{%p endif %}")
     d.p("{{ factuur.toelichting }}")
 
+    d.tag("{%p if factuur.betaalbaar %}")
     d.heading("Betaling")
-    d.p("De betalingstermijn loopt tot ", "{{ factuur.vervaldatum }}", ". Vermeld bij betaling het factuurnummer ",
-        "{{ factuur.nummer }}", " en het kenmerk ", "{{ kenmerk }}", ". Het bedrag is verschuldigd, ongeacht de "
-        "uitkomst van de second opinion.")
+    d.kv_table([
+        ("Te betalen", "**{{ factuur.btw.totaal }}**"),
+        ("Uiterlijk", "{{ factuur.vervaldatum }}"),
+        ("Op rekening (IBAN)", "**{{ factuur.uitgever.iban_nbsp }}**"),
+        ("Ten name van", "{{ factuur.uitgever.naam }}"),
+        ("Onder vermelding van", ("factuurnummer ", "{{ factuur.nummer }}", " en kenmerk ", "{{ kenmerk }}")),
+    ])
+    d.p("Het bedrag is verschuldigd ongeacht de uitkomst van de second opinion.")
+    d.tag("{%p endif %}")
     return d
 
 
@@ -912,6 +954,7 @@ def brief_uitnodiging() -> Doc:
         ("Locatie", "{{ locatie }}"),
         ("Second opinion-bedrijfsarts", paras(("{{ so_bedrijfsarts.naam }}",),
                                               ("{{ so_bedrijfsarts.organisatie }}",))),
+        ("Postadres en telefoon", paras(("{{ so_contact.postadres }}",), ("{{ so_contact.telefoon }}",))),
     ], label_w=Cm(5.2))
     d.p("Het spreekuur bestaat uit een gesprek en zo nodig een lichamelijk onderzoek. **Neem een geldig "
         "legitimatiebewijs mee** (paspoort, identiteitskaart of rijbewijs).")
@@ -922,6 +965,7 @@ def brief_uitnodiging() -> Doc:
         "alleen als u daarvoor toestemming geeft.")
     d.box(GEEN_OPSCHORTING)
     d.p("Bent u verhinderd? Laat het mij dan zo snel mogelijk weten via ", "{{ so_bedrijfsarts.email }}",
+        R("{% if so_contact.telefoon != '—' %} of telefonisch op {{ so_contact.telefoon }}{% endif %}"),
         ", dan maken we een nieuwe afspraak.")
     d.closing()
     return d
@@ -937,16 +981,18 @@ def brief_informatieverzoek() -> Doc:
     d.kv_table([
         ("Werknemer", "**{{ werknemer.naam }}**"),
         ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
-        ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}")),
+        ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}", "; de machtiging is bijgevoegd")),
     ])
     d.heading("Mijn vraag", level=2)
     d.box("{{ vraag }}")
-    d.p("De werknemer heeft uitdrukkelijk toestemming gegeven om deze informatie bij u op te vragen. De "
+    d.p("De werknemer heeft uitdrukkelijk toestemming gegeven om deze informatie bij u op te vragen; de "
+        "machtiging van de werknemer (kenmerk ", "{{ kenmerk }}", ") is als bijlage bij deze brief gevoegd. De "
         "toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken die "
         "voor de beantwoording ervan nodig is. De werknemer ontvangt een kopie van deze brief.")
     d.p("Graag ontvang ik uw antwoord zo spoedig mogelijk, bij voorkeur binnen tien werkdagen, via beveiligde "
-        "e-mail aan ", "{{ so_bedrijfsarts.email }}", " of per post onder vermelding van ‘vertrouwelijk’ en het "
-        "kenmerk ", "{{ kenmerk }}", ".")
+        "e-mail aan ", "{{ so_bedrijfsarts.email }}",
+        R("{% if so_contact.postadres != '—' %} of per post aan {{ so_contact.postadres }}{% else %} of per post"
+          "{% endif %}"), ", onder vermelding van ‘vertrouwelijk’ en het kenmerk ", "{{ kenmerk }}", ".")
     d.p("Bij voorbaat dank voor uw medewerking.")
     d.closing()
     return d
@@ -976,8 +1022,10 @@ def brief_reactie() -> Doc:
                subject="Sjabloon: besluit van de eigen bedrijfsarts over het advies (stap 9)",
                confidentiality=VERTROUWELIJK_MEDISCH)
     d.p("Geachte ", "{{ aan.naam }}", ",")
-    d.p("Ik heb het advies van de second opinion-bedrijfsarts, ", "{{ so_bedrijfsarts.naam }}", " (",
-        "{{ so_bedrijfsarts.organisatie }}", "), ontvangen en beoordeeld. Dat advies is niet bindend: ik heb "
+    d.p("{% if advies_overhandigd %}U heeft mij het advies van de second opinion-bedrijfsarts, {% else %}Met uw "
+        "toestemming heb ik het advies van de second opinion-bedrijfsarts, {% endif %}", "{{ so_bedrijfsarts.naam }}",
+        " (", "{{ so_bedrijfsarts.organisatie }}", "{% if advies_overhandigd %}), zelf overhandigd. Ik heb het "
+        "beoordeeld.{% else %}), ontvangen en beoordeeld.{% endif %}", " Dat advies is niet bindend: ik heb "
         "afgewogen of ik het geheel, gedeeltelijk of niet overneem. Hieronder leest u mijn besluit en de redenen "
         "daarvoor.")
     d.heading("Mijn besluit", level=2)
@@ -1004,6 +1052,9 @@ def brief_reactie() -> Doc:
         "met het advies van de second opinion-bedrijfsarts, dan kunt u dat bij mij aangeven en vragen om de "
         "verdere begeleiding over te dragen aan een andere bedrijfsarts. Ik zal dat verzoek, met inachtneming van "
         "het second opinion-advies, zorgvuldig overwegen.")
+    d.tag("{%p if klachten != '—' %}")
+    d.p("**Klachten.** ", "{{ klachten }}")
+    d.tag("{%p endif %}")
     d.closing()
     return d
 
@@ -1029,20 +1080,18 @@ def brief_melding_werkgever() -> Doc:
                subject="Sjabloon: melding aan de werkgever dat een second opinion wordt aangevraagd (Vitaal!)",
                addressee_label="Vertrouwelijk")
     d.p("Geachte heer, mevrouw,")
-    d.p("Op ", "{{ datum_betwist_advies }}", " heb ik het volgende advies gegeven over uw werknemer ",
-        "**{{ werknemer.naam }}**", ":")
-    d.box("{{ betwist_advies }}")
-    d.p("Uw werknemer twijfelt aan dit advies en heeft mij gevraagd om een second opinion door een andere "
-        "bedrijfsarts. Ik heb deze procedure in gang gezet. De second opinion wordt uitgevoerd door een "
-        "bedrijfsarts die niet werkzaam is binnen onze organisatie. Ik informeer u hierover omdat de kosten van "
-        "een second opinion in de regel voor rekening van de werkgever komen.")
+    d.p("Op ", "{{ datum_betwist_advies }}", " heb ik een advies gegeven over uw werknemer ",
+        "**{{ werknemer.naam }}**", " (", "{{ betreft }}", "). Uw werknemer twijfelt aan dat advies en heeft mij "
+        "gevraagd om een second opinion door een andere bedrijfsarts. Ik heb deze procedure in gang gezet. De second "
+        "opinion wordt uitgevoerd door een bedrijfsarts die niet werkzaam is binnen onze organisatie. Ik informeer u "
+        "hierover omdat de kosten van een second opinion in de regel voor rekening van de werkgever komen.")
     d.heading("Mijn advies blijft van kracht", level=2)
-    d.p("Een second opinion heeft geen opschortende werking. Tot de uitkomst bekend is en door mij is beoordeeld, "
-        "blijft mijn advies van ", "{{ datum_betwist_advies }}", " van kracht. Ik verzoek u met uw werknemer "
-        "afspraken te maken op basis van dit advies; de re-integratie wordt niet uitgesteld tot na de second "
-        "opinion.")
-    d.p("Na afloop informeer ik u en uw werknemer over de uitkomst. Medische gegevens ontvangt u niet; die vallen "
-        "onder mijn medisch beroepsgeheim.")
+    d.p("Een second opinion heeft geen opschortende werking. Mijn advies van ", "{{ datum_betwist_advies }}",
+        " blijft van kracht. Ik verzoek u met uw werknemer afspraken te maken op basis van dat advies; de "
+        "re-integratie wordt niet uitgesteld tot na de second opinion.")
+    d.p("Pas ik mijn advies na de second opinion aan, dan ontvangt u van mij het aangepaste werkadvies. Blijft mijn "
+        "advies ongewijzigd, dan blijven de gemaakte afspraken gelden en ontvangt u geen nieuw bericht. De inhoud van "
+        "de second opinion en medische gegevens ontvangt u niet; die vallen onder het medisch beroepsgeheim.")
     d.closing()
     return d
 
@@ -1092,6 +1141,35 @@ def brief_afronding_werkgever() -> Doc:
     return d
 
 
+def brief_intrekking() -> Doc:
+    # To the employee: confirmation. To the SO doctor or own doctor holding data under that consent: the notice.
+    d = letter(title="Brief: intrekking toestemming", subject="Sjabloon: bevestiging en melding van een ingetrokken "
+               "toestemming (AVG art. 7 lid 3)", confidentiality=VERTROUWELIJK)
+    d.p("{{ aanhef }}", ",")
+    d.tag("{%p if melding %}")
+    d.p("De werknemer ", "**{{ werknemer.naam }}**", " heeft op ", "{{ intrekking.datum }}", " de toestemming "
+        "ingetrokken voor ", "{{ intrekking.onderwerp }}", ". U heeft op grond van die toestemming gegevens "
+        "ontvangen of opgevraagd.")
+    d.box("**Vanaf ", "{{ intrekking.datum }}", "** mag u op grond van deze toestemming geen gegevens meer "
+          "opvragen, ontvangen of verstrekken. Wat u al heeft ontvangen, blijft onder uw medisch beroepsgeheim in "
+          "uw dossier en mag u niet verder delen.")
+    d.p("De verwerking tot het moment van intrekken blijft rechtmatig (AVG artikel 7 lid 3). De werknemer heeft "
+        "een bevestiging van de intrekking ontvangen.")
+    d.tag("{%p else %}")
+    d.p("Hierbij bevestigen wij dat u op ", "{{ intrekking.datum }}", " uw toestemming heeft ingetrokken voor ",
+        "{{ intrekking.onderwerp }}", ".")
+    d.box("Vanaf ", "{{ intrekking.datum }}", " worden op grond van deze toestemming geen gegevens meer verstrekt "
+          "of opgevraagd.")
+    d.p("{{ intrekking.gevolg }}")
+    d.p("Wat vóór de intrekking is verstrekt, wordt niet teruggehaald; de verwerking tot dat moment blijft "
+        "rechtmatig (AVG artikel 7 lid 3). De second opinion zelf gaat door, op basis van de gegevens waarvoor u wel "
+        "toestemming heeft gegeven. Wilt u de toestemming later toch weer geven, of wilt u uw dossier laten "
+        "vernietigen, neem dan contact met ons op.")
+    d.tag("{%p endif %}")
+    d.closing()
+    return d
+
+
 TEMPLATES: dict[str, Callable[[], Doc]] = {
     "aanvraagformulier.docx": aanvraagformulier,
     "machtiging.docx": machtiging,
@@ -1106,6 +1184,7 @@ TEMPLATES: dict[str, Callable[[], Doc]] = {
     "brief_melding_werkgever.docx": brief_melding_werkgever,
     "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
     "brief_afronding_werkgever.docx": brief_afronding_werkgever,
+    "brief_intrekking.docx": brief_intrekking,
 }
 
 

@@ -732,7 +732,7 @@ def _text_params(appearance: SignatureAppearance) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class _DutchStampStyle(TextStampStyle):
-    """Shows pyHanko's signing time (the one in the signature) as Dutch local time: `14-03-2026 10:22 CET`."""
+    """Shows pyHanko's signing time (the one in the signature) as Dutch local time: `14 maart 2026, 10:22`."""
 
     def create_stamp(self, writer, box, text_params: dict) -> TextStamp:
         params = dict(text_params)
@@ -771,7 +771,8 @@ def _dutch_time(moment: datetime) -> str:
         moment = moment.astimezone(ZoneInfo(DISPLAY_ZONE))
     except ZoneInfoNotFoundError:
         pass
-    return moment.strftime("%d-%m-%Y %H:%M %Z")
+    from pipeline.core.dutch import datum
+    return f"{datum(moment.date())}, {moment:%H:%M}"  # `1 december 2026, 21:27`, as the documents write dates
 
 
 @dataclass(frozen=True)

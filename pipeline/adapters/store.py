@@ -295,6 +295,11 @@ class Store:
             (kenmerk,)).fetchall()
         return [StoredEvent(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5]) for r in rows]
 
+    def events_of_step(self, stap: str) -> list[tuple[str, dict]]:
+        """(kenmerk, payload) of every accepted event of one step over all cases, in order."""
+        rows = self._conn().execute("SELECT kenmerk, payload FROM events WHERE stap=? ORDER BY id", (stap,))
+        return [(r[0], json.loads(r[1])) for r in rows.fetchall()]
+
     def kenmerken(self) -> list[str]:
         return [r[0] for r in self._conn().execute(
             "SELECT kenmerk FROM events GROUP BY kenmerk ORDER BY MIN(id)")]

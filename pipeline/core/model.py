@@ -117,6 +117,23 @@ class Arts(Frozen):
 
 class SoArts(Arts):
     in_arbocontract: StrictBool
+    praktijk: OrgCode | None = None
+    """The code of the SO doctor's practice in the configured master data (address, phone, KvK, IBAN, VAT,
+    complaints procedure); optional: without it letters show the practice name and e-mail only."""
+
+
+class MachtigingBewijs(Frozen):
+    """How the employee's decision on a consent came about: the evidence the machtiging states."""
+    wijze: Literal["papier_gescand", "elektronisch_ondertekend", "mondeling_bevestigd"]
+    """Signed on paper and scanned; signed electronically; given in the consultation and confirmed in writing."""
+    datum: IsoDate
+    """When the employee decided (signed, or said so in the consultation)."""
+    vastgelegd_door: Short
+    """The named user who recorded the decision (e.g. "J. de Wit, secretariaat ArboNoord")."""
+    bevestigd_door: Short | None = None
+    """With `mondeling_bevestigd`: who confirmed it (e.g. the SO doctor) and how."""
+    geldig_tot: IsoDate | None = None
+    """End date of the consent; without it: until the second opinion is completed."""
 
 
 class Arbodienst(Frozen):
@@ -177,6 +194,8 @@ class Aanvraag(_Event):
     werkgegevens: Text
     medische_gegevens: Text | None = None
     machtiging_medische_gegevens: Besluit
+    bewijs: MachtigingBewijs | None = None
+    """How the employee decided on `machtiging_medische_gegevens`; optional (the machtiging then says so)."""
 
 
 class Uitvoering(_Event):
@@ -191,6 +210,8 @@ class ExtraInformatie(_Event):
     bron_naam: Short
     vraag: Text
     toestemming: Besluit
+    bewijs: MachtigingBewijs | None = None
+    """How the employee decided on `toestemming`; optional."""
 
 
 class _AdviesVelden(_Event):
@@ -209,6 +230,8 @@ class DefinitiefAdvies(_AdviesVelden):
     opmerkingen_werknemer: Text | None = None
     machtiging_advies_delen_bedrijfsarts: Besluit
     machtiging_advies_delen_werkgever: Besluit | None = None
+    bewijs: MachtigingBewijs | None = None
+    """How the employee decided on sharing the advice; optional."""
 
 
 class BeoordelingAdvies(_Event):
@@ -217,6 +240,8 @@ class BeoordelingAdvies(_Event):
     motivering: Text
     advies_aangepast: StrictBool
     aangepast_werkadvies: Text | None = None
+    advies_overhandigd: StrictBool = False
+    """The employee handed the final advice to the own doctor personally (needed when sharing was refused)."""
 
 
 class Facturatie(_Event):
@@ -225,6 +250,8 @@ class Facturatie(_Event):
     bedrag: Money
     omschrijving: Short
     uren: Annotated[Decimal, BeforeValidator(_money)] | None = None
+    datum_dienst: IsoDate | None = None
+    """Date the service was delivered; default: the date of the final advice."""
 
 
 class Intrekking(_Event):

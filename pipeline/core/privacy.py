@@ -143,7 +143,8 @@ COMMON_WORDS = frozenset("""
     post kok bos berg dam dijk hoek veld huis hof kerk beek bosch brug plein straat weg poort toren molen meer
     zee plas veen vliet sloot haven markt kamp hal muur wal
     baas koning keizer prins graaf ridder heer vos wolf haan beer vogel mol vink kraai valk hert ram
-    winter zomer lente herfst vrijdag zondag maandag mei april
+    winter zomer lente herfst vrijdag zondag maandag januari februari maart april mei juni juli augustus
+    september oktober november december
     arts dokter zorg werk dienst uur uren dag dagen week weken maand jaar tijd kosten geld loon bedrag
     hart been hand hoofd rug nek knie voet long borst maag bloed bot huid oog oor mond
     ernst rust kracht moed hoop trouw vrede recht wet plicht

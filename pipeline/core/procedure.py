@@ -14,8 +14,9 @@ from typing import Any, Iterable, Mapping
 
 from pipeline.core import model as m
 from pipeline.core import projection as p
+from pipeline.core.organisaties import Facts, issuer
 from pipeline.core.profiles import PROFILES, Profile
-from pipeline.core.routing import ROWS, Party, Row
+from pipeline.core.routing import ROWS, Party, Row, consent_slug
 from pipeline.core.state import CaseState, Consent, consent_name
 from pipeline.errors import ProcedureError
 
@@ -89,6 +90,14 @@ def _so_signature(s: CaseState) -> SignOrder:
     so = s.so_arts
     return SignOrder("so_bedrijfsarts", so.naam, "second opinion-bedrijfsarts", so.big_nummer, so.organisatie,
                      "Definitief advies second opinion", certify=False)
+
+
+def _own_doctor_signature(s: CaseState) -> SignOrder:
+    """The own doctor signs the request form personally (LPBSO: only a registered bedrijfsarts may request a
+    second opinion; the task cannot be delegated)."""
+    b = s.verzoek.bedrijfsarts
+    return SignOrder("bedrijfsarts", b.naam, "bedrijfsarts (aanvrager)", b.big_nummer, b.organisatie,
+                     "Aanvraag second opinion", certify=False)
 
 
 def _norm_org(name: str) -> str:
@@ -168,7 +177,7 @@ def _check_order(s: CaseState | None, ev) -> None:
 
 # --- per step ---------------------------------------------------------------------------------------------------
 
-def _verzoek(ev: m.Verzoek, profile: Profile) -> Decision:
+def _verzoek(ev: m.Verzoek, profile: Profile, facts: Facts | None = None) -> Decision:
     if ev.verzocht_door != "werknemer":
         _refuse(ev, "alleen-werknemer", "Alleen de werknemer kan om een second opinion vragen; dit verzoek komt "
                 f"van '{ev.verzocht_door}' (Arbobesluit art. 2.14d).", "verzocht_door")
@@ -183,6 +192,8 @@ def _verzoek(ev: m.Verzoek, profile: Profile) -> Decision:
         _refuse(ev, "datum-betwist-advies", "Het betwiste advies is gedateerd na het verzoek.",
                 "datum_betwist_advies")
     s = CaseState(kenmerk=ev.kenmerk, profiel=ev.profiel, verzoek=ev, stappen=("verzoek",), laatste_datum=ev.datum)
+    if facts is not None:
+        s = replace(s, organisaties=facts.organisaties)
     orders: list[DocumentOrder] = []
     if profile.verzoektermijn_dagen is not None and \
             (ev.datum - ev.datum_betwist_advies).days > profile.verzoektermijn_dagen:
@@ -247,20 +258,22 @@ def _aanvraag(s: CaseState, ev: m.Aanvraag, profile: Profile) -> Decision:
     s = replace(s, aanvraag=ev).with_consent("medische_gegevens", Consent(ev.machtiging_medische_gegevens.value))
     orders = []
     titel = ROWS["aanvraagformulier"].titel
+    sign = _own_doctor_signature(s)
     if verleend and profile.medisch_pas_na_spreekuur:
         orders.append(_order(s, "aanvraagformulier-zonder-medische-gegevens",
-                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=False)))
-        form = _order(s, "aanvraagformulier", p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=True))
+                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=False), sign=sign))
+        form = _order(s, "aanvraagformulier", p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=True),
+                      sign=sign)
         # everyone but the SO doctor gets the full form now; the SO doctor gets it after the consultation
         form = replace(form, deliveries=tuple(d for d in form.deliveries if d.party is not Party.SO_BEDRIJFSARTS))
         orders.append(form)
     else:
         s = replace(s, medisch_naar_so=verleend)
         orders.append(_order(s, "aanvraagformulier",
-                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend)))
+                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend), sign=sign))
     orders.append(_order(s, "machtiging-medische-gegevens", p.machtiging(
         s, titel=ROWS["machtiging-medische-gegevens"].titel, datum=ev.datum, soort="medische_gegevens",
-        besluit=ev.machtiging_medische_gegevens), sign=_seal(s, "Vastlegging machtiging medische gegevens")))
+        besluit=ev.machtiging_medische_gegevens, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door), sign=_seal(s, "Vastlegging machtiging medische gegevens")))
     return Decision(s, tuple(orders))
 
 
@@ -280,7 +293,7 @@ def _extra_informatie(s: CaseState, ev: m.ExtraInformatie) -> Decision:
     bron = f"{BRON_LABEL[ev.bron]} ({ev.bron_naam})"
     orders = [_order(s, "machtiging-extra-informatie", p.machtiging(
         s, titel=ROWS["machtiging-extra-informatie"].titel, datum=ev.datum, soort="extra_informatie",
-        besluit=ev.toestemming, bron=bron, vraag=ev.vraag),
+        besluit=ev.toestemming, bron=bron, vraag=ev.vraag, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door),
         sign=_seal(s, "Vastlegging machtiging aanvullende informatie"))]
     if ev.toestemming is m.Besluit.VERLEEND:
         kind = {"bedrijfsarts": "informatieverzoek-bedrijfsarts", "werkgever": "informatieverzoek-werkgever",
@@ -307,7 +320,8 @@ def _definitief(s: CaseState, ev: m.DefinitiefAdvies, profile: Profile) -> Decis
     orders = [_order(s, "advies", p.advies(s, ev, titel=ROWS["advies"].titel), sign=_so_signature(s)),
               _order(s, "machtiging-advies-delen", p.machtiging(
                   s, titel=ROWS["machtiging-advies-delen"].titel, datum=ev.datum, soort="advies_delen_bedrijfsarts",
-                  besluit=ev.machtiging_advies_delen_bedrijfsarts),
+                  besluit=ev.machtiging_advies_delen_bedrijfsarts, bewijs=ev.bewijs,
+                  ingediend_door=ev.ingediend_door),
                   sign=_seal(s, "Vastlegging machtiging delen advies"))]
     if ev.machtiging_advies_delen_bedrijfsarts is m.Besluit.GEWEIGERD:
         orders.append(_order(s, "geen-kopie", p.brief_geen_kopie(s, ev, titel=ROWS["geen-kopie"].titel)))
@@ -326,6 +340,14 @@ def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
     if not ev.advies_aangepast and ev.aangepast_werkadvies:
         _refuse(ev, "werkadvies-zonder-aanpassing", "Er is een aangepast werkadvies ingevuld, maar "
                 "'advies_aangepast' is false.", "advies_aangepast")
+    d = s.definitief
+    gedeeld = d.machtiging_advies_delen_bedrijfsarts is m.Besluit.VERLEEND
+    if not gedeeld and not ev.advies_overhandigd:
+        _refuse(ev, "advies-niet-ontvangen", "De eigen bedrijfsarts kan het advies niet beoordelen: de werknemer "
+                "heeft geen toestemming gegeven het advies met de eigen bedrijfsarts te delen, en volgens dit bestand "
+                "heeft de werknemer het advies ook niet zelf overhandigd. Heeft de werknemer het advies wel zelf "
+                "gegeven, zet dan \"advies_overhandigd\": true in het bestand; anders volgt er geen beoordeling.",
+                "advies_overhandigd")
     s = replace(s, beoordeling_advies=ev)
     orders = [_order(s, "reactie-bedrijfsarts", p.brief_reactie(s, ev, titel=ROWS["reactie-bedrijfsarts"].titel))]
     if ev.advies_aangepast:
@@ -336,13 +358,16 @@ def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
 
 def _facturatie(s: CaseState, ev: m.Facturatie) -> Decision:
     s = replace(s, facturatie=ev)
-    titel = ROWS["factuur"].titel
+
+    def order(kind: str, debiteur: str) -> DocumentOrder:
+        return _order(s, kind, p.factuur(s, ev, titel=ROWS[kind].titel, debiteur=debiteur))
+
     if s.so_arts.in_arbocontract:
-        orders = [_order(s, "factuur", p.factuur(s, ev, titel=titel, debiteur="arbodienst"))]
+        orders = [order("factuur", "arbodienst"), order("doorbelasting-werkgever", "werkgever-doorbelasting")]
+    elif s.selectie.werkgever_vergoedt:
+        orders = [order("factuur-werkgever", "werkgever"), order("kostenoverzicht-werknemer", "werknemer-info")]
     else:
-        orders = [_order(s, "factuur-werknemer", p.factuur(s, ev, titel=titel, debiteur="werknemer"))]
-        if s.selectie.werkgever_vergoedt:
-            orders.append(_order(s, "factuur-werkgever", p.factuur(s, ev, titel=titel, debiteur="werkgever")))
+        orders = [order("factuur-werknemer", "werknemer")]
     return Decision(s, tuple(orders))
 
 
@@ -357,7 +382,30 @@ def _intrekking(s: CaseState, ev: m.Intrekking) -> Decision:
     if s.consent(name) is not Consent.VERLEEND:
         _refuse(ev, "geen-toestemming", f"Er is geen verleende toestemming '{name}' om in te trekken.",
                 "machtiging")
-    return Decision(s.with_consent(name, Consent.INGETROKKEN), ())
+    holder = _holder(s, name)
+    s = s.with_consent(name, Consent.INGETROKKEN)
+    slug = consent_slug(name)
+    kind = f"intrekking-{slug}"
+    orders = [_order(s, kind, p.brief_intrekking(s, ev, titel=ROWS[kind].titel, consent=name, holder=holder,
+                                                 melding=False))]
+    if holder is not None:
+        kind = f"intrekking-melding-{slug}"
+        melding = _order(s, kind, p.brief_intrekking(s, ev, titel=ROWS[kind].titel, consent=name, holder=holder,
+                                                     melding=True))
+        orders.append(replace(melding, deliveries=tuple(d for d in melding.deliveries
+                                                        if d.party in (holder, Party.ARCHIEF))))
+    return Decision(s, tuple(orders))
+
+
+def _holder(s: CaseState, consent: str) -> Party | None:
+    """The party that holds data obtained under `consent` (PROCEDURE.md: it is told of the withdrawal)."""
+    if consent == "medische_gegevens":
+        return Party.SO_BEDRIJFSARTS if s.medisch_naar_so else None
+    if consent.startswith("extra_informatie:"):
+        return Party.SO_BEDRIJFSARTS  # the information request went out under this consent
+    if consent == "advies_delen_bedrijfsarts":
+        return Party.BEDRIJFSARTS if s.definitief is not None else None
+    return None  # advies_delen_werkgever: the employer is never sent a notice about medical consents
 
 
 def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]]:
@@ -366,15 +414,50 @@ def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]
             or ev.datum < s.uitvoering.spreekuur.date() or not s.heeft_toestemming("medische_gegevens")):
         return s, []
     s = replace(s, medisch_naar_so=True)
+    # the form is the request of the aanvraag date, sent on now that the employee has met the SO doctor
     return s, [_order(s, "medische-gegevens", p.aanvraagformulier(
-        s, titel=ROWS["medische-gegevens"].titel, datum=ev.datum, medisch=True))]
+        s, titel=ROWS["medische-gegevens"].titel, datum=s.aanvraag.datum, medisch=True),
+        sign=_own_doctor_signature(s))]
 
 
-def decide(state: CaseState | None, event) -> Decision:
-    """Apply one validated event to a case; raise ProcedureError (case unchanged) if a rule forbids it."""
+def _check_references(state: CaseState | None, ev, facts: Facts) -> None:
+    """Every master-data code the event refers to is configured; an invoice number is new for its issuer."""
+    refs = []
+    if ev.stap == "verzoek" and ev.arbodienst.code:
+        refs.append(("arbodienst.code", ev.arbodienst.code, "de arbodienst"))
+    if ev.stap == "selectie":
+        for veld, arts in (("so_bedrijfsarts", ev.so_bedrijfsarts), ("tweede_keuze", ev.tweede_keuze)):
+            if arts is not None and arts.praktijk:
+                refs.append((f"{veld}.praktijk", arts.praktijk, f"de praktijk van {arts.naam}"))
+    for veld, code, wie in refs:
+        if code not in facts.organisaties:
+            bekend = ", ".join(sorted(facts.organisaties)) or "geen"
+            _refuse(ev, "onbekende-organisatie", f"De code '{code}' voor {wie} staat niet in de stamgegevens van "
+                    f"sopipe.toml (bekende codes: {bekend}). Gebruik een bekende code of laat de beheerder de "
+                    "organisatie toevoegen onder [organisaties].", veld)
+    if ev.stap == "facturatie" and state is not None and state.so_arts is not None:
+        so = state.so_arts
+        eerder = facts.factuurnummers.get((issuer(so.praktijk, so.organisatie), ev.factuurnummer))
+        if eerder is not None and eerder != ev.kenmerk:
+            _refuse(ev, "factuurnummer-dubbel", f"Factuurnummer {ev.factuurnummer} is al gebruikt voor een andere "
+                    f"zaak ({eerder}) van {so.organisatie}. Een factuurnummer mag per uitgever maar één keer "
+                    "voorkomen: geef deze factuur een nieuw, nog niet gebruikt nummer.", "factuurnummer")
+
+
+def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Decision:
+    """Apply one validated event to a case; raise ProcedureError (case unchanged) if a rule forbids it.
+
+    `facts` (master data, invoice numbers in use) come from the shell; with None (rebuilding a stored case)
+    references are not checked again and documents show the case file's own organisation data.
+    """
     _check_order(state, event)
+    if facts is not None:
+        _check_references(state, event, facts)
+        if state is not None:
+            state = replace(state, organisaties=facts.organisaties)
     if event.stap == "verzoek":
-        return _verzoek(event, PROFILES[event.profiel])
+        decision = _verzoek(event, PROFILES[event.profiel], facts)
+        return decision
     profile = PROFILES[state.profiel]
     handler = {
         "beoordeling": lambda: _beoordeling(state, event),

@@ -8,6 +8,7 @@ cannot leak into them through a template edit. The privacy guard then checks the
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pipeline.core import dutch
@@ -47,8 +48,8 @@ def _werknemer(s: CaseState, *, volledig: bool) -> dict[str, Any]:
             "adresregels": adresregels(w.adres),
             "email": w.email,
             "telefoon": w.telefoon,
-            "bsn": w.bsn or LEEG,
-            "personeelsnummer": w.personeelsnummer or LEEG,
+            # data minimisation: the SO doctor needs to reach and identify the employee at the consultation (with
+            # ID), not the BSN or the employer's personnel number (README: "What the SO doctor receives")
         }
     return block
 
@@ -65,20 +66,48 @@ def _arts(a: m.Arts | None) -> dict[str, Any]:
     return {"naam": a.naam, "big_nummer": a.big_nummer, "organisatie": a.organisatie, "email": a.email}
 
 
+def _contact(org) -> list[str]:
+    """`T 033 765 43 21 · e.visser@…` as one letterhead line (empty when neither is configured)."""
+    parts = [f"T\u00a0{org.telefoon}" if org.telefoon else "", org.email or ""]
+    line = " · ".join(x for x in parts if x)
+    return [line] if line else []
+
+
+def organisatie_blok(s: CaseState, afzender: str) -> dict[str, Any]:
+    """The letterhead organisation: the configured master data when the case refers to it, else the case file's."""
+    if afzender == "so_bedrijfsarts":
+        so, org = s.so_arts, s.praktijk
+        if org is None:
+            return {"naam": so.organisatie, "adresregels": [so.email], "klachten": LEEG}
+    else:
+        org = s.arbodienst_org
+        if org is None:
+            a = s.verzoek.arbodienst
+            return {"naam": a.naam, "adresregels": adresregels(a.adres), "klachten": LEEG}
+    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "klachten": org.klachten or LEEG}
+
+
+def so_contact(s: CaseState) -> dict[str, str]:
+    """The SO practice's postal address and phone from the master data (`—` when not configured)."""
+    org = s.praktijk
+    if org is None:
+        return {"postadres": LEEG, "telefoon": LEEG}
+    return {"postadres": f"{org.naam}, {org.straat}, {org.postcode}\u00a0{org.plaats}",
+            "telefoon": org.telefoon or LEEG}
+
+
 def _base(s: CaseState, *, titel: str, datum, afzender: str, aan: dict[str, Any]) -> dict[str, Any]:
     """Shared blocks. `afzender` is `arbodienst`, `bedrijfsarts` or `so_bedrijfsarts`."""
     v = s.verzoek
+    organisatie = organisatie_blok(s, afzender)
     if afzender == "so_bedrijfsarts":
         so = s.so_arts
-        organisatie = {"naam": so.organisatie, "adresregels": [so.email]}
         wie = {"naam": so.naam, "functie": "second opinion-bedrijfsarts", "organisatie": so.organisatie,
                "big_nummer": so.big_nummer}
     elif afzender == "bedrijfsarts":
-        organisatie = {"naam": v.arbodienst.naam, "adresregels": adresregels(v.arbodienst.adres)}
         wie = {"naam": v.bedrijfsarts.naam, "functie": "bedrijfsarts", "organisatie": v.bedrijfsarts.organisatie,
                "big_nummer": v.bedrijfsarts.big_nummer}
     else:
-        organisatie = {"naam": v.arbodienst.naam, "adresregels": adresregels(v.arbodienst.adres)}
         wie = {"naam": v.arbodienst.naam, "functie": "arbodienst", "organisatie": v.arbodienst.naam,
                "big_nummer": LEEG}
     return {"kenmerk": s.kenmerk, "datum": dutch.datum(datum), "titel": titel, "organisatie": organisatie,
@@ -117,8 +146,10 @@ def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict
     a, v = s.aanvraag, s.verzoek
     so = s.so_arts
     if medisch:
-        toelichting = ("De werknemer heeft schriftelijk toestemming gegeven (machtiging) om de onderstaande "
-                       "medische gegevens aan de second opinion-bedrijfsarts te verstrekken.")
+        bewijs = bewijs_tekst(s, a.bewijs, datum=a.datum, ingediend_door=a.ingediend_door)
+        toelichting = (f"De werknemer heeft op {bewijs['datum']} toestemming gegeven om de onderstaande medische "
+                       "gegevens aan de second opinion-bedrijfsarts te verstrekken; zie de bijgevoegde machtiging "
+                       "(medische gegevens) met kenmerk " + s.kenmerk + ".")
     elif a.machtiging_medische_gegevens is m.Besluit.VERLEEND:
         toelichting = ("De medische gegevens worden pas na het eerste spreekuur met de werknemer aan de "
                        "second opinion-bedrijfsarts verstrekt.")
@@ -154,27 +185,96 @@ def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict
 MACHTIGING_TEKST = {
     "medische_gegevens": (
         "Verstrekken van medische gegevens aan de second opinion-bedrijfsarts",
-        "Ik geef mijn bedrijfsarts, {b}, toestemming om de medische gegevens die nodig zijn voor de beantwoording "
-        "van de vraagstelling te verstrekken aan de second opinion-bedrijfsarts, {so} ({so_org}). De gegevens "
-        "worden uitsluitend gebruikt voor deze second opinion."),
+        "mijn bedrijfsarts, {b}, de medische gegevens die nodig zijn voor de beantwoording van de vraagstelling "
+        "verstrekt aan de second opinion-bedrijfsarts, {so} ({so_org})"),
     "extra_informatie": (
         "Opvragen van aanvullende informatie bij {bron}",
-        "Ik geef de second opinion-bedrijfsarts, {so} ({so_org}), toestemming om bij {bron} aanvullende "
-        "informatie op te vragen die nodig is voor de second opinion, met de volgende vraag: {vraag}"),
+        "de second opinion-bedrijfsarts, {so} ({so_org}), bij {bron} aanvullende informatie opvraagt die nodig is "
+        "voor de second opinion, met de volgende vraag: {vraag}"),
     "advies_delen_bedrijfsarts": (
         "Delen van het second opinion-advies met de eigen bedrijfsarts",
-        "Ik geef de second opinion-bedrijfsarts, {so} ({so_org}), toestemming om een kopie van het definitieve "
-        "advies te sturen aan mijn bedrijfsarts, {b}, zodat deze het advies kan beoordelen."),
+        "de second opinion-bedrijfsarts, {so} ({so_org}), een kopie van het definitieve advies stuurt aan mijn "
+        "bedrijfsarts, {b}, zodat deze het advies kan beoordelen"),
 }
 
-INTREKKEN = "Intrekken kan bij het secretariaat van {org}, onder vermelding van kenmerk {kenmerk}."
+MACHTIGING_SPECIFIEK = {
+    # (which data, from whom, to whom, purpose, what refusing means)
+    "medische_gegevens": (
+        "De medische gegevens die nodig zijn voor de beantwoording van de vraagstelling (onderdeel 7 van het "
+        "aanvraagformulier); geen andere gegevens uit het medisch dossier.",
+        "{b} ({b_org}), eigen bedrijfsarts", "{so} ({so_org}), second opinion-bedrijfsarts",
+        "Uitsluitend de beantwoording van de vraagstelling in deze second opinion (artikel 2.14d "
+        "Arbeidsomstandighedenbesluit).",
+        "De second opinion gaat gewoon door. De second opinion-bedrijfsarts ontvangt dan alleen de vraagstelling en "
+        "de werkgegevens, met de mededeling dat er geen toestemming is voor medische gegevens, en baseert het advies "
+        "op het eigen gesprek en onderzoek."),
+    "extra_informatie": (
+        "Informatie die nodig is voor het antwoord op deze vraag: {vraag}",
+        "{bron}", "{so} ({so_org}), second opinion-bedrijfsarts",
+        "Uitsluitend de beantwoording van de vraagstelling in deze second opinion.",
+        "De second opinion-bedrijfsarts vraagt deze informatie niet op en baseert het advies op de overige "
+        "gegevens. De second opinion gaat gewoon door."),
+    "advies_delen_bedrijfsarts": (
+        "Een kopie van het definitieve second opinion-advies (vraagstelling, bevindingen, conclusie, onderbouwing en "
+        "werkadvies).",
+        "{so} ({so_org}), second opinion-bedrijfsarts", "{b} ({b_org}), eigen bedrijfsarts",
+        "De eigen bedrijfsarts beoordeelt het advies en besluit of het eigen advies wordt aangepast (stap 9).",
+        "De eigen bedrijfsarts ontvangt geen kopie, alleen het bericht dat er geen kopie komt, en kan het advies dan "
+        "niet beoordelen. U kunt het advies ook zelf aan uw bedrijfsarts geven; dan beoordeelt die het alsnog."),
+}
+
+WIJZE = {
+    "papier_gescand": "De werknemer heeft het machtigingsformulier op papier ondertekend; het ondertekende "
+                      "formulier is gescand en maakt deel uit van het dossier.",
+    "elektronisch_ondertekend": "De werknemer heeft het machtigingsformulier elektronisch ondertekend; het "
+                                "ondertekende formulier maakt deel uit van het dossier.",
+    "mondeling_bevestigd": "De werknemer heeft de beslissing mondeling gegeven in het gesprek",
+}
+
+INTREKKEN = ("Waar: schriftelijk of per e-mail bij het secretariaat van {org}{adres}, onder vermelding van "
+             "kenmerk {kenmerk}.")
+
+
+def _intrekken_bij(s: CaseState) -> str:
+    org = s.arbodienst_org
+    if org is not None:
+        adres = f", {org.straat}, {org.postcode}\u00a0{org.plaats}" + (f" ({org.email})" if org.email else "")
+        return INTREKKEN.format(org=org.naam, adres=adres, kenmerk=s.kenmerk)
+    a = s.verzoek.arbodienst
+    return INTREKKEN.format(org=a.naam, adres=f", {a.adres.straat}, {a.adres.postcode}\u00a0{a.adres.plaats}",
+                            kenmerk=s.kenmerk)
+
+
+def bewijs_tekst(s: CaseState, bewijs: m.MachtigingBewijs | None, *, datum, ingediend_door: str | None) -> dict:
+    """How, when and by whom the decision was recorded; honest when the case file does not say."""
+    if bewijs is None:
+        wie = ingediend_door or f"het secretariaat van {organisatie_blok(s, 'arbodienst')['naam']}"
+        return {"wijze": "Niet in het zaakbestand vermeld. De beslissing van de werknemer is doorgegeven door "
+                         f"{wie}; een door de werknemer ondertekend formulier is niet bij dit bericht gevoegd.",
+                "datum": dutch.datum(datum), "vastgelegd_door": wie, "geldig_tot": "tot de afronding van de second "
+                "opinion", "ondertekend_formulier": False}
+    wijze = WIJZE[bewijs.wijze]
+    if bewijs.wijze == "mondeling_bevestigd":
+        wijze += f" en dit is bevestigd door {bewijs.bevestigd_door}." if bewijs.bevestigd_door else "."
+    tot = dutch.datum(bewijs.geldig_tot) if bewijs.geldig_tot else "tot de afronding van de second opinion"
+    return {"wijze": wijze, "datum": dutch.datum(bewijs.datum), "vastgelegd_door": bewijs.vastgelegd_door,
+            "geldig_tot": tot, "ondertekend_formulier": bewijs.wijze != "mondeling_bevestigd"}
 
 
 def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Besluit,
-               bron: str = "", vraag: str = "") -> dict[str, Any]:
+               bron: str = "", vraag: str = "", bewijs: m.MachtigingBewijs | None = None,
+               ingediend_door: str | None = None) -> dict[str, Any]:
     so, b = s.so_arts, s.verzoek.bedrijfsarts
-    onderwerp, omschrijving = MACHTIGING_TEKST[soort]
-    fill = {"b": b.naam, "so": so.naam, "so_org": so.organisatie, "bron": bron, "vraag": vraag}
+    onderwerp, handeling = MACHTIGING_TEKST[soort]
+    fill = {"b": b.naam, "b_org": b.organisatie, "so": so.naam, "so_org": so.organisatie, "bron": bron,
+            "vraag": vraag}
+    verleend = besluit is m.Besluit.VERLEEND
+    handeling = handeling.format(**fill)
+    # a refusal reads as a refusal: no "Ik geef ... toestemming" above a ticked "geweigerd"
+    verklaring = (f"Ik geef toestemming dat {handeling}." if verleend else
+                  f"Ik geef géén toestemming dat {handeling}. Deze gegevens worden dus niet verstrekt.")
+    wat, van, aan, doel, weigeren = (x.format(**fill) for x in MACHTIGING_SPECIFIEK[soort])
+    evidence = bewijs_tekst(s, bewijs, datum=datum, ingediend_door=ingediend_door)
     return _base(s, titel=titel, datum=datum, afzender="arbodienst", aan=aan_werknemer(s)) | {
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer),
                       "geboortedatum": dutch.datum(s.verzoek.werknemer.geboortedatum)},
@@ -182,11 +282,16 @@ def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Beslui
         "bedrijfsarts": _arts(b),
         "machtiging": {
             "onderwerp": onderwerp.format(**fill),
-            "omschrijving": omschrijving.format(**fill),
-            "verleend": besluit is m.Besluit.VERLEEND,
+            "omschrijving": verklaring,
+            "verleend": verleend,
             "besluit": besluit.value,
-            "datum": dutch.datum(datum),
-            "intrekken": INTREKKEN.format(org=s.verzoek.arbodienst.naam, kenmerk=s.kenmerk),
+            "datum": evidence["datum"],
+            "wat": wat, "van": van, "aan": aan, "doel": doel,
+            "geldig_tot": evidence["geldig_tot"] if verleend else LEEG,
+            "weigeren": weigeren,
+            "wijze": evidence["wijze"],
+            "vastgelegd_door": evidence["vastgelegd_door"],
+            "intrekken": _intrekken_bij(s),
         },
     }
 
@@ -206,40 +311,99 @@ def advies(s: CaseState, ev: m.Conceptadvies | m.DefinitiefAdvies, *, titel: str
         "onderbouwing": ev.onderbouwing,
         "werkadvies": ev.werkadvies,
         "opmerkingen_werknemer": "" if concept else (ev.opmerkingen_werknemer or ""),
+        "reactie_uiterlijk": dutch.datum(dutch.plus_werkdagen(ev.datum, 5)) if concept else LEEG,
+        "klachten": organisatie_blok(s, "so_bedrijfsarts")["klachten"],
     }
 
 
-BTW = "Vrijgesteld van btw (medische diensten, art. 11 lid 1 sub g Wet op de omzetbelasting 1968)."
+def _uitgever(s: CaseState, *, debiteur: str) -> dict[str, Any]:
+    """The issuer's sender block: the SO practice (its invoice) or the arbodienst (its pass-on specification)."""
+    if debiteur == "werkgever-doorbelasting":
+        org, naam, fallback = s.arbodienst_org, s.verzoek.arbodienst.naam, adresregels(s.verzoek.arbodienst.adres)
+    else:
+        org, naam, fallback = s.praktijk, s.so_arts.organisatie, [s.so_arts.email]
+    if org is None:
+        return {"naam": naam, "adresregels": fallback, "kvk": LEEG, "iban": LEEG, "iban_nbsp": LEEG,
+                "btw_nummer": LEEG}
+    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "kvk": org.kvk_nummer or LEEG,
+            "iban": org.iban or LEEG, "iban_nbsp": (org.iban or LEEG).replace(" ", "\u00a0"),
+            "btw_nummer": org.btw_nummer or LEEG}
+
+
+def _registratie(uitgever: dict[str, Any], *, betaalbaar: bool) -> list[str]:
+    """The letterhead's registration line of an invoice: KvK, IBAN (payable documents only), VAT number."""
+    parts = [f"KvK\u00a0{uitgever['kvk']}" if uitgever["kvk"] != LEEG else "",
+             f"IBAN\u00a0{uitgever['iban_nbsp']}" if betaalbaar and uitgever["iban"] != LEEG else "",
+             f"Btw-nr.\u00a0{uitgever['btw_nummer']}" if uitgever["btw_nummer"] != LEEG else ""]
+    line = " · ".join(x for x in parts if x)
+    return [line] if line else []
+
+
+def _btw(s: CaseState, bedrag: Decimal) -> dict[str, Any]:
+    """The VAT lines exactly as the practice configured them: an exemption text, a rate, or nothing."""
+    org = s.praktijk
+    if org is not None and org.btw_tarief:
+        btw = (bedrag * Decimal(org.btw_tarief) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return {"tekst": "", "belast": True, "tarief": f"{org.btw_tarief}%", "bedrag_btw": dutch.bedrag(btw),
+                "totaal": dutch.bedrag(bedrag + btw)}
+    tekst = org.btw_vrijstelling if org is not None and org.btw_vrijstelling else ""
+    return {"tekst": tekst, "belast": False, "tarief": LEEG, "bedrag_btw": LEEG, "totaal": dutch.bedrag(bedrag)}
 
 
 def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dict[str, Any]:
-    """`debiteur`: `arbodienst`, `werkgever` (anonymous) or `werknemer` (named: the employee is the addressee)."""
-    anoniem = debiteur != "werknemer"
-    aan = {"arbodienst": aan_arbodienst, "werkgever": aan_werkgever, "werknemer": aan_werknemer}[debiteur](s)
-    if debiteur == "arbodienst":
-        toelichting = ("De second opinion-bedrijfsarts valt onder het arbocontract; de kosten kunnen worden "
-                       "doorbelast aan de werkgever.")
-    elif debiteur == "werkgever":
-        toelichting = "De werkgever heeft toegezegd de kosten van deze second opinion te vergoeden."
-    elif s.selectie.werkgever_vergoedt:
-        toelichting = ("Ter informatie: uw werkgever heeft toegezegd de kosten van deze second opinion te "
-                       "vergoeden. U hoeft deze factuur niet te betalen.")
-    else:
-        toelichting = ("De second opinion-bedrijfsarts valt buiten het arbocontract. De kosten zijn voor uw "
-                       "rekening, ongeacht de uitkomst van de second opinion.")
-    return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan) | {
+    """One invoice document. `debiteur`:
+
+    - `arbodienst`: the SO practice's invoice to the arbodienst (SO doctor in the arbocontract), anonymous;
+    - `werkgever-doorbelasting`: the arbodienst's pass-on specification to the employer: NOT an invoice, anonymous;
+    - `werkgever`: the SO practice's invoice to the employer who agreed to pay (outside the contract), anonymous;
+    - `werknemer`: the invoice to the employee (outside the contract, the employer does not pay), named;
+    - `werknemer-info`: the employee's named cost statement when the employer pays: NOT an invoice.
+    """
+    anoniem = debiteur not in ("werknemer", "werknemer-info")
+    betaalbaar = debiteur in ("arbodienst", "werkgever", "werknemer")
+    aan = {"arbodienst": aan_arbodienst, "werkgever": aan_werkgever, "werkgever-doorbelasting": aan_werkgever,
+           "werknemer": aan_werknemer, "werknemer-info": aan_werknemer}[debiteur](s)
+    praktijk = s.praktijk.naam if s.praktijk is not None else s.so_arts.organisatie
+    toelichting = {
+        "arbodienst": "De second opinion-bedrijfsarts valt onder het arbocontract. Deze factuur is gericht aan de "
+                      "arbodienst; de arbodienst kan de kosten volgens het arbocontract doorbelasten aan de werkgever.",
+        "werkgever-doorbelasting": (
+            f"Dit is geen factuur en u hoeft op dit document niets te betalen. {praktijk} heeft de second opinion "
+            f"aan {s.verzoek.arbodienst.naam} gefactureerd (factuurnummer {ev.factuurnummer}). "
+            f"{s.verzoek.arbodienst.naam} brengt deze kosten bij u in rekening volgens het arbocontract, op de "
+            "gebruikelijke verzamelfactuur; deze specificatie licht die post toe."),
+        "werkgever": "U heeft toegezegd de kosten van deze second opinion te vergoeden. Deze factuur is daarom aan "
+                     "u gericht.",
+        "werknemer": "De second opinion-bedrijfsarts valt buiten het arbocontract en uw werkgever vergoedt de kosten "
+                     "niet. De kosten zijn daarom voor uw rekening, ongeacht de uitkomst van de second opinion.",
+        "werknemer-info": (
+            "Dit is geen factuur: u hoeft niets te betalen. Uw werkgever heeft toegezegd de kosten van deze second "
+            f"opinion te vergoeden; {praktijk} stuurt de factuur (nummer {ev.factuurnummer}) aan uw werkgever. "
+            "Dit overzicht ontvangt u ter informatie."),
+    }[debiteur]
+    afzender = "arbodienst" if debiteur == "werkgever-doorbelasting" else "so_bedrijfsarts"
+    d = s.definitief
+    dienst = ev.datum_dienst or (d.datum if d is not None else ev.datum)
+    base = _base(s, titel=titel, datum=ev.datum, afzender=afzender, aan=aan)
+    uitgever = _uitgever(s, debiteur=debiteur)
+    base["organisatie"] = base["organisatie"] | {
+        "adresregels": base["organisatie"]["adresregels"] + _registratie(uitgever, betaalbaar=betaalbaar)}
+    return base | {
         "so_bedrijfsarts": _arts(s.so_arts),
         "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
         "factuur": {
             "nummer": ev.factuurnummer,
             "datum": dutch.datum(ev.datum),
+            "datum_dienst": dutch.datum(dienst),
             "vervaldatum": dutch.datum(ev.datum + dt.timedelta(days=30)),
             "omschrijving": ev.omschrijving,
             "uren": dutch.getal(ev.uren) if ev.uren is not None else LEEG,
             "bedrag": dutch.bedrag(ev.bedrag),
-            "btw": BTW,
-            "kostenplaats": (s.verzoek.werkgever.kostenplaats or LEEG) if debiteur != "werknemer" else LEEG,
+            "btw": _btw(s, ev.bedrag),
+            "kostenplaats": (s.verzoek.werkgever.kostenplaats or LEEG) if anoniem else LEEG,
             "anoniem": anoniem,
+            "betaalbaar": betaalbaar,
+            "uitgever": uitgever,
             "toelichting": toelichting,
         },
     }
@@ -259,12 +423,13 @@ def brief_weigering(s: CaseState, ev: m.Beoordeling, *, titel: str) -> dict[str,
 
 
 def brief_melding_werkgever(s: CaseState, *, titel: str) -> dict[str, Any]:
+    """Structured facts only: `betwist_advies` is the secretariat's free text and may hold a diagnosis."""
     v = s.verzoek
     return _base(s, titel=titel, datum=v.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
         "werknemer": {"naam": werknemer_naam(v.werknemer)},
         "bedrijfsarts": _arts(v.bedrijfsarts),
         "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
-        "betwist_advies": v.betwist_advies,
+        "betreft": BETREFT[v.betreft].lower() if v.betreft != "pago_pmo" else BETREFT[v.betreft],
     }
 
 
@@ -283,6 +448,7 @@ def brief_uitnodiging(s: CaseState, ev: m.Uitvoering, *, titel: str) -> dict[str
         "so_bedrijfsarts": _arts(s.so_arts),
         "spreekuur": dutch.moment(ev.spreekuur),
         "locatie": ev.locatie,
+        "so_contact": so_contact(s),
     }
 
 
@@ -299,7 +465,8 @@ def brief_informatieverzoek(s: CaseState, ev: m.ExtraInformatie, *, titel: str) 
         "so_bedrijfsarts": _arts(s.so_arts),
         "bron_naam": ev.bron_naam,
         "vraag": ev.vraag,
-        "toestemming_datum": dutch.datum(ev.datum),
+        "toestemming_datum": bewijs_tekst(s, ev.bewijs, datum=ev.datum, ingediend_door=ev.ingediend_door)["datum"],
+        "so_contact": so_contact(s),
     }
 
 
@@ -331,6 +498,8 @@ def brief_reactie(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str) -> dict[
         "overname_tekst": OVERNAME[ev.overname],
         "motivering": ev.motivering,
         "advies_aangepast": ev.advies_aangepast,
+        "advies_overhandigd": s.definitief.machtiging_advies_delen_bedrijfsarts is not m.Besluit.VERLEEND,
+        "klachten": organisatie_blok(s, "bedrijfsarts")["klachten"],
     }
 
 
@@ -339,4 +508,47 @@ def brief_gewijzigd_advies(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str)
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
         "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
         "aangepast_werkadvies": ev.aangepast_werkadvies,
+    }
+
+
+CONSENT_LABEL = {
+    "medische_gegevens": "het verstrekken van uw medische gegevens aan de second opinion-bedrijfsarts",
+    "extra_informatie:bedrijfsarts": "het opvragen van aanvullende informatie bij uw eigen bedrijfsarts",
+    "extra_informatie:behandelaar": "het opvragen van aanvullende informatie bij uw behandelaar",
+    "extra_informatie:werkgever": "het opvragen van aanvullende informatie bij uw werkgever",
+    "advies_delen_bedrijfsarts": "het delen van het second opinion-advies met uw eigen bedrijfsarts",
+    "advies_delen_werkgever": "het delen van het werkadvies uit de second opinion met uw werkgever",
+}
+
+HOLDER_GEVOLG = {
+    "so-bedrijfsarts": ("De second opinion-bedrijfsarts heeft op grond van deze toestemming gegevens ontvangen of "
+                        "opgevraagd en krijgt bericht van de intrekking: vanaf nu worden op grond van deze "
+                        "toestemming geen gegevens meer verstrekt of opgevraagd."),
+    "bedrijfsarts": ("Uw eigen bedrijfsarts heeft op grond van deze toestemming een kopie van het advies ontvangen "
+                     "en krijgt bericht van de intrekking: vanaf nu wordt op grond van deze toestemming niets meer "
+                     "gedeeld."),
+}
+
+
+def brief_intrekking(s: CaseState, ev: m.Intrekking, *, titel: str, consent: str, holder, melding: bool
+                     ) -> dict[str, Any]:
+    """The confirmation of a withdrawn consent to the employee, or the notice to the party holding data under it."""
+    label = CONSENT_LABEL[consent]
+    if melding:
+        aan = aan_so(s) if holder.value == "so-bedrijfsarts" else aan_bedrijfsarts(s)
+        aanhef = "Geachte collega"
+    else:
+        aan = aan_werknemer(s)
+        aanhef = f"Geachte {aan['naam']}"
+    gevolg = HOLDER_GEVOLG.get(holder.value if holder else "", "Niemand heeft op grond van deze toestemming "
+                               "gegevens ontvangen; er hoeft dus niemand anders bericht te krijgen.")
+    return _base(s, titel=titel, datum=ev.datum, afzender="arbodienst", aan=aan) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
+        "aanhef": aanhef,
+        "melding": melding,
+        "intrekking": {
+            "onderwerp": label.replace("uw ", "de ") if melding else label,
+            "datum": dutch.datum(ev.datum),
+            "gevolg": gevolg,
+        },
     }

@@ -52,7 +52,8 @@ class Row:
     routes: tuple[tuple[Party, str | None], ...]
     """(mailbox, consent needed or ALWAYS)."""
     sign: str | None = None
-    """None, `"zegel"` (arbodienst seal, certifying) or `"so_bedrijfsarts"` (the SO doctor's personal key)."""
+    """None, `"zegel"` (arbodienst seal, certifying), `"so_bedrijfsarts"` (the SO doctor's personal key) or
+    `"bedrijfsarts"` (the own doctor's personal key: the request form, LPBSO: not delegable)."""
     invoice: bool = False
     """Employer-, arbodienst- and own-doctor-facing copies must carry no employee identifier."""
 
@@ -69,12 +70,12 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
     _row("nieuwe-beoordeling", "brief_nieuwe_beoordeling.docx", "Uw verzoek om een second opinion",
          Audience.MEDISCH, {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
     _row("aanvraagformulier", "aanvraagformulier.docx", "Aanvraagformulier second opinion", Audience.MEDISCH,
-         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}),
+         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
     # Preventix: the SO doctor gets the form without medical data before the consultation, the rest with it.
     _row("aanvraagformulier-zonder-medische-gegevens", "aanvraagformulier.docx",
-         "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}),
+         "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
     _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier second opinion — medische gegevens",
-         Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}),
+         Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}, sign="bedrijfsarts"),
     _row("machtiging-medische-gegevens", "machtiging.docx", "Machtiging medische gegevens", Audience.MEDISCH,
          {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
     _row("uitnodiging", "brief_uitnodiging.docx", "Uitnodiging spreekuur second opinion", Audience.MEDISCH,
@@ -106,12 +107,41 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
     _row("gewijzigd-advies", "brief_gewijzigd_advies.docx", "Gewijzigd advies bedrijfsarts", Audience.WERKGEVER,
          {WG: ALWAYS, A: ALWAYS}),
     _row("factuur", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
-         {AD: ALWAYS, WG: ALWAYS, A: ALWAYS}, invoice=True),
+         {AD: ALWAYS, A: ALWAYS}, invoice=True),
+    # the arbodienst's pass-on specification for the employer: visibly not a payable invoice (other title, text)
+    _row("doorbelasting-werkgever", "factuur.docx", "Specificatie doorbelasting – geen factuur", Audience.ANONIEM,
+         {WG: ALWAYS, A: ALWAYS}, invoice=True),
     _row("factuur-werknemer", "factuur.docx", "Factuur second opinion", Audience.MEDISCH,
          {W: ALWAYS, A: ALWAYS}, invoice=True),
+    # outside the contract with the employer paying: the employee's named statement says only that
+    _row("kostenoverzicht-werknemer", "factuur.docx", "Kostenoverzicht second opinion – geen factuur",
+         Audience.MEDISCH, {W: ALWAYS, A: ALWAYS}, invoice=True),
     _row("factuur-werkgever", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
          {WG: ALWAYS, A: ALWAYS}, invoice=True),
 )}
+
+
+CONSENTS = ("medische_gegevens", "extra_informatie:bedrijfsarts", "extra_informatie:behandelaar",
+            "extra_informatie:werkgever", "advies_delen_bedrijfsarts", "advies_delen_werkgever")
+"""Every consent that can be withdrawn (`pipeline.core.state.consent_name`)."""
+
+
+def consent_slug(consent: str) -> str:
+    """`extra_informatie:behandelaar` → `extra-informatie-behandelaar` (for document kinds and file names)."""
+    return consent.replace("_", "-").replace(":", "-")
+
+
+# A withdrawal is confirmed to the employee and notified to the one party holding data obtained under that
+# consent (the procedure drops the delivery when that party holds none); one kind per consent, so that two
+# withdrawals in one case never share a file name.
+for _consent in CONSENTS:
+    ROWS[f"intrekking-{consent_slug(_consent)}"] = _row(
+        f"intrekking-{consent_slug(_consent)}", "brief_intrekking.docx", "Bevestiging intrekking toestemming",
+        Audience.MEDISCH, {W: ALWAYS, A: ALWAYS})
+    if _consent != "advies_delen_werkgever":  # the employer never gets a notice about a medical consent
+        ROWS[f"intrekking-melding-{consent_slug(_consent)}"] = _row(
+            f"intrekking-melding-{consent_slug(_consent)}", "brief_intrekking.docx", "Melding intrekking toestemming",
+            Audience.MEDISCH, {B: ALWAYS, SO: ALWAYS, A: ALWAYS})
 
 
 def file_name(kenmerk: str, kind: str) -> str:

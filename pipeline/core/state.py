@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from pipeline.core import model as m
+from pipeline.core.organisaties import Organisatie
 
 
 class Consent(str, enum.Enum):
@@ -47,6 +48,20 @@ class CaseState:
     """Medical data have reached the SO doctor (Preventix releases them only after the consultation)."""
     gesloten: str | None = None
     """Why the case ended early (refusal, new assessment), None while it runs or after normal completion."""
+    organisaties: Mapping[str, Organisatie] = field(default_factory=lambda: MappingProxyType({}))
+    """Master data in force for the decision being made (configuration, not derived from events)."""
+
+    @property
+    def arbodienst_org(self) -> Organisatie | None:
+        """The configured arbodienst the case refers to (`arbodienst.code`), if any."""
+        code = self.verzoek.arbodienst.code
+        return self.organisaties.get(code) if code else None
+
+    @property
+    def praktijk(self) -> Organisatie | None:
+        """The configured practice of the current SO doctor (`so_bedrijfsarts.praktijk`), if any."""
+        so = self.so_arts
+        return self.organisaties.get(so.praktijk) if so is not None and so.praktijk else None
 
     @property
     def so_arts(self) -> m.SoArts | None:

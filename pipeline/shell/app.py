@@ -45,8 +45,9 @@ class OrderSigner:
             identity = self.keyring.doctor(s.big_nummer)
             if identity is None:
                 raise SigningError(f"Er is geen ondertekeningssleutel van {s.naam} (BIG {s.big_nummer}) in de PKI; "
-                                   "het definitieve advies kan niet worden ondertekend.", kenmerk=order.kenmerk,
-                                   field="so_bedrijfsarts.big_nummer", rule="ondertekening")
+                                   f"{order.row.titel.lower()} kan niet worden ondertekend.", kenmerk=order.kenmerk,
+                                   field=("bedrijfsarts" if s.wie == "bedrijfsarts" else "so_bedrijfsarts")
+                                   + ".big_nummer", rule="ondertekening")
         appearance = SignatureAppearance(naam=s.naam, rol=s.rol, big_nummer=s.big_nummer, organisatie=s.organisatie,
                                          reden=s.reden, locatie="Nederland")
         return self.pades.sign(pdf, identity=identity, appearance=appearance, certify=s.certify,
@@ -152,7 +153,7 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
                                                       processes=1, access=mailbox_access),
-                        intake_access=intake_access)
+                        intake_access=intake_access, organisaties=settings.organisaties)
     try:
         yield pipeline
     finally:

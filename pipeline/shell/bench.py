@@ -98,6 +98,9 @@ def generate_case(i: int, rng: random.Random) -> list[dict]:
             ev["machtiging_advies_delen_bedrijfsarts"] = "verleend" if rng.random() < 0.8 else "geweigerd"
             if profiel == "vsd":
                 ev["machtiging_advies_delen_werkgever"] = rng.choice(("verleend", "geweigerd"))
+        elif stap == "beoordeling_advies" and next(e for e in events if e["stap"] == "definitief_advies")[
+                "machtiging_advies_delen_bedrijfsarts"] == "geweigerd":
+            ev["advies_overhandigd"] = True  # step 9 needs the advice: without sharing, the employee handed it over
         elif stap == "facturatie":
             ev["factuurnummer"] = f"AV-2026-{i:05d}"
     return events

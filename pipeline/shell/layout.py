@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "templates"
 EXAMPLES = REPO / "examples"
 DEMO_ORGANISATIE = "ArboNoord"
-DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"))
+DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"), ("Dr. P. Bakker", "19012345601"))
+"""DEMO identities: the example's SO doctors (first and second choice) and its own doctor (signs the request)."""
 DEMO_SERVICES_URL = "http://127.0.0.1:8765"
 """Where `sopipe pki serve` runs the demo CRL/OCSP/TSA services; named in the demo certificates."""
 

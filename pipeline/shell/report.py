@@ -56,7 +56,8 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
         else:
             msg = _PYDANTIC_NL.get(kind, err["msg"])
         field = _field(err["loc"])
-        if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict):
+        if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict) \
+                and "bsn" not in err["loc"]:
             shown = repr(err["input"])
             shown = f"{shown[:80]}{'…' if len(shown) > 80 else ''}"
             if field.rsplit(".", 1)[-1] == "bsn":  # a mistyped BSN is still someone's: recognisable, not whole
@@ -66,21 +67,39 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
     return out
 
 
+NEXT_STEP = {
+    # nothing to correct: the request itself cannot be handled; the requester must hear why
+    "alleen-werknemer": ("Er valt niets te corrigeren: dit verzoek kan niet in behandeling worden genomen.",
+                         "Laat de aanvrager dit weten, bij voorkeur met een brief met de reden hierboven: alleen de "
+                         "werknemer zelf kan om een second opinion vragen, via de eigen bedrijfsarts."),
+    "aanstellingskeuring": ("Er valt niets te corrigeren: bij een aanstellingskeuring is geen second opinion "
+                            "mogelijk.",
+                            "Laat de aanvrager dit weten, bij voorkeur met een brief met de reden hierboven. Wie het "
+                            "niet eens is met de uitslag van een aanstellingskeuring, kan een herkeuring vragen."),
+    "onafhankelijkheid": ("Kies samen met de werknemer een second opinion-bedrijfsarts van een andere organisatie, "
+                          "bijvoorbeeld de tweede keuze, en zet een nieuw bestand voor de selectie in de map inbox/.",),
+    "factuurnummer-dubbel": ("Geef de factuur een nieuw factuurnummer en zet het bestand opnieuw in de map inbox/.",),
+    "onbekende-organisatie": ("Gebruik een code die in de stamgegevens staat, of vraag de beheerder de organisatie "
+                              "toe te voegen in sopipe.toml; zet het bestand daarna opnieuw in de map inbox/.",),
+}
+DEFAULT_NEXT = ("Corrigeer het bestand en zet het opnieuw in de map inbox/.",)
+
+
 def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: str | None, rule: str | None,
                    nothing_sent: bool = True) -> str:
+    """The report in plain Dutch: what is wrong and what to do next (per rule); never a rule slug or a BSN."""
     lines = [f"Het bestand {escape_controls(file_name)} is NIET verwerkt.", ""]
     if kenmerk:
         lines.append(f"Zaak (kenmerk): {kenmerk}")
-    if rule:
-        lines.append(f"Regel: {rule}")
-    lines.append("")
+        lines.append("")
     lines.append("Wat is er mis:")
     for field, problem in problems:
         lines.append(f"  - {field}: {problem}" if field else f"  - {problem}")
     lines += ["", "Wat nu:",
               "  Er is niets verstuurd en de zaak is ongewijzigd." if nothing_sent else
-              "  De zaak is ongewijzigd.",
-              "  Corrigeer het bestand en zet het opnieuw in de map inbox/.", ""]
+              "  De zaak is ongewijzigd."]
+    lines += [f"  {step}" for step in NEXT_STEP.get(rule or "", DEFAULT_NEXT)]
+    lines.append("")
     return redact("\n".join(lines))  # no BSN in a report, wherever it came from (a file name, a message)
 
 

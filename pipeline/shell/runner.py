@@ -15,10 +15,12 @@ import json
 import logging
 import os
 import stat
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from types import MappingProxyType
+from typing import Mapping, Protocol, Sequence
 
 from pydantic import ValidationError
 
@@ -29,6 +31,7 @@ from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core import redaction
+from pipeline.core.organisaties import Facts, Organisatie, issuer
 from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
 from pipeline.core.routing import Party, file_name, recipient_code
 from pipeline.core.signatures import hold_for_signature
@@ -87,7 +90,12 @@ class Pipeline:
                  converter: Converter, signer: DocumentSigner, guard: Guard | None = None,
                  max_file_bytes: int = 1_048_576, parallel: int = 2, staging: Path | None = None,
                  audit: Audit | None = None, returns: returns.ReturnPolicy | None = None,
-                 mailboxes: Mailboxes | None = None, intake_access: IntakeAccess | None = None) -> None:
+                 mailboxes: Mailboxes | None = None, intake_access: IntakeAccess | None = None,
+                 organisaties: Mapping[str, Organisatie] | None = None) -> None:
+        self.organisaties = MappingProxyType(dict(organisaties or {}))
+        """Configured master data (`Settings.organisaties`), passed to the core with every decision."""
+        self._issuers: dict[str, str] = {}
+        self._invoice_lock = threading.Lock()
         self.audit = audit if audit is not None else NullAudit()
         self.inbox = Path(inbox)
         self.mailboxes = mailboxes or Mailboxes(outbox)
@@ -153,18 +161,24 @@ class Pipeline:
             problems = report.describe_validation(intake.error)
             kenmerk = _peek_kenmerk(intake.raw)
             return self._fail(intake, digest, report.failure_report(
-                name, problems=problems, kenmerk=kenmerk, rule="het bestand voldoet niet aan het formaat "
-                "so-pipeline/v1 (zie schema/casefile.schema.json)"), "; ".join(f"{f}: {p}" for f, p in problems),
+                name, problems=problems, kenmerk=kenmerk, rule="schema"), "; ".join(f"{f}: {p}" for f, p in problems),
                 kenmerk=kenmerk, rule="schema", error="ValidationError")
         if intake.error is not None:
             return self._fail(intake, digest, report.report_for_error(name, intake.error), intake.error.message)
-        event, data = intake.event, intake.data
+        if intake.event.stap == "facturatie":  # the uniqueness of an invoice number is checked and recorded as one step
+            with self._invoice_lock:
+                return self._apply(intake)
+        return self._apply(intake)
+
+    def _apply(self, intake: Intake) -> Outcome:
+        name, digest, event, data = intake.name, intake.sha256, intake.event, intake.data
         case_audit = self.audit.case_file(kenmerk=event.kenmerk, namens=event.ingediend_door, datum=event.datum,
                                           bestand=name, sha256=digest)
         try:
             state = self.case_state(event.kenmerk)
             # documents awaiting a personal signature the pipeline cannot make go unsigned to the signer instead
-            decision, held = hold_for_signature(decide(state, event), signable=getattr(self.signer, "can_sign", None))
+            decision, held = hold_for_signature(decide(state, event, facts=self._facts(event)),
+                                                signable=getattr(self.signer, "can_sign", None))
             documents = self._staged(digest, decision.orders)
             unsigned = returns.prepare_unsigned(self, held)
             case_audit.made(decision.orders, documents)
@@ -217,6 +231,18 @@ class Pipeline:
 
     def case_state(self, kenmerk: str) -> CaseState | None:
         return fold(model.parse_event(e.payload) for e in self.store.events(kenmerk))
+
+    def _facts(self, event) -> Facts:
+        """Master data, and for an invoice every (issuer, number) already stored, for the core's decision."""
+        if event.stap != "facturatie":
+            return Facts(organisaties=self.organisaties)
+        used = {}
+        for kenmerk, payload in self.store.events_of_step("facturatie"):
+            if kenmerk not in self._issuers:  # an invoiced case's SO doctor never changes: fold it once
+                so = self.case_state(kenmerk).so_arts
+                self._issuers[kenmerk] = issuer(so.praktijk, so.organisatie)
+            used[(self._issuers[kenmerk], payload["factuurnummer"])] = kenmerk
+        return Facts(organisaties=self.organisaties, factuurnummers=MappingProxyType(used))
 
     # --- steps --------------------------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ placeholder and the paragraph (its first 60 characters) where it is.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 import enum
 import json
@@ -100,6 +101,8 @@ class Variant:
     changes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per step: fields to change (nested dicts are merged; None removes a field)."""
     upto: str | None = None
+    intrekkingen: tuple[tuple[str, str | None], ...] = ()
+    """(machtiging, bron) withdrawn after the last step, one day apart."""
 
 
 _NOT_IN_CONTRACT = {"so_bedrijfsarts": {"in_arbocontract": False}}
@@ -115,12 +118,17 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("preventix", profiel="preventix", upto="extra_informatie"),
     Variant("geen-medische-gegevens", changes={"aanvraag": {"machtiging_medische_gegevens": "geweigerd"}},
             upto="aanvraag"),
-    Variant("info-bedrijfsarts", changes={"extra_informatie": {"bron": "bedrijfsarts"}}, upto="extra_informatie"),
-    Variant("info-werkgever", changes={"extra_informatie": {"bron": "werkgever"}}, upto="extra_informatie"),
+    Variant("info-bedrijfsarts", changes={"extra_informatie": {"bron": "bedrijfsarts"}}, upto="extra_informatie",
+            intrekkingen=(("extra_informatie", "bedrijfsarts"),)),
+    Variant("info-werkgever", changes={"extra_informatie": {"bron": "werkgever"}}, upto="extra_informatie",
+            intrekkingen=(("extra_informatie", "werkgever"),)),
+    Variant("intrekkingen", upto="definitief_advies", intrekkingen=(
+        ("medische_gegevens", None), ("extra_informatie", "behandelaar"), ("advies_delen_bedrijfsarts", None))),
     Variant("geen-kopie", changes={"definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"}},
             upto="definitief_advies"),
     Variant("vsd-werkadvies", profiel="vsd", changes={"definitief_advies": {
-        "machtiging_advies_delen_werkgever": "verleend"}}, upto="definitief_advies"),
+        "machtiging_advies_delen_werkgever": "verleend"}}, upto="definitief_advies",
+        intrekkingen=(("advies_delen_werkgever", None),)),
     Variant("vsd-zonder-werkadvies", profiel="vsd", changes={"definitief_advies": {
         "machtiging_advies_delen_werkgever": "geweigerd"}}, upto="definitief_advies"),
     Variant("factuur-werknemer", changes={"selectie": {**_NOT_IN_CONTRACT, "werkgever_vergoedt": False}}),
@@ -148,6 +156,11 @@ def variant_events(variant: Variant, case_dir: Path = EXAMPLE_CASE) -> list[dict
         events.append(_merge(data, variant.changes.get(data["stap"], {})))
         if data["stap"] == variant.upto:
             break
+    for i, (machtiging, bron) in enumerate(variant.intrekkingen, start=1):
+        last = dt.date.fromisoformat(events[-1]["datum"])
+        events.append({"schema": model.SCHEMA_ID, "kenmerk": events[0]["kenmerk"], "stap": "intrekking",
+                       "datum": (last + dt.timedelta(days=1)).isoformat(), "machtiging": machtiging,
+                       **({"bron": bron} if bron else {})})
     return events
 
 

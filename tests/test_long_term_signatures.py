@@ -332,3 +332,38 @@ def test_revocation_services_that_are_down_are_an_outage_too(tmp_path):
     finally:
         pades.close()
     assert "niet bereikbaar" in outage.value.message and "zaakbestand" in outage.value.message
+
+
+def test_a_killed_pipeline_leaves_no_validation_child_behind(tmp_path, keyring, shared_pki):
+    """The archive's validation reports are made in a child process; kill -9 of the pipeline must not orphan it."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    signed = tmp_path / "signed.pdf"
+    signed.write_bytes(PadesSigner().sign(minimal_pdf([[(72, 400, "Ondertekening")]]), identity=keyring.seal(),
+                                          appearance=SEAL, certify=True, level="B-B"))
+    script = (
+        "import sys, time, psutil\n"
+        "from pathlib import Path\n"
+        "from pipeline.core.routing import Party\n"
+        "from pipeline.shell.validation_reports import ValidatingMailboxes\n"
+        "boxes = ValidatingMailboxes(Path(sys.argv[1]), trust_roots=[Path(sys.argv[2])], processes=1)\n"
+        "target = boxes.deliver(Party.ARCHIEF, 'SO-2026-0042', 'SO-2026-0042_advies.pdf', Path(sys.argv[3]).read_bytes())\n"
+        "assert target.with_name(target.name + '.validatie.xml').exists()\n"
+        "print(*[c.pid for c in psutil.Process().children(recursive=True)], flush=True)\n"
+        "time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "outbox"), str(shared_pki / "ca.pem"),
+                             str(signed)], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    try:
+        children = [psutil.Process(int(pid)) for pid in proc.stdout.readline().split()]
+        assert children, "the report was made in a child process"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=20)
+    for p in alive:
+        p.kill()
+    assert alive == [], "validation children outlived the killed pipeline"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -61,7 +63,8 @@ class ValidatingMailboxes(Mailboxes):
         with self._lock:
             if self._executor is None:
                 from concurrent.futures import ProcessPoolExecutor
-                self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=_end_with_parent, initargs=(os.getpid(),))
             executor = self._executor
         return executor.submit(validation_xml, pdf, name, trust_roots).result()
 
@@ -70,6 +73,17 @@ class ValidatingMailboxes(Mailboxes):
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a validation child: exit as soon as the pipeline's process is gone, also after a kill -9 (which closes
+    no pipe the child waits on, so it would otherwise wait for ever)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="sopipe-validation-parent", daemon=True).start()
 
 
 def validation_xml(pdf: bytes, name: str, trust_roots: Sequence[Path]) -> bytes:

@@ -327,8 +327,11 @@ def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(ma
     assert (withdrawn.details["van"], withdrawn.details["naar"]) == ("verleend", "ingetrokken")
     archive = root.settings.outbox / "archief" / k1
     # form, machtiging, and the withdrawal's confirmation and notice to the SO doctor
-    archived = {f"{k1}_aanvraagformulier.pdf", f"{k1}_machtiging-medische-gegevens.pdf",
-                f"{k1}_machtiging-medische-gegevens.pdf.validatie.xml"}  # the sealed one with its ETSI report
+    archived = {f"{k1}_aanvraagformulier.pdf", f"{k1}_aanvraagformulier.pdf.validatie.xml",  # signed by the own doctor
+                f"{k1}_machtiging-medische-gegevens.pdf",
+                f"{k1}_machtiging-medische-gegevens.pdf.validatie.xml",  # the sealed one with its ETSI report
+                f"{k1}_intrekking-medische-gegevens.pdf",  # the withdrawal confirmed to the employee
+                f"{k1}_intrekking-melding-medische-gegevens.pdf"}  # and notified to the SO doctor
     assert {p.name for p in archive.iterdir()} == archived
 
     refused = sopipe("archive", "destroy", k1, "--root", root.path, "--yes")

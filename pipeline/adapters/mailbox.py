@@ -64,6 +64,9 @@ class Mailboxes:
         self.outbox = Path(outbox)
         self.access = access or MailboxAccess()
 
+    def close(self) -> None:
+        """Nothing to release here; a subclass may hold workers (`ValidatingMailboxes`)."""
+
     def folder(self, party: Party, kenmerk: str, *, code: str | None = None) -> tuple[str, ...]:
         """The case's folder below outbox/ for this party (and recipient code)."""
         if not _SAFE.match(kenmerk) or (code is not None and not _SAFE.match(code)):

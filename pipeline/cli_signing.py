@@ -329,15 +329,21 @@ def renew(root: Path, days: int, dry_run: bool) -> None:
 
         sopipe archive renew --root /srv/sopipe --days 365
     """
+    from pipeline.settings import load_settings
+    from pipeline.shell.app import signing_services
+
+    with signing_services(load_settings(root)) as settings:  # a DEMO root's own TSA runs while renewing
+        _renew(settings, days=days, dry_run=dry_run)
+
+
+def _renew(settings, *, days: int, dry_run: bool) -> None:
     from pyhanko.keys import load_certs_from_pemder
 
     from pipeline.adapters.mailbox import atomic_write
     from pipeline.adapters.signing import http_timestamper, renew_archival_timestamp
     from pipeline.adapters.validation import verify_pdf
-    from pipeline.settings import load_settings
     from pipeline.shell.validation_reports import write_validation_report
 
-    settings = load_settings(root)
     if not settings.tsa_url and not dry_run:
         raise click.ClickException("No timestamp server: set [signing] tsa_url in sopipe.toml.")
     roots = [p for p in settings.trust_roots if p.exists()]

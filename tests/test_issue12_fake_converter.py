@@ -220,11 +220,12 @@ def test_a_finished_file_that_names_the_employee_is_quarantined_for_the_employer
         assert {o.status for o in root.run()} == {"processed"}
         records = root.store.deliveries("QU-1")
         quarantined = {(r.kind, r.party) for r in records if r.status == "quarantined"}
-        assert ("factuur", "werkgever") in quarantined
+        assert ("doorbelasting-werkgever", "werkgever") in quarantined  # the employer's pass-on specification
         assert all(party in ("werkgever", "arbodienst") for _, party in quarantined), quarantined
-        assert "QU-1_factuur.pdf" not in root.mailboxes().get("werkgever", set())
-        assert "QU-1_factuur.pdf" in root.mailboxes()["archief"]
-        report = (root.settings.quarantine / "QU-1" / "werkgever_QU-1_factuur.pdf.report.txt").read_text("utf-8")
+        assert "QU-1_doorbelasting-werkgever.pdf" not in root.mailboxes().get("werkgever", set())
+        assert "QU-1_doorbelasting-werkgever.pdf" in root.mailboxes()["archief"]
+        report = (root.settings.quarantine / "QU-1" /
+                  "werkgever_QU-1_doorbelasting-werkgever.pdf.report.txt").read_text("utf-8")
         assert "Keywords" in report or "XMP" in report, report
         assert "111222333" not in report
     finally:

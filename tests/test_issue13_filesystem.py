@@ -352,8 +352,9 @@ def test_an_account_of_one_employer_cannot_read_the_other_employers_folder(unix_
         rootdir = base / "root"
         rootdir.mkdir()
         os.chmod(rootdir, 0o751)
+        from pipeline.settings import DEFAULT_CONFIG  # with the DEMO master data the example case refers to
         (rootdir / "sopipe.toml").write_text(
-            "[mailboxes.recipients]\n"
+            DEFAULT_CONFIG + "\n[mailboxes.recipients]\n"
             f'"werkgever/acme" = "{unix_accounts["a"]}"\n'
             f'"werkgever/bolt" = "{unix_accounts["b"]}"\n', encoding="utf-8")
         root = Root(rootdir, converter=converter, keyring=keyring, renderer=renderer, pki=shared_pki)

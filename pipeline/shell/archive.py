@@ -497,7 +497,11 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
     events = store.events(kenmerk)
     known = {e.sha256 for e in events} | set(store.journal_shas(kenmerk))
     bsns = {str(w["bsn"]).encode("ascii", "ignore") for w in _werknemers(events) if w.get("bsn")}
-    for folder in (settings.inbox, settings.inbox / "processed", settings.inbox / "failed"):
+    from pipeline.shell.intake import STAGE
+    intake_stage = settings.root.joinpath(*STAGE)  # a file taken in by a run that was killed before it finished
+    taken = sorted(d for d in intake_stage.iterdir() if d.is_dir() and not d.is_symlink()) \
+        if intake_stage.is_dir() and not intake_stage.is_symlink() else []
+    for folder in (settings.inbox, settings.inbox / "processed", settings.inbox / "failed", *taken):
         if not folder.is_dir() or folder.is_symlink():
             continue
         for p in sorted(folder.iterdir()):

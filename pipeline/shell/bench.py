@@ -225,11 +225,11 @@ def run_outside_libreoffice(root: Path, cases: list[list[dict]]) -> dict[str, fl
     FakeConverter instead of the pool, one stage at a time (a lock serialises the timed stages, so their sums and
     the rest add up to the wall time). Bookkeeping is the wall time less render, conversion, sign and guard."""
     from pipeline.adapters.fake_converter import FakeConverter
-    from pipeline.shell.app import open_pipeline
+    from pipeline.shell.app import open_pipeline, signing_services
     from pipeline.shell.layout import init_root
     from pipeline.shell.watcher import run_once
 
-    settings = init_root(root)
+    settings = init_root(root, demo_ca_dir=root.parent / "demo-ca-outside")  # a throw-away CA beside the root
     timed = _Timed()
     one_at_a_time = threading.Lock()
 
@@ -241,7 +241,8 @@ def run_outside_libreoffice(root: Path, cases: list[list[dict]]) -> dict[str, fl
                 return timed_fn(*a, **kw)
         return run
 
-    with FakeConverter() as fake, open_pipeline(settings, converter=fake) as pipeline:
+    with FakeConverter() as fake, signing_services(settings) as settings, \
+            open_pipeline(settings, converter=fake) as pipeline:
         pipeline.renderer.render = serial("render", pipeline.renderer.render)
         pipeline.converter.convert = serial("convert", fake.convert)
         pipeline.signer.sign = serial("sign", pipeline.signer.sign)

@@ -56,8 +56,7 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
         else:
             msg = _PYDANTIC_NL.get(kind, err["msg"])
         field = _field(err["loc"])
-        if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict) \
-                and "bsn" not in err["loc"]:
+        if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict):
             shown = repr(err["input"])
             shown = f"{shown[:80]}{'…' if len(shown) > 80 else ''}"
             if field.rsplit(".", 1)[-1] == "bsn":  # a mistyped BSN is still someone's: recognisable, not whole

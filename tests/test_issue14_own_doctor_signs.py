@@ -11,6 +11,7 @@ FakeConverter (no LibreOffice needed); real SQLite, real signatures, real files.
 from __future__ import annotations
 
 import os
+import io
 import json
 import re
 from contextlib import ExitStack
@@ -18,12 +19,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import PadesSigner, SignatureAppearance
 from pipeline.core import model
 from pipeline.core.procedure import Signer, fold
 from pipeline.core.routing import Party
 from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed
-from pipeline.settings import load_settings
 from pipeline.shell.app import open_pipeline
 from pipeline.shell.status import warnings
 from tests.casefactory import full_case, intrekking, parse_all
@@ -152,11 +152,25 @@ def test_a_form_signed_by_the_wrong_doctor_is_refused_with_a_clear_report(prod, 
     assert pipeline.store.open_pending() and not _delivered(settings, "werknemer").exists()
 
 
-def test_the_form_signed_by_the_own_doctor_is_delivered_by_its_routing_row(prod, shared_pki):
+def test_the_form_signed_by_the_own_doctor_is_delivered_by_its_routing_row(prod, shared_pki, tmp_path):
+    """Dr. Bakker signs with `sopipe sign --p12` (pyHanko, a test identity carrying that BIG number)."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from pipeline.shell.watcher import run_once
     settings, pipeline, drop = prod
-    bakker = KeyRing.from_pki_dir(shared_pki).doctor(BAKKER)  # a test identity carrying that BIG number
-    signed = PadesSigner().sign(_waiting(settings).read_bytes(), identity=bakker, appearance=APPEARANCE)
-    outcome = drop(f"{K}_aanvraagformulier-ondertekend.pdf", signed)
+    p12 = tmp_path / "bakker.p12"
+    p12.write_bytes((shared_pki / f"doctor-{BAKKER}.p12").read_bytes())
+    result = CliRunner().invoke(cli, ["sign", str(_waiting(settings)), "--p12", str(p12), "--level", "B-B",
+                                      "--root", str(settings.root)],
+                                env={"SOPIPE_P12_PASSPHRASE": (shared_pki / "passphrase").read_text().strip()})
+    assert result.exit_code == 0, result.output
+    dropped = settings.inbox / f"{K}_aanvraagformulier-ondertekend.pdf"
+    signed = dropped.read_bytes()
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    [sig] = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    assert str(sig.sig_object["/Reason"]) == "Aanvraag second opinion"  # the request, not "Definitief advies"
+    [outcome] = run_once(pipeline)
     assert outcome.status == "processed", outcome.detail
     for party in ("werknemer", "bedrijfsarts", "so-bedrijfsarts", "archief"):
         delivered = _delivered(settings, party)

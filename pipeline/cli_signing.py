@@ -58,7 +58,7 @@ def _fail(e: PipelineError) -> click.ClickException:
 def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: str | None, key_label: str | None,
          chain: tuple[Path, ...], root: Path | None, out: Path | None, level: str | None, tsa_url: str | None,
          trust: tuple[Path, ...]) -> None:
-    """Sign FILE (a final advice waiting in te-ondertekenen/) with the doctor's own key.
+    """Sign FILE (a final advice or a request form waiting in te-ondertekenen/) with the doctor's own key.
 
     The key is a PKCS#12 file (--p12) or sits on a smart card / token (--pkcs11-module, --token-label,
     --key-label). With --root the signed PDF goes straight into ROOT/inbox/, where the pipeline checks it
@@ -67,12 +67,15 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     Example:
 
         SOPIPE_P12_PASSPHRASE=… sopipe sign outbox/so-bedrijfsarts/39087654301/SO-2026-0042/te-ondertekenen/SO-2026-0042_advies.pdf --p12 ~/visser.p12 --root .
+        SOPIPE_P12_PASSPHRASE=… sopipe sign outbox/bedrijfsarts/19012345601/SO-2026-0042/te-ondertekenen/SO-2026-0042_aanvraagformulier.pdf --p12 ~/bakker.p12 --root .
         sopipe sign SO-2026-0042_advies.pdf --pkcs11-module /usr/lib/libaetpkss.so --token-label "UZI-pas" --key-label "Handtekening"
     """
     from pyhanko.keys import load_certs_from_pemder
 
     from pipeline.adapters.mailbox import atomic_write
     from pipeline.adapters.signing import PadesSigner, SignatureAppearance, SigningIdentity, http_timestamper
+    from pipeline.core.procedure import Signer
+    from pipeline.core.signatures import SIGNED_BY, kenmerk_from_file_name
     from pipeline.settings import load_settings
 
     if bool(p12) == bool(pkcs11_module):
@@ -81,7 +84,10 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
         raise click.UsageError("--pkcs11-module needs --token-label and --key-label.")
     settings = load_settings(root) if root else None
     tsa_url = tsa_url or (settings.tsa_url if settings else None)
-    level = (level or (settings.signing_level("advies") if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
+    found = kenmerk_from_file_name(file.name)
+    kind = found[1] if found else "advies"
+    own_doctor = SIGNED_BY.get(kind) is Signer.BEDRIJFSARTS  # the request form: the own doctor, the requester
+    level = (level or (settings.signing_level(kind) if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
     roots = list(trust) or (list(settings.trust_roots) if settings else [])
     try:
         if p12:
@@ -95,8 +101,10 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
                                 trust_roots=[c for p in roots if Path(p).exists()
                                              for c in load_certs_from_pemder([str(p)])])
             appearance = SignatureAppearance(
-                naam=identity.naam, rol="second opinion-bedrijfsarts", big_nummer=identity.big_nummer,
-                organisatie=identity.organisatie or "", reden="Definitief advies second opinion", locatie="Nederland")
+                naam=identity.naam, rol="bedrijfsarts (aanvrager)" if own_doctor else "second opinion-bedrijfsarts",
+                big_nummer=identity.big_nummer, organisatie=identity.organisatie or "",
+                reden="Aanvraag second opinion" if own_doctor else "Definitief advies second opinion",
+                locatie="Nederland")
             started = time.perf_counter()
             signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
             elapsed = time.perf_counter() - started

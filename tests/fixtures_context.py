@@ -72,11 +72,13 @@ def _aan_werknemer() -> dict[str, Any]:
 
 
 def _aan_bedrijfsarts() -> dict[str, Any]:
-    return {"naam": BEDRIJFSARTS["naam"], "adresregels": ["ArboNoord", "Stationsplein 1", "3511 ED Utrecht"]}
+    return {"naam": BEDRIJFSARTS["naam"], "adresregels": ["ArboNoord", "Stationsplein 1", "3511 ED Utrecht"],
+            "aanhef": "Geachte collega"}
 
 
 def _aan_werkgever() -> dict[str, Any]:
-    return {"naam": WERKGEVER["naam"], "adresregels": ["t.a.v. H. de Vries", *WERKGEVER["adresregels"]]}
+    return {"naam": WERKGEVER["naam"], "adresregels": ["t.a.v. H. de Vries", *WERKGEVER["adresregels"]],
+            "aanhef": "Geachte heer/mevrouw De Vries"}
 
 
 def _naam_geboortedatum() -> dict[str, str]:
@@ -244,10 +246,12 @@ def brief_uitnodiging() -> dict[str, Any]:
 def brief_informatieverzoek() -> dict[str, Any]:
     return {
         **_shared(datum="17 november 2026", titel="Verzoek om aanvullende informatie", afzender=AFZENDER_SO,
-                  aan={"naam": "Fysiotherapie Centrum Oost", "adresregels": ["Oostweg 8", "3531 AA Utrecht"]}),
+                  aan={"naam": "Fysiotherapie Centrum Oost", "adresregels": ["Oostweg 8", "3531 AA Utrecht"],
+                       "aanhef": "Geachte heer, mevrouw"}),
         "werknemer": _naam_geboortedatum(),
         "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
         "bron_naam": "Fysiotherapie Centrum Oost",
+        "bron_naam_zin": "Fysiotherapie Centrum Oost.",
         "vraag": "Wat is het verloop van de belastbaarheid sinds september?",
         "toestemming_datum": "17 november 2026",
         "so_contact": {"postadres": "Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort",

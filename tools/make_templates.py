@@ -974,10 +974,10 @@ def brief_uitnodiging() -> Doc:
 def brief_informatieverzoek() -> Doc:
     d = letter(title="Verzoek om informatie", subject="Sjabloon: verzoek om aanvullende informatie (stap 6)",
                addressee_label="Vertrouwelijk")
-    d.p("Geachte heer, mevrouw,")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("Op verzoek van de hieronder genoemde werknemer voer ik als bedrijfsarts een second opinion uit "
         "(artikel 2.14d Arbeidsomstandighedenbesluit). Voor mijn advies heb ik aanvullende informatie nodig "
-        "van ", "{{ bron_naam }}", ".")
+        "van ", "{{ bron_naam_zin }}")
     d.kv_table([
         ("Werknemer", "**{{ werknemer.naam }}**"),
         ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
@@ -1063,7 +1063,7 @@ def brief_gewijzigd_advies() -> Doc:
     # Goes to the employer: no medical data, and no mention of the second opinion (the request is confidential).
     d = letter(title="Brief: aangepast werkadvies", subject="Sjabloon: aangepast werkadvies aan de werkgever",
                addressee_label="Vertrouwelijk")
-    d.p("Geachte heer, mevrouw,")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("Hierbij informeer ik u dat ik mijn advies over de werkzaamheden van uw werknemer ",
         "**{{ werknemer.naam }}**", " heb aangepast. Het aangepaste werkadvies luidt:")
     d.box("{{ aangepast_werkadvies }}")
@@ -1079,7 +1079,7 @@ def brief_melding_werkgever() -> Doc:
     d = letter(title="Brief: advies bedrijfsarts en melding aanvraag second opinion",
                subject="Sjabloon: melding aan de werkgever dat een second opinion wordt aangevraagd (Vitaal!)",
                addressee_label="Vertrouwelijk")
-    d.p("Geachte heer, mevrouw,")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("Op ", "{{ datum_betwist_advies }}", " heb ik een advies gegeven over uw werknemer ",
         "**{{ werknemer.naam }}**", " (", "{{ betreft }}", "). Uw werknemer twijfelt aan dat advies en heeft mij "
         "gevraagd om een second opinion door een andere bedrijfsarts. Ik heb deze procedure in gang gezet. De second "
@@ -1119,7 +1119,7 @@ def brief_afronding_werkgever() -> Doc:
     d = letter(title="Brief: afronding second opinion",
                subject="Sjabloon: bericht van afronding aan de werkgever (VerzuimService Desk)",
                addressee_label="Vertrouwelijk")
-    d.p("Geachte heer, mevrouw,")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("De second opinion die uw werknemer ", "**{{ werknemer.naam }}**", " heeft aangevraagd, is afgerond. Ik heb "
         "mijn advies aan uw werknemer uitgebracht. De eigen bedrijfsarts, ", "{{ bedrijfsarts.naam }}", " (",
         "{{ bedrijfsarts.organisatie }}", "), ontvangt tegelijk met u bericht van de afronding.")

@@ -58,3 +58,26 @@ def plus_jaren(d: dt.date, years: int) -> dt.date:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February
         return d.replace(year=d.year + years, day=28)
+
+
+def aanhef(contactpersoon: str | None) -> str:
+    """The salutation of a letter to an organisation: to the named contact when there is one ("H. de Vries" →
+    "Geachte heer/mevrouw De Vries"; "mevrouw H. de Vries" → "Geachte mevrouw De Vries"), else the neutral form."""
+    if not contactpersoon or not contactpersoon.strip():
+        return "Geachte heer, mevrouw"
+    words = contactpersoon.split()
+    aanspreek = "heer/mevrouw"
+    if words[0].lower() in ("mevrouw", "mw.", "mevr."):
+        aanspreek, words = "mevrouw", words[1:]
+    elif words[0].lower() in ("heer", "dhr.") or [w.lower() for w in words[:2]] == ["de", "heer"]:
+        aanspreek, words = "heer", words[2:] if words[0].lower() == "de" else words[1:]
+    achternaam = [w for w in words if not (w.endswith(".") and len(w) <= 4)]  # initials go, the surname stays
+    if not achternaam:
+        return "Geachte heer, mevrouw"
+    naam = " ".join(achternaam)
+    return f"Geachte {aanspreek} {naam[0].upper()}{naam[1:]}"
+
+
+def zinseinde(tekst: str) -> str:
+    """`tekst` closing a sentence: one full stop, never two ("Bouwbedrijf De Vries B.V." stays as it is)."""
+    return tekst if tekst.rstrip().endswith((".", "!", "?")) else f"{tekst}."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any, Iterable, Mapping
 
 from pipeline.core import model as m
@@ -21,11 +22,25 @@ from pipeline.core.state import CaseState, Consent, consent_name
 from pipeline.errors import ProcedureError
 
 
+class Signer(StrEnum):
+    """Who signs a document: the arbodienst's seal, or a doctor with a personal key."""
+    ZEGEL = "zegel"
+    """The arbodienst's seal (a certifying signature the pipeline makes itself)."""
+    SO_BEDRIJFSARTS = "so_bedrijfsarts"
+    """The SO doctor's personal key (the final advice)."""
+    BEDRIJFSARTS = "bedrijfsarts"
+    """The own doctor's personal key (the request form; LPBSO: not delegable)."""
+
+    @property
+    def personal(self) -> bool:
+        """A person's own key: outside the DEMO the document waits for that doctor (`te-ondertekenen/`)."""
+        return self is not Signer.ZEGEL
+
+
 @dataclass(frozen=True)
 class SignOrder:
     """Who signs a document and what the visible signature block says."""
-    wie: str
-    """`zegel` (the arbodienst's seal, a certifying signature) or `so_bedrijfsarts` (personal key)."""
+    wie: Signer
     naam: str
     rol: str
     big_nummer: str | None
@@ -83,12 +98,12 @@ def _order(s: CaseState, kind: str, context: Mapping[str, Any], *, sign: SignOrd
 
 def _seal(s: CaseState, reden: str) -> SignOrder:
     a = s.verzoek.arbodienst
-    return SignOrder("zegel", a.naam, "arbodienst (zegel)", None, a.naam, reden, certify=True)
+    return SignOrder(Signer.ZEGEL, a.naam, "arbodienst (zegel)", None, a.naam, reden, certify=True)
 
 
 def _so_signature(s: CaseState) -> SignOrder:
     so = s.so_arts
-    return SignOrder("so_bedrijfsarts", so.naam, "second opinion-bedrijfsarts", so.big_nummer, so.organisatie,
+    return SignOrder(Signer.SO_BEDRIJFSARTS, so.naam, "second opinion-bedrijfsarts", so.big_nummer, so.organisatie,
                      "Definitief advies second opinion", certify=False)
 
 
@@ -96,7 +111,7 @@ def _own_doctor_signature(s: CaseState) -> SignOrder:
     """The own doctor signs the request form personally (LPBSO: only a registered bedrijfsarts may request a
     second opinion; the task cannot be delegated)."""
     b = s.verzoek.bedrijfsarts
-    return SignOrder("bedrijfsarts", b.naam, "bedrijfsarts (aanvrager)", b.big_nummer, b.organisatie,
+    return SignOrder(Signer.BEDRIJFSARTS, b.naam, "bedrijfsarts (aanvrager)", b.big_nummer, b.organisatie,
                      "Aanvraag second opinion", certify=False)
 
 

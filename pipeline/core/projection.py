@@ -122,12 +122,12 @@ def aan_werknemer(s: CaseState) -> dict[str, Any]:
 def aan_werkgever(s: CaseState) -> dict[str, Any]:
     g = s.verzoek.werkgever
     regels = ([f"t.a.v. {g.contactpersoon}"] if g.contactpersoon else []) + adresregels(g.adres)
-    return {"naam": g.naam, "adresregels": regels}
+    return {"naam": g.naam, "adresregels": regels, "aanhef": dutch.aanhef(g.contactpersoon)}
 
 
 def aan_bedrijfsarts(s: CaseState) -> dict[str, Any]:
     b = s.verzoek.bedrijfsarts
-    return {"naam": b.naam, "adresregels": [b.organisatie, b.email]}
+    return {"naam": b.naam, "adresregels": [b.organisatie, b.email], "aanhef": "Geachte collega"}
 
 
 def aan_so(s: CaseState) -> dict[str, Any]:
@@ -458,12 +458,13 @@ def brief_informatieverzoek(s: CaseState, ev: m.ExtraInformatie, *, titel: str) 
     elif ev.bron == "werkgever":
         aan = aan_werkgever(s)
     else:
-        aan = {"naam": ev.bron_naam, "adresregels": []}
+        aan = {"naam": ev.bron_naam, "adresregels": [], "aanhef": dutch.aanhef(None)}
     w = s.verzoek.werknemer
     return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan) | {
         "werknemer": {"naam": werknemer_naam(w), "geboortedatum": dutch.datum(w.geboortedatum)},
         "so_bedrijfsarts": _arts(s.so_arts),
         "bron_naam": ev.bron_naam,
+        "bron_naam_zin": dutch.zinseinde(ev.bron_naam),  # "… B.V." ends the sentence without a second dot
         "vraag": ev.vraag,
         "toestemming_datum": bewijs_tekst(s, ev.bewijs, datum=ev.datum, ingediend_door=ev.ingediend_door)["datum"],
         "so_contact": so_contact(s),

@@ -1,8 +1,8 @@
 """Personal signatures the pipeline cannot make itself, and what the signed copy may do when it comes back (pure).
 
-The SO doctor signs the final advice with their own key (a UZI-pas, a PKCS#12 file they keep). When that key is
-not in the pipeline's KeyRing, `hold_for_signature` takes the advice out of the event's deliveries: it waits,
-unsigned, for the doctor. When the signed copy returns, `returned_signed` routes it by its own row of the routing
+The SO doctor signs the final advice, the own doctor the request form, each with their own key (a UZI-pas, a
+PKCS#12 file they keep). When that key is not in the pipeline's KeyRing, `hold_for_signature` takes the document
+out of the event's deliveries: it waits, unsigned, for that doctor. When the signed copy returns, `returned_signed` routes it by its own row of the routing
 table, and the consents are evaluated against the case's state *at that moment* — a consent withdrawn between
 the draft and the return decides, not the one recorded when the advice was written.
 """
@@ -14,14 +14,18 @@ from typing import Callable
 
 from pipeline.core import model as m
 from pipeline.core import projection as p
-from pipeline.core.procedure import Decision, Delivery, DocumentOrder, SignOrder
-from pipeline.core.routing import ROWS
+from pipeline.core.procedure import Decision, Delivery, DocumentOrder, SignOrder, Signer
+from pipeline.core.profiles import PROFILES
+from pipeline.core.routing import ROWS, Party
 from pipeline.core.state import CaseState
 
-PERSONAL = "so_bedrijfsarts"
-"""`SignOrder.wie` of a signature made with a person's own key."""
+SIGNED_BY: dict[str, Signer] = {r.kind: Signer(r.sign) for r in ROWS.values() if r.sign and Signer(r.sign).personal}
+"""Every document kind that carries a doctor's personal signature, and whose."""
 
-_RETURN_NAME = re.compile(r"^(?P<kenmerk>[A-Za-z0-9_-]{3,40}?)_(?P<kind>advies)(?:[._ -][^/]*)?\.pdf$", re.IGNORECASE)
+# longest kind first, so that `aanvraagformulier-zonder-medische-gegevens` is not read as `aanvraagformulier`
+_KINDS = "|".join(sorted(map(re.escape, SIGNED_BY), key=len, reverse=True))
+_RETURN_NAME = re.compile(rf"^(?P<kenmerk>[A-Za-z0-9_-]{{3,40}}?)_(?P<kind>{_KINDS})(?:[._ -][^/]*)?\.pdf$",
+                          re.IGNORECASE)
 
 
 def hold_for_signature(decision: Decision, *, signable: Callable[[SignOrder], bool] | None
@@ -33,7 +37,7 @@ def hold_for_signature(decision: Decision, *, signable: Callable[[SignOrder], bo
     if signable is None:
         return decision, ()
     held = tuple(o for o in decision.orders
-                 if o.sign is not None and o.sign.wie == PERSONAL and not signable(o.sign))
+                 if o.sign is not None and o.sign.wie.personal and not signable(o.sign))
     if not held:
         return decision, ()
     rest = tuple(o for o in decision.orders if all(o is not h for h in held))
@@ -48,8 +52,7 @@ def returned_signed(state: CaseState, kind: str) -> Decision:
     then) but that consent is gone now, the own doctor gets the "geen kopie" letter instead of the advice.
     """
     row = ROWS[kind]
-    orders = [DocumentOrder(state.kenmerk, row, {}, tuple(Delivery(party, consent) for party, consent in row.routes),
-                            None)]
+    orders = [DocumentOrder(state.kenmerk, row, {}, _return_deliveries(state, kind), None)]
     d = state.definitief
     if (kind == "advies" and d is not None and d.machtiging_advies_delen_bedrijfsarts is m.Besluit.VERLEEND
             and not state.heeft_toestemming("advies_delen_bedrijfsarts")):
@@ -59,7 +62,34 @@ def returned_signed(state: CaseState, kind: str) -> Decision:
     return Decision(state, tuple(orders))
 
 
+def _return_deliveries(state: CaseState, kind: str) -> tuple[Delivery, ...]:
+    """The signed document's deliveries. The full request form reaches the SO doctor as it would have when signed
+    at once: not at all in a profile that sends medical data only after the consultation (the signed
+    `medische-gegevens` form does that), and with medical data only while that consent still stands."""
+    deliveries = tuple(Delivery(party, consent) for party, consent in ROWS[kind].routes)
+    if kind != "aanvraagformulier" or state.aanvraag is None:
+        return deliveries
+    medisch = state.aanvraag.machtiging_medische_gegevens is m.Besluit.VERLEEND
+    if medisch and PROFILES[state.profiel].medisch_pas_na_spreekuur:
+        return tuple(d for d in deliveries if d.party is not Party.SO_BEDRIJFSARTS)
+    if medisch:
+        return tuple(Delivery(d.party, "medische_gegevens") if d.party is Party.SO_BEDRIJFSARTS else d
+                     for d in deliveries)
+    return deliveries
+
+
+def signer_of(state: CaseState, kind: str):
+    """The doctor (name, BIG number) whose personal signature a returned document of `kind` must carry, or None."""
+    return state.verzoek.bedrijfsarts if SIGNED_BY.get(kind) is Signer.BEDRIJFSARTS else state.so_arts
+
+
+def signer_party(kind: str) -> Party:
+    """The mailbox of the doctor who signs a document of `kind` personally."""
+    return Party.BEDRIJFSARTS if SIGNED_BY.get(kind) is Signer.BEDRIJFSARTS else Party.SO_BEDRIJFSARTS
+
+
 def kenmerk_from_file_name(name: str) -> tuple[str, str] | None:
-    """(kenmerk, kind) from a returned file's name such as `SO-2026-0042_advies-ondertekend.pdf`, or None."""
+    """(kenmerk, kind) from a returned file's name such as `SO-2026-0042_advies-ondertekend.pdf` or
+    `SO-2026-0042_aanvraagformulier.pdf`, or None."""
     match = _RETURN_NAME.match(name)
     return (match.group("kenmerk"), match.group("kind").lower()) if match else None

@@ -67,7 +67,8 @@ def make_keyring(settings: Settings, *, doctors: bool = True) -> KeyRing:
             f"[signing] auto_sign_doctors = true is only for the DEMO PKI, and {settings.pki_dir} is not one: "
             "a doctor's personal signature is never applied by the pipeline. Set auto_sign_doctors = false in "
             f"{settings.root / 'sopipe.toml'}; the final advice then waits in "
-            "outbox/so-bedrijfsarts/<kenmerk>/te-ondertekenen/ for the doctor (`sopipe sign`).",
+            "outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ and the request form in "
+            "outbox/bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ for the doctor (`sopipe sign`).",
             field="auto_sign_doctors")
     seal = None
     if settings.seal_pkcs11_module:

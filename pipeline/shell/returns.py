@@ -1,15 +1,19 @@
 """Documents out for a personal signature, and the signed PDFs that come back into the inbox.
 
-Out: when the pipeline cannot make the SO doctor's signature itself (`pipeline.core.signatures`), the final
-advice is rendered unsigned into `outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/` and recorded as pending
-(its SHA-256 and length). The doctor signs it (`sopipe sign`) and drops the result into `inbox/`.
+Out: when the pipeline cannot make a doctor's personal signature itself (`pipeline.core.signatures`), the
+document is rendered unsigned into that doctor's folder and recorded as pending (its SHA-256 and length): the
+final advice into `outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/`, the request form into
+`outbox/bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/`. The doctor signs it (`sopipe sign`) and drops the result
+into `inbox/`.
 
 Back: `process_returned_pdf` accepts a PDF only when, in this order,
-  1. its case is known from the file name (`<kenmerk>_advies*.pdf`) and/or the PDF's /Keywords (the converter
+  1. its case and kind are known from the file name (`<kenmerk>_advies*.pdf`, `<kenmerk>_aanvraagformulier*.pdf`
+     …) and/or the PDF's /Keywords (the converter
      writes the kenmerk there) — both, when present, must agree;
   2. a signature of that case is pending;
   3. it is signed, the signature is intact, valid and chains to a trust root (pki/ca.pem + configured roots);
-  4. the signer is the case's SO doctor (certificate serialNumber = BIG number);
+  4. the signer is the doctor who must sign that kind (certificate serialNumber = BIG number): the SO doctor for
+     the advice, the own doctor for the request form;
   5. the signed file starts with exactly the bytes of the pending unsigned PDF (same SHA-256), and nothing but
      the signature was added to it (every page's content, resources and annotations compared: no page changed).
 Then it is delivered by the routing row of its kind with the consents as they are *now*
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from pipeline.core.procedure import DocumentOrder
 from pipeline.core.routing import Party, file_name, recipient_code
-from pipeline.core.signatures import kenmerk_from_file_name, returned_signed
+from pipeline.core.signatures import kenmerk_from_file_name, returned_signed, signer_of, signer_party
 from pipeline.errors import DeliveryError, PipelineError, ReturnRefused, SigningError
 
 if TYPE_CHECKING:
@@ -68,15 +72,15 @@ def prepare_unsigned(pipeline: Pipeline, held: Sequence[DocumentOrder]) -> list[
 
 
 def park_for_signature(pipeline: Pipeline, unsigned: Sequence[Unsigned], *, state: CaseState) -> list[Path]:
-    """Put each unsigned document in the SO doctor's `te-ondertekenen/` folder and record it as pending."""
+    """Put each unsigned document in its signer's `te-ondertekenen/` folder and record it as pending."""
     parked = []
     for item in unsigned:
         order = item.order
         name = file_name(order.kenmerk, order.kind)
-        code = order.sign.big_nummer if order.sign and order.sign.big_nummer else \
-            recipient_code(Party.SO_BEDRIJFSARTS, state)
+        party = signer_party(order.kind)
+        code = order.sign.big_nummer if order.sign and order.sign.big_nummer else recipient_code(party, state)
         try:
-            target = pipeline.mailboxes.deliver(Party.SO_BEDRIJFSARTS, order.kenmerk, name, item.pdf, code=code,
+            target = pipeline.mailboxes.deliver(party, order.kenmerk, name, item.pdf, code=code,
                                                 sub=(TE_ONDERTEKENEN,))
         except DeliveryError as e:
             raise DeliveryError(f"Kan {name} niet klaarzetten om te ondertekenen: {e.message}",
@@ -133,13 +137,14 @@ def process_returned_pdf(pipeline: Pipeline, intake: Intake) -> Outcome:
             what = "al eerder ondertekend terugontvangen" if pending else "niet ter ondertekening uitgezet"
             raise ReturnRefused(f"Voor zaak {kenmerk} staat geen {kind} open om te ondertekenen (het document is "
                                 f"{what}).", kenmerk=kenmerk, rule="niets-openstaand")
-        _check_signature(raw, kenmerk=kenmerk, big=state.so_arts.big_nummer if state.so_arts else None,
-                         naam=state.so_arts.naam if state.so_arts else "?", policy=policy,
+        arts = signer_of(state, kind)
+        _check_signature(raw, kenmerk=kenmerk, big=arts.big_nummer if arts else None,
+                         naam=arts.naam if arts else "?", rol=_ROL[signer_party(kind)], policy=policy,
                          pending_sha256=pending.sha256, pending_size=pending.size)
         decision = returned_signed(state, kind)
         case_audit = pipeline.audit.case_file(kenmerk=kenmerk, namens=None, datum=state.laatste_datum, bestand=name,
                                               sha256=digest)
-        case_audit.verified(document=kind, sha256=digest, ondertekenaar=state.so_arts.naam if state.so_arts else None)
+        case_audit.verified(document=kind, sha256=digest, ondertekenaar=arts.naam if arts else None)
         documents = [raw] + [pipeline._make_one(order) for order in decision.orders[1:]]
         delivered, records = pipeline._deliver(decision, documents)
         case_audit.delivered(records)
@@ -147,7 +152,7 @@ def process_returned_pdf(pipeline: Pipeline, intake: Intake) -> Outcome:
         if isinstance(e, DeliveryError):
             return pipeline._retry(intake, e, kenmerk=kenmerk)
         e.kenmerk = e.kenmerk or kenmerk
-        return pipeline._fail(intake, digest, _report(name, e), e.message, kenmerk=kenmerk, rule=e.rule,
+        return pipeline._fail(intake, digest, _report(name, e, kind=_kind_of(name)), e.message, kenmerk=kenmerk, rule=e.rule,
                               error=type(e).__name__)
     pipeline.store.complete_pending(kenmerk=kenmerk, kind=kind, signed_sha256=digest, deliveries=records)
     pipeline._move(intake, "processed")
@@ -172,11 +177,20 @@ def _identify(raw: bytes, name: str) -> tuple[str, str]:
         return from_name
     if keywords and kenmerk_from_file_name(f"{keywords}_advies.pdf"):
         return keywords, "advies"
-    raise ReturnRefused("Uit de bestandsnaam (verwacht: <kenmerk>_advies….pdf) en het document is niet op te "
-                        "maken bij welke zaak dit hoort.", rule="onbekende-zaak")
+    raise ReturnRefused("Uit de bestandsnaam (verwacht: <kenmerk>_advies….pdf of <kenmerk>_aanvraagformulier….pdf, "
+                        "zoals klaargezet) en het document is niet op te maken bij welke zaak dit hoort.",
+                        rule="onbekende-zaak")
 
 
-def _check_signature(raw: bytes, *, kenmerk: str, big: str | None, naam: str, policy: ReturnPolicy,
+def _kind_of(name: str) -> str | None:
+    found = kenmerk_from_file_name(name)
+    return found[1] if found else None
+
+
+_ROL = {Party.SO_BEDRIJFSARTS: "second opinion-bedrijfsarts", Party.BEDRIJFSARTS: "eigen bedrijfsarts (aanvrager)"}
+
+
+def _check_signature(raw: bytes, *, kenmerk: str, big: str | None, naam: str, rol: str, policy: ReturnPolicy,
                      pending_sha256: str, pending_size: int) -> None:
     from pipeline.adapters.validation import verify_pdf
     try:
@@ -205,7 +219,8 @@ def _check_signature(raw: bytes, *, kenmerk: str, big: str | None, naam: str, po
                             "vertrouwde certificaatautoriteit.", kenmerk=kenmerk, rule="niet-vertrouwd")
     if big is None or sig.big_nummer != big:
         raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (BIG {sig.big_nummer or 'onbekend'}), maar de "
-                            f"second opinion-bedrijfsarts van deze zaak is {naam} (BIG {big}).", kenmerk=kenmerk,
+                            f"{rol} van deze zaak, die dit document moet ondertekenen, is {naam} (BIG {big}).",
+                            kenmerk=kenmerk,
                             rule="verkeerde-ondertekenaar")
     if not sig.ok:
         raise ReturnRefused(f"De handtekening is niet geldig: {sig.reason or 'zie sopipe verify'} ({sig.indication}"
@@ -273,7 +288,7 @@ def _canonical(obj, depth: int = 0) -> bytes:
     return repr(obj).encode()
 
 
-def _report(name: str, e: PipelineError) -> str:
+def _report(name: str, e: PipelineError, *, kind: str | None = None) -> str:
     lines = [f"Het ondertekende document {name} is NIET aangenomen.", ""]
     if e.kenmerk:
         lines.append(f"Zaak (kenmerk): {e.kenmerk}")
@@ -281,8 +296,10 @@ def _report(name: str, e: PipelineError) -> str:
         lines.append(f"Reden: {_REASONS.get(e.rule, e.rule)}")
     lines += ["", "Wat is er mis:", f"  - {e.message}", "", "Wat nu:",
               "  Er is niets verstuurd; het document wacht nog op een geldige handtekening.",
-              "  Onderteken het klaargezette document in outbox/so-bedrijfsarts/<BIG-nummer>/<kenmerk>/te-ondertekenen/",
-              "  met de eigen sleutel van de second opinion-bedrijfsarts (sopipe sign) en zet het resultaat in inbox/.",
+              f"  Onderteken het klaargezette document in outbox/{signer_party(kind or 'advies').value}/<BIG-nummer>/"
+              "<kenmerk>/te-ondertekenen/",
+              f"  met de eigen sleutel van de {_ROL[signer_party(kind or 'advies')]} (sopipe sign) en zet het "
+              "resultaat in inbox/.",
               ""]
     return "\n".join(lines)
 

@@ -17,6 +17,8 @@ from pipeline.adapters.store import Store, SummaryRow
 from pipeline.core import model
 from pipeline.core.planning import retention_end
 from pipeline.core.procedure import fold
+from pipeline.core.routing import Party
+from pipeline.core.signatures import signer_party
 from pipeline.core.state import CaseState
 from pipeline.core.summary import SUMMARY_VERSION, summarise
 
@@ -127,6 +129,8 @@ def warnings(settings, store: Store) -> list[str]:
     """What the operator should know beyond the cases: weak signature levels, advices waiting for a signature."""
     out = list(settings.signing_warnings())
     for p in store.open_pending():
-        out.append(f"Zaak {p.kenmerk}: {p.kind} wacht sinds {p.created_at[:10]} op de handtekening van de second "
-                   f"opinion-bedrijfsarts (BIG {p.signer_big or '?'}); klaargezet in {p.path}")
+        wie = "eigen bedrijfsarts (aanvrager)" if signer_party(p.kind) is Party.BEDRIJFSARTS else \
+            "second opinion-bedrijfsarts"
+        out.append(f"Zaak {p.kenmerk}: {p.kind} wacht sinds {p.created_at[:10]} op de handtekening van de {wie} "
+                   f"(BIG {p.signer_big or '?'}); klaargezet in {p.path}")
     return out

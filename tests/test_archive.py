@@ -318,6 +318,8 @@ def test_retention_end_is_twenty_years_after_the_last_change(example):
 
 def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(make_root):
     root = make_root()
+    toml = root.path / "sopipe.toml"  # the recipients empty their mailboxes themselves (documented setting)
+    toml.write_text(toml.read_text().replace("emptied_by_recipients = false", "emptied_by_recipients = true"))
     k1, k2 = "SO-2026-0901", "SO-2026-0902"
     for i, ev in enumerate(full_case(kenmerk=k1, upto="aanvraag") + full_case(kenmerk=k2, upto="verzoek")):
         root.drop(f"{i:02d}.json", ev)
@@ -328,7 +330,9 @@ def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(ma
     archive = root.settings.outbox / "archief" / k1
     # form, machtiging, and the withdrawal's confirmation and notice to the SO doctor
     archived = {f"{k1}_aanvraagformulier.pdf", f"{k1}_machtiging-medische-gegevens.pdf",
-                f"{k1}_machtiging-medische-gegevens.pdf.validatie.xml"}  # the sealed one with its ETSI report
+                f"{k1}_machtiging-medische-gegevens.pdf.validatie.xml",  # the sealed one with its ETSI report
+                f"{k1}_aanvraagformulier.pdf.validatie.xml",  # signed by the own doctor (issue 14)
+                f"{k1}_intrekking-medische-gegevens.pdf", f"{k1}_intrekking-melding-medische-gegevens.pdf"}
     assert {p.name for p in archive.iterdir()} == archived
 
     refused = sopipe("archive", "destroy", k1, "--root", root.path, "--yes")

@@ -271,8 +271,8 @@ def test_archive_renew_refuses_to_retimestamp_an_invalid_document(tmp_path, docu
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
     shutil.copy(trust_services.ca, root / "pki" / "ca.pem")  # trust the services' PKI, as a real root would
     toml = root / "sopipe.toml"
-    toml.write_text(toml.read_text().replace('# tsa_url = "http://127.0.0.1:8765/tsa"',
-                                             f'tsa_url = "{trust_services.tsa_url}"', 1))
+    toml.write_text(re.sub(r'(?m)^# tsa_url = "[^"]*"$', f'tsa_url = "{trust_services.tsa_url}"', toml.read_text(),
+                           count=1))  # whatever example the commented line shows
     lta = pades_with_tsa.sign(document, identity=services_keyring.doctor(VISSER), appearance=DOCTOR,
                               level="B-LTA")
     tampered = bytearray(lta)

@@ -143,3 +143,19 @@ def test_a_case_folder_swapped_for_a_link_after_the_plan_is_not_followed(case_ro
     assert result.exit_code == 0, result.output
     assert not box.exists() and not box.is_symlink()
     assert (outside / "bewaar.pdf").read_bytes() == SECRET
+
+
+def test_a_case_file_left_in_the_read_once_stage_is_destroyed_too(case_root):
+    """After a kill -9 the file a pipeline had taken waits in `state/intake/<id>/` (resumed at start-up)."""
+    import json
+    from tests.casefactory import event
+    stage = case_root.path / "state" / "intake" / "00000000000000000001-abcdef"
+    stage.mkdir(parents=True)
+    (stage / "06-uitvoering.json").write_text(json.dumps(event("uitvoering", kenmerk=K)), encoding="utf-8")
+    other = case_root.path / "state" / "intake" / "00000000000000000002-abcdef"
+    other.mkdir()
+    (other / "andere.json").write_text(json.dumps(event("uitvoering", kenmerk=OTHER)), encoding="utf-8")
+    result = _destroy(case_root)
+    assert result.exit_code == 0, result.output
+    assert not (stage / "06-uitvoering.json").exists()
+    assert (other / "andere.json").exists(), "another case's staged file stays"

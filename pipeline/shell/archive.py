@@ -517,7 +517,10 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
     events = store.events(kenmerk)
     known = {e.sha256 for e in events} | set(store.journal_shas(kenmerk))
     bsns = {str(w["bsn"]).encode("ascii", "ignore") for w in _werknemers(events) if w.get("bsn")}
-    for folder in (settings.inbox, settings.inbox / "processed", settings.inbox / "failed"):
+    intake_stage = settings.root / "state" / "intake"  # read-once stage: a file a killed pipeline had taken
+    stages = sorted(d for d in intake_stage.iterdir() if d.is_dir() and not d.is_symlink()) \
+        if intake_stage.is_dir() and not intake_stage.is_symlink() else []
+    for folder in (settings.inbox, settings.inbox / "processed", settings.inbox / "failed", *stages):
         if not folder.is_dir() or folder.is_symlink():
             continue
         for p in sorted(folder.iterdir()):

@@ -105,6 +105,7 @@ def migrate_layout(root: Path) -> None:
     for reason in result.skipped:
         click.echo(f"skipped {reason}")
     click.echo(f"{len(result.moved)} folder(s) moved, {len(result.skipped)} left in place.")
+    click.echo(f"{result.paths_rewritten} stored path(s) (deliveries, documents waiting for a signature) rewritten.")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -304,7 +304,8 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
     Removed: outbox/archief/KENMERK/, quarantine/KENMERK/, the case files of KENMERK (with their reports) in
     inbox/, inbox/processed/ and inbox/failed/ (found by the journal and by content, also when their kenmerk is
     unreadable), their staged documents, converter scratch left by a killed pipeline, and every row of the case in
-    the state database. Kept: the parties' own mailboxes (listed), and the audit trail, which records the
+    the state database, and the case's folders in the parties' mailboxes on this server (outbox/<party>/...;
+    kept and listed only with [mailboxes] emptied_by_recipients = true). Kept: the audit trail, which records the
     destruction (kenmerk, date, who, reason, hash of what was removed). Before the retention date only with
     --force --reden "..."; a reason holding a BSN, a name of the case or a birth date is refused.
 
@@ -325,9 +326,14 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
                 click.echo(f"  {p.relative_to(settings.root)}")
             for p in plan.scratch:
                 click.echo(f"  {p}/ (LibreOffice scratch left by a stopped pipeline)")
+            for p in plan.mailbox_files:
+                click.echo(f"  {p.relative_to(settings.root)} (in a party's mailbox)")
             click.confirm(f"Destroy the dossier {kenmerk}? This cannot be undone", abort=True)
         done = destroy_dossier(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
-    click.echo(f"Destroyed dossier {kenmerk}: {len(done.files)} files and its state removed; recorded in the audit "
+    click.echo(f"Destroyed dossier {kenmerk}: {len(done.files) + len(done.mailbox_files)} files and its state removed; recorded in the audit "
                f"trail (hash of what was removed: {done.manifest_sha256}).")
+    for parts in done.mailboxes:
+        click.echo(f"  removed from the party's mailbox: {settings.outbox.name}/{'/'.join(parts)}/")
     for folder in done.kept:
-        click.echo(f"  not removed (the party's own mailbox): {folder.relative_to(settings.root)}/")
+        click.echo(f"  not removed (emptied by the recipient, [mailboxes] emptied_by_recipients): "
+                   f"{folder.relative_to(settings.root)}/")

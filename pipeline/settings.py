@@ -45,6 +45,11 @@ polling = false
 # group_so_bedrijfsarts = "so-soartsen"
 # group_werknemer = "so-werknemers"
 # group_archief = "so-archief"
+# `sopipe archive destroy` removes the case's folder from every party's mailbox on this server too (after the
+# 20-year retention the server keeps no copy). Set true only when it is agreed and documented that the recipients
+# empty their mailboxes themselves under their own retention (e.g. they collect and delete); destroy then
+# leaves outbox/<party>/ alone and lists those folders.
+emptied_by_recipients = false
 # A group per recipient folder, "<party>/<code>" = "group" (code: the organisation's code, kvk-<number>,
 # naam-<slug> or a doctor's BIG number; see README "Mailboxes"). Such a group can only reach its own folder.
 # [mailboxes.recipients]
@@ -179,6 +184,8 @@ class Settings:
     group_archief: str | None = None
     recipient_groups: tuple[tuple[str, str], ...] = ()
     """(("<party>/<code>", group), ...) from [mailboxes.recipients]."""
+    mailboxes_emptied_by_recipients: bool = False
+    """True: the recipients empty their own mailboxes (documented); `archive destroy` then leaves them."""
 
     organisaties: Mapping[str, Organisatie] = field(default_factory=lambda: MappingProxyType({}))
     """Organisation master data by code (`[organisaties.<code>]`)."""
@@ -260,6 +267,7 @@ _KEYS = {
     ("mailboxes", "group_arbodienst"): ("group_arbodienst", str),
     ("mailboxes", "group_archief"): ("group_archief", str),
     ("mailboxes", "recipients"): ("recipient_groups", dict),
+    ("mailboxes", "emptied_by_recipients"): ("mailboxes_emptied_by_recipients", bool),
 }
 
 SECRET_SOURCES = ("env", "file", "credential")

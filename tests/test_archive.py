@@ -318,6 +318,8 @@ def test_retention_end_is_twenty_years_after_the_last_change(example):
 
 def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(make_root):
     root = make_root()
+    toml = root.path / "sopipe.toml"  # the recipients empty their mailboxes themselves (documented setting)
+    toml.write_text(toml.read_text().replace("emptied_by_recipients = false", "emptied_by_recipients = true"))
     k1, k2 = "SO-2026-0901", "SO-2026-0902"
     for i, ev in enumerate(full_case(kenmerk=k1, upto="aanvraag") + full_case(kenmerk=k2, upto="verzoek")):
         root.drop(f"{i:02d}.json", ev)

@@ -188,6 +188,44 @@ def read_at(dir_fd: int, name: str, *, limit: int, access: Access | None = None)
         os.close(fd)
 
 
+def read_tree(dir_fd: int, *, shown: str = "", skip_hidden: bool = True) -> dict[str, bytes]:
+    """Every regular file below the folder as {relative posix path: bytes}, walked by descriptors.
+
+    Refuses (UnsafePathError) at the first symlink, FIFO, device or socket found anywhere below, before returning
+    anything: nothing is ever read through a link. `skip_hidden`: files whose name starts with a dot are left out
+    (a link of that name still refuses)."""
+    out: dict[str, bytes] = {}
+
+    def walk(fd: int, prefix: str) -> None:
+        for name in sorted(os.listdir(fd)):
+            here = f"{prefix}{name}"
+            st = entry(fd, name)
+            if st is None:
+                continue  # removed meanwhile
+            if stat.S_ISDIR(st.st_mode):
+                child = open_dir(fd, [name], shown=f"{shown}/{prefix}".rstrip("/"))
+                try:
+                    walk(child, f"{here}/")
+                finally:
+                    os.close(child)
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                raise _refusal(fd, name, f"{shown}/{here}") if stat.S_ISLNK(st.st_mode) else UnsafePathError(
+                    f"{shown}/{here} is geen gewoon bestand; sopipe leest het niet. Verwijder het.", rule="geen-bestand")
+            if skip_hidden and name.startswith("."):
+                continue
+            try:
+                data, _ = read_at(fd, name, limit=1 << 62)
+            except OSError as e:
+                if e.errno == errno.ELOOP:  # replaced by a link after the lstat
+                    raise _refusal(fd, name, f"{shown}/{here}") from None
+                raise
+            out[here] = data
+
+    walk(dir_fd, "")
+    return out
+
+
 def entry(dir_fd: int, name: str) -> os.stat_result | None:
     """lstat of `name` in the folder, None when it is not there."""
     try:

@@ -401,6 +401,19 @@ class Store:
             tx.execute("UPDATE journal SET status='done', kenmerk=?, detail=NULL, finished_at=? WHERE sha256=?",
                        (kenmerk, now, signed_sha256))
 
+    def rewrite_paths(self, kenmerk: str, prefixes: list[tuple[str, str]]) -> int:
+        """Replace each old path prefix by its new one in the case's deliveries and pending signatures, in one
+        transaction (all or nothing); a path already rewritten no longer starts with the old prefix (idempotent).
+        Returns how many stored paths changed."""
+        changed = 0
+        with self.transaction() as tx:
+            for old, new in prefixes:
+                for table in ("deliveries", "pending_signatures"):
+                    changed += tx.execute(f"UPDATE {table} SET path = ? || substr(path, ?) "
+                                          "WHERE kenmerk = ? AND substr(path, 1, ?) = ?",
+                                          (new, len(old) + 1, kenmerk, len(old), old)).rowcount
+        return changed
+
     def failures(self) -> list[dict]:
         return [dict(r) for r in self._conn().execute(
             "SELECT file_name, kenmerk, detail, finished_at FROM journal WHERE status='failed' ORDER BY finished_at")]

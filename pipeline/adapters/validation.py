@@ -283,6 +283,9 @@ class DocumentTimestampReport:
     sub_indication: str | None = None
     reason: str | None = None
     """Why it is not passed, in Dutch; None when passed."""
+    token_digest: str = ""
+    """SHA-256 (hex) of the timestamp token (/Contents), identifying it in reports."""
+    tsa_cert_der: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -414,7 +417,18 @@ def _verify_timestamp(ts, roots) -> DocumentTimestampReport:
         field_name=ts.field_name, time=gen_time, tsa_naam=_subject_attr(cert, "common_name") or "",
         tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native, intact=intact, valid=valid,
         trusted=trusted, indication=indication, sub_indication=sub,
-        reason=None if sub is None else TIMESTAMP_REASONS.get(sub, REASONS.get(sub, sub)))
+        reason=None if sub is None else TIMESTAMP_REASONS.get(sub, REASONS.get(sub, sub)),
+        token_digest=_contents_digest(ts), tsa_cert_der=cert.dump())
+
+
+def _contents_digest(sig) -> str:
+    """SHA-256 (hex) of a signature's or timestamp's /Contents: the value that identifies it in reports."""
+    import hashlib
+    contents = sig.sig_object.get("/Contents")
+    if contents is None:
+        return ""
+    return hashlib.sha256(bytes(contents.original_bytes) if hasattr(contents, "original_bytes")
+                          else bytes(contents)).hexdigest()
 
 
 # The real reason behind an ETSI sub-indication, in words a records officer can act on.
@@ -546,10 +560,7 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
     from_attrs = claimed is not None
     if claimed is None:
         claimed = sig.self_reported_timestamp  # falls back to the unsigned /M: "volgens de ondertekenaar" at most
-    import hashlib
-    contents = sig.sig_object.get("/Contents")
-    digest = hashlib.sha256(bytes(contents.original_bytes) if hasattr(contents, "original_bytes")
-                            else bytes(contents)).hexdigest() if contents is not None else ""
+    digest = _contents_digest(sig)
     return AdesSignatureReport(
         field_name=sig.field_name, signer_naam=_subject_attr(cert, "common_name") or "",
         big_nummer=_subject_attr(cert, "serial_number"), organisatie=_subject_attr(cert, "organization_name"),
@@ -651,8 +662,11 @@ def etsi_validation_report(report: DocumentReport, *, document_name: str, docume
     Per signature: SignatureIdentifier (digest of the signature value, the field name), ValidationTimeInfo
     (validation time, best signature time as proof of existence), SignatureAttributes (claimed signing time),
     SignerInformation (the signer's certificate by reference and name), SignatureValidationProcess, and
-    SignatureValidationStatus with MainIndication (total-passed | total-failed | indeterminate) and
-    SubIndication. The signer certificates are the SignatureValidationObjects.
+    SignatureValidationStatus with MainIndication (total-passed | total-failed | indeterminate), SubIndication and,
+    as AssociatedValidationReportData, the reason `sopipe verify` prints (Dutch, `urn:sopipe:reden`) and pyHanko's
+    message (`urn:sopipe:melding`). The SignatureValidationObjects are the signer certificates and each document
+    timestamp: a timestamp object (its token by digest, the proof of existence it gives when it passes) with its
+    own ValidationReport (indication, sub-indication and reason of that timestamp) and its TSA certificate.
     """
     import base64
     import xml.etree.ElementTree as ET
@@ -669,18 +683,36 @@ def etsi_validation_report(report: DocumentReport, *, document_name: str, docume
     def iso(moment: datetime) -> str:
         return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
+    def digest(parent, hex_digest: str):
+        dav = el(parent, "DigestAlgAndValue")
+        el(dav, "DigestMethod", ns=DS_NS, Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+        el(dav, "DigestValue", base64.b64encode(bytes.fromhex(hex_digest)).decode() if hex_digest else "", ns=DS_NS)
+
+    def identifier(parent, ident_id: str, hex_digest: str, field_name: str):
+        ident = el(parent, "SignatureIdentifier", id=ident_id)
+        digest(ident, hex_digest)
+        el(ident, "HashOnly", "false")
+        el(ident, "DocHashOnly", "false")
+        el(ident, "DAIdentifier", field_name)
+
+    def verdict(parent, indication: str, sub: str | None, reason: str | None, message: str | None = None):
+        status = el(parent, "SignatureValidationStatus")
+        el(status, "MainIndication", _MAIN_URI[indication])
+        if sub:
+            el(status, "SubIndication", f"urn:etsi:019102:subindication:{sub}")
+        if reason or message:
+            extra = el(el(status, "AssociatedValidationReportData"), "AdditionalValidationReportData")
+            for kind, text in (("urn:sopipe:reden", reason), ("urn:sopipe:melding", message)):
+                if text:
+                    data = el(extra, "ReportData")
+                    el(data, "Type", kind)
+                    el(data, "Value", text[:2000])
+
     root = ET.Element(f"{{{ETSI_NS}}}ValidationReport")
     objects = []
     for n, sig in enumerate(report.signatures, start=1):
         svr = el(root, "SignatureValidationReport")
-        ident = el(svr, "SignatureIdentifier", id=f"sig-{n}")
-        dav = el(ident, "DigestAlgAndValue")
-        el(dav, "DigestMethod", ns=DS_NS, Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
-        el(dav, "DigestValue", base64.b64encode(bytes.fromhex(sig.signature_digest)).decode() if sig.signature_digest
-           else "", ns=DS_NS)
-        el(ident, "HashOnly", "false")
-        el(ident, "DocHashOnly", "false")
-        el(ident, "DAIdentifier", sig.field_name)
+        identifier(svr, f"sig-{n}", sig.signature_digest, sig.field_name)
         times = el(svr, "ValidationTimeInfo")
         el(times, "ValidationTime", iso(sig.validation_time))
         if sig.proven_time is not None:
@@ -697,22 +729,41 @@ def etsi_validation_report(report: DocumentReport, *, document_name: str, docume
         el(info, "Signer", sig.signer_naam + (f" (BIG {sig.big_nummer})" if sig.big_nummer else ""))
         process = el(svr, "SignatureValidationProcess")
         el(process, "SignatureValidationProcessID", _PROCESS_URI.get(sig.level, _PROCESS_URI["B-B"]))
-        status = el(svr, "SignatureValidationStatus")
-        el(status, "MainIndication", _MAIN_URI[sig.indication])
-        if sig.sub_indication:
-            el(status, "SubIndication", f"urn:etsi:019102:subindication:{sig.sub_indication}")
-        if sig.message:
-            data = el(status, "AssociatedValidationReportData")
-            el(el(data, "AdditionalValidationReportData"), "ReportData").text = sig.message[:2000]
+        verdict(svr, sig.indication, sig.sub_indication, sig.reason,
+                sig.message if sig.message != sig.reason else None)
     vos = el(root, "SignatureValidationObjects")
+    stamps = []
+    for n, ts in enumerate(report.document_timestamps, start=1):
+        tsa_id = f"vo-tsa-{n}"
+        if ts.tsa_cert_der:
+            objects.append((tsa_id, ts.tsa_cert_der))
+        stamps.append((n, ts, tsa_id if ts.tsa_cert_der else None))
     for vo_id, der in objects:
         vo = el(vos, "ValidationObject", id=vo_id)
         el(vo, "ObjectType", "urn:etsi:019102:validationObject:certificate")
         el(el(vo, "ValidationObjectRepresentation"), "base64", base64.b64encode(der).decode())
+    for n, ts, tsa_id in stamps:  # each document timestamp with its own validation
+        vo = el(vos, "ValidationObject", id=f"vo-ts-{n}")
+        el(vo, "ObjectType", "urn:etsi:019102:validationObject:timestamp")
+        digest(el(vo, "ValidationObjectRepresentation"), ts.token_digest)
+        if ts.ok and ts.time is not None:  # a passed timestamp proves the document existed then
+            poe = el(vo, "POE")
+            el(poe, "POETime", iso(ts.time))
+            el(poe, "TypeOfProof", "urn:etsi:019102:poetype:validation")
+        tvr = el(vo, "ValidationReport")
+        identifier(tvr, f"ts-{n}", ts.token_digest, ts.field_name)
+        el(el(tvr, "ValidationTimeInfo"), "ValidationTime", iso(report.validation_time))
+        if tsa_id:
+            info = el(tvr, "SignerInformation", Pseudonym="false")
+            el(info, "SignerCertificate", VOReference=tsa_id)
+            el(info, "Signer", ts.tsa_naam or None)
+        el(el(tvr, "SignatureValidationProcess"), "SignatureValidationProcessID", _PROCESS_URI["B-B"])
+        verdict(tvr, ts.indication, ts.sub_indication, ts.reason)
     validator = el(root, "SignatureValidator")
     el(el(validator, "DigitalId"), "X509SubjectName", "CN=sopipe", ns=DS_NS)
     # Which document was validated (not part of the ETSI elements above; kept as a comment for people).
     root.insert(0, ET.Comment(f" {document_name} sha256={document_sha256} PAdES-niveau(s): "
-                              f"{', '.join(s.level for s in report.signatures) or 'geen handtekening'} "))
+                              f"{', '.join(s.level for s in report.signatures) or 'geen handtekening'}; documenttijdstempels: "
+                              f"{len(report.document_timestamps)} "))
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -18,8 +18,11 @@ change is the day its newest case event was accepted). `destroy_dossier` removes
 arbodienst keeps of a case: the archive copy, the quarantine copies, the case files in inbox/, inbox/processed and
 inbox/failed with their reports (found by the journal and by content, also when the kenmerk could not be read
 from a broken file), the staged documents in state/staging/, converter scratch left by a killed pipeline, and every
-row of the case in the state database. The parties' mailboxes are theirs (the employee's
-own copies, the own doctor's file under their own retention) and are left alone. The audit trail is kept: it
+row of the case in the state database, and the case's folders in the parties' mailboxes on this server
+(`outbox/<party>/[<code>/]<kenmerk>/`, removed relative to folder descriptors, never through a link): after the
+retention the server keeps no copy of the case either. The parties' own copies elsewhere (downloaded, in the own
+doctor's file) fall under their own retention. Only when `[mailboxes] emptied_by_recipients = true` documents that
+the recipients empty these mailboxes themselves are they left alone (and listed). The audit trail is kept: it
 holds no content, and it records the destruction itself (kenmerk, date, who, reason, hash of what was removed).
 """
 
@@ -34,6 +37,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import sqlite3
 import tempfile
 import time
@@ -48,7 +52,7 @@ from asn1crypto import cms, pem
 from asn1crypto import x509 as asn1_x509
 
 from pipeline.adapters.audit import Audit
-from pipeline.adapters.safefs import find_links
+from pipeline.adapters import safefs
 from pipeline.adapters.signing import SigningIdentity
 from pipeline.adapters.store import Store
 from pipeline.adapters.converter import stale_scratch
@@ -57,7 +61,7 @@ from pipeline.core.planning import retention_end
 from pipeline.core.redaction import personal_data_in
 from pipeline.core.routing import PER_RECIPIENT, Party
 from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
-from pipeline.errors import ArchiveError, PipelineError
+from pipeline.errors import ArchiveError, PipelineError, UnsafePathError
 from pipeline.settings import Settings
 
 FORMAT = "sopipe-archiefbundel/v1"
@@ -138,19 +142,13 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
     start = time.perf_counter()
     folder = settings.outbox / Party.ARCHIEF.value / kenmerk
     ret = retention(store, kenmerk)
-    if ret is None or not folder.is_dir():
+    if ret is None:
         raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root} (geen zaak of geen archiefmap "
                            f"{folder}).", kenmerk=kenmerk)
-    links = [folder.parent] if folder.parent.is_symlink() else find_links(folder)
-    if links:
-        raise ArchiveError(f"In de archiefmap staat een symbolische koppeling ({links[0]}); sopipe volgt die niet. "
-                           "Verwijder de koppeling en exporteer opnieuw.", kenmerk=kenmerk, rule="symlink")
+    members = {DOCS + rel: data for rel, data in _read_archive_folder(settings, kenmerk).items()}
     chain_ok = not audit.verify()
     records = audit.trail(kenmerk)
     head_id, head_hash = audit.head()
-    members: dict[str, bytes] = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        members[DOCS + path.relative_to(folder).as_posix()] = path.read_bytes()
     members[AUDIT] = json.dumps({"kenmerk": kenmerk, "records": [r.as_dict() for r in records]},
                                 indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
     members[CHAIN] = _chain_pem(seal, pki_dir)
@@ -193,6 +191,23 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
                  uitkomst=Uitkomst.GESLAAGD, bundel=trail.scrub(out.name), manifest_sha256=digest,
                  aantal=len(members))
     return ExportResult(out, digest, len(members), time.perf_counter() - start, chain_ok)
+
+
+def _read_archive_folder(settings: Settings, kenmerk: str) -> dict[str, bytes]:
+    """The files of `outbox/archief/<kenmerk>/`, read by descriptors from the root down: a symlink at any level
+    (outbox/, archief/, the case folder or anything in it) refuses the export before a byte is read through it."""
+    parts = (settings.outbox.name, Party.ARCHIEF.value, kenmerk)
+    shown = "/".join(parts)
+    try:
+        with safefs.folder(settings.outbox.parent, parts) as fd:
+            return safefs.read_tree(fd, shown=shown)
+    except FileNotFoundError:
+        raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root} (geen zaak of geen archiefmap "
+                           f"{shown}).", kenmerk=kenmerk) from None
+    except UnsafePathError as e:
+        raise ArchiveError(f"De archiefmap van {kenmerk} wordt niet geëxporteerd: {e.message} Er is geen export "
+                           "gemaakt en niets door de koppeling gelezen; exporteer opnieuw zodra dit is opgelost.",
+                           kenmerk=kenmerk, rule=e.rule or "symlink") from None
 
 
 def _seal(data: bytes, identity: SigningIdentity) -> bytes:
@@ -463,13 +478,18 @@ class DestroyPlan:
     files: tuple[Path, ...]
     """Every file that will be removed."""
     kept: tuple[Path, ...]
-    """Party mailbox folders of this kenmerk that stay (they are the parties' own)."""
+    """Party mailbox folders of this kenmerk that stay (only with `[mailboxes] emptied_by_recipients = true`)."""
     manifest: dict
     """What is removed (paths relative to the root, SHA-256 each): only its hash goes into the audit trail."""
     folders: tuple[Path, ...] = ()
     """Folders removed as a whole after the files (archive, quarantine, staging)."""
     scratch: tuple[Path, ...] = ()
     """Converter scratch of killed pipelines (any case's Word and PDF files), removed as a whole as well."""
+    mailboxes: tuple[tuple[str, ...], ...] = ()
+    """The case's folders in the parties' own mailboxes, as parts below outbox/ (`outbox/<party>/[<code>/]<kenmerk>`),
+    removed through folder descriptors (never through a link) unless the recipients empty them themselves."""
+    mailbox_files: tuple[Path, ...] = ()
+    """The files in those folders (shown before confirming; their hashes are in the manifest)."""
 
     @property
     def manifest_sha256(self) -> str:
@@ -525,14 +545,110 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
             files.append(staged)
     # a pipeline killed while converting leaves the case's Word and PDF files behind
     scratch = (*stale_scratch(settings.root / "state" / "scratch"), *stale_scratch())
-    kept = tuple(folder for party in Party if party is not Party.ARCHIEF
-                 for folder in sorted(settings.outbox.glob(f"{party.value}/*/{kenmerk}" if party in PER_RECIPIENT
-                                                           else f"{party.value}/{kenmerk}")))
+    boxes, box_files = _mailbox_folders(settings, kenmerk)
+    kept = tuple(settings.outbox.joinpath(*parts) for parts in boxes) if settings.mailboxes_emptied_by_recipients \
+        else ()
+    if kept:
+        boxes, box_files = [], []
     manifest = {"kenmerk": kenmerk,
                 "bestanden": [{"pad": _shown_path(p, settings.root), "sha256": _file_sha256(p)} for p in files],
                 "gebeurtenissen": [e.sha256 for e in events], "journaal": sorted(known),
                 "kladmappen": [_shown_path(p, settings.root) for p in scratch]}
-    return DestroyPlan(kenmerk, retention(store, kenmerk), tuple(files), kept, manifest, tuple(folders), scratch)
+    if box_files:
+        manifest["postbussen"] = [{"pad": pad, "sha256": digest} for pad, digest in box_files]
+    return DestroyPlan(kenmerk, retention(store, kenmerk), tuple(files), kept, manifest, tuple(folders), scratch,
+                       tuple(boxes), tuple(settings.root / pad for pad, _ in box_files))
+
+
+def _mailbox_folders(settings: Settings, kenmerk: str) -> tuple[list[tuple[str, ...]], list[tuple[str, str | None]]]:
+    """The case's folders in the parties' mailboxes (the archive apart) and their files with SHA-256, found by
+    folder descriptors without following a link. A link or a plain file where a party's mailbox or the case's
+    folder belongs stops the plan (ArchiveError) before anything is removed; a recipient folder that is a link is
+    not looked into (`sopipe doctor` reports it)."""
+    outbox = settings.outbox.name
+    found: list[tuple[str, ...]] = []
+    files: list[tuple[str, str | None]] = []
+    anchor = safefs.open_anchor(settings.outbox.parent)
+    try:
+        top = safefs.open_dir(anchor, [outbox])
+    except FileNotFoundError:
+        return found, files
+    except UnsafePathError as e:
+        raise _in_the_way(e) from None
+    finally:
+        os.close(anchor)
+    try:
+        for party in Party:
+            if party is Party.ARCHIEF or safefs.entry(top, party.value) is None:
+                continue
+            try:
+                party_fd = safefs.open_dir(top, [party.value], shown=outbox)
+            except UnsafePathError as e:
+                raise _in_the_way(e) from None
+            try:
+                codes = [()] if party not in PER_RECIPIENT else [
+                    (name,) for name in sorted(os.listdir(party_fd))
+                    if (st := safefs.entry(party_fd, name)) is not None and stat.S_ISDIR(st.st_mode)]
+                for code in codes:
+                    parts = (party.value, *code, kenmerk)
+                    try:
+                        case_fd = safefs.open_dir(party_fd, [*code, kenmerk], shown=f"{outbox}/{party.value}")
+                    except FileNotFoundError:
+                        continue
+                    except UnsafePathError as e:
+                        raise _in_the_way(e) from None
+                    try:
+                        files += _hashed_files(case_fd, "/".join((outbox, *parts)))
+                    finally:
+                        os.close(case_fd)
+                    found.append(parts)
+            finally:
+                os.close(party_fd)
+    finally:
+        os.close(top)
+    return found, files
+
+
+def _hashed_files(fd: int, shown: str) -> list[tuple[str, str | None]]:
+    """(path, SHA-256) of every file below the folder, by descriptors; a link is listed (None), never followed."""
+    out: list[tuple[str, str | None]] = []
+    for name in sorted(os.listdir(fd)):
+        st = safefs.entry(fd, name)
+        if st is None:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            child = safefs.open_dir(fd, [name], shown=shown)
+            try:
+                out += _hashed_files(child, f"{shown}/{name}")
+            finally:
+                os.close(child)
+        elif stat.S_ISREG(st.st_mode):
+            out.append((f"{shown}/{name}", _sha256(safefs.read_at(fd, name, limit=1 << 62)[0])))
+        else:
+            out.append((f"{shown}/{name}", None))
+    return out
+
+
+def _in_the_way(e: UnsafePathError) -> ArchiveError:
+    return ArchiveError(f"{e.message} Er is niets vernietigd. Dit hoort niet bij de mappen die sopipe maakt: zet "
+                        "het opzij en voer de opdracht opnieuw uit.", rule="geen-map")
+
+
+def _remove_mailboxes(settings: Settings, plan: DestroyPlan) -> None:
+    """Remove the case's mailbox folders, each relative to its parent's descriptor (a link is unlinked, never
+    followed; a folder that became a link on the way stops with ArchiveError)."""
+    outbox = settings.outbox.name
+    for parts in plan.mailboxes:
+        try:
+            with safefs.folder(settings.outbox.parent, (outbox, *parts[:-1])) as fd:
+                safefs.remove_tree_at(fd, parts[-1])
+                os.fsync(fd)
+        except FileNotFoundError:
+            continue  # removed by an earlier, interrupted run
+        except UnsafePathError as e:
+            raise ArchiveError(f"Vernietiging van {plan.kenmerk} is niet afgemaakt: {e.message} Voer dezelfde "
+                               "opdracht opnieuw uit zodra dat is opgelost: die maakt de vernietiging af.",
+                               kenmerk=plan.kenmerk) from None
 
 
 def _refuse_non_folder(settings: Settings, path: Path) -> None:
@@ -624,6 +740,7 @@ def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str
         for folder in (*plan.folders, *plan.scratch):
             if folder.is_dir() and not folder.is_symlink():
                 shutil.rmtree(folder)
+        _remove_mailboxes(settings, plan)
     except OSError as e:
         raise ArchiveError(f"Vernietiging van {kenmerk} is niet afgemaakt: {e.strerror or e} ({e.filename}). "
                            "Los dat op en voer dezelfde opdracht opnieuw uit: die maakt de vernietiging af.",

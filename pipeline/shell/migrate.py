@@ -7,6 +7,11 @@ system), done relative to folder descriptors without following a link; a crash l
 in the old or in the new place, so running the command again finishes the job (idempotent). When both places
 exist (delivered anew after the upgrade), the old files are renamed into the new folder unless a newer copy is
 already there. Every move is recorded in the audit trail.
+
+The paths the store keeps (deliveries, documents waiting in `te-ondertekenen/`) follow: per case, every stored path
+under an old case folder is rewritten to the new one in one transaction together with its audit record (all or
+nothing). The folders move first; a crash before the rewrite leaves old paths that the next run rewrites (it
+rewrites every known case, not only the folders it moved), and a rewritten path no longer matches (idempotent).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.store import Store
 from pipeline.core import model
 from pipeline.core.procedure import fold
+from pipeline.core.state import CaseState
 from pipeline.core.routing import PER_RECIPIENT, recipient_code
 from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst, scrub
 
@@ -39,12 +45,21 @@ class MigrationResult:
     moved: tuple[Moved, ...]
     skipped: tuple[str, ...]
     """Folders left where they are, with the reason (no case of that name, a link, a case without recipient)."""
+    paths_rewritten: int = 0
+    """Stored paths (deliveries, pending signatures) moved to the new layout by this run."""
 
 
 def migrate_layout(mailboxes: Mailboxes, store: Store, audit: Audit) -> MigrationResult:
     moved: list[Moved] = []
     skipped: list[str] = []
     known = set(store.kenmerken())
+    states: dict[str, CaseState | None] = {}
+
+    def state_of(kenmerk: str) -> CaseState | None:
+        if kenmerk not in states:
+            states[kenmerk] = fold(model.parse_event(e.payload) for e in store.events(kenmerk))
+        return states[kenmerk]
+
     for party in PER_RECIPIENT:
         party_fd = mailboxes.open_folder((party.value,))
         try:
@@ -56,7 +71,7 @@ def migrate_layout(mailboxes: Mailboxes, store: Store, audit: Audit) -> Migratio
                 if not stat.S_ISDIR(st.st_mode):
                     skipped.append(f"{where}: geen map (symbolische koppeling of bestand), niet verplaatst")
                     continue
-                state = fold(model.parse_event(e.payload) for e in store.events(name))
+                state = state_of(name)
                 code = recipient_code(party, state) if state else None
                 if not code:
                     skipped.append(f"{where}: geen ontvanger bekend in de zaak")
@@ -68,7 +83,28 @@ def migrate_layout(mailboxes: Mailboxes, store: Store, audit: Audit) -> Migratio
                 moved.append(move)
         finally:
             os.close(party_fd)
-    return MigrationResult(tuple(moved), tuple(skipped))
+    rewritten = sum(_rewrite_stored_paths(store, audit, kenmerk, state_of(kenmerk), mailboxes.outbox.name)
+                    for kenmerk in sorted(known))
+    return MigrationResult(tuple(moved), tuple(skipped), rewritten)
+
+
+def _rewrite_stored_paths(store: Store, audit: Audit, kenmerk: str, state: CaseState | None, outbox: str) -> int:
+    """The case's stored mailbox paths of the old layout, rewritten with their audit record in one transaction."""
+    if state is None:
+        return 0
+    prefixes = []
+    for party in PER_RECIPIENT:
+        code = recipient_code(party, state)
+        if code and _KENMERK.match(kenmerk):
+            prefixes.append((f"{outbox}/{party.value}/{kenmerk}/", f"{outbox}/{party.value}/{code}/{kenmerk}/"))
+    if not prefixes:
+        return 0
+    with store.transaction():  # the audit record joins this transaction: both or neither
+        n = store.rewrite_paths(kenmerk, prefixes)
+        if n:
+            audit.record(Gebeurtenis.BEZORGING, kenmerk=kenmerk, actie=Actie.UPDATE, uitkomst=Uitkomst.GESLAAGD,
+                         wat="migrate-layout-paden", aantal=n)
+    return n
 
 
 def _move_case(mailboxes: Mailboxes, party_fd: int, party: str, code: str, kenmerk: str) -> None:

@@ -38,8 +38,14 @@ SERVICE_THREADS = ("sopipe-demo-trust", "sopipe-signing-loop")
 needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 
 
-def _service_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name in SERVICE_THREADS]
+def _service_threads(*, besides: frozenset[int] = frozenset()) -> list[str]:
+    """Names of the running service threads, leaving out those in `besides` (idents of threads that were running
+    before: the session's shared trust services and their signer, started by tests of other modules)."""
+    return [t.name for t in threading.enumerate() if t.name in SERVICE_THREADS and t.ident not in besides]
+
+
+def _running_idents() -> frozenset[int]:
+    return frozenset(t.ident for t in threading.enumerate())
 
 
 def _port_open(url: str) -> bool:
@@ -86,12 +92,13 @@ def _passed(result) -> bool:
 def demo_run(tmp_path_factory):
     """`sopipe init`, `sopipe demo`, `sopipe watch --once` on a fresh root: the out-of-the-box run."""
     root = tmp_path_factory.mktemp("demo") / "root"
+    before = _running_idents()
     runner = CliRunner()
     assert runner.invoke(cli, ["init", "--root", str(root)]).exit_code == 0
     assert runner.invoke(cli, ["demo", "--root", str(root)]).exit_code == 0
     result = runner.invoke(cli, ["watch", "--root", str(root), "--once"])
     assert result.exit_code == 0, result.output
-    return root, result, _service_threads()
+    return root, result, _service_threads(besides=before)
 
 
 def test_demo_watcher_signs_machtigingen_and_advice_b_lta(demo_run):
@@ -122,8 +129,8 @@ def test_pdfsig_sees_the_signature_and_the_archive_timestamp(demo_run):
 
 
 def test_the_watcher_stops_its_trust_services_on_exit(demo_run):
-    root, _, _ = demo_run
-    assert _service_threads() == []
+    root, _, left_by_watch = demo_run
+    assert left_by_watch == []
     urls = pki.read_services_url(root / "pki")
     assert not _port_open(urls.base), "the DEMO services still listen after the watcher ended"
     settings = load_settings(root)
@@ -132,13 +139,14 @@ def test_the_watcher_stops_its_trust_services_on_exit(demo_run):
 
 
 def test_signing_services_run_only_inside_the_block(tmp_path):
+    before = _running_idents()
     _services_pki(tmp_path / "root")
     settings = load_settings(tmp_path / "root")
     with signing_services(settings) as running:
         assert _port_open(running.tsa_url.removesuffix("/tsa"))
-        assert "sopipe-demo-trust" in _service_threads()
+        assert "sopipe-demo-trust" in _service_threads(besides=before)
     assert not _port_open(running.tsa_url.removesuffix("/tsa"))
-    assert "sopipe-demo-trust" not in _service_threads()
+    assert "sopipe-demo-trust" not in _service_threads(besides=before)
 
 
 def test_a_taken_port_moves_the_services_and_the_certificates_follow(tmp_path):
@@ -303,6 +311,7 @@ def test_revocation_data_is_fetched_once_and_reused_while_valid(counted):
 
 
 def test_one_kept_alive_connection_serves_many_signatures(counted):
+    before = _running_idents()
     pki_dir, _, clients, tsa = counted
     keyring = KeyRing.from_pki_dir(pki_dir)
     signer = PadesSigner(tsa_url=tsa, trust_roots=[load_cert_from_pemder(str(pki_dir / "ca.pem"))])
@@ -315,7 +324,7 @@ def test_one_kept_alive_connection_serves_many_signatures(counted):
     finally:
         signer.close()
     assert len(clients) == first <= 3, f"{len(clients)} connections for 5 signatures"
-    assert "sopipe-signing-loop" not in _service_threads(), "close() stops the signing loop"
+    assert "sopipe-signing-loop" not in _service_threads(besides=before), "close() stops the signing loop"
 
 
 def test_revocation_services_that_are_down_are_an_outage_too(tmp_path):

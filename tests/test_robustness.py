@@ -392,6 +392,8 @@ class _RecordingPipeline:
         path.rename(self.inbox / "processed" / path.name)
         return Outcome(path.name, "processed")
 
+    take = process  # the watcher takes each file once; here taking it is processing it
+
 
 @pytest.mark.watcher
 def test_watch_loop_takes_a_file_written_in_chunks_only_when_complete_and_ignores_temp_names(tmp_path):

@@ -119,7 +119,8 @@ class Mailboxes:
         return fd
 
     def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
-                sub: tuple[str, ...] = ()) -> Path:
+                sub: tuple[str, ...] = (), sha256: str | None = None) -> Path:
+        """`sha256`: the digest of `data` when the caller has it (a subclass may need it; never recomputed)."""
         target = self.path(party, kenmerk, file_name, code=code, sub=sub)
         parts = (*self.folder(party, kenmerk, code=code), *sub)
         try:

@@ -6,7 +6,6 @@ The state of a case is never stored as such: it is rebuilt from its accepted eve
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sqlite3
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
 from pipeline.core.redaction import redact
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
@@ -197,8 +197,10 @@ class PendingSignature:
 class Store:
     """One SQLite database per root. Thread-safe: one connection per thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Clock | None = None) -> None:
         self.path = Path(path)
+        self.clock = clock or SYSTEM_CLOCK
+        """Stamps the journal, accepted events, pending signatures and migrations (`pipeline.adapters.clock`)."""
         self._local = threading.local()
         new = not self.path.exists()
         conn = self._conn()
@@ -249,6 +251,9 @@ class Store:
         finally:
             conn.execute("COMMIT")
 
+    def _now(self) -> str:
+        return utc_iso(self.clock)
+
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {r[0] for r in conn.execute("SELECT name FROM migrations")}
@@ -258,7 +263,7 @@ class Store:
             with self.transaction() as tx:
                 for statement in _statements(sql):
                     tx.execute(statement)
-                tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
+                tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, self._now()))
 
     # --- journal --------------------------------------------------------------------------------------------
 
@@ -275,7 +280,7 @@ class Store:
             tx.execute("INSERT INTO journal (sha256, file_name, status, started_at) VALUES (?, ?, 'processing', ?)"
                        " ON CONFLICT(sha256) DO UPDATE SET status='processing', file_name=excluded.file_name,"
                        " started_at=excluded.started_at, finished_at=NULL",
-                       (sha256, redact(file_name), _now()))
+                       (sha256, redact(file_name), self._now()))
 
     def journal_shas(self, kenmerk: str) -> list[str]:
         """The SHA-256 of every case file the journal links to `kenmerk` (processed, failed or left for retry)."""
@@ -285,7 +290,7 @@ class Store:
     def journal_failed(self, sha256: str, *, kenmerk: str | None, detail: str) -> None:
         with self.transaction() as tx:  # the journal is operator data: never a BSN in it
             tx.execute("UPDATE journal SET status='failed', kenmerk=?, detail=?, finished_at=? WHERE sha256=?",
-                       (kenmerk, redact(detail), _now(), sha256))
+                       (kenmerk, redact(detail), self._now(), sha256))
 
     # --- events ---------------------------------------------------------------------------------------------
 
@@ -294,6 +299,12 @@ class Store:
             "SELECT kenmerk, stap, payload, sha256, file_name, accepted_at FROM events WHERE kenmerk=? ORDER BY id",
             (kenmerk,)).fetchall()
         return [StoredEvent(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def last_event_sha256(self, kenmerk: str) -> str | None:
+        """The SHA-256 of the case's last accepted event (None: no such case): whether a kept state is current."""
+        row = self._conn().execute("SELECT sha256 FROM events WHERE kenmerk=? ORDER BY id DESC LIMIT 1",
+                                   (kenmerk,)).fetchone()
+        return row[0] if row else None
 
     def events_of_step(self, stap: str) -> list[tuple[str, dict]]:
         """(kenmerk, payload) of every accepted event of one step over all cases, in order."""
@@ -311,7 +322,7 @@ class Store:
         `summary`: the case's summary after this event (the fold including it); without one the stored summary
         is dropped, to be made again from the events when next needed, so it can never be stale.
         """
-        now = _now()
+        now = self._now()
         with self.transaction() as tx:
             tx.execute("INSERT INTO events (kenmerk, stap, datum, payload, sha256, file_name, ingediend_door,"
                        " accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -372,7 +383,7 @@ class Store:
                        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kenmerk, kind) DO UPDATE SET sha256=excluded.sha256,"
                        " size=excluded.size, path=excluded.path, signer_big=excluded.signer_big,"
                        " created_at=excluded.created_at, done_at=NULL, signed_sha256=NULL",
-                       (kenmerk, kind, sha256, size, path, signer_big, _now()))
+                       (kenmerk, kind, sha256, size, path, signer_big, self._now()))
 
     def pending(self, kenmerk: str, kind: str) -> PendingSignature | None:
         row = self._conn().execute(
@@ -389,7 +400,7 @@ class Store:
     def complete_pending(self, *, kenmerk: str, kind: str, signed_sha256: str,
                          deliveries: list[DeliveryRecord]) -> None:
         """Close a pending signature: record the deliveries of the signed file and its journal entry, atomically."""
-        now = _now()
+        now = self._now()
         with self.transaction() as tx:
             tx.executemany("INSERT INTO deliveries (kenmerk, event_sha256, kind, party, path, sha256, status, detail,"
                            " at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -422,10 +433,6 @@ class Store:
 def _write_summary(tx: sqlite3.Connection, row: SummaryRow) -> None:
     tx.execute(_SUMMARY_UPSERT, (row.kenmerk, row.version, json.dumps(row.record, ensure_ascii=False),
                                  row.volgende_uiterlijk))
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _statements(sql: str) -> Iterator[str]:

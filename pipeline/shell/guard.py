@@ -57,14 +57,16 @@ class PrivacyGuard:
         self._pdfs: _Lru[str, PdfContent | PdfInspectionError] = _Lru(pdf_cache_size)
         self._rules: _Lru[str, privacy.CaseRules] = _Lru(case_cache_size)
 
-    def check(self, pdf: bytes, *, order: DocumentOrder, party: Party, state: CaseState,
-              path: str) -> list[Finding]:
-        hits = privacy.consent_hits(order, party, state)
+    def check(self, pdf: bytes, *, order: DocumentOrder, party: Party, state: CaseState, path: str,
+              sha256: str | None = None, consent_checked: bool = False) -> list[Finding]:
+        """`sha256`: the PDF's digest when the caller has it (the runner hashes each PDF once);
+        `consent_checked`: the caller has just checked the delivery's consent itself (the runner does, once)."""
+        hits = [] if consent_checked else privacy.consent_hits(order, party, state)
         what = privacy.scope(order, party)
         if what:
             rules = self._rules.get(privacy.rules_key(state), lambda: privacy.case_rules(state))
             hits += privacy.check_texts(rules, _path_texts(path), what=what)
-            content = self._content(pdf)
+            content = self._content(pdf, sha256)
             if isinstance(content, PdfInspectionError):
                 hits.append(privacy.Hit(f"bestand niet te controleren: {content.message}", "bestand"))
             else:
@@ -78,13 +80,13 @@ class PrivacyGuard:
                     hits += [h for h in joined if h.key not in found]
         return [Finding(h.what, h.where) for h in hits]
 
-    def _content(self, pdf: bytes) -> PdfContent | PdfInspectionError:
+    def _content(self, pdf: bytes, sha256: str | None = None) -> PdfContent | PdfInspectionError:
         def read() -> PdfContent | PdfInspectionError:
             try:
                 return inspect_pdf(pdf)
             except PdfInspectionError as e:
                 return e
-        return self._pdfs.get(hashlib.sha256(pdf).hexdigest(), read)
+        return self._pdfs.get(sha256 or hashlib.sha256(pdf).hexdigest(), read)
 
 
 def _path_texts(path: str) -> list[tuple[str, str]]:

@@ -10,6 +10,8 @@ journal, by SHA-256, decides whether it was already done. Modes are explicit (`I
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
 import stat
@@ -18,8 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from pipeline.adapters import safefs
 from pipeline.adapters.safefs import Access
+from pipeline.core import model, redaction
+from pipeline.errors import CaseFileError, PipelineError
 
 STAGE = ("state", "intake")
 STATE_DIR = Access(0o700)
@@ -59,6 +65,108 @@ class Intake:
     """The decoded JSON object the event was parsed from."""
     error: Exception | None = None
     """Why the file cannot be taken: a PipelineError or a pydantic ValidationError."""
+
+    @property
+    def returned(self) -> bool:
+        """A signed PDF coming back (`pipeline.shell.returns`), not a case file."""
+        return self.name.lower().endswith(".pdf")
+
+    @property
+    def kenmerk(self) -> str | None:
+        """The case: the event's, or for a file that failed validation what its JSON calls it (never a BSN)."""
+        if self.event is not None:
+            return self.event.kenmerk
+        value = self.data.get("kenmerk") if isinstance(self.data, dict) else None
+        # a "kenmerk" that is a BSN names no case: it must not reach the journal or the audit trail either
+        return value if isinstance(value, str) and len(value) <= 40 and not redaction.contains_bsn(value) else None
+
+    @property
+    def order(self) -> tuple:
+        """Within one batch, events of a case in procedure order even if the file names do not sort so."""
+        data = self.data if isinstance(self.data, dict) else None
+        if data is None:
+            return (1, "", 0, self.name)
+        stap = data.get("stap")
+        idx = model.STAPPEN.index(stap) if stap in model.STAPPEN and stap != "intrekking" else 99
+        return (0, str(data.get("datum", "")), idx, self.name)
+
+
+MAX_JSON_DEPTH = 20
+
+
+def read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int,
+                not_a_file: PipelineError, wrong_pdf_size) -> Intake:
+    """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error.
+
+    `not_a_file` / `wrong_pdf_size(size, limit)`: the refusals of a returned PDF that is no file or of a bad size."""
+    pdf = name.lower().endswith(".pdf")
+    limit = max_pdf if pdf else max_case_file
+    try:
+        raw, size = stage.read(stage_id, name, limit=limit)
+    except OSError:
+        return Intake(name, stage_id, b"", None, error=not_a_file if pdf else CaseFileError(
+            "Dit is geen gewoon bestand (een snelkoppeling of map); zet het bestand zelf in de inbox."))
+    if pdf:
+        if size == 0 or size > limit:
+            return Intake(name, stage_id, b"", None, error=wrong_pdf_size(size, limit))
+        return Intake(name, stage_id, raw, hashlib.sha256(raw).hexdigest())
+    if size == 0:
+        return Intake(name, stage_id, b"", None, error=CaseFileError("Het bestand is leeg."))
+    if size > limit:
+        return Intake(name, stage_id, b"", None, error=CaseFileError(
+            f"Het bestand is te groot ({size} bytes; de grens is {limit})."))
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        data = decode_case_file(raw)
+    except CaseFileError as e:
+        return Intake(name, stage_id, raw, digest, error=e)
+    try:
+        event = model.parse_event(data)
+    except ValidationError as e:
+        return Intake(name, stage_id, raw, digest, data=data, error=e)
+    return Intake(name, stage_id, raw, digest, event=event, data=data)
+
+
+def decode_case_file(raw: bytes) -> dict:
+    """The JSON object of a case file; CaseFileError (in Dutch) when it is not one."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CaseFileError(f"Het bestand is geen UTF-8-tekst (ongeldige byte op positie {e.start}). "
+                            "Sla het op als UTF-8.") from e
+    if _depth_exceeds(text, MAX_JSON_DEPTH):
+        raise CaseFileError(f"Het bestand is te diep genest (meer dan {MAX_JSON_DEPTH} niveaus).")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CaseFileError(f"Het bestand is geen geldige JSON: {e.msg} op regel {e.lineno}, kolom {e.colno}.") \
+            from e
+    if not isinstance(data, dict):
+        raise CaseFileError("Het bestand moet één JSON-object zijn ({ ... }).")
+    return data
+
+
+def _depth_exceeds(text: str, limit: int) -> bool:
+    """Cheap nesting check before json.loads (which would recurse deeply on hostile input)."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
 
 
 class Stage:

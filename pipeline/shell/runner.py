@@ -1,23 +1,25 @@
-"""The shell around the core: one case file in, every document made, checked, delivered — or nothing at all.
+"""The shell around the core: one file in, every document made, checked, delivered — or nothing at all.
 
-Order of work for one file: read and validate → rebuild the case state from the store → `decide` (pure core) →
-make every document (render, convert, sign) → privacy guard on each finished file → deliver (consent re-checked
-at that moment) → record the event and its deliveries in one transaction → move the file to `processed/`.
+One skeleton for both kinds of inbox file, a case file (`.json`) and a signed PDF coming back (`.pdf`):
+stage (taken out of the inbox, read, hashed and parsed once: `pipeline.shell.intake`) → journal (by SHA-256:
+done already? a duplicate) → decide (`decide()` on the case's state for an event; the pure check of
+`pipeline.shell.returns` for a returned PDF) → make every document (render, convert, sign) → privacy guard on
+each finished file → deliver (consent checked at that moment) → record in one transaction → move the file to
+`processed/`. The two kinds differ only in their `decide` and `record` (`CaseFileWork`, `ReturnedPdfWork`).
 A bad file moves to `failed/` with a report; an outage of the pipeline itself (disk full, read-only outbox)
 leaves the file in the inbox so it is picked up again once fixed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Protocol, Sequence
@@ -25,22 +27,23 @@ from typing import Mapping, Protocol, Sequence
 from pydantic import ValidationError
 
 from pipeline.adapters import safefs
-from pipeline.adapters.audit import Audit, NullAudit
+from pipeline.adapters.audit import Audit, CaseFileAudit, NullAudit
+from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
 from pipeline.adapters.converter import Converter, PdfMetadata
 from pipeline.adapters.mailbox import Mailboxes
+from pipeline.adapters.returned_pdf import PdfReturnReader
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
-from pipeline.core import redaction
 from pipeline.core.organisaties import Facts, Organisatie, issuer
 from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
 from pipeline.core.routing import Party, file_name, recipient_code
-from pipeline.core.signatures import hold_for_signature
+from pipeline.core.signatures import hold_for_signature, returned_signed, signer_party
 from pipeline.core.state import CaseState
-from pipeline.errors import (CaseFileError, ConverterUnavailable, DeliveryError, PipelineError,
-                             TrustServiceOutage)
+from pipeline.errors import ConverterUnavailable, DeliveryError, PipelineError, TrustServiceOutage
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
-from pipeline.shell.intake import Intake, IntakeAccess, Stage
+from pipeline.shell.intake import MAX_JSON_DEPTH, Intake, IntakeAccess, Stage, read_intake
+from pipeline.shell.intake import _depth_exceeds  # noqa: F401  (kept importable from here)
 
 log = logging.getLogger("sopipe")
 
@@ -50,9 +53,6 @@ _OUTAGES = {
     TrustServiceOutage: ("trust service unreachable", "vertrouwensdienst"),
 }
 """Errors of the pipeline's surroundings: the case file stays in the inbox and is tried again (log text, audit rule)."""
-
-MAX_JSON_DEPTH = 20
-
 
 class Renderer(Protocol):
     def render(self, template: str, context) -> bytes: ...
@@ -70,8 +70,8 @@ class Finding:
 
 
 class Guard(Protocol):
-    def check(self, pdf: bytes, *, order: DocumentOrder, party: Party, state: CaseState,
-              path: str) -> list[Finding]: ...
+    def check(self, pdf: bytes, *, order: DocumentOrder, party: Party, state: CaseState, path: str,
+              sha256: str | None = None, consent_checked: bool = False) -> list[Finding]: ...
 
 
 @dataclass
@@ -85,22 +85,56 @@ class Outcome:
     delivered: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What `decide` found for one inbox file: the documents to deliver and how the outcome is recorded."""
+    kenmerk: str
+    decision: Decision
+    """The case's state after this file and the orders to carry out (consent checked per delivery)."""
+    audit: CaseFileAudit
+    ready: tuple[bytes, ...] = ()
+    """Documents that exist already, for the first orders (a returned signed PDF is delivered as it came)."""
+    held: tuple[DocumentOrder, ...] = ()
+    """Orders that wait, unsigned, for a doctor's personal signature (`te-ondertekenen/`)."""
+    before: CaseState | None = None
+    """The case's state before this file."""
+    kind: str | None = None
+    """A returned PDF: the document kind it signs."""
+
+
+class Work(Protocol):
+    """What differs between a case file and a returned signed PDF; the runner's skeleton does the rest."""
+
+    def report(self, name: str, e: PipelineError) -> str: ...
+
+    def decide(self, intake: Intake) -> Plan: ...
+
+    def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None: ...
+
+
 class Pipeline:
     def __init__(self, *, inbox: Path, outbox: Path, quarantine: Path, store: Store, renderer: Renderer,
                  converter: Converter, signer: DocumentSigner, guard: Guard | None = None,
                  max_file_bytes: int = 1_048_576, parallel: int = 2, staging: Path | None = None,
                  audit: Audit | None = None, returns: returns.ReturnPolicy | None = None,
                  mailboxes: Mailboxes | None = None, intake_access: IntakeAccess | None = None,
-                 organisaties: Mapping[str, Organisatie] | None = None) -> None:
+                 organisaties: Mapping[str, Organisatie] | None = None, clock: Clock | None = None,
+                 return_reader: returns.ReturnReader | None = None) -> None:
         self.organisaties = MappingProxyType(dict(organisaties or {}))
         """Configured master data (`Settings.organisaties`), passed to the core with every decision."""
+        self.clock = clock or SYSTEM_CLOCK
+        """The one clock (`pipeline.adapters.clock`): delivery records are stamped with it."""
         self._issuers: dict[str, str] = {}
         self._invoice_lock = threading.Lock()
+        self._states: dict[str, tuple[str, CaseState]] = {}
+        """Per case the folded state and the SHA-256 of the last event it includes (`case_state`)."""
+        self._states_lock = threading.Lock()
         self.audit = audit if audit is not None else NullAudit()
         self.inbox = Path(inbox)
         self.mailboxes = mailboxes or Mailboxes(outbox)
         self.returns = returns
         """How signed PDFs coming back into the inbox are checked (`pipeline.shell.returns`); None: refused."""
+        self.return_reader = return_reader or PdfReturnReader()
         self.quarantine = Path(quarantine)
         self.store = store
         self.renderer = renderer
@@ -114,14 +148,16 @@ class Pipeline:
         self._staging_parts = _below(self.root, self.staging)
         self.stage = Stage(self.root, inbox=self.inbox.name, access=intake_access)
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="sopipe-doc")
+        self._case_files = CaseFileWork(self)
+        self._returned = ReturnedPdfWork(self)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    # --- one file -----------------------------------------------------------------------------------------------
+    # --- one file: stage → journal → decide → make → deliver → record → move -----------------------------------
 
-    def process(self, path: Path) -> Outcome:
-        """Take `path` (a file in the inbox) into the stage and process exactly those bytes."""
+    def take(self, path: Path) -> Intake | Outcome:
+        """Take `path` (a file in the inbox) into the stage and read it once; an Outcome when it cannot be."""
         try:
             stage_id = self.stage.take(path.name)
         except (OSError, PipelineError) as e:
@@ -130,107 +166,127 @@ class Pipeline:
             return Outcome(path.name, "retry", detail=f"kan het bestand niet uit de inbox nemen: {why}")
         if stage_id is None:
             return Outcome(path.name, "gone", detail="niet meer in de inbox")
-        return self.process_staged(stage_id, path.name)
+        return self._intake(stage_id, path.name)
+
+    def process(self, path: Path) -> Outcome:
+        """Take `path` (a file in the inbox) into the stage and process exactly those bytes."""
+        taken = self.take(path)
+        return taken if isinstance(taken, Outcome) else self.process_intake(taken)
 
     def resume(self) -> list[Outcome]:
         """Files a crash (kill -9) left in the stage, processed again; the journal by SHA-256 decides what is done."""
+        return [self.process_intake(intake) for intake in sorted(self.leftovers(), key=lambda i: i.order)]
+
+    def leftovers(self) -> list[Intake]:
+        """Files a crash left in the stage, each read once."""
         try:
             leftovers = self.stage.leftovers()
         except (OSError, PipelineError) as e:  # e.g. state/intake replaced by a link: refused, reported
             log.error("the stage state/intake cannot be opened: %s",
                       e.message if isinstance(e, PipelineError) else e.strerror or e)
             return []
-        return [self.process_staged(stage_id, name) for stage_id, name in leftovers]
+        return [self._intake(stage_id, name) for stage_id, name in leftovers]
 
     def process_staged(self, stage_id: str, name: str) -> Outcome:
-        intake = self._intake(stage_id, name)
-        if name.lower().endswith(".pdf"):  # a signed document coming back (pipeline.shell.returns)
-            return returns.process_returned_pdf(self, intake)
-        if intake.sha256 is None:
-            return self._fail(intake, None, report.report_for_error(name, intake.error), intake.error.message)
-        digest = intake.sha256
+        return self.process_intake(self._intake(stage_id, name))
+
+    def put_back(self, intake: Intake, detail: str) -> Outcome:
+        """Not processed now (an earlier file of its case waits for a retry): back into the inbox."""
+        try:
+            name = self.stage.move_on(intake.stage_id, intake.name, None)
+        except OSError as err:  # stays in the stage: resumed at the next start
+            log.error("%s: cannot put it back into the inbox: %s", intake.name, err.strerror or err)
+            name = intake.name
+        return Outcome(name, "retry", kenmerk=intake.kenmerk, detail=detail)
+
+    def process_intake(self, intake: Intake) -> Outcome:
+        """The skeleton every inbox file goes through, read once into `intake`."""
+        work: Work = self._returned if intake.returned else self._case_files
+        name, digest = intake.name, intake.sha256
+        if digest is None:
+            return self._fail(intake, None, work.report(name, intake.error), intake.error.message)
         if self.store.journal_status(digest) == "done":
             # Either dropped twice, or we crashed between recording and moving: in both cases done already.
-            self._move(intake, "processed",
-                       suffix="" if self.store.journal_file_name(digest) == name else ".duplicaat")
+            same = not intake.returned and self.store.journal_file_name(digest) == name
+            self._move(intake, "processed", suffix="" if same else ".duplicaat")
             log.info("%s: same content already processed, not again", name)
-            self.audit.intake_duplicate(kenmerk=_peek_kenmerk(intake.raw), bestand=name, sha256=digest)
+            if not intake.returned:
+                self.audit.intake_duplicate(kenmerk=intake.kenmerk, bestand=name, sha256=digest)
             return Outcome(name, "duplicate", detail="al eerder verwerkt")
         self.store.journal_start(digest, name)
         if isinstance(intake.error, ValidationError):
             problems = report.describe_validation(intake.error)
-            kenmerk = _peek_kenmerk(intake.raw)
+            kenmerk = intake.kenmerk
             return self._fail(intake, digest, report.failure_report(
                 name, problems=problems, kenmerk=kenmerk, rule="schema"), "; ".join(f"{f}: {p}" for f, p in problems),
                 kenmerk=kenmerk, rule="schema", error="ValidationError")
         if intake.error is not None:
-            return self._fail(intake, digest, report.report_for_error(name, intake.error), intake.error.message)
-        if intake.event.stap == "facturatie":  # the uniqueness of an invoice number is checked and recorded as one step
-            with self._invoice_lock:
-                return self._apply(intake)
-        return self._apply(intake)
+            return self._fail(intake, digest, work.report(name, intake.error), intake.error.message)
+        # the uniqueness of an invoice number is checked and recorded as one step
+        invoice = intake.event is not None and intake.event.stap == "facturatie"
+        with self._invoice_lock if invoice else nullcontext():
+            return self._carry_out(intake, work)
 
-    def _apply(self, intake: Intake) -> Outcome:
-        name, digest, event, data = intake.name, intake.sha256, intake.event, intake.data
-        case_audit = self.audit.case_file(kenmerk=event.kenmerk, namens=event.ingediend_door, datum=event.datum,
-                                          bestand=name, sha256=digest)
+    def _carry_out(self, intake: Intake, work: Work) -> Outcome:
+        name, digest = intake.name, intake.sha256
+        kenmerk = intake.kenmerk
+        namens = intake.event.ingediend_door if intake.event is not None else None
+        plan = None
         try:
-            state = self.case_state(event.kenmerk)
-            # documents awaiting a personal signature the pipeline cannot make go unsigned to the signer instead
-            decision, held = hold_for_signature(decide(state, event, facts=self._facts(event)),
-                                                signable=getattr(self.signer, "can_sign", None))
-            documents = self._staged(digest, decision.orders)
-            unsigned = returns.prepare_unsigned(self, held)
-            case_audit.made(decision.orders, documents)
-            delivered, records = self._deliver(decision, documents)
-            delivered += returns.park_for_signature(self, unsigned, state=decision.state)
-            case_audit.delivered(records)
+            plan = work.decide(intake)
+            kenmerk = plan.kenmerk
+            made = self._staged(digest, plan.decision.orders[len(plan.ready):]) if plan.decision.orders else []
+            unsigned = self._make_unsigned(plan.held)
+            if not intake.returned:
+                plan.audit.made(plan.decision.orders, made)
+            delivered, records = self._deliver(plan.decision, [*plan.ready, *made])
+            delivered += self._park(unsigned, state=plan.decision.state)
+            plan.audit.delivered(records)
         except PipelineError as e:
             outage = next(((what, rule) for kind, (what, rule) in _OUTAGES.items() if isinstance(e, kind)), None)
-            if outage:  # an outage around us, not a bad case file: retried, not failed
+            if outage:  # an outage around us, not a bad file: retried, not failed
                 what, rule = outage
-                case_audit.failed(regel=e.rule or rule, fout=type(e).__name__)
-                return self._retry(intake, e, kenmerk=event.kenmerk, what=what)
+                if plan is not None or not intake.returned:
+                    (plan.audit if plan is not None else self._case_files.audit_of(intake)).failed(
+                        regel=e.rule or rule, fout=type(e).__name__)
+                return self._retry(intake, e, kenmerk=kenmerk, what=what)
             if e.kenmerk is None:
-                e.kenmerk = event.kenmerk
-            return self._fail(intake, digest, report.report_for_error(name, e), e.message, kenmerk=event.kenmerk,
-                              rule=e.rule, error=type(e).__name__, namens=event.ingediend_door)
-        self.store.accept(kenmerk=event.kenmerk, stap=event.stap, datum=event.datum.isoformat(), payload=data,
-                          sha256=digest, file_name=name, ingediend_door=event.ingediend_door, deliveries=records,
-                          summary=summary_row(decision.state))
-        case_audit.accepted(event.stap, before=state.consents if state else {}, after=decision.state.consents)
+                e.kenmerk = kenmerk
+            return self._fail(intake, digest, work.report(name, e), e.message, kenmerk=kenmerk,
+                              rule=e.rule, error=type(e).__name__, namens=namens)
+        work.record(intake, plan, records)
         self._move(intake, "processed")
         self._unstage(digest)
-        log.info("%s: %s %s processed, %d file(s) delivered", name, event.kenmerk, event.stap, len(delivered))
-        return Outcome(name, "processed", kenmerk=event.kenmerk, delivered=delivered)
+        return Outcome(name, "processed", kenmerk=kenmerk, delivered=delivered)
 
     def _intake(self, stage_id: str, name: str) -> Intake:
         """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error."""
-        pdf = name.lower().endswith(".pdf")
-        limit = returns.max_bytes(self) if pdf else self.max_file_bytes
-        try:
-            raw, size = self.stage.read(stage_id, name, limit=limit)
-        except OSError:
-            return Intake(name, stage_id, b"", None, error=returns.not_a_file() if pdf else CaseFileError(
-                "Dit is geen gewoon bestand (een snelkoppeling of map); zet het bestand zelf in de inbox."))
-        if pdf:
-            if size == 0 or size > limit:
-                return Intake(name, stage_id, b"", None, error=returns.wrong_size(size, limit))
-            return Intake(name, stage_id, raw, hashlib.sha256(raw).hexdigest())
-        if size == 0:
-            return Intake(name, stage_id, b"", None, error=CaseFileError("Het bestand is leeg."))
-        if size > limit:
-            return Intake(name, stage_id, b"", None, error=CaseFileError(
-                f"Het bestand is te groot ({size} bytes; de grens is {limit})."))
-        digest = hashlib.sha256(raw).hexdigest()
-        try:
-            event, data = self._parse(raw, name)
-        except (ValidationError, CaseFileError) as e:
-            return Intake(name, stage_id, raw, digest, error=e)
-        return Intake(name, stage_id, raw, digest, event=event, data=data)
+        policy = self.returns
+        return read_intake(self.stage, stage_id, name, max_case_file=self.max_file_bytes,
+                           max_pdf=policy.max_bytes if policy else returns.MAX_PDF_BYTES,
+                           not_a_file=returns.not_a_file(), wrong_pdf_size=returns.wrong_size)
 
     def case_state(self, kenmerk: str) -> CaseState | None:
-        return fold(model.parse_event(e.payload) for e in self.store.events(kenmerk))
+        """The case's state: folded from its stored events once, then carried forward with each accepted event
+        (a cheap look at the last stored event tells whether someone else changed the case meanwhile)."""
+        last = self.store.last_event_sha256(kenmerk)
+        if last is None:
+            return None
+        with self._states_lock:
+            kept = self._states.get(kenmerk)
+        if kept is not None and kept[0] == last:
+            return kept[1]
+        state = fold(model.parse_event(e.payload) for e in self.store.events(kenmerk))
+        self._remember(kenmerk, last, state)
+        return state
+
+    def _remember(self, kenmerk: str, last_sha256: str, state: CaseState | None) -> None:
+        if state is None:
+            return
+        # as `fold` makes it: without the configured master data, which `decide` adds for each new event
+        state = replace(state, organisaties=MappingProxyType({}))
+        with self._states_lock:
+            self._states[kenmerk] = (last_sha256, state)
 
     def _facts(self, event) -> Facts:
         """Master data, and for an invoice every (issuer, number) already stored, for the core's decision."""
@@ -245,23 +301,6 @@ class Pipeline:
         return Facts(organisaties=self.organisaties, factuurnummers=MappingProxyType(used))
 
     # --- steps --------------------------------------------------------------------------------------------------
-
-    def _parse(self, raw: bytes, name: str):
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise CaseFileError(f"Het bestand is geen UTF-8-tekst (ongeldige byte op positie {e.start}). "
-                                "Sla het op als UTF-8.") from e
-        if _depth_exceeds(text, MAX_JSON_DEPTH):
-            raise CaseFileError(f"Het bestand is te diep genest (meer dan {MAX_JSON_DEPTH} niveaus).")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise CaseFileError(f"Het bestand is geen geldige JSON: {e.msg} op regel {e.lineno}, kolom {e.colno}.") \
-                from e
-        if not isinstance(data, dict):
-            raise CaseFileError("Het bestand moet één JSON-object zijn ({ ... }).")
-        return model.parse_event(data), data
 
     def _staged(self, digest: str, orders: Sequence[DocumentOrder]) -> list[bytes]:
         """The finished documents of this case file, made once.
@@ -307,11 +346,37 @@ class Pipeline:
             pdf = self.signer.sign(pdf, order)
         return pdf
 
+    def _make_unsigned(self, held: Sequence[DocumentOrder]) -> list[tuple[DocumentOrder, bytes]]:
+        """Render and convert the held documents without signing them (before anything is delivered)."""
+        return [(order, self._make_one(replace(order, sign=None))) for order in held]
+
+    def _park(self, unsigned: Sequence[tuple[DocumentOrder, bytes]], *, state: CaseState) -> list[Path]:
+        """Put each unsigned document in its signer's `te-ondertekenen/` folder and record it as pending."""
+        parked = []
+        for order, pdf in unsigned:
+            name = file_name(order.kenmerk, order.kind)
+            party = signer_party(order.kind)
+            big = order.sign.big_nummer if order.sign else None
+            code = big or recipient_code(party, state)
+            try:
+                target = self.mailboxes.deliver(party, order.kenmerk, name, pdf, code=code,
+                                                sub=(returns.TE_ONDERTEKENEN,))
+            except DeliveryError as e:
+                raise DeliveryError(f"Kan {name} niet klaarzetten om te ondertekenen: {e.message}",
+                                    kenmerk=order.kenmerk) from e
+            self.store.add_pending(kenmerk=order.kenmerk, kind=order.kind, sha256=hashlib.sha256(pdf).hexdigest(),
+                                   size=len(pdf), path=str(target.relative_to(self.mailboxes.outbox.parent)),
+                                   signer_big=big)
+            log.info("%s: %s waits for the signature of %s in %s", order.kenmerk, name,
+                     order.sign.naam if order.sign else "?", target.parent)
+            parked.append(target)
+        return parked
+
     def _deliver(self, decision: Decision, documents: list[bytes]) -> tuple[list[Path], list[DeliveryRecord]]:
         state = decision.state
         delivered: list[Path] = []
         records: list[DeliveryRecord] = []
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        now = utc_iso(self.clock)
         # Check everything first, then write: a guard hit must not leave half the mailboxes filled.
         plan = []
         for order, pdf in zip(decision.orders, documents):
@@ -321,12 +386,13 @@ class Pipeline:
                 code = recipient_code(d.party, state)
                 target = self.mailboxes.path(d.party, order.kenmerk, name, code=code)
                 rel = str(target.relative_to(self.mailboxes.outbox.parent))
+                # consent is checked here, once, at the moment of delivery (the guard checks only the content)
                 if not state.heeft_toestemming(d.consent):
                     records.append(DeliveryRecord(order.kenmerk, order.kind, d.party.value, rel, None, "withheld",
                                                   f"geen toestemming '{d.consent}'", now))
                     continue
-                findings = self.guard.check(pdf, order=order, party=d.party, state=state, path=rel) \
-                    if self.guard else []
+                findings = self.guard.check(pdf, order=order, party=d.party, state=state, path=rel,
+                                            sha256=digest, consent_checked=True) if self.guard else []
                 # where the file really lands: a folder on the way that is a link is refused before anything is written
                 self.mailboxes.check(d.party, order.kenmerk, code=code)
                 plan.append((order, d.party, code, name, pdf, digest, rel, findings))
@@ -338,7 +404,7 @@ class Pipeline:
                                               now))
                 log.warning("%s: %s for %s quarantined by the privacy guard", order.kenmerk, name, party.value)
                 continue
-            delivered.append(self.mailboxes.deliver(party, order.kenmerk, name, pdf, code=code))
+            delivered.append(self.mailboxes.deliver(party, order.kenmerk, name, pdf, code=code, sha256=digest))
             records.append(DeliveryRecord(order.kenmerk, order.kind, party.value, rel, digest, "delivered", None,
                                           now))
         return delivered, records
@@ -416,40 +482,9 @@ def _quarantine_report(order: DocumentOrder, party: Party, findings: list[Findin
     return "\n".join(lines)
 
 
-def _peek_kenmerk(raw: bytes) -> str | None:
-    try:
-        value = json.loads(raw).get("kenmerk")
-    except Exception:
-        return None
-    # a "kenmerk" that is a BSN names no case: it must not reach the journal or the audit trail either
-    return value if isinstance(value, str) and len(value) <= 40 and not redaction.contains_bsn(value) else None
-
-
-def _depth_exceeds(text: str, limit: int) -> bool:
-    """Cheap nesting check before json.loads (which would recurse deeply on hostile input)."""
-    depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch in "]}":
-            depth -= 1
-    return False
-
-
 def inbox_files(inbox: Path) -> list[Path]:
-    """Case files waiting in the inbox, oldest event first; temp, hidden and partial names are skipped."""
+    """Files waiting in the inbox, by name; temp, hidden and partial names are skipped. They are read only once
+    taken (`Pipeline.take`); the batch orders them by their event then (`Intake.order`)."""
     out = []
     for p in inbox.iterdir():
         if p.name in ("processed", "failed") and p.is_dir() and not p.is_symlink():
@@ -457,7 +492,7 @@ def inbox_files(inbox: Path) -> list[Path]:
         if is_ignored(p.name):
             continue
         out.append(p)
-    return sorted(out, key=_event_order)
+    return sorted(out)
 
 
 IGNORED_PREFIXES = (".", "~$", "~")
@@ -469,22 +504,69 @@ def is_ignored(name: str) -> bool:
     return lower.startswith(IGNORED_PREFIXES) or lower.endswith(IGNORED_SUFFIXES)
 
 
-def peek_event(path: Path) -> dict | None:
-    """The decoded case file, for ordering a batch only (never trusted: `process` validates it properly)."""
-    try:
-        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_048_576:
-            data = json.loads(path.read_bytes())
-            return data if isinstance(data, dict) else None
-    except Exception:
-        pass
-    return None
+# --- what differs between the two kinds of inbox file ---------------------------------------------------------
+
+class CaseFileWork:
+    """A case file: `decide()` on the case's state; recorded as an accepted event."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+
+    def report(self, name: str, e: PipelineError) -> str:
+        return report.report_for_error(name, e)
+
+    def audit_of(self, intake: Intake) -> CaseFileAudit:
+        event = intake.event
+        return self.p.audit.case_file(kenmerk=event.kenmerk, namens=event.ingediend_door, datum=event.datum,
+                                      bestand=intake.name, sha256=intake.sha256)
+
+    def decide(self, intake: Intake) -> Plan:
+        p, event = self.p, intake.event
+        audit = self.audit_of(intake)
+        state = p.case_state(event.kenmerk)
+        # documents awaiting a personal signature the pipeline cannot make go unsigned to the signer instead
+        decision, held = hold_for_signature(decide(state, event, facts=p._facts(event)),
+                                            signable=getattr(p.signer, "can_sign", None))
+        return Plan(event.kenmerk, decision, audit, held=held, before=state)
+
+    def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
+        p, event, state = self.p, intake.event, plan.decision.state
+        p.store.accept(kenmerk=event.kenmerk, stap=event.stap, datum=event.datum.isoformat(), payload=intake.data,
+                       sha256=intake.sha256, file_name=intake.name, ingediend_door=event.ingediend_door,
+                       deliveries=records, summary=summary_row(state))
+        p._remember(event.kenmerk, intake.sha256, state)
+        plan.audit.accepted(event.stap, before=plan.before.consents if plan.before else {}, after=state.consents)
+        log.info("%s: %s %s processed, %d file(s) delivered", intake.name, event.kenmerk, event.stap,
+                 sum(r.status == "delivered" for r in records))
 
 
-def _event_order(path: Path):
-    """Within one batch, apply events of a case in procedure order even if the file names do not sort so."""
-    data = peek_event(path)
-    if data is None:
-        return (1, "", 0, path.name)
-    stap = data.get("stap")
-    idx = model.STAPPEN.index(stap) if stap in model.STAPPEN and stap != "intrekking" else 99
-    return (0, str(data.get("datum", "")), idx, path.name)
+class ReturnedPdfWork:
+    """A signed PDF coming back: the pure check of `pipeline.shell.returns` on what the reader found; recorded
+    by closing its pending signature."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+
+    def report(self, name: str, e: PipelineError) -> str:
+        return returns.report(name, e)
+
+    def decide(self, intake: Intake) -> Plan:
+        p, raw, policy = self.p, intake.raw, self.p.returns
+        if policy is None:
+            raise returns.not_configured()
+        kenmerk, kind = returns.identify(intake.name, p.return_reader.keywords(raw))
+        state = p.case_state(kenmerk)
+        pending = p.store.pending(kenmerk, kind) if state is not None else None
+        arts = returns.expected_signer(kenmerk, kind, state=state, pending=pending)
+        returns.check_signed(raw, kenmerk=kenmerk, kind=kind, arts=arts, pending=pending, policy=policy,
+                             reader=p.return_reader)
+        audit = p.audit.case_file(kenmerk=kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
+                                  sha256=intake.sha256)
+        audit.verified(document=kind, sha256=intake.sha256, ondertekenaar=arts.naam if arts else None)
+        return Plan(kenmerk, returned_signed(state, kind), audit, ready=(raw,), before=state, kind=kind)
+
+    def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
+        self.p.store.complete_pending(kenmerk=plan.kenmerk, kind=plan.kind, signed_sha256=intake.sha256,
+                                      deliveries=records)
+        log.info("%s: signed %s returned and delivered (%d files)", plan.kenmerk, intake.name,
+                 sum(r.status == "delivered" for r in records))

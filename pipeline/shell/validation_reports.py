@@ -7,6 +7,7 @@ does not depend on today's software to know what was checked.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -49,24 +50,25 @@ class ValidatingMailboxes(Mailboxes):
         self._lock = threading.Lock()
 
     def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
-                sub: tuple[str, ...] = ()) -> Path:
+                sub: tuple[str, ...] = (), sha256: str | None = None) -> Path:
         target = super().deliver(party, kenmerk, file_name, data, code=code, sub=sub)
         if party is Party.ARCHIEF and looks_signed(data):
-            xml = validation_report(file_name, data, trust_roots=self.trust_roots, validate=self._validate)
+            xml = validation_report(file_name, data, trust_roots=self.trust_roots,
+                                    validate=functools.partial(self._validate, sha256=sha256))
             if xml is not None:  # written like the PDF itself: through the same descriptors, never a link
                 super().deliver(party, kenmerk, file_name + REPORT_SUFFIX, xml, code=code, sub=sub)
         return target
 
-    def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...]) -> bytes:
+    def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], *, sha256: str | None = None) -> bytes:
         if not self._processes:
-            return validation_xml(pdf, name, trust_roots)
+            return validation_xml(pdf, name, trust_roots, sha256=sha256)
         with self._lock:
             if self._executor is None:
                 from concurrent.futures import ProcessPoolExecutor
                 self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
                                                      initializer=_end_with_parent, initargs=(os.getpid(),))
             executor = self._executor
-        return executor.submit(validation_xml, pdf, name, trust_roots).result()
+        return executor.submit(validation_xml, pdf, name, trust_roots, sha256=sha256).result()
 
     def close(self) -> None:
         with self._lock:
@@ -86,10 +88,12 @@ def _end_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="sopipe-validation-parent", daemon=True).start()
 
 
-def validation_xml(pdf: bytes, name: str, trust_roots: Sequence[Path]) -> bytes:
-    """The ETSI validation report of `pdf` (named `name`), validated offline against `trust_roots`."""
+def validation_xml(pdf: bytes, name: str, trust_roots: Sequence[Path], *, sha256: str | None = None) -> bytes:
+    """The ETSI validation report of `pdf` (named `name`, digest `sha256` when known), validated offline against
+    `trust_roots`."""
     result = verify_pdf(pdf, trust_roots=list(trust_roots))
-    return etsi_validation_report(result, document_name=name, document_sha256=hashlib.sha256(pdf).hexdigest())
+    return etsi_validation_report(result, document_name=name,
+                                  document_sha256=sha256 or hashlib.sha256(pdf).hexdigest())
 
 
 def validation_report(name: str, pdf: bytes, *, trust_roots: Sequence[Path],

@@ -23,7 +23,8 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.errors import WatcherLocked
-from pipeline.shell.runner import Outcome, Pipeline, inbox_files, peek_event
+from pipeline.shell.intake import Intake
+from pipeline.shell.runner import Outcome, Pipeline, inbox_files
 
 log = logging.getLogger("sopipe")
 
@@ -100,28 +101,47 @@ def sweep_temp_files(outbox: Path) -> int:
     return removed
 
 
-def _case_key(path: Path) -> str:
+def _case_key(intake: Intake) -> str:
     """Files of one case are processed in order by one thread; unreadable files each get their own chain."""
-    kenmerk = (peek_event(path) or {}).get("kenmerk")
-    return "k:" + kenmerk if isinstance(kenmerk, str) else "f:" + path.name
+    kenmerk = intake.kenmerk
+    return "k:" + kenmerk if kenmerk else "f:" + intake.name
 
 
 def process_batch(pipeline: Pipeline, paths: Sequence[Path], *, workers: int = 4,
                   on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Process files, cases in parallel, the events of one case in the given order."""
-    chains: dict[str, list[Path]] = {}
+    """Process files, cases in parallel, the events of one case in procedure order.
+
+    Each file is first taken into the stage and read once (`Pipeline.take`); its order and its case come from
+    that one reading, so nothing opens the file in the inbox again."""
+    outcomes: list[Outcome] = []
+    intakes: list[Intake] = []
     for path in paths:
-        chains.setdefault(_case_key(path), []).append(path)
+        taken = pipeline.take(path)
+        if isinstance(taken, Outcome):
+            outcomes.append(taken)
+            if on_outcome:
+                on_outcome(taken)
+        else:
+            intakes.append(taken)
+    return outcomes + process_intakes(pipeline, intakes, workers=workers, on_outcome=on_outcome)
+
+
+def process_intakes(pipeline: Pipeline, intakes: Sequence[Intake], *, workers: int = 4,
+                    on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Files already read into the stage: cases in parallel, the events of one case in procedure order."""
+    chains: dict[str, list[Intake]] = {}
+    for intake in sorted(intakes, key=lambda i: i.order):
+        chains.setdefault(_case_key(intake), []).append(intake)
     outcomes: list[Outcome] = []
     lock = threading.Lock()
 
-    def run_chain(chain: list[Path]) -> None:
+    def run_chain(chain: list[Intake]) -> None:
         waiting = None  # once a file of this case is left for retry, its later files wait for it (same order)
-        for path in chain:
-            outcome = Outcome(path.name, "retry", detail=f"wacht op {waiting}") if waiting \
-                else pipeline.process(path)
+        for intake in chain:
+            outcome = pipeline.put_back(intake, f"wacht op {waiting}") if waiting \
+                else pipeline.process_intake(intake)
             if outcome.status == "retry" and waiting is None:
-                waiting = path.name
+                waiting = intake.name
             with lock:
                 outcomes.append(outcome)
                 if on_outcome:
@@ -146,7 +166,7 @@ def run_once(pipeline: Pipeline, *, workers: int = 4,
 
 
 def resume_stage(pipeline: Pipeline, *, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Files a crash left in the stage (`state/intake/`), processed first, one after the other."""
+    """Files a crash left in the stage (`state/intake/`), processed first, one case after the other."""
     outcomes = pipeline.resume()
     for outcome in outcomes:
         log.info("%s: resumed from the stage after an interruption", outcome.file_name)

@@ -235,12 +235,11 @@ class Pipeline:
         try:
             plan = work.decide(intake)
             kenmerk = plan.kenmerk
-            made = self._staged(digest, plan.decision.orders[len(plan.ready):]) if plan.decision.orders else []
-            unsigned = self._make_unsigned(plan.held)
+            made, unsigned = self._staged(digest, plan.decision.orders[len(plan.ready):], plan.held)
             if not intake.returned:
                 plan.audit.made(plan.decision.orders, made)
             delivered, records = self._deliver(plan.decision, [*plan.ready, *made])
-            delivered += self._park(unsigned, state=plan.decision.state)
+            delivered += self._park(list(zip(plan.held, unsigned)), state=plan.decision.state)
             plan.audit.delivered(records)
         except PipelineError as e:
             outage = next(((what, rule) for kind, (what, rule) in _OUTAGES.items() if isinstance(e, kind)), None)
@@ -302,13 +301,32 @@ class Pipeline:
 
     # --- steps --------------------------------------------------------------------------------------------------
 
-    def _staged(self, digest: str, orders: Sequence[DocumentOrder]) -> list[bytes]:
-        """The finished documents of this case file, made once.
+    def _staged(self, digest: str, orders: Sequence[DocumentOrder],
+                held: Sequence[DocumentOrder] = ()) -> tuple[list[bytes], list[bytes]]:
+        """(the finished documents of this file, made once; the held documents, unsigned).
 
-        They are kept in `state/staging/<sha256>/` until the event is recorded, so that after a crash the same
-        bytes are delivered again (idempotent), not a second, differently signed copy.
+        The finished ones are kept in `state/staging/<sha256>/` until the event is recorded, so that after a crash
+        the same bytes are delivered again (idempotent), not a second, differently signed copy. Making is two
+        phases over the document pool: render and convert every document, then sign those to be signed.
         """
         names = [f"{i:02d}_{o.kind}.pdf" for i, o in enumerate(orders)]
+        kept = self._kept(digest, names) if orders else []
+        pdfs = list(self._pool.map(self._convert, [*([] if kept else orders), *held]))
+        if kept:
+            return kept, pdfs
+        documents = list(self._pool.map(self._sign, orders, pdfs[:len(orders)]))
+        if orders:
+            try:
+                with safefs.folder(self.root, (*self._staging_parts, digest), create=safefs.PRIVATE_DIR) as fd:
+                    for n, pdf in zip(names, documents):
+                        safefs.write_at(fd, n, pdf)
+                    safefs.write_at(fd, "COMPLETE", b"")
+            except OSError as e:
+                raise DeliveryError(f"Kan de documenten niet tijdelijk opslaan: {e.strerror or e}") from e
+        return documents, pdfs[len(orders):]
+
+    def _kept(self, digest: str, names: Sequence[str]) -> list[bytes]:
+        """The documents a crashed run of this file left complete in the staging folder, or []."""
         try:
             with safefs.folder(self.root, self._staging_parts, create=safefs.PRIVATE_DIR) as top:
                 kept = safefs.entry(top, digest)
@@ -321,15 +339,7 @@ class Pipeline:
                         os.close(fd)
         except OSError as e:
             raise DeliveryError(f"Kan de tijdelijke documenten niet lezen: {e.strerror or e}") from e
-        documents = list(self._pool.map(self._make_one, orders))
-        try:
-            with safefs.folder(self.root, (*self._staging_parts, digest), create=safefs.PRIVATE_DIR) as fd:
-                for n, pdf in zip(names, documents):
-                    safefs.write_at(fd, n, pdf)
-                safefs.write_at(fd, "COMPLETE", b"")
-        except OSError as e:
-            raise DeliveryError(f"Kan de documenten niet tijdelijk opslaan: {e.strerror or e}") from e
-        return documents
+        return []
 
     def _unstage(self, digest: str) -> None:
         try:
@@ -339,16 +349,16 @@ class Pipeline:
             log.warning("staging of %s not removed: %s", digest[:12], e.strerror or e)
 
     def _make_one(self, order: DocumentOrder) -> bytes:
-        docx = self.renderer.render(order.row.template, order.context)
-        pdf = self.converter.convert(docx, metadata=PdfMetadata(title=order.title, author=order.author,
-                                                                subject=order.row.titel, keywords=order.kenmerk))
-        if order.sign is not None:
-            pdf = self.signer.sign(pdf, order)
-        return pdf
+        return self._sign(order, self._convert(order))
 
-    def _make_unsigned(self, held: Sequence[DocumentOrder]) -> list[tuple[DocumentOrder, bytes]]:
-        """Render and convert the held documents without signing them (before anything is delivered)."""
-        return [(order, self._make_one(replace(order, sign=None))) for order in held]
+    def _convert(self, order: DocumentOrder) -> bytes:
+        """Render the document's template and convert it to PDF/A (unsigned)."""
+        docx = self.renderer.render(order.row.template, order.context)
+        return self.converter.convert(docx, metadata=PdfMetadata(title=order.title, author=order.author,
+                                                                 subject=order.row.titel, keywords=order.kenmerk))
+
+    def _sign(self, order: DocumentOrder, pdf: bytes) -> bytes:
+        return self.signer.sign(pdf, order) if order.sign is not None else pdf
 
     def _park(self, unsigned: Sequence[tuple[DocumentOrder, bytes]], *, state: CaseState) -> list[Path]:
         """Put each unsigned document in its signer's `te-ondertekenen/` folder and record it as pending."""

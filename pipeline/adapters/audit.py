@@ -234,14 +234,16 @@ class CaseFileAudit:
         self.audit.record(gebeurtenis, kenmerk=self.kenmerk, actie=actie, uitkomst=uitkomst, namens=self.namens,
                           datum=self.datum, bestand_sha256=self.sha256, **details)
 
-    def made(self, orders: Sequence, documents: Sequence[bytes]) -> None:
-        """One rendering record per document, and one signature record per signed document."""
+    def made(self, orders: Sequence, documents: Sequence[bytes], *, digests: Sequence[str] | None = None) -> None:
+        """One rendering record per document, and one signature record per signed document. `digests`: the
+        documents' SHA-256 when the caller has them already."""
         with self.audit.batch():
-            self._made(orders, documents)
+            self._made(orders, documents, digests)
 
-    def _made(self, orders: Sequence, documents: Sequence[bytes]) -> None:
-        for order, pdf in zip(orders, documents):
-            digest = hashlib.sha256(pdf).hexdigest()
+    def _made(self, orders: Sequence, documents: Sequence[bytes], digests: Sequence[str] | None = None) -> None:
+        if digests is None:
+            digests = [hashlib.sha256(pdf).hexdigest() for pdf in documents]
+        for order, digest in zip(orders, digests):
             self._record(Gebeurtenis.RENDERING, Actie.CREATE, Uitkomst.GESLAAGD, document=order.kind,
                          sjabloon=order.row.template, sha256=None if order.sign else digest)
             if order.sign is not None:

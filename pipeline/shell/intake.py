@@ -81,6 +81,12 @@ class Intake:
         return value if isinstance(value, str) and len(value) <= 40 and not redaction.contains_bsn(value) else None
 
     @property
+    def chain(self) -> str:
+        """Files of one case are processed in order by one thread; unreadable files each get their own chain."""
+        kenmerk = self.kenmerk
+        return "k:" + kenmerk if kenmerk else "f:" + self.name
+
+    @property
     def order(self) -> tuple:
         """Within one batch, events of a case in procedure order even if the file names do not sort so."""
         data = self.data if isinstance(self.data, dict) else None

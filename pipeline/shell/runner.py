@@ -236,9 +236,11 @@ class Pipeline:
             plan = work.decide(intake)
             kenmerk = plan.kenmerk
             made, unsigned = self._staged(digest, plan.decision.orders[len(plan.ready):], plan.held)
+            # each finished PDF is hashed once, here (a returned one was hashed when it was read)
+            digests = [digest] * len(plan.ready) + [hashlib.sha256(pdf).hexdigest() for pdf in made]
             if not intake.returned:
-                plan.audit.made(plan.decision.orders, made)
-            delivered, records = self._deliver(plan.decision, [*plan.ready, *made])
+                plan.audit.made(plan.decision.orders, made, digests=digests)
+            delivered, records = self._deliver(plan.decision, [*plan.ready, *made], digests=digests)
             delivered += self._park(list(zip(plan.held, unsigned)), state=plan.decision.state)
             plan.audit.delivered(records)
         except PipelineError as e:
@@ -307,14 +309,16 @@ class Pipeline:
 
         The finished ones are kept in `state/staging/<sha256>/` until the event is recorded, so that after a crash
         the same bytes are delivered again (idempotent), not a second, differently signed copy. Making is two
-        phases over the document pool: render and convert every document, then sign those to be signed.
+        phases: render and convert every document (over the document pool), then sign those to be signed.
         """
         names = [f"{i:02d}_{o.kind}.pdf" for i, o in enumerate(orders)]
         kept = self._kept(digest, names) if orders else []
         pdfs = list(self._pool.map(self._convert, [*([] if kept else orders), *held]))
         if kept:
             return kept, pdfs
-        documents = list(self._pool.map(self._sign, orders, pdfs[:len(orders)]))
+        # one after the other: pyHanko's certificate objects (asn1crypto, parsed lazily) are shared by the
+        # signatures and not safe to use from two threads at once; signing is pure Python (one core) anyway
+        documents = [self._sign(order, pdf) for order, pdf in zip(orders, pdfs)]
         if orders:
             try:
                 with safefs.folder(self.root, (*self._staging_parts, digest), create=safefs.PRIVATE_DIR) as fd:
@@ -382,16 +386,18 @@ class Pipeline:
             parked.append(target)
         return parked
 
-    def _deliver(self, decision: Decision, documents: list[bytes]) -> tuple[list[Path], list[DeliveryRecord]]:
+    def _deliver(self, decision: Decision, documents: list[bytes], *,
+                 digests: Sequence[str] | None = None) -> tuple[list[Path], list[DeliveryRecord]]:
         state = decision.state
         delivered: list[Path] = []
         records: list[DeliveryRecord] = []
         now = utc_iso(self.clock)
         # Check everything first, then write: a guard hit must not leave half the mailboxes filled.
         plan = []
-        for order, pdf in zip(decision.orders, documents):
+        if digests is None:
+            digests = [hashlib.sha256(pdf).hexdigest() for pdf in documents]
+        for order, pdf, digest in zip(decision.orders, documents, digests):
             name = file_name(order.kenmerk, order.kind)
-            digest = hashlib.sha256(pdf).hexdigest()
             for d in order.deliveries:
                 code = recipient_code(d.party, state)
                 target = self.mailboxes.path(d.party, order.kenmerk, name, code=code)

@@ -101,12 +101,6 @@ def sweep_temp_files(outbox: Path) -> int:
     return removed
 
 
-def _case_key(intake: Intake) -> str:
-    """Files of one case are processed in order by one thread; unreadable files each get their own chain."""
-    kenmerk = intake.kenmerk
-    return "k:" + kenmerk if kenmerk else "f:" + intake.name
-
-
 def process_batch(pipeline: Pipeline, paths: Sequence[Path], *, workers: int = 4,
                   on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Process files, cases in parallel, the events of one case in procedure order.
@@ -131,7 +125,7 @@ def process_intakes(pipeline: Pipeline, intakes: Sequence[Intake], *, workers: i
     """Files already read into the stage: cases in parallel, the events of one case in procedure order."""
     chains: dict[str, list[Intake]] = {}
     for intake in sorted(intakes, key=lambda i: i.order):
-        chains.setdefault(_case_key(intake), []).append(intake)
+        chains.setdefault(intake.chain, []).append(intake)
     outcomes: list[Outcome] = []
     lock = threading.Lock()
 

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core.routing import PER_RECIPIENT
 from pipeline.core.trail import (GENESIS, Actie, AuditRecord, ChainProblem, Gebeurtenis, Uitkomst, UnsafeAuditDetail,
@@ -42,17 +43,16 @@ def current_user() -> str:
         return f"uid:{os.getuid()}"
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 class Audit:
     def __init__(self, store: Store, *, user: str | None = None, system: str | None = None,
-                 clock: Callable[[], dt.datetime] = _utc_now) -> None:
+                 clock: Clock | Callable[[], dt.datetime] | None = None) -> None:
+        """`clock`: the wiring's `Clock` (`pipeline.adapters.clock`), or a function returning an aware datetime;
+        default: the store's clock."""
         self.store = store
         self.user = user or current_user()
         self.system = system or socket.gethostname()
-        self.clock = clock
+        clock = clock if clock is not None else getattr(store, "clock", SYSTEM_CLOCK)
+        self.clock: Callable[[], dt.datetime] = clock.now if callable(getattr(clock, "now", None)) else clock
         self._batch = threading.local()
 
     # --- writing ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from pipeline.adapters.audit import Audit
+from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
 from pipeline.adapters.converter import Converter, UnoConverterPool
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.pki import is_demo_pki
@@ -127,16 +128,18 @@ def signing_services(settings: Settings) -> Iterator[Settings]:
 
 @contextmanager
 def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None = None,
-                  signer: OrderSigner | None = None) -> Iterator[Pipeline]:
+                  signer: OrderSigner | None = None, clock: Clock | None = None) -> Iterator[Pipeline]:
     """The pipeline of one root, as `sopipe watch` runs it. `converter`: another Converter than the root's
     LibreOffice pool (the tests' FakeConverter); whoever passes it in closes it. `signer`: one made by
     `make_order_signer` for another root with the same keys and settings (tests share one: loading the keys and
-    preparing the signature font take seconds)."""
+    preparing the signature font take seconds). `clock`: the one clock of the runner, the store and the audit
+    trail (default: the system clock)."""
+    clock = clock or SYSTEM_CLOCK
     from pipeline.shell.returns import ReturnPolicy
     from pipeline.shell.validation_reports import ValidatingMailboxes
     from pipeline.shell.layout import SCRATCH, access_from_settings
     mailbox_access, intake_access = access_from_settings(settings)
-    store = Store(settings.database)
+    store = Store(settings.database, clock=clock)
     signer = signer or make_order_signer(settings)
     own_converter = converter is None
     if own_converter:
@@ -150,11 +153,11 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
     pipeline = Pipeline(inbox=settings.inbox, outbox=settings.outbox, quarantine=settings.quarantine, store=store,
                         renderer=DocxRenderer(TEMPLATES), converter=converter, signer=signer,
                         guard=guard, max_file_bytes=settings.max_file_bytes,
-                        parallel=max(2, settings.lo_workers or 2), audit=Audit(store),
+                        parallel=max(2, settings.lo_workers or 2), audit=Audit(store, clock=clock),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
                                                       processes=1, access=mailbox_access),
-                        intake_access=intake_access, organisaties=settings.organisaties)
+                        intake_access=intake_access, organisaties=settings.organisaties, clock=clock)
     try:
         yield pipeline
     finally:

@@ -57,6 +57,7 @@ from pipeline.adapters.signing import SigningIdentity
 from pipeline.adapters.store import Store
 from pipeline.adapters.converter import stale_scratch
 from pipeline.core import trail
+from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
 from pipeline.core.planning import retention_end
 from pipeline.core.redaction import personal_data_in
 from pipeline.core.routing import PER_RECIPIENT, Party
@@ -137,8 +138,10 @@ class ExportResult:
 
 
 def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, out: Path, *,
-                   seal: SigningIdentity, pki_dir: Path | None = None) -> ExportResult:
-    """Write the sealed bundle of one dossier to `out` (mode 0600: it holds medical data)."""
+                   seal: SigningIdentity, pki_dir: Path | None = None, clock: Clock | None = None) -> ExportResult:
+    """Write the sealed bundle of one dossier to `out` (mode 0600: it holds medical data). `clock`: when the
+    bundle is made (default: the store's clock)."""
+    clock = clock or getattr(store, "clock", SYSTEM_CLOCK)
     start = time.perf_counter()
     folder = settings.outbox / Party.ARCHIEF.value / kenmerk
     ret = retention(store, kenmerk)
@@ -156,7 +159,7 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
     manifest = {
         "formaat": FORMAT,
         "kenmerk": kenmerk,
-        "gemaakt_op": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "gemaakt_op": utc_iso(clock),
         "gemaakt_door": audit.user,
         "laatste_wijziging": ret.laatste_wijziging.isoformat(),
         "bewaren_tot": ret.bewaren_tot.isoformat(),

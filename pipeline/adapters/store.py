@@ -400,17 +400,27 @@ class Store:
     def complete_pending(self, *, kenmerk: str, kind: str, signed_sha256: str,
                          deliveries: list[DeliveryRecord]) -> None:
         """Close a pending signature: record the deliveries of the signed file and its journal entry, atomically."""
+        self._record_file(kenmerk=kenmerk, sha256=signed_sha256, deliveries=deliveries, pending_kind=kind)
+
+    def record_document(self, *, kenmerk: str, sha256: str, deliveries: list[DeliveryRecord]) -> None:
+        """A document that came in on its own (a consent form signed by the employee): its deliveries and its
+        journal entry, atomically."""
+        self._record_file(kenmerk=kenmerk, sha256=sha256, deliveries=deliveries)
+
+    def _record_file(self, *, kenmerk: str, sha256: str, deliveries: list[DeliveryRecord],
+                     pending_kind: str | None = None) -> None:
         now = self._now()
         with self.transaction() as tx:
             tx.executemany("INSERT INTO deliveries (kenmerk, event_sha256, kind, party, path, sha256, status, detail,"
                            " at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(d.kenmerk, signed_sha256, d.kind, d.party, d.path, d.sha256, d.status, d.detail, d.at)
+                           [(d.kenmerk, sha256, d.kind, d.party, d.path, d.sha256, d.status, d.detail, d.at)
                             for d in deliveries])
-            tx.execute("UPDATE pending_signatures SET done_at=?, signed_sha256=? WHERE kenmerk=? AND kind=?",
-                       (now, signed_sha256, kenmerk, kind))
+            if pending_kind is not None:
+                tx.execute("UPDATE pending_signatures SET done_at=?, signed_sha256=? WHERE kenmerk=? AND kind=?",
+                           (now, sha256, kenmerk, pending_kind))
             tx.execute(_SUMMARY_COUNTS, (kenmerk,))
             tx.execute("UPDATE journal SET status='done', kenmerk=?, detail=NULL, finished_at=? WHERE sha256=?",
-                       (kenmerk, now, signed_sha256))
+                       (kenmerk, now, sha256))
 
     def rewrite_paths(self, kenmerk: str, prefixes: list[tuple[str, str]]) -> int:
         """Replace each old path prefix by its new one in the case's deliveries and pending signatures, in one

@@ -26,12 +26,14 @@ Then it is delivered by the routing row of its kind with the consents as they ar
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
 from pipeline.core.routing import Party
 from pipeline.core.signatures import kenmerk_from_file_name, signer_of, signer_party
+from pipeline.core.state import Consent
 from pipeline.errors import PipelineError, ReturnRefused
 
 TE_ONDERTEKENEN = "te-ondertekenen"
@@ -171,6 +173,86 @@ def check_pages(before: Sequence[str], after: Sequence[str], *, kenmerk: str) ->
                             kenmerk=kenmerk, rule="pagina-gewijzigd")
 
 
+# --- a consent form signed by the employee (issue 14) -------------------------------------------------------
+
+_BRONNEN = "bedrijfsarts|werkgever|behandelaar"
+_CONSENT_FORM = re.compile(
+    r"^(?P<kenmerk>[A-Za-z0-9_-]{3,40}?)_machtiging-(?P<consent>medische[-_]gegevens|"
+    rf"extra[-_]informatie[-_](?:{_BRONNEN})|advies[-_]delen[-_](?:bedrijfsarts|werkgever))"
+    r"(?:[._ -][^/]*)?\.pdf$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ConsentForm:
+    """What the name of a returned consent form says: `<kenmerk>_machtiging-<consent>….pdf`."""
+    kenmerk: str
+    consent: str
+    """The consent as the case state names it: `medische_gegevens`, `extra_informatie:werkgever` …"""
+    label: str
+    """The same in a file name: `medische-gegevens`, `extra-informatie-werkgever` …"""
+
+    @property
+    def archive_name(self) -> str:
+        """Its name in the case's archive folder, beside the sealed record of the consent."""
+        return f"machtiging-{self.label}-ondertekend.pdf"
+
+    @property
+    def kind(self) -> str:
+        return f"machtiging-{self.label}-ondertekend"
+
+
+def consent_form_of(name: str) -> ConsentForm | None:
+    """The consent form a file name announces, or None (then it is no consent form)."""
+    match = _CONSENT_FORM.match(name)
+    if not match:
+        return None
+    label = match.group("consent").lower().replace("_", "-")
+    consent = label.replace("-", "_")
+    if consent.startswith("extra_informatie_"):
+        consent = "extra_informatie:" + consent.removeprefix("extra_informatie_")
+    return ConsentForm(match.group("kenmerk"), consent, label)
+
+
+def check_consent_form(form: ConsentForm, *, state, signatures: Sequence, archived: bool) -> None:
+    """A signed consent form is archived only for a known case whose machtiging was recorded and not refused, once,
+    and with every electronic signature it carries intact (a scan carries none)."""
+    kenmerk = form.kenmerk
+    if state is None:
+        raise ReturnRefused(f"Er is geen zaak met kenmerk {kenmerk}.", kenmerk=kenmerk, rule="onbekende-zaak")
+    status = state.consent(form.consent)
+    wat = _CONSENT_LABEL.get(form.consent.split(":")[0], form.label.replace("-", " "))
+    if status is None:
+        raise ReturnRefused(f"Voor zaak {kenmerk} is geen machtiging voor {wat} vastgelegd; er hoort dus geen "
+                            "ondertekend formulier bij.", kenmerk=kenmerk, rule="machtiging-onbekend")
+    if status is Consent.GEWEIGERD:
+        raise ReturnRefused(f"De werknemer heeft de machtiging voor {wat} in zaak {kenmerk} geweigerd; een "
+                            "ondertekend toestemmingsformulier past daar niet bij.", kenmerk=kenmerk,
+                            rule="machtiging-geweigerd")
+    if archived:
+        raise ReturnRefused(f"Het ondertekende formulier voor {wat} van zaak {kenmerk} is al eerder ontvangen en "
+                            "gearchiveerd; een tweede exemplaar vervangt het niet.", kenmerk=kenmerk,
+                            rule="al-ontvangen")
+    broken = [sig for sig in signatures if not (sig.intact and sig.valid)]
+    if broken:
+        raise ReturnRefused("De elektronische handtekening op het formulier klopt niet: het document is na "
+                            "ondertekening gewijzigd of de handtekening is beschadigd.", kenmerk=kenmerk,
+                            rule="handtekening-ongeldig")
+
+
+_CONSENT_LABEL = {"medische_gegevens": "het delen van medische gegevens",
+                  "extra_informatie": "het opvragen van aanvullende informatie",
+                  "advies_delen_bedrijfsarts": "het delen van het advies met de eigen bedrijfsarts",
+                  "advies_delen_werkgever": "het delen van het arbeidsadvies met de werkgever"}
+
+
+def consent_form_report(name: str, e: PipelineError) -> str:
+    """The Dutch report beside a refused consent form in `inbox/failed/`."""
+    return _refusal(f"Het ondertekende toestemmingsformulier {name} is NIET gearchiveerd.", e, [
+        "  Er is niets gearchiveerd of verstuurd. Controleer het kenmerk en de soort machtiging in de bestandsnaam",
+        "  (<kenmerk>_machtiging-medische-gegevens.pdf, …_machtiging-advies-delen-bedrijfsarts.pdf, …) en zet het",
+        "  juiste formulier opnieuw in inbox/."])
+
+
 def kind_of(name: str) -> str | None:
     found = kenmerk_from_file_name(name)
     return found[1] if found else None
@@ -185,19 +267,20 @@ def report(name: str, e: PipelineError) -> str:
 
 
 def _report(name: str, e: PipelineError, *, kind: str | None = None) -> str:
-    lines = [f"Het ondertekende document {name} is NIET aangenomen.", ""]
+    party = signer_party(kind or "advies")
+    return _refusal(f"Het ondertekende document {name} is NIET aangenomen.", e, [
+        "  Er is niets verstuurd; het document wacht nog op een geldige handtekening.",
+        f"  Onderteken het klaargezette document in outbox/{party.value}/<BIG-nummer>/<kenmerk>/te-ondertekenen/",
+        f"  met de eigen sleutel van de {_ROL[party]} (sopipe sign) en zet het resultaat in inbox/."])
+
+
+def _refusal(title: str, e: PipelineError, what_now: list[str]) -> str:
+    lines = [title, ""]
     if e.kenmerk:
         lines.append(f"Zaak (kenmerk): {e.kenmerk}")
     if e.rule:
         lines.append(f"Reden: {_REASONS.get(e.rule, e.rule)}")
-    lines += ["", "Wat is er mis:", f"  - {e.message}", "", "Wat nu:",
-              "  Er is niets verstuurd; het document wacht nog op een geldige handtekening.",
-              f"  Onderteken het klaargezette document in outbox/{signer_party(kind or 'advies').value}/<BIG-nummer>/"
-              "<kenmerk>/te-ondertekenen/",
-              f"  met de eigen sleutel van de {_ROL[signer_party(kind or 'advies')]} (sopipe sign) en zet het "
-              "resultaat in inbox/.",
-              ""]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", "Wat is er mis:", f"  - {e.message}", "", "Wat nu:", *what_now, ""])
 
 
 _EXPIRED = ("EXPIRED", "OUT_OF_BOUNDS_NO_POE", "OUT_OF_BOUNDS_NOT_REVOKED", "NOT_YET_VALID")
@@ -216,4 +299,8 @@ _REASONS = {
     "kenmerk-verschilt": "kenmerk in naam en document verschillen",
     "geen-pdf": "geen leesbare PDF",
     "niet-ingesteld": "niet ingesteld",
+    "machtiging-onbekend": "geen machtiging vastgelegd",
+    "machtiging-geweigerd": "machtiging geweigerd",
+    "al-ontvangen": "al eerder ontvangen",
+    "onleesbaar": "handtekening niet te controleren",
 }

@@ -35,11 +35,12 @@ from pipeline.adapters.returned_pdf import PdfReturnReader
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core.organisaties import Facts, Organisatie, issuer
-from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
-from pipeline.core.routing import Party, file_name, recipient_code
+from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold
+from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
 from pipeline.core.signatures import hold_for_signature, returned_signed, signer_party
 from pipeline.core.state import CaseState
-from pipeline.errors import ConverterUnavailable, DeliveryError, PipelineError, TrustServiceOutage
+from pipeline.errors import (ConverterUnavailable, DeliveryError, PipelineError, ReturnRefused, SigningError,
+                             TrustServiceOutage)
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
 from pipeline.shell.intake import MAX_JSON_DEPTH, Intake, IntakeAccess, Stage, read_intake
@@ -100,6 +101,8 @@ class Plan:
     """The case's state before this file."""
     kind: str | None = None
     """A returned PDF: the document kind it signs."""
+    names: tuple[str, ...] | None = None
+    """File names of the documents when not `<kenmerk>_<kind>.pdf` (a signed consent form in the archive)."""
 
 
 class Work(Protocol):
@@ -150,6 +153,7 @@ class Pipeline:
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="sopipe-doc")
         self._case_files = CaseFileWork(self)
         self._returned = ReturnedPdfWork(self)
+        self._consent_forms = ConsentFormWork(self)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -201,7 +205,8 @@ class Pipeline:
 
     def process_intake(self, intake: Intake) -> Outcome:
         """The skeleton every inbox file goes through, read once into `intake`."""
-        work: Work = self._returned if intake.returned else self._case_files
+        work: Work = self._case_files if not intake.returned else \
+            self._consent_forms if returns.consent_form_of(intake.name) else self._returned
         name, digest = intake.name, intake.sha256
         if digest is None:
             return self._fail(intake, None, work.report(name, intake.error), intake.error.message)
@@ -240,7 +245,8 @@ class Pipeline:
             digests = [digest] * len(plan.ready) + [hashlib.sha256(pdf).hexdigest() for pdf in made]
             if not intake.returned:
                 plan.audit.made(plan.decision.orders, made, digests=digests)
-            delivered, records = self._deliver(plan.decision, [*plan.ready, *made], digests=digests)
+            delivered, records = self._deliver(plan.decision, [*plan.ready, *made], digests=digests,
+                                               names=plan.names)
             delivered += self._park(list(zip(plan.held, unsigned)), state=plan.decision.state)
             plan.audit.delivered(records)
         except PipelineError as e:
@@ -386,8 +392,8 @@ class Pipeline:
             parked.append(target)
         return parked
 
-    def _deliver(self, decision: Decision, documents: list[bytes], *,
-                 digests: Sequence[str] | None = None) -> tuple[list[Path], list[DeliveryRecord]]:
+    def _deliver(self, decision: Decision, documents: list[bytes], *, digests: Sequence[str] | None = None,
+                 names: Sequence[str] | None = None) -> tuple[list[Path], list[DeliveryRecord]]:
         state = decision.state
         delivered: list[Path] = []
         records: list[DeliveryRecord] = []
@@ -396,8 +402,8 @@ class Pipeline:
         plan = []
         if digests is None:
             digests = [hashlib.sha256(pdf).hexdigest() for pdf in documents]
-        for order, pdf, digest in zip(decision.orders, documents, digests):
-            name = file_name(order.kenmerk, order.kind)
+        for i, (order, pdf, digest) in enumerate(zip(decision.orders, documents, digests)):
+            name = names[i] if names else file_name(order.kenmerk, order.kind)
             for d in order.deliveries:
                 code = recipient_code(d.party, state)
                 target = self.mailboxes.path(d.party, order.kenmerk, name, code=code)
@@ -586,3 +592,45 @@ class ReturnedPdfWork:
                                       deliveries=records)
         log.info("%s: signed %s returned and delivered (%d files)", plan.kenmerk, intake.name,
                  sum(r.status == "delivered" for r in records))
+
+
+class ConsentFormWork:
+    """A consent form signed by the employee coming back (a scan or PAdES-signed): checked
+    (`returns.check_consent_form`), archived beside the sealed record of the consent, never sent to anyone."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+
+    def report(self, name: str, e: PipelineError) -> str:
+        return returns.consent_form_report(name, e)
+
+    def decide(self, intake: Intake) -> Plan:
+        p, raw = self.p, intake.raw
+        form = returns.consent_form_of(intake.name)
+        p.return_reader.keywords(raw)  # a readable PDF at all
+        state = p.case_state(form.kenmerk)
+        signatures = ()
+        if state is not None and b"/ByteRange" in raw:  # a scan carries no signature
+            try:
+                signatures = p.return_reader.signatures(
+                    raw, trust_roots=p.returns.trust_roots if p.returns else ()).signatures
+            except SigningError as e:
+                raise ReturnRefused(f"De elektronische handtekening kan niet worden gelezen: {e.message}",
+                                    kenmerk=form.kenmerk, rule="onleesbaar") from e
+        archived = state is not None and any(r.kind == form.kind and r.status == "delivered"
+                                             for r in p.store.deliveries(form.kenmerk))
+        returns.check_consent_form(form, state=state, signatures=signatures, archived=archived)
+        audit = p.audit.case_file(kenmerk=form.kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
+                                  sha256=intake.sha256)
+        if signatures:
+            audit.verified(document=form.kind, sha256=intake.sha256, ondertekenaar=signatures[0].signer_naam)
+        row = Row(form.kind, "", f"Ondertekende machtiging ({form.label})", Audience.MEDISCH,
+                  ((Party.ARCHIEF, None),))
+        order = DocumentOrder(form.kenmerk, row, {}, (Delivery(Party.ARCHIEF, None),), None)
+        return Plan(form.kenmerk, Decision(state, (order,)), audit, ready=(raw,), before=state, kind=form.kind,
+                    names=(form.archive_name,))
+
+    def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
+        self.p.store.record_document(kenmerk=plan.kenmerk, sha256=intake.sha256, deliveries=records)
+        plan.audit.accepted("machtiging_ondertekend", before=plan.before.consents, after=plan.before.consents)
+        log.info("%s: signed consent form %s archived", plan.kenmerk, intake.name)

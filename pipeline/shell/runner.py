@@ -158,7 +158,7 @@ class Pipeline:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    # --- one file: stage → journal → decide → make → deliver → record → move -----------------------------------
+    # --- one file: stage → journal → decide → make → deliver → record → move ------------------------------
 
     def take(self, path: Path) -> Intake | Outcome:
         """Take `path` (a file in the inbox) into the stage and read it once; an Outcome when it cannot be."""

@@ -68,11 +68,14 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     """
     from pyhanko.keys import load_certs_from_pemder
 
+    from pipeline.adapters.appearance import identity_order, signature_appearance
+    from pipeline.adapters.keys import SigningIdentity
     from pipeline.adapters.mailbox import atomic_write
-    from pipeline.adapters.signing import PadesSigner, SignatureAppearance, SigningIdentity, http_timestamper
+    from pipeline.adapters.signing import PadesSigner, http_timestamper
     from pipeline.core.procedure import Signer
     from pipeline.core.signatures import SIGNED_BY, kenmerk_from_file_name
     from pipeline.settings import load_settings
+    from pipeline.shell.app import case_sign_order
 
     if bool(p12) == bool(pkcs11_module):
         raise click.UsageError("Give either --p12 or --pkcs11-module (with --token-label and --key-label).")
@@ -81,9 +84,8 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     settings = load_settings(root) if root else None
     tsa_url = tsa_url or (settings.tsa_url if settings else None)
     found = kenmerk_from_file_name(file.name)
-    kind = found[1] if found else "advies"
-    own_doctor = SIGNED_BY.get(kind) is Signer.BEDRIJFSARTS  # the request form: the own doctor, the requester
-    level = (level or (settings.signing_level(kind) if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
+    signer = SIGNED_BY.get(found[1] if found else "advies", Signer.SO_BEDRIJFSARTS)  # the request form: own doctor
+    level = (level or (settings.signing_level(signer) if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
     roots = list(trust) or (list(settings.trust_roots) if settings else [])
     if p12:
         identity = SigningIdentity.from_pkcs12(p12, _secret(P12_ENV, "Wachtwoord van het PKCS#12-bestand")
@@ -95,11 +97,12 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
         pades = PadesSigner(timestamper=http_timestamper(tsa_url) if tsa_url else None,
                             trust_roots=[c for p in roots if Path(p).exists()
                                          for c in load_certs_from_pemder([str(p)])])
-        appearance = SignatureAppearance(
-            naam=identity.naam, rol="bedrijfsarts (aanvrager)" if own_doctor else "second opinion-bedrijfsarts",
-            big_nummer=identity.big_nummer, organisatie=identity.organisatie or "",
-            reden="Aanvraag second opinion" if own_doctor else "Definitief advies second opinion",
-            locatie="Nederland")
+        # the block the pipeline would have made for this doctor in this case; another key's holder (the pipeline
+        # refuses that signature on return) or a file of no case of the root: what the certificate says
+        order = case_sign_order(settings, found[0], signer) if settings and found else None
+        if order is None or order.big_nummer != identity.big_nummer:
+            order = identity_order(signer, identity)
+        appearance = signature_appearance(order)
         started = time.perf_counter()
         signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
         elapsed = time.perf_counter() - started
@@ -187,8 +190,8 @@ def _report_json(result, file: Path, elapsed: float) -> dict:
 
 
 def _dutch(moment: datetime | None) -> str:
-    from pipeline.adapters.signing import _dutch_time
-    return _dutch_time(moment) if moment else "—"
+    from pipeline.adapters.appearance import dutch_time
+    return dutch_time(moment) if moment else "—"
 
 
 def _print_report(result, file: Path, elapsed: float) -> None:

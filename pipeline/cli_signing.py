@@ -46,8 +46,8 @@ def _secret(env: str, prompt: str) -> str:
               help="Pipeline root: use its timestamp server and levels, and drop the result into its inbox/.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the signed PDF (default: <name>-ondertekend.pdf beside FILE, or ROOT/inbox/).")
-@click.option("--level", type=LEVELS, default=None, help="PAdES level (default: the root's level for advices, "
-              "else B-B, or B-LTA with --tsa-url).")
+@click.option("--level", type=LEVELS, default=None, help="PAdES level (default: the root's level for this signer, "
+              "level_advies or level_machtiging; else B-B, or B-LTA with --tsa-url).")
 @click.option("--tsa-url", default=None, help="Timestamp server (RFC 3161) for B-T and up.")
 @click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Trusted root certificate(s) (PEM) for embedding validation data (B-LT, B-LTA).")
@@ -102,7 +102,7 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
         order = case_sign_order(settings, found[0], signer) if settings and found else None
         if order is None or order.big_nummer != identity.big_nummer:
             order = identity_order(signer, identity)
-        appearance = signature_appearance(order)
+        appearance = signature_appearance(order, identity)
         started = time.perf_counter()
         signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
         elapsed = time.perf_counter() - started

@@ -95,7 +95,20 @@ def test_the_order_signer_asks_the_level_of_the_signer(keyring):
     order = type("Order", (), {"sign": personal_sign_order(state, Signer.SO_BEDRIJFSARTS), "kind": "advies",
                                "kenmerk": K, "row": None})()
     appearance = signer.sign(b"%PDF", order)
-    assert asked == [Signer.SO_BEDRIJFSARTS] and appearance == signature_appearance(order.sign)
+    assert asked == [Signer.SO_BEDRIJFSARTS]
+    assert appearance == signature_appearance(order.sign, keyring.doctor(VISSER))
+
+
+def test_a_personal_block_names_the_key_holder_not_what_the_case_file_says(keyring):
+    """A case file that calls BIG 39087654301 "Prof. Iemand Anders" does not put that name under Dr. Visser's key."""
+    state = fold(parse_all(full_case(kenmerk=K, upto="definitief_advies")))
+    order = dataclasses.replace(personal_sign_order(state, Signer.SO_BEDRIJFSARTS), naam="Prof. Iemand Anders")
+    appearance = signature_appearance(order, keyring.doctor(VISSER))
+    assert (appearance.naam, appearance.big_nummer) == ("Dr. E. Visser", VISSER)
+    assert appearance.organisatie == state.so_arts.organisatie and appearance.locatie == order.plaats
+    assert signature_appearance(order).naam == "Prof. Iemand Anders", "without a key: the order as it is"
+    seal = dataclasses.replace(order, wie=Signer.ZEGEL, naam="ArboNoord", big_nummer=None)
+    assert signature_appearance(seal, keyring.seal()).naam == "ArboNoord", "the seal is named as the arbodienst"
 
 
 # --- the real thing: the block read back from both paths -----------------------------------------------------------

@@ -85,10 +85,17 @@ class SignatureAppearance:
     """Place of signing, e.g. `Utrecht`; may be empty."""
 
 
-def signature_appearance(order: SignOrder) -> SignatureAppearance:
-    """The visible block for `order`: the one builder of the pipeline's and `sopipe sign`'s signatures."""
-    return SignatureAppearance(naam=order.naam, rol=order.rol, big_nummer=order.big_nummer,
-                               organisatie=order.organisatie, reden=order.reden, locatie=order.plaats)
+def signature_appearance(order: SignOrder, identity: SigningIdentity | None = None) -> SignatureAppearance:
+    """The visible block for `order`: the one builder of the pipeline's and `sopipe sign`'s signatures.
+
+    A doctor's personal signature made with `identity` names the holder of that key as the certificate does (name,
+    BIG number), never what a case file says about them; role, organisation, reason and place come from the order.
+    """
+    naam, big_nummer = order.naam, order.big_nummer
+    if identity is not None and order.wie.personal:
+        naam, big_nummer = identity.naam or naam, identity.big_nummer or big_nummer
+    return SignatureAppearance(naam=naam, rol=order.rol, big_nummer=big_nummer, organisatie=order.organisatie,
+                               reden=order.reden, locatie=order.plaats)
 
 
 def identity_order(signer: Signer, identity: SigningIdentity) -> SignOrder:

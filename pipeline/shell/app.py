@@ -50,7 +50,7 @@ class OrderSigner:
                 raise SigningError(f"Er is geen ondertekeningssleutel van {s.naam} (BIG {s.big_nummer}) in de PKI; "
                                    f"{order.row.titel.lower()} kan niet worden ondertekend.", kenmerk=order.kenmerk,
                                    field=f"{s.wie.value}.big_nummer", rule="ondertekening")
-        return self.pades.sign(pdf, identity=identity, appearance=signature_appearance(s), certify=s.certify,
+        return self.pades.sign(pdf, identity=identity, appearance=signature_appearance(s, identity), certify=s.certify,
                                level=self.level_for(s.wie))
 
 

@@ -206,3 +206,22 @@ def test_bench_scale_times_the_commands_it_is_given(tmp_path):
     assert figures["scale_cases"] == 30 and figures["audit_verify_seconds"] >= 0
     with pytest.raises(RuntimeError, match="status"):
         bench_scale(tmp_path / "other", run_command=lambda args: (2, "usage error"), cases=5, audit_records=0)
+
+
+def test_the_bench_command_hands_the_shell_its_own_group(monkeypatch):
+    import pipeline.shell.bench as b
+
+    class Stop(Exception):
+        pass
+
+    seen = {}
+
+    def fake_bench(n_cases, **options):
+        seen["status --help"] = options["run_command"](["status", "--help"])
+        raise Stop
+
+    monkeypatch.setattr(b, "bench", fake_bench)
+    result = CliRunner().invoke(cli, ["bench", "--cases", "1", "--naive-sample", "0", "--scale", "--json"])
+    assert isinstance(result.exception, Stop), result.output
+    code, output = seen["status --help"]
+    assert code == 0 and output.startswith("Usage: ") and "--overdue" in output

@@ -1,4 +1,9 @@
-"""The `sopipe` command line: one thin function per command; errors become messages only here."""
+"""The `sopipe` command line: the one group module. It defines the `cli` group and adds the commands of the
+command modules (`cli_operator`, `cli_archive`, `cli_signing`, `cli_bench`) explicitly; those never import it back.
+
+One thin function per command. A `PipelineError` becomes user output in exactly one place, `SopipeGroup.invoke`
+(`Error: <message>`, exit status 1); click's own usage errors stay click's.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from pathlib import Path
 
 import click
 
+from pipeline import cli_archive, cli_bench, cli_operator, cli_signing
+from pipeline.cli_options import CONTEXT, root_option
 from pipeline.core.redaction import for_people
 from pipeline.errors import PipelineError
 
-CONTEXT = {"help_option_names": ["-h", "--help"]}
-root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-                           show_default=True, help="The pipeline's root folder (inbox/, outbox/, pki/, ...).")
+__all__ = ["CONTEXT", "SopipeGroup", "cli", "main", "root_option"]
 
 
 def _setup_logging(verbose: bool, *, json_lines: bool = False) -> None:
@@ -21,7 +26,18 @@ def _setup_logging(verbose: bool, *, json_lines: bool = False) -> None:
     setup_logging(verbose=verbose, json_lines=json_lines)
 
 
-@click.group(context_settings=CONTEXT)
+class SopipeGroup(click.Group):
+    """The root group: the one error edge. A `PipelineError` raised by any command (or sub-group) becomes click's
+    error output, `Error: <message>` on stderr with exit status 1, also under click's CliRunner."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PipelineError as e:
+            raise click.ClickException(e.message) from e
+
+
+@click.group(cls=SopipeGroup, context_settings=CONTEXT)
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the log.")
 @click.option("--log-json", is_flag=True, help="Log as JSON lines (one object per line) on stderr.")
 def cli(verbose: bool, log_json: bool) -> None:
@@ -360,18 +376,15 @@ def _summary(settings, outcomes) -> None:
                f"{counts['retry']} left for retry. Results in {settings.outbox}/")
 
 
+for _module in (cli_operator, cli_archive, cli_signing, cli_bench):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except PipelineError as e:  # the one place library errors become user output
-        click.echo(f"Error: {e.message}", err=True)
-        sys.exit(1)
+    """The console entry point `sopipe` (errors: `SopipeGroup.invoke`)."""
+    cli(standalone_mode=True)
 
 
 if __name__ == "__main__":
     main()
-
-import pipeline.cli_operator  # noqa: E402,F401  (registers templates check, doctor)
-import pipeline.cli_archive  # noqa: E402,F401  (registers audit, archive export/verify/due/destroy)
-import pipeline.cli_signing  # noqa: E402,F401  (registers sign, verify, pki serve, archive renew)
-import pipeline.cli_bench  # noqa: E402,F401  (registers bench)

@@ -1,7 +1,7 @@
 """`sopipe audit` and the `sopipe archive` group: the audit trail, sealed dossier bundles, retention, destruction.
 
-Registers itself on `pipeline.cli.cli` when imported (cli.py imports it at its end). Other modules add `archive`
-subcommands to the `archive` group defined here (`sopipe archive renew` lives in cli_signing.py).
+Defines the commands only; the group module `pipeline.cli` adds `COMMANDS` to its group. Each command is a thin
+function over `pipeline.shell.archive` (and `pipeline.shell.renew` for `archive renew`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from typing import Iterator
 
 import click
 
-from pipeline.cli import CONTEXT, cli, root_option
-from pipeline.errors import PipelineError
+from pipeline.cli_options import CONTEXT, root_option
 
 today_option = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                             help="Take this date as today (default: the real date).")
 
 
-@cli.group("archive", context_settings=CONTEXT)
+@click.group("archive", context_settings=CONTEXT)
 def archive() -> None:
     """The dossier archive: sealed export bundles, their offline check, retention and destruction.
 
@@ -36,22 +35,17 @@ def archive() -> None:
 
 @contextmanager
 def _opened(root: Path) -> Iterator[tuple]:
-    """(settings, store, audit) of an initialised root; PipelineErrors become ClickExceptions here."""
+    """(settings, store, audit) of an initialised root, the store closed on the way out."""
     from pipeline.adapters.audit import Audit
     from pipeline.adapters.store import Store
     from pipeline.settings import load_settings
 
-    try:
-        settings = load_settings(root)
-        if not settings.database.exists():
-            raise click.ClickException(f"no state database in {settings.root}; run `sopipe init --root {root}`")
-        store = Store(settings.database)
-    except PipelineError as e:
-        raise click.ClickException(e.message) from e
+    settings = load_settings(root)
+    if not settings.database.exists():
+        raise click.ClickException(f"no state database in {settings.root}; run `sopipe init --root {root}`")
+    store = Store(settings.database)
     try:
         yield settings, store, Audit(store)
-    except PipelineError as e:
-        raise click.ClickException(e.message) from e
     finally:
         store.close()
 
@@ -62,7 +56,7 @@ def _day(today) -> dt.date:
 
 # --- sopipe audit -----------------------------------------------------------------------------------------------
 
-@cli.command("audit", context_settings=CONTEXT)
+@click.command("audit", context_settings=CONTEXT)
 @root_option
 @click.argument("kenmerk", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -227,10 +221,7 @@ def verify_command(bundle: Path, trust: tuple[Path, ...], root: Path | None, as_
     from pipeline.shell.archive import check_anchor, verify_bundle
 
     start = time.perf_counter()
-    try:
-        report = verify_bundle(bundle, trust=trust)
-    except PipelineError as e:
-        raise click.ClickException(e.message) from e
+    report = verify_bundle(bundle, trust=trust)
     if root is not None:
         from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
         with _opened(root) as (_settings, _store, audit):
@@ -337,3 +328,47 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
     for folder in done.kept:
         click.echo(f"  not removed (emptied by the recipient, [mailboxes] emptied_by_recipients): "
                    f"{folder.relative_to(settings.root)}/")
+
+
+# --- sopipe archive renew ----------------------------------------------------------------------------------------
+
+@archive.command("renew", context_settings=CONTEXT)
+@root_option
+@click.option("--days", type=int, default=365, show_default=True,
+              help="Renew when the newest archive timestamp's certificate expires within this many days.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be renewed.")
+def renew(root: Path, days: int, dry_run: bool) -> None:
+    """Add a fresh archive timestamp to archived B-LTA documents whose last timestamp nears expiry.
+
+    Each renewal embeds the validation data of the previous timestamp and adds a new document timestamp
+    (PAdES B-LTA), so the signatures stay verifiable for the 20-year retention. The validation report next to the
+    file is rewritten.
+
+    Example:
+
+        sopipe archive renew --root /srv/sopipe --days 365
+    """
+    from pipeline.settings import load_settings
+    from pipeline.shell.app import signing_services
+    from pipeline.shell.renew import RenewStatus, renew_archive_timestamps
+
+    def show(item) -> None:
+        name = item.path.name
+        if item.status is RenewStatus.SKIPPED:
+            click.echo(f"[  SKIP] {name}: {item.reason}")
+        elif item.status is RenewStatus.REFUSED:
+            click.echo(f"[  FAIL] {name}: not renewed, {item.reason}")
+        elif item.status is RenewStatus.DUE:
+            click.echo(f"[   DUE] {name}: timestamp certificate expires {item.expiry:%Y-%m-%d}")
+        else:
+            click.echo(f"[RENEW ] {name} ({item.seconds * 1000:.0f} ms)")
+
+    with signing_services(load_settings(root)) as settings:  # a DEMO root's own TSA runs while renewing
+        result = renew_archive_timestamps(settings, days=days, dry_run=dry_run, on_item=show)
+    click.echo(f"{result.checked} archived B-LTA document(s) checked, {result.renewed} renewed"
+               f"{f', {result.refused} NOT renewed (invalid, see above)' if result.refused else ''}.")
+    if result.refused:
+        raise SystemExit(1)
+
+
+COMMANDS = (audit_command, archive)

@@ -1,4 +1,7 @@
-"""`sopipe bench`: throughput, latency and memory of the pipeline against the naive script, in one run."""
+"""`sopipe bench`: throughput, latency and memory of the pipeline against the naive script, in one run.
+
+Defines the command only; the group module `pipeline.cli` adds `COMMANDS` to its group.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,24 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import CONTEXT, cli
+from pipeline.cli_options import CONTEXT
 
 
-@cli.command(context_settings=CONTEXT)
+def in_process(group: click.Command):
+    """`bench --scale`'s way to run a `sopipe` command line in this process: (exit status, output), with the
+    output rendered as on a terminal-less run. `group` is the root group (the command's own root)."""
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+
+    def run(args) -> tuple[int, str]:
+        result = runner.invoke(group, list(args))
+        return result.exit_code, result.output
+
+    return run
+
+
+@click.command(context_settings=CONTEXT)
 @click.option("--cases", type=click.IntRange(1), default=20, show_default=True,
               help="Number of generated cases (each has every step: about 11 events and 11 documents).")
 @click.option("--naive-sample", type=click.IntRange(0), default=20, show_default=True,
@@ -43,7 +60,8 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: b
     total = (sum(len(c) for c in b.generate_cases(cases, seed=seed)) + 20) * (2 if levels else 1)
     with batch_progress(total, description="Benchmark", enabled=None if not as_json else False) as progress:
         result = b.bench(cases, naive_sample=naive_sample, seed=seed, keep=keep, levels=levels, scale=scale,
-                         progress=lambda n: progress.advance())
+                         progress=lambda n: progress.advance(),
+                         run_command=in_process(click.get_current_context().find_root().command))
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -69,3 +87,6 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: b
     if r.naive_documents:
         click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
                    f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")
+
+
+COMMANDS = (bench,)

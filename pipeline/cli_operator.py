@@ -1,6 +1,6 @@
 """Commands for the people who run sopipe every day: `templates check` and `doctor`.
 
-Registered on the `cli` group of `pipeline.cli` (imported at the end of that module). Each command is a thin
+Defines the commands only; the group module `pipeline.cli` adds `COMMANDS` to its group. Each command is a thin
 function: the checks live in `pipeline.shell.template_check` and `pipeline.shell.doctor`.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import CONTEXT, cli, root_option
+from pipeline.cli_options import CONTEXT, root_option
 
 log = logging.getLogger("sopipe")
 
@@ -31,7 +31,7 @@ def _mark(status: str) -> str:
     return click.style(f"{status.upper() if status != 'ok' else 'ok':<7}", **_STYLE.get(status, {})) + " "
 
 
-@cli.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 def templates() -> None:
     """Work with the Word templates (templates/*.docx).
 
@@ -90,7 +90,7 @@ def templates_check(directory: Path | None, strict: bool, as_json: bool) -> None
     _exit_if(failed)
 
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @root_option
 @click.option("--no-convert", is_flag=True, help="Skip the test conversion through LibreOffice (a few seconds).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -122,3 +122,6 @@ def doctor(root: Path, no_convert: bool, as_json: bool) -> None:
     else:
         click.echo(f"{len(failures)} failure(s), {len(warnings)} warning(s).")
     _exit_if(bool(failures))
+
+
+COMMANDS = (templates, doctor)

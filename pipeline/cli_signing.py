@@ -1,6 +1,7 @@
-"""`sopipe sign`, `sopipe verify`, `sopipe pki serve` and `sopipe archive renew`: signatures that hold for 20 years.
+"""`sopipe sign`, `sopipe verify` and `sopipe pki serve`: signatures that hold for 20 years (`sopipe archive renew`
+is in cli_archive.py).
 
-Registered on the `cli` group of `pipeline.cli` (imported at the end of that module). PINs and passphrases are
+Defines the commands only; the group module `pipeline.cli` adds `COMMANDS` to its group. PINs and passphrases are
 never command-line arguments (they would end up in the shell history and the process list): they come from
 SOPIPE_PIN / SOPIPE_P12_PASSPHRASE or a hidden prompt.
 """
@@ -15,8 +16,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import CONTEXT, cli, root_option
-from pipeline.errors import PipelineError
+from pipeline.cli_options import CONTEXT, root_option
 
 PIN_ENV = "SOPIPE_PIN"
 P12_ENV = "SOPIPE_P12_PASSPHRASE"
@@ -30,13 +30,9 @@ def _secret(env: str, prompt: str) -> str:
     return click.prompt(prompt, hide_input=True)
 
 
-def _fail(e: PipelineError) -> click.ClickException:
-    return click.ClickException(e.message)
-
-
 # --- sopipe sign -------------------------------------------------------------------------------------------------
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--p12", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help=f"PKCS#12 file with the doctor's key (passphrase: ${P12_ENV} or a prompt).")
@@ -50,8 +46,8 @@ def _fail(e: PipelineError) -> click.ClickException:
               help="Pipeline root: use its timestamp server and levels, and drop the result into its inbox/.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the signed PDF (default: <name>-ondertekend.pdf beside FILE, or ROOT/inbox/).")
-@click.option("--level", type=LEVELS, default=None, help="PAdES level (default: the root's level for advices, "
-              "else B-B, or B-LTA with --tsa-url).")
+@click.option("--level", type=LEVELS, default=None, help="PAdES level (default: the root's level for this signer, "
+              "level_advies or level_machtiging; else B-B, or B-LTA with --tsa-url).")
 @click.option("--tsa-url", default=None, help="Timestamp server (RFC 3161) for B-T and up.")
 @click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Trusted root certificate(s) (PEM) for embedding validation data (B-LT, B-LTA).")
@@ -72,11 +68,14 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     """
     from pyhanko.keys import load_certs_from_pemder
 
+    from pipeline.adapters.appearance import identity_order, signature_appearance
+    from pipeline.adapters.keys import SigningIdentity
     from pipeline.adapters.mailbox import atomic_write
-    from pipeline.adapters.signing import PadesSigner, SignatureAppearance, SigningIdentity, http_timestamper
+    from pipeline.adapters.signing import PadesSigner, http_timestamper
     from pipeline.core.procedure import Signer
     from pipeline.core.signatures import SIGNED_BY, kenmerk_from_file_name
     from pipeline.settings import load_settings
+    from pipeline.shell.app import case_sign_order
 
     if bool(p12) == bool(pkcs11_module):
         raise click.UsageError("Give either --p12 or --pkcs11-module (with --token-label and --key-label).")
@@ -85,33 +84,30 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     settings = load_settings(root) if root else None
     tsa_url = tsa_url or (settings.tsa_url if settings else None)
     found = kenmerk_from_file_name(file.name)
-    kind = found[1] if found else "advies"
-    own_doctor = SIGNED_BY.get(kind) is Signer.BEDRIJFSARTS  # the request form: the own doctor, the requester
-    level = (level or (settings.signing_level(kind) if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
+    signer = SIGNED_BY.get(found[1] if found else "advies", Signer.SO_BEDRIJFSARTS)  # the request form: own doctor
+    level = (level or (settings.signing_level(signer) if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
     roots = list(trust) or (list(settings.trust_roots) if settings else [])
+    if p12:
+        identity = SigningIdentity.from_pkcs12(p12, _secret(P12_ENV, "Wachtwoord van het PKCS#12-bestand")
+                                               .encode("utf-8"))
+    else:
+        identity = SigningIdentity.from_pkcs11(pkcs11_module, token_label=token_label, key_label=key_label,
+                                               pin=_secret(PIN_ENV, "Pincode"), chain=chain)
     try:
-        if p12:
-            identity = SigningIdentity.from_pkcs12(p12, _secret(P12_ENV, "Wachtwoord van het PKCS#12-bestand")
-                                                   .encode("utf-8"))
-        else:
-            identity = SigningIdentity.from_pkcs11(pkcs11_module, token_label=token_label, key_label=key_label,
-                                                   pin=_secret(PIN_ENV, "Pincode"), chain=chain)
-        try:
-            pades = PadesSigner(timestamper=http_timestamper(tsa_url) if tsa_url else None,
-                                trust_roots=[c for p in roots if Path(p).exists()
-                                             for c in load_certs_from_pemder([str(p)])])
-            appearance = SignatureAppearance(
-                naam=identity.naam, rol="bedrijfsarts (aanvrager)" if own_doctor else "second opinion-bedrijfsarts",
-                big_nummer=identity.big_nummer, organisatie=identity.organisatie or "",
-                reden="Aanvraag second opinion" if own_doctor else "Definitief advies second opinion",
-                locatie="Nederland")
-            started = time.perf_counter()
-            signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
-            elapsed = time.perf_counter() - started
-        finally:
-            identity.close()
-    except PipelineError as e:
-        raise _fail(e) from e
+        pades = PadesSigner(timestamper=http_timestamper(tsa_url) if tsa_url else None,
+                            trust_roots=[c for p in roots if Path(p).exists()
+                                         for c in load_certs_from_pemder([str(p)])])
+        # the block the pipeline would have made for this doctor in this case; another key's holder (the pipeline
+        # refuses that signature on return) or a file of no case of the root: what the certificate says
+        order = case_sign_order(settings, found[0], signer) if settings and found else None
+        if order is None or order.big_nummer != identity.big_nummer:
+            order = identity_order(signer, identity)
+        appearance = signature_appearance(order, identity)
+        started = time.perf_counter()
+        signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
+        elapsed = time.perf_counter() - started
+    finally:
+        identity.close()
     name = f"{file.stem}-ondertekend.pdf"
     if out is None and settings is not None:
         out = settings.inbox / name
@@ -123,7 +119,7 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
 
 # --- sopipe verify -----------------------------------------------------------------------------------------------
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Trusted root certificate(s) (PEM). Default: the root's pki/ca.pem and extra trust roots.")
@@ -156,10 +152,7 @@ def verify(file: Path, trust: tuple[Path, ...], root: Path, as_json: bool, at) -
     moment = at.replace(tzinfo=UTC) if at else None
     future = bool(moment and moment > datetime.now(UTC) + timedelta(days=1))
     started = time.perf_counter()
-    try:
-        result = verify_pdf(file.read_bytes(), trust_roots=roots, at=moment, simulate_future=future)
-    except PipelineError as e:
-        raise _fail(e) from e
+    result = verify_pdf(file.read_bytes(), trust_roots=roots, at=moment, simulate_future=future)
     elapsed = time.perf_counter() - started
     if as_json:
         click.echo(json.dumps(_report_json(result, file, elapsed), indent=2, ensure_ascii=False))
@@ -197,8 +190,8 @@ def _report_json(result, file: Path, elapsed: float) -> dict:
 
 
 def _dutch(moment: datetime | None) -> str:
-    from pipeline.adapters.signing import _dutch_time
-    return _dutch_time(moment) if moment else "—"
+    from pipeline.adapters.appearance import dutch_time
+    return dutch_time(moment) if moment else "—"
 
 
 def _print_report(result, file: Path, elapsed: float) -> None:
@@ -272,7 +265,7 @@ def _revocation_line(s) -> str:
 
 # --- sopipe pki serve --------------------------------------------------------------------------------------------
 
-@cli.group("pki", context_settings=CONTEXT)
+@click.group("pki", context_settings=CONTEXT)
 def pki_group() -> None:
     """The DEMO PKI's trust services (never for production).
 
@@ -299,12 +292,9 @@ def serve(root: Path, port: int | None) -> None:
     from pipeline.settings import load_settings
 
     settings = load_settings(root)
-    try:
-        services = demo_services.DemoTrustServices(settings.pki_dir)
-        host, default_port = demo_services.bind_address(services.urls.base)
-        server = demo_services.make_server(services, host=host, port=port or default_port)
-    except PipelineError as e:
-        raise _fail(e) from e
+    services = demo_services.DemoTrustServices(settings.pki_dir)
+    host, default_port = demo_services.bind_address(services.urls.base)
+    server = demo_services.make_server(services, host=host, port=port or default_port)
     click.echo(f"DEMO trust services on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
     click.echo(f'  sopipe.toml: [signing] tsa_url = "{services.urls.tsa}"')
     click.echo(f"  CRL {services.urls.root_crl}, {services.urls.intermediate_crl}; OCSP {services.urls.ocsp}")
@@ -316,81 +306,4 @@ def serve(root: Path, port: int | None) -> None:
         server.server_close()
 
 
-# --- sopipe archive renew ----------------------------------------------------------------------------------------
-
-from pipeline.cli_archive import archive as archive_group  # noqa: E402  (the archive group owns `renew` too)
-
-
-@archive_group.command("renew", context_settings=CONTEXT)
-@root_option
-@click.option("--days", type=int, default=365, show_default=True,
-              help="Renew when the newest archive timestamp's certificate expires within this many days.")
-@click.option("--dry-run", is_flag=True, help="Only list what would be renewed.")
-def renew(root: Path, days: int, dry_run: bool) -> None:
-    """Add a fresh archive timestamp to archived B-LTA documents whose last timestamp nears expiry.
-
-    Each renewal embeds the validation data of the previous timestamp and adds a new document timestamp
-    (PAdES B-LTA), so the signatures stay verifiable for the 20-year retention. The validation report next to the
-    file is rewritten.
-
-    Example:
-
-        sopipe archive renew --root /srv/sopipe --days 365
-    """
-    from pipeline.settings import load_settings
-    from pipeline.shell.app import signing_services
-
-    with signing_services(load_settings(root)) as settings:  # a DEMO root's own TSA runs while renewing
-        _renew(settings, days=days, dry_run=dry_run)
-
-
-def _renew(settings, *, days: int, dry_run: bool) -> None:
-    from pyhanko.keys import load_certs_from_pemder
-
-    from pipeline.adapters.mailbox import atomic_write
-    from pipeline.adapters.signing import http_timestamper, renew_archival_timestamp
-    from pipeline.adapters.validation import verify_pdf
-    from pipeline.shell.validation_reports import write_validation_report
-
-    if not settings.tsa_url and not dry_run:
-        raise click.ClickException("No timestamp server: set [signing] tsa_url in sopipe.toml.")
-    roots = [p for p in settings.trust_roots if p.exists()]
-    certs = [c for p in roots for c in load_certs_from_pemder([str(p)])]
-    limit = datetime.now(UTC) + timedelta(days=days)
-    renewed = checked = refused = 0
-    for path in sorted((settings.outbox / "archief").rglob("*.pdf")):
-        data = path.read_bytes()
-        try:
-            result = verify_pdf(data, trust_roots=roots)
-        except PipelineError as e:
-            click.echo(f"[  SKIP] {path.name}: {e.message}")
-            continue
-        expiry = result.last_timestamp_expiry
-        if expiry is None:
-            continue  # no archive timestamp (not B-LTA): nothing to renew
-        checked += 1
-        if not result.ok:  # a fresh timestamp over a broken signature or timestamp would hide the break
-            refused += 1
-            reasons = [f"{s.field_name}: {s.reason or s.indication}" for s in result.signatures if not s.ok] + \
-                [f"{t.field_name}: {t.reason or t.indication}" for t in result.document_timestamps if not t.ok]
-            click.echo(f"[  FAIL] {path.name}: not renewed, {'; '.join(reasons)}")
-            continue
-        if expiry > limit:
-            continue
-        if dry_run:
-            click.echo(f"[   DUE] {path.name}: timestamp certificate expires {expiry:%Y-%m-%d}")
-            continue
-        started = time.perf_counter()
-        try:
-            updated = renew_archival_timestamp(data, timestamper=http_timestamper(settings.tsa_url),
-                                               trust_roots=certs)
-        except PipelineError as e:
-            raise _fail(e) from e
-        atomic_write(path, updated)
-        write_validation_report(path, updated, trust_roots=roots)
-        renewed += 1
-        click.echo(f"[RENEW ] {path.name} ({(time.perf_counter() - started) * 1000:.0f} ms)")
-    click.echo(f"{checked} archived B-LTA document(s) checked, {renewed} renewed"
-               f"{f', {refused} NOT renewed (invalid, see above)' if refused else ''}.")
-    if refused:
-        raise SystemExit(1)
+COMMANDS = (sign, verify, pki_group)

@@ -198,9 +198,17 @@ class Settings:
             ("so-bedrijfsarts", self.group_so_bedrijfsarts), ("werkgever", self.group_werkgever),
             ("arbodienst", self.group_arbodienst), ("archief", self.group_archief)) if group}
 
-    def signing_level(self, kind: str) -> str:
-        """The PAdES level for a signed document kind (`advies`, `machtiging-…`)."""
-        chosen = self.level_advies if kind == "advies" else self.level_machtiging
+    def signing_level(self, signer) -> str:
+        """The PAdES level of a signature by `signer` (a `Signer`): `level_advies` for the SO doctor's (the final
+        advice), `level_machtiging` for the seal's and the own doctor's. A document kind (`advies`, `machtiging-…`)
+        still works: the level of the signer of its routing row."""
+        from pipeline.core.procedure import Signer
+        from pipeline.core.routing import ROWS
+
+        if not isinstance(signer, Signer):
+            row = ROWS.get(signer)
+            signer = Signer(row.sign) if row is not None and row.sign else Signer.ZEGEL
+        chosen = self.level_advies if signer is Signer.SO_BEDRIJFSARTS else self.level_machtiging
         return chosen or ("B-LTA" if self.tsa_url else "B-B")
 
     @property

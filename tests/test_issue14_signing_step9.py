@@ -59,8 +59,10 @@ def test_signed_request_form_and_handed_over_reaction(make_root):
     assert "Signer Certificate Common Name: Dr. P. Bakker" in sig and "Signature is Valid" in sig
     text = flat(pdftotext(form))
     assert "Aanvrager Dr. P. Bakker bedrijfsarts BIG-nummer 19012345601" in text and "Ondertekening" in text
-    # the signature block writes its date as the documents do: "1 december 2026, 21:27"
-    assert re.search(r"Nederland, \d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
+    # the signature block writes its date as the documents do: "1 december 2026, 21:27", after the place of the
+    # arbodienst in the master data (issue 12: not a literal "Nederland")
+    plaats = root.settings.organisaties["arbonoord"].plaats
+    assert re.search(re.escape(plaats) + r", \d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
                      r"november|december) 20\d\d, \d\d:\d\d", text), text[-400:]
     reactie = flat(pdftotext(mailbox(root, "werknemer", "HO-1") / "HO-1_reactie-bedrijfsarts.pdf"))
     assert "U heeft mij het advies van de second opinion-bedrijfsarts, Dr. E. Visser" in reactie

@@ -1,27 +1,24 @@
 """Sign PDF documents: PAdES signatures with a visible, Dutch signature block, made with pyHanko.
 
-Three pieces, each loaded or built once and reused:
+This module holds the signing itself; what it signs with and what the block shows live beside it:
 
-- `SigningIdentity` — a private key with its certificate chain, wrapped as a pyHanko signer. Loading a
-  PKCS#12 file (key derivation, key checks) is the expensive part, so it happens once per process, never per
-  signature: `from_pkcs12`. A token (PKCS#11: a doctor's UZI-pas, SoftHSM in tests): `from_pkcs11` opens one
-  session, logs in once and keeps it until `close()`.
-- `KeyRing` — the identities of one pki directory by role: the arbodienst seal and the SO doctors by BIG number.
-- `PadesSigner` — turns (pdf bytes, identity, appearance, level) into signed pdf bytes (subfilter
+- `pipeline.adapters.keys` — `SigningIdentity` (a private key with its chain, PKCS#12 or PKCS#11, loaded once),
+  `KeyRing` (the identities of one pki directory by role) and `read_secret`.
+- `pipeline.adapters.appearance` — the visible block: `SignatureAppearance` and its one builder
+  `signature_appearance`, the stamp style and embedded font, the anchor and placement on the page.
+- here: `PadesSigner` turns (pdf bytes, identity, appearance, level) into signed pdf bytes (subfilter
   ETSI.CAdES.detached, SHA-256). Levels (`PadesLevel`): B-B the signature alone; B-T plus an RFC 3161
   signature timestamp; B-LT plus the certificates, CRLs and OCSP responses needed to validate it, embedded in
-  the document security store (DSS) — fetched at signing time from the URLs in the certificates; B-LTA plus a
-  document timestamp over all of that, which `PdfTimeStamper.update_archival_timestamp_chain` renews later
-  (`sopipe archive renew`). The timestamper and trust roots are configured once in `PadesSigner.__init__`.
+  the document security store (DSS) — fetched at signing time from the URLs in the certificates, reused from
+  the `RevocationCache`; B-LTA plus a document timestamp over all of that, which
+  `PdfTimeStamper.update_archival_timestamp_chain` renews later (`renew_archival_timestamp`, `sopipe archive
+  renew`). The timestamper and trust roots are configured once in `PadesSigner.__init__`.
 
-Placement: the templates end with a paragraph that reads exactly `Ondertekening`, followed by ~4 cm of empty
-space. The block (8 x 2.5 cm) goes just below that word on the last page, next to any signature block already
-there; without the word it goes to the bottom of the last page, above the footer.
+The names that moved to `keys` and `appearance` are still importable from here.
 
-PDF/A-2b: the block's font is embedded (Liberation Sans, else DejaVu Sans, rescaled once to 1000 units per
-em — see `_prepare_font`), the widget gets the print flag, the appearance uses no transparency, and the PDF
-version stays 1.x as long as identities use RSA keys (pyHanko declares PDF 2.0 — catalog /Version /2.0 — when
-it signs with an ECDSA key; see `pipeline.adapters.pki`). Nothing here runs a PDF/A validator (veraPDF).
+PDF/A-2b: the PDF version stays 1.x as long as identities use RSA keys (pyHanko declares PDF 2.0 — catalog
+/Version /2.0 — when it signs with an ECDSA key; see `pipeline.adapters.pki`). Nothing here runs a PDF/A
+validator (veraPDF).
 
 Certification: the seal certifies with DocMDP "fill forms". After a certification signature pyHanko (stricter
 than Acrobat) treats a *new* visible signature field as a forbidden change, so whoever certifies must reserve
@@ -45,68 +42,34 @@ import enum
 import io
 import re
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
-from fontTools import subset
-from fontTools.ttLib import TTFont
-from fontTools.ttLib.scaleUpem import scale_upem
-from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
-from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import pkcs12
-from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1, translate_pyca_cryptography_key_to_asn1
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
-from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
-from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.api import CRLFetcher, Fetchers, OCSPFetcher
-from pyhanko.stamp import TextStamp, TextStampStyle
-from pyhanko_certvalidator.registry import SimpleCertificateStore
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pypdf import PdfReader
 
-from pipeline.adapters import pki
+from pipeline.adapters.appearance import (  # noqa: F401  (re-exported: the visible block lived here)
+    ANCHOR_TEXT, BOX_GAP, BOX_HEIGHT, BOX_WIDTH, CM, DISPLAY_ZONE, FALLBACK_BOTTOM, FALLBACK_LEFT, FONT_CANDIDATES,
+    FONT_UNICODES, PAGE_MARGIN, SignatureAppearance, dutch_time, find_anchor, identity_order, load_font,
+    named_anchor, plan_placement, signature_appearance, stamp_style, text_params)
+from pipeline.adapters.keys import KeyRing, SigningIdentity, read_secret  # noqa: F401  (re-exported)
 from pipeline.errors import SigningError, TrustServiceOutage
 
 log = logging.getLogger(__name__)
 
-ANCHOR_TEXT = "Ondertekening"
-CM = 72 / 2.54
-BOX_WIDTH = 8 * CM
-BOX_HEIGHT = 2.5 * CM
-BOX_GAP = 0.3 * CM
-PAGE_MARGIN = 0.75 * CM
-"""Nearest a block may come to the page edge."""
-FALLBACK_LEFT = 2 * CM
-FALLBACK_BOTTOM = 2.5 * CM
-"""Without the anchor word: the block's lower edge sits this high, above a typical footer."""
+_dutch_time = dutch_time  # the names other modules used before the split
+_named_anchor = named_anchor
 
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf"),
-    Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-)
-FONT_UNICODES = [*range(0x20, 0x250), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), 0x20AC]
-"""Latin (incl. extended A/B and additional), general punctuation and the euro sign."""
-DISPLAY_ZONE = "Europe/Amsterdam"
-_LEFT_MIDDLE = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MIN, y_align=AxisAlignment.ALIGN_MID,
-                                   margins=Margins.uniform(4))
-_STAMP_TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # machine-readable hand-over to _DutchStampStyle, never shown
 REVOCATION_MAX_AGE = timedelta(minutes=10)
 """Longest an OCSP response or CRL fetched at signing time is reused, even when its nextUpdate is later: a
 revoked key stops producing signatures within this time."""
@@ -137,227 +100,6 @@ class PadesLevel(str, enum.Enum):
                                field="level") from None
 
 
-@dataclass(frozen=True)
-class SignatureAppearance:
-    """What the visible signature block says (Dutch); also the /Reason and /Location of the signature."""
-
-    naam: str
-    """Signer's name as shown, e.g. `Dr. E. Visser` or `Arbodienst Voorbeeld DEMO zegel`."""
-    rol: str
-    """Role in this case, e.g. `second opinion-bedrijfsarts` or `elektronisch zegel`."""
-    big_nummer: str | None
-    """BIG number shown after the role; None for a seal or a non-doctor."""
-    organisatie: str
-    """Organisation the signer acts for; may be empty."""
-    reden: str
-    """Reason for signing, e.g. `Definitief advies second opinion`."""
-    locatie: str
-    """Place of signing, e.g. `Utrecht`; may be empty."""
-
-
-class SigningIdentity:
-    """A signing key plus certificate chain, loaded once and reused for any number of signatures."""
-
-    def __init__(self, signer: Signer, *, source: str) -> None:
-        if signer.signing_cert is None:
-            raise SigningError(f"Ondertekenidentiteit zonder certificaat: {source}")
-        self._signer = signer
-        self.source = source
-        """Where the key came from (for messages and logs), e.g. `pkcs12:/srv/pki/seal.p12`."""
-        self.lock = threading.Lock()
-        """Held while this identity signs, if `exclusive`; see the module docstring on threads."""
-        self.exclusive = False
-        """Whether one signature at a time (a token session); a key in memory signs concurrently."""
-
-    @classmethod
-    def from_pkcs12(cls, path: Path, passphrase: bytes) -> SigningIdentity:
-        """Read and decrypt a PKCS#12 file once; the chain it carries is embedded in every signature."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as e:
-            raise SigningError(f"PKCS#12-bestand kan niet worden gelezen: {path} ({e.strerror or e})") from e
-        try:
-            key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
-        except (ValueError, TypeError) as e:
-            raise SigningError(f"PKCS#12-bestand {path} kan niet worden geopend: verkeerd wachtwoord of beschadigd "
-                               f"bestand") from e
-        if key is None or cert is None:
-            raise SigningError(f"PKCS#12-bestand {path} bevat geen sleutel met certificaat")
-        if not isinstance(key, RSAPrivateKey | EllipticCurvePrivateKey):
-            raise SigningError(f"PKCS#12-bestand {path}: sleuteltype {type(key).__name__} wordt niet ondersteund")
-        registry = SimpleCertificateStore()
-        registry.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in extra])
-        signer = _LoadedKeySigner(key, signing_cert=translate_pyca_cryptography_cert_to_asn1(cert),
-                                  signing_key=translate_pyca_cryptography_key_to_asn1(key), cert_registry=registry)
-        return cls(signer, source=f"pkcs12:{path}")
-
-    @classmethod
-    def from_pkcs11(cls, module: str | Path, *, token_label: str, key_label: str, pin: str,
-                    cert_label: str | None = None, chain: Sequence[Path] = ()) -> SigningIdentity:
-        """Open the token once (login with `pin`) and use the key `key_label` with the certificate of the same label.
-
-        The chain comes from the token itself (every certificate on it) plus the PEM files in `chain`.
-        """
-        from pyhanko.config.pkcs11 import TokenCriteria
-        from pyhanko.keys import load_certs_from_pemder
-        from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
-        try:
-            session = open_pkcs11_session(str(module), token_criteria=TokenCriteria(label=token_label),
-                                          user_pin=pin)
-        except Exception as e:  # the PKCS#11 library's own errors carry no useful text for people
-            raise SigningError(f"Token {token_label!r} kan niet worden geopend via {module}: verkeerde pincode, "
-                               f"token niet aanwezig of module onbruikbaar ({type(e).__name__}: {e})") from e
-        try:
-            extra = list(load_certs_from_pemder([str(p) for p in chain])) if chain else []
-            signer = PKCS11Signer(session, key_label=key_label, cert_label=cert_label or key_label,
-                                  other_certs_to_pull=None, ca_chain=extra)
-            signer.signing_cert  # load key handle and certificate now, not in the middle of a signature
-        except Exception as e:
-            session.close()
-            raise SigningError(f"Sleutel {key_label!r} met certificaat staat niet op token {token_label!r} "
-                               f"({type(e).__name__}: {e})") from e
-        identity = cls(signer, source=f"pkcs11:{token_label}/{key_label}")
-        identity.exclusive = True
-        identity._session = session
-        return identity
-
-    def close(self) -> None:
-        """Close the token session, if any (a PKCS#12 identity holds nothing to close)."""
-        session = getattr(self, "_session", None)
-        if session is not None:
-            self._session = None
-            session.close()
-
-    @property
-    def signer(self) -> Signer:
-        """The pyHanko signer; shared, so hold `lock` while using it outside `PadesSigner`."""
-        return self._signer
-
-    @property
-    def certificate(self) -> asn1_x509.Certificate:
-        return self._signer.signing_cert
-
-    @property
-    def naam(self) -> str:
-        """Common name of the certificate subject."""
-        return _subject_attr(self.certificate, "common_name") or ""
-
-    @property
-    def big_nummer(self) -> str | None:
-        """The subject's serialNumber attribute: the BIG number on a doctor's certificate."""
-        return _subject_attr(self.certificate, "serial_number")
-
-    @property
-    def organisatie(self) -> str | None:
-        return _subject_attr(self.certificate, "organization_name")
-
-    def __repr__(self) -> str:
-        return f"SigningIdentity({self.naam!r}, big_nummer={self.big_nummer!r}, source={self.source!r})"
-
-
-class _LoadedKeySigner(SimpleSigner):
-    """SimpleSigner that keeps the decoded key object.
-
-    pyHanko's SimpleSigner re-parses its DER key in every `sign_raw`, and for RSA that includes cryptography's
-    key-consistency check: ~100 ms for RSA-3072, paid twice per PDF signature (pyHanko signs once more to
-    estimate the size). Measured: ~240 ms per document with a reused SimpleSigner, ~40 ms with this one.
-    """
-
-    def __init__(self, key: RSAPrivateKey | EllipticCurvePrivateKey, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._key = key
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        hash_algo = get_pyca_cryptography_hash(digest_algorithm)
-        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, RSAPrivateKey):
-            return self._key.sign(data, PKCS1v15(), hash_algo)
-        if mechanism == "ecdsa" and isinstance(self._key, EllipticCurvePrivateKey):
-            return self._key.sign(data, ECDSA(hash_algo))
-        return super().sign_raw(data, digest_algorithm)  # e.g. RSASSA-PSS: rare, correct, slower
-
-
-class KeyRing:
-    """The identities of one pki directory, by role, each loaded once."""
-
-    def __init__(self, *, seal: SigningIdentity | None, doctors: Mapping[str, SigningIdentity]) -> None:
-        self._seal = seal
-        self._doctors = MappingProxyType(dict(doctors))
-
-    @classmethod
-    def from_pki_dir(cls, pki_dir: Path, *, seal: SigningIdentity | None = None, doctors: bool = True) -> KeyRing:
-        """Load `seal.p12` and every `doctor-*.p12` in `pki_dir` with the passphrase stored there (the DEMO).
-
-        `seal`: the seal loaded elsewhere (a token, a PKCS#12 whose passphrase is not in `pki_dir`); then
-        `seal.p12` is not read. `doctors=False`: no doctor's key is loaded at all (outside the DEMO doctors sign
-        themselves), so nothing in `pki_dir` is opened with its passphrase file.
-        """
-        if seal is not None and not doctors:
-            return cls(seal=seal, doctors={})
-        passphrase = pki.read_passphrase(pki_dir)
-        seal_path = pki_dir / pki.SEAL_P12
-        if seal is None and seal_path.exists():
-            seal = SigningIdentity.from_pkcs12(seal_path, passphrase)
-        found: dict[str, SigningIdentity] = {}
-        for path in sorted(pki_dir.glob("doctor-*.p12")) if doctors else ():
-            identity = SigningIdentity.from_pkcs12(path, passphrase)
-            big = identity.big_nummer
-            if not big:
-                raise SigningError(f"Certificaat in {path} heeft geen BIG-nummer (serialNumber)")
-            if big in found:
-                raise SigningError(f"BIG-nummer {big} komt voor in {found[big].source} en in {path}")
-            found[big] = identity
-        return cls(seal=seal, doctors=found)
-
-    def seal(self) -> SigningIdentity:
-        if self._seal is None:
-            raise SigningError("Geen zegel (seal.p12) in de PKI; voer `sopipe init` uit")
-        return self._seal
-
-    def doctor(self, big_nummer: str) -> SigningIdentity | None:
-        """The doctor whose certificate carries this BIG number, or None."""
-        return self._doctors.get(big_nummer)
-
-    @property
-    def doctor_big_nummers(self) -> tuple[str, ...]:
-        return tuple(self._doctors)
-
-
-def read_secret(spec: str, *, setting: str) -> bytes:
-    """The secret named by `spec`: `env:NAME`, `file:/path` or `credential:NAME` (systemd's
-    $CREDENTIALS_DIRECTORY/NAME). One trailing newline is dropped. Errors name the setting, never the secret."""
-    kind, _, name = spec.partition(":")
-    try:
-        if kind == "env":
-            value = os.environ.get(name)
-            if value is None:
-                raise SigningError(f"Omgevingsvariabele {name} is niet gezet ([signing] {setting})", field=setting)
-            data = value.encode("utf-8")
-        elif kind == "file":
-            data = Path(name).read_bytes()
-        elif kind == "credential":
-            directory = os.environ.get("CREDENTIALS_DIRECTORY")
-            if not directory:
-                raise SigningError(f"$CREDENTIALS_DIRECTORY is niet gezet: start sopipe als systemd-dienst met "
-                                   f"LoadCredential={name}:... ([signing] {setting})", field=setting)
-            data = (Path(directory) / name).read_bytes()
-        else:
-            raise SigningError(f"[signing] {setting}: onbekende bron {kind!r}", field=setting)
-    except OSError as e:
-        raise SigningError(f"Geheim voor [signing] {setting} kan niet worden gelezen: {e.strerror or e}",
-                           field=setting) from e
-    data = data[:-1] if data.endswith(b"\n") else data
-    if not data:
-        raise SigningError(f"Geheim voor [signing] {setting} is leeg", field=setting)
-    return data
-
-
-@dataclass(frozen=True)
-class _Placement:
-    anchor_found: bool
-    boxes: Iterator[tuple[int, int, int, int]]
-
-
 _CONTENTS = re.compile(rb"/Contents\s*<([0-9A-Fa-f]+)>")
 
 
@@ -377,18 +119,8 @@ class PadesSigner:
         self.timestamper = timestamper if timestamper is not None or tsa_url is None \
             else http_timestamper(tsa_url, session=self._network.session)
         self.trust_roots = tuple(trust_roots)
-        for path in font_candidates:
-            try:
-                font_bytes = _prepare_font(path)
-            except Exception as e:  # missing, unreadable or not a usable TrueType/OpenType font
-                log.debug("Lettertype %s niet bruikbaar: %s", path, e)
-                continue
-            self._font = _PreloadedFontFactory(font_file=str(path), font_size=font_size, font_bytes=font_bytes)
-            self._font_size = font_size
-            break
-        else:
-            raise SigningError("Geen lettertype gevonden voor het handtekeningblok: "
-                               + ", ".join(str(p) for p in font_candidates))
+        self._font = load_font(font_candidates, font_size=font_size)
+        self._font_size = font_size
         self._clock = clock
         self._reserved: dict[tuple, int] = {}
 
@@ -436,7 +168,7 @@ class PadesSigner:
         page_index, own_box, reserved_boxes = len(reader.pages) - 1, None, []
         if new_field or reserve_fields:
             try:
-                placement = _plan_placement(reader)
+                placement = plan_placement(reader)
             except Exception as e:
                 raise SigningError(f"Plaats voor het handtekeningblok kan niet worden bepaald: {e}") from e
             if not placement.anchor_found:
@@ -493,7 +225,7 @@ class PadesSigner:
         reused; should a container ever not fit, the document is signed again the measuring way. `run` runs
         pyHanko's coroutine: `asyncio.run`, or the signing loop that keeps the trust services' connections.
         """
-        params = _text_params(appearance)
+        params = text_params(appearance)
         reserved = self._reserved.get(key)
         if reserved is not None:
             pdf_signer, writer = prepared()
@@ -524,18 +256,8 @@ class PadesSigner:
             raise SigningError(f"Certificaat van {identity.naam!r} is niet geldig op {now:%Y-%m-%d} "
                                f"({identity.source})")
 
-    def _style(self, appearance: SignatureAppearance) -> TextStampStyle:
-        lines = ["Digitaal ondertekend door %(naam)s", "%(functie)s"]
-        if appearance.organisatie:
-            lines.append("%(organisatie)s")
-        if appearance.reden:
-            lines.append("Reden: %(reden)s")
-        lines.append("%(plaats)s%(ts)s")
-        return _DutchStampStyle(
-            stamp_text="\n".join(lines), timestamp_format=_STAMP_TS_FORMAT, border_width=1,
-            inner_content_layout=_LEFT_MIDDLE,
-            text_box_style=TextBoxStyle(font=self._font, font_size=self._font_size,
-                                        leading=round(self._font_size * 1.25)))
+    def _style(self, appearance: SignatureAppearance):
+        return stamp_style(appearance, font=self._font, font_size=self._font_size)
 
 
 def http_timestamper(url: str, *, timeout: float = 10, session=None) -> TimeStamper:
@@ -721,73 +443,6 @@ def _service_outage(error: BaseException) -> str | None:
         error = error.__cause__ or error.__context__
     return None
 
-
-def _text_params(appearance: SignatureAppearance) -> dict[str, str]:
-    functie = appearance.rol
-    if appearance.big_nummer:
-        functie = f"{functie}, BIG {appearance.big_nummer}" if functie else f"BIG {appearance.big_nummer}"
-    return {"naam": appearance.naam, "functie": functie, "organisatie": appearance.organisatie,
-            "reden": appearance.reden, "plaats": f"{appearance.locatie}, " if appearance.locatie else ""}
-
-
-@dataclass(frozen=True)
-class _DutchStampStyle(TextStampStyle):
-    """Shows pyHanko's signing time (the one in the signature) as Dutch local time: `14 maart 2026, 10:22`."""
-
-    def create_stamp(self, writer, box, text_params: dict) -> TextStamp:
-        params = dict(text_params)
-        if "ts" in params:
-            params["ts"] = _dutch_time(datetime.strptime(params["ts"], _STAMP_TS_FORMAT))
-        return TextStamp(writer=writer, style=self, box=box, text_params=params)
-
-
-def _prepare_font(path: Path) -> bytes:
-    """The font cut down to Latin script and rescaled to 1000 units per em, as bytes.
-
-    pyHanko's GlyphAccumulator writes glyph widths and kerning in font units but PDF wants 1/1000 em; that
-    only agrees for fonts with 1000 units per em (Noto, CFF fonts). Liberation and DejaVu use 2048, which
-    spreads the letters over twice their width and makes the /W widths disagree with the embedded font
-    program (a PDF/A violation). Rescaling the font once here keeps both right.
-    """
-    font = TTFont(io.BytesIO(path.read_bytes()))
-    options = subset.Options()
-    options.drop_tables += ["FFTM"]  # FontForge timestamp: the subsetter warns about it on every use
-    options.hinting = False  # hinting instructions do not survive rescaling; the block is small print anyway
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=FONT_UNICODES)
-    subsetter.subset(font)
-    if font["head"].unitsPerEm != 1000:
-        scale_upem(font, 1000)
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
-
-
-def _dutch_time(moment: datetime) -> str:
-    try:
-        moment = moment.astimezone(ZoneInfo(DISPLAY_ZONE))
-    except ZoneInfoNotFoundError:
-        pass
-    from pipeline.core.dutch import datum
-    return f"{datum(moment.date())}, {moment:%H:%M}"  # `1 december 2026, 21:27`, as the documents write dates
-
-
-@dataclass(frozen=True)
-class _PreloadedFontFactory(GlyphAccumulatorFactory):
-    """GlyphAccumulatorFactory on font bytes prepared once (pyHanko's opens the file per signature, never closes)."""
-
-    font_bytes: bytes = b""
-
-    def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:
-        if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
-            obj_stream = writer.prepare_object_stream()
-        return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(self.font_bytes), font_size=self.font_size,
-                                obj_stream=obj_stream)
-
-
 # --- reading the document ----------------------------------------------------------------------------------------
 
 class _FieldState(enum.Enum):
@@ -843,108 +498,6 @@ def _choose_field(existing: Mapping[str, _FieldState], *, certified: bool, certi
 def _is_certified(reader: PdfReader) -> bool:
     perms = reader.trailer["/Root"].get("/Perms")
     return perms is not None and "/DocMDP" in perms.get_object()
-
-
-def _named_anchor(reader: PdfReader, page_index: int, name: str) -> tuple[float, float, float] | None:
-    """The anchor from the named destination LibreOffice exports for a Word bookmark called `name` (cheap)."""
-    try:
-        dest = reader.named_destinations.get("/" + name) or reader.named_destinations.get(name)
-        if dest is None or reader.get_destination_page_number(dest) != page_index % len(reader.pages):
-            return None
-        if dest.left is None or dest.top is None:
-            return None
-        size = 11.0  # the heading's size in the shipped templates; only used to clear its descenders
-        return float(dest.left), float(dest.top) - 0.94 * size, size  # /XYZ top is the line's top, not baseline
-    except Exception:  # a malformed name tree: fall back to reading the page's text
-        return None
-
-
-def find_anchor(reader: PdfReader, page_index: int = -1, text: str = ANCHOR_TEXT) -> tuple[float, float, float] | None:
-    """(x, baseline y, font size) of the lowest line on the page that reads exactly `text`, in PDF user space.
-
-    The templates carry a bookmark on that word, which LibreOffice exports as a named destination; reading it is
-    ~100x cheaper than extracting the page's text, which remains the fallback for templates without it.
-    """
-    named = _named_anchor(reader, page_index, text)
-    if named is not None:
-        return named
-    page = reader.pages[page_index]
-    chunks: list[tuple[str, float, float, float]] = []
-
-    def visit(chunk: str, cm, tm, _font, font_size) -> None:
-        if not chunk:
-            return
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        size = abs(font_size * tm[3] * cm[3]) or abs(font_size)
-        chunks.append((chunk, x, y, size))
-
-    page.extract_text(visitor_text=visit)
-    lines: list[list] = []  # [text, x, y, size]
-    for chunk, x, y, size in chunks:
-        if lines and abs(lines[-1][2] - y) < 1.0 and "\n" not in lines[-1][0]:
-            lines[-1][0] += chunk
-        elif chunk.strip():
-            lines.append([chunk, x, y, size])
-    matches = [(x, y, size) for line_text, x, y, size in lines if line_text.strip() == text]
-    return min(matches, key=lambda m: m[1]) if matches else None
-
-
-def _plan_placement(reader: PdfReader) -> _Placement:
-    page_index = len(reader.pages) - 1
-    page = reader.pages[page_index]
-    box = page.cropbox
-    left, bottom, right, top = float(box.left), float(box.bottom), float(box.right), float(box.top)
-    taken = [_rect(annot) for annot in _widgets(page)]
-    anchor = find_anchor(reader, page_index)
-    if anchor:
-        x, baseline, size = anchor
-        start_x = min(x, right - PAGE_MARGIN - BOX_WIDTH)
-        start_top = baseline - max(4.0, 0.35 * size)  # clear the descenders of the anchor line
-        rows = range(0, 20)
-    else:
-        start_x = left + FALLBACK_LEFT
-        start_top = bottom + FALLBACK_BOTTOM + BOX_HEIGHT
-        rows = [0, *range(-1, -20, -1)]  # no anchor: fill upwards, the footer is below
-
-    def free_boxes() -> Iterator[tuple[int, int, int, int]]:
-        for row in rows:
-            y_top = start_top - row * (BOX_HEIGHT + BOX_GAP)
-            if y_top - BOX_HEIGHT < bottom + PAGE_MARGIN or y_top > top - PAGE_MARGIN:
-                continue
-            col = 0
-            while (x0 := start_x + col * (BOX_WIDTH + BOX_GAP)) + BOX_WIDTH <= right - PAGE_MARGIN:
-                candidate = (round(x0), round(y_top - BOX_HEIGHT), round(x0 + BOX_WIDTH), round(y_top))
-                if not any(_overlap(candidate, other) for other in taken):
-                    taken.append(candidate)
-                    yield candidate
-                col += 1
-
-    return _Placement(anchor_found=anchor is not None, boxes=free_boxes())
-
-
-def _widgets(page) -> Iterator:
-    for ref in page.get("/Annots") or []:
-        annot = ref.get_object()
-        if annot.get("/Subtype") == "/Widget" and annot.get("/Rect"):
-            yield annot
-
-
-def _rect(annot) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
-    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
-
-
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
-    value = cert.subject.native.get(name)
-    if isinstance(value, list):  # a multi-valued attribute: the last one is the most specific
-        value = value[-1]
-    return str(value) if value is not None else None
-
 
 def renew_archival_timestamp(pdf: bytes, *, timestamper: TimeStamper,
                              trust_roots: Sequence[asn1_x509.Certificate]) -> bytes:

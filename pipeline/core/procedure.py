@@ -36,6 +36,22 @@ class Signer(StrEnum):
         """A person's own key: outside the DEMO the document waits for that doctor (`te-ondertekenen/`)."""
         return self is not Signer.ZEGEL
 
+    @property
+    def rol(self) -> str:
+        """The signer's role as the visible signature block names it."""
+        return _SIGNER_ROL[self]
+
+    @property
+    def reden(self) -> str:
+        """The reason a personal signature states (the seal's reason depends on the document: see `_seal`)."""
+        return _SIGNER_REDEN.get(self, "")
+
+
+_SIGNER_ROL = {Signer.ZEGEL: "arbodienst (zegel)", Signer.SO_BEDRIJFSARTS: "second opinion-bedrijfsarts",
+               Signer.BEDRIJFSARTS: "bedrijfsarts (aanvrager)"}
+_SIGNER_REDEN = {Signer.SO_BEDRIJFSARTS: "Definitief advies second opinion",
+                 Signer.BEDRIJFSARTS: "Aanvraag second opinion"}
+
 
 @dataclass(frozen=True)
 class SignOrder:
@@ -47,6 +63,9 @@ class SignOrder:
     organisatie: str
     reden: str
     certify: bool
+    plaats: str = ""
+    """Place of signing shown in the block: the place of the organisation the signer acts for, from the master
+    data (`[organisaties]`), else the arbodienst's address in the case file; empty when neither says it."""
 
 
 @dataclass(frozen=True)
@@ -96,23 +115,42 @@ def _order(s: CaseState, kind: str, context: Mapping[str, Any], *, sign: SignOrd
     return DocumentOrder(s.kenmerk, row, context, deliveries, sign)
 
 
+def signing_place(s: CaseState, signer: Signer) -> str:
+    """Where `signer` signs: the SO doctor at the configured practice (`so_bedrijfsarts.praktijk`), the seal and the
+    own doctor at the arbodienst (configured by `arbodienst.code`, else its address in the case file)."""
+    if signer is Signer.SO_BEDRIJFSARTS:
+        return s.praktijk.plaats if s.praktijk is not None else ""
+    org = s.arbodienst_org
+    return org.plaats if org is not None else s.verzoek.arbodienst.adres.plaats
+
+
 def _seal(s: CaseState, reden: str) -> SignOrder:
     a = s.verzoek.arbodienst
-    return SignOrder(Signer.ZEGEL, a.naam, "arbodienst (zegel)", None, a.naam, reden, certify=True)
+    return SignOrder(Signer.ZEGEL, a.naam, Signer.ZEGEL.rol, None, a.naam, reden, certify=True,
+                     plaats=signing_place(s, Signer.ZEGEL))
 
 
 def _so_signature(s: CaseState) -> SignOrder:
-    so = s.so_arts
-    return SignOrder(Signer.SO_BEDRIJFSARTS, so.naam, "second opinion-bedrijfsarts", so.big_nummer, so.organisatie,
-                     "Definitief advies second opinion", certify=False)
+    so, wie = s.so_arts, Signer.SO_BEDRIJFSARTS
+    return SignOrder(wie, so.naam, wie.rol, so.big_nummer, so.organisatie, wie.reden, certify=False,
+                     plaats=signing_place(s, wie))
 
 
 def _own_doctor_signature(s: CaseState) -> SignOrder:
     """The own doctor signs the request form personally (LPBSO: only a registered bedrijfsarts may request a
     second opinion; the task cannot be delegated)."""
-    b = s.verzoek.bedrijfsarts
-    return SignOrder(Signer.BEDRIJFSARTS, b.naam, "bedrijfsarts (aanvrager)", b.big_nummer, b.organisatie,
-                     "Aanvraag second opinion", certify=False)
+    b, wie = s.verzoek.bedrijfsarts, Signer.BEDRIJFSARTS
+    return SignOrder(wie, b.naam, wie.rol, b.big_nummer, b.organisatie, wie.reden, certify=False,
+                     plaats=signing_place(s, wie))
+
+
+def personal_sign_order(s: CaseState, signer: Signer) -> SignOrder:
+    """The order for a doctor's personal signature in case `s`, as `decide` gives it (`sopipe sign` reuses it)."""
+    if signer is Signer.SO_BEDRIJFSARTS:
+        return _so_signature(s)
+    if signer is Signer.BEDRIJFSARTS:
+        return _own_doctor_signature(s)
+    raise ValueError(f"{signer} is not a personal signature")
 
 
 def _norm_org(name: str) -> str:

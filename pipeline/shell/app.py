@@ -12,9 +12,11 @@ from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
 from pipeline.adapters.converter import Converter, UnoConverterPool
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.pki import is_demo_pki
-from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance, SigningIdentity, read_secret
+from pipeline.adapters.appearance import signature_appearance
+from pipeline.adapters.keys import KeyRing, SigningIdentity, read_secret
+from pipeline.adapters.signing import PadesSigner
 from pipeline.adapters.store import Store
-from pipeline.core.procedure import DocumentOrder, SignOrder
+from pipeline.core.procedure import DocumentOrder, SignOrder, Signer
 from pipeline.errors import PipelineError, SigningError
 from pipeline.settings import Settings
 from pipeline.shell.layout import TEMPLATES
@@ -22,37 +24,53 @@ from pipeline.shell.runner import Pipeline
 
 
 class OrderSigner:
-    """Signs a document as its order says: the arbodienst seal (certifying) or the SO doctor's own key."""
+    """Signs a document as its order says: the arbodienst seal (certifying) or a doctor's own key, with the block
+    of `signature_appearance` (the one builder, also `sopipe sign`'s)."""
 
     def __init__(self, keyring: KeyRing, pades: PadesSigner | None = None, *,
-                 level_for: Callable[[str], str] = lambda kind: "B-B", auto_sign_doctors: bool = True) -> None:
+                 level_for: Callable[[Signer], str] = lambda signer: "B-B", auto_sign_doctors: bool = True) -> None:
         self.keyring = keyring
         self.pades = pades or PadesSigner()
         self.level_for = level_for
-        """PAdES level per document kind (`Settings.signing_level`)."""
+        """PAdES level per signer (`Settings.signing_level`)."""
         self.auto_sign_doctors = auto_sign_doctors
 
     def can_sign(self, s: SignOrder) -> bool:
         """Whether this signature can be made here; a doctor's personal signature otherwise waits for the doctor."""
-        if s.wie == "zegel":
+        if s.wie is Signer.ZEGEL:
             return True
         return self.auto_sign_doctors and self.keyring.doctor(s.big_nummer) is not None
 
     def sign(self, pdf: bytes, order: DocumentOrder) -> bytes:
         s = order.sign
-        if s.wie == "zegel":
+        if s.wie is Signer.ZEGEL:
             identity = self.keyring.seal()
         else:
             identity = self.keyring.doctor(s.big_nummer)
             if identity is None:
                 raise SigningError(f"Er is geen ondertekeningssleutel van {s.naam} (BIG {s.big_nummer}) in de PKI; "
                                    f"{order.row.titel.lower()} kan niet worden ondertekend.", kenmerk=order.kenmerk,
-                                   field=("bedrijfsarts" if s.wie == "bedrijfsarts" else "so_bedrijfsarts")
-                                   + ".big_nummer", rule="ondertekening")
-        appearance = SignatureAppearance(naam=s.naam, rol=s.rol, big_nummer=s.big_nummer, organisatie=s.organisatie,
-                                         reden=s.reden, locatie="Nederland")
-        return self.pades.sign(pdf, identity=identity, appearance=appearance, certify=s.certify,
-                               level=self.level_for(order.kind))
+                                   field=f"{s.wie.value}.big_nummer", rule="ondertekening")
+        return self.pades.sign(pdf, identity=identity, appearance=signature_appearance(s, identity), certify=s.certify,
+                               level=self.level_for(s.wie))
+
+
+def case_sign_order(settings: Settings, kenmerk: str, signer: Signer) -> SignOrder | None:
+    """The order for `signer`'s personal signature in case `kenmerk` of this root, with the root's master data, as
+    the pipeline made it (`sopipe sign --root`); None when the root holds no such case."""
+    from pipeline.core import model
+    from pipeline.core.procedure import fold, personal_sign_order
+
+    if not settings.database.exists():
+        return None
+    store = Store(settings.database)
+    try:
+        state = fold(model.parse_event(e.payload) for e in store.events(kenmerk))
+    finally:
+        store.close()
+    if state is None or (signer is Signer.SO_BEDRIJFSARTS and state.so_arts is None):
+        return None
+    return personal_sign_order(dataclasses.replace(state, organisaties=settings.organisaties), signer)
 
 
 def make_keyring(settings: Settings, *, doctors: bool = True) -> KeyRing:

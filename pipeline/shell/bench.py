@@ -25,13 +25,16 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import psutil
 
 from pipeline.core import model
 from pipeline.core.procedure import DocumentOrder, decide
 from pipeline.shell.layout import EXAMPLES, TEMPLATES
+
+RunCommand = Callable[[Sequence[str]], tuple[int, str]]
+"""Runs one `sopipe` command line (arguments without the program name) in-process: (exit status, output)."""
 
 SURNAMES = ("Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
             "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit",
@@ -474,9 +477,13 @@ def sample_orders(cases: list[list[dict]], k: int) -> list[DocumentOrder]:
 
 def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path | None = None,
           levels: bool = False, scale: bool = False,
-          progress: Callable[[int], None] | None = None, outside_cases: int = 10) -> BenchResult:
+          progress: Callable[[int], None] | None = None, outside_cases: int = 10,
+          run_command: RunCommand | None = None) -> BenchResult:
     """`levels`: the same cases once more at B-B, to compare with the default (B-LTA on the DEMO root).
-    `scale`: also the status and audit figures of `bench_scale` (10,000 cases, a million audit records)."""
+    `scale`: also the status and audit figures of `bench_scale` (10,000 cases, a million audit records), with
+    `run_command` running the commands (the CLI passes its own group in: the shell never imports the CLI)."""
+    if scale and run_command is None:
+        raise ValueError("bench(scale=True) needs run_command: the commands to time are the CLI's")
     cases = generate_cases(n_cases, seed=seed)
     events = sum(len(c) for c in cases)
     documents = count_documents(cases)
@@ -489,7 +496,7 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
         p = run_pipeline(base / "root", cases, level="B-LTA" if levels else None, progress=progress)
         if levels:
             by_level["B-LTA"] = p
-        scale_figures = bench_scale(base / "scale") if scale else {}
+        scale_figures = bench_scale(base / "scale", run_command=run_command) if scale else {}
         fs = file_system_costs(base)
         naive_docs, naive_s = run_naive(base, sample_orders(cases, naive_sample), pki_dir=base / "root" / "pki") \
             if naive_sample else (0, 0.0)
@@ -585,25 +592,22 @@ def fill_scale_root(root: Path, *, cases: int = SCALE_CASES, audit_records: int 
     return kenmerken
 
 
-def bench_scale(root: Path, *, cases: int = SCALE_CASES, audit_records: int = SCALE_AUDIT_RECORDS) -> dict:
+def bench_scale(root: Path, *, run_command: RunCommand, cases: int = SCALE_CASES,
+                audit_records: int = SCALE_AUDIT_RECORDS) -> dict:
     """Seconds for `sopipe status` over `cases` cases (all, --overdue, one case) and `audit --verify` over
     `audit_records` records, run in-process as the CLI runs them (output rendered, views recorded in the trail),
-    with the audit verification's peak memory."""
-    from click.testing import CliRunner
-
-    from pipeline.cli import cli
-
+    with the audit verification's peak memory. `run_command(args)` runs one `sopipe` command line in this process
+    and returns (exit status, output)."""
     started = time.monotonic()
     kenmerken = fill_scale_root(root, cases=cases, audit_records=audit_records)
     figures = {"scale_cases": cases, "scale_audit_records": audit_records,
                "scale_generate_seconds": round(time.monotonic() - started, 1)}
-    runner = CliRunner()
 
     def timed(name: str, *args: str) -> None:
         t, cpu = time.perf_counter(), time.process_time()
-        result = runner.invoke(cli, [*args, "--root", str(root)])
-        if result.exit_code not in (0, 1):
-            raise RuntimeError(f"{' '.join(args)}: {result.output[-500:]}")
+        exit_code, output = run_command([*args, "--root", str(root)])
+        if exit_code not in (0, 1):
+            raise RuntimeError(f"{' '.join(args)}: {output[-500:]}")
         figures[name] = round(time.perf_counter() - t, 3)
         figures[name.replace("_seconds", "_cpu_seconds")] = round(time.process_time() - cpu, 3)
 

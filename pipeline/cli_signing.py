@@ -358,7 +358,7 @@ def _renew(settings, *, days: int, dry_run: bool) -> None:
     certs = [c for p in roots for c in load_certs_from_pemder([str(p)])]
     limit = datetime.now(UTC) + timedelta(days=days)
     renewed = checked = refused = 0
-    for path in sorted((settings.outbox / "archief").rglob("*.pdf")):
+    for path in sorted(settings.archive.rglob("*.pdf")):
         data = path.read_bytes()
         try:
             result = verify_pdf(data, trust_roots=roots)

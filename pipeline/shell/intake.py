@@ -20,8 +20,8 @@ from typing import Any
 
 from pipeline.adapters import safefs
 from pipeline.adapters.safefs import Access
+from pipeline.settings import STAGE
 
-STAGE = ("state", "intake")
 STATE_DIR = Access(0o700)
 
 

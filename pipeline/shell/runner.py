@@ -38,6 +38,7 @@ from pipeline.core.signatures import hold_for_signature
 from pipeline.core.state import CaseState
 from pipeline.errors import (CaseFileError, ConverterUnavailable, DeliveryError, PipelineError,
                              TrustServiceOutage)
+from pipeline.settings import STAGING
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
 from pipeline.shell.intake import Intake, IntakeAccess, Stage
@@ -108,7 +109,7 @@ class Pipeline:
         self.signer = signer
         self.guard = guard
         self.max_file_bytes = max_file_bytes
-        self.staging = Path(staging) if staging else self.inbox.parent / "state" / "staging"
+        self.staging = Path(staging) if staging else self.inbox.parent.joinpath(*STAGING)
         self.root = self.inbox.parent
         """The trusted anchor: below it no link is followed (`pipeline.adapters.safefs`)."""
         self._staging_parts = _below(self.root, self.staging)

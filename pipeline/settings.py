@@ -308,7 +308,7 @@ _KEYS = MappingProxyType({
 class Settings(BaseModel):
     """The settings of one root: its tables as read from sopipe.toml (`settings.signing.tsa_url`), each key also
     under its flat name (`settings.tsa_url`, `settings.lo_timeout`: `_KEYS`), and every path of the root."""
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     root: Path
     intake: IntakeSettings = IntakeSettings()

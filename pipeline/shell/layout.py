@@ -13,7 +13,7 @@ from pipeline.adapters.safefs import PRIVATE_DIR, Access
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
 from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH,
-                               TEMPLATES, Settings, load_settings)
+                               TEMPLATES, Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
 from pipeline.shell.intake import IntakeAccess
 
 REPO = Path(__file__).resolve().parents[2]

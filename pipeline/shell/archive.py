@@ -62,7 +62,7 @@ from pipeline.core.redaction import personal_data_in
 from pipeline.core.routing import PER_RECIPIENT, Party
 from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
 from pipeline.errors import ArchiveError, PipelineError, UnsafePathError
-from pipeline.settings import Settings
+from pipeline.settings import ARCHIVE, Settings
 
 FORMAT = "sopipe-archiefbundel/v1"
 MANIFEST = "manifest.json"
@@ -196,7 +196,7 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
 def _read_archive_folder(settings: Settings, kenmerk: str) -> dict[str, bytes]:
     """The files of `outbox/archief/<kenmerk>/`, read by descriptors from the root down: a symlink at any level
     (outbox/, archief/, the case folder or anything in it) refuses the export before a byte is read through it."""
-    parts = (*settings.archive.relative_to(settings.root).parts, kenmerk)
+    parts = (*ARCHIVE, kenmerk)
     shown = "/".join(parts)
     try:
         with safefs.folder(settings.root, parts) as fd:

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 ROOT ?= .
 
-.PHONY: run test install system-deps bench templates docs clean
+.PHONY: run test install system-deps bench templates docs settings-table clean
 
 install: system-deps $(VENV)/.installed
 
@@ -31,6 +31,11 @@ templates: install
 # the README's pictures: the example case through the real pipeline, first pages as PNG in docs/img/
 docs: install
 	$(VENV)/bin/python tools/make_docs.py
+	$(VENV)/bin/python -m pipeline.settings --readme README.md
+
+# the README's settings table, generated from the models in pipeline/settings.py (no LibreOffice needed)
+settings-table: install
+	$(VENV)/bin/python -m pipeline.settings --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

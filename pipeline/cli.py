@@ -133,8 +133,9 @@ def demo(root: Path) -> None:
 
         sopipe demo --root . && sopipe watch --once
     """
+    from pipeline.settings import load_settings
     from pipeline.shell.layout import EXAMPLES
-    inbox = root / "inbox"
+    inbox = load_settings(root).inbox
     if not inbox.is_dir():
         raise click.ClickException(f"{inbox} does not exist; run `sopipe init --root {root}` first")
     count = 0
@@ -208,7 +209,7 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
                        workers=settings.parallel_cases, on_outcome=show)
         except KeyboardInterrupt:
             click.echo("\nStopped.")
-    click.echo(f"Results: {settings.outbox}/<party>/[<recipient>/]<kenmerk>/  refused files: {settings.inbox / 'failed'}/")
+    click.echo(f"Results: {settings.outbox}/<party>/[<recipient>/]<kenmerk>/  refused files: {settings.failed}/")
 
 
 @cli.command(context_settings=CONTEXT)

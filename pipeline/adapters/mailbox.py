@@ -84,7 +84,7 @@ class Mailboxes:
 
     def check(self, party: Party, kenmerk: str, *, code: str | None = None) -> None:
         """Refuse (UnsafePathError) when a folder on the way to this mailbox is a link or a file; makes nothing."""
-        parts = ("outbox", *self.folder(party, kenmerk, code=code))
+        parts = (self.outbox.name, *self.folder(party, kenmerk, code=code))
         anchor = safefs.open_anchor(self.outbox.parent)
         try:
             fd = anchor
@@ -110,7 +110,7 @@ class Mailboxes:
         try:
             for i in range(len(parts)):
                 access = self.access.folder(parts[:i + 1])
-                nxt = safefs.open_dir(fd, [parts[i]], create=access, shown="/".join(("outbox", *parts[:i])))
+                nxt = safefs.open_dir(fd, [parts[i]], create=access, shown="/".join((self.outbox.name, *parts[:i])))
                 os.close(fd)
                 fd = nxt
         except BaseException:

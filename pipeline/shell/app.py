@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Iterator
@@ -19,7 +18,6 @@ from pipeline.adapters.store import Store
 from pipeline.core.procedure import DocumentOrder, SignOrder, Signer
 from pipeline.errors import PipelineError, SigningError
 from pipeline.settings import Settings
-from pipeline.shell.layout import TEMPLATES
 from pipeline.shell.runner import Pipeline
 
 
@@ -85,7 +83,7 @@ def make_keyring(settings: Settings, *, doctors: bool = True) -> KeyRing:
         raise PipelineError(
             f"[signing] auto_sign_doctors = true is only for the DEMO PKI, and {settings.pki_dir} is not one: "
             "a doctor's personal signature is never applied by the pipeline. Set auto_sign_doctors = false in "
-            f"{settings.root / 'sopipe.toml'}; the final advice then waits in "
+            f"{settings.config_file}; the final advice then waits in "
             "outbox/so-bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ and the request form in "
             "outbox/bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ for the doctor (`sopipe sign`).",
             field="auto_sign_doctors")
@@ -141,7 +139,7 @@ def signing_services(settings: Settings) -> Iterator[Settings]:
         return
     from pipeline.adapters.demo_services import serve_pki
     with serve_pki(settings.pki_dir) as urls:
-        yield dataclasses.replace(settings, tsa_url=urls.tsa)
+        yield settings.replace(tsa_url=urls.tsa)
 
 
 @contextmanager
@@ -155,7 +153,7 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
     clock = clock or SYSTEM_CLOCK
     from pipeline.shell.returns import ReturnPolicy
     from pipeline.shell.validation_reports import ValidatingMailboxes
-    from pipeline.shell.layout import SCRATCH, access_from_settings
+    from pipeline.shell.layout import access_from_settings
     mailbox_access, intake_access = access_from_settings(settings)
     store = Store(settings.database, clock=clock)
     signer = signer or make_order_signer(settings)
@@ -164,12 +162,13 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
         converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
                                      max_conversions=settings.lo_max_conversions,
                                      max_rss_mb=settings.lo_max_rss_mb, retries=settings.lo_retries,
-                                     scratch_dir=settings.root.joinpath(*SCRATCH))
+                                     scratch_dir=settings.scratch)
     if guard is None:
         from pipeline.shell.guard import PrivacyGuard
         guard = PrivacyGuard()
     pipeline = Pipeline(inbox=settings.inbox, outbox=settings.outbox, quarantine=settings.quarantine, store=store,
-                        renderer=DocxRenderer(TEMPLATES), converter=converter, signer=signer,
+                        staging=settings.staging,
+                        renderer=DocxRenderer(settings.templates), converter=converter, signer=signer,
                         guard=guard, max_file_bytes=settings.max_file_bytes,
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store, clock=clock),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),

@@ -63,7 +63,7 @@ from pipeline.core.redaction import personal_data_in
 from pipeline.core.routing import PER_RECIPIENT, Party
 from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
 from pipeline.errors import ArchiveError, PipelineError, UnsafePathError
-from pipeline.settings import Settings
+from pipeline.settings import ARCHIVE, Settings
 
 FORMAT = "sopipe-archiefbundel/v1"
 MANIFEST = "manifest.json"
@@ -143,7 +143,7 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
     bundle is made (default: the store's clock)."""
     clock = clock or getattr(store, "clock", SYSTEM_CLOCK)
     start = time.perf_counter()
-    folder = settings.outbox / Party.ARCHIEF.value / kenmerk
+    folder = settings.archive / kenmerk
     ret = retention(store, kenmerk)
     if ret is None:
         raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root} (geen zaak of geen archiefmap "
@@ -199,10 +199,10 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
 def _read_archive_folder(settings: Settings, kenmerk: str) -> dict[str, bytes]:
     """The files of `outbox/archief/<kenmerk>/`, read by descriptors from the root down: a symlink at any level
     (outbox/, archief/, the case folder or anything in it) refuses the export before a byte is read through it."""
-    parts = (settings.outbox.name, Party.ARCHIEF.value, kenmerk)
+    parts = (*ARCHIVE, kenmerk)
     shown = "/".join(parts)
     try:
-        with safefs.folder(settings.outbox.parent, parts) as fd:
+        with safefs.folder(settings.root, parts) as fd:
             return safefs.read_tree(fd, shown=shown)
     except FileNotFoundError:
         raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root} (geen zaak of geen archiefmap "
@@ -507,7 +507,7 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
     kenmerk or the employee's BSN. Raises ArchiveError, before anything is removed, for a plain file or a link
     where a folder of the case belongs.
     """
-    archive = settings.outbox / Party.ARCHIEF.value / kenmerk
+    archive = settings.archive / kenmerk
     quarantine = settings.quarantine / kenmerk
     for path in (archive, quarantine):
         _refuse_non_folder(settings, path)
@@ -520,11 +520,10 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
     events = store.events(kenmerk)
     known = {e.sha256 for e in events} | set(store.journal_shas(kenmerk))
     bsns = {str(w["bsn"]).encode("ascii", "ignore") for w in _werknemers(events) if w.get("bsn")}
-    from pipeline.shell.intake import STAGE
-    intake_stage = settings.root.joinpath(*STAGE)  # a file taken in by a run that was killed before it finished
+    intake_stage = settings.stage  # a file taken in by a run that was killed before it finished
     taken = sorted(d for d in intake_stage.iterdir() if d.is_dir() and not d.is_symlink()) \
         if intake_stage.is_dir() and not intake_stage.is_symlink() else []
-    for folder in (settings.inbox, settings.inbox / "processed", settings.inbox / "failed", *taken):
+    for folder in (settings.inbox, settings.processed, settings.failed, *taken):
         if not folder.is_dir() or folder.is_symlink():
             continue
         for p in sorted(folder.iterdir()):
@@ -538,7 +537,7 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
             base = report.with_name(report.name.removesuffix(".error.txt"))
             if base in files or _report_names(report, kenmerk):
                 files.append(report)
-    staging = settings.root / "state" / "staging"
+    staging = settings.staging
     for sha in sorted(known):  # documents staged for a case file whose processing never finished (runner._staged)
         staged = staging / sha
         if staged.is_dir() and not staged.is_symlink():
@@ -547,7 +546,7 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
         elif staged.is_file() or staged.is_symlink():
             files.append(staged)
     # a pipeline killed while converting leaves the case's Word and PDF files behind
-    scratch = (*stale_scratch(settings.root / "state" / "scratch"), *stale_scratch())
+    scratch = (*stale_scratch(settings.scratch), *stale_scratch())
     boxes, box_files = _mailbox_folders(settings, kenmerk)
     kept = tuple(settings.outbox.joinpath(*parts) for parts in boxes) if settings.mailboxes_emptied_by_recipients \
         else ()

@@ -31,6 +31,7 @@ import psutil
 
 from pipeline.core import model
 from pipeline.core.procedure import DocumentOrder, decide
+from pipeline.settings import Settings
 from pipeline.shell.layout import EXAMPLES, TEMPLATES
 
 RunCommand = Callable[[Sequence[str]], tuple[int, str]]
@@ -272,9 +273,8 @@ def at_level(settings, level: str | None):
     if level is None:
         return settings
     if level == "B-B":  # no timestamp server needed, so none is started
-        return dataclasses.replace(settings, tsa_url=None, demo_services=False, level_machtiging="B-B",
-                                   level_advies="B-B")
-    return dataclasses.replace(settings, level_machtiging=level, level_advies=level)
+        return settings.replace(tsa_url=None, demo_services=False, level_machtiging="B-B", level_advies="B-B")
+    return settings.replace(level_machtiging=level, level_advies=level)
 
 
 def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5, level: str | None = None,
@@ -383,7 +383,7 @@ def file_system_costs(base: Path, *, n: int = 200) -> dict[str, float]:
 
     root = base / "fs-costs"
     settings = init_root(root, pki=False)
-    inbox, processed = settings.inbox, settings.inbox / "processed"
+    inbox, processed = settings.inbox, settings.processed
     data = json.dumps(_example()[0], ensure_ascii=False).encode("utf-8")
     pdf = b"%PDF-1.7\n" + random.Random(0).randbytes(60_000)
     stage, mailboxes = Stage(root), Mailboxes(settings.outbox)
@@ -498,8 +498,8 @@ def bench(n_cases: int, *, naive_sample: int = 20, seed: int = 2026, keep: Path 
             by_level["B-LTA"] = p
         scale_figures = bench_scale(base / "scale", run_command=run_command) if scale else {}
         fs = file_system_costs(base)
-        naive_docs, naive_s = run_naive(base, sample_orders(cases, naive_sample), pki_dir=base / "root" / "pki") \
-            if naive_sample else (0, 0.0)
+        naive_docs, naive_s = run_naive(base, sample_orders(cases, naive_sample),
+                                        pki_dir=Settings(root=base / "root").pki_dir) if naive_sample else (0, 0.0)
     finally:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)

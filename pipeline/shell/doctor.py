@@ -70,7 +70,7 @@ def check_config(root: Path) -> tuple[Check, Settings | None]:
     except PipelineError as e:
         return fail("configuration", e.message, "correct sopipe.toml; every key is described in the README "
                     "(Configuration)"), None
-    config = settings.root / "sopipe.toml"
+    config = settings.config_file
     where = str(config) if config.exists() else f"no {config.name}, defaults in use"
     return ok("configuration", where), settings
 
@@ -275,7 +275,7 @@ def _check_production_pki(settings: Settings, pki: Path, now: dt.datetime) -> li
     checks: list[Check] = []
     if settings.auto_sign_doctors:
         checks.append(fail("PKI: auto_sign_doctors", "auto_sign_doctors = true with a production PKI: the pipeline will not "
-                           "start", f"set [signing] auto_sign_doctors = false in {settings.root / 'sopipe.toml'}"))
+                           "start", f"set [signing] auto_sign_doctors = false in {settings.config_file}"))
     if (pki / "passphrase").exists():
         checks.append(fail("PKI: passphrase", f"{pki / 'passphrase'} lies beside the keys",
                            "remove it; name the seal's passphrase with [signing] seal_passphrase "
@@ -409,7 +409,7 @@ def check_permissions(settings: Settings) -> list[Check]:
     groups = [c for parts in folders if (c := _group_check(f"outbox/{'/'.join(parts)}",
                                                           [settings.outbox.joinpath(*parts)],
                                                           mailbox_access.folder(parts).gid, root))]
-    inbox = [settings.inbox / "processed", settings.inbox / "failed"]
+    inbox = [settings.processed, settings.failed]
     case_files = [p for folder in inbox if folder.is_dir() and not folder.is_symlink() for p in folder.iterdir()
                   if p.is_file() and not p.is_symlink()]
     return [

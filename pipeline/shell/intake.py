@@ -26,8 +26,8 @@ from pipeline.adapters import safefs
 from pipeline.adapters.safefs import Access
 from pipeline.core import model, redaction
 from pipeline.errors import CaseFileError, PipelineError
+from pipeline.settings import STAGE
 
-STAGE = ("state", "intake")
 STATE_DIR = Access(0o700)
 
 

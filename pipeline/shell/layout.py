@@ -12,11 +12,11 @@ from pipeline.adapters.mailbox import OUTBOX_MODE, MailboxAccess
 from pipeline.adapters.safefs import PRIVATE_DIR, Access
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
-from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings
-from pipeline.shell.intake import STAGE, IntakeAccess
+from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH,
+                               TEMPLATES, Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
+from pipeline.shell.intake import IntakeAccess
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = REPO / "templates"
 EXAMPLES = REPO / "examples"
 DEMO_ORGANISATIE = "ArboNoord"
 DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"), ("Dr. P. Bakker", "19012345601"))
@@ -32,8 +32,6 @@ PRODUCTION_CONFIG = DEFAULT_CONFIG.replace("\nauto_sign_doctors = true\n", "\nau
 ROOT_MODE = 0o751
 """A new root: mailbox and secretariat accounts may pass through to their own folders; nobody else lists it."""
 CONFIG_MODE = 0o640
-SCRATCH = ("state", "scratch")
-"""LibreOffice's scratch folder (profiles, jobs) below the root, 0700."""
 
 
 def _gid(group: str, setting: str) -> int:
@@ -94,17 +92,16 @@ def init_root(root: Path, *, pki: bool = True, demo: bool = True, demo_ca_dir: P
                 os.close(fd)
         settings = load_settings(root)
         mailbox_access, intake_access = access_from_settings(settings)
-        inbox = settings.inbox.name
-        _ensure(root_fd, (inbox,), intake_access.inbox, shown="")
-        for done in ("processed", "failed"):
-            _ensure(root_fd, (inbox, done), intake_access.done, shown="")
-        for private in (("quarantine",), ("state",), STAGE, ("state", "staging"), SCRATCH):
+        _ensure(root_fd, INBOX, intake_access.inbox, shown="")
+        for done in (PROCESSED, FAILED):
+            _ensure(root_fd, done, intake_access.done, shown="")
+        for private in PRIVATE_FOLDERS:
             _ensure(root_fd, private, PRIVATE_DIR, shown="")
-        _ensure(root_fd, ("outbox",), Access(OUTBOX_MODE), shown="")
+        _ensure(root_fd, OUTBOX, Access(OUTBOX_MODE), shown="")
         folders = [(party.value,) for party in Party]
         folders += [tuple(key.split("/")) for key in mailbox_access.recipient_groups]
         for parts in folders:
-            _ensure(root_fd, ("outbox", *parts), mailbox_access.folder(parts), shown="")
+            _ensure(root_fd, (*OUTBOX, *parts), mailbox_access.folder(parts), shown="")
     finally:
         os.close(root_fd)
     from pipeline.adapters.store import Store

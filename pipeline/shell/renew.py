@@ -82,7 +82,7 @@ def renew_archive_timestamps(settings, *, days: int, dry_run: bool = False, now:
         if on_item is not None:
             on_item(item)
 
-    for path in sorted((settings.outbox / "archief").rglob("*.pdf")):
+    for path in sorted(settings.archive.rglob("*.pdf")):
         data = path.read_bytes()
         try:
             result = verify_pdf(data, trust_roots=roots)

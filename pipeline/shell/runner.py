@@ -41,6 +41,7 @@ from pipeline.core.signatures import hold_for_signature, returned_signed, signer
 from pipeline.core.state import CaseState
 from pipeline.errors import (ConverterUnavailable, DeliveryError, PipelineError, ReturnRefused, SigningError,
                              TrustServiceOutage)
+from pipeline.settings import STAGING
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
 from pipeline.shell.intake import MAX_JSON_DEPTH, Intake, IntakeAccess, Stage, read_intake
@@ -145,7 +146,7 @@ class Pipeline:
         self.signer = signer
         self.guard = guard
         self.max_file_bytes = max_file_bytes
-        self.staging = Path(staging) if staging else self.inbox.parent / "state" / "staging"
+        self.staging = Path(staging) if staging else self.inbox.parent.joinpath(*STAGING)
         self.root = self.inbox.parent
         """The trusted anchor: below it no link is followed (`pipeline.adapters.safefs`)."""
         self._staging_parts = _below(self.root, self.staging)

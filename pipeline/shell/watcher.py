@@ -23,6 +23,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.errors import WatcherLocked
+from pipeline.settings import WATCH_LOCK
 from pipeline.shell.intake import Intake
 from pipeline.shell.runner import Outcome, Pipeline, inbox_files
 
@@ -72,7 +73,7 @@ def stable_files(inbox: Path, seen: dict[Path, tuple[int, int, float]], *, settl
 def exclusive_root(state_dir: Path) -> Iterator[None]:
     """One root, one watcher: an advisory lock on `state/watch.lock`, released by the OS even on kill -9."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state_dir / "watch.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(state_dir / WATCH_LOCK[-1], os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,366 @@
+"""Issue 12: settings declared once (frozen pydantic models), the default sopipe.toml and the README's settings table
+generated from them, and every path of the root a Settings property."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pydantic import BaseModel, ValidationError
+
+from pipeline import settings as settings_module
+from pipeline.cli import cli
+from pipeline.core.organisaties import Organisatie
+from pipeline.errors import PipelineError
+from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, DEMO_ORGANISATIES, SECTIONS, OrganisatieSettings,
+                               Settings, SopipeToml, _KEYS, load_settings, readme_table, readme_with_table)
+from pipeline.shell.layout import PRODUCTION_CONFIG, init_root
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = [*SECTIONS.values(), OrganisatieSettings, SopipeToml]
+
+
+def _write(root: Path, text: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / CONFIG_NAME).write_text(text, encoding="utf-8")
+    return root
+
+
+# --- declared once ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_table_is_a_frozen_model_without_unknown_keys_and_every_key_is_described(model):
+    assert model.model_config["frozen"] and model.model_config["extra"] == "forbid"
+    assert model.__doc__ and model.__doc__.strip()
+    if model is SopipeToml:
+        return
+    for name, f in model.model_fields.items():
+        assert f.description and len(f.description) > 8, f"{model.__name__}.{name} has no description"
+        if f.default is None and model is not OrganisatieSettings:
+            # written commented out in sopipe.toml: needs an example that the model itself accepts
+            assert f.examples or f.is_required(), f"{model.__name__}.{name} has no example"
+
+
+def test_a_table_cannot_be_changed_after_reading(tmp_path):
+    s = load_settings(tmp_path)
+    with pytest.raises(ValidationError):
+        s.intake.settle = 5  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        s.root = Path("/")  # type: ignore[misc]
+
+
+def test_the_organisation_table_holds_exactly_the_fields_of_the_core_value():
+    """The master data the core uses (Organisatie) and the keys sopipe.toml accepts cannot drift apart."""
+    core = [f.name for f in dataclasses.fields(Organisatie) if f.name != "code"]
+    assert list(OrganisatieSettings.model_fields) == core
+    required = [f.name for f in dataclasses.fields(Organisatie)
+                if f.default is dataclasses.MISSING and f.name != "code"]
+    assert [n for n, f in OrganisatieSettings.model_fields.items() if f.is_required()] == required
+
+
+def test_keys_and_flat_attribute_names_come_from_the_models(tmp_path):
+    assert ("libreoffice", "timeout") in _KEYS and _KEYS["libreoffice", "timeout"] == "lo_timeout"
+    assert _KEYS["intake", "group"] == "intake_group" and _KEYS["mailboxes", "recipients"] == "recipient_groups"
+    assert set(_KEYS) == {(s, k) for s, m in SECTIONS.items() for k in m.model_fields}
+    # every key is reachable under its flat name and gives the value of its table
+    text = "\n".join(["[intake]", "max_file_bytes = 4096", "settle = 1.5", "rescan = 3", "polling = true",
+                      'group = "so-sec"', "[libreoffice]", "workers = 3", "timeout = 7", "max_conversions = 9",
+                      "max_rss_mb = 512", "retries = 0", "[mailboxes]", 'group_werkgever = "wg"',
+                      "emptied_by_recipients = true", "[signing]", 'tsa_url = "http://tsa.example"',
+                      'level_advies = "b-lt"', "auto_sign_doctors = false", ""])
+    s = load_settings(_write(tmp_path, text))
+    for (section, name), flat in _KEYS.items():
+        value = getattr(getattr(s, section), name)
+        if flat not in ("pki_dir", "seal_p12", "extra_trust_roots", "parallel_cases", "recipient_groups"):
+            assert getattr(s, flat) == value, flat
+    assert (s.max_file_bytes, s.settle, s.rescan, s.polling, s.intake_group) == (4096, 1.5, 3, True, "so-sec")
+    assert (s.lo_workers, s.lo_timeout, s.lo_max_conversions, s.lo_max_rss_mb, s.lo_retries) == (3, 7, 9, 512, 0)
+    assert s.party_groups == {"werkgever": "wg"} and s.mailboxes_emptied_by_recipients is True
+    assert s.level_advies == "B-LT" and s.signing_level("advies") == "B-LT"
+    assert s.signing_level("machtiging-medische-gegevens") == "B-LTA"  # a timestamp server: B-LTA by default
+    assert s.auto_sign_doctors is False and s.tsa_url == "http://tsa.example"
+    assert s.parallel_cases == 2 * (os.cpu_count() or 1)  # 0: two per core
+
+
+def test_replace_changes_values_by_their_flat_names_and_refuses_unknown_ones(tmp_path):
+    s = load_settings(tmp_path)
+    t = s.replace(tsa_url="http://tsa.example", level_machtiging="B-T", demo_services=True, lo_timeout=5)
+    assert (t.tsa_url, t.signing.level_machtiging, t.demo_services, t.libreoffice.timeout) == \
+        ("http://tsa.example", "B-T", True, 5)
+    assert (s.tsa_url, s.level_machtiging, s.demo_services, s.lo_timeout) == (None, None, False, 60), "a copy"
+    with pytest.raises(TypeError, match="tsa"):
+        s.replace(tsa="x")
+
+
+# --- generated, not hand-written ----------------------------------------------------------------------------------
+
+def test_the_readme_settings_table_is_the_generated_one():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert readme_with_table(readme) == readme, "run `make settings-table`"
+    section = readme[readme.index("## Configuration"):]
+    assert readme_table() in section
+    for (table, name) in _KEYS:
+        assert f"| `[{table}]` | `{name}` |" in section
+    for name in OrganisatieSettings.model_fields:
+        assert f"| `[organisaties.<code>]` | `{name}` |" in section
+
+
+def test_the_generated_table_follows_the_models():
+    rows = [r for r in readme_table().splitlines()[2:]]
+    keys = [(s, k) for s, m in SECTIONS.items() for k in m.model_fields]
+    assert len(rows) == len(keys) + len(OrganisatieSettings.model_fields)
+    for row, (section, name) in zip(rows, keys):
+        f = SECTIONS[section].model_fields[name]
+        assert row.startswith(f"| `[{section}]` | `{name}` |") and row.endswith(f"| {f.description} |")
+    assert "| `[intake]` | `max_file_bytes` | `1048576` |" in rows[0]
+
+
+def test_the_default_config_is_generated_with_a_comment_per_key():
+    lines = DEFAULT_CONFIG.splitlines()
+    for section, model in SECTIONS.items():
+        start = lines.index(f"[{section}]")
+        for name, f in model.model_fields.items():
+            written = next(i for i, line in enumerate(lines) if i > start and re.match(
+                rf"^(# )?(\[{section}\.)?{name}\b", line))
+            assert lines[written - 1].startswith("# "), f"[{section}] {name} has no comment"
+            first_words = " ".join(f.description.split()[:4])
+            comment = " ".join(line[2:] for line in lines[start:written])
+            assert first_words[1:] in comment, f"[{section}] {name}: its description is not the comment"
+    assert "\nauto_sign_doctors = true\n" in DEFAULT_CONFIG and "\nemptied_by_recipients = false\n" in DEFAULT_CONFIG
+    assert "\n# tsa_url = " in DEFAULT_CONFIG and "\ntsa_url" not in DEFAULT_CONFIG
+
+
+def test_the_generated_file_loads_back_into_equal_settings(tmp_path):
+    data = tomllib.loads(DEFAULT_CONFIG)
+    assert SopipeToml.model_validate(data) == SopipeToml(organisaties=dict(DEMO_ORGANISATIES))
+    loaded = load_settings(_write(tmp_path / "r", DEFAULT_CONFIG))
+    assert loaded == Settings(root=tmp_path.resolve() / "r",
+                              organisaties={c: OrganisatieSettings(**t).organisatie(c)
+                                            for c, t in DEMO_ORGANISATIES.items()})
+    assert loaded == load_settings(_write(tmp_path / "r", DEFAULT_CONFIG)), "reading twice gives the same"
+    assert set(loaded.organisaties) == set(DEMO_ORGANISATIES)
+    # the production file differs in one value only
+    production = load_settings(_write(tmp_path / "p", PRODUCTION_CONFIG))
+    assert production.auto_sign_doctors is False
+    assert production.replace(auto_sign_doctors=True) == loaded.model_copy(update={"root": production.root})
+
+
+def test_every_example_in_the_generated_file_is_a_valid_setting(tmp_path):
+    """Uncommenting every example of sopipe.toml gives a file that loads, with exactly those values."""
+    text = re.sub(r"(?m)^# ((\[[a-z.]+\])|([a-z0-9_\"/]+ = .*))$", r"\1", DEFAULT_CONFIG)
+    assert text.count("\n# ") < DEFAULT_CONFIG.count("\n# ")
+    root = _write(tmp_path / "r", text)
+    s = load_settings(root)
+    for (section, name) in _KEYS:
+        f = SECTIONS[section].model_fields[name]
+        if f.default is None or (f.default in ((), {}) and f.examples):
+            got = getattr(getattr(s, section), name)
+            example = f.examples[0]
+            want = example.upper() if name.startswith("level_") else example
+            assert got == (tuple(want) if isinstance(want, list) else want), (section, name)
+    assert s.recipient_groups == (("werkgever/acme", "acme-hr"),)
+    assert s.seal_p12 == root.resolve() / "pki" / "seal.p12"
+    assert s.extra_trust_roots == (Path("/etc/sopipe/uzi-root.pem"),)
+
+
+def test_the_cli_prints_what_is_generated():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    table = subprocess.run([sys.executable, "-m", "pipeline.settings", "--readme-table"], capture_output=True,
+                           text=True, env=env, check=True).stdout
+    config = subprocess.run([sys.executable, "-m", "pipeline.settings", "--default-config"], capture_output=True,
+                            text=True, env=env, check=True).stdout
+    assert table == readme_table() and config == DEFAULT_CONFIG
+    bad = subprocess.run([sys.executable, "-m", "pipeline.settings", "--nonsense"], capture_output=True, text=True,
+                         env=env)
+    assert bad.returncode == 2 and "--readme-table" in bad.stderr
+
+
+def test_readme_with_table_rewrites_only_the_table(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    stale = readme.replace("| `[intake]` | `settle` | `0.3` |", "| `[intake]` | `settle` | `0.5` |")
+    assert stale != readme
+    path = tmp_path / "README.md"
+    path.write_text(stale, encoding="utf-8")
+    assert settings_module.main(["--readme", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == readme
+
+
+# --- clear errors -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("section, name", sorted(_KEYS), ids=lambda v: str(v))
+def test_a_wrong_type_or_unknown_key_names_the_file_and_the_key_on_one_line(tmp_path, section, name):
+    f = SECTIONS[section].model_fields[name]
+    wrong = "[1, 2]" if isinstance(f.default, (bool, int, float, str)) or f.default is None else "3"
+    if name == "recipients":
+        text = f"[{section}]\n{name} = 3\n"
+    else:
+        text = f"[{section}]\n{name} = {wrong}\n"
+    root = _write(tmp_path, text)
+    with pytest.raises(PipelineError) as info:
+        load_settings(root)
+    message = info.value.message
+    assert message.startswith(f"{root.resolve() / CONFIG_NAME}: ") and "\n" not in message
+    assert f"[{section}] {name}" in message and "wrong type" in message
+    assert "pydantic" not in message and "validation error" not in message.lower()
+    assert info.value.field == name
+    # a misspelt key in the same table
+    _write(tmp_path, f"[{section}]\n{name}x = 1\n")
+    with pytest.raises(PipelineError, match=re.escape(f"unknown setting [{section}] {name}x")):
+        load_settings(root)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[intake]\nsettle = -0.5\n", "[intake] settle must not be negative"),
+    ("[intake]\npolling = 1\n", "[intake] polling has the wrong type (1)"),
+    ("[intake]\nmax_file_bytes = 1.5\n", "[intake] max_file_bytes has the wrong type (1.5)"),
+    ("[intake]\nmax_file_bytes = true\n", "[intake] max_file_bytes has the wrong type (True)"),
+    ("[pipeline]\nx = 1\n", "unknown setting [pipeline]"),
+    ("intake = 3\n", "'intake' must be a [section]"),
+    ("organisaties = 3\n", "[organisaties] must hold one table per organisation"),
+    ("[signing]\nlevel_advies = 'B-X'\n", "[signing] level_advies must be one of B-B, B-T, B-LT, B-LTA"),
+    ("[signing]\nlevel_advies = 'B-LT'\ntsa_url = ''\n", "level_advies = 'B-LT' needs a timestamp server"),
+    ("[signing]\nextra_trust_roots = ['']\n", "[signing] extra_trust_roots must be a non-empty text"),
+    ("[mailboxes.recipients]\n'werkgever/x' = 'g'\n", "expected \"<werkgever|"),
+    ('[organisaties.x-y]\nnaam = "  "\nstraat = "A 1"\npostcode = "1"\nplaats = "P"\n',
+     "[organisaties.x-y] naam must be a non-empty text"),
+    ('[organisaties.x-y]\nnaam = "X"\nstraat = "A 1"\npostcode = "1"\nplaats = "P"\nkvk_nummer = "12"\n',
+     "[organisaties.x-y] kvk_nummer must be 8 digits"),
+    ('[organisaties.x-y]\nnaam = "X"\nstraat = "A"\npostcode = "1"\nplaats = "P"\nbtw_tarief = "21"\n'
+     'btw_nummer = "NL1"\nbtw_vrijstelling = "vrij"\n', "btw_tarief and btw_vrijstelling exclude each other"),
+])
+def test_bad_values_are_one_clear_line(tmp_path, text, message):
+    with pytest.raises(PipelineError) as info:
+        load_settings(_write(tmp_path, text))
+    assert message in info.value.message and "\n" not in info.value.message
+    assert str(tmp_path.resolve() / CONFIG_NAME) in info.value.message
+
+
+def test_the_organisation_values_are_trimmed(tmp_path):
+    s = load_settings(_write(tmp_path, '[organisaties.ab]\nnaam = " X "\nstraat = "A 1"\npostcode = "1234 AB"\n'
+                                       'plaats = "P"\n'))
+    assert s.organisaties["ab"] == Organisatie(code="ab", naam="X", straat="A 1", postcode="1234 AB", plaats="P")
+    with pytest.raises(TypeError):
+        s.organisaties["cd"] = s.organisaties["ab"]  # type: ignore[index]
+
+
+# --- every path of the root a Settings property ----------------------------------------------------------------------
+
+ROOT_NAMES = ("inbox|outbox|state|quarantine|pki|processed|failed|intake|staging|scratch|archief|templates|"
+              r"sopipe\.db|watch\.lock|sopipe\.toml")
+TOP = "inbox|outbox|state|quarantine|pki"
+PATH_LITERALS = (
+    re.compile(rf"""/\s*['"]({ROOT_NAMES})['"]"""),                 # path / "state"
+    re.compile(rf"""joinpath\([^)]*['"]({ROOT_NAMES})['"]"""),      # path.joinpath("state", ...)
+    re.compile(rf"""\(\s*['"]({TOP})['"]\s*,\s*['"*]"""),           # parts ("state", "intake"), ("outbox", *parts)
+    re.compile(r"""['"](watch\.lock|sopipe\.db|sopipe\.toml)['"]"""),  # the root's own files
+)
+
+
+def _path_literals(source: str) -> list[str]:
+    return [line.strip() for line in source.splitlines() if any(p.search(line) for p in PATH_LITERALS)]
+
+
+def test_no_module_but_settings_builds_a_path_of_the_root_from_literals():
+    found = {str(p.relative_to(REPO)): hits for p in sorted((REPO / "pipeline").rglob("*.py"))
+             if p.name != "settings.py" and (hits := _path_literals(p.read_text(encoding="utf-8")))}
+    assert found == {}, "use the Settings property (or the layout constant in pipeline/settings.py)"
+
+
+@pytest.mark.parametrize("line", [
+    'staging = settings.root / "state" / "staging"',
+    "lock = state_dir / 'watch.lock'",
+    'scratch = root.joinpath("state", "scratch")',
+    'STAGE = ("state", "intake")',
+    'parts = ("outbox", *folder)',
+    'config = root / "sopipe.toml"',
+    'failed = settings.inbox / "failed"',
+])
+def test_the_path_literal_check_catches_what_it_must(line):
+    assert _path_literals(line) == [line]
+
+
+@pytest.mark.parametrize("line", [
+    'mark = {"processed": "ok", "failed": "FAILED"}',
+    'self._move(intake, "processed")',
+    'for anchor, depth in (("outbox", 4), ("quarantine", 3)):',
+    '@cli.group("pki", context_settings=CONTEXT)',
+    'raise PipelineError("set tsa_url in sopipe.toml")',
+])
+def test_the_path_literal_check_leaves_names_that_are_not_paths(line):
+    assert _path_literals(line) == []
+
+
+def test_every_path_is_a_property_below_the_root_and_init_makes_every_folder(tmp_path):
+    settings = init_root(tmp_path / "root", pki=False)
+    root = settings.root
+    folders = {"inbox": settings.inbox, "inbox/processed": settings.processed, "inbox/failed": settings.failed,
+               "outbox": settings.outbox, "outbox/archief": settings.archive, "quarantine": settings.quarantine,
+               "state": settings.state, "state/intake": settings.stage, "state/staging": settings.staging,
+               "state/scratch": settings.scratch}
+    for shown, path in folders.items():
+        assert path == root / shown and path.is_dir() and not path.is_symlink(), shown
+    private = [settings.quarantine, settings.state, settings.stage, settings.staging, settings.scratch]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in private)
+    assert settings.database == root / "state" / "sopipe.db" and settings.database.is_file()
+    assert settings.config_file == root / "sopipe.toml" and settings.config_file.is_file()
+    assert settings.watch_lock == root / "state" / "watch.lock"
+    assert settings.pki_dir == root / "pki" and (settings.templates / "advies.docx").is_file()
+
+
+def test_the_watcher_lock_is_the_settings_path(tmp_path):
+    from pipeline.shell.watcher import exclusive_root
+    settings = init_root(tmp_path / "root", pki=False)
+    with exclusive_root(settings.state):
+        assert settings.watch_lock.read_text().strip() == str(os.getpid())
+
+
+def test_the_wiring_uses_the_settings_paths(make_root):
+    root = make_root()
+    p = root.pipeline
+    s = root.settings
+    assert (p.inbox, p.mailboxes.outbox, p.quarantine, p.staging) == (s.inbox, s.outbox, s.quarantine, s.staging)
+    assert p.stage.root == s.root
+
+
+def test_a_configured_pki_dir_is_below_the_root_or_where_it_says(tmp_path):
+    s = load_settings(_write(tmp_path, '[signing]\npki_dir = "keys"\nextra_trust_roots = ["/etc/x.pem", "y.pem"]\n'))
+    assert s.pki_dir == tmp_path.resolve() / "keys" and s.trust_roots[0] == tmp_path.resolve() / "keys" / "ca.pem"
+    assert s.extra_trust_roots == (Path("/etc/x.pem"), tmp_path.resolve() / "y.pem")
+
+
+# --- sopipe init writes what the models generate, with the same modes ---------------------------------------------
+
+@pytest.mark.parametrize("umask", [0o000, 0o077])
+@pytest.mark.parametrize("demo", [True, False])
+def test_sopipe_init_writes_the_generated_file_whatever_the_umask(tmp_path, umask, demo):
+    root = tmp_path / "fresh"
+    old = os.umask(umask)
+    try:
+        args = ["init", "--root", str(root)] + ([] if demo else ["--no-demo"])
+        result = CliRunner().invoke(cli, args)
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    written = (root / CONFIG_NAME).read_text(encoding="utf-8")
+    assert written == (DEFAULT_CONFIG if demo else PRODUCTION_CONFIG)
+    assert stat.S_IMODE((root / CONFIG_NAME).stat().st_mode) == 0o640
+    assert stat.S_IMODE(root.stat().st_mode) == 0o751
+    s = load_settings(root)
+    assert s.auto_sign_doctors is demo and set(s.organisaties) == set(DEMO_ORGANISATIES)
+    if demo:  # the DEMO PKI's own trust services are the default timestamp server
+        assert s.demo_services and s.tsa_url and s.signing_level("advies") == "B-LTA"
+    else:
+        assert not s.demo_services and s.tsa_url is None
+
+
+def test_settings_is_a_pydantic_model_of_the_tables():
+    assert issubclass(Settings, BaseModel)
+    assert set(SECTIONS) <= set(Settings.model_fields)

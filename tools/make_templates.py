@@ -536,7 +536,41 @@ class Doc:
         self.row(table, *[value for _, value in pairs], label_first=False)
         self.spacer(10)
 
+    def keep_with_what_follows(self) -> None:
+        """Keep-with-next on the body's last paragraph (every branch of a trailing `{%p if %}` block, whose
+        tag paragraphs docxtpl removes), or on the last row of a trailing table: what comes next (the closing
+        or the signature block) then never starts a page on its own. Called inside the `{%p else %}` branch of
+        an `{%p if %}`, the other branch is skipped: it is never rendered together with what follows."""
+        depth, skipping = 0, None  # skipping: the depth at which the skipped `if` branch ends
+        for el in reversed(list(self.doc.element.body)):
+            if el.tag not in (qn("w:p"), qn("w:tbl")):
+                continue
+            text = "".join(t.text or "" for t in el.iter(qn("w:t"))).strip() if el.tag == qn("w:p") else ""
+            if text.startswith("{%p"):
+                if re.match(r"\{%p\s*end(if|for)", text):
+                    depth += 1
+                elif re.match(r"\{%p\s*(if|for)\b", text):
+                    depth -= 1
+                    if skipping is not None and depth < skipping:
+                        skipping = None
+                elif re.match(r"\{%p\s*(else|elif)\b", text) and skipping is None:
+                    skipping = depth
+                continue
+            if skipping is not None:
+                continue
+            if el.tag == qn("w:tbl"):
+                rows = el.findall(qn("w:tr"))
+                for p in (rows[-1].iter(qn("w:p")) if rows else ()):
+                    _put(p.get_or_add_pPr(), _el("w:keepNext"))
+                if depth <= 0:
+                    return
+                continue
+            _put(el.get_or_add_pPr(), _el("w:keepNext"))  # not keepLines: free text may be longer than a page
+            if depth <= 0 and text:
+                return
+
     def closing(self, greeting: str = "Met vriendelijke groet,") -> None:
+        self.keep_with_what_follows()
         self.p(greeting, before=6, after=24, keep_next=True)
         self.sender_lines()
 
@@ -556,6 +590,7 @@ class Doc:
         All of it sits in one borderless table row that may not split: LibreOffice does not reliably keep a
         chain of keep-with-next paragraphs together at the end of a document, but it never splits such a row.
         """
+        self.keep_with_what_follows()
         table = self.table([TEXT_W], borders=False, side_margin=0)
         row = table.add_row()
         row._tr.get_or_add_trPr().append(_el("w:cantSplit"))

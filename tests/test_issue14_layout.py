@@ -9,6 +9,7 @@ free text, and the last page of every length at and just after that boundary is 
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -98,3 +99,25 @@ def test_signature_block_moves_to_the_next_page_with_the_paragraph_before_it(kin
         body_before_block = last[:last.index(block)]
         assert before in body_before_block, (n, last)
     assert checked >= 1
+
+
+def test_no_line_break_inside_a_name_a_date_or_an_amount(facts, converter, tmp_path):
+    """Forty copies of one sentence behind paddings of 1 to 7 letters: in a left-aligned paragraph the names,
+    dates and amounts land at every position of the line, also at its end; the line breaks before them, never
+    inside."""
+    sentence = "Dr. P. Bakker schreef op 7 november 2026 over € 485,00 aan M.A. Jansen te 3811 HR Amersfoort."
+    motivering = " ".join(f"{'x' * (i % 7 + 1)} {sentence}" for i in range(40))
+    order = order_for("reactie-bedrijfsarts", facts, {"beoordeling_advies": {"motivering": motivering}})
+    docx = DocxRenderer(TEMPLATES).render(order.row.template, order.context)
+    pdf = tmp_path / "reactie.pdf"
+    pdf.write_bytes(converter.convert(docx, metadata=PdfMetadata(title=order.title, author=order.author)))
+    text = "\n".join(pages(pdf))
+    section = text[text.index("Motivering"):text.index("Gevolgen voor mijn advies")]
+    lines = [line.strip() for line in section.splitlines()[1:] if line.strip()]
+    assert len(lines) > 40
+    broken = [(a, b) for a, b in zip(lines, lines[1:])
+              if re.search(r"(?:\bDr\.|\bP\.|\bM\.A\.|\b\d{1,2}|november|€|\b\d{4})$", a)
+              and re.match(r"(?:P\.|Bakker|Jansen|november|2026|485|HR)\b", b)]
+    assert broken == []
+    # and the sentence did wrap: the paragraph has lines that start with a name or a date, and do not end one
+    assert any(re.match(r"(?:Dr\.|7 november|€ 485|M\.A\.|3811)", line) for line in lines)

@@ -578,7 +578,7 @@ class Doc:
         self.p("{{ afzender.naam }}", after=0, keep_next=True, bold=True, into=into)
         self.p("{{ afzender.functie }}", after=0, keep_next=True, into=into)
         self.tag("{%p if afzender.big_nummer != '—' %}", into=into)
-        self.p("BIG-nummer ", "{{ afzender.big_nummer }}", after=0, keep_next=True, into=into)
+        self.p("BIG-nummer\u00a0", "{{ afzender.big_nummer }}", after=0, keep_next=True, into=into)
         self.tag("{%p endif %}", into=into)
         self.tag("{%p if afzender.organisatie != afzender.naam %}", into=into)
         self.p("{{ afzender.organisatie }}", after=0, keep_next=keep_last, into=into)
@@ -600,7 +600,7 @@ class Doc:
         if compact:
             self.p(f"{label}: ", "**{{ afzender.naam }}**", " (", "{{ afzender.functie }}", ")",
                    R("{% if afzender.organisatie != afzender.naam %}, {{ afzender.organisatie }}{% endif %}"),
-                   R("{% if afzender.big_nummer != '—' %}, BIG-nummer {{ afzender.big_nummer }}{% endif %}"),
+                   R("{% if afzender.big_nummer != '—' %}, BIG-nummer\u00a0{{ afzender.big_nummer }}{% endif %}"),
                    ".", keep_next=True, before=6, into=cell)
         else:
             self.p(label, style="Heading 1", into=cell)
@@ -663,7 +663,7 @@ def paras(*texts: "str | tuple") -> Callable:
 def person(prefix: str, *, email: bool = False) -> Callable:
     """Doctor block: name in bold, then organisation and BIG number (and e-mail)."""
     texts: list = [(f"**{{{{ {prefix}.naam }}}}**",), (f"{{{{ {prefix}.organisatie }}}}",),
-                   ("BIG-nummer ", f"{{{{ {prefix}.big_nummer }}}}")]
+                   ("BIG-nummer\u00a0", f"{{{{ {prefix}.big_nummer }}}}")]
     if email:
         texts.append((f"{{{{ {prefix}.email }}}}",))
     return paras(*texts)

@@ -28,6 +28,7 @@ from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, UndefinedE
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.utils import missing
 
+from pipeline.core.dutch import onbreekbaar
 from pipeline.errors import TemplateError
 
 # XML 1.0 cannot carry these; lxml would refuse them or (in docxtpl's recovering parser) silently cut text.
@@ -115,8 +116,16 @@ class _CachingEnvironment(Environment):
         return compiled
 
 
+def _typeset(value: Any) -> Any:
+    """Every printed text value as a careful secretary sets it (`dutch.onbreekbaar`: no line break inside a name,
+    a date, an amount, a postcode or a number). Done here, where text is set, so the context itself stays plain
+    data for the guard, the metadata and the tests; markup objects (an image) pass unchanged."""
+    return onbreekbaar(value) if type(value) is str else value
+
+
 def _make_environment() -> _CachingEnvironment:
-    return _CachingEnvironment(undefined=_PathUndefined, autoescape=True, keep_trailing_newline=True)
+    return _CachingEnvironment(undefined=_PathUndefined, autoescape=True, keep_trailing_newline=True,
+                               finalize=_typeset)
 
 
 def _clean_text(value: str) -> str:

@@ -102,7 +102,8 @@ auto_sign_doctors = true
 # by code: "arbodienst": {"code": "arbonoord", ...}, "so_bedrijfsarts": {"praktijk": "arbopraktijk-visser", ...}.
 # An unknown code is refused. Printed on letters and invoices: address, phone, e-mail, KvK, IBAN; the VAT line
 # only as configured (btw_vrijstelling: the exemption text; or btw_nummer + btw_tarief when taxed);
-# klachten: the complaints procedure named in the advice and the letters; logo: an image file (optional).
+# klachten: the complaints procedure named in the advice and the letters; logo: a PNG or JPEG file inside the
+# root, e.g. beside this file (optional; printed in the letterhead).
 # The entries below are the DEMO organisations of the fictional example case SO-2026-0042.
 [organisaties.arbonoord]
 naam = "ArboNoord"
@@ -329,6 +330,9 @@ def _organisaties(path: Path, tables: object) -> Mapping[str, Organisatie]:
             raise PipelineError(f"{path}: [organisaties.{code}]: btw_tarief and btw_vrijstelling exclude each other")
         if "btw_tarief" in table and "btw_nummer" not in table:
             raise PipelineError(f"{path}: [organisaties.{code}]: btw_tarief needs btw_nummer")
+        if "logo" in table:  # inside the root, a PNG or JPEG image (pipeline/adapters/logo.py)
+            from pipeline.adapters.logo import check_logo
+            table = table | {"logo": check_logo(path, code, table["logo"].strip())}
         out[code] = Organisatie(code=code, **{k: v.strip() for k, v in table.items()})
     return MappingProxyType(out)
 

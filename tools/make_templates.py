@@ -444,6 +444,9 @@ class Doc:
 
     # blocks ---------------------------------------------------------------------------------------------
     def letterhead(self) -> None:
+        self.tag("{%p if organisatie.logo %}")
+        self.p("{{ organisatie.logo }}", style="SO Briefhoofd", align=WD_ALIGN_PARAGRAPH.RIGHT, after=4)
+        self.tag("{%p endif %}")
         self.p("{{ organisatie.naam }}", style="SO Briefhoofd", align=WD_ALIGN_PARAGRAPH.RIGHT)
         self.tag("{%p for regel in organisatie.adresregels %}")
         self.p("{{ regel }}", style="SO Briefhoofd adres", align=WD_ALIGN_PARAGRAPH.RIGHT)

@@ -78,13 +78,14 @@ def organisatie_blok(s: CaseState, afzender: str) -> dict[str, Any]:
     if afzender == "so_bedrijfsarts":
         so, org = s.so_arts, s.praktijk
         if org is None:
-            return {"naam": so.organisatie, "adresregels": [so.email], "klachten": LEEG}
+            return {"naam": so.organisatie, "adresregels": [so.email], "klachten": LEEG, "logo": ""}
     else:
         org = s.arbodienst_org
         if org is None:
             a = s.verzoek.arbodienst
-            return {"naam": a.naam, "adresregels": adresregels(a.adres), "klachten": LEEG}
-    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "klachten": org.klachten or LEEG}
+            return {"naam": a.naam, "adresregels": adresregels(a.adres), "klachten": LEEG, "logo": ""}
+    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "klachten": org.klachten or LEEG,
+            "logo": org.logo or ""}  # the path checked at start-up; the renderer places the image
 
 
 def so_contact(s: CaseState) -> dict[str, str]:

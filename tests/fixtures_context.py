@@ -69,7 +69,8 @@ def _shared(*, datum: str, titel: str, afzender: dict[str, str], aan: dict[str, 
 
 
 def _aan_werknemer() -> dict[str, Any]:
-    return {"naam": WERKNEMER["naam"], "adresregels": list(WERKNEMER["adresregels"])}
+    return {"naam": WERKNEMER["naam"], "adresregels": list(WERKNEMER["adresregels"]),
+            "aanhef": "Geachte heer/mevrouw Jansen"}
 
 
 def _aan_bedrijfsarts() -> dict[str, Any]:

@@ -784,7 +784,7 @@ def machtiging() -> Doc:
         ("Van", "{{ machtiging.van }}"),
         ("Aan", "{{ machtiging.aan }}"),
         ("Doel", "{{ machtiging.doel }}"),
-        ("Geldig tot", "{{ machtiging.geldig_tot }}"),
+        ("Geldig", "{{ machtiging.geldig_tot }}"),
         ("Als u weigert", "{{ machtiging.weigeren }}"),
     ], keep_together=False)
     d.p("De werkgever ontvangt nooit medische gegevens.", style="SO Klein", after=6)
@@ -809,7 +809,7 @@ def machtiging() -> Doc:
         "bericht van de intrekking.{% else %}Een geweigerde toestemming kan later alsnog worden verleend.{% endif %}")
     d.p("{{ machtiging.intrekken }}")
 
-    d.signed_closing("Vastgelegd door", compact=True)
+    d.signed_closing("Gezegeld door", compact=True)
     return d
 
 
@@ -854,11 +854,19 @@ def advies() -> Doc:
     d.p("{{ opmerkingen_werknemer }}")
     d.tag("{%p endif %}")
 
+    d.tag("{%p if concept %}")
+    d.heading("Status van dit concept")
+    d.p("Dit is een concept dat alleen aan u is voorgelegd. Het definitieve advies is mijn zelfstandige, "
+        "onderbouwde oordeel als second opinion-bedrijfsarts en is niet bindend: uw bedrijfsarts beoordeelt binnen "
+        "een redelijke termijn of hij of zij het advies geheel, gedeeltelijk of niet overneemt, en licht die keuze "
+        "aan u toe. Het advies wordt alleen met uw uitdrukkelijke toestemming met anderen gedeeld.")
+    d.tag("{%p else %}")
     d.heading("Status van dit advies")
     d.p("Dit advies is het zelfstandige, onderbouwde oordeel van de second opinion-bedrijfsarts en is niet "
         "bindend. De eigen bedrijfsarts beoordeelt binnen een redelijke termijn of het advies geheel, gedeeltelijk "
         "of niet wordt overgenomen en licht die keuze toe aan de werknemer. Het advies wordt alleen met "
         "uitdrukkelijke toestemming van de werknemer met anderen gedeeld.")
+    d.tag("{%p endif %}")
     d.box(GEEN_OPSCHORTING)
     d.tag("{%p if not concept %}")
     d.p("U mag dit advies ook zelf aan uw bedrijfsarts geven, bijvoorbeeld als u geen toestemming geeft om het te "
@@ -867,8 +875,10 @@ def advies() -> Doc:
     d.tag("{%p if klachten != '—' %}")
     d.p("**Klachten.** ", "{{ klachten }}")
     d.tag("{%p endif %}")
+    d.tag("{%p if not concept %}")
     d.p("Dit advies maakt deel uit van het medisch dossier van de second opinion-bedrijfsarts en wordt twintig "
         "jaar bewaard (WGBO).", style="SO Klein", after=6)
+    d.tag("{%p endif %}")
 
     d.tag("{%p if concept %}")
     d.heading("Opgesteld door")
@@ -960,7 +970,7 @@ def letter(*, title: str, subject: str, confidentiality: str = VERTROUWELIJK,
 def brief_weigering() -> Doc:
     d = letter(title="Brief: besluit over het verzoek om een second opinion",
                subject="Sjabloon: gemotiveerde weigering (stap 2)")
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("U heeft gevraagd om een second opinion over het advies van uw bedrijfsarts, ", "{{ bedrijfsarts.naam }}",
         " (", "{{ bedrijfsarts.organisatie }}", "), van ", "{{ datum_betwist_advies }}", ". Dat advies luidt:")
     d.box("{{ betwist_advies }}")
@@ -984,7 +994,7 @@ def brief_weigering() -> Doc:
 
 def brief_uitnodiging() -> Doc:
     d = letter(title="Uitnodiging spreekuur", subject="Sjabloon: uitnodiging voor het spreekuur (stap 5)")
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("Op uw verzoek heeft uw bedrijfsarts mij gevraagd een second opinion uit te voeren. Graag nodig ik u uit "
         "voor een spreekuur.")
     d.kv_table([
@@ -1059,7 +1069,7 @@ def brief_reactie() -> Doc:
     d = letter(title="Beoordeling van het second opinion-advies",
                subject="Sjabloon: besluit van de eigen bedrijfsarts over het advies (stap 9)",
                confidentiality=VERTROUWELIJK_MEDISCH)
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("{% if advies_overhandigd %}U heeft mij het advies van de second opinion-bedrijfsarts, {% else %}Met uw "
         "toestemming heb ik het advies van de second opinion-bedrijfsarts, {% endif %}", "{{ so_bedrijfsarts.naam }}",
         " (", "{{ so_bedrijfsarts.organisatie }}", "{% if advies_overhandigd %}), zelf overhandigd. Ik heb het "
@@ -1137,7 +1147,7 @@ def brief_melding_werkgever() -> Doc:
 def brief_nieuwe_beoordeling() -> Doc:
     d = letter(title="Brief: verzoek om een second opinion – nieuwe beoordeling",
                subject="Sjabloon: nieuwe beoordeling door de eigen bedrijfsarts (Preventix)")
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("U heeft gevraagd om een second opinion over het advies van uw bedrijfsarts, ", "{{ bedrijfsarts.naam }}",
         ", van ", "{{ datum_betwist_advies }}", ".")
     d.p("Een verzoek om een second opinion nemen wij direct in behandeling als het binnen twee weken na de "

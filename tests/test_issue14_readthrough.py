@@ -4,7 +4,8 @@ one test each, on the finished PDF text.
 Three cases go through the production wiring (FakeConverter: the real templates filled by docxtpl, text read back
 with poppler's pdftotext): the whole example case followed by a withdrawal of the consent for extra information;
 the same case with sharing the advice refused (the own doctor gets the "no copy" letter); and a request refused for
-a zwaarwegende reden.
+a zwaarwegende reden; and two cases with the SO doctor outside the arbocontract (the employer pays, the employee
+pays; the employee refused the medical data).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import re
 
 import pytest
 
-from tests.casefactory import full_case, intrekking
+from tests.casefactory import event, full_case, intrekking
 from tests.conftest import pdftotext
 from tests.mailbox_paths import mailbox
 
 FULL, NO_COPY, REFUSED = "SO-2026-0742", "SO-2026-0743", "SO-2026-0744"
+EMPLOYER_PAYS, EMPLOYEE_PAYS = "SO-2026-0745", "SO-2026-0746"
+OUTSIDE_CONTRACT = dict(event("selectie")["so_bedrijfsarts"], in_arbocontract=False)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,11 @@ def root(tmp_path_factory, shared_fake_converter, shared_pki):
         REFUSED: full_case(kenmerk=REFUSED, upto="beoordeling", overrides={"beoordeling": {
             "uitkomst": "geweigerd",
             "zwaarwegende_reden": "Binnen een jaar het derde verzoek over hetzelfde advies, zonder nieuwe feiten."}}),
+        EMPLOYER_PAYS: full_case(kenmerk=EMPLOYER_PAYS, overrides={"selectie": {
+            "so_bedrijfsarts": OUTSIDE_CONTRACT, "werkgever_vergoedt": True}}),
+        EMPLOYEE_PAYS: full_case(kenmerk=EMPLOYEE_PAYS, overrides={
+            "selectie": {"so_bedrijfsarts": OUTSIDE_CONTRACT, "werkgever_vergoedt": False},
+            "aanvraag": {"machtiging_medische_gegevens": "geweigerd", "medische_gegevens": None}}),
     }
     for kenmerk, events in cases.items():
         for i, ev in enumerate(events, start=1):
@@ -110,3 +118,24 @@ def test_withdrawal_letters_are_signed_by_the_secretariat_not_by_a_bare_organisa
         lines = [line.strip() for line in closing.splitlines() if line.strip()]
         assert lines[1] == "Secretariaat ArboNoord", lines
         assert "arbodienst" not in lines[:4], lines
+
+
+def test_a_refused_machtiging_does_not_speak_of_withdrawing(root):
+    t = text(root, "werknemer", EMPLOYEE_PAYS, "machtiging-medische-gegevens")
+    assert "Ik geef géén toestemming" in t
+    assert "Alsnog toestemming geven Een geweigerde toestemming kan later alsnog worden verleend." in t
+    assert "Intrekken" not in t
+    granted = text(root, "werknemer", FULL, "machtiging-medische-gegevens")
+    assert "Intrekken Deze toestemming kan op elk moment" in granted
+
+
+@pytest.mark.parametrize("kenmerk, kind", [(EMPLOYEE_PAYS, "factuur-werknemer"),
+                                           (EMPLOYER_PAYS, "kostenoverzicht-werknemer")])
+def test_the_employee_is_not_shown_the_employers_cost_centre(root, kenmerk, kind):
+    t = text(root, "werknemer", kenmerk, kind)
+    assert "Kenmerk opdracht" in t and "Kostenplaats" not in t
+
+
+def test_anonymous_invoices_keep_the_cost_centre(root):
+    t = text(root, "werkgever", EMPLOYER_PAYS, "factuur-werkgever")
+    assert "Kostenplaats" in t and "KP-310" in t

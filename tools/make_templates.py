@@ -802,7 +802,7 @@ def machtiging() -> Doc:
         ("Vastgelegd door", "{{ machtiging.vastgelegd_door }}"),
     ])
 
-    d.heading("Intrekken")
+    d.heading("{% if machtiging.verleend %}Intrekken{% else %}Alsnog toestemming geven{% endif %}")
     d.p("{% if machtiging.verleend %}Deze toestemming kan op elk moment en zonder opgave van redenen worden "
         "ingetrokken. Vanaf dat moment worden op grond van deze machtiging geen gegevens meer verstrekt; wat al is "
         "verstrekt, wordt niet teruggehaald, maar wie gegevens op grond van deze machtiging heeft ontvangen, krijgt "
@@ -910,7 +910,10 @@ def factuur() -> Doc:
                  ("{% if factuur.betaalbaar %}Vervaldatum{% else %}Datum dienst{% endif %}",
                   "{% if factuur.betaalbaar %}{{ factuur.vervaldatum }}{% else %}{{ factuur.datum_dienst }}"
                   "{% endif %}")])
-    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"),
+    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"),
+                 # the employer's cost centre means nothing to the employee: only on the anonymous documents
+                 ("{% if factuur.anoniem %}Kostenplaats{% endif %}",
+                  "{% if factuur.anoniem %}{{ factuur.kostenplaats }}{% endif %}"),
                  ("{% if factuur.betaalbaar %}Datum dienst{% endif %}",
                   "{% if factuur.betaalbaar %}{{ factuur.datum_dienst }}{% endif %}")])
 

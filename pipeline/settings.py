@@ -13,6 +13,8 @@ following a link) and as `Settings` properties (`settings.stage`, `settings.scra
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import re
 import sys
@@ -271,7 +273,8 @@ class OrganisatieSettings(_Table):
                                   "`btw_nummer`; excludes `btw_vrijstelling`)")
     klachten: Text | None = key(None, "how to complain (the complaints procedure and where to send a complaint), "
                                 "named in the advice and the letters")
-    logo: Text | None = key(None, "path of a logo image")
+    logo: Text | None = key(None, "a PNG or JPEG file inside the root, e.g. beside this file, printed in the "
+                           "letterhead (not in inbox/, outbox/, quarantine/ or state/; not group/other-writable)")
 
     @model_validator(mode="after")
     def _vat(self) -> "OrganisatieSettings":
@@ -489,9 +492,13 @@ def load_settings(root: Path) -> Settings:
         config = SopipeToml.model_validate(data, context={"root": root})
     except ValidationError as e:
         raise PipelineError(_one_line(path, e), field=_field(e)) from None
+    organisaties = {code: table.organisatie(code) for code, table in config.organisaties.items()}
+    for code, org in organisaties.items():
+        if org.logo:  # inside the root, a PNG or JPEG image (pipeline/adapters/logo.py)
+            from pipeline.adapters.logo import check_logo
+            organisaties[code] = dataclasses.replace(org, logo=check_logo(path, code, org.logo))
     settings = Settings(root=root, **{name: getattr(config, name) for name in SECTIONS},
-                        organisaties=MappingProxyType({code: table.organisatie(code)
-                                                       for code, table in config.organisaties.items()}))
+                        organisaties=MappingProxyType(organisaties))
     settings = _default_demo_tsa(settings)
     for name in ("level_machtiging", "level_advies"):
         level = getattr(settings.signing, name)

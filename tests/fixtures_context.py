@@ -63,12 +63,14 @@ AFZENDER_SECRETARIAAT = {"naam": "Secretariaat ArboNoord", "functie": "secretari
 def _shared(*, datum: str, titel: str, afzender: dict[str, str], aan: dict[str, Any]) -> dict[str, Any]:
     organisatie = PRAKTIJK_SO if afzender is AFZENDER_SO else ORGANISATIE
     return {"kenmerk": KENMERK, "datum": datum, "titel": titel,
-            "organisatie": {"naam": organisatie["naam"], "adresregels": list(organisatie["adresregels"])},
+            "organisatie": {"naam": organisatie["naam"], "adresregels": list(organisatie["adresregels"]),
+                            "logo": ""},
             "afzender": dict(afzender), "aan": aan}
 
 
 def _aan_werknemer() -> dict[str, Any]:
-    return {"naam": WERKNEMER["naam"], "adresregels": list(WERKNEMER["adresregels"])}
+    return {"naam": WERKNEMER["naam"], "adresregels": list(WERKNEMER["adresregels"]),
+            "aanhef": "Geachte heer/mevrouw Jansen"}
 
 
 def _aan_bedrijfsarts() -> dict[str, Any]:

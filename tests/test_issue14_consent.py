@@ -85,7 +85,7 @@ def test_machtiging_states_how_when_by_whom_and_exactly_what(consent_root):
                    "op papier ondertekend", "6 november 2026", "J. de Wit, secretariaat ArboNoord",
                    "Welke gegevens", "Van Dr. P. Bakker (ArboNoord), eigen bedrijfsarts",
                    "Aan Dr. E. Visser (Arbopraktijk Visser), second opinion-bedrijfsarts", "Doel",
-                   "Geldig tot tot de afronding van de second opinion", "Als u weigert De second opinion gaat gewoon door",
+                   "Geldig tot de afronding van de second opinion", "Als u weigert De second opinion gaat gewoon door",
                    "secretariaat van ArboNoord, Stationsplein 1, 3511 ED Utrecht"):
         assert needed in text, needed
     extra = flat(pdftotext(mailbox(consent_root, "werknemer", K) / f"{K}_machtiging-extra-informatie.pdf"))

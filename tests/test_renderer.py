@@ -36,10 +36,16 @@ def renderer() -> DocxRenderer:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
+def shown(text: str) -> str:
+    """Text as a reader sees it: the renderer sets names, dates and numbers with no-break spaces (issue 14),
+    which show, and which pdftotext extracts, as spaces."""
+    return text.replace("\u00a0", " ")
+
+
 def paragraphs(data: bytes) -> list[str]:
     """Text of every paragraph of the body (tables included), in document order, read with python-docx."""
     document = docx.Document(io.BytesIO(data))
-    return ["".join(t.text or "" for t in p.iter(W_T)) for p in document.element.body.iter(W_P)]
+    return [shown("".join(t.text or "" for t in p.iter(W_T))) for p in document.element.body.iter(W_P)]
 
 
 def header_footer_text(data: bytes) -> str:
@@ -47,7 +53,7 @@ def header_footer_text(data: bytes) -> str:
     out = []
     for section in document.sections:
         for part in (section.header, section.first_page_header, section.footer, section.first_page_footer):
-            out.extend("".join(t.text or "" for t in p.iter(W_T)) for p in part._element.iter(W_P))
+            out.extend(shown("".join(t.text or "" for t in p.iter(W_T))) for p in part._element.iter(W_P))
     return "\n".join(out)
 
 
@@ -62,7 +68,7 @@ def xml_texts(data: bytes) -> str:
         for name in zf.namelist():
             if re.fullmatch(r"word/(document|header\d+|footer\d+)\.xml", name):
                 root = etree.fromstring(zf.read(name))
-                texts.append("".join(t.text or "" for t in root.iter(W_T)))
+                texts.append(shown("".join(t.text or "" for t in root.iter(W_T))))
     return "\n".join(texts)
 
 

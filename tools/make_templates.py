@@ -444,6 +444,9 @@ class Doc:
 
     # blocks ---------------------------------------------------------------------------------------------
     def letterhead(self) -> None:
+        self.tag("{%p if organisatie.logo %}")
+        self.p("{{ organisatie.logo }}", style="SO Briefhoofd", align=WD_ALIGN_PARAGRAPH.RIGHT, after=4)
+        self.tag("{%p endif %}")
         self.p("{{ organisatie.naam }}", style="SO Briefhoofd", align=WD_ALIGN_PARAGRAPH.RIGHT)
         self.tag("{%p for regel in organisatie.adresregels %}")
         self.p("{{ regel }}", style="SO Briefhoofd adres", align=WD_ALIGN_PARAGRAPH.RIGHT)
@@ -536,7 +539,41 @@ class Doc:
         self.row(table, *[value for _, value in pairs], label_first=False)
         self.spacer(10)
 
+    def keep_with_what_follows(self) -> None:
+        """Keep-with-next on the body's last paragraph (every branch of a trailing `{%p if %}` block, whose
+        tag paragraphs docxtpl removes), or on the last row of a trailing table: what comes next (the closing
+        or the signature block) then never starts a page on its own. Called inside the `{%p else %}` branch of
+        an `{%p if %}`, the other branch is skipped: it is never rendered together with what follows."""
+        depth, skipping = 0, None  # skipping: the depth at which the skipped `if` branch ends
+        for el in reversed(list(self.doc.element.body)):
+            if el.tag not in (qn("w:p"), qn("w:tbl")):
+                continue
+            text = "".join(t.text or "" for t in el.iter(qn("w:t"))).strip() if el.tag == qn("w:p") else ""
+            if text.startswith("{%p"):
+                if re.match(r"\{%p\s*end(if|for)", text):
+                    depth += 1
+                elif re.match(r"\{%p\s*(if|for)\b", text):
+                    depth -= 1
+                    if skipping is not None and depth < skipping:
+                        skipping = None
+                elif re.match(r"\{%p\s*(else|elif)\b", text) and skipping is None:
+                    skipping = depth
+                continue
+            if skipping is not None:
+                continue
+            if el.tag == qn("w:tbl"):
+                rows = el.findall(qn("w:tr"))
+                for p in (rows[-1].iter(qn("w:p")) if rows else ()):
+                    _put(p.get_or_add_pPr(), _el("w:keepNext"))
+                if depth <= 0:
+                    return
+                continue
+            _put(el.get_or_add_pPr(), _el("w:keepNext"))  # not keepLines: free text may be longer than a page
+            if depth <= 0 and text:
+                return
+
     def closing(self, greeting: str = "Met vriendelijke groet,") -> None:
+        self.keep_with_what_follows()
         self.p(greeting, before=6, after=24, keep_next=True)
         self.sender_lines()
 
@@ -544,7 +581,7 @@ class Doc:
         self.p("{{ afzender.naam }}", after=0, keep_next=True, bold=True, into=into)
         self.p("{{ afzender.functie }}", after=0, keep_next=True, into=into)
         self.tag("{%p if afzender.big_nummer != '—' %}", into=into)
-        self.p("BIG-nummer ", "{{ afzender.big_nummer }}", after=0, keep_next=True, into=into)
+        self.p("BIG-nummer\u00a0", "{{ afzender.big_nummer }}", after=0, keep_next=True, into=into)
         self.tag("{%p endif %}", into=into)
         self.tag("{%p if afzender.organisatie != afzender.naam %}", into=into)
         self.p("{{ afzender.organisatie }}", after=0, keep_next=keep_last, into=into)
@@ -556,6 +593,7 @@ class Doc:
         All of it sits in one borderless table row that may not split: LibreOffice does not reliably keep a
         chain of keep-with-next paragraphs together at the end of a document, but it never splits such a row.
         """
+        self.keep_with_what_follows()
         table = self.table([TEXT_W], borders=False, side_margin=0)
         row = table.add_row()
         row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
@@ -565,7 +603,7 @@ class Doc:
         if compact:
             self.p(f"{label}: ", "**{{ afzender.naam }}**", " (", "{{ afzender.functie }}", ")",
                    R("{% if afzender.organisatie != afzender.naam %}, {{ afzender.organisatie }}{% endif %}"),
-                   R("{% if afzender.big_nummer != '—' %}, BIG-nummer {{ afzender.big_nummer }}{% endif %}"),
+                   R("{% if afzender.big_nummer != '—' %}, BIG-nummer\u00a0{{ afzender.big_nummer }}{% endif %}"),
                    ".", keep_next=True, before=6, into=cell)
         else:
             self.p(label, style="Heading 1", into=cell)
@@ -628,7 +666,7 @@ def paras(*texts: "str | tuple") -> Callable:
 def person(prefix: str, *, email: bool = False) -> Callable:
     """Doctor block: name in bold, then organisation and BIG number (and e-mail)."""
     texts: list = [(f"**{{{{ {prefix}.naam }}}}**",), (f"{{{{ {prefix}.organisatie }}}}",),
-                   ("BIG-nummer ", f"{{{{ {prefix}.big_nummer }}}}")]
+                   ("BIG-nummer\u00a0", f"{{{{ {prefix}.big_nummer }}}}")]
     if email:
         texts.append((f"{{{{ {prefix}.email }}}}",))
     return paras(*texts)
@@ -746,7 +784,7 @@ def machtiging() -> Doc:
         ("Van", "{{ machtiging.van }}"),
         ("Aan", "{{ machtiging.aan }}"),
         ("Doel", "{{ machtiging.doel }}"),
-        ("Geldig tot", "{{ machtiging.geldig_tot }}"),
+        ("Geldig", "{{ machtiging.geldig_tot }}"),
         ("Als u weigert", "{{ machtiging.weigeren }}"),
     ], keep_together=False)
     d.p("De werkgever ontvangt nooit medische gegevens.", style="SO Klein", after=6)
@@ -764,14 +802,14 @@ def machtiging() -> Doc:
         ("Vastgelegd door", "{{ machtiging.vastgelegd_door }}"),
     ])
 
-    d.heading("Intrekken")
+    d.heading("{% if machtiging.verleend %}Intrekken{% else %}Alsnog toestemming geven{% endif %}")
     d.p("{% if machtiging.verleend %}Deze toestemming kan op elk moment en zonder opgave van redenen worden "
         "ingetrokken. Vanaf dat moment worden op grond van deze machtiging geen gegevens meer verstrekt; wat al is "
         "verstrekt, wordt niet teruggehaald, maar wie gegevens op grond van deze machtiging heeft ontvangen, krijgt "
         "bericht van de intrekking.{% else %}Een geweigerde toestemming kan later alsnog worden verleend.{% endif %}")
     d.p("{{ machtiging.intrekken }}")
 
-    d.signed_closing("Vastgelegd door", compact=True)
+    d.signed_closing("Gezegeld door", compact=True)
     return d
 
 
@@ -816,11 +854,19 @@ def advies() -> Doc:
     d.p("{{ opmerkingen_werknemer }}")
     d.tag("{%p endif %}")
 
+    d.tag("{%p if concept %}")
+    d.heading("Status van dit concept")
+    d.p("Dit is een concept dat alleen aan u is voorgelegd. Het definitieve advies is mijn zelfstandige, "
+        "onderbouwde oordeel als second opinion-bedrijfsarts en is niet bindend: uw bedrijfsarts beoordeelt binnen "
+        "een redelijke termijn of hij of zij het advies geheel, gedeeltelijk of niet overneemt, en licht die keuze "
+        "aan u toe. Het advies wordt alleen met uw uitdrukkelijke toestemming met anderen gedeeld.")
+    d.tag("{%p else %}")
     d.heading("Status van dit advies")
     d.p("Dit advies is het zelfstandige, onderbouwde oordeel van de second opinion-bedrijfsarts en is niet "
         "bindend. De eigen bedrijfsarts beoordeelt binnen een redelijke termijn of het advies geheel, gedeeltelijk "
         "of niet wordt overgenomen en licht die keuze toe aan de werknemer. Het advies wordt alleen met "
         "uitdrukkelijke toestemming van de werknemer met anderen gedeeld.")
+    d.tag("{%p endif %}")
     d.box(GEEN_OPSCHORTING)
     d.tag("{%p if not concept %}")
     d.p("U mag dit advies ook zelf aan uw bedrijfsarts geven, bijvoorbeeld als u geen toestemming geeft om het te "
@@ -829,8 +875,10 @@ def advies() -> Doc:
     d.tag("{%p if klachten != '—' %}")
     d.p("**Klachten.** ", "{{ klachten }}")
     d.tag("{%p endif %}")
+    d.tag("{%p if not concept %}")
     d.p("Dit advies maakt deel uit van het medisch dossier van de second opinion-bedrijfsarts en wordt twintig "
         "jaar bewaard (WGBO).", style="SO Klein", after=6)
+    d.tag("{%p endif %}")
 
     d.tag("{%p if concept %}")
     d.heading("Opgesteld door")
@@ -862,7 +910,10 @@ def factuur() -> Doc:
                  ("{% if factuur.betaalbaar %}Vervaldatum{% else %}Datum dienst{% endif %}",
                   "{% if factuur.betaalbaar %}{{ factuur.vervaldatum }}{% else %}{{ factuur.datum_dienst }}"
                   "{% endif %}")])
-    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"), ("Kostenplaats", "{{ factuur.kostenplaats }}"),
+    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"),
+                 # the employer's cost centre means nothing to the employee: only on the anonymous documents
+                 ("{% if factuur.anoniem %}Kostenplaats{% endif %}",
+                  "{% if factuur.anoniem %}{{ factuur.kostenplaats }}{% endif %}"),
                  ("{% if factuur.betaalbaar %}Datum dienst{% endif %}",
                   "{% if factuur.betaalbaar %}{{ factuur.datum_dienst }}{% endif %}")])
 
@@ -922,7 +973,7 @@ def letter(*, title: str, subject: str, confidentiality: str = VERTROUWELIJK,
 def brief_weigering() -> Doc:
     d = letter(title="Brief: besluit over het verzoek om een second opinion",
                subject="Sjabloon: gemotiveerde weigering (stap 2)")
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("U heeft gevraagd om een second opinion over het advies van uw bedrijfsarts, ", "{{ bedrijfsarts.naam }}",
         " (", "{{ bedrijfsarts.organisatie }}", "), van ", "{{ datum_betwist_advies }}", ". Dat advies luidt:")
     d.box("{{ betwist_advies }}")
@@ -946,7 +997,7 @@ def brief_weigering() -> Doc:
 
 def brief_uitnodiging() -> Doc:
     d = letter(title="Uitnodiging spreekuur", subject="Sjabloon: uitnodiging voor het spreekuur (stap 5)")
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("Op uw verzoek heeft uw bedrijfsarts mij gevraagd een second opinion uit te voeren. Graag nodig ik u uit "
         "voor een spreekuur.")
     d.kv_table([
@@ -1021,7 +1072,7 @@ def brief_reactie() -> Doc:
     d = letter(title="Beoordeling van het second opinion-advies",
                subject="Sjabloon: besluit van de eigen bedrijfsarts over het advies (stap 9)",
                confidentiality=VERTROUWELIJK_MEDISCH)
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("{% if advies_overhandigd %}U heeft mij het advies van de second opinion-bedrijfsarts, {% else %}Met uw "
         "toestemming heb ik het advies van de second opinion-bedrijfsarts, {% endif %}", "{{ so_bedrijfsarts.naam }}",
         " (", "{{ so_bedrijfsarts.organisatie }}", "{% if advies_overhandigd %}), zelf overhandigd. Ik heb het "
@@ -1099,7 +1150,7 @@ def brief_melding_werkgever() -> Doc:
 def brief_nieuwe_beoordeling() -> Doc:
     d = letter(title="Brief: verzoek om een second opinion – nieuwe beoordeling",
                subject="Sjabloon: nieuwe beoordeling door de eigen bedrijfsarts (Preventix)")
-    d.p("Geachte ", "{{ aan.naam }}", ",")
+    d.p("{{ aan.aanhef }}", ",")
     d.p("U heeft gevraagd om een second opinion over het advies van uw bedrijfsarts, ", "{{ bedrijfsarts.naam }}",
         ", van ", "{{ datum_betwist_advies }}", ".")
     d.p("Een verzoek om een second opinion nemen wij direct in behandeling als het binnen twee weken na de "

@@ -23,11 +23,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.utils import missing
 
+from pipeline.core.dutch import onbreekbaar
 from pipeline.errors import TemplateError
 
 # XML 1.0 cannot carry these; lxml would refuse them or (in docxtpl's recovering parser) silently cut text.
@@ -115,8 +117,16 @@ class _CachingEnvironment(Environment):
         return compiled
 
 
+def _typeset(value: Any) -> Any:
+    """Every printed text value as a careful secretary sets it (`dutch.onbreekbaar`: no line break inside a name,
+    a date, an amount, a postcode or a number). Done here, where text is set, so the context itself stays plain
+    data for the guard, the metadata and the tests; markup objects (an image) pass unchanged."""
+    return onbreekbaar(value) if type(value) is str else value
+
+
 def _make_environment() -> _CachingEnvironment:
-    return _CachingEnvironment(undefined=_PathUndefined, autoescape=True, keep_trailing_newline=True)
+    return _CachingEnvironment(undefined=_PathUndefined, autoescape=True, keep_trailing_newline=True,
+                               finalize=_typeset)
 
 
 def _clean_text(value: str) -> str:
@@ -143,6 +153,25 @@ def _prepare(value: Any, path: str, key: str | None = None, parent: _Node | None
     return value
 
 
+LOGO_HEIGHT = Mm(13)
+
+
+def _place_logo(doc: DocxTemplate, prepared: _Node, *, template: str) -> None:
+    """`organisatie.logo` is the path of the letterhead logo (checked at start-up, `pipeline/adapters/logo.py`) or
+    '': a path becomes the image itself (docxtpl InlineImage, 13 mm high), '' leaves the template's logo
+    paragraph out."""
+    org = prepared.get("organisatie")
+    logo = org.get("logo") if isinstance(org, Mapping) else None
+    if not isinstance(logo, str) or not logo:
+        return
+    try:
+        data = Path(logo).read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"Template {template}: the logo {logo} cannot be read ({exc.strerror})",
+                            template=template, field="organisatie.logo") from exc
+    org["logo"] = InlineImage(doc, io.BytesIO(data), height=LOGO_HEIGHT)
+
+
 class _Cached:
     __slots__ = ("data", "stamp")
 
@@ -166,6 +195,7 @@ class DocxRenderer:
         source = self._source(template)
         prepared = _prepare(context, "")
         doc = _CachingDocxTemplate(io.BytesIO(source))
+        _place_logo(doc, prepared, template=template)
         try:
             doc.render(prepared, jinja_env=self._env)
         except UndefinedError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -26,7 +27,8 @@ def moment(m: dt.datetime) -> str:
 
 
 def bedrag(value: Decimal) -> str:
-    """`€ 1.485,00` (rounded half up, as an invoice is; a plain space after the euro sign, not CLDR's no-break)."""
+    """`€ 1.485,00` (rounded half up, as an invoice is; a plain space after the euro sign, not CLDR's no-break:
+    the renderer sets it no-break in documents, see `onbreekbaar`)."""
     q = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return format_currency(q, "EUR", format="¤ #,##0.00", locale=LOCALE, currency_digits=False)
 
@@ -81,3 +83,39 @@ def aanhef(contactpersoon: str | None) -> str:
 def zinseinde(tekst: str) -> str:
     """`tekst` closing a sentence: one full stop, never two ("Bouwbedrijf De Vries B.V." stays as it is)."""
     return tekst if tekst.rstrip().endswith((".", "!", "?")) else f"{tekst}."
+
+
+# --- typography: where a line may not break ---------------------------------------------------------------------
+NBSP = "\u00a0"
+_MAAND = "|".join(MAANDEN)
+_TUSSENVOEGSEL = r"(?:van de|van der|van den|in de|in den|in 't|in t|van|de|der|den|het|ten|ter|te|'t|op|uit)"
+_STRAAT = (r"straat|weg|laan|plein|ring|singel|gracht|kade|dijk|park|hof|steeg|pad|dreef|baan|markt|plantsoen|"
+           r"poort|veld|wal|burg|haven")
+
+
+def _nbsp(m: re.Match) -> str:
+    """The match with every space in it (and in its groups) a no-break space."""
+    return m[0].replace(" ", NBSP)
+
+
+_ONBREEKBAAR: tuple[re.Pattern, ...] = tuple(re.compile(p) for p in (
+    rf"\b\d{{1,2}} (?:{_MAAND})\b(?: \d{{4}}\b)?",  # "7 november 2026", "17 november"
+    r"\b\d{1,2}[.:]\d{2} uur\b",  # "10.30 uur"
+    r"€ (?=[\d-])",  # "€ 485,00"
+    r"\b\d{4} [A-Z]{2}\b",  # postcode "1234 AB"
+    r"\b(?:BIG(?:-nummer)?|KvK|T) (?=\d)",  # "BIG-nummer 19012345601", "KvK 12345678", "T 030 …"
+    r"\d(?: \d+)+\b",  # digit groups of a phone or account number: "030 123 45 67"
+    rf"\b[A-Z][a-z]+(?:{_STRAAT}) \d+[a-z]?\b",  # a street and its house number: "Stadsring 88"
+    r"\b(?:Dr|Drs|Mr|Prof|Ir|Ing|Dhr|Mw|Mevr)\. (?=[A-Z])",  # a title before a name: "Dr. P. Bakker"
+    # initials (and a tussenvoegsel) before a surname: "M.A. Jansen", "H. de Vries"; not "B.V." or "N.V."
+    rf"(?<![\w.])(?!B\.V\.|N\.V\.)(?:[A-Z][a-z]?\.){{1,5}} (?:{_TUSSENVOEGSEL} )?(?=[A-Z])",
+))
+
+
+def onbreekbaar(tekst: str) -> str:
+    """`tekst` as a careful secretary sets it: no line break inside a date, an amount, a postcode, a BIG, KvK,
+    phone or house number, or between a title, initials (and a tussenvoegsel) and a surname ("Dr. P. Bakker",
+    "H. de Vries"): those spaces become no-break spaces (U+00A0). Nothing else changes."""
+    for pattern in _ONBREEKBAAR:
+        tekst = pattern.sub(_nbsp, tekst)
+    return tekst

@@ -78,13 +78,14 @@ def organisatie_blok(s: CaseState, afzender: str) -> dict[str, Any]:
     if afzender == "so_bedrijfsarts":
         so, org = s.so_arts, s.praktijk
         if org is None:
-            return {"naam": so.organisatie, "adresregels": [so.email], "klachten": LEEG}
+            return {"naam": so.organisatie, "adresregels": [so.email], "klachten": LEEG, "logo": ""}
     else:
         org = s.arbodienst_org
         if org is None:
             a = s.verzoek.arbodienst
-            return {"naam": a.naam, "adresregels": adresregels(a.adres), "klachten": LEEG}
-    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "klachten": org.klachten or LEEG}
+            return {"naam": a.naam, "adresregels": adresregels(a.adres), "klachten": LEEG, "logo": ""}
+    return {"naam": org.naam, "adresregels": org.adresregels + _contact(org), "klachten": org.klachten or LEEG,
+            "logo": org.logo or ""}  # the path checked at start-up; the renderer places the image
 
 
 def so_contact(s: CaseState) -> dict[str, str]:
@@ -116,7 +117,8 @@ def _base(s: CaseState, *, titel: str, datum, afzender: str, aan: dict[str, Any]
 
 def aan_werknemer(s: CaseState) -> dict[str, Any]:
     w = s.verzoek.werknemer
-    return {"naam": werknemer_naam(w), "adresregels": adresregels(w.adres)}
+    # "Geachte heer/mevrouw Jansen", not "Geachte M.A. Jansen": a salutation carries no initials
+    return {"naam": werknemer_naam(w), "adresregels": adresregels(w.adres), "aanhef": dutch.aanhef(w.naam)}
 
 
 def aan_werkgever(s: CaseState) -> dict[str, Any]:
@@ -126,13 +128,26 @@ def aan_werkgever(s: CaseState) -> dict[str, Any]:
 
 
 def aan_bedrijfsarts(s: CaseState) -> dict[str, Any]:
-    b = s.verzoek.bedrijfsarts
+    """The own doctor at the postal address of the arbodienst the doctor works for (the e-mail address when the
+    doctor's organisation is not that arbodienst)."""
+    b, a = s.verzoek.bedrijfsarts, s.verzoek.arbodienst
+    org = s.arbodienst_org
+    if _fold_name(b.organisatie) in (_fold_name(a.naam), _fold_name(org.naam) if org else None):
+        adres = org.adresregels if org is not None else adresregels(a.adres)
+        return {"naam": b.naam, "adresregels": [b.organisatie, *adres], "aanhef": "Geachte collega"}
     return {"naam": b.naam, "adresregels": [b.organisatie, b.email], "aanhef": "Geachte collega"}
 
 
 def aan_so(s: CaseState) -> dict[str, Any]:
-    so = s.so_arts
-    return {"naam": so.naam, "adresregels": [so.organisatie, so.email]}
+    """The SO doctor at the configured practice's postal address (the e-mail address when none is configured)."""
+    so, org = s.so_arts, s.praktijk
+    if org is not None:
+        return {"naam": so.naam, "adresregels": [org.naam, *org.adresregels], "aanhef": "Geachte collega"}
+    return {"naam": so.naam, "adresregels": [so.organisatie, so.email], "aanhef": "Geachte collega"}
+
+
+def _fold_name(naam: str) -> str:
+    return " ".join(naam.casefold().split())
 
 
 def aan_arbodienst(s: CaseState) -> dict[str, Any]:
@@ -256,7 +271,8 @@ def bewijs_tekst(s: CaseState, bewijs: m.MachtigingBewijs | None, *, datum, inge
     wijze = WIJZE[bewijs.wijze]
     if bewijs.wijze == "mondeling_bevestigd":
         wijze += f" en dit is bevestigd door {bewijs.bevestigd_door}." if bewijs.bevestigd_door else "."
-    tot = dutch.datum(bewijs.geldig_tot) if bewijs.geldig_tot else "tot de afronding van de second opinion"
+    tot = (f"tot en met {dutch.datum(bewijs.geldig_tot)}" if bewijs.geldig_tot
+           else "tot de afronding van de second opinion")
     return {"wijze": wijze, "datum": dutch.datum(bewijs.datum), "vastgelegd_door": bewijs.vastgelegd_door,
             "geldig_tot": tot, "ondertekend_formulier": bewijs.wijze != "mondeling_bevestigd"}
 
@@ -271,8 +287,9 @@ def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Beslui
     verleend = besluit is m.Besluit.VERLEEND
     handeling = handeling.format(**fill)
     # a refusal reads as a refusal: no "Ik geef ... toestemming" above a ticked "geweigerd"
-    verklaring = (f"Ik geef toestemming dat {handeling}." if verleend else
-                  f"Ik geef géén toestemming dat {handeling}. Deze gegevens worden dus niet verstrekt.")
+    verklaring = (dutch.zinseinde(f"Ik geef toestemming dat {handeling}") if verleend else  # no "?." after a vraag
+                  dutch.zinseinde(f"Ik geef géén toestemming dat {handeling}")
+                  + " Deze gegevens worden dus niet verstrekt.")
     wat, van, aan, doel, weigeren = (x.format(**fill) for x in MACHTIGING_SPECIFIEK[soort])
     evidence = bewijs_tekst(s, bewijs, datum=datum, ingediend_door=ingediend_door)
     return _base(s, titel=titel, datum=datum, afzender="arbodienst", aan=aan_werknemer(s)) | {
@@ -540,10 +557,14 @@ def brief_intrekking(s: CaseState, ev: m.Intrekking, *, titel: str, consent: str
         aanhef = "Geachte collega"
     else:
         aan = aan_werknemer(s)
-        aanhef = f"Geachte {aan['naam']}"
+        aanhef = aan["aanhef"]
     gevolg = HOLDER_GEVOLG.get(holder.value if holder else "", "Niemand heeft op grond van deze toestemming "
                                "gegevens ontvangen; er hoeft dus niemand anders bericht te krijgen.")
+    org = organisatie_blok(s, "arbodienst")["naam"]
+    secretariaat = {"naam": f"Secretariaat {org}", "functie": "secretariaat bedrijfsgezondheidszorg",
+                    "organisatie": org, "big_nummer": LEEG}  # a letter is signed by people, not "ArboNoord, arbodienst"
     return _base(s, titel=titel, datum=ev.datum, afzender="arbodienst", aan=aan) | {
+        "afzender": secretariaat,
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
         "aanhef": aanhef,
         "melding": melding,

@@ -18,6 +18,11 @@ from pipeline.shell.intake import IntakeAccess
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
+DEMO_LOGO = EXAMPLES / "logo-arbonoord.png"
+"""The fictional letterhead logo of the DEMO arbodienst (tools/make_demo_logo.py); `init` puts it beside the config."""
+DEMO_CONFIG = DEFAULT_CONFIG.replace("\n[organisaties.arbonoord]\n",
+                                     f'\n[organisaties.arbonoord]\nlogo = "{DEMO_LOGO.name}"\n', 1)
+"""What `sopipe init` writes: the default configuration, its DEMO arbodienst with the DEMO logo."""
 DEMO_ORGANISATIE = "ArboNoord"
 DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"), ("Dr. P. Bakker", "19012345601"))
 """DEMO identities: the example's SO doctors (first and second choice) and its own doctor (signs the request)."""
@@ -80,7 +85,9 @@ def init_root(root: Path, *, pki: bool = True, demo: bool = True, demo_ca_dir: P
             os.fchmod(root_fd, mode & ~0o022)  # the root is never group- or world-writable
         config = safefs.entry(root_fd, CONFIG_NAME)
         if config is None:
-            safefs.write_at(root_fd, CONFIG_NAME, (DEFAULT_CONFIG if demo else PRODUCTION_CONFIG).encode("utf-8"),
+            if demo and safefs.entry(root_fd, DEMO_LOGO.name) is None:  # the DEMO arbodienst's letterhead
+                safefs.write_at(root_fd, DEMO_LOGO.name, DEMO_LOGO.read_bytes(), access=Access(CONFIG_MODE))
+            safefs.write_at(root_fd, CONFIG_NAME, (DEMO_CONFIG if demo else PRODUCTION_CONFIG).encode("utf-8"),
                                access=Access(CONFIG_MODE))
         else:
             fd = os.open(CONFIG_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=root_fd)

@@ -44,7 +44,7 @@ from stdnum.nl import bsn as stdnum_bsn
 from pipeline.core import dutch
 from pipeline.core.procedure import DocumentOrder
 from pipeline.core.redaction import mask_digits
-from pipeline.core.routing import Party
+from pipeline.core.routing import Audience, Party
 from pipeline.core.state import CaseState
 
 INVOICE_PARTIES = frozenset({Party.WERKGEVER, Party.ARBODIENST, Party.BEDRIJFSARTS})
@@ -722,7 +722,9 @@ class Scope:
 
 
 def scope(order: DocumentOrder, party: Party) -> Scope:
-    return Scope(identifiers=order.row.invoice and party in INVOICE_PARTIES,
+    # an anonymous document (the invoices, the employer's letter on a refused request) names no employee
+    anonymous = order.row.invoice or order.row.audience is Audience.ANONIEM
+    return Scope(identifiers=anonymous and party in INVOICE_PARTIES,
                  medical=party in MEDICAL_FREE_PARTIES)
 
 

@@ -218,6 +218,9 @@ class ExtraInformatie(_Event):
     stap: Literal["extra_informatie"]
     bron: Literal["bedrijfsarts", "behandelaar", "werkgever"]
     bron_naam: Short
+    bron_adres: Adres | None = None
+    """The postal address of a treating physician's practice (`bron` behandelaar), printed under its name in the
+    information request; optional (the own doctor and the employer have theirs in the request)."""
     vraag: Text
     toestemming: Besluit
     bewijs: MachtigingBewijs | None = None

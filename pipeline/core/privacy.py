@@ -493,6 +493,9 @@ def _others(state: CaseState) -> _Others:
                 phrases += [arts.organisatie, arts.email]
                 values.append(arts.big_nummer)
     phrases += [e.bron_naam for e in state.extra]
+    for adres in (e.bron_adres for e in state.extra if e.bron_adres is not None):
+        phrases += [adres.straat, adres.plaats]
+        values.append(adres.postcode)
     if state.uitvoering is not None:
         phrases.append(state.uitvoering.locatie)
     if state.facturatie is not None:

@@ -12,7 +12,7 @@ import pytest
 from pipeline.core.procedure import decide, fold
 from pipeline.errors import ProcedureError
 from tests.casefactory import full_case, parse_all
-from tests.conftest import pdftotext
+from tests.issue14_roots import pdf_text
 
 K = "PX-7"
 FORM = f"{K}_medische-gegevens.pdf"
@@ -53,7 +53,7 @@ def test_the_form_goes_with_the_consultation_event_dated_as_the_request(make_roo
     assert FORM in so_names(delivered["spreekuur_gehouden"])
     assert FORM not in so_names(delivered["conceptadvies"])
     [path] = [p for p in delivered["spreekuur_gehouden"] if p.name == FORM and "so-bedrijfsarts" in p.parts]
-    text = " ".join(pdftotext(path).split())
+    text = pdf_text(path)
     assert "Lumbosacraal" in text  # the medical data themselves
     assert "7 november 2026" in text  # the request of the aanvraag date, sent on after the consultation
     # recorded as the consultation's event, on the consultation day

@@ -18,14 +18,11 @@ from pipeline.core.requester import letter_to_requester
 from pipeline.shell.guard import PrivacyGuard
 from tests.casefactory import event
 from tests.conftest import pdftotext
+from tests.issue14_roots import pdf_text
 
 BSN = "111222333"
 MEDICAL = "Hernia L5-S1 met uitstraling naar het linkerbeen; gebruikt zware pijnstillers."
 LETTER = "01.json.brief-aan-aanvrager.pdf"
-
-
-def flat(text: str) -> str:
-    return " ".join(text.replace("\u00a0", " ").split())
 
 
 def refuse(root, data: dict, name: str = "01.json"):
@@ -40,7 +37,7 @@ def refuse(root, data: dict, name: str = "01.json"):
 def test_employer_gets_a_letter_with_the_legal_ground_and_what_to_do_instead(make_root):
     root = make_root()
     failed, report = refuse(root, event("verzoek", verzocht_door="werkgever", betwist_advies=MEDICAL))
-    letter = flat(pdftotext(failed / LETTER))
+    letter = pdf_text(failed / LETTER)
     assert "Bouwbedrijf De Vries B.V." in letter and "t.a.v. H. de Vries" in letter
     assert "Geachte heer/mevrouw De Vries," in letter
     assert "Alleen de werknemer kan om een second opinion vragen" in letter
@@ -101,7 +98,7 @@ def test_a_letter_the_guard_stops_is_not_written_and_the_report_says_to_write_on
 def test_aanstellingskeuring_candidate_gets_the_own_route(make_root):
     root = make_root()
     failed, report = refuse(root, event("verzoek", betreft="aanstellingskeuring"))
-    letter = flat(pdftotext(failed / LETTER))
+    letter = pdf_text(failed / LETTER)
     assert "M.A. Jansen" in letter and "Lindenlaan 12" in letter  # the candidate's own name and address
     assert "Bij een aanstellingskeuring is een second opinion niet mogelijk" in letter
     assert "herkeuring" in letter and "Besluit aanstellingskeuringen" in letter
@@ -111,7 +108,7 @@ def test_aanstellingskeuring_candidate_gets_the_own_route(make_root):
 
 def test_employer_asking_about_an_aanstellingskeuring_hears_both_grounds(make_root):
     failed, _ = refuse(make_root(), event("verzoek", verzocht_door="werkgever", betreft="aanstellingskeuring"))
-    letter = flat(pdftotext(failed / LETTER))
+    letter = pdf_text(failed / LETTER)
     assert "Alleen de werknemer kan om een second opinion vragen" in letter
     assert "Bij een aanstellingskeuring is een second opinion niet mogelijk" in letter
     assert "herkeuring" not in letter  # the candidate's route is not the employer's
@@ -145,4 +142,4 @@ def test_a_planted_link_is_replaced_not_written_through_and_the_mode_ignores_the
     assert outside.read_bytes() == b"keep"
     info = (failed / LETTER).lstat()
     assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600
-    assert "Alleen de werknemer" in flat(pdftotext(failed / LETTER))
+    assert "Alleen de werknemer" in pdf_text(failed / LETTER)

@@ -44,9 +44,10 @@ def demo_ca_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def converter():
-    """The real LibreOffice pool (started on first use): only for tests marked `libreoffice`."""
-    pool = UnoConverterPool(workers=2, timeout=60)
+def converter(tmp_path_factory):
+    """The real LibreOffice pool (started on first use): only for tests marked `libreoffice`. Its scratch (the
+    documents being converted) lives in the session's own tmp_path, never in the shared /tmp."""
+    pool = UnoConverterPool(workers=2, timeout=60, scratch_dir=tmp_path_factory.mktemp("libreoffice-scratch"))
     try:
         pool.start()  # a worker whose soffice aborts at its first start is started again (tests/test_fresh_start.py)
     except ConversionError as e:

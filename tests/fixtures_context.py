@@ -330,6 +330,19 @@ def brief_afronding_werkgever(*, werkadvies_gedeeld: bool = True) -> dict[str, A
     }
 
 
+def brief_aan_aanvrager() -> dict[str, Any]:
+    """Issue 14: the answer to an employer whose request cannot be handled (no employee block at all)."""
+    return {
+        **_shared(datum="3 november 2026", titel="Uw verzoek om een second opinion", afzender=AFZENDER_SECRETARIAAT,
+                  aan=_aan_werkgever()),
+        "aanvrager": "werkgever",
+        "verzoek_datum": "2 november 2026",
+        "datum_betwist_advies": "28 oktober 2026",
+        "niet_de_werknemer": True,
+        "aanstellingskeuring": False,
+    }
+
+
 CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "aanvraagformulier.docx": aanvraagformulier,
     "machtiging.docx": machtiging,
@@ -343,6 +356,7 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "brief_reactie.docx": brief_reactie,
     "brief_gewijzigd_advies.docx": brief_gewijzigd_advies,
     "brief_melding_werkgever.docx": brief_melding_werkgever,
+    "brief_aan_aanvrager.docx": brief_aan_aanvrager,
     "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
     "brief_afronding_werkgever.docx": brief_afronding_werkgever,
 }

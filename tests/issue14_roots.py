@@ -1,15 +1,45 @@
-"""A root with a whole case already processed, shared by the issue-14 test modules (module-scoped fixtures)."""
+"""Helpers shared by the issue-14 test modules: a root with a whole case processed, and reading its PDFs' text."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
-def processed_root(tmp_path_factory, name: str, events: list[dict], *, converter, keyring, renderer, shared_pki):
-    """A fresh root (session LibreOffice pool and PKI) with `events` processed; every file must be accepted."""
+from tests.conftest import pdftotext
+from tests.mailbox_paths import mailbox
+
+
+def processed_root(tmp_path_factory, name: str, events: list[dict], *, converter, shared_pki, keyring=None,
+                   renderer=None):
+    """A fresh root (the session PKI, `converter`) with `events` processed; every file must be accepted."""
     from tests.conftest import Root
     root = Root(tmp_path_factory.mktemp(name) / "root", converter=converter, keyring=keyring, renderer=renderer,
                 pki=shared_pki)
+    run_all(root, events)
+    return root
+
+
+def run_all(root, events: list[dict]) -> None:
+    """Drop `events` as 01.json, 02.json … and process them; every file must be accepted."""
     for i, ev in enumerate(events, start=1):
         root.drop(f"{i:02d}.json", ev)
     outcomes = root.run()
     assert [o.status for o in outcomes] == ["processed"] * len(events), [(o.file_name, o.detail) for o in outcomes]
-    return root
+
+
+def flat(text: str) -> str:
+    """PDF text as one line: runs of white space (line breaks, non-breaking spaces) as one space."""
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def pdf_text(path: Path) -> str:
+    return flat(pdftotext(path))
+
+
+def read(root, party: str, kind: str, kenmerk: str) -> str:
+    """The flattened text of `party`'s delivered `<kenmerk>_<kind>.pdf`."""
+    return pdf_text(mailbox(root, party, kenmerk) / f"{kenmerk}_{kind}.pdf")
+
+
+def failure_report(root, name: str) -> str:
+    """The report beside a refused case file in inbox/failed/."""
+    return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")

@@ -10,18 +10,13 @@ import pytest
 
 from tests.mailbox_paths import mailbox
 
-from pipeline.core.model import parse_event
 from pipeline.core.procedure import decide, fold
 from pipeline.core.routing import Party
 from tests.casefactory import full_case, intrekking, parse_all
 from tests.conftest import pdftotext
-from tests.issue14_roots import processed_root
+from tests.issue14_roots import flat, processed_root, run_all
 
 K = "SO-2026-0042"
-
-
-def flat(text: str) -> str:
-    return " ".join(text.replace("\u00a0", " ").split())
 
 
 def _orders(events):
@@ -97,9 +92,7 @@ def test_refused_machtiging_pdf_has_no_consent_sentence(make_root):
     root = make_root()
     events = full_case(kenmerk="RF-14", upto="aanvraag",
                        overrides={"aanvraag": {"machtiging_medische_gegevens": "geweigerd", "medische_gegevens": None}})
-    for i, ev in enumerate(events, start=1):
-        root.drop(f"{i:02d}.json", ev)
-    assert all(o.status == "processed" for o in root.run())
+    run_all(root, events)
     text = flat(pdftotext(mailbox(root, "werknemer", "RF-14") / "RF-14_machtiging-medische-gegevens.pdf"))
     assert "Ik geef géén toestemming" in text and "Ik geef toestemming" not in text
 

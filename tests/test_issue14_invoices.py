@@ -18,7 +18,7 @@ from pipeline.errors import PipelineError, ProcedureError
 from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, load_settings
 from tests.casefactory import event, full_case, parse_all
 from tests.conftest import pdftotext
-from tests.issue14_roots import processed_root
+from tests.issue14_roots import flat, processed_root, run_all
 
 K = "SO-2026-0042"
 EMPLOYEE = ("Jansen", "M.A.", "111222333", "P-20417", "Lindenlaan", "3521", "m.jansen", "06-12345678", "1984")
@@ -34,10 +34,6 @@ def demo_settings(tmp_path_factory=None):
     root = Path(tempfile.mkdtemp(prefix="w14-settings-"))
     (root / CONFIG_NAME).write_text(DEFAULT_CONFIG, encoding="utf-8")
     return load_settings(root)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.replace("\u00a0", " ").split())
 
 
 # --- master data as configuration -----------------------------------------------------------------------------
@@ -177,9 +173,7 @@ def test_no_vat_line_unless_configured(make_root):
     line = text.index("btw_vrijstelling", visser)
     config.write_text(text[:line] + text[text.index("\n", line) + 1:], encoding="utf-8")
     root.pipeline.organisaties = load_settings(root.settings.root).organisaties
-    for i, ev in enumerate(full_case(kenmerk="GV-1"), start=1):
-        root.drop(f"{i:02d}.json", ev)
-    assert all(o.status == "processed" for o in root.run())
+    run_all(root, full_case(kenmerk="GV-1"))
     invoice = flat(pdftotext(mailbox(root, "arbodienst", "GV-1") / "GV-1_factuur.pdf"))
     assert "btw" not in invoice.lower() and "Totaal te betalen € 485,00" in invoice
 
@@ -190,10 +184,7 @@ def test_employee_document_says_one_thing_about_who_pays(make_root, vergoedt):
     so = dict(event("selectie")["so_bedrijfsarts"], in_arbocontract=False)
     k = f"WP-{int(vergoedt)}"
     root = make_root()
-    for i, ev in enumerate(full_case(kenmerk=k, overrides={"selectie": {"so_bedrijfsarts": so,
-                                                                        "werkgever_vergoedt": vergoedt}}), start=1):
-        root.drop(f"{i:02d}.json", ev)
-    assert all(o.status == "processed" for o in root.run())
+    run_all(root, full_case(kenmerk=k, overrides={"selectie": {"so_bedrijfsarts": so, "werkgever_vergoedt": vergoedt}}))
     werknemer = mailbox(root, "werknemer", k)
     if vergoedt:
         text = flat(pdftotext(werknemer / f"{k}_kostenoverzicht-werknemer.pdf"))

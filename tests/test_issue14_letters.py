@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mailbox_paths import mailbox
-
 from tests.casefactory import event, full_case
-from tests.conftest import pdftotext
-from tests.issue14_roots import processed_root
+from tests.issue14_roots import processed_root, read as read_pdf, run_all
 
 pytestmark = pytest.mark.libreoffice
 
 K = "SO-2026-0042"
-
-
-def flat(text: str) -> str:
-    return " ".join(text.replace("\u00a0", " ").split())
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +21,7 @@ def letters_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
 
 
 def read(root, party, kind, kenmerk=K) -> str:
-    return flat(pdftotext(mailbox(root, party, kenmerk) / f"{kenmerk}_{kind}.pdf"))
+    return read_pdf(root, party, kind, kenmerk)
 
 
 def test_so_doctor_address_and_phone_on_invitation_and_information_request(letters_root):
@@ -79,9 +72,6 @@ def test_preventix_medical_form_is_dated_as_the_request(make_root):
     events = full_case(kenmerk="PX-1", profiel="preventix", upto="conceptadvies",
                        overrides={"verzoek": {"via": None}})
     events = [e for e in events if e["stap"] != "extra_informatie"]
-    for i, ev in enumerate(events, start=1):
-        root.drop(f"{i:02d}.json", ev)
-    outcomes = root.run()
-    assert all(o.status == "processed" for o in outcomes), [(o.file_name, o.detail) for o in outcomes]
+    run_all(root, events)
     form = read(root, "so-bedrijfsarts", "medische-gegevens", kenmerk="PX-1")
     assert "7 november 2026" in form and "19 november 2026" not in form

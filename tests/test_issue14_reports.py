@@ -5,19 +5,16 @@ from __future__ import annotations
 import pytest
 
 from tests.casefactory import event, full_case
+from tests.issue14_roots import failure_report, run_all
 
 BSN = "111222333"
-
-
-def report_of(root, name: str) -> str:
-    return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
 
 
 def run_one(root, name: str, data) -> str:
     root.drop(name, data)
     outcomes = root.run()
     assert outcomes[-1].status == "failed"
-    return report_of(root, name)
+    return failure_report(root, name)
 
 
 def assert_plain(report: str) -> None:
@@ -38,10 +35,7 @@ def test_request_that_cannot_be_handled_says_inform_the_requester(make_root, cha
 
 def test_same_organisation_points_to_the_second_choice(make_root):
     root = make_root()
-    events = full_case(upto="beoordeling")
-    for i, ev in enumerate(events, start=1):
-        root.drop(f"{i:02d}.json", ev)
-    root.run()
+    run_all(root, full_case(upto="beoordeling"))
     so = dict(event("selectie")["so_bedrijfsarts"], organisatie="ArboNoord")
     report = run_one(root, "03.json", event("selectie", so_bedrijfsarts=so))
     assert "tweede keuze" in report and "andere organisatie" in report

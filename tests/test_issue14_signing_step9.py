@@ -12,14 +12,11 @@ from pipeline.core.procedure import decide, fold
 from pipeline.errors import ProcedureError
 from tests.casefactory import full_case, parse_all
 from tests.conftest import pdfsig, pdftotext
+from tests.issue14_roots import flat, run_all
 from tests.mailbox_paths import mailbox
 
 REFUSED = {"definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"},
            "beoordeling_advies": {"advies_aangepast": False, "aangepast_werkadvies": None}}
-
-
-def flat(text: str) -> str:
-    return " ".join(text.replace("\u00a0", " ").split())
 
 
 def test_step9_without_the_advice_is_refused():
@@ -50,10 +47,7 @@ def test_signed_request_form_and_handed_over_reaction(make_root):
     root = make_root()
     overrides = {**REFUSED, "beoordeling_advies": {**REFUSED["beoordeling_advies"], "advies_overhandigd": True}}
     events = full_case(kenmerk="HO-1", upto="beoordeling_advies", overrides=overrides)
-    for i, ev in enumerate(events, start=1):
-        root.drop(f"{i:02d}.json", ev)
-    outcomes = root.run()
-    assert [o.status for o in outcomes] == ["processed"] * len(events), [(o.file_name, o.detail) for o in outcomes]
+    run_all(root, events)
     form = mailbox(root, "so-bedrijfsarts", "HO-1") / "HO-1_aanvraagformulier.pdf"
     sig = pdfsig(form)
     assert "Signer Certificate Common Name: Dr. P. Bakker" in sig and "Signature is Valid" in sig

@@ -1250,5 +1250,70 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# --- issue 14: the answer to a request that cannot be handled ---------------------------------------------------
+def brief_aan_aanvrager() -> Doc:
+    # A refused request opens no case: the secretariat sends this letter (it lies beside the report in
+    # inbox/failed/). To an employer it names no employee and holds no medical data.
+    d = letter(title="Brief: uw verzoek om een second opinion",
+               subject="Sjabloon: antwoord aan een aanvrager die geen second opinion kan vragen (stap 1)",
+               addressee_label="Vertrouwelijk")
+    d.p("{{ aan.aanhef }}", ",")
+    d.tag("{%p if aanvrager == 'werkgever' %}")
+    d.p("Op ", "{{ verzoek_datum }}", " ontvingen wij van u een verzoek om een second opinion over het advies van "
+        "de bedrijfsarts van ", "{{ datum_betwist_advies }}", " over een van uw werknemers (ons kenmerk ",
+        "{{ kenmerk }}", "). Wij kunnen dit verzoek niet in behandeling nemen. Hieronder leest u waarom, en wat u "
+        "wel kunt doen.")
+    d.tag("{%p else %}")
+    d.p("Op ", "{{ verzoek_datum }}", " ontvingen wij uw verzoek om een second opinion over het advies van ",
+        "{{ datum_betwist_advies }}", " (ons kenmerk ", "{{ kenmerk }}", "). Wij kunnen dit verzoek niet in "
+        "behandeling nemen. Hieronder leest u waarom, en wat u wel kunt doen.")
+    d.tag("{%p endif %}")
+    d.heading("Waarom wij uw verzoek niet in behandeling nemen", level=2)
+    d.tag("{%p if niet_de_werknemer %}")
+    d.p("**Alleen de werknemer kan om een second opinion vragen.** Het recht op een second opinion is een recht van "
+        "de werknemer zelf (artikel 2.14d Arbeidsomstandighedenbesluit). Een werknemer die gegronde twijfel heeft "
+        "over het advies van zijn of haar bedrijfsarts, vraagt de second opinion aan bij die eigen bedrijfsarts. "
+        "Een werkgever of casemanager kan dat niet namens de werknemer doen, en ook een bedrijfsarts kan het niet "
+        "uit eigen beweging aanvragen.")
+    d.tag("{%p endif %}")
+    d.tag("{%p if aanstellingskeuring %}")
+    d.p("**Bij een aanstellingskeuring is een second opinion niet mogelijk.** De second opinion van artikel 2.14d "
+        "Arbeidsomstandighedenbesluit geldt voor een advies van de bedrijfsarts over verzuimbegeleiding, over een "
+        "arbeidsgezondheidskundig onderzoek (PAGO/PMO) of na een consultatie over gezondheid en werk. Zij is niet "
+        "van toepassing op een advies dat betrekking heeft op een aanstellingskeuring.")
+    d.tag("{%p endif %}")
+    d.heading("Wat u wel kunt doen", level=2)
+    d.tag("{%p if aanstellingskeuring and aanvrager == 'werknemer' %}")
+    d.p("Voor een aanstellingskeuring geldt een eigen regeling (Wet op de medische keuringen en het Besluit "
+        "aanstellingskeuringen). Bent u het niet eens met de uitslag van de keuring, dan kunt u de keurend arts of "
+        "de instantie die de keuring heeft uitgevoerd om een herkeuring vragen. Doe dat zo snel mogelijk: de "
+        "keurend arts kan u vertellen binnen welke termijn dat moet.")
+    d.tag("{%p elif aanvrager == 'werkgever' %}")
+    d.p("Heeft u vragen over het advies van de bedrijfsarts, bespreek die dan met de bedrijfsarts. Gaat het om "
+        "arbeidsongeschiktheid, passende arbeid of de re-integratie-inspanningen, dan kunt u bij UWV een "
+        "deskundigenoordeel aanvragen (www.uwv.nl); dat kan een werkgever wel zelf.")
+    d.p("Twijfelt uw werknemer zelf aan het advies, dan kan hij of zij de eigen bedrijfsarts om een second opinion "
+        "vragen. U kunt uw werknemer op die mogelijkheid wijzen; het verzoek moet van de werknemer zelf komen.")
+    d.tag("{%p elif aanvrager == 'bedrijfsarts' %}")
+    d.p("Vraagt de werknemer u zelf om een second opinion, dan kunt u de aanvraag namens de werknemer bij de second "
+        "opinion-bedrijfsarts indienen; stuur ons dan een nieuw verzoek waarin de werknemer de aanvrager is.")
+    d.tag("{%p else %}")
+    d.p("Heeft u vragen over het advies, bespreek die dan met uw bedrijfsarts. Gaat het om arbeidsongeschiktheid, "
+        "passende arbeid of de re-integratie-inspanningen, dan kunnen u en uw werkgever bij UWV een "
+        "deskundigenoordeel aanvragen (www.uwv.nl).")
+    d.tag("{%p endif %}")
+    d.tag("{%p if not (aanstellingskeuring and aanvrager == 'werknemer') %}")
+    d.p("Het advies van de bedrijfsarts blijft van kracht; afspraken die op basis van dat advies zijn gemaakt, "
+        "blijven gelden.")
+    d.tag("{%p endif %}")
+    d.p("Er is geen second opinion-procedure gestart. Heeft u vragen over deze brief, neem dan contact met ons op "
+        "onder vermelding van ons kenmerk.")
+    d.closing()
+    return d
+
+
+TEMPLATES["brief_aan_aanvrager.docx"] = brief_aan_aanvrager
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

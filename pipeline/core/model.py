@@ -204,10 +204,23 @@ class Uitvoering(_Event):
     locatie: Short
 
 
+class SpreekuurGehouden(_Event):
+    stap: Literal["spreekuur_gehouden"]
+    """Optional (step 5): the employee has met the SO doctor. In the Preventix profile this releases the request
+    form with medical data to the SO doctor (PROCEDURE.md: no medical data before the employee met the SO
+    doctor); without this file they go with the first later event dated on or after the consultation day."""
+    medische_gegevens_opvragen: StrictBool | None = None
+    """Preventix only (step 5: employee and SO doctor decide together whether the SO doctor asks for medical data):
+    false keeps the form with medical data from the SO doctor; absent means yes."""
+
+
 class ExtraInformatie(_Event):
     stap: Literal["extra_informatie"]
     bron: Literal["bedrijfsarts", "behandelaar", "werkgever"]
     bron_naam: Short
+    bron_adres: Adres | None = None
+    """The postal address of a treating physician's practice (`bron` behandelaar), printed under its name in the
+    information request; optional (the own doctor and the employer have theirs in the request)."""
     vraag: Text
     toestemming: Besluit
     bewijs: MachtigingBewijs | None = None
@@ -263,14 +276,14 @@ class Intrekking(_Event):
 
 
 CaseEvent = Annotated[
-    Union[Verzoek, Beoordeling, Selectie, Beschikbaarheid, Aanvraag, Uitvoering, ExtraInformatie,
-          Conceptadvies, DefinitiefAdvies, BeoordelingAdvies, Facturatie, Intrekking],
+    Union[Verzoek, Beoordeling, Selectie, Beschikbaarheid, Aanvraag, Uitvoering, SpreekuurGehouden,
+          ExtraInformatie, Conceptadvies, DefinitiefAdvies, BeoordelingAdvies, Facturatie, Intrekking],
     Field(discriminator="stap"),
 ]
 
 STAPPEN: tuple[str, ...] = ("verzoek", "beoordeling", "selectie", "beschikbaarheid", "aanvraag", "uitvoering",
-                            "extra_informatie", "conceptadvies", "definitief_advies", "beoordeling_advies",
-                            "facturatie", "intrekking")
+                            "spreekuur_gehouden", "extra_informatie", "conceptadvies", "definitief_advies",
+                            "beoordeling_advies", "facturatie", "intrekking")
 
 EVENT_ADAPTER: TypeAdapter = TypeAdapter(CaseEvent)
 

@@ -44,7 +44,7 @@ from stdnum.nl import bsn as stdnum_bsn
 from pipeline.core import dutch
 from pipeline.core.procedure import DocumentOrder
 from pipeline.core.redaction import mask_digits
-from pipeline.core.routing import Party
+from pipeline.core.routing import Audience, Party
 from pipeline.core.state import CaseState
 
 INVOICE_PARTIES = frozenset({Party.WERKGEVER, Party.ARBODIENST, Party.BEDRIJFSARTS})
@@ -96,17 +96,81 @@ def word_form(text: str) -> str:
     return _NON_WORD.sub(" ", fold(text)).strip()
 
 
+def _byte_views() -> dict[str, int]:
+    """Every character a latin-1 or cp1252 decoder shows for one byte, and that byte (cp1252's five undefined
+    bytes come through as latin-1's control characters, as sloppy decoders pass them)."""
+    views = {chr(b): b for b in range(256)}
+    for b in range(0x80, 0xA0):
+        try:
+            views[bytes([b]).decode("cp1252")] = b
+        except UnicodeDecodeError:
+            pass
+    return views
+
+
+_BYTE_OF = _byte_views()
+
+
+def _chars(low: int, high: int) -> str:
+    return re.escape("".join(ch for ch, b in _BYTE_OF.items() if low <= b <= high))
+
+
+# A UTF-8 letter read byte by byte: its lead byte, then as many continuation bytes as that lead announces. A space
+# may stand for the byte 0xA0 (a no-break space that text extraction turned into a plain space: `HÃ  Ná»™i`).
+_CONT = f"(?:[{_chars(0x80, 0xBF)}]| )"
+_MOJIBAKE = re.compile(f"[{_chars(0xC2, 0xDF)}]{_CONT}|[{_chars(0xE0, 0xEF)}]{_CONT}{{2}}"
+                       f"|[{_chars(0xF0, 0xF4)}]{_CONT}{{3}}")
+_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+
+
+def _redecode(m: re.Match) -> str:
+    chunk = m.group()
+    try:
+        letter = bytes(0xA0 if ch == " " else _BYTE_OF[ch] for ch in chunk).decode("utf-8")
+    except UnicodeDecodeError:
+        return chunk
+    if " " in chunk and not unicodedata.name(letter, "").startswith(_SCRIPTS):
+        return chunk  # `café –` is text, not a no-break space in a broken letter
+    return letter
+
+
+def _by_letter(text: str) -> str:
+    return _MOJIBAKE.sub(_redecode, text)
+
+
+def _repaired(text: str, first, then) -> str:
+    for _ in range(3):  # mojibake of mojibake: each round undoes one wrong decoding
+        repaired = then(first(text))
+        if repaired == text:
+            break
+        text = repaired
+    return text
+
+
+def mojibake_readings(text: str) -> list[str]:
+    """The repaired readings of `text` (none when there is nothing to repair): UTF-8 that was decoded as cp1252 or
+    latin-1 on the way, once or twice (`Ã–zdemir` → `Özdemir`, `Nguyá»…n` → `Nguyễn`).
+
+    Letter by letter first, then ftfy for what is left; and ftfy first, then letter by letter. ftfy alone leaves
+    a single word with some three-byte letters (`Thá»§y`) or a cp1252 glyph as second byte (`Åžahin`), and reads
+    a no-break space turned into a space as a real one (`HÃ n` → `Hà n`); the letter-by-letter reading does not.
+    Both readings are kept, so the guard matches either."""
+    out: list[str] = []
+    for reading in (_repaired(text, _by_letter, ftfy.fix_encoding), _repaired(text, ftfy.fix_encoding, _by_letter)):
+        if reading != text and reading not in out:
+            out.append(reading)
+    return out
+
+
 def repair_mojibake(text: str) -> str:
-    """`Ã–zdemir` → `Özdemir`: UTF-8 that was decoded as cp1252 or latin-1 somewhere on the way (ftfy)."""
-    return ftfy.fix_encoding(text)
+    """The first of `mojibake_readings`, or `text` itself when there is nothing to repair."""
+    readings = mojibake_readings(text)
+    return readings[0] if readings else text
 
 
 def _readings(text: str) -> list[tuple[str, str]]:
     """(folded, word form) readings of a text: as is, with line-end hyphenation joined, and mojibake repaired."""
-    variants = [text]
-    repaired = repair_mojibake(text)
-    if repaired != text:
-        variants.append(repaired)
+    variants = [text, *mojibake_readings(text)]
     out: list[tuple[str, str]] = []
     for v in variants:
         folded = fold(v)
@@ -289,8 +353,10 @@ def _name_identifiers(naam: str, voorletters: str, shown: str) -> list[Identifie
     if not surname:
         return []
     alternatives = _surname_alternatives(surname, naam)
-    repaired = repair_mojibake(naam)
-    if repaired != naam:
+    # the case file's validation strips white space at the ends, a no-break space byte of a broken last letter too
+    # (`Hà` read as cp1252 is `HÃ` + U+00A0): read the name with it as well
+    for repaired in mojibake_readings(naam) + mojibake_readings(naam + "\u00a0"):
+        repaired = repaired.strip()
         alternatives += [a for a in _surname_alternatives(_surname_words(repaired), repaired)
                          if a not in alternatives]
     inits = _initial_forms(_initial_groups(voorletters))
@@ -493,6 +559,9 @@ def _others(state: CaseState) -> _Others:
                 phrases += [arts.organisatie, arts.email]
                 values.append(arts.big_nummer)
     phrases += [e.bron_naam for e in state.extra]
+    for adres in (e.bron_adres for e in state.extra if e.bron_adres is not None):
+        phrases += [adres.straat, adres.plaats]
+        values.append(adres.postcode)
     if state.uitvoering is not None:
         phrases.append(state.uitvoering.locatie)
     if state.facturatie is not None:
@@ -722,7 +791,9 @@ class Scope:
 
 
 def scope(order: DocumentOrder, party: Party) -> Scope:
-    return Scope(identifiers=order.row.invoice and party in INVOICE_PARTIES,
+    # an anonymous document (the invoices, the employer's letter on a refused request) names no employee
+    anonymous = order.row.invoice or order.row.audience is Audience.ANONIEM
+    return Scope(identifiers=anonymous and party in INVOICE_PARTIES,
                  medical=party in MEDICAL_FREE_PARTIES)
 
 

@@ -180,7 +180,7 @@ def allowed_steps(s: CaseState | None) -> set[str]:
     if s.uitvoering is None:
         return {"uitvoering"}
     if s.concept is None:
-        return {"extra_informatie", "conceptadvies"}
+        return {"extra_informatie", "conceptadvies"} | (set() if s.spreekuur_gehouden else {"spreekuur_gehouden"})
     if s.definitief is None:
         return {"definitief_advies"}
     nxt = set()
@@ -196,6 +196,7 @@ STAP_LABEL = {
     "selectie": "de keuze van de second opinion-bedrijfsarts (stap 3)",
     "beschikbaarheid": "het antwoord van de second opinion-bedrijfsarts over de beschikbaarheid (stap 3)",
     "aanvraag": "de aanvraag bij de second opinion-bedrijfsarts (stap 4)", "uitvoering": "het spreekuur (stap 5)",
+    "spreekuur_gehouden": "het bericht dat het spreekuur heeft plaatsgevonden (stap 5)",
     "extra_informatie": "extra informatie (stap 6)", "conceptadvies": "het conceptadvies (stap 7)",
     "definitief_advies": "het definitieve advies (stap 8)", "beoordeling_advies": "de beoordeling van het advies (stap 9)",
     "facturatie": "de facturatie (stap 10)", "intrekking": "een intrekking van toestemming",
@@ -337,6 +338,18 @@ def _uitvoering(s: CaseState, ev: m.Uitvoering) -> Decision:
     return Decision(s, (_order(s, "uitnodiging", p.brief_uitnodiging(s, ev, titel=ROWS["uitnodiging"].titel)),))
 
 
+def _spreekuur_gehouden(s: CaseState, ev: m.SpreekuurGehouden, profile: Profile) -> Decision:
+    if ev.datum < s.uitvoering.spreekuur.date():
+        _refuse(ev, "spreekuur-nog-niet-gehouden", "Het spreekuur is gepland op "
+                f"{s.uitvoering.spreekuur.date().isoformat()}; het kan niet op {ev.datum.isoformat()} al hebben "
+                "plaatsgevonden.", "datum")
+    if ev.medische_gegevens_opvragen is not None and not profile.medisch_pas_na_spreekuur:
+        _refuse(ev, "opvragen-niet-in-profiel", "'medische_gegevens_opvragen' hoort alleen bij het profiel "
+                "Preventix (daar gaan medische gegevens pas na het spreekuur naar de second opinion-bedrijfsarts); "
+                "laat het veld weg.", "medische_gegevens_opvragen")
+    return Decision(replace(s, spreekuur_gehouden=ev), ())
+
+
 BRON_LABEL = {"bedrijfsarts": "de eigen bedrijfsarts", "werkgever": "de werkgever", "behandelaar": "de behandelaar"}
 
 
@@ -462,10 +475,15 @@ def _holder(s: CaseState, consent: str) -> Party | None:
 
 
 def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]]:
-    """Preventix: medical data reach the SO doctor only once the employee has met the SO doctor."""
+    """Preventix: medical data reach the SO doctor only once the employee has met the SO doctor (PROCEDURE.md,
+    profile table). The trigger is the `spreekuur_gehouden` event, when employee and SO doctor decided to ask for
+    them; a case without that event gets them with its first event dated on or after the consultation day."""
     if (s.aanvraag is None or s.medisch_naar_so or s.uitvoering is None
             or ev.datum < s.uitvoering.spreekuur.date() or not s.heeft_toestemming("medische_gegevens")):
         return s, []
+    gesprek = s.spreekuur_gehouden
+    if gesprek is not None and (ev is not gesprek or gesprek.medische_gegevens_opvragen is False):
+        return s, []  # released with that event, or not asked for: never with a later one
     s = replace(s, medisch_naar_so=True)
     # the form is the request of the aanvraag date, sent on now that the employee has met the SO doctor
     return s, [_order(s, "medische-gegevens", p.aanvraagformulier(
@@ -518,6 +536,7 @@ def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Dec
         "beschikbaarheid": lambda: _beschikbaarheid(state, event),
         "aanvraag": lambda: _aanvraag(state, event, profile),
         "uitvoering": lambda: _uitvoering(state, event),
+        "spreekuur_gehouden": lambda: _spreekuur_gehouden(state, event, profile),
         "extra_informatie": lambda: _extra_informatie(state, event),
         "conceptadvies": lambda: _conceptadvies(state, event),
         "definitief_advies": lambda: _definitief(state, event, profile),

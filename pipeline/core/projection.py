@@ -475,7 +475,8 @@ def brief_informatieverzoek(s: CaseState, ev: m.ExtraInformatie, *, titel: str) 
     elif ev.bron == "werkgever":
         aan = aan_werkgever(s)
     else:
-        aan = {"naam": ev.bron_naam, "adresregels": [], "aanhef": dutch.aanhef(None)}
+        aan = {"naam": ev.bron_naam, "adresregels": adresregels(ev.bron_adres) if ev.bron_adres else [],
+               "aanhef": dutch.aanhef(None)}
     w = s.verzoek.werknemer
     return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan) | {
         "werknemer": {"naam": werknemer_naam(w), "geboortedatum": dutch.datum(w.geboortedatum)},

@@ -121,6 +121,16 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
 )}
 
 
+# A request that cannot be handled at all (from the employer, or about an aanstellingskeuring) belongs to no case:
+# the answer to the requester goes to no mailbox but beside the report in inbox/failed/, for the secretariat to send
+# (`pipeline.core.requester`). The employer's copy carries no employee identifier (the guard checks it as anonymous).
+ROWS["brief-aan-aanvrager-werkgever"] = _row(
+    "brief-aan-aanvrager-werkgever", "brief_aan_aanvrager.docx", "Uw verzoek om een second opinion",
+    Audience.ANONIEM, {})
+ROWS["brief-aan-aanvrager"] = _row(
+    "brief-aan-aanvrager", "brief_aan_aanvrager.docx", "Uw verzoek om een second opinion", Audience.MEDISCH, {})
+
+
 CONSENTS = ("medische_gegevens", "extra_informatie:bedrijfsarts", "extra_informatie:behandelaar",
             "extra_informatie:werkgever", "advies_delen_bedrijfsarts", "advies_delen_werkgever")
 """Every consent that can be withdrawn (`pipeline.core.state.consent_name`)."""

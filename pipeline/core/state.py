@@ -38,6 +38,8 @@ class CaseState:
     beschikbaar: bool | None = None
     aanvraag: m.Aanvraag | None = None
     uitvoering: m.Uitvoering | None = None
+    spreekuur_gehouden: m.SpreekuurGehouden | None = None
+    """The secretariat recorded that the consultation took place (optional step)."""
     extra: tuple[m.ExtraInformatie, ...] = ()
     concept: m.Conceptadvies | None = None
     definitief: m.DefinitiefAdvies | None = None

@@ -240,6 +240,7 @@ STAP_ZIN = {
     "beschikbaarheid": "de second opinion-bedrijfsarts heeft laten weten of hij of zij beschikbaar is.",
     "aanvraag": "de aanvraag voor de second opinion is gedaan.",
     "uitvoering": "het spreekuur bij de second opinion-bedrijfsarts is gepland.",
+    "spreekuur_gehouden": "het spreekuur bij de second opinion-bedrijfsarts heeft plaatsgevonden.",
     "extra_informatie": "er is u toestemming gevraagd om aanvullende informatie op te vragen.",
     "conceptadvies": "het conceptadvies is opgesteld.",
     "definitief_advies": "het definitieve advies is vastgesteld.",

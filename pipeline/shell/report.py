@@ -6,6 +6,8 @@ which case, which field, which rule, and what to do now.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import ValidationError
 
 from pipeline.core.model import STAPPEN
@@ -84,8 +86,25 @@ NEXT_STEP = {
 DEFAULT_NEXT = ("Corrigeer het bestand en zet het opnieuw in de map inbox/.",)
 
 
+@dataclass(frozen=True)
+class LetterNote:
+    """A ready letter to the requester beside the report (a request refused outright)."""
+    file_name: str
+    """Its name in inbox/failed/, e.g. `01-verzoek.json.brief-aan-aanvrager.pdf`."""
+    aan: str
+    """The addressee (an organisation, a doctor, or the candidate)."""
+
+
+def _letter_steps(rule: str | None, letter: LetterNote) -> tuple[str, ...]:
+    first = NEXT_STEP[rule][0]
+    return (first, f"Laat de aanvrager dit weten: stuur de brief {escape_controls(letter.file_name)} (naast dit "
+            f"rapport in inbox/failed/) aan {escape_controls(letter.aan)}. De brief legt uit waarom het verzoek niet "
+            "in behandeling wordt genomen en wat de aanvrager wel kan doen; hij bevat alleen gegevens die de "
+            "aanvrager zelf heeft gestuurd.")
+
+
 def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: str | None, rule: str | None,
-                   nothing_sent: bool = True) -> str:
+                   nothing_sent: bool = True, letter: LetterNote | None = None) -> str:
     """The report in plain Dutch: what is wrong and what to do next (per rule); never a rule slug or a BSN."""
     lines = [f"Het bestand {escape_controls(file_name)} is NIET verwerkt.", ""]
     if kenmerk:
@@ -97,10 +116,13 @@ def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: 
     lines += ["", "Wat nu:",
               "  Er is niets verstuurd en de zaak is ongewijzigd." if nothing_sent else
               "  De zaak is ongewijzigd."]
-    lines += [f"  {step}" for step in NEXT_STEP.get(rule or "", DEFAULT_NEXT)]
+    steps = _letter_steps(rule, letter) if letter is not None and rule in NEXT_STEP else \
+        NEXT_STEP.get(rule or "", DEFAULT_NEXT)
+    lines += [f"  {step}" for step in steps]
     lines.append("")
     return redact("\n".join(lines))  # no BSN in a report, wherever it came from (a file name, a message)
 
 
-def report_for_error(file_name: str, e: PipelineError) -> str:
-    return failure_report(file_name, problems=[(e.field or "", e.message)], kenmerk=e.kenmerk, rule=e.rule)
+def report_for_error(file_name: str, e: PipelineError, *, letter: LetterNote | None = None) -> str:
+    return failure_report(file_name, problems=[(e.field or "", e.message)], kenmerk=e.kenmerk, rule=e.rule,
+                          letter=letter)

@@ -36,6 +36,7 @@ from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core.organisaties import Facts, Organisatie, issuer
 from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold
+from pipeline.core.requester import letter_to_requester
 from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
 from pipeline.core.signatures import hold_for_signature, returned_signed, signer_party
 from pipeline.core.state import CaseState
@@ -260,12 +261,38 @@ class Pipeline:
                 return self._retry(intake, e, kenmerk=kenmerk, what=what)
             if e.kenmerk is None:
                 e.kenmerk = kenmerk
-            return self._fail(intake, digest, work.report(name, e), e.message, kenmerk=kenmerk,
+            letter = (self._letter_to_requester(intake, intake.event, e)
+                      if intake.event is not None and not intake.returned else None)
+            text = report.report_for_error(name, e, letter=letter) if letter else work.report(name, e)
+            return self._fail(intake, digest, text, e.message, kenmerk=kenmerk,
                               rule=e.rule, error=type(e).__name__, namens=namens)
         work.record(intake, plan, records)
         self._move(intake, "processed")
         self._unstage(digest)
         return Outcome(name, "processed", kenmerk=kenmerk, delivered=delivered)
+
+    def _letter_to_requester(self, intake: Intake, event, e: PipelineError) -> report.LetterNote | None:
+        """A request refused outright (from the employer, about an aanstellingskeuring): the ready letter to the
+        requester, made as every document is and checked by the guard, beside the report in `inbox/failed/`.
+        None when no letter applies or it could not be made (the report then says to write one)."""
+        letter = letter_to_requester(event, rule=e.rule, datum=self.clock.now().date(), organisaties=self.organisaties)
+        if letter is None:
+            return None
+        target = self.stage.free_name("failed", intake.name) + ".brief-aan-aanvrager.pdf"
+        try:
+            pdf = self._make_one(letter.order)
+            findings = self.guard.check(pdf, order=letter.order, party=letter.party, state=letter.state,
+                                        path=f"{self.stage.inbox}/failed/{target}") if self.guard else []
+            if findings:  # never a letter the requester may not read: the secretariat writes one instead
+                log.warning("%s: letter to the requester withheld by the privacy guard", intake.name)
+                return None
+            with safefs.folder(self.root, (self.stage.inbox, "failed"), create=self.stage.access.done) as fd:
+                safefs.write_at(fd, target, pdf, access=self.stage.access.case_file)
+        except (PipelineError, OSError) as err:
+            log.error("%s: letter to the requester not made: %s", intake.name,
+                      err.message if isinstance(err, PipelineError) else err.strerror or err)
+            return None
+        return report.LetterNote(target, letter.aan)
 
     def _intake(self, stage_id: str, name: str) -> Intake:
         """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error."""

@@ -38,8 +38,9 @@ from lxml import etree
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.core import model
 from pipeline.core.procedure import DocumentOrder, decide
+from pipeline.core.requester import letter_to_requester
 from pipeline.core.routing import ROWS
-from pipeline.errors import TemplateError
+from pipeline.errors import ProcedureError, TemplateError
 from pipeline.shell.layout import EXAMPLES
 
 EXAMPLE_CASE = EXAMPLES / "case-SO-2026-0042"
@@ -131,6 +132,9 @@ VARIANTS: tuple[Variant, ...] = (
         intrekkingen=(("advies_delen_werkgever", None),)),
     Variant("vsd-zonder-werkadvies", profiel="vsd", changes={"definitief_advies": {
         "machtiging_advies_delen_werkgever": "geweigerd"}}, upto="definitief_advies"),
+    Variant("aanvrager-werkgever", changes={"verzoek": {"verzocht_door": "werkgever"}}, upto="verzoek"),
+    Variant("aanvrager-aanstellingskeuring", changes={"verzoek": {"betreft": "aanstellingskeuring"}}, upto="verzoek"),
+    Variant("aanvrager-bedrijfsarts", changes={"verzoek": {"verzocht_door": "bedrijfsarts"}}, upto="verzoek"),
     Variant("factuur-werknemer", changes={"selectie": {**_NOT_IN_CONTRACT, "werkgever_vergoedt": False}}),
     Variant("factuur-werkgever-vergoedt", changes={"selectie": {**_NOT_IN_CONTRACT, "werkgever_vergoedt": True}}),
 )
@@ -170,7 +174,15 @@ def example_orders(case_dir: Path = EXAMPLE_CASE, variants: Iterable[Variant] = 
     for variant in variants:
         state = None
         for data in variant_events(variant, case_dir):
-            decision = decide(state, model.parse_event(data))
+            ev = model.parse_event(data)
+            try:
+                decision = decide(state, ev)
+            except ProcedureError as e:  # a request refused outright: the letter to the requester (issue 14)
+                letter = letter_to_requester(ev, rule=e.rule, datum=ev.datum)
+                if letter is None:
+                    raise
+                orders.append(letter.order)
+                break
             state = decision.state
             orders.extend(decision.orders)
     return orders

@@ -11,9 +11,9 @@ import grimp
 import pytest
 
 PACKAGE = "pipeline"
-KNOWN_CIRCLE = frozenset({"pipeline.shell.returns", "pipeline.shell.runner"})
-"""Removed on branch r12 (returns.py keeps only the pure check of a returned document); the lead drops the xfail
-mark below after merging it."""
+RETURNS_CIRCLE = frozenset({"pipeline.shell.returns", "pipeline.shell.runner"})
+"""The circle issue 12 found between the runner and returns.py (returns.py now keeps only the pure check of a
+returned document)."""
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +90,12 @@ def test_the_graph_sees_imports_inside_functions(graph):
 
 
 def test_no_import_circle_among_pipeline_modules(graph):
-    found = [c for c in circles(_edges(graph)) if c != KNOWN_CIRCLE]
+    found = circles(_edges(graph))
     assert found == [], [sorted(c) for c in found]
 
 
-@pytest.mark.xfail(strict=False, reason="shell.returns <-> shell.runner is removed on branch r12 (issue 12); "
-                                        "drop this mark after merging r12")
 def test_returns_and_runner_import_no_circle(graph):
-    assert KNOWN_CIRCLE not in circles(_edges(graph))
+    assert RETURNS_CIRCLE not in circles(_edges(graph))
 
 
 def test_the_cli_is_one_group_module_that_its_command_modules_never_import(graph):

@@ -50,7 +50,7 @@ def test_employer_gets_a_letter_with_the_legal_ground_and_what_to_do_instead(mak
         assert secret not in letter, secret
     # the report tells the secretariat to send it, and there is nothing to correct
     assert LETTER in report and "stuur de brief" in report and "Bouwbedrijf De Vries B.V." in report
-    assert "Corrigeer het bestand" not in report and BSN not in report
+    assert "Corrigeer het bestand" not in report and BSN not in report and "B.V.." not in report
     # no case was opened and nothing reached a mailbox
     assert root.store.events("SO-2026-0042") == [] and root.mailboxes() == {}
 
@@ -143,3 +143,14 @@ def test_a_planted_link_is_replaced_not_written_through_and_the_mode_ignores_the
     info = (failed / LETTER).lstat()
     assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600
     assert "Alleen de werknemer" in pdf_text(failed / LETTER)
+
+
+@pytest.mark.libreoffice
+def test_the_real_letter_is_one_pdf_a_page_from_libreoffice(make_root):
+    failed, _ = refuse(make_root(), event("verzoek", verzocht_door="casemanager", betwist_advies=MEDICAL))
+    from tests.test_converter import xmp
+    assert "<pdfaid:part>2</pdfaid:part>" in xmp((failed / LETTER).read_bytes())  # PDF/A-2b like every document
+    letter = pdf_text(failed / LETTER)
+    assert "Pagina 1 van 1" in letter and "Geachte heer/mevrouw De Vries," in letter
+    assert "Alleen de werknemer kan om een second opinion vragen" in letter and "Hernia" not in letter
+    assert "Met vriendelijke groet, ArboNoord secretariaat second opinion" in letter

@@ -155,6 +155,8 @@ def mojibake_readings(text: str) -> list[str]:
     a single word with some three-byte letters (`Thá»§y`) or a cp1252 glyph as second byte (`Åžahin`), and reads
     a no-break space turned into a space as a real one (`HÃ n` → `Hà n`); the letter-by-letter reading does not.
     Both readings are kept, so the guard matches either."""
+    if ftfy.fix_encoding(text) == text and not _MOJIBAKE.search(text):
+        return []  # the usual case, one ftfy pass: nothing that reads as mojibake
     out: list[str] = []
     for reading in (_repaired(text, _by_letter, ftfy.fix_encoding), _repaired(text, ftfy.fix_encoding, _by_letter)):
         if reading != text and reading not in out:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from pipeline.core.dutch import zinseinde
 from pipeline.core.model import STAPPEN
 from pipeline.core.redaction import escape_controls, mask_digits, redact
 from pipeline.errors import PipelineError
@@ -98,9 +99,9 @@ class LetterNote:
 def _letter_steps(rule: str | None, letter: LetterNote) -> tuple[str, ...]:
     first = NEXT_STEP[rule][0]
     return (first, f"Laat de aanvrager dit weten: stuur de brief {escape_controls(letter.file_name)} (naast dit "
-            f"rapport in inbox/failed/) aan {escape_controls(letter.aan)}. De brief legt uit waarom het verzoek niet "
-            "in behandeling wordt genomen en wat de aanvrager wel kan doen; hij bevat alleen gegevens die de "
-            "aanvrager zelf heeft gestuurd.")
+            f"rapport in inbox/failed/) aan {zinseinde(escape_controls(letter.aan))} De brief legt uit waarom het "
+            "verzoek niet in behandeling wordt genomen en wat de aanvrager wel kan doen; hij bevat alleen gegevens "
+            "die de aanvrager zelf heeft gestuurd.")
 
 
 def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: str | None, rule: str | None,

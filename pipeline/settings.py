@@ -496,7 +496,8 @@ def load_settings(root: Path) -> Settings:
     for code, org in organisaties.items():
         if org.logo:  # inside the root, a PNG or JPEG image (pipeline/adapters/logo.py)
             from pipeline.adapters.logo import check_logo
-            organisaties[code] = dataclasses.replace(org, logo=check_logo(path, code, org.logo))
+            organisaties[code] = dataclasses.replace(org, logo=check_logo(
+                path, code, org.logo, written_by_others=(INBOX[0], OUTBOX[0], QUARANTINE[0], STATE[0])))
     settings = Settings(root=root, **{name: getattr(config, name) for name in SECTIONS},
                         organisaties=MappingProxyType(organisaties))
     settings = _default_demo_tsa(settings)

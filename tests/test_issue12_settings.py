@@ -22,7 +22,7 @@ from pipeline.core.organisaties import Organisatie
 from pipeline.errors import PipelineError
 from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, DEMO_ORGANISATIES, SECTIONS, OrganisatieSettings,
                                Settings, SopipeToml, _KEYS, load_settings, readme_table, readme_with_table)
-from pipeline.shell.layout import PRODUCTION_CONFIG, init_root
+from pipeline.shell.layout import DEMO_CONFIG, PRODUCTION_CONFIG, init_root
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = [*SECTIONS.values(), OrganisatieSettings, SopipeToml]
@@ -350,7 +350,7 @@ def test_sopipe_init_writes_the_generated_file_whatever_the_umask(tmp_path, umas
         os.umask(old)
     assert result.exit_code == 0, result.output
     written = (root / CONFIG_NAME).read_text(encoding="utf-8")
-    assert written == (DEFAULT_CONFIG if demo else PRODUCTION_CONFIG)
+    assert written == (DEMO_CONFIG if demo else PRODUCTION_CONFIG)  # DEMO: the default plus the DEMO logo
     assert stat.S_IMODE((root / CONFIG_NAME).stat().st_mode) == 0o640
     assert stat.S_IMODE(root.stat().st_mode) == 0o751
     s = load_settings(root)

@@ -17,11 +17,11 @@ from pipeline.errors import PipelineError
 
 FORMATS = ("PNG", "JPEG")
 MAX_BYTES = 2_000_000
-WRITTEN_BY_OTHERS = ("inbox", "outbox", "quarantine", "state")
 
 
-def check_logo(config: Path, code: str, value: str) -> str:
-    """The absolute path of the logo `value` (relative to the root of `config`), or PipelineError saying why not."""
+def check_logo(config: Path, code: str, value: str, *, written_by_others: tuple[str, ...]) -> str:
+    """The absolute path of the logo `value` (relative to the root of `config`), or PipelineError saying why not.
+    `written_by_others`: the root's top folders others write into (the layout in `pipeline.settings`)."""
     root = config.parent.resolve()
     where = f"{config}: [organisaties.{code}] logo = {value!r}"
     try:
@@ -30,7 +30,7 @@ def check_logo(config: Path, code: str, value: str) -> str:
         raise PipelineError(f"{where}: there is no such file (a relative path is read from {root})") from None
     if not path.is_relative_to(root):
         raise PipelineError(f"{where}: the logo must lie inside the root {root} (it is {path})")
-    if path.relative_to(root).parts[0] in WRITTEN_BY_OTHERS:
+    if path.relative_to(root).parts[0] in written_by_others:
         raise PipelineError(f"{where}: the logo may not lie in {path.relative_to(root).parts[0]}/, where others "
                             "write; put it beside sopipe.toml")
     st = path.stat()

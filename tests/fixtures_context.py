@@ -12,9 +12,11 @@ from typing import Any
 
 KENMERK = "SO-2026-0042"
 
-ORGANISATIE = {"naam": "ArboNoord", "adresregels": ["Stationsplein 1", "3511 ED Utrecht"]}
+ORGANISATIE = {"naam": "ArboNoord", "adresregels": ["Stationsplein 1", "3511 ED Utrecht"],
+               "klachten": "Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord."}
 """Letterhead of documents sent by the own doctor or the arbodienst."""
-PRAKTIJK_SO = {"naam": "Arbopraktijk Visser", "adresregels": ["Utrechtseweg 100", "3818 EM Amersfoort"]}
+PRAKTIJK_SO = {"naam": "Arbopraktijk Visser", "adresregels": ["Utrechtseweg 100", "3818 EM Amersfoort"],
+               "klachten": "Een klacht kunt u schriftelijk indienen bij Arbopraktijk Visser."}
 """Letterhead of documents sent by the second opinion doctor."""
 
 WERKNEMER = {
@@ -64,7 +66,7 @@ def _shared(*, datum: str, titel: str, afzender: dict[str, str], aan: dict[str, 
     organisatie = PRAKTIJK_SO if afzender is AFZENDER_SO else ORGANISATIE
     return {"kenmerk": KENMERK, "datum": datum, "titel": titel,
             "organisatie": {"naam": organisatie["naam"], "adresregels": list(organisatie["adresregels"]),
-                            "logo": ""},
+                            "klachten": organisatie["klachten"], "logo": ""},
             "afzender": dict(afzender), "aan": aan}
 
 

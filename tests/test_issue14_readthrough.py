@@ -139,3 +139,11 @@ def test_the_employee_is_not_shown_the_employers_cost_centre(root, kenmerk, kind
 def test_anonymous_invoices_keep_the_cost_centre(root):
     t = text(root, "werkgever", EMPLOYER_PAYS, "factuur-werkgever")
     assert "Kostenplaats" in t and "KP-310" in t
+
+
+def test_the_refusal_names_the_configured_complaints_procedure(root):
+    """The refusal letter prints the arbodienst's own complaints text from its master data, not only its name."""
+    klachten = " ".join(root.settings.organisaties["arbonoord"].klachten.split())
+    t = text(root, "werknemer", REFUSED, "weigering")
+    assert "Klachten. " + klachten in t.replace("\u00a0", " ")
+    assert "volgens de klachtenregeling van" not in t.split("Klachten.")[0]

@@ -987,10 +987,15 @@ def brief_weigering() -> Doc:
     d.heading("Wat betekent dit voor u?", level=2)
     d.p("Het advies van ", "{{ datum_betwist_advies }}", " blijft van kracht. U maakt met uw werkgever afspraken "
         "op basis van dit advies.")
-    d.p("Bent u het niet eens met dit besluit, bespreek het dan met uw bedrijfsarts. U kunt ook een klacht "
-        "indienen volgens de klachtenregeling van ", "{{ bedrijfsarts.organisatie }}", ". Gaat het om een "
-        "meningsverschil over uw arbeids(on)geschiktheid, passende arbeid of de re-integratie-inspanningen, dan "
-        "kunnen u en uw werkgever bij UWV een deskundigenoordeel aanvragen (www.uwv.nl).")
+    d.p("Bent u het niet eens met dit besluit, bespreek het dan met uw bedrijfsarts.")
+    d.tag("{%p if organisatie.klachten != '—' %}")
+    d.p("**Klachten.** ", "{{ organisatie.klachten }}")
+    d.tag("{%p else %}")
+    d.p("U kunt ook een klacht indienen volgens de klachtenregeling van ", "{{ bedrijfsarts.organisatie }}", ".")
+    d.tag("{%p endif %}")
+    d.p("Gaat het om een meningsverschil over uw arbeids(on)geschiktheid, passende arbeid of de "
+        "re-integratie-inspanningen, dan kunnen u en uw werkgever bij UWV een deskundigenoordeel aanvragen "
+        "(www.uwv.nl).")
     d.closing()
     return d
 

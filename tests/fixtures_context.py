@@ -286,6 +286,8 @@ def brief_reactie(*, advies_aangepast: bool = True) -> dict[str, Any]:
         "advies_aangepast": advies_aangepast,
         "advies_overhandigd": False,
         "klachten": "Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord.",
+        "andere_arts_binnen_arbodienst": True,
+        "arbodienst": "ArboNoord",
     }
 
 

@@ -6,7 +6,6 @@ rooms entered and how often the file was read, parsed and hashed; these tests ho
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -83,62 +82,3 @@ def test_a_case_changed_behind_the_runners_back_is_folded_again(make_root):
     assert outcome.status == "processed", outcome.detail
     assert root.pipeline.case_state("FOLD-1").beoordeling is not None
 
-
-# --- no import circle ---------------------------------------------------------------------------------------
-
-def _imports(module_file: Path, modules: set[str]) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(module_file.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            for alias in node.names:
-                target = f"{node.module}.{alias.name}"
-                found.add(target if target in modules else node.module)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-    return found & modules
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    out: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        for w in sorted(graph[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                out.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
-
-
-def test_no_import_circle_between_the_shell_core_and_adapter_modules():
-    """Every import counts, also those inside a function or under TYPE_CHECKING (the old returns ⇄ runner)."""
-    files = {".".join(p.relative_to(REPO).with_suffix("").parts): p
-             for sub in ("shell", "core", "adapters") for p in (REPO / "pipeline" / sub).glob("*.py")}
-    files = {name.removesuffix(".__init__"): p for name, p in files.items()}
-    graph = {name: _imports(p, set(files)) - {name} for name, p in files.items()}
-    assert "pipeline.shell.runner" in graph["pipeline.shell.watcher"]  # the check sees imports at all
-    assert _cycles(graph) == []
-
-
-def test_the_cycle_check_finds_a_circle():
-    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -883,7 +883,7 @@ def advies() -> Doc:
     d.tag("{%p if concept %}")
     d.heading("Opgesteld door")
     d.sender_lines()
-    d.p("Concept – wordt pas na verwerking van de opmerkingen van de werknemer definitief gemaakt.",
+    d.p("Concept – wordt pas definitief na verwerking van uw opmerkingen.",
         style="SO Klein", before=6)
     d.tag("{%p else %}")
     d.signed_closing("Opgesteld door")
@@ -1108,6 +1108,10 @@ def brief_reactie() -> Doc:
         "met het advies van de second opinion-bedrijfsarts, dan kunt u dat bij mij aangeven en vragen om de "
         "verdere begeleiding over te dragen aan een andere bedrijfsarts. Ik zal dat verzoek, met inachtneming van "
         "het second opinion-advies, zorgvuldig overwegen.")
+    d.tag("{%p if andere_arts_binnen_arbodienst %}")
+    d.p("{{ arbodienst }}", " doet dan haar best om dat te regelen. Die andere bedrijfsarts werkt wel altijd voor ",
+        "{{ arbodienst }}", ".")
+    d.tag("{%p endif %}")
     d.tag("{%p if klachten != '—' %}")
     d.p("**Klachten.** ", "{{ klachten }}")
     d.tag("{%p endif %}")

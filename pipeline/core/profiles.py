@@ -29,13 +29,15 @@ class Profile:
     """The SO doctor answers within one week whether they are available."""
     reactie_werkdagen: int = 10
     """The own doctor's reaction to the advice: 'a reasonable term', here two working weeks."""
+    andere_arts_binnen_arbodienst: bool = False
+    """After the SO the employee may ask for another doctor, always one of the own arbodienst (Vitaal!)."""
 
 
 PROFILES: dict[Profiel, Profile] = {
     Profiel.NVAB: Profile("NVAB", via_toegestaan=(None, "bedrijfsarts")),
     Profiel.LPBSO: Profile("LPBSO", via_toegestaan=(None, "bedrijfsarts")),
     Profiel.VITAAL: Profile("Vitaal!", via_toegestaan=(None, "bedrijfsarts", "casemanager"),
-                            werkgever_geinformeerd=True),
+                            werkgever_geinformeerd=True, andere_arts_binnen_arbodienst=True),
     Profiel.VSD: Profile("VSD", via_toegestaan=(None, "servicedesk", "werkgever", "bedrijfsarts"),
                          advies_delen_werkgever=True, keuze_uren=48),
     Profiel.PREVENTIX: Profile("Preventix", via_toegestaan=(None, "servicedesk", "bedrijfsarts"),

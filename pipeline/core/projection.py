@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from pipeline.core.profiles import PROFILES
 from pipeline.core import dutch
 from pipeline.core import model as m
 from pipeline.core.state import CaseState
@@ -519,6 +520,8 @@ def brief_reactie(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str) -> dict[
         "advies_aangepast": ev.advies_aangepast,
         "advies_overhandigd": s.definitief.machtiging_advies_delen_bedrijfsarts is not m.Besluit.VERLEEND,
         "klachten": organisatie_blok(s, "bedrijfsarts")["klachten"],
+        "andere_arts_binnen_arbodienst": PROFILES[s.profiel].andere_arts_binnen_arbodienst,
+        "arbodienst": organisatie_blok(s, "arbodienst")["naam"],
     }
 
 

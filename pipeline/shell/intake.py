@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import stat
 import time
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 from pipeline.adapters import safefs
 from pipeline.adapters.safefs import Access
 from pipeline.core import model, redaction
+from pipeline.core.signatures import kenmerk_from_file_name
 from pipeline.errors import CaseFileError, PipelineError
 from pipeline.settings import STAGE
 
@@ -82,8 +84,11 @@ class Intake:
 
     @property
     def chain(self) -> str:
-        """Files of one case are processed in order by one thread; unreadable files each get their own chain."""
-        kenmerk = self.kenmerk
+        """Files of one case are processed in order by one thread; unreadable files each get their own chain. A
+        returned PDF joins its case's chain by its file name (`<kenmerk>_<kind>….pdf`) and, having no date, comes
+        after that case's case files of the batch: a signed advice is delivered under the consent as the same
+        batch's withdrawal left it, never racing it."""
+        kenmerk = _case_of_pdf(self.name) if self.returned else self.kenmerk
         return "k:" + kenmerk if kenmerk else "f:" + self.name
 
     @property
@@ -98,6 +103,17 @@ class Intake:
 
 
 MAX_JSON_DEPTH = 20
+
+_PDF_CASE = re.compile(r"^(?P<kenmerk>[A-Za-z0-9_-]{3,40}?)_machtiging-", re.IGNORECASE)
+
+
+def _case_of_pdf(name: str) -> str | None:
+    """The case a returned PDF's name announces (a signed document or an employee-signed consent form), or None."""
+    found = kenmerk_from_file_name(name)
+    if found:
+        return found[0]
+    match = _PDF_CASE.match(name)
+    return match.group("kenmerk") if match else None
 
 
 def read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int,

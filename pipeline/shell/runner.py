@@ -22,7 +22,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 from pydantic import ValidationError
 
@@ -45,8 +45,7 @@ from pipeline.errors import (ConverterUnavailable, DeliveryError, PipelineError,
 from pipeline.settings import STAGING
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
-from pipeline.shell.intake import MAX_JSON_DEPTH, Intake, IntakeAccess, Stage, read_intake
-from pipeline.shell.intake import _depth_exceeds  # noqa: F401  (kept importable from here)
+from pipeline.shell.intake import Intake, IntakeAccess, Stage, read_intake
 
 log = logging.getLogger("sopipe")
 
@@ -181,7 +180,7 @@ class Pipeline:
 
     def resume(self) -> list[Outcome]:
         """Files a crash (kill -9) left in the stage, processed again; the journal by SHA-256 decides what is done."""
-        return [self.process_intake(intake) for intake in sorted(self.leftovers(), key=lambda i: i.order)]
+        return process_in_case_order(self, self.leftovers(), workers=1)
 
     def leftovers(self) -> list[Intake]:
         """Files a crash left in the stage, each read once."""
@@ -662,3 +661,35 @@ class ConsentFormWork:
         self.p.store.record_document(kenmerk=plan.kenmerk, sha256=intake.sha256, deliveries=records)
         plan.audit.accepted("machtiging_ondertekend", before=plan.before.consents, after=plan.before.consents)
         log.info("%s: signed consent form %s archived", plan.kenmerk, intake.name)
+
+
+def process_in_case_order(pipeline: "Pipeline", intakes: Sequence[Intake], *, workers: int = 4,
+                    on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Files already read into the stage: cases in parallel, the files of one case in procedure order; once a
+    file of a case is left for retry, its later files go back to the inbox to wait for it."""
+    chains: dict[str, list[Intake]] = {}
+    for intake in sorted(intakes, key=lambda i: i.order):
+        chains.setdefault(intake.chain, []).append(intake)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def run_chain(chain: list[Intake]) -> None:
+        waiting = None  # once a file of this case is left for retry, its later files wait for it (same order)
+        for intake in chain:
+            outcome = pipeline.put_back(intake, f"wacht op {waiting}") if waiting \
+                else pipeline.process_intake(intake)
+            if outcome.status == "retry" and waiting is None:
+                waiting = intake.name
+            with lock:
+                outcomes.append(outcome)
+                if on_outcome:
+                    on_outcome(outcome)
+
+    if workers <= 1 or len(chains) <= 1:
+        for chain in chains.values():
+            run_chain(chain)
+        return outcomes
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sopipe-case") as pool:
+        for future in [pool.submit(run_chain, chain) for chain in chains.values()]:
+            future.result()
+    return outcomes

@@ -13,7 +13,6 @@ import os
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -25,7 +24,7 @@ from watchdog.observers.polling import PollingObserver
 from pipeline.errors import WatcherLocked
 from pipeline.settings import WATCH_LOCK
 from pipeline.shell.intake import Intake
-from pipeline.shell.runner import Outcome, Pipeline, inbox_files
+from pipeline.shell.runner import Outcome, Pipeline, inbox_files, process_in_case_order
 
 log = logging.getLogger("sopipe")
 
@@ -124,32 +123,7 @@ def process_batch(pipeline: Pipeline, paths: Sequence[Path], *, workers: int = 4
 def process_intakes(pipeline: Pipeline, intakes: Sequence[Intake], *, workers: int = 4,
                     on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Files already read into the stage: cases in parallel, the events of one case in procedure order."""
-    chains: dict[str, list[Intake]] = {}
-    for intake in sorted(intakes, key=lambda i: i.order):
-        chains.setdefault(intake.chain, []).append(intake)
-    outcomes: list[Outcome] = []
-    lock = threading.Lock()
-
-    def run_chain(chain: list[Intake]) -> None:
-        waiting = None  # once a file of this case is left for retry, its later files wait for it (same order)
-        for intake in chain:
-            outcome = pipeline.put_back(intake, f"wacht op {waiting}") if waiting \
-                else pipeline.process_intake(intake)
-            if outcome.status == "retry" and waiting is None:
-                waiting = intake.name
-            with lock:
-                outcomes.append(outcome)
-                if on_outcome:
-                    on_outcome(outcome)
-
-    if workers <= 1 or len(chains) <= 1:
-        for chain in chains.values():
-            run_chain(chain)
-        return outcomes
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sopipe-case") as pool:
-        for future in [pool.submit(run_chain, chain) for chain in chains.values()]:
-            future.result()
-    return outcomes
+    return process_in_case_order(pipeline, intakes, workers=workers, on_outcome=on_outcome)
 
 
 def run_once(pipeline: Pipeline, *, workers: int = 4,

@@ -187,3 +187,62 @@ def test_a_planted_link_named_as_a_form_archives_nothing(make_root, tmp_path):
     assert outcome.status == "failed"
     assert not (_archive(root) / ARCHIVED).exists()
     assert secret.read_bytes() == _scan("iets van iemand anders")
+
+
+# --- found in review: the name it was sent with, the case inside the file, changes after the seal ------------
+
+@pytest.mark.parametrize("name, expected", [
+    (f"{K}_machtiging-advies-delen.pdf", (K, "advies_delen", "advies-delen")),
+    (f"{K}_machtiging-extra-informatie scan.pdf", (K, "extra_informatie", "extra-informatie"))])
+def test_the_name_a_form_was_sent_with_names_its_consents(name, expected):
+    form = consent_form_of(name)
+    assert (form.kenmerk, form.consent, form.label) == expected
+
+
+def test_a_form_returned_under_the_name_it_was_sent_with_is_archived(make_root):
+    root = _root(make_root, upto="definitief_advies")
+    sent = next((root.settings.outbox / "werknemer").rglob(f"{K}_machtiging-advies-delen.pdf"))
+    scan = _scan("Machtiging delen advies - ondertekend door de werknemer")
+    root.drop(sent.name, scan)
+    [outcome] = root.run()
+    assert outcome.status == "processed", outcome.detail
+    assert (_archive(root) / "machtiging-advies-delen-ondertekend.pdf").read_bytes() == scan
+
+
+def test_a_form_of_another_case_under_this_cases_name_is_refused(make_root):
+    root = _root(make_root)
+    before = _all_files(root)
+    from fpdf import FPDF
+    pdf = FPDF()
+    pdf.set_keywords("SO-2026-0099")  # what our converter writes: the form belongs to another case
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Machtiging medische gegevens")
+    root.drop(f"{FORM}.pdf", bytes(pdf.output()))
+    [outcome] = root.run()
+    assert outcome.status == "failed"
+    assert "zaak SO-2026-0099" in _report(root, f"{FORM}.pdf")
+    assert _all_files(root) == before
+
+
+def test_a_sealed_form_changed_after_the_seal_and_signed_again_is_refused(make_root, keyring):
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.stamp import TextStamp, TextStampStyle
+
+    root = _root(make_root)
+    sealed = next((root.settings.outbox / "werknemer").rglob(f"{K}_machtiging-medische-gegevens.pdf")).read_bytes()
+    writer = IncrementalPdfFileWriter(io.BytesIO(sealed))
+    TextStamp(writer, TextStampStyle(stamp_text="Ik geef GEEN toestemming")).apply(0, 40, 40)  # new page content
+    out = io.BytesIO()
+    writer.write(out)
+    # the employee's signature over it, made with pyHanko itself (our signer refuses a new field on a certified file)
+    from pyhanko.sign import signers
+    signed = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(out.getvalue())),
+                              signers.PdfSignatureMetadata(field_name="Werknemer"),
+                              signer=keyring.doctor(SMIT).signer).getvalue()
+    root.drop(f"{FORM}.pdf", signed)
+    [outcome] = root.run()
+    assert outcome.status == "failed", outcome.detail
+    assert not (_archive(root) / ARCHIVED).exists()

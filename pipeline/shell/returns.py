@@ -178,7 +178,7 @@ def check_pages(before: Sequence[str], after: Sequence[str], *, kenmerk: str) ->
 _BRONNEN = "bedrijfsarts|werkgever|behandelaar"
 _CONSENT_FORM = re.compile(
     r"^(?P<kenmerk>[A-Za-z0-9_-]{3,40}?)_machtiging-(?P<consent>medische[-_]gegevens|"
-    rf"extra[-_]informatie[-_](?:{_BRONNEN})|advies[-_]delen[-_](?:bedrijfsarts|werkgever))"
+    rf"extra[-_]informatie(?:[-_](?:{_BRONNEN}))?|advies[-_]delen(?:[-_](?:bedrijfsarts|werkgever))?)"
     r"(?:[._ -][^/]*)?\.pdf$", re.IGNORECASE)
 
 
@@ -187,7 +187,9 @@ class ConsentForm:
     """What the name of a returned consent form says: `<kenmerk>_machtiging-<consent>….pdf`."""
     kenmerk: str
     consent: str
-    """The consent as the case state names it: `medische_gegevens`, `extra_informatie:werkgever` …"""
+    """The consent as the case state names it: `medische_gegevens`, `extra_informatie:werkgever` …; or, for the
+    form under the name it was sent with (`…_machtiging-extra-informatie.pdf`, `…_machtiging-advies-delen.pdf`),
+    the family (`extra_informatie`, `advies_delen`): every consent of the case in it."""
     label: str
     """The same in a file name: `medische-gegevens`, `extra-informatie-werkgever` …"""
 
@@ -219,7 +221,10 @@ def check_consent_form(form: ConsentForm, *, state, signatures: Sequence, archiv
     kenmerk = form.kenmerk
     if state is None:
         raise ReturnRefused(f"Er is geen zaak met kenmerk {kenmerk}.", kenmerk=kenmerk, rule="onbekende-zaak")
-    status = state.consent(form.consent)
+    recorded = [value for name, value in state.consents.items()
+                if name == form.consent or name.startswith((form.consent + ":", form.consent + "_"))]
+    status = None if not recorded else Consent.GEWEIGERD if all(v is Consent.GEWEIGERD for v in recorded) else \
+        next(v for v in recorded if v is not Consent.GEWEIGERD)
     wat = _CONSENT_LABEL.get(form.consent.split(":")[0], form.label.replace("-", " "))
     if status is None:
         raise ReturnRefused(f"Voor zaak {kenmerk} is geen machtiging voor {wat} vastgelegd; er hoort dus geen "
@@ -232,7 +237,8 @@ def check_consent_form(form: ConsentForm, *, state, signatures: Sequence, archiv
         raise ReturnRefused(f"Het ondertekende formulier voor {wat} van zaak {kenmerk} is al eerder ontvangen en "
                             "gearchiveerd; een tweede exemplaar vervangt het niet.", kenmerk=kenmerk,
                             rule="al-ontvangen")
-    broken = [sig for sig in signatures if not (sig.intact and sig.valid)]
+    # intact and valid, and nothing changed after a certifying signature (our seal) that it does not allow
+    broken = [sig for sig in signatures if not (sig.intact and sig.valid) or sig.docmdp_ok is False]
     if broken:
         raise ReturnRefused("De elektronische handtekening op het formulier klopt niet: het document is na "
                             "ondertekening gewijzigd of de handtekening is beschadigd.", kenmerk=kenmerk,
@@ -241,6 +247,7 @@ def check_consent_form(form: ConsentForm, *, state, signatures: Sequence, archiv
 
 _CONSENT_LABEL = {"medische_gegevens": "het delen van medische gegevens",
                   "extra_informatie": "het opvragen van aanvullende informatie",
+                  "advies_delen": "het delen van het advies",
                   "advies_delen_bedrijfsarts": "het delen van het advies met de eigen bedrijfsarts",
                   "advies_delen_werkgever": "het delen van het arbeidsadvies met de werkgever"}
 

@@ -38,7 +38,7 @@ from pipeline.core.organisaties import Facts, Organisatie, issuer
 from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold
 from pipeline.core.requester import letter_to_requester
 from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
-from pipeline.core.signatures import hold_for_signature, returned_signed, signer_party
+from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed, signer_party
 from pipeline.core.state import CaseState
 from pipeline.errors import (ConverterUnavailable, DeliveryError, PipelineError, ReturnRefused, SigningError,
                              TrustServiceOutage)
@@ -634,7 +634,10 @@ class ConsentFormWork:
     def decide(self, intake: Intake) -> Plan:
         p, raw = self.p, intake.raw
         form = returns.consent_form_of(intake.name)
-        p.return_reader.keywords(raw)  # a readable PDF at all
+        keywords = p.return_reader.keywords(raw)  # a readable PDF at all; ours carry the kenmerk
+        if keywords and keywords != form.kenmerk and kenmerk_from_file_name(f"{keywords}_advies.pdf"):
+            raise ReturnRefused(f"De bestandsnaam noemt zaak {form.kenmerk}, maar het formulier zelf zaak "
+                                f"{keywords}.", kenmerk=form.kenmerk, rule="kenmerk-verschilt")
         state = p.case_state(form.kenmerk)
         signatures = ()
         if state is not None and b"/ByteRange" in raw:  # a scan carries no signature
@@ -649,8 +652,9 @@ class ConsentFormWork:
         returns.check_consent_form(form, state=state, signatures=signatures, archived=archived)
         audit = p.audit.case_file(kenmerk=form.kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
                                   sha256=intake.sha256)
-        if signatures:
-            audit.verified(document=form.kind, sha256=intake.sha256, ondertekenaar=signatures[0].signer_naam)
+        if signatures:  # each signature intact and nothing changed after our seal; who signed is the form's to show
+            audit.verified(document=form.kind, sha256=intake.sha256,
+                           ondertekenaar=f"{len(signatures)} handtekening(en) intact; ondertekenaar niet vastgesteld")
         row = Row(form.kind, "", f"Ondertekende machtiging ({form.label})", Audience.MEDISCH,
                   ((Party.ARCHIEF, None),))
         order = DocumentOrder(form.kenmerk, row, {}, (Delivery(Party.ARCHIEF, None),), None)

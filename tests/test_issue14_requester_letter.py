@@ -102,6 +102,7 @@ def test_aanstellingskeuring_candidate_gets_the_own_route(make_root):
     assert "M.A. Jansen" in letter and "Lindenlaan 12" in letter  # the candidate's own name and address
     assert "Bij een aanstellingskeuring is een second opinion niet mogelijk" in letter
     assert "herkeuring" in letter and "Besluit aanstellingskeuringen" in letter
+    assert "Geachte heer/mevrouw Jansen," in letter and "Geachte M.A." not in letter  # no initials
     assert "Alleen de werknemer kan" not in letter and BSN not in letter
     assert "de aanvrager zelf" in report and "Jansen" not in report
 
@@ -154,3 +155,12 @@ def test_the_real_letter_is_one_pdf_a_page_from_libreoffice(make_root):
     assert "Pagina 1 van 1" in letter and "Geachte heer/mevrouw De Vries," in letter
     assert "Alleen de werknemer kan om een second opinion vragen" in letter and "Hernia" not in letter
     assert "Met vriendelijke groet, ArboNoord secretariaat second opinion" in letter
+
+
+def test_the_letter_is_dated_by_the_dutch_calendar_not_by_utc(make_root):
+    from pipeline.adapters.clock import FrozenClock
+    root = make_root()
+    root.pipeline.clock = FrozenClock(dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.timezone.utc))  # 00:30 in NL
+    failed, _ = refuse(root, event("verzoek", verzocht_door="werkgever"))
+    letter = " ".join(pdf_text(failed / LETTER).split()).replace("\u00a0", " ")
+    assert "2 december 2026" in letter and "1 december 2026" not in letter

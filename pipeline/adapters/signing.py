@@ -25,11 +25,10 @@ than Acrobat) treats a *new* visible signature field as a forbidden change, so w
 the fields of later signers in the same revision: `sign(..., certify=True, reserve_fields=["SO-bedrijfsarts"])`,
 then later `sign(..., field_name="SO-bedrijfsarts")`.
 
-Threads: `PadesSigner.sign` may be called from several threads at once. Calls that use the same token identity
-(PKCS#11: a session must not be shared) are serialised by the identity's lock; a key held in memory (PKCS#12)
-signs concurrently: pyHanko builds every signature's objects afresh and the key object is thread-safe, and a
-B-LTA signature spends most of its time waiting for the timestamp server, which other signatures by the same
-seal should not queue behind. Signatures that reach the trust services run on one event loop of the signer (its
+Threads: calls that use the same token identity (PKCS#11: a session must not be shared) are serialised by the
+identity's lock. Two signatures made at the same moment from two threads crashed inside asn1crypto (the certificate
+objects shared by the signatures are parsed lazily and not thread-safe), so the pipeline's `OrderSigner` makes its
+signatures one after the other, also across cases running side by side. Signatures that reach the trust services run on one event loop of the signer (its
 HTTP connections are kept alive there); B-B ones on a loop of their own. Either way `sign` must not be called from
 inside a running event loop: use `asyncio.to_thread` there.
 """

@@ -75,7 +75,7 @@ def letter_to_requester(ev, *, rule: str | None, datum: dt.date,
         aan = p.aan_bedrijfsarts(s)
         kind = "brief-aan-aanvrager"
     else:
-        aan = p.aan_werknemer(s) | {"aanhef": f"Geachte {p.werknemer_naam(ev.werknemer)}"}
+        aan = p.aan_werknemer(s)  # "Geachte heer/mevrouw Jansen": a salutation carries no initials
         kind = "brief-aan-aanvrager"
     row = ROWS[kind]
     context = _context(s, titel=row.titel, datum=datum, aan=aan, party=party)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Iterator
@@ -33,6 +34,9 @@ class OrderSigner:
         self.level_for = level_for
         """PAdES level per signer (`Settings.signing_level`)."""
         self.auto_sign_doctors = auto_sign_doctors
+        self._one_at_a_time = threading.Lock()
+        """Cases run side by side, but their signatures one after the other: the certificate objects pyHanko
+        shares between signatures (asn1crypto, parsed lazily) are not safe to use from two threads at once."""
 
     def can_sign(self, s: SignOrder) -> bool:
         """Whether this signature can be made here; a doctor's personal signature otherwise waits for the doctor."""
@@ -50,8 +54,9 @@ class OrderSigner:
                 raise SigningError(f"Er is geen ondertekeningssleutel van {s.naam} (BIG {s.big_nummer}) in de PKI; "
                                    f"{order.row.titel.lower()} kan niet worden ondertekend.", kenmerk=order.kenmerk,
                                    field=f"{s.wie.value}.big_nummer", rule="ondertekening")
-        return self.pades.sign(pdf, identity=identity, appearance=signature_appearance(s, identity), certify=s.certify,
-                               level=self.level_for(s.wie))
+        with self._one_at_a_time:
+            return self.pades.sign(pdf, identity=identity, appearance=signature_appearance(s, identity),
+                                   certify=s.certify, level=self.level_for(s.wie))
 
 
 def case_sign_order(settings: Settings, kenmerk: str, signer: Signer) -> SignOrder | None:

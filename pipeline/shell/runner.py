@@ -37,6 +37,7 @@ from pipeline.core import model
 from pipeline.core.organisaties import Facts, Organisatie, issuer
 from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold
 from pipeline.core.requester import letter_to_requester
+from pipeline.core.trail import TZ as DUTCH_TIME
 from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
 from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed, signer_party
 from pipeline.core.state import CaseState
@@ -274,7 +275,8 @@ class Pipeline:
         """A request refused outright (from the employer, about an aanstellingskeuring): the ready letter to the
         requester, made as every document is and checked by the guard, beside the report in `inbox/failed/`.
         None when no letter applies or it could not be made (the report then says to write one)."""
-        letter = letter_to_requester(event, rule=e.rule, datum=self.clock.now().date(), organisaties=self.organisaties)
+        today = self.clock.now().astimezone(DUTCH_TIME).date()  # the letter's date as a Dutch reader's calendar shows it
+        letter = letter_to_requester(event, rule=e.rule, datum=today, organisaties=self.organisaties)
         if letter is None:
             return None
         target = self.stage.free_name("failed", intake.name) + ".brief-aan-aanvrager.pdf"
@@ -349,8 +351,7 @@ class Pipeline:
         pdfs = list(self._pool.map(self._convert, [*([] if kept else orders), *held]))
         if kept:
             return kept, pdfs
-        # one after the other: pyHanko's certificate objects (asn1crypto, parsed lazily) are shared by the
-        # signatures and not safe to use from two threads at once; signing is pure Python (one core) anyway
+        # one after the other (the signer also serialises signatures across cases: `OrderSigner`)
         documents = [self._sign(order, pdf) for order, pdf in zip(orders, pdfs)]
         if orders:
             try:

@@ -144,3 +144,24 @@ def test_the_pdf_has_an_image_xobject_when_a_logo_is_set_and_none_when_not(root,
     assert images(pdfs["aanvraagformulier"]) == 1            # ArboNoord: the letterhead
     assert images(pdfs["machtiging-medische-gegevens"]) == 1
     assert images(pdfs["uitnodiging"]) == 0                  # Arbopraktijk Visser has no logo configured
+
+
+def test_a_logo_in_a_folder_others_may_write_to_is_refused(root):
+    """Whoever can write into the logo's folder could swap the file behind the check: refused at start-up."""
+    folder = root / "huisstijl"
+    folder.mkdir()
+    (folder / "logo.png").write_bytes(DEMO_LOGO.read_bytes())
+    os.chmod(folder / "logo.png", 0o644)
+    os.chmod(folder, 0o775)
+    set_logo(root, "huisstijl/logo.png")
+    with pytest.raises(PipelineError, match=r"folder .*huisstijl is writable by group or others"):
+        load_settings(root)
+    os.chmod(folder, 0o755)
+    assert load_settings(root).organisaties["arbonoord"].logo == str((folder / "logo.png").resolve())
+
+
+def test_a_decompression_bomb_is_a_clear_refusal_not_a_traceback(root):
+    from PIL import Image
+    Image.new("1", (20000, 20000)).save(root / "logo-arbonoord.png", optimize=True)  # 400 Mpixel, a few kB
+    with pytest.raises(PipelineError, match="not a readable image"):
+        load_settings(root)

@@ -8,6 +8,7 @@ image that Pillow can read. A path that breaks one of these stops start-up with 
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -33,6 +34,10 @@ def check_logo(config: Path, code: str, value: str, *, written_by_others: tuple[
     if path.relative_to(root).parts[0] in written_by_others:
         raise PipelineError(f"{where}: the logo may not lie in {path.relative_to(root).parts[0]}/, where others "
                             "write; put it beside sopipe.toml")
+    for folder in path.relative_to(root).parents:  # a folder others may write to lets them swap the file later
+        if folder != Path(".") and (root / folder).stat().st_mode & 0o022:
+            raise PipelineError(f"{where}: the folder {root / folder} is writable by group or others "
+                                f"(chmod go-w {root / folder})")
     st = path.stat()
     if not stat.S_ISREG(st.st_mode):
         raise PipelineError(f"{where}: not a file")
@@ -44,8 +49,15 @@ def check_logo(config: Path, code: str, value: str, *, written_by_others: tuple[
         with Image.open(path) as image:
             image.verify()
             kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise PipelineError(f"{where}: not a readable image ({exc})") from None
     if kind not in FORMATS:
         raise PipelineError(f"{where}: a {kind} image; the logo must be PNG or JPEG")
     return str(path)
+
+
+def read_logo(path: str) -> bytes:
+    """The logo's bytes, read without following a link (the path was resolved and checked at start-up)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(MAX_BYTES + 1)

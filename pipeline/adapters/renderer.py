@@ -30,6 +30,7 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.utils import missing
 
 from pipeline.core.dutch import onbreekbaar
+from pipeline.adapters.logo import read_logo
 from pipeline.errors import TemplateError
 
 # XML 1.0 cannot carry these; lxml would refuse them or (in docxtpl's recovering parser) silently cut text.
@@ -165,7 +166,7 @@ def _place_logo(doc: DocxTemplate, prepared: _Node, *, template: str) -> None:
     if not isinstance(logo, str) or not logo:
         return
     try:
-        data = Path(logo).read_bytes()
+        data = read_logo(logo)
     except OSError as exc:
         raise TemplateError(f"Template {template}: the logo {logo} cannot be read ({exc.strerror})",
                             template=template, field="organisatie.logo") from exc

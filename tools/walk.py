@@ -54,6 +54,7 @@ TARGETS = {
     ("pipeline.shell.intake", "read_intake"): "stage",
     ("pipeline.shell.runner", "Pipeline._intake"): "stage",
     ("pipeline.shell.runner", "Pipeline._parse"): "stage",
+    ("pipeline.shell.intake", "decode_case_file"): "stage",
     ("pipeline.adapters.store", "Store.journal_status"): "journal",
     ("pipeline.adapters.store", "Store.journal_start"): "journal",
     ("pipeline.adapters.store", "Store.journal_file_name"): "journal",
@@ -61,6 +62,8 @@ TARGETS = {
     ("pipeline.core.procedure", "decide"): "decide",
     ("pipeline.core.signatures", "hold_for_signature"): "decide",
     ("pipeline.core.signatures", "returned_signed"): "decide",
+    ("pipeline.shell.runner", "ReturnedPdfWork.decide"): "decide",
+    ("pipeline.shell.runner", "ConsentFormWork.decide"): "decide",
     ("pipeline.adapters.renderer", "DocxRenderer.render"): "make",
     ("pipeline.adapters.fake_converter", "FakeConverter.convert"): "make",
     ("pipeline.shell.app", "OrderSigner.sign"): "sign",
@@ -69,6 +72,7 @@ TARGETS = {
     ("pipeline.shell.validation_reports", "ValidatingMailboxes.deliver"): "deliver",
     ("pipeline.adapters.store", "Store.accept"): "record",
     ("pipeline.adapters.store", "Store.complete_pending"): "record",
+    ("pipeline.adapters.store", "Store.record_document"): "record",
     ("pipeline.shell.intake", "Stage.move_on"): "move",
 }
 

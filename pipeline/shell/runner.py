@@ -245,8 +245,9 @@ class Pipeline:
             made, unsigned = self._staged(digest, plan.decision.orders[len(plan.ready):], plan.held)
             # each finished PDF is hashed once, here (a returned one was hashed when it was read)
             digests = [digest] * len(plan.ready) + [hashlib.sha256(pdf).hexdigest() for pdf in made]
-            if not intake.returned:
-                plan.audit.made(plan.decision.orders, made, digests=digests)
+            if made:  # what was made here (a returned PDF itself was made and recorded before)
+                ready = len(plan.ready)
+                plan.audit.made(plan.decision.orders[ready:], made, digests=digests[ready:])
             delivered, records = self._deliver(plan.decision, [*plan.ready, *made], digests=digests,
                                                names=plan.names)
             delivered += self._park(list(zip(plan.held, unsigned)), state=plan.decision.state)

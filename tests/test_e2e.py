@@ -160,12 +160,12 @@ def test_visible_signature_sits_just_below_ondertekening(example_root, kind):
     """Found via the template's bookmark (a named destination), it must agree with the page's text."""
     from pypdf import PdfReader
 
-    from pipeline.adapters import signing
+    from pipeline.adapters.appearance import named_anchor
     root, _ = example_root
     reader = PdfReader(root.settings.outbox / "archief" / K / f"{K}_{kind}.pdf")
     last = len(reader.pages) - 1
     assert "/Ondertekening" in reader.named_destinations
-    named = signing._named_anchor(reader, last, "Ondertekening")
+    named = named_anchor(reader, last, "Ondertekening")
     page = reader.pages[last]
     chunks = []
     page.extract_text(visitor_text=lambda t, cm, tm, f, s: chunks.append((t, tm[5] * cm[3] + cm[5]))

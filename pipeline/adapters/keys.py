@@ -115,21 +115,21 @@ class SigningIdentity:
     @property
     def naam(self) -> str:
         """Common name of the certificate subject."""
-        return _subject_attr(self.certificate, "common_name") or ""
+        return subject_attr(self.certificate, "common_name") or ""
 
     @property
     def big_nummer(self) -> str | None:
         """The subject's serialNumber attribute: the BIG number on a doctor's certificate."""
-        return _subject_attr(self.certificate, "serial_number")
+        return subject_attr(self.certificate, "serial_number")
 
     @property
     def organisatie(self) -> str | None:
-        return _subject_attr(self.certificate, "organization_name")
+        return subject_attr(self.certificate, "organization_name")
 
     @property
     def plaats(self) -> str | None:
         """The subject's localityName, when the certificate carries one."""
-        return _subject_attr(self.certificate, "locality_name")
+        return subject_attr(self.certificate, "locality_name")
 
     def __repr__(self) -> str:
         return f"SigningIdentity({self.naam!r}, big_nummer={self.big_nummer!r}, source={self.source!r})"
@@ -232,7 +232,8 @@ def read_secret(spec: str, *, setting: str) -> bytes:
     return data
 
 
-def _subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
+def subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
+    """One attribute of a certificate's subject (`common_name`, `serial_number` …), or None."""
     value = cert.subject.native.get(name)
     if isinstance(value, list):  # a multi-valued attribute: the last one is the most specific
         value = value[-1]

@@ -66,9 +66,6 @@ from pipeline.errors import SigningError, TrustServiceOutage
 
 log = logging.getLogger(__name__)
 
-_dutch_time = dutch_time  # the names other modules used before the split
-_named_anchor = named_anchor
-
 REVOCATION_MAX_AGE = timedelta(minutes=10)
 """Longest an OCSP response or CRL fetched at signing time is reused, even when its nextUpdate is later: a
 revoked key stops producing signatures within this time."""

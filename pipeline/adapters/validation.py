@@ -27,6 +27,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from pipeline.adapters.keys import subject_attr
 from pipeline.errors import SigningError
 
 PDFSIG_TIMEOUT_S = 60
@@ -87,9 +88,9 @@ def validate_pdf(pdf: bytes, *, trust_roots: Sequence[Path]) -> list[SignatureRe
         cert = status.signing_cert
         reports.append(SignatureReport(
             field_name=sig.field_name,
-            signer_naam=_subject_attr(cert, "common_name") or "",
-            big_nummer=_subject_attr(cert, "serial_number"),
-            organisatie=_subject_attr(cert, "organization_name"),
+            signer_naam=subject_attr(cert, "common_name") or "",
+            big_nummer=subject_attr(cert, "serial_number"),
+            organisatie=subject_attr(cert, "organization_name"),
             signing_time=status.signer_reported_dt,
             intact=status.intact,
             valid=status.valid,
@@ -113,13 +114,6 @@ def _load_roots(paths: Sequence[Path]) -> list[asn1_x509.Certificate]:
     if not roots:
         raise SigningError("Geen vertrouwde basiscertificaten opgegeven")
     return roots
-
-
-def _subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
-    value = cert.subject.native.get(name)
-    if isinstance(value, list):
-        value = value[-1]
-    return str(value) if value is not None else None
 
 
 # --- pdfsig ------------------------------------------------------------------------------------------------------
@@ -414,7 +408,7 @@ def _verify_timestamp(ts, roots) -> DocumentTimestampReport:
     else:
         indication, sub = MAIN_PASSED, None
     return DocumentTimestampReport(
-        field_name=ts.field_name, time=gen_time, tsa_naam=_subject_attr(cert, "common_name") or "",
+        field_name=ts.field_name, time=gen_time, tsa_naam=subject_attr(cert, "common_name") or "",
         tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native, intact=intact, valid=valid,
         trusted=trusted, indication=indication, sub_indication=sub,
         reason=None if sub is None else TIMESTAMP_REASONS.get(sub, REASONS.get(sub, sub)),
@@ -562,8 +556,8 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         claimed = sig.self_reported_timestamp  # falls back to the unsigned /M: "volgens de ondertekenaar" at most
     digest = _contents_digest(sig)
     return AdesSignatureReport(
-        field_name=sig.field_name, signer_naam=_subject_attr(cert, "common_name") or "",
-        big_nummer=_subject_attr(cert, "serial_number"), organisatie=_subject_attr(cert, "organization_name"),
+        field_name=sig.field_name, signer_naam=subject_attr(cert, "common_name") or "",
+        big_nummer=subject_attr(cert, "serial_number"), organisatie=subject_attr(cert, "organization_name"),
         certification=sig.docmdp_level is not None,
         level="PKCS#7 (adbe.pkcs7.detached)" if subfilter == "adbe.pkcs7.detached" else level, indication=indication,
         sub_indication=sub_name, message=message,

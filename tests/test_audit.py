@@ -213,3 +213,15 @@ def test_employee_view_in_plain_dutch_without_employer_details():
     ]
     text = " ".join(lines)
     assert "factuur" not in text and "gewijzigd" not in text and "arbodienst" not in text
+
+
+def test_a_record_made_acting_for_a_person_names_that_person_and_keeps_the_chain(audit):
+    from pipeline.core.actor import Actor, Kanaal, Rol
+    person = Actor(gebruikersnaam="jdevries", naam="J. de Vries", rol=Rol.SECRETARIAAT, kanaal=Kanaal.DESK,
+                   organisatie="ARBONOORD")
+    audit.viewed("SO-2026-0042", wat="status")
+    audit.acting(person).viewed("SO-2026-0042", wat="status")
+    first, second = audit.trail("SO-2026-0042")
+    assert second.gebruiker == "J. de Vries (jdevries, secretariaat, via desk)"
+    assert first.gebruiker != second.gebruiker
+    assert second.prev_hash == first.hash and audit.verify() == []

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
 from pipeline.adapters.store import DeliveryRecord, Store
+from pipeline.core.actor import Actor
 from pipeline.core.routing import PER_RECIPIENT
 from pipeline.core.trail import (GENESIS, Actie, AuditRecord, ChainProblem, Gebeurtenis, Uitkomst, UnsafeAuditDetail,
                                  canonical_json, check_details, scrub, seal_record, verify_chain)
@@ -54,6 +55,14 @@ class Audit:
         clock = clock if clock is not None else getattr(store, "clock", SYSTEM_CLOCK)
         self.clock: Callable[[], dt.datetime] = clock.now if callable(getattr(clock, "now", None)) else clock
         self._batch = threading.local()
+
+    def acting(self, actor: "Actor") -> "Audit":
+        """The same trail, with records naming `actor` (a person at the desk or in a shell) as the user."""
+        other = Audit.__new__(Audit)
+        other.__dict__.update(self.__dict__)
+        other.user = actor.audit_naam
+        other._batch = threading.local()
+        return other
 
     # --- writing ------------------------------------------------------------------------------------------------
 

@@ -67,6 +67,13 @@ class Mailboxes:
     def close(self) -> None:
         """Nothing to release here; a subclass may hold workers (`ValidatingMailboxes`)."""
 
+    def resume(self) -> int:
+        """Take up work a crash left unfinished (a subclass's background work); returns how many items."""
+        return 0
+
+    def drain(self) -> None:
+        """Wait for background work started by deliveries (a subclass's); nothing here."""
+
     def folder(self, party: Party, kenmerk: str, *, code: str | None = None) -> tuple[str, ...]:
         """The case's folder below outbox/ for this party (and recipient code)."""
         if not _SAFE.match(kenmerk) or (code is not None and not _SAFE.match(code)):

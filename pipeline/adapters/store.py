@@ -112,6 +112,19 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX case_summary_due ON case_summary(volgende_uiterlijk);
         CREATE INDEX deliveries_quarantined ON deliveries(kenmerk, id) WHERE status = 'quarantined';
     """),
+    # The archive's ETSI validation report of a signed PDF is made after its delivery, in the background
+    # (`pipeline.shell.validation_reports`); a row here says one is still owed, so a crash resumes it.
+    ("0016_validation_reports_due", """
+        CREATE TABLE validation_reports_due (
+            kenmerk TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            code TEXT,
+            sub TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (kenmerk, file_name, sub)
+        );
+    """),
 )
 
 _SUMMARY_UPSERT = """
@@ -176,6 +189,16 @@ class StoredSummary:
     """Copies delivered to a mailbox."""
     quarantaine: int
     """Copies held in quarantine."""
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    """An archived signed PDF whose validation report is still to be made."""
+    kenmerk: str
+    file_name: str
+    code: str | None
+    sub: tuple[str, ...]
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -372,6 +395,26 @@ class Store:
             "SELECT kenmerk, kind, party, path, sha256, status, detail, at FROM deliveries WHERE kenmerk=? "
             "ORDER BY id", (kenmerk,)).fetchall()
         return [DeliveryRecord(*r) for r in rows]
+
+    # --- archive validation reports still owed -----------------------------------------------------------------
+
+    def report_due(self, due: "ReportDue") -> None:
+        """Record that the archived PDF `due` still needs its validation report (replacing an older claim)."""
+        with self.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO validation_reports_due (kenmerk, file_name, code, sub, sha256,"
+                       " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       (due.kenmerk, due.file_name, due.code, "/".join(due.sub), due.sha256, self._now()))
+
+    def reports_due(self) -> list["ReportDue"]:
+        rows = self._conn().execute("SELECT kenmerk, file_name, code, sub, sha256 FROM validation_reports_due"
+                                    " ORDER BY created_at, rowid").fetchall()
+        return [ReportDue(r[0], r[1], r[2], tuple(p for p in r[3].split("/") if p), r[4]) for r in rows]
+
+    def report_made(self, due: "ReportDue") -> None:
+        """The report of `due` is written (or can no longer be: the PDF changed or is gone)."""
+        with self.transaction() as tx:
+            tx.execute("DELETE FROM validation_reports_due WHERE kenmerk=? AND file_name=? AND sub=? AND sha256=?",
+                       (due.kenmerk, due.file_name, "/".join(due.sub), due.sha256))
 
     # --- documents waiting for a personal signature ----------------------------------------------------------
 

@@ -179,7 +179,7 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store, clock=clock),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
-                                                      processes=1, access=mailbox_access),
+                                                      processes=2, access=mailbox_access, ledger=store),
                         intake_access=intake_access, organisaties=settings.organisaties, clock=clock)
     try:
         yield pipeline

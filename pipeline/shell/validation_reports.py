@@ -12,12 +12,14 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 from pipeline.adapters.mailbox import MailboxAccess, Mailboxes, atomic_write
+from pipeline.adapters.store import ReportDue
 from pipeline.adapters.validation import etsi_validation_report, verify_pdf
 from pipeline.core.routing import Party
 from pipeline.errors import DeliveryError, SigningError
@@ -31,50 +33,159 @@ def looks_signed(pdf: bytes) -> bool:
     return b"/ByteRange" in pdf
 
 
+class ReportLedger(Protocol):
+    """Where owed validation reports are kept across a crash (`Store` in production, a list in tests)."""
+
+    def report_due(self, due: ReportDue) -> None: ...
+
+    def reports_due(self) -> list[ReportDue]: ...
+
+    def report_made(self, due: ReportDue) -> None: ...
+
+
 class ValidatingMailboxes(Mailboxes):
     """Mailboxes that write `<name>.validatie.xml` beside every signed PDF delivered to the archive.
 
     `processes`: validate in that many child processes instead of this one. Validating a PAdES B-LTA document
     (its signature, timestamps and the changes of every revision) costs ~0.25 s of pure Python, which in the
     pipeline's process would hold the interpreter lock that rendering, signing and the privacy check share; in a
-    child it runs on another core meanwhile. The delivery still waits for its report (the same order and crash
-    safety as before); the children start on first use and stop with `close()`.
+    child it runs on another core meanwhile. The children start on first use and stop with `close()`.
+
+    `ledger`: make the reports in the background, after delivery. The delivery records the report as owed in the
+    ledger (before the PDF is written) and returns at once; a writer thread writes each report when its child is
+    done and strikes it from the ledger. The children run at the lowest CPU priority, so while a batch is being
+    processed they take only the time LibreOffice, rendering and signing leave over, and catch up when it is done.
+    A crash leaves the owed reports in the ledger; `resume()` makes them at the next start (the PDF is read back
+    and must still have the digest it was delivered with). `drain()` waits until every report is written
+    (`watch --once` does before it returns). Without a ledger, each delivery waits for its report.
     """
 
     def __init__(self, outbox: Path, *, trust_roots: Sequence[Path], processes: int = 0,
-                 access: MailboxAccess | None = None) -> None:
+                 access: MailboxAccess | None = None, ledger: ReportLedger | None = None) -> None:
         super().__init__(outbox, access=access)
         self.trust_roots = tuple(trust_roots)
         self._processes = processes
         self._executor = None
         self._lock = threading.Lock()
+        self._ledger = ledger
+        self._jobs: "queue.Queue[tuple[ReportDue, Callable[[], bytes | None]] | None]" = queue.Queue()
+        self._writer: threading.Thread | None = None
 
     def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
                 sub: tuple[str, ...] = (), sha256: str | None = None) -> Path:
+        signed = party is Party.ARCHIEF and looks_signed(data)
+        if signed and self._ledger is not None:
+            due = ReportDue(kenmerk, file_name, code, tuple(sub), sha256 or hashlib.sha256(data).hexdigest())
+            self._ledger.report_due(due)  # owed before the PDF exists: a crash in between is resumed
+            target = super().deliver(party, kenmerk, file_name, data, code=code, sub=sub)
+            self._later(due, data)
+            return target
         target = super().deliver(party, kenmerk, file_name, data, code=code, sub=sub)
-        if party is Party.ARCHIEF and looks_signed(data):
+        if signed:
             xml = validation_report(file_name, data, trust_roots=self.trust_roots,
                                     validate=functools.partial(self._validate, sha256=sha256))
             if xml is not None:  # written like the PDF itself: through the same descriptors, never a link
                 super().deliver(party, kenmerk, file_name + REPORT_SUFFIX, xml, code=code, sub=sub)
         return target
 
-    def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], *, sha256: str | None = None) -> bytes:
+    # --- in the background ------------------------------------------------------------------------------------
+
+    def resume(self) -> int:
+        """Queue the reports a crash left owed; returns how many. A PDF that is gone or changed is struck off."""
+        if self._ledger is None:
+            return 0
+        queued = 0
+        for due in self._ledger.reports_due():
+            path = self.path(Party.ARCHIEF, due.kenmerk, due.file_name, code=due.code, sub=due.sub)
+            try:
+                self.check(Party.ARCHIEF, due.kenmerk, code=due.code)
+                data = path.read_bytes()
+            except (OSError, DeliveryError):
+                data = None
+            if data is None or hashlib.sha256(data).hexdigest() != due.sha256:
+                self._ledger.report_made(due)
+                continue
+            self._later(due, data)
+            queued += 1
+        return queued
+
+    def drain(self) -> None:
+        """Wait until every owed report of this process is written."""
+        if self._writer is not None:
+            self._jobs.join()
+
+    def _later(self, due: ReportDue, data: bytes) -> None:
+        future = self._submit(data, due.file_name, due.sha256)
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_reports, name="sopipe-validation-reports",
+                                                daemon=True)
+                self._writer.start()
+        self._jobs.put((due, future))
+
+    def _submit(self, pdf: bytes, name: str, sha256: str) -> Callable[[], bytes | None]:
+        """Start validating now (in a child when there are any); the result, or None when unreadable, later."""
+        def result(get: Callable[[], bytes]) -> bytes | None:
+            return validation_report(name, pdf, trust_roots=self.trust_roots, validate=lambda *_: get())
+        executor = self._children()
+        if executor is None:
+            return lambda: result(lambda: validation_xml(pdf, name, self.trust_roots, sha256=sha256))
+        future = executor.submit(validation_xml, pdf, name, self.trust_roots, sha256=sha256)
+        return lambda: result(future.result)
+
+    def _write_reports(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            due, report = job
+            try:
+                xml = report()
+                if xml is not None:
+                    super().deliver(Party.ARCHIEF, due.kenmerk, due.file_name + REPORT_SUFFIX, xml, code=due.code,
+                                    sub=due.sub)
+                self._ledger.report_made(due)
+            except Exception:  # the report stays owed; the next start makes it
+                log.exception("%s: validation report of %s not written", due.kenmerk, due.file_name)
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
+
+    # --- the child processes ------------------------------------------------------------------------------------
+
+    def _children(self):
         if not self._processes:
-            return validation_xml(pdf, name, trust_roots, sha256=sha256)
+            return None
         with self._lock:
             if self._executor is None:
                 from concurrent.futures import ProcessPoolExecutor
-                self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
-                                                     initializer=_end_with_parent, initargs=(os.getpid(),))
-            executor = self._executor
+                self._executor = ProcessPoolExecutor(
+                    self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=_child_start,
+                    initargs=(os.getpid(), self._ledger is not None))
+            return self._executor
+
+    def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], *, sha256: str | None = None) -> bytes:
+        executor = self._children()
+        if executor is None:
+            return validation_xml(pdf, name, trust_roots, sha256=sha256)
         return executor.submit(validation_xml, pdf, name, trust_roots, sha256=sha256).result()
 
     def close(self) -> None:
+        """Write the owed reports, then stop the writer and the children."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._jobs.put(None)
+            writer.join()
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
+
+
+def _child_start(parent: int, background: bool) -> None:
+    """In a validation child: the lowest CPU priority when reports are made in the background (deliveries
+    first), and an end as soon as the pipeline's process is gone."""
+    if background:
+        os.nice(19)
+    _end_with_parent(parent)
 
 
 def _end_with_parent(parent: int) -> None:

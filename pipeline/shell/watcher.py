@@ -128,14 +128,21 @@ def process_intakes(pipeline: Pipeline, intakes: Sequence[Intake], *, workers: i
 
 def run_once(pipeline: Pipeline, *, workers: int = 4,
              on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Process everything now in the inbox (the `--once` mode: files are complete by contract)."""
+    """Process everything now in the inbox (the `--once` mode: files are complete by contract), and return when
+    the archive's validation reports of what was delivered are written too."""
     sweep_temp_files(pipeline.mailboxes.outbox)
     resumed = resume_stage(pipeline, on_outcome=on_outcome)
-    return resumed + process_batch(pipeline, inbox_files(pipeline.inbox), workers=workers, on_outcome=on_outcome)
+    outcomes = resumed + process_batch(pipeline, inbox_files(pipeline.inbox), workers=workers,
+                                       on_outcome=on_outcome)
+    pipeline.mailboxes.drain()
+    return outcomes
 
 
 def resume_stage(pipeline: Pipeline, *, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Files a crash left in the stage (`state/intake/`), processed first, one case after the other."""
+    """Files a crash left in the stage (`state/intake/`), processed first, one case after the other; and the
+    archive's validation reports it left owed, made in the background."""
+    if reports := pipeline.mailboxes.resume():
+        log.info("%d archive validation report(s) left owed by an interruption: made in the background", reports)
     outcomes = pipeline.resume()
     for outcome in outcomes:
         log.info("%s: resumed from the stage after an interruption", outcome.file_name)

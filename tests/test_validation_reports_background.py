@@ -1,0 +1,149 @@
+"""The archive's ETSI validation reports, made after delivery in the background (`ValidatingMailboxes(ledger=)`).
+
+A delivery records the report as owed and returns; a writer thread writes it and strikes it off. What a crash
+leaves owed is made at the next start; a PDF changed or removed meanwhile is struck off without a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipeline.adapters.signing import PadesSigner, SignatureAppearance
+from pipeline.adapters.store import ReportDue, Store
+from pipeline.core.routing import Party
+from pipeline.shell import validation_reports
+from pipeline.shell.validation_reports import REPORT_SUFFIX, ValidatingMailboxes
+from tests.test_signing import minimal_pdf
+
+K = "SO-2026-0042"
+NAME = f"{K}_advies.pdf"
+SEAL = SignatureAppearance(naam="ArboNoord DEMO zegel", rol="elektronisch zegel", big_nummer=None,
+                           organisatie="ArboNoord", reden="Vastlegging machtiging", locatie="Nederland")
+
+
+@pytest.fixture(scope="module")
+def signed(keyring) -> bytes:
+    return PadesSigner().sign(minimal_pdf([[(72, 400, "Ondertekening")]]), identity=keyring.seal(),
+                              appearance=SEAL, certify=True, level="B-B")
+
+
+def _boxes(tmp_path: Path, shared_pki: Path, store: Store, **kw) -> ValidatingMailboxes:
+    return ValidatingMailboxes(tmp_path / "outbox", trust_roots=[shared_pki / "ca.pem"], ledger=store, **kw)
+
+
+def _report(tmp_path: Path) -> Path:
+    return tmp_path / "outbox" / "archief" / K / (NAME + REPORT_SUFFIX)
+
+
+def test_delivery_returns_before_its_report_and_drain_waits_for_it(tmp_path, shared_pki, signed, monkeypatch):
+    release = threading.Event()
+    real = validation_reports.validation_xml
+
+    def held(*args, **kw):
+        assert release.wait(30)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(validation_reports, "validation_xml", held)
+    store = Store(tmp_path / "state.db")
+    boxes = _boxes(tmp_path, shared_pki, store)
+    try:
+        target = boxes.deliver(Party.ARCHIEF, K, NAME, signed)
+        assert target.read_bytes() == signed
+        assert not _report(tmp_path).exists(), "the delivery waited for its report"
+        assert [d.file_name for d in store.reports_due()] == [NAME]
+        release.set()
+        boxes.drain()
+        assert b"ValidationReport" in _report(tmp_path).read_bytes()
+        assert store.reports_due() == []
+    finally:
+        release.set()
+        boxes.close()
+        store.close()
+
+
+def test_unsigned_and_non_archive_deliveries_owe_no_report(tmp_path, shared_pki, signed):
+    store = Store(tmp_path / "state.db")
+    boxes = _boxes(tmp_path, shared_pki, store)
+    try:
+        boxes.deliver(Party.WERKNEMER, K, NAME, signed)
+        boxes.deliver(Party.ARCHIEF, K, f"{K}_brief.pdf", minimal_pdf([[(72, 400, "Brief")]]))
+        assert store.reports_due() == []
+        boxes.drain()
+        assert not list((tmp_path / "outbox").rglob(f"*{REPORT_SUFFIX}"))
+    finally:
+        boxes.close()
+        store.close()
+
+
+def test_a_report_owed_by_a_killed_pipeline_is_made_at_the_next_start(tmp_path, shared_pki, signed):
+    """kill -9 after the delivery, before the report: the ledger in the state database still owes it."""
+    pdf = tmp_path / "signed.pdf"
+    pdf.write_bytes(signed)
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from pipeline.adapters.store import Store\n"
+        "from pipeline.core.routing import Party\n"
+        "from pipeline.shell import validation_reports\n"
+        "validation_reports.validation_xml = lambda *a, **k: time.sleep(600)\n"  # never done in time
+        "store = Store(Path(sys.argv[1]) / 'state.db')\n"
+        "boxes = validation_reports.ValidatingMailboxes(Path(sys.argv[1]) / 'outbox',\n"
+        "    trust_roots=[Path(sys.argv[2])], ledger=store)\n"
+        f"boxes.deliver(Party.ARCHIEF, '{K}', '{NAME}', Path(sys.argv[3]).read_bytes())\n"
+        "print('delivered', flush=True)\n"
+        "time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(shared_pki / "ca.pem"), str(pdf)],
+                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    try:
+        assert proc.stdout.readline().strip() == "delivered"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert not _report(tmp_path).exists()
+    store = Store(tmp_path / "state.db")
+    boxes = _boxes(tmp_path, shared_pki, store)
+    try:
+        assert boxes.resume() == 1
+        boxes.drain()
+        assert b"ValidationReport" in _report(tmp_path).read_bytes()
+        assert store.reports_due() == []
+    finally:
+        boxes.close()
+        store.close()
+
+
+def test_an_owed_report_of_a_changed_or_removed_pdf_is_struck_off_without_a_report(tmp_path, shared_pki, signed):
+    store = Store(tmp_path / "state.db")
+    folder = tmp_path / "outbox" / "archief" / K
+    folder.mkdir(parents=True)
+    (folder / NAME).write_bytes(signed + b"\n% changed afterwards\n")
+    store.report_due(ReportDue(K, NAME, None, (), hashlib.sha256(signed).hexdigest()))
+    store.report_due(ReportDue(K, f"{K}_weg.pdf", None, (), hashlib.sha256(b"gone").hexdigest()))
+    boxes = _boxes(tmp_path, shared_pki, store)
+    try:
+        assert boxes.resume() == 0
+        boxes.drain()
+        assert store.reports_due() == [] and not _report(tmp_path).exists()
+    finally:
+        boxes.close()
+        store.close()
+
+
+def test_the_pipeline_wiring_makes_reports_in_niced_children_and_watch_once_leaves_none_owed(make_root):
+    from tests.casefactory import full_case
+    root = make_root()
+    assert root.pipeline.mailboxes._ledger is root.store
+    for i, ev in enumerate(full_case(upto="aanvraag"), start=1):
+        root.drop(f"{i:02d}.json", ev)
+    assert {o.status for o in root.run()} == {"processed"}
+    signed_in_archive = {p.name for p in (root.settings.outbox / "archief").rglob("*.pdf")
+                         if b"/ByteRange" in p.read_bytes()}
+    assert signed_in_archive and root.validation_reports() == {n + REPORT_SUFFIX for n in signed_in_archive}
+    assert root.store.reports_due() == []

@@ -35,3 +35,6 @@ def test_bench_runs_and_reports_every_figure():
                 "peak_rss_mib", "naive_documents_per_second", "ratio"):
         assert result[key] > 0, key
     assert set(result["stage_ms"]) == {"render", "convert", "sign"}
+    # the archive's reports come after the deliveries; every LibreOffice worker of the pool did some of the work
+    assert result["reports_done_seconds"] >= result["wall_seconds"]
+    assert len(result["libreoffice_busy"]) >= 2 and all(0 < b <= 1.0 for b in result["libreoffice_busy"])

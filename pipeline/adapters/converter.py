@@ -289,6 +289,8 @@ class WorkerInfo:
     """Process id of the soffice the worker started."""
     conversions: int
     """Jobs this worker process has handled."""
+    busy_seconds: float = 0.0
+    """Time this slot spent converting since the pool started (all its workers): its utilisation over a run."""
 
 
 class _Slot:
@@ -296,6 +298,7 @@ class _Slot:
         self.index = index
         self.profile_dir = profile_dir
         self.worker: _Worker | None = None
+        self.busy_seconds = 0.0
 
 
 # --- the pool ------------------------------------------------------------------------------------------------
@@ -502,7 +505,8 @@ class UnoConverterPool:
     def workers_info(self) -> list[WorkerInfo]:
         return [WorkerInfo(slot=s.index, pid=s.worker.pid if s.worker else None,
                            soffice_pid=s.worker.soffice_pid if s.worker else None,
-                           conversions=s.worker.conversions if s.worker else 0) for s in self._slots]
+                           conversions=s.worker.conversions if s.worker else 0, busy_seconds=s.busy_seconds)
+                for s in self._slots]
 
     # converting
 
@@ -517,8 +521,12 @@ class UnoConverterPool:
             problems = []
             for attempt in range(1 + self._retries):
                 slot = self._take()
+                began = time.monotonic()
                 try:
-                    slot.worker.convert(docx_path, pdf_path, metadata, timeout=self._timeout)
+                    try:
+                        slot.worker.convert(docx_path, pdf_path, metadata, timeout=self._timeout)
+                    finally:  # the slot is still ours here: nobody else adds to it meanwhile
+                        slot.busy_seconds += time.monotonic() - began
                 except _WorkerDied as exc:
                     log.warning("LibreOffice worker %s failed (attempt %d of %d): %s",
                                 slot.worker.pid, attempt + 1, 1 + self._retries, exc)

@@ -142,6 +142,19 @@ def test_a_file_whose_name_is_not_utf8_is_refused_under_an_escaped_name(make_roo
     assert shown in [f["file_name"] for f in json.loads(result.output)["mislukte_bestanden"]], result.output
 
 
+def test_a_name_at_the_file_systems_limit_is_shortened_so_its_report_fits(make_root):
+    root = make_root()
+    name = "01-verzoek-" + "é" * 119 + ".json"  # 254 bytes: no room for ".error.txt"
+    root.drop(name, b"{ dit is geen json")
+    root.drop("02-verzoek.json", _good("SO-2026-0079"))
+    outcomes = root.run()
+    [outcome] = [o for o in outcomes if o.file_name.startswith("01-verzoek-")]
+    assert outcome.status == "failed" and outcome.file_name.endswith("….json")
+    assert len(outcome.file_name.encode()) <= 255 - 32
+    assert "geen geldige JSON" in _report(root, outcome.file_name)
+    assert _stage_is_empty(root)
+
+
 # --- the rule: whatever goes wrong inside, the file is set aside and the loop goes on -------------------------
 
 @pytest.mark.parametrize("where", ["decide", "record", "deliver"])

@@ -132,6 +132,27 @@ def shown_name(name: str) -> str:
         return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+NAME_MAX = 255
+"""Bytes in one file name (ext4, xfs, tmpfs)."""
+NAME_ROOM = 32
+"""Bytes a kept name leaves free for what the pipeline adds to it (`.1`, `.duplicaat`, `.error.txt`,
+`.brief-aan-aanvrager.pdf`), so a report can always be written beside the file."""
+
+
+def kept_name(name: str) -> str:
+    """The name a file is kept under from its intake on: `shown_name`, and when that is too long to add a suffix
+    to, shortened (the start and the extension kept, `…` where it was cut)."""
+    shown = shown_name(name)
+    raw = shown.encode("utf-8")
+    limit = NAME_MAX - NAME_ROOM
+    if len(raw) <= limit:
+        return shown
+    ext = os.path.splitext(shown)[1]
+    ext = ext if len(ext.encode("utf-8")) <= 16 else ""
+    cut = limit - len(ext.encode("utf-8")) - len("…".encode("utf-8"))
+    return raw[:cut].decode("utf-8", "ignore") + "…" + ext
+
+
 def not_utf8_name(original: str, shown: str) -> CaseFileError:
     """The refusal of a file whose name is not UTF-8 text (it is kept under `shown`)."""
     return CaseFileError(f"De naam van dit bestand is geen geldige UTF-8-tekst (waarschijnlijk gemaakt met een andere "

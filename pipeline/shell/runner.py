@@ -46,7 +46,8 @@ from pipeline.errors import (ConverterUnavailable, DeliveryError, InternalError,
 from pipeline.settings import STAGING
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
-from pipeline.shell.intake import Intake, IntakeAccess, Stage, not_utf8_name, read_intake, shown_name
+from pipeline.shell.intake import (Intake, IntakeAccess, Stage, kept_name, not_utf8_name, read_intake,
+                                   shown_name)
 
 log = logging.getLogger("sopipe")
 
@@ -169,7 +170,7 @@ class Pipeline:
 
     def take(self, path: Path) -> Intake | Outcome:
         """Take `path` (a file in the inbox) into the stage and read it once; an Outcome when it cannot be."""
-        shown = shown_name(path.name)
+        shown = kept_name(path.name)
         try:
             stage_id = self.stage.take(path.name, as_name=shown)
         except (OSError, PipelineError) as e:
@@ -179,8 +180,9 @@ class Pipeline:
         if stage_id is None:
             return Outcome(shown, "gone", detail="niet meer in de inbox")
         intake = self._intake(stage_id, shown)
-        if shown != path.name:  # kept under an escaped name, and refused: the share's character set needs fixing
-            intake = replace(intake, event=None, data=None, error=not_utf8_name(path.name, shown))
+        if shown_name(path.name) != path.name:  # kept under an escaped name, and refused: the share's character
+            intake = replace(intake, event=None, data=None,  # set needs fixing
+                             error=not_utf8_name(path.name, shown))
         return intake
 
     def process(self, path: Path) -> Outcome:

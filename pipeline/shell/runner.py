@@ -227,8 +227,9 @@ class Pipeline:
         """Not processed now (an earlier file of its case waits for a retry): back into the inbox."""
         try:
             name = self.stage.move_on(intake.stage_id, intake.name, None)
-        except OSError as err:  # stays in the stage: resumed at the next start
-            log.error("%s: cannot put it back into the inbox: %s", intake.name, err.strerror or err)
+        except (OSError, PipelineError) as err:  # stays in the stage: resumed at the next start
+            log.error("%s: cannot put it back into the inbox: %s", intake.name,
+                      err.message if isinstance(err, PipelineError) else err.strerror or err)
             name = intake.name
         return Outcome(name, "retry", kenmerk=intake.kenmerk, detail=detail)
 

@@ -4,18 +4,41 @@ PYTHON ?= python3
 VENV := .venv
 ROOT ?= .
 
-.PHONY: run test install system-deps bench templates docs settings-table clean
+LOCK := requirements.lock
+LOCK_VENV := .venv-lock
+LOCK_TEST_ARGS ?=
+
+.PHONY: run test install system-deps bench templates docs settings-table clean lock
 
 install: system-deps $(VENV)/.installed
 
 system-deps:
 	@bash tools/system-deps.sh
 
-$(VENV)/.installed: pyproject.toml
+# the tested install: every Python package at the version of the lock, then sopipe itself without resolving again
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	$(VENV)/bin/python -m pip install -q -r $(LOCK)
+	$(VENV)/bin/python -m pip install -q --no-deps -e .
+	@$(VENV)/bin/python -m pip check >/dev/null || { $(VENV)/bin/python -m pip check; \
+	  echo "$(LOCK) does not satisfy pyproject.toml (a dependency was added or changed): run make lock"; exit 1; }
 	@touch $@
+
+# refresh the lock on purpose (after a change of dependencies in pyproject.toml): resolve pyproject.toml afresh
+# in a new environment, run the suite there (LOCK_TEST_ARGS narrows it), and only when it passes write the exact
+# versions of everything installed, test extras included. Unattended; commit requirements.lock afterwards.
+lock: system-deps
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install -q -e '.[test]'
+	$(LOCK_VENV)/bin/python -m pytest -q -p no:cacheprovider $(LOCK_TEST_ARGS)
+	{ echo "# Exact versions the test suite passed with: written by \`make lock\`, installed by \`make install\`."; \
+	  echo "# $$($(LOCK_VENV)/bin/python -c 'import platform; print("Python", platform.python_version(), platform.machine())')"; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
+	rm -rf $(LOCK_VENV)
 
 run: install
 	$(VENV)/bin/sopipe init --root $(ROOT)
@@ -38,4 +61,4 @@ settings-table: install
 	$(VENV)/bin/python -m pipeline.settings --readme README.md
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOCK_VENV) build *.egg-info .pytest_cache .hypothesis

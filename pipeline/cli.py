@@ -8,8 +8,12 @@ One thin function per command. A `PipelineError` becomes user output in exactly 
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -201,15 +205,35 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
             if any(o.status == "retry" for o in outcomes):
                 sys.exit(2)
             return
-        run_once(pipeline, workers=settings.parallel_cases, on_outcome=show)
-        click.echo(f"Watching {settings.inbox}/ (Ctrl-C to stop); results in {settings.outbox}/")
         try:
-            watch_loop(pipeline, settle=settings.settle if settle is None else settle,
-                       polling=polling or settings.polling, rescan=settings.rescan,
-                       workers=settings.parallel_cases, on_outcome=show)
+            with _sigterm_as_interrupt():  # systemd stops a service with SIGTERM: the same clean stop as Ctrl-C
+                run_once(pipeline, workers=settings.parallel_cases, on_outcome=show)
+                click.echo(f"Watching {settings.inbox}/ (Ctrl-C to stop); results in {settings.outbox}/")
+                watch_loop(pipeline, settle=settings.settle if settle is None else settle,
+                           polling=polling or settings.polling, rescan=settings.rescan,
+                           workers=settings.parallel_cases, on_outcome=show)
         except KeyboardInterrupt:
             click.echo("\nStopped.")
     click.echo(f"Results: {settings.outbox}/<party>/[<recipient>/]<kenmerk>/  refused files: {settings.failed}/")
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises KeyboardInterrupt as Ctrl-C does: the file being processed is finished
+    (cases in worker threads) or stays staged and is resumed at the next start; the wiring closes in order and
+    `watch` exits 0. Without this, SIGTERM ends Python at once with status 143 and no message."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread (a test runner may call the command elsewhere)
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -93,6 +93,7 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     else:
         identity = SigningIdentity.from_pkcs11(pkcs11_module, token_label=token_label, key_label=key_label,
                                                pin=_secret(PIN_ENV, "Pincode"), chain=chain)
+    pades = None
     try:
         pades = PadesSigner(timestamper=http_timestamper(tsa_url) if tsa_url else None,
                             trust_roots=[c for p in roots if Path(p).exists()
@@ -107,6 +108,8 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
         signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
         elapsed = time.perf_counter() - started
     finally:
+        if pades is not None:
+            pades.close()  # the HTTP session to the trust services (B-LT/B-LTA), closed before the loop ends
         identity.close()
     name = f"{file.stem}-ondertekend.pdf"
     if out is None and settings is not None:

@@ -83,3 +83,15 @@ class ArchiveError(PipelineError):
 
 class UnsafePathError(DeliveryError):
     """A place the pipeline would write, move or delete is a symlink or not a folder; nothing is done there."""
+
+
+class InternalError(PipelineError):
+    """Processing one inbox file failed in sopipe itself (an unexpected exception, or the process stopped while
+    handling it `interruptions` times): the file is set aside unchanged in `inbox/failed/` and the loop goes on."""
+
+    def __init__(self, message: str, *, cause: str, interruptions: int = 0, **kw) -> None:
+        super().__init__(message, rule="interne-fout", **kw)
+        self.cause = cause
+        """The exception's type name (never its message, which may quote the file's values)."""
+        self.interruptions = interruptions
+        """How often the process stopped while this file was in progress (0: an exception, caught)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -24,6 +25,14 @@ from pipeline.adapters.store import Store
 from pipeline.shell.app import OrderSigner, make_order_signer, open_pipeline
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, TEMPLATES, init_root
 from pipeline.shell.validation_reports import REPORT_SUFFIX
+
+# Property tests are deterministic by default (the same examples on every run and every machine: a red CI run is
+# red again locally); `SOPIPE_HYPOTHESIS=explore` draws fresh examples and keeps failures in .hypothesis/.
+from hypothesis import settings as _hypothesis
+
+_hypothesis.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+_hypothesis.register_profile("explore", derandomize=False)
+_hypothesis.load_profile(os.environ.get("SOPIPE_HYPOTHESIS", "deterministic"))
 
 SIGNING_TIME = dt.datetime(2027, 3, 15, 9, 30, tzinfo=dt.UTC)
 """The moment `frozen_signing_clock` stops the clock at (inside the demo PKI's validity)."""

@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
 from pipeline.core.redaction import redact
@@ -123,6 +123,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             sha256 TEXT NOT NULL,
             created_at TEXT NOT NULL,
             PRIMARY KEY (kenmerk, file_name, sub)
+        );
+    """),
+    # Issue 19: how often a file left in the stage by a stopped process was resumed (`Pipeline.resume`), so that
+    # one file cannot keep the pipeline in a restart loop. Keyed by the stage folder, which names one file.
+    ("0019_intake_resumptions", """
+        CREATE TABLE intake_resumptions (
+            stage_id TEXT PRIMARY KEY,
+            resumed INTEGER NOT NULL,
+            last_at TEXT NOT NULL
         );
     """),
 )
@@ -314,6 +323,21 @@ class Store:
         with self.transaction() as tx:  # the journal is operator data: never a BSN in it
             tx.execute("UPDATE journal SET status='failed', kenmerk=?, detail=?, finished_at=? WHERE sha256=?",
                        (kenmerk, redact(detail), self._now(), sha256))
+
+    def stage_resumed(self, stage_id: str) -> int:
+        """Count one more resumption of the file in `state/intake/<stage_id>/`; how many there were, this one
+        included (committed before the file is touched: a crash while handling it still counts)."""
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO intake_resumptions (stage_id, resumed, last_at) VALUES (?, 1, ?)"
+                       " ON CONFLICT(stage_id) DO UPDATE SET resumed=resumed+1, last_at=excluded.last_at",
+                       (stage_id, self._now()))
+            return tx.execute("SELECT resumed FROM intake_resumptions WHERE stage_id=?", (stage_id,)).fetchone()[0]
+
+    def stage_forget(self, stage_ids: Sequence[str]) -> None:
+        """The files of these stage folders were handled: their resumption counts go."""
+        if stage_ids:
+            with self.transaction() as tx:
+                tx.executemany("DELETE FROM intake_resumptions WHERE stage_id=?", [(i,) for i in stage_ids])
 
     # --- events ---------------------------------------------------------------------------------------------
 

@@ -389,16 +389,17 @@ def _verify_timestamp(ts, roots) -> DocumentTimestampReport:
         gen_time = tst_info["gen_time"].native
     except Exception:
         gen_time = None
-    cert = ts.signer_cert
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
-                                moment=gen_time, other_certs=list(ts.other_embedded_certs))
     try:
-        status = validate_pdf_timestamp(ts, validation_context=context)
+        cert = ts.signer_cert
+        status = validate_pdf_timestamp(ts, validation_context=ValidationContext(
+            trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=gen_time,
+            other_certs=list(ts.other_embedded_certs)))
         intact, valid, trusted = bool(status.intact), bool(status.valid), bool(status.trusted)
         problem = status.trust_problem_indic.name if status.trust_problem_indic is not None else None
-    except Exception:  # an unreadable token: a structure failure of this timestamp
+    except Exception:  # an unreadable token, or one without the TSA's certificate: a structure failure of it
         intact = valid = trusted = False
         problem = "FORMAT_FAILURE"
+        cert = _embedded_signer_cert(ts)
     if not intact:
         indication, sub = MAIN_FAILED, "HASH_FAILURE" if problem != "FORMAT_FAILURE" else problem
     elif not valid:
@@ -408,11 +409,20 @@ def _verify_timestamp(ts, roots) -> DocumentTimestampReport:
     else:
         indication, sub = MAIN_PASSED, None
     return DocumentTimestampReport(
-        field_name=ts.field_name, time=gen_time, tsa_naam=subject_attr(cert, "common_name") or "",
-        tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native, intact=intact, valid=valid,
-        trusted=trusted, indication=indication, sub_indication=sub,
+        field_name=ts.field_name, time=gen_time,
+        tsa_naam=(subject_attr(cert, "common_name") or "") if cert is not None else "(onbekend)",
+        tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native if cert is not None else None,
+        intact=intact, valid=valid, trusted=trusted, indication=indication, sub_indication=sub,
         reason=None if sub is None else TIMESTAMP_REASONS.get(sub, REASONS.get(sub, sub)),
-        token_digest=_contents_digest(ts), tsa_cert_der=cert.dump())
+        token_digest=_contents_digest(ts), tsa_cert_der=cert.dump() if cert is not None else b"")
+
+
+def _embedded_signer_cert(sig):
+    """The signer's certificate when the CMS carries it, else None (pyHanko raises for a token without it)."""
+    try:
+        return sig.signer_cert
+    except Exception:
+        return None
 
 
 def _contents_digest(sig) -> str:

@@ -121,6 +121,10 @@ _CONT = f"(?:[{_chars(0x80, 0xBF)}]| )"
 _MOJIBAKE = re.compile(f"[{_chars(0xC2, 0xDF)}]{_CONT}|[{_chars(0xE0, 0xEF)}]{_CONT}{{2}}"
                        f"|[{_chars(0xF0, 0xF4)}]{_CONT}{{3}}")
 _SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+# A letter cut short at the very end: its last byte was 0x85 or 0xA0, which latin-1 shows as NEL and a no-break
+# space, both whitespace that stripping a value removes (`Aá»\x85` for `Aễ` arrives as `Aá»`).
+_CUT_SHORT = re.compile(f"(?:[{_chars(0xC2, 0xDF)}]|[{_chars(0xE0, 0xEF)}]{_CONT}|[{_chars(0xF0, 0xF4)}]{_CONT}{{2}})$")
+_STRIPPED_BYTES = ("\x85", "\xa0")
 
 
 def _redecode(m: re.Match) -> str:
@@ -155,6 +159,13 @@ def mojibake_readings(text: str) -> list[str]:
     a single word with some three-byte letters (`Thá»§y`) or a cp1252 glyph as second byte (`Åžahin`), and reads
     a no-break space turned into a space as a real one (`HÃ n` → `Hà n`); the letter-by-letter reading does not.
     Both readings are kept, so the guard matches either."""
+    out = _repairs(text)
+    if _CUT_SHORT.search(text[-4:]):  # also as it was before stripping took the last byte of its last letter
+        out += [r for byte in _STRIPPED_BYTES for r in _repairs(text + byte) if r != text and r not in out]
+    return out
+
+
+def _repairs(text: str) -> list[str]:
     if ftfy.fix_encoding(text) == text and not _MOJIBAKE.search(text):
         return []  # the usual case, one ftfy pass: nothing that reads as mojibake
     out: list[str] = []
@@ -165,8 +176,9 @@ def mojibake_readings(text: str) -> list[str]:
 
 
 def repair_mojibake(text: str) -> str:
-    """The first of `mojibake_readings`, or `text` itself when there is nothing to repair."""
-    readings = mojibake_readings(text)
+    """The first repair of `text` (`mojibake_readings` without the guesses for a letter cut short at the end), or
+    `text` itself when there is nothing to repair."""
+    readings = _repairs(text)
     return readings[0] if readings else text
 
 

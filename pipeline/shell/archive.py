@@ -167,7 +167,7 @@ def export_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str,
         "audit": {"bestand": AUDIT, "records": len(records), "keten_kop": {"id": head_id, "hash": head_hash},
                   "keten_intact_bij_export": chain_ok},
         "bestanden": [{"naam": name, "sha256": _sha256(data), "bytes": len(data),
-                       **({"handtekeningen": _count_signatures(data)} if name.lower().endswith(".pdf") else {})}
+                       **(_count_signatures(data) if name.lower().endswith(".pdf") else {})}
                       for name, data in sorted(members.items())],
     }
     manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -237,12 +237,16 @@ def _chain_pem(identity: SigningIdentity, pki_dir: Path | None) -> bytes:
     return b"".join(out)
 
 
-def _count_signatures(pdf: bytes) -> int:
+def _count_signatures(pdf: bytes) -> dict[str, int]:
+    """The manifest's counts of a PDF: `handtekeningen`, every filled signature field (document timestamps
+    included, as bundles always counted them), and `archieftijdstempels`, the document timestamps among them."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     try:
-        return len(PdfFileReader(io.BytesIO(pdf)).embedded_signatures)
+        fields = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+        return {"handtekeningen": len(fields),
+                "archieftijdstempels": sum(1 for f in fields if f.sig_object_type == "/DocTimeStamp")}
     except Exception:
-        return 0
+        return {"handtekeningen": 0}
 
 
 def _sha256(data: bytes) -> str:
@@ -407,10 +411,19 @@ def _verify_pdf(name: str, pdf: bytes, entry: dict, *, roots, report: BundleRepo
         except PipelineError as e:
             report.fail(name, f"handtekening niet te controleren: {e.message}")
             return
+        except Exception as e:  # one unreadable document is a finding; the bundle's other files are still checked
+            report.fail(name, f"handtekening niet te controleren: het document is niet te lezen ({type(e).__name__})")
+            return
     reports = result.signatures
+    # the manifest counts every signature field that is filled, document timestamps included (`_count_signatures`)
+    counted = len(reports) + len(result.document_timestamps)
     expected = entry.get("handtekeningen")
-    if expected is not None and len(reports) != expected:
-        report.fail(name, f"{len(reports)} handtekening(en), volgens het manifest {expected}")
+    if expected is not None and counted != expected:
+        report.fail(name, f"{len(reports)} handtekening(en) en {len(result.document_timestamps)} "
+                          f"archieftijdstempel(s), samen {counted}; volgens het manifest {expected}")
+    stamps = entry.get("archieftijdstempels")
+    if stamps is not None and len(result.document_timestamps) != stamps:
+        report.fail(name, f"{len(result.document_timestamps)} archieftijdstempel(s), volgens het manifest {stamps}")
     for r in reports:
         if not r.ok:
             why = r.reason or "niet geldig"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
 import os
 import re
 import secrets
@@ -27,8 +29,10 @@ from pipeline.adapters import safefs
 from pipeline.adapters.safefs import Access
 from pipeline.core import model, redaction
 from pipeline.core.signatures import kenmerk_from_file_name
-from pipeline.errors import CaseFileError, PipelineError
+from pipeline.errors import CaseFileError, InternalError, PipelineError
 from pipeline.settings import STAGE
+
+log = logging.getLogger("sopipe")
 
 STATE_DIR = Access(0o700)
 
@@ -103,6 +107,8 @@ class Intake:
 
 
 MAX_JSON_DEPTH = 20
+MAX_NUMBER_CHARS = 40
+"""A number in a case file (an amount, a count) has at most this many characters, sign and exponent included."""
 
 _PDF_CASE = re.compile(r"^(?P<kenmerk>[A-Za-z0-9_-]{3,40}?)_machtiging-", re.IGNORECASE)
 
@@ -116,11 +122,62 @@ def _case_of_pdf(name: str) -> str | None:
     return match.group("kenmerk") if match else None
 
 
+def shown_name(name: str) -> str:
+    """The name as the pipeline keeps it: unchanged when it is UTF-8 text; else every byte that is not, escaped
+    as `\\xNN` (a name from a share with another character set cannot be written to the journal or a report)."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+NAME_MAX = 255
+"""Bytes in one file name (ext4, xfs, tmpfs)."""
+NAME_ROOM = 32
+"""Bytes a kept name leaves free for what the pipeline adds to it (`.1`, `.duplicaat`, `.error.txt`,
+`.brief-aan-aanvrager.pdf`), so a report can always be written beside the file."""
+
+
+def kept_name(name: str) -> str:
+    """The name a file is kept under from its intake on: `shown_name`, and when that is too long to add a suffix
+    to, shortened (the start and the extension kept, `…` where it was cut)."""
+    shown = shown_name(name)
+    raw = shown.encode("utf-8")
+    limit = NAME_MAX - NAME_ROOM
+    if len(raw) <= limit:
+        return shown
+    ext = os.path.splitext(shown)[1]
+    ext = ext if len(ext.encode("utf-8")) <= 16 else ""
+    cut = limit - len(ext.encode("utf-8")) - len("…".encode("utf-8"))
+    return raw[:cut].decode("utf-8", "ignore") + "…" + ext
+
+
+def not_utf8_name(original: str, shown: str) -> CaseFileError:
+    """The refusal of a file whose name is not UTF-8 text (it is kept under `shown`)."""
+    return CaseFileError(f"De naam van dit bestand is geen geldige UTF-8-tekst (waarschijnlijk gemaakt met een andere "
+                         f"tekenset); het is ongewijzigd bewaard onder de naam {shown}. Geef het een naam met gewone "
+                         "letters en cijfers en zet het opnieuw in de map inbox/.", rule="bestandsnaam")
+
+
 def read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int,
                 not_a_file: PipelineError, wrong_pdf_size) -> Intake:
     """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error.
 
-    `not_a_file` / `wrong_pdf_size(size, limit)`: the refusals of a returned PDF that is no file or of a bad size."""
+    `not_a_file` / `wrong_pdf_size(size, limit)`: the refusals of a returned PDF that is no file or of a bad size.
+    Never raises: whatever reading or parsing one file does ends as its `error` (an `InternalError` when it was
+    not foreseen), so one file never stops the others."""
+    try:
+        return _read_intake(stage, stage_id, name, max_case_file=max_case_file, max_pdf=max_pdf,
+                            not_a_file=not_a_file, wrong_pdf_size=wrong_pdf_size)
+    except Exception as e:
+        log.error("%s: internal error while reading it (%s)", name, type(e).__name__, exc_info=True)
+        return Intake(name, stage_id, b"", None, error=InternalError(
+            f"Interne fout bij het lezen van het bestand ({type(e).__name__}).", cause=type(e).__name__))
+
+
+def _read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int,
+                 not_a_file: PipelineError, wrong_pdf_size) -> Intake:
     pdf = name.lower().endswith(".pdf")
     limit = max_pdf if pdf else max_case_file
     try:
@@ -159,13 +216,34 @@ def decode_case_file(raw: bytes) -> dict:
     if _depth_exceeds(text, MAX_JSON_DEPTH):
         raise CaseFileError(f"Het bestand is te diep genest (meer dan {MAX_JSON_DEPTH} niveaus).")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_bounded(int), parse_float=_bounded(float),
+                          parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise CaseFileError(f"Het bestand is geen geldige JSON: {e.msg} op regel {e.lineno}, kolom {e.colno}.") \
             from e
+    except (ValueError, RecursionError) as e:  # whatever else the decoder refuses is still a bad file, said so
+        raise CaseFileError("Het bestand is geen geldige JSON.") from e
     if not isinstance(data, dict):
         raise CaseFileError("Het bestand moet één JSON-object zijn ({ ... }).")
     return data
+
+
+def _bounded(number):
+    """`int` or `float` for json.loads, refusing a number longer than MAX_NUMBER_CHARS (Python refuses ints of more
+    than 4,300 digits with a ValueError of its own; no case file needs more than a few)."""
+    def parse(text: str):
+        if len(text) > MAX_NUMBER_CHARS:
+            raise CaseFileError(f"Het bestand bevat een getal van {len(text)} tekens; een getal in een zaakbestand "
+                                f"heeft er hooguit {MAX_NUMBER_CHARS}.")
+        value = number(text)
+        if not math.isfinite(value):
+            raise CaseFileError(f"Het bestand bevat een getal dat te groot is om mee te rekenen ({text}).")
+        return value
+    return parse
+
+
+def _no_constant(text: str):
+    raise CaseFileError(f"Het bestand bevat {text}; dat is geen getal in JSON.")
 
 
 def _depth_exceeds(text: str, limit: int) -> bool:
@@ -205,16 +283,18 @@ class Stage:
     def _stage_root(self):
         return self._dir(*STAGE, create=STATE_DIR)
 
-    def take(self, name: str) -> str | None:
-        """Move `inbox/<name>` into a new stage folder; its id, or None when the file is gone already."""
+    def take(self, name: str, *, as_name: str | None = None) -> str | None:
+        """Move `inbox/<name>` into a new stage folder (as `as_name` when given: `shown_name`); its id, or None
+        when the file is gone already."""
         safefs.parts_of([name])
+        staged = safefs.parts_of([as_name or name])[0]
         stage_id = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
         with self._dir(self.inbox) as inbox_fd, self._stage_root() as stage_fd:
             os.mkdir(stage_id, 0o700, dir_fd=stage_fd)
             with safefs.folder(self.root, (*STAGE, stage_id)) as fd:
                 safefs.apply_access(fd, STATE_DIR, folder=True)
                 try:
-                    os.rename(name, name, src_dir_fd=inbox_fd, dst_dir_fd=fd)
+                    os.rename(name, staged, src_dir_fd=inbox_fd, dst_dir_fd=fd)
                 except FileNotFoundError:
                     os.rmdir(stage_id, dir_fd=stage_fd)
                     return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.errors import PipelineError, SigningError
+from pipeline.errors import PipelineError, SigningError, TrustServiceOutage
 
 
 class RenewStatus(enum.Enum):
@@ -83,14 +83,17 @@ def renew_archive_timestamps(settings, *, days: int, dry_run: bool = False, now:
             on_item(item)
 
     for path in sorted(settings.archive.rglob("*.pdf")):
-        data = path.read_bytes()
         try:
+            data = path.read_bytes()
             result = verify_pdf(data, trust_roots=roots)
         except PipelineError as e:
             note(Renewal(path, RenewStatus.SKIPPED, reason=e.message))
             continue
+        except Exception as e:  # one unreadable document is a finding, never the end of the run for the others
+            note(Renewal(path, RenewStatus.SKIPPED, reason=f"niet te lezen als ondertekende PDF ({type(e).__name__})"))
+            continue
         expiry = result.last_timestamp_expiry
-        if expiry is None:
+        if expiry is None and not result.document_timestamps:
             continue  # no archive timestamp (not B-LTA): nothing to renew
         checked += 1
         if not result.ok:
@@ -104,7 +107,14 @@ def renew_archive_timestamps(settings, *, days: int, dry_run: bool = False, now:
             note(Renewal(path, RenewStatus.DUE, expiry=expiry))
             continue
         started = time.perf_counter()
-        updated = renew_archival_timestamp(data, timestamper=http_timestamper(settings.tsa_url), trust_roots=certs)
+        try:
+            updated = renew_archival_timestamp(data, timestamper=http_timestamper(settings.tsa_url),
+                                               trust_roots=certs)
+        except TrustServiceOutage:
+            raise  # the timestamp server is away: a retry later for all of them, not a verdict on this document
+        except PipelineError as e:  # this document stays as it was, and is reported; the others are renewed
+            note(Renewal(path, RenewStatus.REFUSED, reason=e.message, expiry=expiry))
+            continue
         atomic_write(path, updated)
         write_validation_report(path, updated, trust_roots=roots)
         note(Renewal(path, RenewStatus.RENEWED, expiry=expiry, seconds=time.perf_counter() - started))

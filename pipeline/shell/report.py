@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from pipeline.core.dutch import zinseinde
 from pipeline.core.model import STAPPEN
 from pipeline.core.redaction import escape_controls, mask_digits, redact
-from pipeline.errors import PipelineError
+from pipeline.errors import InternalError, PipelineError
 
 _PYDANTIC_NL = {
     "missing": "ontbreekt (verplicht veld)",
@@ -127,3 +127,25 @@ def failure_report(file_name: str, *, problems: list[tuple[str, str]], kenmerk: 
 def report_for_error(file_name: str, e: PipelineError, *, letter: LetterNote | None = None) -> str:
     return failure_report(file_name, problems=[(e.field or "", e.message)], kenmerk=e.kenmerk, rule=e.rule,
                           letter=letter)
+
+
+def internal_error_report(file_name: str, e: InternalError) -> str:
+    """The report beside a file set aside because sopipe itself failed on it (not because of a rule): says so, says
+    the file is kept unchanged, and what the secretariat and the operator can do."""
+    if e.interruptions:
+        what = (f"sopipe stopte onverwacht terwijl dit bestand werd verwerkt, {e.interruptions} keer achter elkaar. "
+                "Om de andere bestanden niet langer op te houden is het opzijgezet.")
+    else:
+        what = ("Interne fout: de verwerking liep vast op een fout in sopipe zelf "
+                f"({escape_controls(e.cause)}), niet op een regel van de procedure.")
+    lines = [f"Het bestand {escape_controls(file_name)} is NIET verwerkt.", ""]
+    if e.kenmerk:
+        lines += [f"Zaak (kenmerk): {e.kenmerk}", ""]
+    lines += ["Wat is er mis:", f"  - {what}", "",
+              "Wat nu:",
+              "  Het bestand is ongewijzigd bewaard in inbox/failed/; de andere bestanden worden gewoon verwerkt.",
+              "  Secretariaat: meld dit aan de beheerder van sopipe met de naam van dit bestand. Wat er voor de zaak",
+              "  al is verstuurd, toont sopipe status <kenmerk>.",
+              "  Beheerder: de technische details staan in het logboek van sopipe watch (zoek op de bestandsnaam).",
+              "  Zet het bestand na herstel van de fout opnieuw in de map inbox/.", ""]
+    return redact("\n".join(lines))

@@ -113,6 +113,7 @@ def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: 
                             rule="onleesbaar") from e
     check_signature(result.signatures, kenmerk=kenmerk, big=arts.big_nummer if arts else None,
                     naam=arts.naam if arts else "?", rol=_ROL[signer_party(kind)])
+    check_document_timestamps(result.document_timestamps, kenmerk=kenmerk)
     check_same_document(raw, kenmerk=kenmerk, pending_sha256=pending.sha256, pending_size=pending.size)
     try:
         before = reader.page_fingerprints(raw[:pending.size])
@@ -152,6 +153,15 @@ def check_signature(signatures: Sequence, *, kenmerk: str, big: str | None, naam
         raise ReturnRefused(f"De handtekening is niet geldig: {sig.reason or 'zie sopipe verify'} ({sig.indication}"
                             f"{' / ' + sig.sub_indication if sig.sub_indication else ''}).", kenmerk=kenmerk,
                             rule="handtekening-ongeldig")
+
+
+def check_document_timestamps(stamps: Sequence, *, kenmerk: str) -> None:
+    """A document timestamp added to a returned PDF must be readable and cover the document as it is (a token
+    without the TSA's certificate, or one that no longer matches, is refused, never archived for 20 years)."""
+    for t in stamps:
+        if not (t.intact and t.valid):
+            raise ReturnRefused(f"Het document bevat een tijdstempel die niet klopt: {t.reason or t.indication}.",
+                                kenmerk=kenmerk, rule="tijdstempel-ongeldig")
 
 
 def check_same_document(raw: bytes, *, kenmerk: str, pending_sha256: str, pending_size: int) -> None:
@@ -310,4 +320,5 @@ _REASONS = {
     "machtiging-geweigerd": "machtiging geweigerd",
     "al-ontvangen": "al eerder ontvangen",
     "onleesbaar": "handtekening niet te controleren",
+    "tijdstempel-ongeldig": "tijdstempel ongeldig",
 }

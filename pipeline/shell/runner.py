@@ -41,12 +41,13 @@ from pipeline.core.trail import TZ as DUTCH_TIME
 from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
 from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed, signer_party
 from pipeline.core.state import CaseState
-from pipeline.errors import (ConverterUnavailable, DeliveryError, PipelineError, ReturnRefused, SigningError,
-                             TrustServiceOutage)
+from pipeline.errors import (ConverterUnavailable, DeliveryError, InternalError, PipelineError, ReturnRefused,
+                             SigningError, TrustServiceOutage)
 from pipeline.settings import STAGING
 from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
-from pipeline.shell.intake import Intake, IntakeAccess, Stage, read_intake
+from pipeline.shell.intake import (Intake, IntakeAccess, Stage, kept_name, not_utf8_name, read_intake,
+                                   shown_name)
 
 log = logging.getLogger("sopipe")
 
@@ -56,6 +57,11 @@ _OUTAGES = {
     TrustServiceOutage: ("trust service unreachable", "vertrouwensdienst"),
 }
 """Errors of the pipeline's surroundings: the case file stays in the inbox and is tried again (log text, audit rule)."""
+
+MAX_RESUMES = 2
+"""A file in progress when the process stopped is resumed at most this many times; at the next interruption it
+is set aside in `inbox/failed/` with a report (`Pipeline.resume`)."""
+
 
 class Renderer(Protocol):
     def render(self, template: str, context) -> bytes: ...
@@ -164,15 +170,20 @@ class Pipeline:
 
     def take(self, path: Path) -> Intake | Outcome:
         """Take `path` (a file in the inbox) into the stage and read it once; an Outcome when it cannot be."""
+        shown = kept_name(path.name)
         try:
-            stage_id = self.stage.take(path.name)
+            stage_id = self.stage.take(path.name, as_name=shown)
         except (OSError, PipelineError) as e:
             why = e.message if isinstance(e, PipelineError) else e.strerror or str(e)
-            log.error("%s: cannot take it out of the inbox: %s", path.name, why)
-            return Outcome(path.name, "retry", detail=f"kan het bestand niet uit de inbox nemen: {why}")
+            log.error("%s: cannot take it out of the inbox: %s", shown, why)
+            return Outcome(shown, "retry", detail=f"kan het bestand niet uit de inbox nemen: {why}")
         if stage_id is None:
-            return Outcome(path.name, "gone", detail="niet meer in de inbox")
-        return self._intake(stage_id, path.name)
+            return Outcome(shown, "gone", detail="niet meer in de inbox")
+        intake = self._intake(stage_id, shown)
+        if shown_name(path.name) != path.name:  # kept under an escaped name, and refused: the share's character
+            intake = replace(intake, event=None, data=None,  # set needs fixing
+                             error=not_utf8_name(path.name, shown))
+        return intake
 
     def process(self, path: Path) -> Outcome:
         """Take `path` (a file in the inbox) into the stage and process exactly those bytes."""
@@ -180,8 +191,24 @@ class Pipeline:
         return taken if isinstance(taken, Outcome) else self.process_intake(taken)
 
     def resume(self) -> list[Outcome]:
-        """Files a crash (kill -9) left in the stage, processed again; the journal by SHA-256 decides what is done."""
-        return process_in_case_order(self, self.leftovers(), workers=1)
+        """Files a crash (kill -9) left in the stage, processed again; the journal by SHA-256 decides what is done.
+
+        Each resumption is counted in the store first (durably): a file that was in progress when the process
+        stopped `MAX_RESUMES` times in a row is set aside in `inbox/failed/` with a report instead of being tried
+        again, so one file can never keep the pipeline in a restart loop."""
+        intakes, outcomes = [], []
+        for intake in self.leftovers():
+            attempts = self.store.stage_resumed(intake.stage_id)
+            if attempts > MAX_RESUMES:
+                outcomes.append(self._internal_error(intake, InternalError(
+                    f"De verwerking is {attempts} keer onderbroken.", cause="onderbroken",
+                    interruptions=attempts, kenmerk=_kenmerk_or_none(intake))))
+                self.store.stage_forget([intake.stage_id])
+            else:
+                intakes.append(intake)
+        outcomes += process_in_case_order(self, intakes, workers=1)
+        self.store.stage_forget([i.stage_id for i in intakes])
+        return outcomes
 
     def leftovers(self) -> list[Intake]:
         """Files a crash left in the stage, each read once."""
@@ -200,16 +227,41 @@ class Pipeline:
         """Not processed now (an earlier file of its case waits for a retry): back into the inbox."""
         try:
             name = self.stage.move_on(intake.stage_id, intake.name, None)
-        except OSError as err:  # stays in the stage: resumed at the next start
-            log.error("%s: cannot put it back into the inbox: %s", intake.name, err.strerror or err)
+        except (OSError, PipelineError) as err:  # stays in the stage: resumed at the next start
+            log.error("%s: cannot put it back into the inbox: %s", intake.name,
+                      err.message if isinstance(err, PipelineError) else err.strerror or err)
             name = intake.name
         return Outcome(name, "retry", kenmerk=intake.kenmerk, detail=detail)
 
     def process_intake(self, intake: Intake) -> Outcome:
-        """The skeleton every inbox file goes through, read once into `intake`."""
+        """The skeleton every inbox file goes through, read once into `intake`. Never raises for one file's sake:
+        an error nobody foresaw sets the file aside in `inbox/failed/` with a report (`_internal_error`)."""
+        try:
+            return self._process_intake(intake)
+        except Exception as e:
+            log.error("%s: internal error (%s); the file is set aside in inbox/failed/", intake.name,
+                      type(e).__name__, exc_info=True)
+            return self._internal_error(intake, InternalError(
+                f"Interne fout bij het verwerken ({type(e).__name__}).", cause=type(e).__name__,
+                kenmerk=_kenmerk_or_none(intake)))
+
+    def _internal_error(self, intake: Intake, e: InternalError) -> Outcome:
+        """Set the file aside unchanged with the report for an internal error; each step on its own, since the
+        failure may be in any of them (the audit, the journal, the report folder)."""
+        try:
+            return self._fail(intake, intake.sha256, report.internal_error_report(intake.name, e), e.message,
+                              kenmerk=e.kenmerk, rule=e.rule, error=e.cause)
+        except Exception:
+            log.error("%s: could not be set aside in inbox/failed/; it stays in state/intake/%s", intake.name,
+                      intake.stage_id, exc_info=True)
+            return Outcome(intake.name, "failed", kenmerk=e.kenmerk, detail=e.message)
+
+    def _process_intake(self, intake: Intake) -> Outcome:
         work: Work = self._case_files if not intake.returned else \
             self._consent_forms if returns.consent_form_of(intake.name) else self._returned
         name, digest = intake.name, intake.sha256
+        if isinstance(intake.error, InternalError):
+            return self._internal_error(intake, intake.error)
         if digest is None:
             return self._fail(intake, None, work.report(name, intake.error), intake.error.message)
         if self.store.journal_status(digest) == "done":
@@ -477,8 +529,11 @@ class Pipeline:
               rule: str | None = None, error: str | None = None, namens: str | None = None) -> Outcome:
         name = intake.name
         # the audit keeps the rule, never `detail` (which may quote the file's values)
-        self.audit.intake_refused(kenmerk=kenmerk, bestand=name, sha256=digest, regel=rule, fout=error,
-                                  namens=namens)
+        try:
+            self.audit.intake_refused(kenmerk=kenmerk, bestand=name, sha256=digest, regel=rule, fout=error,
+                                      namens=namens)
+        except Exception:  # the file is still set aside with its report; the operator sees why in the log
+            log.error("%s: refusal not recorded in the audit trail", name, exc_info=True)
         # the report first: a crash in between leaves a report (and the file in the stage, resumed at start-up)
         try:
             self.stage.write_report("failed", self.stage.free_name("failed", name) + ".error.txt", text)
@@ -517,6 +572,13 @@ class Pipeline:
             log.error("%s: cannot move it to inbox/%s/, it stays in state/intake/%s: %s", intake.name, folder,
                       intake.stage_id, why)
             return None
+
+
+def _kenmerk_or_none(intake: Intake) -> str | None:
+    try:
+        return intake.kenmerk
+    except Exception:  # the internal error may be in the very value that names the case
+        return None
 
 
 def _below(root: Path, path: Path) -> tuple[str, ...]:
@@ -644,11 +706,12 @@ class ConsentFormWork:
         signatures = ()
         if state is not None and b"/ByteRange" in raw:  # a scan carries no signature
             try:
-                signatures = p.return_reader.signatures(
-                    raw, trust_roots=p.returns.trust_roots if p.returns else ()).signatures
+                found = p.return_reader.signatures(raw, trust_roots=p.returns.trust_roots if p.returns else ())
             except SigningError as e:
                 raise ReturnRefused(f"De elektronische handtekening kan niet worden gelezen: {e.message}",
                                     kenmerk=form.kenmerk, rule="onleesbaar") from e
+            signatures = found.signatures
+            returns.check_document_timestamps(found.document_timestamps, kenmerk=form.kenmerk)
         archived = state is not None and any(r.kind == form.kind and r.status == "delivered"
                                              for r in p.store.deliveries(form.kenmerk))
         returns.check_consent_form(form, state=state, signatures=signatures, archived=archived)

@@ -22,6 +22,7 @@ from pipeline.adapters.returned_pdf import revision_changes
 from pipeline.adapters.signing import PadesSigner, http_timestamper
 from pipeline.adapters.validation import verify_pdf
 from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, Widget, judge
+from pipeline.shell.returns import signed_fields
 from tests.mailbox_paths import mailbox
 from tests.test_pades_levels import DOCTOR, VISSER
 from tests.test_returns import APPEARANCE, K, _return, _unsigned, foreign_doctor, held_root  # noqa: F401 (fixtures)
@@ -168,10 +169,16 @@ def signed_bb(prepared, services_keyring) -> bytes:
     return PadesSigner().sign(prepared, identity=services_keyring.doctor(VISSER), appearance=DOCTOR, level="B-B")
 
 
+def _signed(pdf: bytes, trust) -> dict:
+    """The signed revisions, as the validation finds them."""
+    return signed_fields(verify_pdf(pdf, trust_roots=[trust]))
+
+
 def _verdict(pdf: bytes, prepared: bytes, trust) -> tuple:
     report = verify_pdf(pdf, trust_roots=[trust])
     [sig] = report.signatures
-    return judge(revision_changes(pdf, prepared_size=len(prepared)), signature=sig.field_name,
+    return judge(revision_changes(pdf, prepared_size=len(prepared), signed=signed_fields(report)),
+                 signature=sig.field_name,
                  trusted_timestamps=frozenset(t.field_name for t in report.document_timestamps if t.ok)), sig
 
 
@@ -198,12 +205,12 @@ def test_reader_names_the_overlay_the_new_title_and_the_untrusted_timestamp(prep
     stamped = untrusted_timestamp(signed_bb, trust_services.tsa_url)
     report = verify_pdf(stamped, trust_roots=[shared_pki / "ca.pem", trust_services.ca])
     assert report.document_timestamps[0].ok
-    changes = revision_changes(stamped, prepared_size=len(prepared))
+    changes = revision_changes(stamped, prepared_size=len(prepared), signed=signed_fields(report))
     assert judge(changes, signature="Handtekening1", trusted_timestamps=frozenset()).rule == \
         "tijdstempel-niet-vertrouwd"
 
 
-def test_reader_names_an_xmp_change_but_not_the_signers_own_update(prepared, services_keyring):
+def test_reader_names_an_xmp_change_but_not_the_signers_own_update(prepared, services_keyring, trust_services):
     xmp = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
            b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
            b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">%s'
@@ -216,21 +223,23 @@ def test_reader_names_an_xmp_change_but_not_the_signers_own_update(prepared, ser
     with_xmp = _write(writer)
     signed = PadesSigner().sign(with_xmp, identity=services_keyring.doctor(VISSER), appearance=DOCTOR)
     # pyHanko rewrites the packet (producer, modification date): that is the signing, not a change
-    assert judge(revision_changes(signed, prepared_size=len(with_xmp)), signature="Handtekening1",
+    assert judge(revision_changes(signed, prepared_size=len(with_xmp), signed=_signed(signed, trust_services.ca)),
+                 signature="Handtekening1",
                  trusted_timestamps=frozenset()).accepted
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
     meta = writer.root["/Metadata"]
     writer.update_container(meta)
     meta._data, meta._encoded_data = xmp % b"Volledig arbeidsgeschikt", None
     changed = _write(writer)
-    verdict = judge(revision_changes(changed, prepared_size=len(with_xmp)), signature="Handtekening1",
+    verdict = judge(revision_changes(changed, prepared_size=len(with_xmp), signed=_signed(changed, trust_services.ca)),
+                    signature="Handtekening1",
                     trusted_timestamps=frozenset())
     assert [f.text for f in verdict.findings] == ["de XMP-metadata van het document (dc:title)"]
 
 
 def test_a_file_that_does_not_build_on_the_prepared_document_cannot_be_read(prepared, signed_bb):
     with pytest.raises(ValueError):
-        revision_changes(signed_bb, prepared_size=len(prepared) - 10)
+        revision_changes(signed_bb, prepared_size=len(prepared) - 10, signed={})
 
 
 # --- through the pipeline --------------------------------------------------------------------------------------

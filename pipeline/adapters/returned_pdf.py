@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, Widget
 from pipeline.errors import ReturnRefused
@@ -34,9 +34,10 @@ class PdfReturnReader:
         from pipeline.adapters.validation import verify_pdf
         return verify_pdf(pdf, trust_roots=list(trust_roots))
 
-    def revisions(self, pdf: bytes, *, prepared_size: int) -> tuple[RevisionChanges, ...]:
+    def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
+                  ) -> tuple[RevisionChanges, ...]:
         """See `revision_changes`."""
-        return revision_changes(pdf, prepared_size=prepared_size)
+        return revision_changes(pdf, prepared_size=prepared_size, signed=signed)
 
 
 # --- the revisions after the prepared document (`pipeline.core.revisions`) -------------------------------------
@@ -45,10 +46,15 @@ _WALK_LIMIT = 20_000
 """Most objects followed when looking for a page's content (bounded: a hostile file cannot make it endless)."""
 
 
-def revision_changes(pdf: bytes, *, prepared_size: int) -> tuple[RevisionChanges, ...]:
+def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
+                     ) -> tuple[RevisionChanges, ...]:
     """What each incremental update after the first `prepared_size` bytes (the prepared document) adds and
     changes, read with pyHanko's xref history; ValueError when the revisions cannot be read or do not build on
-    exactly the prepared document."""
+    exactly the prepared document.
+
+    `signed`: per field name the kind of its value (`/Sig`, `/DocTimeStamp`) and the revision its byte range
+    reaches, as the validation found them (`AdesSignatureReport.revision`): the signature values themselves are
+    not parsed again (their /Contents is most of the cost of reading them)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
@@ -60,10 +66,12 @@ def revision_changes(pdf: bytes, *, prepared_size: int) -> tuple[RevisionChanges
             raise ValueError("de bewerkingen bouwen niet voort op het klaargezette document")
         if any(xrefs.get_startxref_for_revision(r) < prepared_size for r in range(base, xrefs.total_revisions)):
             raise ValueError("een bewerking verwijst terug in het klaargezette document")
-        signed = {}
-        for sig in reader.embedded_signatures:
-            signed.setdefault(sig.signed_revision, sig.field_name)
-        return tuple(_one_revision(reader, r, index=r - base + 1, signed_by=signed.get(r))
+        by_revision: dict[int, str] = {}
+        for name, (_kind, revision) in signed.items():
+            if revision is not None:
+                by_revision.setdefault(revision, name)
+        kinds = {name: kind for name, (kind, _revision) in signed.items()}
+        return tuple(_one_revision(reader, r, index=r - base + 1, signed_by=by_revision.get(r), kinds=kinds)
                      for r in range(base, xrefs.total_revisions))
     except ValueError:
         raise
@@ -71,7 +79,8 @@ def revision_changes(pdf: bytes, *, prepared_size: int) -> tuple[RevisionChanges
         raise ValueError(f"{type(e).__name__}: {e}") from e
 
 
-def _one_revision(reader, r: int, *, index: int, signed_by: str | None) -> RevisionChanges:
+def _one_revision(reader, r: int, *, index: int, signed_by: str | None, kinds: Mapping[str, str]
+                  ) -> RevisionChanges:
     from pyhanko.pdf_utils import generic
     xrefs = reader.xrefs
     old, new = reader.get_historical_resolver(r - 1), reader.get_historical_resolver(r)
@@ -147,10 +156,9 @@ def _one_revision(reader, r: int, *, index: int, signed_by: str | None) -> Revis
             page = next((n for n, a in annots_added if a == w), None) or page_of.get(_raw_ref(wd, "/P"))
             shown.append(Widget(page=page, fraction=_fraction(wd, pages_new[page - 1][1] if page else None),
                                 appearance=_has_appearance(wd)))
-        value = _get(fld, "/V")
-        kind = None if value is None else str(value.get("/Type", "/Sig")) if isinstance(value, generic.DictionaryObject) \
-            else "other"
-        fields.append(FieldChange(name=str(fld.get("/T", "")), field_type=str(fld["/FT"]) if "/FT" in fld else None,
+        name = str(fld.get("/T", ""))
+        kind = None if "/V" not in fld else kinds.get(name, "other")  # a value the validation did not read: odd
+        fields.append(FieldChange(name=name, field_type=str(fld["/FT"]) if "/FT" in fld else None,
                                   value=kind if kind in (None, "/Sig", "/DocTimeStamp") else "other",
                                   widgets=tuple(shown), keys=frozenset(keys), filled=ref in filled))
     annotations = []

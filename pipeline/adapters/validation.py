@@ -250,6 +250,8 @@ class AdesSignatureReport:
     """`signing_time` comes from the signed attributes (False: only the unsigned /M of the PDF says so)."""
     revocation_data: bool = False
     """The document carries revocation data (a DSS with CRLs, OCSP responses or VRI)."""
+    revision: int | None = None
+    """The revision (0: the first) whose end its byte range reaches; None when that cannot be told."""
 
     @property
     def ok(self) -> bool:
@@ -280,6 +282,8 @@ class DocumentTimestampReport:
     token_digest: str = ""
     """SHA-256 (hex) of the timestamp token (/Contents), identifying it in reports."""
     tsa_cert_der: bytes = b""
+    revision: int | None = None
+    """The revision (0: the first) whose end its byte range reaches; None when that cannot be told."""
 
     @property
     def ok(self) -> bool:
@@ -412,7 +416,7 @@ def _verify_timestamp(ts, roots) -> DocumentTimestampReport:
         tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native, intact=intact, valid=valid,
         trusted=trusted, indication=indication, sub_indication=sub,
         reason=None if sub is None else TIMESTAMP_REASONS.get(sub, REASONS.get(sub, sub)),
-        token_digest=_contents_digest(ts), tsa_cert_der=cert.dump())
+        token_digest=_contents_digest(ts), tsa_cert_der=cert.dump(), revision=_revision(ts))
 
 
 def _contents_digest(sig) -> str:
@@ -569,7 +573,14 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         changed_after=changed, docmdp_ok=docmdp_ok, coverage=coverage,
         signer_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
         signer_cert_der=cert.dump(), signature_digest=digest, reason=reason, subfilter=subfilter,
-        timestamp_trusted=timestamp_trusted, signer_time_from_attrs=from_attrs)
+        timestamp_trusted=timestamp_trusted, signer_time_from_attrs=from_attrs, revision=_revision(sig))
+
+
+def _revision(sig) -> int | None:
+    try:
+        return sig.signed_revision
+    except Exception:  # a byte range that ends in no revision
+        return None
 
 
 _CLOCK_SLACK = timedelta(minutes=5)

@@ -30,7 +30,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from pipeline.core.revisions import RevisionChanges, describe, judge
 from pipeline.core.routing import Party
@@ -61,9 +61,11 @@ class ReturnReader(Protocol):
         """The validation of its signatures (`.signatures`, each with intact/valid/trusted/ok/big_nummer …);
         SigningError when they cannot be read."""
 
-    def revisions(self, pdf: bytes, *, prepared_size: int) -> Sequence[RevisionChanges]:
+    def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
+                  ) -> Sequence[RevisionChanges]:
         """What each incremental update after the prepared document (its first `prepared_size` bytes) adds and
-        changes; ValueError when the revisions cannot be read or do not build on the prepared document."""
+        changes, given the signatures' and timestamps' (kind, revision) by field name; ValueError when the
+        revisions cannot be read or do not build on the prepared document."""
 
 
 def not_a_file() -> ReturnRefused:
@@ -121,7 +123,7 @@ def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: 
                     naam=naam, rol=_ROL[signer_party(kind)])
     check_same_document(raw, kenmerk=kenmerk, pending_sha256=pending.sha256, pending_size=pending.size)
     try:
-        revisions = reader.revisions(raw, prepared_size=pending.size)
+        revisions = reader.revisions(raw, prepared_size=pending.size, signed=signed_fields(result))
     except ValueError as e:
         raise ReturnRefused(f"De bewerkingen na het klaarzetten kunnen niet worden gelezen: {e}", kenmerk=kenmerk,
                             rule="ander-document") from e
@@ -132,6 +134,12 @@ def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: 
         raise ReturnRefused(describe(verdict, naam=naam), kenmerk=kenmerk, rule=verdict.rule)
     check_valid(sig, kenmerk=kenmerk)
     return result
+
+
+def signed_fields(result) -> dict[str, tuple[str, int | None]]:
+    """Per field name the kind of value (`/Sig`, `/DocTimeStamp`) and the revision it signs, from a validation."""
+    return {**{t.field_name: ("/DocTimeStamp", t.revision) for t in result.document_timestamps},
+            **{s.field_name: ("/Sig", s.revision) for s in result.signatures}}
 
 
 def check_signature(signatures: Sequence, *, kenmerk: str, big: str | None, naam: str, rol: str) -> None:

@@ -276,3 +276,66 @@ def test_overlay_on_the_request_form_signed_by_the_own_doctor_is_refused(held_ro
     report = _refused(held_root, f"{K}_aanvraagformulier-overlay.pdf", overlay(signed))
     assert "Dr. P. Bakker" in report and "zonder handtekening ('Opmerking')" in report, report
     assert any(p.kind == "aanvraagformulier" for p in held_root.store.open_pending())
+
+
+def test_a_refused_change_after_a_plain_signature_is_not_called_docmdp(signed_bb, trust_services):
+    from pipeline.adapters import validation
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed_bb))
+    page = writer.root["/Pages"]["/Kids"][0]
+    page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 11 Tf 72 700 Td (Ander) Tj ET"))
+    writer.update_container(page)
+    [sig] = verify_pdf(_write(writer), trust_roots=[trust_services.ca]).signatures
+    assert not sig.certification and not sig.ok and sig.changed_after == "niet toegestaan"
+    assert sig.reason == validation.MODIFIED_REASON and "DocMDP" not in (sig.reason or "") + (sig.message or "")
+
+
+# --- after acceptance: the level configured for that signer ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lta_root(tmp_path_factory, shared_fake_converter, renderer, trust_services, services_keyring, pades_with_tsa):
+    """A root whose SO doctor signs elsewhere, configured for B-LTA, with live DEMO trust services."""
+    from pipeline.shell.app import OrderSigner
+    from pipeline.shell.returns import ReturnPolicy
+    from pipeline.shell.runner import Pipeline
+    from pipeline.shell.validation_reports import ValidatingMailboxes
+    from tests.casefactory import full_case
+    from tests.conftest import Root
+    root = Root(tmp_path_factory.mktemp("lta") / "root", converter=shared_fake_converter, pki=trust_services.pki_dir)
+    root.pipeline.close()
+    ca = trust_services.ca
+    root.pipeline = Pipeline(
+        inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
+        store=root.store, renderer=renderer, converter=shared_fake_converter,
+        signer=OrderSigner(services_keyring, pades_with_tsa, level_for=lambda signer: "B-LTA",
+                           auto_sign_doctors=False), guard=root.pipeline.guard,
+        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]),
+        organisaties=root.settings.organisaties)
+    for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
+        root.drop(f"{i:02d}-{ev['stap']}.json", ev)
+    assert {o.status for o in root.run()} == {"processed"}
+    yield root
+    root.close()
+
+
+def test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp(lta_root, services_keyring,
+                                                                                trust_services):
+    """A doctor signing on a laptop without a TSA: the archive gets DSS + a document timestamp, so `archive renew`
+    (which renews documents by their newest document timestamp) covers it."""
+    unsigned = _unsigned(lta_root)
+    signed = PadesSigner().sign(unsigned, identity=services_keyring.doctor(VISSER), appearance=APPEARANCE)
+    outcome = _return(lta_root, f"{K}_advies-ondertekend.pdf", signed)
+    assert outcome.status == "processed", outcome.detail
+    archived = (lta_root.settings.outbox / "archief" / K / f"{K}_advies.pdf").read_bytes()
+    assert archived.startswith(signed) and len(archived) > len(signed)
+    report = verify_pdf(archived, trust_roots=[trust_services.ca])
+    [sig] = report.signatures
+    assert report.ok and sig.revocation_data and report.last_timestamp_expiry is not None
+    # what is delivered is recorded by its own hash, not the inbox file's
+    import hashlib
+    rows = [r for r in lta_root.store.deliveries(K) if r.kind == "advies" and r.status == "delivered"]
+    assert rows and {r.sha256 for r in rows} == {hashlib.sha256(archived).hexdigest()}
+    # and the archived document itself passes the same revision check (the additions are all allowed)
+    verdict = judge(revision_changes(archived, prepared_size=len(unsigned), signed=signed_fields(report)),
+                    signature=sig.field_name,
+                    trusted_timestamps=frozenset(t.field_name for t in report.document_timestamps if t.ok))
+    assert verdict.accepted, verdict.findings

@@ -549,7 +549,8 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
             indication, sub_name, reason = MAIN_FAILED, "FORMAT_FAILURE", COVERAGE_REASON
         elif changed == "niet toegestaan":
             indication, sub_name = MAIN_FAILED, "SIG_CONSTRAINTS_FAILURE"
-            reason = DOCMDP_REASON if docmdp_ok is False else MODIFIED_REASON
+            # "DocMDP" only where a certification signature set that policy; otherwise it is a plain change
+            reason = DOCMDP_REASON if docmdp_ok is False and _certified(reader) else MODIFIED_REASON
     best = getattr(result, "best_signature_time", None)
     message = None if indication == MAIN_PASSED else (result.failure_msg or reason)
     proven = best if (best is not None and level != "B-B" and best < at) else None
@@ -623,6 +624,12 @@ def _dss_knowledge(reader):
         known_certs=list(dss.load_certs()))
 
 
+def _certified(reader) -> bool:
+    """The document carries a certification signature (a DocMDP policy in the catalog's /Perms)."""
+    perms = reader.root.get("/Perms")
+    return perms is not None and "/DocMDP" in perms.get_object()
+
+
 def _has_revinfo(reader) -> bool:
     dss = reader.root.get("/DSS")
     dss = dss.get_object() if dss is not None else None
@@ -633,10 +640,7 @@ def _detect_level(sig, reader, stamps) -> str:
     """The PAdES baseline level a signature carries (what is present, not whether it validates).
 
     A signature with SubFilter adbe.pkcs7.detached is no PAdES signature; `_verify_one` labels it as such."""
-    unsigned = sig.signer_info["unsigned_attrs"]
-    has_ts = unsigned.native is not None and any(
-        attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
-    if not has_ts:
+    if not has_signature_timestamp(sig):
         return "B-B"
     dss = reader.root.get("/DSS")
     dss = dss.get_object() if dss is not None else None
@@ -646,6 +650,13 @@ def _detect_level(sig, reader, stamps) -> str:
     if any(ts.signed_revision > sig.signed_revision for ts in stamps):
         return "B-LTA"
     return "B-LT"
+
+
+def has_signature_timestamp(sig) -> bool:
+    """The signature carries its own signature timestamp (an unsigned attribute of its CMS)."""
+    unsigned = sig.signer_info["unsigned_attrs"]
+    return unsigned.native is not None and any(attr["type"].native == "signature_time_stamp_token"
+                                               for attr in unsigned)
 
 
 # --- ETSI TS 119 102-2 validation report ------------------------------------------------------------------------

@@ -323,4 +323,5 @@ _REASONS = {
     "machtiging-geweigerd": "machtiging geweigerd",
     "al-ontvangen": "al eerder ontvangen",
     "onleesbaar": "handtekening niet te controleren",
+    "validatiegegevens": "validatiegegevens van de handtekening niet te verkrijgen",
 }

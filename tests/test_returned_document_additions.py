@@ -25,7 +25,8 @@ from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, 
 from pipeline.shell.returns import signed_fields
 from tests.mailbox_paths import mailbox
 from tests.test_pades_levels import DOCTOR, VISSER
-from tests.test_returns import APPEARANCE, K, _return, _unsigned, foreign_doctor, held_root  # noqa: F401 (fixtures)
+from tests.test_returns import (APPEARANCE, K, _return, _unsigned, foreign_doctor, held_root,  # noqa: F401
+                                held_root_at)
 from tests.test_signing import minimal_pdf
 
 BAKKER = "19012345601"
@@ -295,24 +296,10 @@ def test_a_refused_change_after_a_plain_signature_is_not_called_docmdp(signed_bb
 def lta_root(tmp_path_factory, shared_fake_converter, renderer, trust_services, services_keyring, pades_with_tsa):
     """A root whose SO doctor signs elsewhere, configured for B-LTA, with live DEMO trust services."""
     from pipeline.shell.app import OrderSigner
-    from pipeline.shell.returns import ReturnPolicy
-    from pipeline.shell.runner import Pipeline
-    from pipeline.shell.validation_reports import ValidatingMailboxes
-    from tests.casefactory import full_case
-    from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("lta") / "root", converter=shared_fake_converter, pki=trust_services.pki_dir)
-    root.pipeline.close()
-    ca = trust_services.ca
-    root.pipeline = Pipeline(
-        inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
-        store=root.store, renderer=renderer, converter=shared_fake_converter,
-        signer=OrderSigner(services_keyring, pades_with_tsa, level_for=lambda signer: "B-LTA",
-                           auto_sign_doctors=False), guard=root.pipeline.guard,
-        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]),
-        organisaties=root.settings.organisaties)
-    for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
-        root.drop(f"{i:02d}-{ev['stap']}.json", ev)
-    assert {o.status for o in root.run()} == {"processed"}
+    root = held_root_at(tmp_path_factory.mktemp("lta") / "root", converter=shared_fake_converter, renderer=renderer,
+                        pki=trust_services.pki_dir, trust_roots=(trust_services.ca,),
+                        signer=OrderSigner(services_keyring, pades_with_tsa, level_for=lambda signer: "B-LTA",
+                                           auto_sign_doctors=False))
     yield root
     root.close()
 

@@ -34,6 +34,11 @@ class PdfReturnReader:
         from pipeline.adapters.validation import verify_pdf
         return verify_pdf(pdf, trust_roots=list(trust_roots))
 
+    def certificate_holder(self, der: bytes):
+        """See `pipeline.adapters.keys.certificate_holder`."""
+        from pipeline.adapters.keys import certificate_holder
+        return certificate_holder(der)
+
     def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
                   ) -> tuple[RevisionChanges, ...]:
         """See `revision_changes`."""

@@ -190,7 +190,7 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
                         renderer=DocxRenderer(settings.templates), converter=converter, signer=signer,
                         guard=guard, max_file_bytes=settings.max_file_bytes,
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store, clock=clock),
-                        returns=ReturnPolicy(trust_roots=settings.trust_roots),
+                        returns=ReturnPolicy(trust_roots=settings.trust_roots, artsen=settings.artsen),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
                                                       processes=1, access=mailbox_access),
                         intake_access=intake_access, organisaties=settings.organisaties, clock=clock)

@@ -14,8 +14,10 @@ when, in this order,
      writes the kenmerk there) — both, when present, must agree;
   2. a signature of that case is pending;
   3. it is signed, the signature is intact, valid and chains to a trust root (pki/ca.pem + configured roots);
-  4. the signer is the doctor who must sign that kind (certificate serialNumber = BIG number): the SO doctor for
-     the advice, the own doctor for the request form;
+  4. the signer is the doctor who must sign that kind, the SO doctor for the advice, the own doctor for the request
+     form, recognised by the doctors' registry (`[artsen.<BIG>]`: the UZI number of their UZI-pas or a
+     certificate fingerprint; without an entry the BIG number in the certificate's serialNumber, as the DEMO
+     certificates carry it: `pipeline.core.artsen`);
   5. the signed file starts with exactly the bytes of the pending unsigned PDF (same SHA-256), then exactly one
      revision adds that doctor's signature, and after it only validation data and trusted document timestamps
      (the revisions compared object by object: `pipeline.core.revisions`).
@@ -28,10 +30,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 
+from pipeline.core.artsen import Arts, Certificaathouder, signer_mismatch
 from pipeline.core.revisions import RevisionChanges, describe, judge
 from pipeline.core.routing import Party
 from pipeline.core.signatures import kenmerk_from_file_name, signer_of, signer_party
@@ -49,6 +52,8 @@ class ReturnPolicy:
     trust_roots: tuple[Path, ...]
     """PEM files of the trusted root certificates (the PKI's ca.pem plus `[signing] extra_trust_roots`)."""
     max_bytes: int = MAX_PDF_BYTES
+    artsen: Mapping[str, Arts] = field(default_factory=dict)
+    """The doctors' registry by BIG number (`[artsen.<BIG>]`): how each doctor's certificate is recognised."""
 
 
 class ReturnReader(Protocol):
@@ -60,6 +65,9 @@ class ReturnReader(Protocol):
     def signatures(self, pdf: bytes, *, trust_roots: Sequence[Path]):
         """The validation of its signatures (`.signatures`, each with intact/valid/trusted/ok/big_nummer …);
         SigningError when they cannot be read."""
+
+    def certificate_holder(self, der: bytes) -> Certificaathouder:
+        """What the signer's certificate (DER) says about its holder (`pipeline.adapters.keys.certificate_holder`)."""
 
     def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
                   ) -> Sequence[RevisionChanges]:
@@ -118,16 +126,21 @@ def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: 
     except SigningError as e:
         raise ReturnRefused(f"De handtekening kan niet worden gecontroleerd: {e.message}", kenmerk=kenmerk,
                             rule="onleesbaar") from e
-    naam = arts.naam if arts else "?"
-    check_signature(result.signatures, kenmerk=kenmerk, big=arts.big_nummer if arts else None,
-                    naam=naam, rol=_ROL[signer_party(kind)])
+    naam, big = (arts.naam, arts.big_nummer) if arts else ("?", None)
+    check_signature(result.signatures, kenmerk=kenmerk)
+    sig = result.signatures[0]
+    why = signer_mismatch(reader.certificate_holder(sig.signer_cert_der), big=big, naam=naam,
+                          arts=policy.artsen.get(big)) if big else "de zaak noemt geen arts"
+    if why:
+        raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (certificaat-serialNumber {sig.big_nummer or '—'}), "
+                            f"maar de {_ROL[signer_party(kind)]} van deze zaak, die dit document moet ondertekenen, "
+                            f"is {naam} (BIG {big}): {why}.", kenmerk=kenmerk, rule="verkeerde-ondertekenaar")
     check_same_document(raw, kenmerk=kenmerk, pending_sha256=pending.sha256, pending_size=pending.size)
     try:
         revisions = reader.revisions(raw, prepared_size=pending.size, signed=signed_fields(result))
     except ValueError as e:
         raise ReturnRefused(f"De bewerkingen na het klaarzetten kunnen niet worden gelezen: {e}", kenmerk=kenmerk,
                             rule="ander-document") from e
-    sig = result.signatures[0]
     verdict = judge(revisions, signature=sig.field_name,
                     trusted_timestamps=frozenset(t.field_name for t in result.document_timestamps if t.ok))
     if not verdict.accepted:
@@ -142,12 +155,14 @@ def signed_fields(result) -> dict[str, tuple[str, int | None]]:
             **{s.field_name: ("/Sig", s.revision) for s in result.signatures}}
 
 
-def check_signature(signatures: Sequence, *, kenmerk: str, big: str | None, naam: str, rol: str) -> None:
+def check_signature(signatures: Sequence, *, kenmerk: str) -> None:
+    """One intact, valid signature, by a certificate that is neither revoked nor expired and chains to a trust
+    root (who it is comes next: `pipeline.core.artsen.signer_mismatch`)."""
     if not signatures:
         raise ReturnRefused("Het document is niet ondertekend.", kenmerk=kenmerk, rule="niet-ondertekend")
     if len(signatures) != 1:
         raise ReturnRefused(f"Het document heeft {len(signatures)} handtekeningen; verwacht is alleen die "
-                            f"van {naam}.", kenmerk=kenmerk, rule="handtekeningen")
+                            "van de arts die het moet ondertekenen.", kenmerk=kenmerk, rule="handtekeningen")
     sig = signatures[0]
     if not sig.intact or not sig.valid:
         raise ReturnRefused("De handtekening klopt niet: het document is na ondertekening gewijzigd of de "
@@ -162,11 +177,6 @@ def check_signature(signatures: Sequence, *, kenmerk: str, big: str | None, naam
     if not sig.trusted:
         raise ReturnRefused(f"Het certificaat van de ondertekenaar ({sig.signer_naam}) is niet uitgegeven door een "
                             "vertrouwde certificaatautoriteit.", kenmerk=kenmerk, rule="niet-vertrouwd")
-    if big is None or sig.big_nummer != big:
-        raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (BIG {sig.big_nummer or 'onbekend'}), maar de "
-                            f"{rol} van deze zaak, die dit document moet ondertekenen, is {naam} (BIG {big}).",
-                            kenmerk=kenmerk,
-                            rule="verkeerde-ondertekenaar")
 
 
 def check_valid(sig, *, kenmerk: str) -> None:

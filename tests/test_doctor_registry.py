@@ -9,6 +9,7 @@ UZI-pas of another number or of the wrong pass type is refused with the reason i
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -127,8 +128,31 @@ def test_a_medewerkerpas_is_refused(uzi_root, uzi_pki):
     assert "hoort niet bij Dr. E. Visser" in _refusal(uzi_root, f"{K}_advies-medewerker.pdf")
 
 
+@pytest.mark.skipif(not shutil.which("pk12util") or not shutil.which("certutil"),
+                    reason="libnss3-tools (pk12util, certutil) missing: make system-deps installs it")
+def test_poppler_pdfsig_output_is_refused_with_a_reason_a_doctor_understands(uzi_root, uzi_pki, tmp_path):
+    """poppler's `pdfsig -add-signature` writes an update that reuses an object number without freeing it (and a
+    PKCS#7, not PAdES, signature): not a valid incremental update, so it cannot be checked; the report says so in
+    Dutch, without pyHanko's English."""
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["pk12util", "-i", str(uzi_pki / f"uzi-{UZI}.p12"), "-d", f"sql:{nss}", "-W",
+                    pki.read_passphrase(uzi_pki).decode(), "-K", ""], check=True, capture_output=True)
+    unsigned = tmp_path / "advies.pdf"
+    unsigned.write_bytes(_unsigned(uzi_root))
+    out = tmp_path / f"{K}_advies-pdfsig.pdf"
+    subprocess.run(["pdfsig", "-add-signature", "-nssdir", f"sql:{nss}", "-nick", "Dr. E. Visser", "-reason",
+                    "Definitief advies", str(unsigned), str(out)], check=True, capture_output=True, timeout=120)
+    assert _return(uzi_root, out.name, out.read_bytes()).status == "failed"
+    report = _refusal(uzi_root, out.name)
+    assert "niet volgens de PDF-norm bijgewerkt" in report and "pdfsig" in report, report
+    assert "orphaned" not in report and "Object with id" not in report
+
+
 def test_pyhankos_own_cli_signature_with_the_uzi_pas_is_accepted(uzi_root, uzi_pki, tmp_path):
-    """Another implementation: `pyhanko sign addsig pkcs12` (the doctor's own tool), a new visible field."""
+    """Another implementation: `pyhanko sign addsig pkcs12` (the doctor's own tool), a new visible field. Last in
+    this module: it closes the pending signature the refusals above leave open."""
     unsigned = tmp_path / "advies.pdf"
     unsigned.write_bytes(_unsigned(uzi_root))
     out = tmp_path / f"{K}_advies-pyhanko.pdf"

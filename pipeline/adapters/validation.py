@@ -344,7 +344,8 @@ def _read_signatures(pdf: bytes):
     try:
         reader = PdfFileReader(io.BytesIO(pdf))
     except Exception as e:
-        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {structure_problem(e)}"
+                           ) from e
     if reader.encrypted:
         raise SigningError("Dit PDF-bestand is versleuteld (beveiligd met een wachtwoord of certificaat); de "
                            "handtekeningen kunnen zonder ontsleutelen niet worden gecontroleerd. Vraag de afzender "
@@ -353,7 +354,8 @@ def _read_signatures(pdf: bytes):
     try:
         fields = list(enumerate_sig_fields(reader, filled_status=True))
     except (PdfError, ValueError, KeyError, TypeError) as e:
-        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {structure_problem(e)}"
+                           ) from e
     try:
         signatures = list(reader.embedded_signatures)  # pyHanko's own (cached) list, which its LTA process uses
         for sig in signatures:
@@ -373,6 +375,24 @@ def _read_signatures(pdf: bytes):
         reader._embedded_signatures = signatures  # what pyHanko's processes see: the readable signatures
     return (reader, [s for s in signatures if s.sig_object_type == "/Sig"],
             [s for s in signatures if s.sig_object_type == "/DocTimeStamp"], broken)
+
+
+_ORPHANED = re.compile(r"Object with id (\d+) has an orphaned generation")
+
+
+def structure_problem(error: Exception) -> str:
+    """Why pyHanko cannot read a PDF's structure, in Dutch (its own message is English and technical)."""
+    text = str(error)
+    orphaned = _ORPHANED.search(text)
+    if orphaned:
+        return (f"het bestand is niet volgens de PDF-norm bijgewerkt: object {orphaned.group(1)} is in een latere "
+                "bewerking opnieuw gebruikt zonder eerst te zijn vrijgegeven. Zo schrijft bijvoorbeeld poppler "
+                "(`pdfsig -add-signature`) een handtekening bij; zo'n bestand kan niet betrouwbaar worden "
+                "gecontroleerd. Onderteken met een programma dat PAdES-handtekeningen volgens de norm maakt "
+                "(`sopipe sign`, Adobe Acrobat Reader, pyHanko)")
+    if "xref" in text.lower() or "startxref" in text.lower():
+        return "de kruisverwijzingstabel van het PDF-bestand is onleesbaar of beschadigd"
+    return "de opbouw van het PDF-bestand is onleesbaar of beschadigd"
 
 
 def _structure_failure(field_name: str, at: datetime, error: Exception) -> AdesSignatureReport:

@@ -167,3 +167,37 @@ def test_pyhankos_own_cli_signature_with_the_uzi_pas_is_accepted(uzi_root, uzi_p
     assert outcome.status == "processed", outcome.detail
     delivered = (uzi_root.settings.outbox / "werknemer" / K / f"{K}_advies.pdf").read_bytes()
     assert delivered == out.read_bytes()
+
+
+def test_sopipe_sign_with_a_uzi_pas_and_the_registry_in_sopipe_toml_end_to_end(make_root, keyring, tmp_path):
+    """The registry as configured reaches the check: `[artsen.<BIG>] uzi_nummer` in sopipe.toml, the doctor signs
+    with `sopipe sign --p12 <UZI-pas identity> --root`, the signature block names the BIG number of the case (not
+    the UZI number), and the pipeline accepts it."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from pipeline.shell.app import OrderSigner, open_pipeline
+    from pipeline.shell.watcher import run_once
+    from tests.casefactory import full_case
+    from tests.mailbox_paths import mailbox
+    root = make_root()
+    root.close()
+    config = root.settings.config_file
+    config.write_text(config.read_text(encoding="utf-8") + f'\n[artsen.{VISSER}]\nnaam = "Dr. E. Visser"\n'
+                      f'uzi_nummer = "{UZI}"\n', encoding="utf-8")
+    p12 = pki.add_uzi_doctor(root.settings.pki_dir, "Dr. E. Visser", uzi_nummer=UZI, abonneenummer="90000123",
+                             agb="03001234")
+    settings = load_settings(root.path)
+    with open_pipeline(settings, converter=root.converter,
+                       signer=OrderSigner(keyring, auto_sign_doctors=False)) as pipeline:
+        for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
+            root.drop(f"{i:02d}-{ev['stap']}.json", ev)
+        assert {o.status for o in run_once(pipeline)} == {"processed"}
+        root.pipeline = pipeline
+        waiting = mailbox(root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf"
+        result = CliRunner().invoke(cli, ["sign", str(waiting), "--p12", str(p12), "--root", str(root.path)],
+                                    env={"SOPIPE_P12_PASSPHRASE": pki.read_passphrase(root.settings.pki_dir).decode()})
+        assert result.exit_code == 0, result.output
+        assert f"BIG {VISSER}" in result.output and UZI not in result.output
+        [outcome] = run_once(pipeline)
+        assert outcome.status == "processed", outcome.detail

@@ -6,7 +6,7 @@ the own doctor); an /Info Title/Subject change; an XMP change; a document timest
 visible "document timestamp"; a change before the signature. Each is refused with what was added, in Dutch; the
 genuine returns (B-B, and B-LTA with validation data and a trusted document timestamp) are accepted. The pure
 decision (`pipeline.core.revisions.judge`) is tested on plain values, the reader
-(`pipeline.adapters.returned_pdf.revision_changes`) on real PDFs.
+(`pipeline.adapters.pdf_revisions.revision_changes`) on real PDFs.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.signers import PdfTimeStamper
 
-from pipeline.adapters.returned_pdf import revision_changes
+from pipeline.adapters.pdf_revisions import revision_changes
 from pipeline.adapters.signing import PadesSigner, http_timestamper
 from pipeline.adapters.validation import verify_pdf
 from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, Widget, judge
-from pipeline.shell.returns import signed_fields
 from tests.mailbox_paths import mailbox
 from tests.test_pades_levels import DOCTOR, VISSER
 from tests.test_returns import (APPEARANCE, K, _return, _unsigned, foreign_doctor, held_root,  # noqa: F401
@@ -172,13 +171,13 @@ def signed_bb(prepared, services_keyring) -> bytes:
 
 def _signed(pdf: bytes, trust) -> dict:
     """The signed revisions, as the validation finds them."""
-    return signed_fields(verify_pdf(pdf, trust_roots=[trust]))
+    return verify_pdf(pdf, trust_roots=[trust]).signed_fields
 
 
 def _verdict(pdf: bytes, prepared: bytes, trust) -> tuple:
     report = verify_pdf(pdf, trust_roots=[trust])
     [sig] = report.signatures
-    return judge(revision_changes(pdf, prepared_size=len(prepared), signed=signed_fields(report)),
+    return judge(revision_changes(pdf, prepared_size=len(prepared), signed=report.signed_fields),
                  signature=sig.field_name,
                  trusted_timestamps=frozenset(t.field_name for t in report.document_timestamps if t.ok)), sig
 
@@ -196,7 +195,6 @@ def test_reader_sees_a_genuine_signature_and_a_b_lta_as_allowed(prepared, signed
 def test_reader_names_the_overlay_the_new_title_and_the_untrusted_timestamp(prepared, signed_bb, trust_services,
                                                                              shared_pki):
     verdict, sig = _verdict(overlay(signed_bb), prepared, trust_services.ca)
-    assert sig.ok, "pyHanko alone lets this pass: the reason for this check"
     [finding] = verdict.findings
     assert "handtekeningveld zonder handtekening ('Opmerking') met een zichtbare weergave op pagina 1 die 100%" \
         in finding.text
@@ -206,7 +204,7 @@ def test_reader_names_the_overlay_the_new_title_and_the_untrusted_timestamp(prep
     stamped = untrusted_timestamp(signed_bb, trust_services.tsa_url)
     report = verify_pdf(stamped, trust_roots=[shared_pki / "ca.pem", trust_services.ca])
     assert report.document_timestamps[0].ok
-    changes = revision_changes(stamped, prepared_size=len(prepared), signed=signed_fields(report))
+    changes = revision_changes(stamped, prepared_size=len(prepared), signed=report.signed_fields)
     assert judge(changes, signature="Handtekening1", trusted_timestamps=frozenset()).rule == \
         "tijdstempel-niet-vertrouwd"
 
@@ -279,6 +277,23 @@ def test_overlay_on_the_request_form_signed_by_the_own_doctor_is_refused(held_ro
     assert any(p.kind == "aanvraagformulier" for p in held_root.store.open_pending())
 
 
+def test_sopipe_verify_names_what_was_added_after_the_signature(prepared, signed_bb, trust_services, tmp_path):
+    """pyHanko's diff policy calls the overlay "form filling"; `sopipe verify` compares the revisions."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    [sig] = verify_pdf(overlay(signed_bb), trust_roots=[trust_services.ca]).signatures
+    assert not sig.ok and sig.changed_after == "niet toegestaan" and sig.sub_indication == "SIG_CONSTRAINTS_FAILURE"
+    assert "handtekeningveld zonder handtekening ('Opmerking')" in sig.reason and "DocMDP" not in sig.reason
+    path = tmp_path / "overlay.pdf"
+    path.write_bytes(overlay(signed_bb))
+    result = CliRunner().invoke(cli, ["verify", str(path), "--trust", str(trust_services.ca)], env={"COLUMNS": "250"})
+    assert result.exit_code == 1 and "alleen toegestane toevoegingen" not in result.output, result.output
+    assert "zonder handtekening ('Opmerking')" in result.output
+    [genuine] = verify_pdf(signed_bb, trust_roots=[trust_services.ca]).signatures
+    assert genuine.ok
+
+
 def test_a_refused_change_after_a_plain_signature_is_not_called_docmdp(signed_bb, trust_services):
     from pipeline.adapters import validation
     writer = IncrementalPdfFileWriter(io.BytesIO(signed_bb))
@@ -322,7 +337,7 @@ def test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp(
     rows = [r for r in lta_root.store.deliveries(K) if r.kind == "advies" and r.status == "delivered"]
     assert rows and {r.sha256 for r in rows} == {hashlib.sha256(archived).hexdigest()}
     # and the archived document itself passes the same revision check (the additions are all allowed)
-    verdict = judge(revision_changes(archived, prepared_size=len(unsigned), signed=signed_fields(report)),
+    verdict = judge(revision_changes(archived, prepared_size=len(unsigned), signed=report.signed_fields),
                     signature=sig.field_name,
                     trusted_timestamps=frozenset(t.field_name for t in report.document_timestamps if t.ok))
     assert verdict.accepted, verdict.findings

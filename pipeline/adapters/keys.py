@@ -120,8 +120,8 @@ class SigningIdentity:
 
     @property
     def big_nummer(self) -> str | None:
-        """The subject's serialNumber attribute: the BIG number on a doctor's certificate."""
-        return subject_attr(self.certificate, "serial_number")
+        """The BIG number a doctor's certificate carries (`big_of`); None on a UZI-pas, which does not."""
+        return big_of(self.certificate)
 
     @property
     def organisatie(self) -> str | None:
@@ -239,6 +239,13 @@ def subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
     if isinstance(value, list):  # a multi-valued attribute: the last one is the most specific
         value = value[-1]
     return str(value) if value is not None else None
+
+
+def big_of(cert: asn1_x509.Certificate) -> str | None:
+    """The subject's serialNumber as a BIG number (the DEMO doctors' certificates carry it there); None on a
+    certificate shaped like a UZI-pas, whose serialNumber is the UZI number (the registry binds it to the BIG
+    number: `pipeline.core.artsen`)."""
+    return None if _uzi_name(cert) is not None else subject_attr(cert, "serial_number")
 
 
 def certificate_holder(der: bytes) -> Certificaathouder:

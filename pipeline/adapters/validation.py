@@ -27,7 +27,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from pipeline.adapters.keys import subject_attr
+from pipeline.adapters.keys import big_of, subject_attr
 from pipeline.errors import SigningError
 
 PDFSIG_TIMEOUT_S = 60
@@ -89,7 +89,7 @@ def validate_pdf(pdf: bytes, *, trust_roots: Sequence[Path]) -> list[SignatureRe
         reports.append(SignatureReport(
             field_name=sig.field_name,
             signer_naam=subject_attr(cert, "common_name") or "",
-            big_nummer=subject_attr(cert, "serial_number"),
+            big_nummer=big_of(cert),
             organisatie=subject_attr(cert, "organization_name"),
             signing_time=status.signer_reported_dt,
             intact=status.intact,
@@ -205,7 +205,7 @@ class AdesSignatureReport:
     signer_naam: str
     """Common name of the signer's certificate."""
     big_nummer: str | None
-    """serialNumber of the signer's subject: the BIG number on a doctor's certificate."""
+    """The BIG number in the signer's subject serialNumber (`keys.big_of`; None on a UZI-pas)."""
     organisatie: str | None
     certification: bool
     """The certifying (author) signature of the document (DocMDP)."""
@@ -305,6 +305,13 @@ class DocumentReport:
             and all(t.ok for t in self.document_timestamps)
 
     @property
+    def signed_fields(self) -> dict[str, tuple[str, int | None]]:
+        """Per field name the kind of value (`/Sig`, `/DocTimeStamp`) and the revision it signs
+        (`pipeline.adapters.pdf_revisions`)."""
+        return {**{t.field_name: ("/DocTimeStamp", t.revision) for t in self.document_timestamps},
+                **{s.field_name: ("/Sig", s.revision) for s in self.signatures}}
+
+    @property
     def last_timestamp_expiry(self) -> datetime | None:
         """When the certificate of the newest document timestamp expires: renew before then."""
         stamps = [t for t in self.document_timestamps if t.tsa_cert_not_after is not None]
@@ -333,7 +340,35 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None =
             reports.append(_structure_failure(sig.field_name, at, e))
     reports.extend(_structure_failure(name, at, e) for name, e in broken)
     ts_reports = [_verify_timestamp(ts, roots) for ts in stamps]
-    return DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
+    report = DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
+    return _judge_changes_after(report, reader)
+
+
+def _judge_changes_after(report: DocumentReport, reader) -> DocumentReport:
+    """Each signature is followed only by more signatures, validation data and document timestamps, judged by
+    comparing the revisions (`pipeline.core.revisions.judge_after`), not by pyHanko's classes of allowed changes
+    (which let an unsigned field drawn over a page pass as "form filling")."""
+    from pipeline.adapters.pdf_revisions import revisions_after
+    from pipeline.core.revisions import judge_after
+    if not report.signatures or reader.xrefs.total_revisions < 2:
+        return report
+    try:
+        changes = revisions_after(reader, 0, signed=report.signed_fields)
+    except Exception:  # the revisions cannot be followed: the signatures' own checks say what they can
+        return report
+    stamps = frozenset(t.field_name for t in report.document_timestamps)
+    judged = []
+    for sig in report.signatures:
+        verdict = judge_after(changes[sig.revision:], timestamps=stamps) if sig.revision is not None \
+            and sig.indication != MAIN_FAILED else None
+        if verdict is None or verdict.accepted:
+            judged.append(sig)
+            continue
+        what = "; ".join(f.text for f in verdict.findings)
+        judged.append(dataclasses.replace(
+            sig, indication=MAIN_FAILED, sub_indication="SIG_CONSTRAINTS_FAILURE", changed_after="niet toegestaan",
+            reason=f"{MODIFIED_REASON}: {what}", message=f"toegevoegd of gewijzigd na deze handtekening: {what}"))
+    return dataclasses.replace(report, signatures=tuple(judged))
 
 
 def _read_signatures(pdf: bytes):
@@ -582,7 +617,7 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
     digest = _contents_digest(sig)
     return AdesSignatureReport(
         field_name=sig.field_name, signer_naam=subject_attr(cert, "common_name") or "",
-        big_nummer=subject_attr(cert, "serial_number"), organisatie=subject_attr(cert, "organization_name"),
+        big_nummer=big_of(cert), organisatie=subject_attr(cert, "organization_name"),
         certification=sig.docmdp_level is not None,
         level="PKCS#7 (adbe.pkcs7.detached)" if subfilter == "adbe.pkcs7.detached" else level, indication=indication,
         sub_indication=sub_name, message=message,

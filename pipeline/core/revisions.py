@@ -12,7 +12,7 @@ may add only, in this order:
 
 Anything else — a form field, an annotation, another widget, a changed page or page tree, a change of /Info or
 the XMP metadata, an unsigned or untrusted timestamp field, a removed object — is refused, with what was added in
-Dutch. The PDF reading that produces these facts is `pipeline.adapters.returned_pdf.revision_changes`.
+Dutch. The PDF reading that produces these facts is `pipeline.adapters.pdf_revisions`.
 """
 
 from __future__ import annotations
@@ -144,6 +144,17 @@ def judge(revisions: Sequence[RevisionChanges], *, signature: str, trusted_times
         findings += found
         stamps += [f.name for f in rev.fields if f.value == "/DocTimeStamp"] if not found else []
     return Verdict(tuple(findings), tuple(stamps))
+
+
+def judge_after(revisions: Sequence[RevisionChanges], *, timestamps: frozenset[str]) -> Verdict:
+    """What may follow a signature in any signed document (`sopipe verify`): revisions that each add one more
+    signature (as the signing revision above), validation data, and document timestamps (`timestamps`: their
+    field names; whether their TSA is trusted is judged on the timestamps themselves)."""
+    findings: list[Finding] = []
+    for rev in revisions:
+        signature = next((f.name for f in rev.fields if f.name == rev.signed_by and f.value == "/Sig"), None)
+        findings += _signature_revision(rev, signature) if signature else _later_revision(rev, timestamps)
+    return Verdict(tuple(findings))
 
 
 def _signature_revision(rev: RevisionChanges, signature: str, *, anything: bool = False):

@@ -129,15 +129,17 @@ def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: 
     naam, big = (arts.naam, arts.big_nummer) if arts else ("?", None)
     check_signature(result.signatures, kenmerk=kenmerk)
     sig = result.signatures[0]
-    why = signer_mismatch(reader.certificate_holder(sig.signer_cert_der), big=big, naam=naam,
-                          arts=policy.artsen.get(big)) if big else "de zaak noemt geen arts"
+    holder = reader.certificate_holder(sig.signer_cert_der)
+    why = signer_mismatch(holder, big=big, naam=naam, arts=policy.artsen.get(big)) if big else \
+        "de zaak noemt geen arts"
     if why:
-        raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (certificaat-serialNumber {sig.big_nummer or '—'}), "
+        raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (certificaat-serialNumber "
+                            f"{holder.serial_number or '—'}), "
                             f"maar de {_ROL[signer_party(kind)]} van deze zaak, die dit document moet ondertekenen, "
                             f"is {naam} (BIG {big}): {why}.", kenmerk=kenmerk, rule="verkeerde-ondertekenaar")
     check_same_document(raw, kenmerk=kenmerk, pending_sha256=pending.sha256, pending_size=pending.size)
     try:
-        revisions = reader.revisions(raw, prepared_size=pending.size, signed=signed_fields(result))
+        revisions = reader.revisions(raw, prepared_size=pending.size, signed=result.signed_fields)
     except ValueError as e:
         raise ReturnRefused(f"De bewerkingen na het klaarzetten kunnen niet worden gelezen: {e}", kenmerk=kenmerk,
                             rule="ander-document") from e
@@ -147,12 +149,6 @@ def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: 
         raise ReturnRefused(describe(verdict, naam=naam), kenmerk=kenmerk, rule=verdict.rule)
     check_valid(sig, kenmerk=kenmerk)
     return result
-
-
-def signed_fields(result) -> dict[str, tuple[str, int | None]]:
-    """Per field name the kind of value (`/Sig`, `/DocTimeStamp`) and the revision it signs, from a validation."""
-    return {**{t.field_name: ("/DocTimeStamp", t.revision) for t in result.document_timestamps},
-            **{s.field_name: ("/Sig", s.revision) for s in result.signatures}}
 
 
 def check_signature(signatures: Sequence, *, kenmerk: str) -> None:

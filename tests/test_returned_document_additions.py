@@ -341,3 +341,23 @@ def test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp(
                     signature=sig.field_name,
                     trusted_timestamps=frozenset(t.field_name for t in report.document_timestamps if t.ok))
     assert verdict.accepted, verdict.findings
+
+
+def test_a_certificate_without_revocation_service_is_refused_with_that_reason(prepared, keyring, shared_pki,
+                                                                            trust_services):
+    """The session's PKI names no CRL or OCSP service in its certificates: B-LTA cannot be reached, and the error
+    says why in Dutch (not pyHanko's words)."""
+    from pyhanko.keys import load_cert_from_pemder
+
+    from pipeline.errors import SigningError, TrustServiceOutage
+    signed = PadesSigner().sign(prepared, identity=keyring.doctor(VISSER), appearance=DOCTOR)
+    pades = PadesSigner(timestamper=http_timestamper(trust_services.tsa_url),
+                        trust_roots=[load_cert_from_pemder(str(p)) for p in (shared_pki / "ca.pem", trust_services.ca)])
+    try:
+        with pytest.raises(SigningError) as caught:
+            pades.extend(signed, level="B-LTA")
+    finally:
+        pades.close()
+    assert not isinstance(caught.value, TrustServiceOutage)
+    assert caught.value.rule == "validatiegegevens"
+    assert "geen intrekkingsinformatie" in caught.value.message, caught.value.message

@@ -229,7 +229,9 @@ class PadesSigner:
             raise SigningError(f"PAdES {level.value} vraagt een tijdstempelserver, maar er is er geen ingesteld "
                                "([signing] tsa_url)", field="tsa_url")
         fetchers = self._network.fetchers()
-        context = self._validation_context(fetchers)
+        # "require": a certificate that names no revocation service cannot be brought to B-LT at all (hard-fail
+        # would let it pass without any revocation data, and the archive could never show its status)
+        context = self._validation_context(fetchers, revocation_mode="require")
         started = time.perf_counter()
 
         async def extended() -> bytes:
@@ -286,11 +288,11 @@ class PadesSigner:
             self._reserved[key] = len(found.group(1))  # hex digits, as bytes_reserved counts them
         return out
 
-    def _validation_context(self, fetchers: Fetchers) -> ValidationContext:
+    def _validation_context(self, fetchers: Fetchers, *, revocation_mode: str = "hard-fail") -> ValidationContext:
         # Fetching is allowed here, at signing time, and only from the URLs in our own chain's certificates;
         # answers still valid are reused from the signer's cache, over one kept-alive HTTP session.
         return ValidationContext(trust_roots=list(self.trust_roots), allow_fetching=True,
-                                 revocation_mode="hard-fail", fetchers=fetchers)
+                                 revocation_mode=revocation_mode, fetchers=fetchers)
 
     def _check_certificate(self, identity: SigningIdentity) -> None:
         now = self._clock()

@@ -8,8 +8,9 @@ after each signature, `pipeline.adapters.validation`).
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, Widget
 
@@ -17,15 +18,16 @@ _WALK_LIMIT = 20_000
 """Most objects followed when looking for a page's content (bounded: a hostile file cannot make it endless)."""
 
 
-def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
-                     ) -> tuple[RevisionChanges, ...]:
+def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]],
+                     known: Sequence[RevisionChanges] = ()) -> tuple[RevisionChanges, ...]:
     """What each incremental update after the first `prepared_size` bytes (the prepared document) adds and
     changes, read with pyHanko's xref history; ValueError when the revisions cannot be read or do not build on
     exactly the prepared document.
 
     `signed`: per field name the kind of its value (`/Sig`, `/DocTimeStamp`) and the revision its byte range
     reaches, as the validation found them (`AdesSignatureReport.revision`): the signature values themselves are
-    not parsed again (their /Contents is most of the cost of reading them)."""
+    not parsed again (their /Contents is most of the cost of reading them). `known`: the changes of every revision
+    after the first, read already (`DocumentReport.revisions`): only the boundaries are checked then."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
@@ -37,6 +39,8 @@ def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tup
             raise ValueError("de bewerkingen bouwen niet voort op het klaargezette document")
         if any(xrefs.get_startxref_for_revision(r) < prepared_size for r in range(base, xrefs.total_revisions)):
             raise ValueError("een bewerking verwijst terug in het klaargezette document")
+        if known and base >= 1 and len(known) == xrefs.total_revisions - 1:
+            return tuple(dataclasses.replace(rev, index=rev.index - base + 1) for rev in known[base - 1:])
         return revisions_after(reader, base - 1, signed=signed)
     except ValueError:
         raise

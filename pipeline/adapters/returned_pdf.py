@@ -39,7 +39,7 @@ class PdfReturnReader:
         from pipeline.adapters.keys import certificate_holder
         return certificate_holder(der)
 
-    def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
-                  ) -> tuple[RevisionChanges, ...]:
+    def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]],
+                  known: Sequence[RevisionChanges] = ()) -> tuple[RevisionChanges, ...]:
         """See `revision_changes`."""
-        return revision_changes(pdf, prepared_size=prepared_size, signed=signed)
+        return revision_changes(pdf, prepared_size=prepared_size, signed=signed, known=known)

@@ -297,6 +297,9 @@ class DocumentReport:
     validation_time: datetime
     simulated: bool = False
     """Validation at a future time, assuming the document timestamps are renewed in time (pyHanko's simulation)."""
+    revisions: tuple = ()
+    """What each revision after the first adds and changes (`pipeline.core.revisions.RevisionChanges`, index 1:
+    the second revision); empty when there is one revision, no signature, or they cannot be read."""
 
     @property
     def ok(self) -> bool:
@@ -358,6 +361,7 @@ def _judge_changes_after(report: DocumentReport, reader) -> DocumentReport:
         return report
     stamps = frozenset(t.field_name for t in report.document_timestamps)
     judged = []
+    report = dataclasses.replace(report, revisions=changes)
     for sig in report.signatures:
         verdict = judge_after(changes[sig.revision:], timestamps=stamps) if sig.revision is not None \
             and sig.indication != MAIN_FAILED else None

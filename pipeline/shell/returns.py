@@ -69,11 +69,12 @@ class ReturnReader(Protocol):
     def certificate_holder(self, der: bytes) -> Certificaathouder:
         """What the signer's certificate (DER) says about its holder (`pipeline.adapters.keys.certificate_holder`)."""
 
-    def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
-                  ) -> Sequence[RevisionChanges]:
+    def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]],
+                  known: Sequence[RevisionChanges] = ()) -> Sequence[RevisionChanges]:
         """What each incremental update after the prepared document (its first `prepared_size` bytes) adds and
-        changes, given the signatures' and timestamps' (kind, revision) by field name; ValueError when the
-        revisions cannot be read or do not build on the prepared document."""
+        changes, given the signatures' and timestamps' (kind, revision) by field name and the changes the
+        validation read already (`known`); ValueError when the revisions cannot be read or do not build on the
+        prepared document."""
 
 
 def not_a_file() -> ReturnRefused:
@@ -139,7 +140,8 @@ def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: 
                             f"is {naam} (BIG {big}): {why}.", kenmerk=kenmerk, rule="verkeerde-ondertekenaar")
     check_same_document(raw, kenmerk=kenmerk, pending_sha256=pending.sha256, pending_size=pending.size)
     try:
-        revisions = reader.revisions(raw, prepared_size=pending.size, signed=result.signed_fields)
+        revisions = reader.revisions(raw, prepared_size=pending.size, signed=result.signed_fields,
+                                     known=result.revisions)
     except ValueError as e:
         raise ReturnRefused(f"De bewerkingen na het klaarzetten kunnen niet worden gelezen: {e}", kenmerk=kenmerk,
                             rule="ander-document") from e

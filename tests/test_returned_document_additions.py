@@ -361,3 +361,21 @@ def test_a_certificate_without_revocation_service_is_refused_with_that_reason(pr
     assert not isinstance(caught.value, TrustServiceOutage)
     assert caught.value.rule == "validatiegegevens"
     assert "geen intrekkingsinformatie" in caught.value.message, caught.value.message
+
+
+@pytest.mark.libreoffice
+def test_real_libreoffice_advice_signed_is_accepted_and_the_overlay_refused(tmp_path, converter, keyring, renderer,
+                                                                            shared_pki):
+    """The prepared document as production makes it (LibreOffice PDF/A, XMP metadata that pyHanko rewrites on
+    signing): the genuine return passes the revision check, the overlay does not."""
+    from pipeline.shell.app import OrderSigner
+    root = held_root_at(tmp_path / "root", converter=converter, renderer=renderer, pki=shared_pki,
+                        signer=OrderSigner(keyring, auto_sign_doctors=False))
+    try:
+        signed = PadesSigner().sign(_unsigned(root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+        report = _refused(root, f"{K}_advies-overlay.pdf", overlay(signed))
+        assert "zonder handtekening ('Opmerking')" in report
+        outcome = _return(root, f"{K}_advies-ondertekend.pdf", signed)
+        assert outcome.status == "processed", outcome.detail
+    finally:
+        root.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from typing import Mapping, Sequence
 
 from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, Widget
@@ -45,7 +46,6 @@ def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tup
     except ValueError:
         raise
     except Exception as e:  # pyHanko's PdfReadError and friends: the structure cannot be followed
-        from pipeline.adapters.validation import structure_problem
         raise ValueError(structure_problem(e)) from e
 
 
@@ -363,3 +363,21 @@ def _xmp_properties(stream) -> dict[str, str]:
             if isinstance(child.tag, str):
                 out[name(child.tag)] = "|".join(t.strip() for t in child.itertext() if t.strip())
     return out
+
+
+_ORPHANED = re.compile(r"Object with id (\d+) has an orphaned generation")
+
+
+def structure_problem(error: Exception) -> str:
+    """Why pyHanko cannot read a PDF's structure, in Dutch (its own message is English and technical)."""
+    text = str(error)
+    orphaned = _ORPHANED.search(text)
+    if orphaned:
+        return (f"het bestand is niet volgens de PDF-norm bijgewerkt: object {orphaned.group(1)} is in een latere "
+                "bewerking opnieuw gebruikt zonder eerst te zijn vrijgegeven. Zo schrijft bijvoorbeeld poppler "
+                "(`pdfsig -add-signature`) een handtekening bij; zo'n bestand kan niet betrouwbaar worden "
+                "gecontroleerd. Onderteken met een programma dat PAdES-handtekeningen volgens de norm maakt "
+                "(`sopipe sign`, Adobe Acrobat Reader, pyHanko)")
+    if "xref" in text.lower() or "startxref" in text.lower():
+        return "de kruisverwijzingstabel van het PDF-bestand is onleesbaar of beschadigd"
+    return "de opbouw van het PDF-bestand is onleesbaar of beschadigd"

@@ -28,6 +28,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from pipeline.adapters.keys import big_of, subject_attr
+from pipeline.adapters.pdf_revisions import revisions_after, structure_problem
 from pipeline.errors import SigningError
 
 PDFSIG_TIMEOUT_S = 60
@@ -351,7 +352,6 @@ def _judge_changes_after(report: DocumentReport, reader) -> DocumentReport:
     """Each signature is followed only by more signatures, validation data and document timestamps, judged by
     comparing the revisions (`pipeline.core.revisions.judge_after`), not by pyHanko's classes of allowed changes
     (which let an unsigned field drawn over a page pass as "form filling")."""
-    from pipeline.adapters.pdf_revisions import revisions_after
     from pipeline.core.revisions import judge_after
     if not report.signatures or reader.xrefs.total_revisions < 2:
         return report
@@ -414,24 +414,6 @@ def _read_signatures(pdf: bytes):
         reader._embedded_signatures = signatures  # what pyHanko's processes see: the readable signatures
     return (reader, [s for s in signatures if s.sig_object_type == "/Sig"],
             [s for s in signatures if s.sig_object_type == "/DocTimeStamp"], broken)
-
-
-_ORPHANED = re.compile(r"Object with id (\d+) has an orphaned generation")
-
-
-def structure_problem(error: Exception) -> str:
-    """Why pyHanko cannot read a PDF's structure, in Dutch (its own message is English and technical)."""
-    text = str(error)
-    orphaned = _ORPHANED.search(text)
-    if orphaned:
-        return (f"het bestand is niet volgens de PDF-norm bijgewerkt: object {orphaned.group(1)} is in een latere "
-                "bewerking opnieuw gebruikt zonder eerst te zijn vrijgegeven. Zo schrijft bijvoorbeeld poppler "
-                "(`pdfsig -add-signature`) een handtekening bij; zo'n bestand kan niet betrouwbaar worden "
-                "gecontroleerd. Onderteken met een programma dat PAdES-handtekeningen volgens de norm maakt "
-                "(`sopipe sign`, Adobe Acrobat Reader, pyHanko)")
-    if "xref" in text.lower() or "startxref" in text.lower():
-        return "de kruisverwijzingstabel van het PDF-bestand is onleesbaar of beschadigd"
-    return "de opbouw van het PDF-bestand is onleesbaar of beschadigd"
 
 
 def _structure_failure(field_name: str, at: datetime, error: Exception) -> AdesSignatureReport:

@@ -69,10 +69,11 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     from pyhanko.keys import load_certs_from_pemder
 
     from pipeline.adapters.appearance import identity_order, signature_appearance
-    from pipeline.adapters.keys import SigningIdentity
+    from pipeline.adapters.keys import SigningIdentity, certificate_holder
     from pipeline.adapters.mailbox import atomic_write
     from pipeline.adapters.signing import PadesSigner, http_timestamper
     from pipeline.core.procedure import Signer
+    from pipeline.core.artsen import signer_mismatch
     from pipeline.core.signatures import SIGNED_BY, kenmerk_from_file_name
     from pipeline.settings import load_settings
     from pipeline.shell.app import case_sign_order
@@ -101,8 +102,9 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
         # the block the pipeline would have made for this doctor in this case; another key's holder (the pipeline
         # refuses that signature on return) or a file of no case of the root: what the certificate says
         order = case_sign_order(settings, found[0], signer) if settings and found else None
-        if order is None or order.big_nummer != identity.big_nummer:
-            order = identity_order(signer, identity)
+        if order is None or signer_mismatch(certificate_holder(identity.certificate.dump()), big=order.big_nummer,
+                                            naam=order.naam, arts=settings.artsen.get(order.big_nummer)):
+            order = identity_order(signer, identity)  # (a UZI-pas is recognised through the registry)
         appearance = signature_appearance(order, identity)
         started = time.perf_counter()
         signed = pades.sign(file.read_bytes(), identity=identity, appearance=appearance, level=level)
@@ -116,7 +118,7 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
         out = settings.inbox / name
     out = out or file.with_name(name)
     atomic_write(out, signed)  # hidden temp name, then rename: the watcher never sees half a file
-    click.echo(f"Ondertekend door {identity.naam} (BIG {identity.big_nummer or '—'}) als PAdES {level} in "
+    click.echo(f"Ondertekend door {identity.naam} (BIG {order.big_nummer or '—'}) als PAdES {level} in "
                f"{elapsed * 1000:.0f} ms: {out}")
 
 

@@ -27,6 +27,7 @@ from typing import Annotated, Any, ClassVar, Mapping
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SkipValidation, StringConstraints,
                       ValidationError, ValidationInfo, field_validator, model_validator)
 
+from pipeline.core.artsen import Arts
 from pipeline.core.organisaties import Organisatie
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
@@ -288,6 +289,47 @@ class OrganisatieSettings(_Table):
         return Organisatie(code=code, **self.model_dump(exclude_none=True))
 
 
+def _big(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{11}", value):
+        raise ValueError("a BIG number is 11 digits")
+    return value
+
+
+def _fingerprints(values: tuple[str, ...]) -> tuple[str, ...]:
+    from pipeline.core.artsen import normalise_fingerprint
+    return tuple(normalise_fingerprint(v) for v in values)
+
+
+class ArtsSettings(_Table):
+    """The doctors' registry, one table per doctor who signs returned documents: [artsen.<BIG-nummer>]. A UZI-pas
+    carries the UZI number, not the BIG number: the registry binds them. A returned document is accepted only when
+    its signer's certificate is that doctor's: a UZI-pas with `uzi_nummer` in its serialNumber (and, when present,
+    the UZI otherName of a zorgverlenerpas with an arts role), or a certificate whose SHA-256 fingerprint is
+    listed. A doctor not in the registry is recognised only by the BIG number in the serialNumber (the DEMO
+    certificates)."""
+    naam: Text = key(..., "the doctor's name, as in the case files")
+    uzi_nummer: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")] | None = key(
+        None, "the UZI number of the doctor's UZI-pas (the certificate's subject serialNumber)", example="12345678")
+    certificaat_sha256: Annotated[tuple[str, ...], AfterValidator(_fingerprints)] = key(
+        (), "SHA-256 fingerprints of other certificates the doctor signs with (64 hex digits, colons allowed), e.g. "
+        "a qualified certificate in a PKCS#12 file")
+
+    @field_validator("certificaat_sha256", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _something_to_recognise(self) -> "ArtsSettings":
+        if not self.uzi_nummer and not self.certificaat_sha256:
+            raise ValueError("needs uzi_nummer or certificaat_sha256 (how the doctor's certificate is recognised)")
+        return self
+
+    def arts(self, big: str) -> Arts:
+        return Arts(big_nummer=big, naam=self.naam, uzi_nummer=self.uzi_nummer,
+                    certificaten=frozenset(self.certificaat_sha256))
+
+
 class SopipeToml(_Table):
     """sopipe configuration. Every key is optional; the values shown are the defaults."""
     intake: IntakeSettings = IntakeSettings()
@@ -295,10 +337,11 @@ class SopipeToml(_Table):
     libreoffice: LibreOfficeSettings = LibreOfficeSettings()
     signing: SigningSettings = SigningSettings()
     organisaties: dict[Annotated[str, AfterValidator(_code)], OrganisatieSettings] = {}
+    artsen: dict[Annotated[str, AfterValidator(_big)], ArtsSettings] = {}
 
 
 SECTIONS: Mapping[str, type[_Table]] = MappingProxyType({
-    name: f.annotation for name, f in SopipeToml.model_fields.items() if name != "organisaties"})
+    name: f.annotation for name, f in SopipeToml.model_fields.items() if name not in ("organisaties", "artsen")})
 """The TOML tables of plain keys, by name, in the order of the file."""
 _KEYS = MappingProxyType({
     (section, name): (f.json_schema_extra or {}).get("flat", model.FLAT_PREFIX + name)
@@ -320,6 +363,8 @@ class Settings(BaseModel):
     signing: SigningSettings = SigningSettings()
     organisaties: SkipValidation[Mapping[str, Organisatie]] = Field(default_factory=lambda: MappingProxyType({}))
     """Organisation master data by code (`[organisaties.<code>]`)."""
+    artsen: SkipValidation[Mapping[str, Arts]] = Field(default_factory=lambda: MappingProxyType({}))
+    """The doctors' registry by BIG number (`[artsen.<BIG>]`, `pipeline.core.artsen`)."""
     demo_services: bool = False
     """True when tsa_url is the DEMO PKI's own TSA because none was configured: `sopipe watch` runs the DEMO
     trust services itself (`pipeline.shell.app.signing_services`)."""
@@ -499,7 +544,8 @@ def load_settings(root: Path) -> Settings:
             organisaties[code] = dataclasses.replace(org, logo=check_logo(
                 path, code, org.logo, written_by_others=(INBOX[0], OUTBOX[0], QUARANTINE[0], STATE[0])))
     settings = Settings(root=root, **{name: getattr(config, name) for name in SECTIONS},
-                        organisaties=MappingProxyType(organisaties))
+                        organisaties=MappingProxyType(organisaties),
+                        artsen=MappingProxyType({big: table.arts(big) for big, table in config.artsen.items()}))
     settings = _default_demo_tsa(settings)
     for name in ("level_machtiging", "level_advies"):
         level = getattr(settings.signing, name)
@@ -521,8 +567,8 @@ def _default_demo_tsa(settings: Settings) -> Settings:
 def _where(loc: tuple) -> tuple[str, str | None]:
     """("[signing]", "seal_pin") for a pydantic location; the key is None for a whole table."""
     loc = tuple(str(p) for p in loc)
-    if loc[:1] == ("organisaties",) and len(loc) >= 2:
-        table, rest = f"[organisaties.{loc[1]}]", loc[2:]
+    if loc[:1] in (("organisaties",), ("artsen",)) and len(loc) >= 2:
+        table, rest = f"[{loc[0]}.{loc[1]}]", loc[2:]
     else:
         table, rest = f"[{loc[0]}]", loc[1:]
     rest = tuple(p for p in rest if p != "[key]" and not p.isdigit())
@@ -548,6 +594,8 @@ def _one_line(path: Path, e: ValidationError) -> str:
     if name is None and kind in ("model_type", "dict_type"):
         if table == "[organisaties]":
             return f"{path}: [organisaties] must hold one table per organisation: [organisaties.<code>]"
+        if table == "[artsen]":
+            return f"{path}: [artsen] must hold one table per doctor: [artsen.<BIG-nummer>]"
         return f"{path}: '{table[1:-1]}' must be a [section]"
     where = f"{table} {name}" if name else table
     if kind == "value_error":
@@ -640,6 +688,9 @@ def default_config() -> str:
     lines += [""] + _comment(" ".join(OrganisatieSettings.__doc__.split()))
     for code, table in DEMO_ORGANISATIES.items():
         lines += [f"[organisaties.{code}]"] + [_toml(k, v) for k, v in table.items()] + [""]
+    lines += _comment(" ".join(ArtsSettings.__doc__.split()))
+    lines += ["# [artsen.39087654301]", '# naam = "Dr. E. Visser"', '# uzi_nummer = "12345678"',
+              f'# certificaat_sha256 = ["{":".join(["3F"] * 32)}"]', ""]
     return "\n".join(lines)
 
 
@@ -658,7 +709,7 @@ def readme_table() -> str:
     """The README's table of every key (section "Configuration: `sopipe.toml`")."""
     rows = ["| section | key | default | meaning |", "|---|---|---|---|"]
     tables = [*((f"[{name}]", model) for name, model in SECTIONS.items()),
-              ("[organisaties.<code>]", OrganisatieSettings)]
+              ("[organisaties.<code>]", OrganisatieSettings), ("[artsen.<BIG>]", ArtsSettings)]
     for table, model in tables:
         for key_name, f in model.model_fields.items():
             rows.append(f"| `{table}` | `{key_name}` | {_shown_default(f)} | {f.description} |")

@@ -20,8 +20,8 @@ from pipeline import settings as settings_module
 from pipeline.cli import cli
 from pipeline.core.organisaties import Organisatie
 from pipeline.errors import PipelineError
-from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, DEMO_ORGANISATIES, SECTIONS, OrganisatieSettings,
-                               Settings, SopipeToml, _KEYS, load_settings, readme_table, readme_with_table)
+from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, DEMO_ORGANISATIES, SECTIONS, ArtsSettings,
+                               OrganisatieSettings, Settings, SopipeToml, _KEYS, load_settings, readme_table, readme_with_table)
 from pipeline.shell.layout import DEMO_CONFIG, PRODUCTION_CONFIG, init_root
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def test_the_readme_settings_table_is_the_generated_one():
 def test_the_generated_table_follows_the_models():
     rows = [r for r in readme_table().splitlines()[2:]]
     keys = [(s, k) for s, m in SECTIONS.items() for k in m.model_fields]
-    assert len(rows) == len(keys) + len(OrganisatieSettings.model_fields)
+    assert len(rows) == len(keys) + len(OrganisatieSettings.model_fields) + len(ArtsSettings.model_fields)
     for row, (section, name) in zip(rows, keys):
         f = SECTIONS[section].model_fields[name]
         assert row.startswith(f"| `[{section}]` | `{name}` |") and row.endswith(f"| {f.description} |")
@@ -155,7 +155,7 @@ def test_the_generated_file_loads_back_into_equal_settings(tmp_path):
 
 def test_every_example_in_the_generated_file_is_a_valid_setting(tmp_path):
     """Uncommenting every example of sopipe.toml gives a file that loads, with exactly those values."""
-    text = re.sub(r"(?m)^# ((\[[a-z.]+\])|([a-z0-9_\"/]+ = .*))$", r"\1", DEFAULT_CONFIG)
+    text = re.sub(r"(?m)^# ((\[[a-z0-9.]+\])|([a-z0-9_\"/]+ = .*))$", r"\1", DEFAULT_CONFIG)
     assert text.count("\n# ") < DEFAULT_CONFIG.count("\n# ")
     root = _write(tmp_path / "r", text)
     s = load_settings(root)
@@ -169,6 +169,7 @@ def test_every_example_in_the_generated_file_is_a_valid_setting(tmp_path):
     assert s.recipient_groups == (("werkgever/acme", "acme-hr"),)
     assert s.seal_p12 == root.resolve() / "pki" / "seal.p12"
     assert s.extra_trust_roots == (Path("/etc/sopipe/uzi-root.pem"),)
+    assert s.artsen["39087654301"].uzi_nummer == "12345678"  # the doctors' registry example
 
 
 def test_the_cli_prints_what_is_generated():

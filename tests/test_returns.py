@@ -90,24 +90,32 @@ def foreign_doctor(tmp_path_factory):
     return KeyRing.from_pki_dir(d).doctor(VISSER)
 
 
-@pytest.fixture(scope="module")
-def held_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
-    """A root whose pipeline does not sign the advice itself; the case has reached the final advice."""
+def held_root_at(path, *, converter, renderer, pki, signer, trust_roots=None, artsen=None):
+    """A root whose pipeline waits for the doctors' own signatures (`signer` decides how far it signs), trusting
+    `trust_roots` (default its PKI's ca.pem) and recognising doctors by `artsen`; the case reaches the final
+    advice. Close it with `.close()`."""
     from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("returns") / "root", converter=shared_fake_converter, keyring=keyring,
-                renderer=renderer, pki=shared_pki)
+    root = Root(path, converter=converter, pki=pki)
     root.pipeline.close()
-    ca = root.settings.pki_dir / "ca.pem"
+    trust = tuple(trust_roots or (root.settings.pki_dir / "ca.pem",))
     root.pipeline = Pipeline(
         inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
-        store=root.store, renderer=renderer, converter=shared_fake_converter,
-        signer=OrderSigner(keyring, auto_sign_doctors=False), guard=root.pipeline.guard,
-        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]),
+        store=root.store, renderer=renderer, converter=converter, signer=signer, guard=root.pipeline.guard,
+        returns=ReturnPolicy(trust_roots=trust, artsen=artsen or {}),
+        mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=list(trust)),
         organisaties=root.settings.organisaties)
     for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     outcomes = root.run()
     assert [o.status for o in outcomes] == ["processed"] * 9, [(o.file_name, o.detail) for o in outcomes]
+    return root
+
+
+@pytest.fixture(scope="module")
+def held_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
+    """A root whose pipeline does not sign the advice itself; the case has reached the final advice."""
+    root = held_root_at(tmp_path_factory.mktemp("returns") / "root", converter=shared_fake_converter,
+                        renderer=renderer, pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False))
     yield root
     root.close()
 

@@ -27,6 +27,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from pipeline.adapters import pki
+from pipeline.core.artsen import UZI_OTHER_NAME_OID, Certificaathouder, UziNaam, parse_uzi_name
 from pipeline.errors import SigningError
 
 
@@ -119,8 +120,8 @@ class SigningIdentity:
 
     @property
     def big_nummer(self) -> str | None:
-        """The subject's serialNumber attribute: the BIG number on a doctor's certificate."""
-        return subject_attr(self.certificate, "serial_number")
+        """The BIG number a doctor's certificate carries (`big_of`); None on a UZI-pas, which does not."""
+        return big_of(self.certificate)
 
     @property
     def organisatie(self) -> str | None:
@@ -238,3 +239,33 @@ def subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:
     if isinstance(value, list):  # a multi-valued attribute: the last one is the most specific
         value = value[-1]
     return str(value) if value is not None else None
+
+
+def big_of(cert: asn1_x509.Certificate) -> str | None:
+    """The subject's serialNumber as a BIG number (the DEMO doctors' certificates carry it there); None on a
+    certificate shaped like a UZI-pas, whose serialNumber is the UZI number (the registry binds it to the BIG
+    number: `pipeline.core.artsen`)."""
+    return None if _uzi_name(cert) is not None else subject_attr(cert, "serial_number")
+
+
+def certificate_holder(der: bytes) -> Certificaathouder:
+    """What a signing certificate (DER) says about its holder: name, subject serialNumber, SHA-256 fingerprint and,
+    on a UZI-pas, the UZI register's otherName (OID 2.5.5.5) from the SubjectAltName."""
+    import hashlib
+    cert = asn1_x509.Certificate.load(der)
+    return Certificaathouder(naam=subject_attr(cert, "common_name") or "", sha256=hashlib.sha256(der).hexdigest(),
+                             serial_number=subject_attr(cert, "serial_number"), uzi=_uzi_name(cert))
+
+
+def _uzi_name(cert: asn1_x509.Certificate) -> UziNaam | None:
+    from asn1crypto.core import IA5String
+    try:
+        names = cert.subject_alt_name_value
+        for general in names or ():
+            if general.name == "other_name" and general.chosen["type_id"].dotted == UZI_OTHER_NAME_OID:
+                value = general.chosen["value"]
+                text = value.parse(IA5String).native if not isinstance(value, IA5String) else value.native
+                return parse_uzi_name(text)
+    except (ValueError, TypeError, KeyError):  # a malformed extension: no UZI data, not a crash
+        return None
+    return None

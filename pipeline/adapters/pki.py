@@ -65,6 +65,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from pipeline.core.artsen import UZI_OTHER_NAME_OID
 from pipeline.errors import SigningError
 
 ROOT_CN = "sopipe DEMO Root CA — NIET VOOR PRODUCTIE"
@@ -103,6 +104,8 @@ OID_OCSP_NOCHECK = ObjectIdentifier("1.3.6.1.5.5.7.48.1.5")
 # RFC 9336 id-kp-documentSigning; emailProtection is added because NSS (pdfsig, Firefox) and older Acrobat
 # versions look for it on signing certificates that carry an extendedKeyUsage at all.
 EKU_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+UZI_CA_OID = "2.16.528.1.1003.1.3.5.5.2"
+"""The first part of the UZI otherName: the OID of the issuing UZI CA (DEMO: the care-provider CA's)."""
 _BIG_RE = re.compile(r"\d{11}")
 
 README_TEXT = """\
@@ -345,6 +348,39 @@ def move_services(pki_dir: Path, services_url: str, *, now: datetime | None = No
 def add_doctor(pki_dir: Path, naam: str, big: str, *, now: datetime | None = None) -> Path:
     """Issue (or keep) a DEMO identity for one more doctor under the existing signing CA; returns the p12 path."""
     _check_big(big)
+    return _issue(pki_dir, doctor_p12_path(pki_dir, big), _doctor_subject(naam, big), now=now, what=f"BIG {big}")
+
+
+def add_uzi_doctor(pki_dir: Path, naam: str, *, uzi_nummer: str, abonneenummer: str, agb: str,
+                   rol: str = "01.015", pastype: str = "Z", organisatie: str = "DEMO Arbopraktijk",
+                   now: datetime | None = None) -> Path:
+    """Issue (or keep) a DEMO identity shaped like a UZI-pas signing certificate; returns `uzi-<UZI>.p12`.
+
+    As the UZI register's profiles have it: the subject's serialNumber is the UZI number (not the BIG number, which
+    a UZI-pas does not carry), title the role, and the SubjectAltName an otherName (OID 2.5.5.5, IA5String)
+    `<OID-CA>-<versie>-<UZI-nummer>-<pastype>-<abonneenummer>-<rol>-<AGB-code>`. The BIG number is bound to it in
+    the doctors' registry (`[artsen.<BIG>] uzi_nummer`)."""
+    from asn1crypto.core import IA5String
+    for label, value, pattern in (("UZI-nummer", uzi_nummer, r"\d{1,12}"), ("abonneenummer", abonneenummer, r"\d{1,12}"),
+                                  ("AGB-code", agb, r"\d{1,12}"), ("rol", rol, r"\d{2}(\.\d{3})?"),
+                                  ("pastype", pastype, r"[ZNMS]")):
+        if not re.fullmatch(pattern, value or ""):
+            raise SigningError(f"Ongeldig(e) {label} {value!r} voor een UZI-certificaat", field=label)
+    other = f"{UZI_CA_OID}-1-{uzi_nummer}-{pastype}-{abonneenummer}-{rol}-{agb}"
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisatie),
+        x509.NameAttribute(NameOID.TITLE, rol),
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, uzi_nummer),
+        x509.NameAttribute(NameOID.COMMON_NAME, naam),
+    ])
+    san = x509.SubjectAlternativeName([x509.OtherName(ObjectIdentifier(UZI_OTHER_NAME_OID),
+                                                      IA5String(other).dump())])
+    return _issue(pki_dir, pki_dir / f"uzi-{uzi_nummer}.p12", subject, now=now, what=f"UZI {uzi_nummer}", san=san)
+
+
+def _issue(pki_dir: Path, path: Path, subject: x509.Name, *, now: datetime | None, what: str,
+           san: x509.SubjectAlternativeName | None = None) -> Path:
     now = now or datetime.now(UTC)
     passphrase = read_passphrase(pki_dir)
     services = read_services_url(pki_dir)
@@ -362,13 +398,10 @@ def add_doctor(pki_dir: Path, naam: str, big: str, *, now: datetime | None = Non
         if not inter:
             raise SigningError(f"Geen bruikbare DEMO-CA voor {pki_dir} (sleutels in {ca_dir}); voer eerst "
                                "`sopipe init` uit")
-        return _ensure_leaf(doctor_p12_path(pki_dir, big), _doctor_subject(naam, big), passphrase,
-                            (inter[0], root[0]), inter[1], now, [], services)
+        return _ensure_leaf(path, subject, passphrase, (inter[0], root[0]), inter[1], now, [], services, san=san)
     except OSError as e:
-        raise SigningError(f"DEMO-identiteit voor BIG {big} kan niet worden gemaakt: {e}") from e
+        raise SigningError(f"DEMO-identiteit voor {what} kan niet worden gemaakt: {e}") from e
 
-
-# --- parts -------------------------------------------------------------------------------------------------------
 
 def _ensure_dir(pki_dir: Path) -> None:
     pki_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -444,7 +477,8 @@ def _ensure_intermediate(pki_dir: Path, ca_dir: Path, passphrase: bytes, root: x
 
 def _ensure_leaf(path: Path, subject: x509.Name, passphrase: bytes,
                  chain: tuple[x509.Certificate, x509.Certificate], issuer_key: ec.EllipticCurvePrivateKey,
-                 now: datetime, created: list[Path], services: ServiceUrls | None = None) -> Path:
+                 now: datetime, created: list[Path], services: ServiceUrls | None = None,
+                 san: x509.SubjectAlternativeName | None = None) -> Path:
     inter = chain[0]
     crl_url, ocsp_url = (services.intermediate_crl, services.ocsp) if services else (None, None)
     if _usable_leaf(path, subject, passphrase, inter, now, crl_url=crl_url, ocsp_url=ocsp_url):
@@ -459,8 +493,8 @@ def _ensure_leaf(path: Path, subject: x509.Name, passphrase: bytes,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True) \
         .add_extension(x509.ExtendedKeyUsage([EKU_DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                       critical=False) \
-        .sign(issuer_key, hashes.SHA256())
+                       critical=False)
+    cert = (cert.add_extension(san, critical=False) if san is not None else cert).sign(issuer_key, hashes.SHA256())
     friendly = subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     data = pkcs12.serialize_key_and_certificates(
         name=str(friendly).encode("utf-8"), key=key, cert=cert, cas=list(chain),

@@ -202,15 +202,64 @@ class PadesSigner:
                      (time.perf_counter() - started) * 1000)
             return out.getvalue()
         except Exception as e:
-            outage = _service_outage(e) or (fetchers and fetchers.ocsp_fetcher.failed())
-            if outage is not None:
-                raise TrustServiceOutage(
-                    f"De tijdstempel- of intrekkingsdienst is niet bereikbaar, dus PAdES {level.value} kan nu niet "
-                    f"worden gemaakt ({outage}). Dit ligt niet aan het zaakbestand: het blijft in de inbox en "
-                    "wordt opnieuw verwerkt zodra de dienst weer antwoordt.", field="tsa_url",
-                    rule="vertrouwensdienst") from e
+            _raise_outage(e, fetchers, f"PAdES {level.value} kan nu niet worden gemaakt",
+                          "Dit ligt niet aan het zaakbestand: het blijft in de inbox")
             raise SigningError(f"Ondertekenen met {identity.naam!r} ({identity.source}) mislukt: "
                                f"{type(e).__name__}: {e}", field=field_name) from e
+
+    def extend(self, pdf: bytes, *, level: PadesLevel | str) -> bytes:
+        """`pdf`, signed elsewhere (a doctor's own software), brought to `level` without touching its signatures.
+
+        B-LT and B-LTA: the validation data of every signature (certificates, CRLs, OCSP answers, fetched now)
+        in the document security store; B-LTA, and any level above B-B for a signature without its own signature
+        timestamp: a document timestamp over it all (its proof of existence, which `sopipe archive renew` renews
+        before its certificate expires). B-B: unchanged.
+        Raises TrustServiceOutage when a service does not answer, SigningError (in Dutch, with the known reason)
+        when the data cannot be had, e.g. a certificate that names no revocation service.
+        """
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.signers import PdfTimeStamper
+        from pyhanko.sign.validation.dss import async_add_validation_info
+
+        from pipeline.adapters.validation import has_signature_timestamp
+        level = PadesLevel.parse(level)
+        if level is PadesLevel.B_B:
+            return pdf
+        if self.timestamper is None:
+            raise SigningError(f"PAdES {level.value} vraagt een tijdstempelserver, maar er is er geen ingesteld "
+                               "([signing] tsa_url)", field="tsa_url")
+        fetchers = self._network.fetchers()
+        # "require": a certificate that names no revocation service cannot be brought to B-LT at all (hard-fail
+        # would let it pass without any revocation data, and the archive could never show its status)
+        context = self._validation_context(fetchers, revocation_mode="require")
+        started = time.perf_counter()
+
+        async def extended() -> bytes:
+            out = pdf
+            signatures = [s for s in PdfFileReader(io.BytesIO(pdf)).embedded_signatures if s.sig_object_type == "/Sig"]
+            names = [s.field_name for s in signatures]
+            own_timestamp = all(has_signature_timestamp(s) for s in signatures)
+            for name in names if level.embeds_validation_data else ():
+                # each signature read from the document as the previous one's validation data left it
+                sig = next(s for s in PdfFileReader(io.BytesIO(out)).embedded_signatures if s.field_name == name)
+                out = (await async_add_validation_info(sig, context, in_place=False)).getvalue()
+            if level is PadesLevel.B_LTA or not own_timestamp:  # (B-T, B-LT: the signature's own timestamp)
+                writer = IncrementalPdfFileWriter(io.BytesIO(out))
+                out = (await PdfTimeStamper(self.timestamper).async_timestamp_pdf(
+                    writer, "sha256", validation_context=context if level.embeds_validation_data else None)
+                       ).getvalue()
+            return out
+
+        try:
+            out = self._network.run(extended())
+        except Exception as e:
+            _raise_outage(e, fetchers, f"kan het ondertekende document nu niet naar PAdES {level.value} worden "
+                          "gebracht", "Het document blijft in de inbox")
+            raise SigningError(f"Het ondertekende document kan niet naar PAdES {level.value} worden gebracht: "
+                               f"{_known_reason(e)}", rule="validatiegegevens") from e
+        log.info("ondertekend document naar PAdES %s gebracht in %.0f ms", level.value,
+                 (time.perf_counter() - started) * 1000)
+        return out
 
     def _sign_reserving(self, prepared: Callable, key: tuple, appearance: SignatureAppearance, *,
                         run: Callable = asyncio.run, original_size: int = 0) -> io.BytesIO:
@@ -239,11 +288,11 @@ class PadesSigner:
             self._reserved[key] = len(found.group(1))  # hex digits, as bytes_reserved counts them
         return out
 
-    def _validation_context(self, fetchers: Fetchers) -> ValidationContext:
+    def _validation_context(self, fetchers: Fetchers, *, revocation_mode: str = "hard-fail") -> ValidationContext:
         # Fetching is allowed here, at signing time, and only from the URLs in our own chain's certificates;
         # answers still valid are reused from the signer's cache, over one kept-alive HTTP session.
         return ValidationContext(trust_roots=list(self.trust_roots), allow_fetching=True,
-                                 revocation_mode="hard-fail", fetchers=fetchers)
+                                 revocation_mode=revocation_mode, fetchers=fetchers)
 
     def _check_certificate(self, identity: SigningIdentity) -> None:
         now = self._clock()
@@ -438,6 +487,34 @@ def _service_outage(error: BaseException) -> str | None:
             return f"{type(error).__name__}: {error}"
         error = error.__cause__ or error.__context__
     return None
+
+def _raise_outage(error: Exception, fetchers, what: str, stays: str) -> None:
+    """TrustServiceOutage when `error` comes from a trust service that did not answer (then: a retry)."""
+    outage = _service_outage(error) or (fetchers and fetchers.ocsp_fetcher.failed())
+    if outage is not None:
+        raise TrustServiceOutage(
+            f"De tijdstempel- of intrekkingsdienst is niet bereikbaar, dus {what} ({outage}). {stays} en wordt "
+            "opnieuw verwerkt zodra de dienst weer antwoordt.", field="tsa_url", rule="vertrouwensdienst") from error
+
+
+def _known_reason(error: BaseException) -> str:
+    """In Dutch, why validation data could not be gathered; pyHanko's own words only as the last resort."""
+    from pyhanko_certvalidator.errors import InsufficientRevinfoError, PathBuildingError, PathValidationError
+    seen: set[int] = set()
+    first = error
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, InsufficientRevinfoError):
+            return ("voor het certificaat van de ondertekenaar (of een certificaat in de keten) is geen "
+                    "intrekkingsinformatie te krijgen: het certificaat noemt geen CRL- of OCSP-dienst, of die gaf "
+                    "geen antwoord dat de status vaststelt")
+        if isinstance(error, PathBuildingError):
+            return "het certificaat van de ondertekenaar leidt niet naar een vertrouwd basiscertificaat"
+        if isinstance(error, PathValidationError):
+            return f"de certificaatketen van de ondertekenaar is niet geldig ({error})"
+        error = error.__cause__ or error.__context__
+    return f"de validatiegegevens konden niet worden verzameld ({type(first).__name__}: {first})"
+
 
 # --- reading the document ----------------------------------------------------------------------------------------
 

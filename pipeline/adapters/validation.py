@@ -27,7 +27,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from pipeline.adapters.keys import subject_attr
+from pipeline.adapters.keys import big_of, subject_attr
+from pipeline.adapters.pdf_revisions import revisions_after, structure_problem
 from pipeline.errors import SigningError
 
 PDFSIG_TIMEOUT_S = 60
@@ -89,7 +90,7 @@ def validate_pdf(pdf: bytes, *, trust_roots: Sequence[Path]) -> list[SignatureRe
         reports.append(SignatureReport(
             field_name=sig.field_name,
             signer_naam=subject_attr(cert, "common_name") or "",
-            big_nummer=subject_attr(cert, "serial_number"),
+            big_nummer=big_of(cert),
             organisatie=subject_attr(cert, "organization_name"),
             signing_time=status.signer_reported_dt,
             intact=status.intact,
@@ -205,7 +206,7 @@ class AdesSignatureReport:
     signer_naam: str
     """Common name of the signer's certificate."""
     big_nummer: str | None
-    """serialNumber of the signer's subject: the BIG number on a doctor's certificate."""
+    """The BIG number in the signer's subject serialNumber (`keys.big_of`; None on a UZI-pas)."""
     organisatie: str | None
     certification: bool
     """The certifying (author) signature of the document (DocMDP)."""
@@ -250,6 +251,8 @@ class AdesSignatureReport:
     """`signing_time` comes from the signed attributes (False: only the unsigned /M of the PDF says so)."""
     revocation_data: bool = False
     """The document carries revocation data (a DSS with CRLs, OCSP responses or VRI)."""
+    revision: int | None = None
+    """The revision (0: the first) whose end its byte range reaches; None when that cannot be told."""
 
     @property
     def ok(self) -> bool:
@@ -280,6 +283,8 @@ class DocumentTimestampReport:
     token_digest: str = ""
     """SHA-256 (hex) of the timestamp token (/Contents), identifying it in reports."""
     tsa_cert_der: bytes = b""
+    revision: int | None = None
+    """The revision (0: the first) whose end its byte range reaches; None when that cannot be told."""
 
     @property
     def ok(self) -> bool:
@@ -293,12 +298,22 @@ class DocumentReport:
     validation_time: datetime
     simulated: bool = False
     """Validation at a future time, assuming the document timestamps are renewed in time (pyHanko's simulation)."""
+    revisions: tuple = ()
+    """What each revision after the first adds and changes (`pipeline.core.revisions.RevisionChanges`, index 1:
+    the second revision); empty when there is one revision, no signature, or they cannot be read."""
 
     @property
     def ok(self) -> bool:
         """Signed or timestamped, and every signature and every document timestamp passes."""
         return bool(self.signatures or self.document_timestamps) and all(s.ok for s in self.signatures) \
             and all(t.ok for t in self.document_timestamps)
+
+    @property
+    def signed_fields(self) -> dict[str, tuple[str, int | None]]:
+        """Per field name the kind of value (`/Sig`, `/DocTimeStamp`) and the revision it signs
+        (`pipeline.adapters.pdf_revisions`)."""
+        return {**{t.field_name: ("/DocTimeStamp", t.revision) for t in self.document_timestamps},
+                **{s.field_name: ("/Sig", s.revision) for s in self.signatures}}
 
     @property
     def last_timestamp_expiry(self) -> datetime | None:
@@ -329,7 +344,35 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None =
             reports.append(_structure_failure(sig.field_name, at, e))
     reports.extend(_structure_failure(name, at, e) for name, e in broken)
     ts_reports = [_verify_timestamp(ts, roots) for ts in stamps]
-    return DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
+    report = DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
+    return _judge_changes_after(report, reader)
+
+
+def _judge_changes_after(report: DocumentReport, reader) -> DocumentReport:
+    """Each signature is followed only by more signatures, validation data and document timestamps, judged by
+    comparing the revisions (`pipeline.core.revisions.judge_after`), not by pyHanko's classes of allowed changes
+    (which let an unsigned field drawn over a page pass as "form filling")."""
+    from pipeline.core.revisions import judge_after
+    if not report.signatures or reader.xrefs.total_revisions < 2:
+        return report
+    try:
+        changes = revisions_after(reader, 0, signed=report.signed_fields)
+    except Exception:  # the revisions cannot be followed: the signatures' own checks say what they can
+        return report
+    stamps = frozenset(t.field_name for t in report.document_timestamps)
+    judged = []
+    report = dataclasses.replace(report, revisions=changes)
+    for sig in report.signatures:
+        verdict = judge_after(changes[sig.revision:], timestamps=stamps) if sig.revision is not None \
+            and sig.indication != MAIN_FAILED else None
+        if verdict is None or verdict.accepted:
+            judged.append(sig)
+            continue
+        what = "; ".join(f.text for f in verdict.findings)
+        judged.append(dataclasses.replace(
+            sig, indication=MAIN_FAILED, sub_indication="SIG_CONSTRAINTS_FAILURE", changed_after="niet toegestaan",
+            reason=f"{MODIFIED_REASON}: {what}", message=f"toegevoegd of gewijzigd na deze handtekening: {what}"))
+    return dataclasses.replace(report, signatures=tuple(judged))
 
 
 def _read_signatures(pdf: bytes):
@@ -340,7 +383,8 @@ def _read_signatures(pdf: bytes):
     try:
         reader = PdfFileReader(io.BytesIO(pdf))
     except Exception as e:
-        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {structure_problem(e)}"
+                           ) from e
     if reader.encrypted:
         raise SigningError("Dit PDF-bestand is versleuteld (beveiligd met een wachtwoord of certificaat); de "
                            "handtekeningen kunnen zonder ontsleutelen niet worden gecontroleerd. Vraag de afzender "
@@ -349,7 +393,8 @@ def _read_signatures(pdf: bytes):
     try:
         fields = list(enumerate_sig_fields(reader, filled_status=True))
     except (PdfError, ValueError, KeyError, TypeError) as e:
-        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {e}") from e
+        raise SigningError(f"PDF kan niet worden gelezen om handtekeningen te controleren: {structure_problem(e)}"
+                           ) from e
     try:
         signatures = list(reader.embedded_signatures)  # pyHanko's own (cached) list, which its LTA process uses
         for sig in signatures:
@@ -414,7 +459,8 @@ def _verify_timestamp(ts, roots) -> DocumentTimestampReport:
         tsa_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native if cert is not None else None,
         intact=intact, valid=valid, trusted=trusted, indication=indication, sub_indication=sub,
         reason=None if sub is None else TIMESTAMP_REASONS.get(sub, REASONS.get(sub, sub)),
-        token_digest=_contents_digest(ts), tsa_cert_der=cert.dump() if cert is not None else b"")
+        token_digest=_contents_digest(ts), tsa_cert_der=cert.dump() if cert is not None else b"",
+        revision=_revision(ts))
 
 
 def _embedded_signer_cert(sig):
@@ -555,7 +601,8 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
             indication, sub_name, reason = MAIN_FAILED, "FORMAT_FAILURE", COVERAGE_REASON
         elif changed == "niet toegestaan":
             indication, sub_name = MAIN_FAILED, "SIG_CONSTRAINTS_FAILURE"
-            reason = DOCMDP_REASON if docmdp_ok is False else MODIFIED_REASON
+            # "DocMDP" only where a certification signature set that policy; otherwise it is a plain change
+            reason = DOCMDP_REASON if docmdp_ok is False and _certified(reader) else MODIFIED_REASON
     best = getattr(result, "best_signature_time", None)
     message = None if indication == MAIN_PASSED else (result.failure_msg or reason)
     proven = best if (best is not None and level != "B-B" and best < at) else None
@@ -567,7 +614,7 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
     digest = _contents_digest(sig)
     return AdesSignatureReport(
         field_name=sig.field_name, signer_naam=subject_attr(cert, "common_name") or "",
-        big_nummer=subject_attr(cert, "serial_number"), organisatie=subject_attr(cert, "organization_name"),
+        big_nummer=big_of(cert), organisatie=subject_attr(cert, "organization_name"),
         certification=sig.docmdp_level is not None,
         level="PKCS#7 (adbe.pkcs7.detached)" if subfilter == "adbe.pkcs7.detached" else level, indication=indication,
         sub_indication=sub_name, message=message,
@@ -579,7 +626,14 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
         changed_after=changed, docmdp_ok=docmdp_ok, coverage=coverage,
         signer_cert_not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
         signer_cert_der=cert.dump(), signature_digest=digest, reason=reason, subfilter=subfilter,
-        timestamp_trusted=timestamp_trusted, signer_time_from_attrs=from_attrs)
+        timestamp_trusted=timestamp_trusted, signer_time_from_attrs=from_attrs, revision=_revision(sig))
+
+
+def _revision(sig) -> int | None:
+    try:
+        return sig.signed_revision
+    except Exception:  # a byte range that ends in no revision
+        return None
 
 
 _CLOCK_SLACK = timedelta(minutes=5)
@@ -622,6 +676,12 @@ def _dss_knowledge(reader):
         known_certs=list(dss.load_certs()))
 
 
+def _certified(reader) -> bool:
+    """The document carries a certification signature (a DocMDP policy in the catalog's /Perms)."""
+    perms = reader.root.get("/Perms")
+    return perms is not None and "/DocMDP" in perms.get_object()
+
+
 def _has_revinfo(reader) -> bool:
     dss = reader.root.get("/DSS")
     dss = dss.get_object() if dss is not None else None
@@ -632,10 +692,7 @@ def _detect_level(sig, reader, stamps) -> str:
     """The PAdES baseline level a signature carries (what is present, not whether it validates).
 
     A signature with SubFilter adbe.pkcs7.detached is no PAdES signature; `_verify_one` labels it as such."""
-    unsigned = sig.signer_info["unsigned_attrs"]
-    has_ts = unsigned.native is not None and any(
-        attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
-    if not has_ts:
+    if not has_signature_timestamp(sig):
         return "B-B"
     dss = reader.root.get("/DSS")
     dss = dss.get_object() if dss is not None else None
@@ -645,6 +702,13 @@ def _detect_level(sig, reader, stamps) -> str:
     if any(ts.signed_revision > sig.signed_revision for ts in stamps):
         return "B-LTA"
     return "B-LT"
+
+
+def has_signature_timestamp(sig) -> bool:
+    """The signature carries its own signature timestamp (an unsigned attribute of its CMS)."""
+    unsigned = sig.signer_info["unsigned_attrs"]
+    return unsigned.native is not None and any(attr["type"].native == "signature_time_stamp_token"
+                                               for attr in unsigned)
 
 
 # --- ETSI TS 119 102-2 validation report ------------------------------------------------------------------------

@@ -59,6 +59,19 @@ class OrderSigner:
                                    certify=s.certify, level=self.level_for(s.wie))
 
 
+    def extend(self, pdf: bytes, signer: Signer, *, current: str) -> bytes:
+        """A document `signer` signed elsewhere, at PAdES level `current`, brought to the level configured for
+        that signer (`PadesSigner.extend`); unchanged when it is there already."""
+        wanted = self.level_for(signer)
+        if _RANK.get(current, 0) >= _RANK[wanted]:
+            return pdf
+        with self._one_at_a_time:
+            return self.pades.extend(pdf, level=wanted)
+
+
+_RANK = {"B-B": 0, "B-T": 1, "B-LT": 2, "B-LTA": 3}
+
+
 def case_sign_order(settings: Settings, kenmerk: str, signer: Signer) -> SignOrder | None:
     """The order for `signer`'s personal signature in case `kenmerk` of this root, with the root's master data, as
     the pipeline made it (`sopipe sign --root`); None when the root holds no such case."""
@@ -177,7 +190,7 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
                         renderer=DocxRenderer(settings.templates), converter=converter, signer=signer,
                         guard=guard, max_file_bytes=settings.max_file_bytes,
                         parallel=max(2, settings.lo_workers or 2), audit=Audit(store, clock=clock),
-                        returns=ReturnPolicy(trust_roots=settings.trust_roots),
+                        returns=ReturnPolicy(trust_roots=settings.trust_roots, artsen=settings.artsen),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
                                                       processes=2, access=mailbox_access, ledger=store),
                         intake_access=intake_access, organisaties=settings.organisaties, clock=clock)

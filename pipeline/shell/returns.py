@@ -14,10 +14,13 @@ when, in this order,
      writes the kenmerk there) — both, when present, must agree;
   2. a signature of that case is pending;
   3. it is signed, the signature is intact, valid and chains to a trust root (pki/ca.pem + configured roots);
-  4. the signer is the doctor who must sign that kind (certificate serialNumber = BIG number): the SO doctor for
-     the advice, the own doctor for the request form;
-  5. the signed file starts with exactly the bytes of the pending unsigned PDF (same SHA-256), and nothing but
-     the signature was added to it (every page's content, resources and annotations compared: no page changed).
+  4. the signer is the doctor who must sign that kind, the SO doctor for the advice, the own doctor for the request
+     form, recognised by the doctors' registry (`[artsen.<BIG>]`: the UZI number of their UZI-pas or a
+     certificate fingerprint; without an entry the BIG number in the certificate's serialNumber, as the DEMO
+     certificates carry it: `pipeline.core.artsen`);
+  5. the signed file starts with exactly the bytes of the pending unsigned PDF (same SHA-256), then exactly one
+     revision adds that doctor's signature, and after it only validation data and trusted document timestamps
+     (the revisions compared object by object: `pipeline.core.revisions`).
 Then it is delivered by the routing row of its kind with the consents as they are *now*
 (`pipeline.core.signatures.returned_signed`), the pending record closes and the file moves to
 `inbox/processed/`. Anything else goes to `inbox/failed/` with a plain Dutch report naming the reason.
@@ -27,10 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
+from pipeline.core.artsen import Arts, Certificaathouder, signer_mismatch
+from pipeline.core.revisions import RevisionChanges, describe, judge
 from pipeline.core.routing import Party
 from pipeline.core.signatures import kenmerk_from_file_name, signer_of, signer_party
 from pipeline.core.state import Consent
@@ -47,6 +52,8 @@ class ReturnPolicy:
     trust_roots: tuple[Path, ...]
     """PEM files of the trusted root certificates (the PKI's ca.pem plus `[signing] extra_trust_roots`)."""
     max_bytes: int = MAX_PDF_BYTES
+    artsen: Mapping[str, Arts] = field(default_factory=dict)
+    """The doctors' registry by BIG number (`[artsen.<BIG>]`): how each doctor's certificate is recognised."""
 
 
 class ReturnReader(Protocol):
@@ -59,8 +66,15 @@ class ReturnReader(Protocol):
         """The validation of its signatures (`.signatures`, each with intact/valid/trusted/ok/big_nummer …);
         SigningError when they cannot be read."""
 
-    def page_fingerprints(self, pdf: bytes) -> list[str]:
-        """One hash per page of what it shows; ValueError when the pages cannot be read."""
+    def certificate_holder(self, der: bytes) -> Certificaathouder:
+        """What the signer's certificate (DER) says about its holder (`pipeline.adapters.keys.certificate_holder`)."""
+
+    def revisions(self, pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]],
+                  known: Sequence[RevisionChanges] = ()) -> Sequence[RevisionChanges]:
+        """What each incremental update after the prepared document (its first `prepared_size` bytes) adds and
+        changes, given the signatures' and timestamps' (kind, revision) by field name and the changes the
+        validation read already (`known`); ValueError when the revisions cannot be read or do not build on the
+        prepared document."""
 
 
 def not_a_file() -> ReturnRefused:
@@ -103,33 +117,51 @@ def expected_signer(kenmerk: str, kind: str, *, state, pending):
 
 
 def check_signed(raw: bytes, *, kenmerk: str, kind: str, arts, pending, policy: ReturnPolicy,
-                 reader: ReturnReader) -> None:
-    """Steps 3–5: one intact, trusted signature of the right doctor, added to exactly the pending document."""
+                 reader: ReturnReader):
+    """Steps 3–5: one intact, trusted signature of the right doctor, added to exactly the pending document, and
+    after it nothing but validation data and trusted document timestamps (`pipeline.core.revisions`). Returns the
+    validation (`pipeline.adapters.validation.DocumentReport`)."""
     from pipeline.errors import SigningError
     try:
         result = reader.signatures(raw, trust_roots=policy.trust_roots)
     except SigningError as e:
         raise ReturnRefused(f"De handtekening kan niet worden gecontroleerd: {e.message}", kenmerk=kenmerk,
                             rule="onleesbaar") from e
-    check_signature(result.signatures, kenmerk=kenmerk, big=arts.big_nummer if arts else None,
-                    naam=arts.naam if arts else "?", rol=_ROL[signer_party(kind)])
+    naam, big = (arts.naam, arts.big_nummer) if arts else ("?", None)
+    check_signature(result.signatures, kenmerk=kenmerk)
     check_document_timestamps(result.document_timestamps, kenmerk=kenmerk)
+    sig = result.signatures[0]
+    holder = reader.certificate_holder(sig.signer_cert_der)
+    why = signer_mismatch(holder, big=big, naam=naam, arts=policy.artsen.get(big)) if big else \
+        "de zaak noemt geen arts"
+    if why:
+        raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (certificaat-serialNumber "
+                            f"{holder.serial_number or '—'}), "
+                            f"maar de {_ROL[signer_party(kind)]} van deze zaak, die dit document moet ondertekenen, "
+                            f"is {naam} (BIG {big}): {why}.", kenmerk=kenmerk, rule="verkeerde-ondertekenaar")
     check_same_document(raw, kenmerk=kenmerk, pending_sha256=pending.sha256, pending_size=pending.size)
     try:
-        before = reader.page_fingerprints(raw[:pending.size])
-        after = reader.page_fingerprints(raw)
-    except Exception as e:
-        raise ReturnRefused(f"De pagina's van het document kunnen niet worden vergeleken: {e}", kenmerk=kenmerk,
-                            rule="pagina-gewijzigd") from e
-    check_pages(before, after, kenmerk=kenmerk)
+        revisions = reader.revisions(raw, prepared_size=pending.size, signed=result.signed_fields,
+                                     known=result.revisions)
+    except ValueError as e:
+        raise ReturnRefused(f"De bewerkingen na het klaarzetten kunnen niet worden gelezen: {e}", kenmerk=kenmerk,
+                            rule="ander-document") from e
+    verdict = judge(revisions, signature=sig.field_name,
+                    trusted_timestamps=frozenset(t.field_name for t in result.document_timestamps if t.ok))
+    if not verdict.accepted:
+        raise ReturnRefused(describe(verdict, naam=naam), kenmerk=kenmerk, rule=verdict.rule)
+    check_valid(sig, kenmerk=kenmerk)
+    return result
 
 
-def check_signature(signatures: Sequence, *, kenmerk: str, big: str | None, naam: str, rol: str) -> None:
+def check_signature(signatures: Sequence, *, kenmerk: str) -> None:
+    """One intact, valid signature, by a certificate that is neither revoked nor expired and chains to a trust
+    root (who it is comes next: `pipeline.core.artsen.signer_mismatch`)."""
     if not signatures:
         raise ReturnRefused("Het document is niet ondertekend.", kenmerk=kenmerk, rule="niet-ondertekend")
     if len(signatures) != 1:
         raise ReturnRefused(f"Het document heeft {len(signatures)} handtekeningen; verwacht is alleen die "
-                            f"van {naam}.", kenmerk=kenmerk, rule="handtekeningen")
+                            "van de arts die het moet ondertekenen.", kenmerk=kenmerk, rule="handtekeningen")
     sig = signatures[0]
     if not sig.intact or not sig.valid:
         raise ReturnRefused("De handtekening klopt niet: het document is na ondertekening gewijzigd of de "
@@ -144,11 +176,10 @@ def check_signature(signatures: Sequence, *, kenmerk: str, big: str | None, naam
     if not sig.trusted:
         raise ReturnRefused(f"Het certificaat van de ondertekenaar ({sig.signer_naam}) is niet uitgegeven door een "
                             "vertrouwde certificaatautoriteit.", kenmerk=kenmerk, rule="niet-vertrouwd")
-    if big is None or sig.big_nummer != big:
-        raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (BIG {sig.big_nummer or 'onbekend'}), maar de "
-                            f"{rol} van deze zaak, die dit document moet ondertekenen, is {naam} (BIG {big}).",
-                            kenmerk=kenmerk,
-                            rule="verkeerde-ondertekenaar")
+
+
+def check_valid(sig, *, kenmerk: str) -> None:
+    """What remains of the signature's validation once its signer and the revisions are right."""
     if not sig.ok:
         raise ReturnRefused(f"De handtekening is niet geldig: {sig.reason or 'zie sopipe verify'} ({sig.indication}"
                             f"{' / ' + sig.sub_indication if sig.sub_indication else ''}).", kenmerk=kenmerk,
@@ -169,18 +200,6 @@ def check_same_document(raw: bytes, *, kenmerk: str, pending_sha256: str, pendin
     if len(raw) <= pending_size or hashlib.sha256(raw[:pending_size]).hexdigest() != pending_sha256:
         raise ReturnRefused("Het ondertekende document is niet het document dat ter ondertekening is klaargezet "
                             "(de inhoud is gewijzigd).", kenmerk=kenmerk, rule="ander-document")
-
-
-def check_pages(before: Sequence[str], after: Sequence[str], *, kenmerk: str) -> None:
-    """Compared with the prepared document, every page must be unchanged: same content, resources, size and
-    annotations, apart from signature fields the signing added (`ReturnReader.page_fingerprints`)."""
-    if len(before) != len(after):
-        raise ReturnRefused(f"Het aantal pagina's is veranderd ({len(before)} → {len(after)}).", kenmerk=kenmerk,
-                            rule="pagina-gewijzigd")
-    changed = [n for n, (a, b) in enumerate(zip(before, after), start=1) if a != b]
-    if changed:
-        raise ReturnRefused(f"Na het klaarzetten is pagina {', '.join(map(str, changed))} inhoudelijk gewijzigd.",
-                            kenmerk=kenmerk, rule="pagina-gewijzigd")
 
 
 # --- a consent form signed by the employee (issue 14) -------------------------------------------------------
@@ -313,6 +332,8 @@ _REASONS = {
     "verkeerde-ondertekenaar": "verkeerde ondertekenaar",
     "ander-document": "gewijzigd document (niet het klaargezette document)",
     "pagina-gewijzigd": "pagina gewijzigd",
+    "toevoeging": "meer toegevoegd dan de handtekening",
+    "tijdstempel-niet-vertrouwd": "documenttijdstempel niet vertrouwd",
     "kenmerk-verschilt": "kenmerk in naam en document verschillen",
     "geen-pdf": "geen leesbare PDF",
     "niet-ingesteld": "niet ingesteld",
@@ -321,4 +342,5 @@ _REASONS = {
     "al-ontvangen": "al eerder ontvangen",
     "onleesbaar": "handtekening niet te controleren",
     "tijdstempel-ongeldig": "tijdstempel ongeldig",
+    "validatiegegevens": "validatiegegevens van de handtekening niet te verkrijgen",
 }

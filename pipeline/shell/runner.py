@@ -39,7 +39,8 @@ from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, f
 from pipeline.core.requester import letter_to_requester
 from pipeline.core.trail import TZ as DUTCH_TIME
 from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
-from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed, signer_party
+from pipeline.core.signatures import (SIGNED_BY, hold_for_signature, kenmerk_from_file_name, returned_signed,
+                                      signer_party)
 from pipeline.core.state import CaseState
 from pipeline.errors import (ConverterUnavailable, DeliveryError, InternalError, PipelineError, ReturnRefused,
                              SigningError, TrustServiceOutage)
@@ -296,7 +297,8 @@ class Pipeline:
             kenmerk = plan.kenmerk
             made, unsigned = self._staged(digest, plan.decision.orders[len(plan.ready):], plan.held)
             # each finished PDF is hashed once, here (a returned one was hashed when it was read)
-            digests = [digest] * len(plan.ready) + [hashlib.sha256(pdf).hexdigest() for pdf in made]
+            digests = [digest if pdf is intake.raw else hashlib.sha256(pdf).hexdigest() for pdf in plan.ready] + \
+                [hashlib.sha256(pdf).hexdigest() for pdf in made]
             if made:  # what was made here (a returned PDF itself was made and recorded before)
                 ready = len(plan.ready)
                 plan.audit.made(plan.decision.orders[ready:], made, digests=digests[ready:])
@@ -671,12 +673,16 @@ class ReturnedPdfWork:
         state = p.case_state(kenmerk)
         pending = p.store.pending(kenmerk, kind) if state is not None else None
         arts = returns.expected_signer(kenmerk, kind, state=state, pending=pending)
-        returns.check_signed(raw, kenmerk=kenmerk, kind=kind, arts=arts, pending=pending, policy=policy,
-                             reader=p.return_reader)
+        result = returns.check_signed(raw, kenmerk=kenmerk, kind=kind, arts=arts, pending=pending, policy=policy,
+                                      reader=p.return_reader)
         audit = p.audit.case_file(kenmerk=kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
                                   sha256=intake.sha256)
         audit.verified(document=kind, sha256=intake.sha256, ondertekenaar=arts.naam if arts else None)
-        return Plan(kenmerk, returned_signed(state, kind), audit, ready=(raw,), before=state, kind=kind)
+        # accepted: validation data and an archive timestamp as configured for that signer (renewed later by
+        # `archive renew`); an outage of the trust services is a retry, as for any signature
+        extend = getattr(p.signer, "extend", None)
+        final = extend(raw, SIGNED_BY[kind], current=result.signatures[0].level) if extend else raw
+        return Plan(kenmerk, returned_signed(state, kind), audit, ready=(final,), before=state, kind=kind)
 
     def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
         self.p.store.complete_pending(kenmerk=plan.kenmerk, kind=plan.kind, signed_sha256=intake.sha256,

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance
 from pipeline.shell.returns import check_consent_form, consent_form_of
-from tests.casefactory import full_case
+from tests.casefactory import full_case, scanned_pdf
 
 K = "SO-2026-0042"
 SMIT = "49011122201"
@@ -21,13 +21,7 @@ ARCHIVED = "machtiging-medische-gegevens-ondertekend.pdf"
 
 
 def _scan(text: str = "Machtiging medische gegevens - ondertekend door de werknemer") -> bytes:
-    """A scanned form as a scanner makes it: a PDF without any signature."""
-    from fpdf import FPDF
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text=text)
-    return bytes(pdf.output())
+    return scanned_pdf(text)
 
 
 def _root(make_root, upto="aanvraag", overrides=None):

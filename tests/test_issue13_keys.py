@@ -179,6 +179,7 @@ def test_secret_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("SOPIPE_TEST_SECRET", "geheim")
     assert read_secret("env:SOPIPE_TEST_SECRET", setting="seal_passphrase") == b"geheim"
     (tmp_path / "seal.pass").write_text("uit-bestand\n")
+    (tmp_path / "seal.pass").chmod(0o600)  # a file: secret others may read is refused (test_secrets_stay_private)
     assert read_secret(f"file:{tmp_path / 'seal.pass'}", setting="seal_passphrase") == b"uit-bestand"
     creds = tmp_path / "credentials"
     creds.mkdir()

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from pipeline.adapters.child_env import secrets_hidden
 from pipeline.adapters.mailbox import MailboxAccess, Mailboxes, atomic_write
 from pipeline.adapters.validation import etsi_validation_report, verify_pdf
 from pipeline.core.routing import Party
@@ -62,13 +63,15 @@ class ValidatingMailboxes(Mailboxes):
     def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], *, sha256: str | None = None) -> bytes:
         if not self._processes:
             return validation_xml(pdf, name, trust_roots, sha256=sha256)
-        with self._lock:
+        # a spawned child (and multiprocessing's resource tracker, started with the executor's queues) copies the
+        # environment as it is: made and fed while the secrets are out of it
+        with self._lock, secrets_hidden():
             if self._executor is None:
                 from concurrent.futures import ProcessPoolExecutor
                 self._executor = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
                                                      initializer=_end_with_parent, initargs=(os.getpid(),))
-            executor = self._executor
-        return executor.submit(validation_xml, pdf, name, trust_roots, sha256=sha256).result()
+            future = self._executor.submit(validation_xml, pdf, name, trust_roots, sha256=sha256)
+        return future.result()
 
     def close(self) -> None:
         with self._lock:

@@ -113,7 +113,7 @@ class PadesSigner:
                  revocation_max_age: timedelta = REVOCATION_MAX_AGE) -> None:
         self._network = _NetworkSigning(clock=clock, max_age=revocation_max_age)
         self.timestamper = timestamper if timestamper is not None or tsa_url is None \
-            else http_timestamper(tsa_url, session=self._network.session)
+            else http_timestamper(tsa_url, session=self._network.session, trust_roots=trust_roots)
         self.trust_roots = tuple(trust_roots)
         self._font = load_font(font_candidates, font_size=font_size)
         self._font_size = font_size
@@ -205,9 +205,10 @@ class PadesSigner:
             outage = _service_outage(e) or (fetchers and fetchers.ocsp_fetcher.failed())
             if outage is not None:
                 raise TrustServiceOutage(
-                    f"De tijdstempel- of intrekkingsdienst is niet bereikbaar, dus PAdES {level.value} kan nu niet "
-                    f"worden gemaakt ({outage}). Dit ligt niet aan het zaakbestand: het blijft in de inbox en "
-                    "wordt opnieuw verwerkt zodra de dienst weer antwoordt.", field="tsa_url",
+                    f"De tijdstempel- of intrekkingsdienst is niet bereikbaar of geeft geen bruikbaar antwoord, dus "
+                    f"PAdES {level.value} kan nu niet worden gemaakt ({outage}). Dit ligt niet aan het zaakbestand: "
+                    "het blijft in de inbox en wordt opnieuw verwerkt zodra de dienst weer goed antwoordt; de "
+                    "beheerder controleert de dienst en [signing] tsa_url (sopipe doctor).", field="tsa_url",
                     rule="vertrouwensdienst") from e
             raise SigningError(f"Ondertekenen met {identity.naam!r} ({identity.source}) mislukt: "
                                f"{type(e).__name__}: {e}", field=field_name) from e
@@ -256,14 +257,15 @@ class PadesSigner:
         return stamp_style(appearance, font=self._font, font_size=self._font_size)
 
 
-def http_timestamper(url: str, *, timeout: float = 10, session=None) -> TimeStamper:
-    """An RFC 3161 client for `url` (pyHanko's; transport errors surface as SigningError from `sign`).
+def http_timestamper(url: str, *, timeout: float = 10, session=None, trust_roots: Sequence = ()) -> TimeStamper:
+    """An RFC 3161 client for `url` (pyHanko's, every fault of an answer a `TimestampRequestError`, which `sign`
+    turns into a `TrustServiceOutage`; `pipeline.adapters.tsa`). `trust_roots`: the TSA must chain to one of them.
 
     `session`: an aiohttp session (or pyHanko's `LazySession`) to keep connections alive; without one, each
     request opens and closes its own (fine for a one-off, ~0.1 s per request for the TLS set-up alone).
     """
-    from pyhanko.sign.timestamps import HTTPTimeStamper
-    return HTTPTimeStamper(url, timeout=timeout, session=session)
+    from pipeline.adapters.tsa import CheckedTimeStamper
+    return CheckedTimeStamper(url, timeout=timeout, session=session, trust_roots=trust_roots)
 
 
 class RevocationCache:
@@ -416,12 +418,12 @@ class _NetworkSigning:
 
 
 async def _logged(failures: list[str], fetching):
-    """Await a fetch; a fetch that fails for want of a service is noted in `failures` before pyHanko sees it."""
+    """Await a fetch; a fetch that fails (no answer, or an answer that cannot be read) is noted in `failures`
+    before pyHanko sees it: the service's fault, not the document's."""
     try:
         return await fetching
     except Exception as e:
-        if _service_outage(e):
-            failures.append(f"{type(e).__name__}: {e}")
+        failures.append(f"{type(e).__name__}: {e}")
         raise
 
 

@@ -61,7 +61,9 @@ def fail(name: str, detail: str, fix: str) -> Check:
 
 
 def _run(args: list[str]) -> str:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+    from pipeline.adapters.child_env import child_environment
+    done = subprocess.run(args, capture_output=True, text=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL,
+                          env=child_environment())
     return (done.stdout + done.stderr).strip()
 
 

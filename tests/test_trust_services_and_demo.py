@@ -32,21 +32,22 @@ from tests.test_signing import minimal_pdf
 
 @contextmanager
 def _answering(answers: dict[str, tuple[str, bytes]], *, port: int = 0):
-    """A loopback HTTP server answering GET/POST `path` with (content type, body); 404 elsewhere."""
+    """A loopback HTTP server answering GET/POST `path` with (content type, body or a function of the request
+    body); 404 elsewhere."""
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            request = self.rfile.read(length) if length else b""
             found = answers.get(self.path)
             if found is None:
                 self.send_error(404)
                 return
+            body = found[1](request) if callable(found[1]) else found[1]
             self.send_response(200)
             self.send_header("Content-Type", found[0])
-            self.send_header("Content-Length", str(len(found[1])))
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(found[1])
+            self.wfile.write(body)
 
         do_GET = do_POST = _answer
 
@@ -114,6 +115,26 @@ def test_a_garbage_tsa_answer_leaves_the_case_file_for_a_retry(make_root, keyrin
     assert outcome.status == "retry", outcome
     assert (root.settings.inbox / case[4].name).exists()
     assert not list((root.settings.inbox / "failed").iterdir()), "not 'correct the file'"
+
+
+def test_garbage_from_the_revocation_services_is_an_outage(tmp_path):
+    """The certificates name OCSP and CRL services that answer junk (the TSA answers well): B-LT cannot be made,
+    and that is the services' fault, not the case file's."""
+    from pipeline.adapters.signing import KeyRing
+    pki_dir, port = _services_pki(tmp_path)
+    genuine = demo_services.DemoTrustServices(pki_dir)
+    junk = b"\x30\x03\x02\x01\x07"
+    with _answering({"/tsa": ("application/timestamp-reply", genuine.timestamp),
+                     "/ocsp": ("application/ocsp-response", junk),
+                     "/crl/root.crl": ("application/pkix-crl", junk),
+                     "/crl/intermediate.crl": ("application/pkix-crl", junk)}, port=port) as url:
+        signer = PadesSigner(tsa_url=f"{url}/tsa", trust_roots=[load_cert_from_pemder(str(pki_dir / "ca.pem"))])
+        try:
+            with pytest.raises(TrustServiceOutage):
+                signer.sign(minimal_pdf([[(72, 400, "Ondertekening")]]), identity=KeyRing.from_pki_dir(pki_dir).seal(),
+                            appearance=SEAL, certify=True, level="B-LT")
+        finally:
+            signer.close()
 
 
 def test_probe_timestamp_obtains_and_validates_a_fresh_timestamp(trust_services, shared_pki):

@@ -331,7 +331,7 @@ class _CachedOcspFetcher(OCSPFetcher):
     async def fetch(self, cert, authority):
         response = self._cache.ocsp(cert)
         if response is None:
-            response = await _logged(self.failures, self._inner.fetch(cert, authority))
+            response = await _logged(self.failures, self._inner.fetch(cert, authority), readable=_read_ocsp)
             self._cache.put_ocsp(cert, response)
         self._used[cert.issuer_serial] = response
         return response
@@ -356,7 +356,8 @@ class _CachedCrlFetcher(CRLFetcher):
     async def fetch(self, cert, *, use_deltas=None):
         crls = self._cache.crls(cert)
         if crls is None:
-            crls = list(await _logged(self.failures, self._inner.fetch(cert, use_deltas=use_deltas)))
+            crls = list(await _logged(self.failures, self._inner.fetch(cert, use_deltas=use_deltas),
+                                      readable=_read_crls))
             self._cache.put_crls(cert, crls)
         self._used[cert.issuer_serial] = crls
         return crls
@@ -417,14 +418,29 @@ class _NetworkSigning:
             loop.close()
 
 
-async def _logged(failures: list[str], fetching):
-    """Await a fetch; a fetch that fails (no answer, or an answer that cannot be read) is noted in `failures`
+async def _logged(failures: list[str], fetching, *, readable: Callable = lambda answer: None):
+    """Await a fetch; a fetch that fails (no answer, or an answer `readable` cannot read) is noted in `failures`
     before pyHanko sees it: the service's fault, not the document's."""
     try:
-        return await fetching
+        answer = await fetching
+        readable(answer)
+        return answer
     except Exception as e:
         failures.append(f"{type(e).__name__}: {e}")
         raise
+
+
+def _read_ocsp(response) -> None:
+    """Parse an OCSP answer now (asn1crypto parses lazily: junk would fail later, inside pyHanko's validation)."""
+    response.native  # noqa: B018 (an OCSP response is small)
+
+
+def _read_crls(crls) -> None:
+    """Parse the head of every CRL now, not its (possibly long) list of revoked certificates."""
+    for crl in crls:
+        crl["signature_algorithm"].native  # noqa: B018
+        crl["tbs_cert_list"]["issuer"].native  # noqa: B018
+        crl["tbs_cert_list"]["next_update"].native  # noqa: B018
 
 
 def _service_outage(error: BaseException) -> str | None:

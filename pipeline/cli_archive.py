@@ -330,6 +330,36 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
                    f"{folder.relative_to(settings.root)}/")
 
 
+# --- sopipe archive replace-form ---------------------------------------------------------------------------------
+
+@archive.command("replace-form", context_settings=CONTEXT)
+@root_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reden", required=True, help="Why this form replaces the archived one (recorded; no personal data).")
+def replace_form_command(root: Path, file: Path, reden: str) -> None:
+    """Let a refused consent form FILE (in inbox/failed/) replace the archived form of its consent.
+
+    Which signed form counts is never decided by arrival order: a second, different form for a consent that
+    already has one is refused. This records in the audit trail who allowed exactly this file (by SHA-256) to
+    replace the archived form, and why, and puts the file back into inbox/. The watcher then checks it like any
+    form and archives it beside the earlier one (machtiging-<consent>-ondertekend-vervanging-<n>.pdf); the
+    latest archived form counts.
+
+    Example:
+
+    \b
+        sopipe archive replace-form --root /srv/sopipe \\
+            inbox/failed/SO-2026-0042_machtiging-medische-gegevens-2.pdf --reden "opnieuw ondertekend door werknemer"
+    """
+    from pipeline.shell.consent_forms import allow_replacement
+
+    with _opened(root) as (settings, store, audit):
+        path = file if file.is_absolute() else (settings.root / file if not file.exists() else file)
+        grant = allow_replacement(settings, store, audit, path, reden=reden)
+    click.echo(f"{grant.kenmerk}: {grant.back_in_inbox.name} may replace {grant.replaces} (sha256 {grant.sha256[:16]}…); "
+               "recorded in the audit trail and put back into inbox/ for the watcher.")
+
+
 # --- sopipe archive renew ----------------------------------------------------------------------------------------
 
 @archive.command("renew", context_settings=CONTEXT)

@@ -93,13 +93,16 @@ def templates_check(directory: Path | None, strict: bool, as_json: bool) -> None
 @click.command(context_settings=CONTEXT)
 @root_option
 @click.option("--no-convert", is_flag=True, help="Skip the test conversion through LibreOffice (a few seconds).")
+@click.option("--no-sign", is_flag=True, help="Skip the timestamp and the test signature (trust services).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def doctor(root: Path, no_convert: bool, as_json: bool) -> None:
+def doctor(root: Path, no_convert: bool, no_sign: bool, as_json: bool) -> None:
     """Check that this machine and ROOT can make, sign and deliver documents.
 
     Checks LibreOffice (with a test conversion through a real worker), the fonts, poppler, the configuration,
-    the PKI and the expiry of its certificates (warning within 90 days), the permissions of keys, mailboxes and
-    the database, and the free disk space. Prints ok/warn/fail per check and what to do; exit status 1 when
+    the PKI and the expiry of its certificates (warning within 90 days), DEMO organisations in a production
+    root, signing as `watch` will sign (the level's timestamp server is set, a real timestamp from it validates,
+    the seal opens with its PIN or passphrase, a test document sealed at the configured level validates), the
+    permissions of keys, mailboxes and the database, and the free disk space. Prints ok/warn/fail per check and what to do; exit status 1 when
     a check fails.
 
     Example:
@@ -113,7 +116,7 @@ def doctor(root: Path, no_convert: bool, as_json: bool) -> None:
         if check.fix:
             click.echo(f"  {'':7}{'':<36} fix: {check.fix}")
 
-    checks = run_checks(root, convert=not no_convert, on_check=None if as_json else show)
+    checks = run_checks(root, convert=not no_convert, sign=not no_sign, on_check=None if as_json else show)
     failures = [c for c in checks if c.status is Status.FAIL]
     warnings = [c for c in checks if c.status is Status.WARN]
     if as_json:

@@ -61,3 +61,13 @@ def parse_all(events: list[dict]) -> list:
 def intrekking(machtiging: str, *, datum: str, kenmerk: str = "SO-2026-0042", **extra) -> dict:
     return {"schema": "so-pipeline/v1", "kenmerk": kenmerk, "stap": "intrekking", "datum": datum,
             "machtiging": machtiging, **extra}
+
+
+def scanned_pdf(text: str = "Machtiging medische gegevens - ondertekend door de werknemer") -> bytes:
+    """A scanned form as a scanner makes it: a PDF without any signature."""
+    from fpdf import FPDF
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text=text)
+    return bytes(pdf.output())

@@ -256,3 +256,41 @@ def pades_with_tsa(trust_services):
                          trust_roots=[load_cert_from_pemder(str(trust_services.ca))])
     yield signer
     signer.close()
+
+
+# --- a SoftHSM2 token (PKCS#11) holding a DEMO doctor's key -------------------------------------------------------
+
+SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+SOFTHSM_PIN, SOFTHSM_SO_PIN, SOFTHSM_TOKEN, SOFTHSM_KEY = "4711", "271828", "sopipe-uzi-test", "visser-handtekening"
+SOFTHSM_BIG = "39087654301"
+SOFTHSM_READY = SOFTHSM_MODULE.exists() and bool(shutil.which("softhsm2-util")) and bool(shutil.which("pkcs11-tool"))
+
+
+@pytest.fixture(scope="module")
+def softhsm_token(tmp_path_factory, shared_pki):
+    """A fresh SoftHSM2 token holding Dr. Visser's key and certificate (from the demo PKI's p12)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
+    base = tmp_path_factory.mktemp("softhsm")
+    (base / "tokens").mkdir()
+    conf = base / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
+    old = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # the PKCS#11 library reads it when it is initialised, in-process
+    run = lambda *args: subprocess.run(args, check=True, capture_output=True, env=env, timeout=60)  # noqa: E731
+    run("softhsm2-util", "--init-token", "--free", "--label", SOFTHSM_TOKEN, "--pin", SOFTHSM_PIN,
+        "--so-pin", SOFTHSM_SO_PIN)
+    passphrase = (shared_pki / "passphrase").read_text().strip().encode()
+    key, cert, _ = pkcs12.load_key_and_certificates((shared_pki / f"doctor-{SOFTHSM_BIG}.p12").read_bytes(),
+                                                    passphrase)
+    (base / "key.der").write_bytes(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
+    (base / "cert.der").write_bytes(cert.public_bytes(Encoding.DER))
+    for path, kind in (("key.der", "privkey"), ("cert.der", "cert")):
+        run("pkcs11-tool", "--module", str(SOFTHSM_MODULE), "--token-label", SOFTHSM_TOKEN, "--login", "--pin",
+            SOFTHSM_PIN, "--write-object", str(base / path), "--type", kind, "--id", "01", "--label", SOFTHSM_KEY)
+    (base / "key.der").unlink()
+    yield base
+    if old is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = old

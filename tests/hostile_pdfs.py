@@ -11,15 +11,7 @@ import re
 
 from asn1crypto import cms
 
-
-def scanned_form(text: str = "Machtiging medische gegevens - ondertekend door de werknemer") -> bytes:
-    """A scanned form as a scanner makes it: a PDF without any signature."""
-    from fpdf import FPDF
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text=text)
-    return bytes(pdf.output())
+from tests.casefactory import scanned_pdf as scanned_form  # noqa: F401  (a scan: shared with the consent tests)
 
 
 def document_timestamp(pdf: bytes, identity) -> bytes:

@@ -106,7 +106,8 @@ def test_every_command_is_still_there():
 
     assert set(walk(cli)) == {
         "init", "migrate-layout", "demo", "watch", "status", "templates", "templates check", "doctor", "audit",
-        "archive", "archive export", "archive verify", "archive due", "archive destroy", "archive renew", "sign",
+        "archive", "archive export", "archive verify", "archive due", "archive destroy", "archive renew",
+        "archive replace-form", "sign",
         "verify", "pki", "pki serve", "bench"}
 
 

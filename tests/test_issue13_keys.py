@@ -179,6 +179,7 @@ def test_secret_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("SOPIPE_TEST_SECRET", "geheim")
     assert read_secret("env:SOPIPE_TEST_SECRET", setting="seal_passphrase") == b"geheim"
     (tmp_path / "seal.pass").write_text("uit-bestand\n")
+    (tmp_path / "seal.pass").chmod(0o600)  # a file: secret others may read is refused (test_secrets_stay_private)
     assert read_secret(f"file:{tmp_path / 'seal.pass'}", setting="seal_passphrase") == b"uit-bestand"
     creds = tmp_path / "credentials"
     creds.mkdir()
@@ -331,7 +332,8 @@ def test_init_without_no_demo_never_turns_a_production_root_into_a_demo(tmp_path
 
 def _pki_checks(root: Path) -> list[dict]:
     result = CliRunner().invoke(cli, ["doctor", "--root", str(root), "--no-convert", "--json"])
-    return [c for c in json.loads(result.output)["checks"] if c["name"].startswith("PKI")]
+    # stdout only: the log (e.g. the DEMO trust services moving off a taken port) goes to stderr
+    return [c for c in json.loads(result.stdout)["checks"] if c["name"].startswith("PKI")]
 
 
 def test_doctor_tells_a_demo_root_from_a_production_one(tmp_path, shared_pki, monkeypatch):

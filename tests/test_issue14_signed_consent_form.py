@@ -12,8 +12,7 @@ import pytest
 
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance
 from pipeline.shell.returns import check_consent_form, consent_form_of
-from tests.casefactory import full_case
-from tests.hostile_pdfs import scanned_form as _scan
+from tests.casefactory import full_case, scanned_pdf as _scan
 
 K = "SO-2026-0042"
 SMIT = "49011122201"

@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance, SigningIdentity
 from pipeline.adapters.validation import verify_pdf
 from pipeline.errors import SigningError
+from tests.conftest import SOFTHSM_BIG as VISSER
+from tests.conftest import SOFTHSM_KEY as KEY
+from tests.conftest import SOFTHSM_MODULE as MODULE
+from tests.conftest import SOFTHSM_PIN as PIN
+from tests.conftest import SOFTHSM_READY
+from tests.conftest import SOFTHSM_TOKEN as TOKEN
 from tests.test_signing import minimal_pdf
 
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
-PIN, SO_PIN, TOKEN, KEY = "4711", "271828", "sopipe-uzi-test", "visser-handtekening"
-VISSER = "39087654301"
-
-pytestmark = pytest.mark.skipif(not MODULE.exists() or not shutil.which("softhsm2-util")
-                                or not shutil.which("pkcs11-tool"), reason="SoftHSM2 / OpenSC not installed")
+pytestmark = pytest.mark.skipif(not SOFTHSM_READY, reason="SoftHSM2 / OpenSC not installed")
 
 
 @pytest.fixture(scope="module")
-def token(tmp_path_factory, shared_pki):
-    """A fresh SoftHSM2 token holding Dr. Visser's key and certificate (from the demo PKI's p12)."""
-    base = tmp_path_factory.mktemp("softhsm")
-    (base / "tokens").mkdir()
-    conf = base / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    old = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)  # the PKCS#11 library reads it when it is initialised, in-process
-    run = lambda *args: subprocess.run(args, check=True, capture_output=True, env=env, timeout=60)  # noqa: E731
-    run("softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", SO_PIN)
-    passphrase = (shared_pki / "passphrase").read_text().strip().encode()
-    key, cert, _ = pkcs12.load_key_and_certificates((shared_pki / f"doctor-{VISSER}.p12").read_bytes(), passphrase)
-    (base / "key.der").write_bytes(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
-    (base / "cert.der").write_bytes(cert.public_bytes(Encoding.DER))
-    for path, kind in (("key.der", "privkey"), ("cert.der", "cert")):
-        run("pkcs11-tool", "--module", str(MODULE), "--token-label", TOKEN, "--login", "--pin", PIN,
-            "--write-object", str(base / path), "--type", kind, "--id", "01", "--label", KEY)
-    (base / "key.der").unlink()
-    yield base
-    if old is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = old
+def token(softhsm_token):
+    return softhsm_token
 
 
 @pytest.fixture(scope="module")

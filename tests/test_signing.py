@@ -161,7 +161,7 @@ def test_init_is_idempotent(tmp_path):
         "passphrase", "demo-ca", "ca.pem", "intermediate.pem", "seal.p12", "doctor-39087654301.p12",
         "README-DEMO.txt", "DEMO"}
     assert {p.name for p in first.created if p.parent == first.ca_dir} == {
-        "ca-passphrase", "ca-key.pem", "intermediate-key.pem"}
+        "ca-passphrase", "ca-key.pem", "intermediate-key.pem", "ca.sha256"}  # + the root's recorded fingerprint
     assert second.created == ()
     assert snapshot(d) == before
 
@@ -187,7 +187,8 @@ def test_new_root_reissues_everything_below_it(tmp_path):
     (pki.ca_dir_of(d) / "ca-key.pem").unlink()
     result = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
     assert {p.name for p in result.created} == {"ca.pem", "ca-key.pem", "intermediate.pem", "intermediate-key.pem",
-                                                "seal.p12", "doctor-39087654301.p12"}
+                                                "seal.p12", "doctor-39087654301.p12",
+                                                "ca.sha256"}  # a new root: its fingerprint recorded anew
     assert snapshot(d)["passphrase"][0] == before["passphrase"][0]
 
 

@@ -59,6 +59,7 @@ from typing import Protocol
 
 import psutil
 
+from pipeline.adapters.child_env import child_environment
 from pipeline.errors import ConversionError, ConverterUnavailable
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", bufsize=1,  # line buffered: one request, one flush
             start_new_session=True,  # own process group: killpg takes soffice along
-            cwd=profile_dir.parent)
+            cwd=profile_dir.parent, env=child_environment())  # no secret reaches LibreOffice
         self.pid = self.process.pid
         threading.Thread(target=self._read_stdout, name=f"uno-worker-{self.pid}-out", daemon=True).start()
         threading.Thread(target=self._read_stderr, name=f"uno-worker-{self.pid}-err", daemon=True).start()

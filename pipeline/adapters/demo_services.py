@@ -223,7 +223,8 @@ def serve_pki(pki_dir: Path) -> Iterator[pki.ServiceUrls]:
     root runs itself), yielding their URLs.
 
     They listen where `pki/services-url` says. When that port is taken: by these very services (`sopipe pki
-    serve` on the same root, recognised by a CRL signed with this root's key) they are used as they are;
+    serve` on the same root, which prove it with a fresh, nonce-bound timestamp signed under this root) they are
+    used as they are;
     by anything else, a free port is taken and the certificates below the root are issued again naming it
     (`pki.move_services`), so that the URLs in the certificates always lead to these services.
     """
@@ -251,20 +252,15 @@ def serve_pki(pki_dir: Path) -> Iterator[pki.ServiceUrls]:
 
 
 def _answers_as(services: DemoTrustServices) -> bool:
-    """Whether the services at `services.urls` are this PKI's: its root CRL carries the root's signature."""
-    from urllib.request import urlopen
-
-    from asn1crypto import crl as asn1_crl
-    from cryptography.exceptions import InvalidSignature
-    from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+    """Whether the services at `services.urls` hold this PKI's keys now: they answer a timestamp request for a
+    fresh random message with a fresh nonce, signed by a TSA certificate that chains to this root. A replayed
+    CRL, or anything else recorded earlier, cannot pass; whoever merely holds the port is not trusted."""
+    from pipeline.adapters.tsa import probe_timestamp
     try:
-        with urlopen(services.urls.root_crl, timeout=3) as answer:  # noqa: S310 (our own loopback URL)
-            crl = asn1_crl.CertificateList.load(answer.read(MAX_REQUEST_BYTES * 16))
-        DefaultSignatureValidator().validate_signature(
-            crl["signature"].native, crl["tbs_cert_list"].dump(), services.issuers["root"].cert.public_key,
-            crl["signature_algorithm"])
+        probe_timestamp(services.urls.tsa, trust_roots=[services.pki_dir / pki.CA_CERT], timeout=3)
         return True
-    except (OSError, ValueError, TypeError, KeyError, InvalidSignature):
+    except Exception as e:  # anything short of a valid fresh answer: not ours
+        log.info("the service at %s is not this root's DEMO trust services (%s)", services.urls.base, e)
         return False
 
 

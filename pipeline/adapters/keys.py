@@ -11,6 +11,7 @@ concurrently (see `pipeline.adapters.signing`).
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from pipeline.adapters import pki
+from pipeline.adapters import child_env, pki
 from pipeline.core.artsen import UZI_OTHER_NAME_OID, Certificaathouder, UziNaam, parse_uzi_name
 from pipeline.errors import SigningError
 
@@ -206,16 +207,21 @@ class KeyRing:
 
 def read_secret(spec: str, *, setting: str) -> bytes:
     """The secret named by `spec`: `env:NAME`, `file:/path` or `credential:NAME` (systemd's
-    $CREDENTIALS_DIRECTORY/NAME). One trailing newline is dropped. Errors name the setting, never the secret."""
+    $CREDENTIALS_DIRECTORY/NAME). One trailing newline is dropped. Errors name the setting, never the secret.
+
+    A `file:` secret must be a regular file of the user running sopipe that neither group nor others may read or
+    write (mode 0600 or 0400), as ssh demands of a private key. An `env:` variable is remembered as a secret:
+    child processes never get it (`pipeline.adapters.child_env`)."""
     kind, _, name = spec.partition(":")
     try:
         if kind == "env":
+            child_env.remember_secret_name(name)
             value = os.environ.get(name)
             if value is None:
                 raise SigningError(f"Omgevingsvariabele {name} is niet gezet ([signing] {setting})", field=setting)
             data = value.encode("utf-8")
         elif kind == "file":
-            data = Path(name).read_bytes()
+            data = _read_private_file(Path(name), setting=setting)
         elif kind == "credential":
             directory = os.environ.get("CREDENTIALS_DIRECTORY")
             if not directory:
@@ -231,6 +237,32 @@ def read_secret(spec: str, *, setting: str) -> bytes:
     if not data:
         raise SigningError(f"Geheim voor [signing] {setting} is leeg", field=setting)
     return data
+
+
+def _read_private_file(path: Path, *, setting: str) -> bytes:
+    """The file's bytes, checked on the opened file itself (no race with a swap between check and read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SigningError(f"Geheim voor [signing] {setting}: {path} is geen gewoon bestand", field=setting)
+        if st.st_uid != os.geteuid():
+            raise SigningError(f"Geheim voor [signing] {setting} geweigerd: {path} is van een andere gebruiker "
+                               f"(uid {st.st_uid}); het moet van de gebruiker zijn die sopipe draait "
+                               f"(chown {os.geteuid()} {path}; chmod 600 {path})", field=setting,
+                               rule="geheim-eigenaar")
+        if st.st_mode & 0o077:
+            raise SigningError(f"Geheim voor [signing] {setting} geweigerd: {path} is toegankelijk voor groep of "
+                               f"anderen (modus {stat.S_IMODE(st.st_mode):04o}); maak het privé met "
+                               f"chmod 600 {path}", field=setting, rule="geheim-rechten")
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > 1 << 20:
+                raise SigningError(f"Geheim voor [signing] {setting}: {path} is te groot", field=setting)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def subject_attr(cert: asn1_x509.Certificate, name: str) -> str | None:

@@ -21,7 +21,9 @@ CA keys: `ca-key.pem` and `intermediate-key.pem` live in a separate directory (m
 `$XDG_DATA_HOME/sopipe/demo-ca/<hash of the pki path>/` (`~/.local/share/...`), or an explicit `ca_dir`,
 encrypted with their own random passphrase (`ca-passphrase`, beside them, not in the root). Whoever reads
 the root's `pki/` can therefore not issue a certificate. `add_doctor` and the demo CRL service need them; an
-older root that still has CA keys in `pki/` gets them moved out by the next `init_demo_pki`.
+older root that still has CA keys in `pki/` gets them moved out by the next `init_demo_pki`. Beside them,
+`ca.sha256` records the fingerprint of the root certificate made with them: a root is DEMO by that fingerprint
+(`is_demo_pki`), never by a certificate's name; `init_demo_pki` records it for an older root as well.
 
 With `services_url` (what `sopipe init` passes) the PKI also gets the parts that make PAdES B-T/B-LT/B-LTA work:
 
@@ -48,9 +50,11 @@ depends on it (a new root means a new signing CA, seal and doctors).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import secrets
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +92,8 @@ TSA_CERT = "tsa.pem"
 TSA_KEY = "tsa-key.pem"
 CA_DIR_POINTER = "demo-ca"
 CA_PASSPHRASE = "ca-passphrase"
+CA_FINGERPRINT = "ca.sha256"
+"""In the CA key directory (outside the root): the SHA-256 fingerprint of the root certificate `init` made."""
 
 ROOT_VALIDITY = timedelta(days=3652)
 INTERMEDIATE_VALIDITY = timedelta(days=1826)
@@ -196,8 +202,10 @@ DEMO_MARKER = "DEMO"
 def is_demo_pki(pki_dir: Path) -> bool:
     """True when `pki_dir` holds the DEMO PKI made by `sopipe init` (never a production PKI).
 
-    Both the marker and a trust anchor that is the DEMO root: a stray `DEMO` file beside a production `ca.pem`
-    (PKIoverheid, a QTSP) does not make it a DEMO, so it never switches doctors' auto-signing back on.
+    Decided by the fingerprint, never by a name: the marker, and a `ca.pem` whose SHA-256 fingerprint is the one
+    `init` recorded beside the DEMO CA keys, outside the root, in a folder of this user that nobody else may write
+    (`CA_FINGERPRINT`). A self-made certificate named like the DEMO root, or a stray `DEMO` file beside a production
+    `ca.pem` (PKIoverheid, a QTSP), does not make it a DEMO, so it never switches doctors' auto-signing back on.
     """
     pki_dir = Path(pki_dir)
     if not (pki_dir / DEMO_MARKER).is_file():
@@ -206,8 +214,27 @@ def is_demo_pki(pki_dir: Path) -> bool:
         cert = x509.load_pem_x509_certificate((pki_dir / CA_CERT).read_bytes())
     except (OSError, ValueError):
         return False
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return bool(names) and names[0].value == ROOT_CN and cert.subject == cert.issuer
+    recorded = recorded_fingerprint(ca_dir_of(pki_dir))
+    return recorded is not None and hmac.compare_digest(recorded, fingerprint(cert))
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """The certificate's SHA-256 fingerprint (hex, lower case)."""
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def recorded_fingerprint(ca_dir: Path) -> str | None:
+    """The root fingerprint `init` recorded in `ca_dir`, or None when there is none or someone else could have
+    written it: the folder and the file must belong to this user (or root) and be closed to group and others."""
+    path = Path(ca_dir) / CA_FINGERPRINT
+    try:
+        for st in (os.lstat(ca_dir), os.lstat(path)):
+            if st.st_uid not in (os.geteuid(), 0) or st.st_mode & 0o022 or stat.S_ISLNK(st.st_mode):
+                return None
+        value = path.read_text(encoding="ascii").strip().lower()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return value if re.fullmatch(r"[0-9a-f]{64}", value) else None
 
 
 def default_ca_dir(pki_dir: Path) -> Path:
@@ -295,6 +322,8 @@ def init_demo_pki(pki_dir: Path, *, organisatie: str, doctors: Sequence[tuple[st
         if _read_pointer(pki_dir) != str(ca_dir):  # also when it is the default: a copied pki/ still finds it
             _write_public(pki_dir / CA_DIR_POINTER, f"{ca_dir}\n".encode("utf-8"), created)
         root, root_key = _ensure_root(pki_dir, ca_dir, ca_passphrase, now, created)
+        if recorded_fingerprint(ca_dir) != fingerprint(root):  # the root whose key is in ca_dir: the DEMO one
+            _write_private(ca_dir / CA_FINGERPRINT, (fingerprint(root) + "\n").encode("ascii"), created)
         inter, inter_key = _ensure_intermediate(pki_dir, ca_dir, ca_passphrase, root, root_key, now, created,
                                                 services)
         chain = (inter, root)

@@ -113,7 +113,7 @@ class PadesSigner:
                  revocation_max_age: timedelta = REVOCATION_MAX_AGE) -> None:
         self._network = _NetworkSigning(clock=clock, max_age=revocation_max_age)
         self.timestamper = timestamper if timestamper is not None or tsa_url is None \
-            else http_timestamper(tsa_url, session=self._network.session)
+            else http_timestamper(tsa_url, session=self._network.session, trust_roots=trust_roots)
         self.trust_roots = tuple(trust_roots)
         self._font = load_font(font_candidates, font_size=font_size)
         self._font_size = font_size
@@ -305,14 +305,15 @@ class PadesSigner:
         return stamp_style(appearance, font=self._font, font_size=self._font_size)
 
 
-def http_timestamper(url: str, *, timeout: float = 10, session=None) -> TimeStamper:
-    """An RFC 3161 client for `url` (pyHanko's; transport errors surface as SigningError from `sign`).
+def http_timestamper(url: str, *, timeout: float = 10, session=None, trust_roots: Sequence = ()) -> TimeStamper:
+    """An RFC 3161 client for `url` (pyHanko's, every fault of an answer a `TimestampRequestError`, which `sign`
+    turns into a `TrustServiceOutage`; `pipeline.adapters.tsa`). `trust_roots`: the TSA must chain to one of them.
 
     `session`: an aiohttp session (or pyHanko's `LazySession`) to keep connections alive; without one, each
     request opens and closes its own (fine for a one-off, ~0.1 s per request for the TLS set-up alone).
     """
-    from pyhanko.sign.timestamps import HTTPTimeStamper
-    return HTTPTimeStamper(url, timeout=timeout, session=session)
+    from pipeline.adapters.tsa import CheckedTimeStamper
+    return CheckedTimeStamper(url, timeout=timeout, session=session, trust_roots=trust_roots)
 
 
 class RevocationCache:
@@ -378,7 +379,7 @@ class _CachedOcspFetcher(OCSPFetcher):
     async def fetch(self, cert, authority):
         response = self._cache.ocsp(cert)
         if response is None:
-            response = await _logged(self.failures, self._inner.fetch(cert, authority))
+            response = await _logged(self.failures, self._inner.fetch(cert, authority), readable=_read_ocsp)
             self._cache.put_ocsp(cert, response)
         self._used[cert.issuer_serial] = response
         return response
@@ -403,7 +404,8 @@ class _CachedCrlFetcher(CRLFetcher):
     async def fetch(self, cert, *, use_deltas=None):
         crls = self._cache.crls(cert)
         if crls is None:
-            crls = list(await _logged(self.failures, self._inner.fetch(cert, use_deltas=use_deltas)))
+            crls = list(await _logged(self.failures, self._inner.fetch(cert, use_deltas=use_deltas),
+                                      readable=_read_crls))
             self._cache.put_crls(cert, crls)
         self._used[cert.issuer_serial] = crls
         return crls
@@ -464,14 +466,29 @@ class _NetworkSigning:
             loop.close()
 
 
-async def _logged(failures: list[str], fetching):
-    """Await a fetch; a fetch that fails for want of a service is noted in `failures` before pyHanko sees it."""
+async def _logged(failures: list[str], fetching, *, readable: Callable = lambda answer: None):
+    """Await a fetch; a fetch that fails (no answer, or an answer `readable` cannot read) is noted in `failures`
+    before pyHanko sees it: the service's fault, not the document's."""
     try:
-        return await fetching
+        answer = await fetching
+        readable(answer)
+        return answer
     except Exception as e:
-        if _service_outage(e):
-            failures.append(f"{type(e).__name__}: {e}")
+        failures.append(f"{type(e).__name__}: {e}")
         raise
+
+
+def _read_ocsp(response) -> None:
+    """Parse an OCSP answer now (asn1crypto parses lazily: junk would fail later, inside pyHanko's validation)."""
+    response.native  # noqa: B018 (an OCSP response is small)
+
+
+def _read_crls(crls) -> None:
+    """Parse the head of every CRL now, not its (possibly long) list of revoked certificates."""
+    for crl in crls:
+        crl["signature_algorithm"].native  # noqa: B018
+        crl["tbs_cert_list"]["issuer"].native  # noqa: B018
+        crl["tbs_cert_list"]["next_update"].native  # noqa: B018
 
 
 def _service_outage(error: BaseException) -> str | None:
@@ -488,13 +505,16 @@ def _service_outage(error: BaseException) -> str | None:
         error = error.__cause__ or error.__context__
     return None
 
+
 def _raise_outage(error: Exception, fetchers, what: str, stays: str) -> None:
     """TrustServiceOutage when `error` comes from a trust service that did not answer (then: a retry)."""
     outage = _service_outage(error) or (fetchers and fetchers.ocsp_fetcher.failed())
     if outage is not None:
         raise TrustServiceOutage(
-            f"De tijdstempel- of intrekkingsdienst is niet bereikbaar, dus {what} ({outage}). {stays} en wordt "
-            "opnieuw verwerkt zodra de dienst weer antwoordt.", field="tsa_url", rule="vertrouwensdienst") from error
+            f"De tijdstempel- of intrekkingsdienst is niet bereikbaar of geeft geen bruikbaar antwoord, dus {what} "
+            f"({outage}). {stays} en wordt opnieuw verwerkt zodra de dienst weer goed antwoordt; de beheerder "
+            "controleert de dienst en [signing] tsa_url (sopipe doctor).", field="tsa_url",
+            rule="vertrouwensdienst") from error
 
 
 def _known_reason(error: BaseException) -> str:

@@ -27,6 +27,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from pipeline.adapters.child_env import child_environment
 from pipeline.adapters.keys import big_of, subject_attr
 from pipeline.adapters.pdf_revisions import revisions_after, structure_problem
 from pipeline.errors import SigningError
@@ -143,7 +144,7 @@ def pdfsig_report(path: Path) -> list[dict]:
     """
     try:
         result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=PDFSIG_TIMEOUT_S,
-                                check=False)
+                                check=False, env=child_environment())
     except FileNotFoundError as e:
         raise SigningError("pdfsig (poppler-utils) is niet geïnstalleerd") from e
     except (OSError, subprocess.TimeoutExpired) as e:

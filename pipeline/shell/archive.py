@@ -516,8 +516,8 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
     """Everything of `kenmerk` the arbodienst holds, found before anything is removed.
 
     Case files (and their reports) are the case's when the journal links their SHA-256 to it, when their JSON
-    names it, or, for a file whose kenmerk cannot be read (broken JSON, a wrong type), when their bytes hold the
-    kenmerk or the employee's BSN. Raises ArchiveError, before anything is removed, for a plain file or a link
+    names it, or, for a file whose kenmerk cannot be read (a returned PDF, broken JSON, a wrong type), when their
+    name or bytes hold the kenmerk or their bytes the employee's BSN. Raises ArchiveError, before anything is removed, for a plain file or a link
     where a folder of the case belongs.
     """
     archive = settings.archive / kenmerk
@@ -548,7 +548,7 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
                 files.append(p)
         for report in sorted(folder.glob("*.error.txt")):  # also a report whose case file is gone
             base = report.with_name(report.name.removesuffix(".error.txt"))
-            if base in files or _report_names(report, kenmerk):
+            if base in files or (not base.exists() and _named(base.name, kenmerk)) or _report_names(report, kenmerk):
                 files.append(report)
     staging = settings.staging
     for sha in sorted(known):  # documents staged for a case file whose processing never finished (runner._staged)
@@ -686,11 +686,14 @@ def _werknemers(events) -> list[dict]:
 
 
 def _belongs_to(path: Path, kenmerk: str, bsns: set[bytes]) -> bool:
-    """A case file of `kenmerk` by content: its JSON names it, or its kenmerk is unreadable and its bytes hold the
-    kenmerk or the employee's BSN (a file of another case that names its own kenmerk never matches)."""
+    """A file of `kenmerk`: its JSON names it, or its kenmerk is unreadable (a PDF, broken JSON) and its name or its
+    bytes hold the kenmerk or its bytes the employee's BSN (a file of another case that names its own kenmerk
+    never matches)."""
     named = _case_file_kenmerk(path)
     if named is not None:
         return named == kenmerk
+    if _named(path.name, kenmerk):
+        return True
     try:
         with path.open("rb") as f:
             raw = f.read(2_000_000)
@@ -699,6 +702,12 @@ def _belongs_to(path: Path, kenmerk: str, bsns: set[bytes]) -> bool:
     if re.search(rb"(?<![\w-])" + re.escape(kenmerk.encode("utf-8")) + rb"(?![\w-])", raw):
         return True
     return any(re.search(rb"(?<!\d)" + re.escape(b) + rb"(?!\d)", raw) for b in bsns if b)
+
+
+def _named(name: str, kenmerk: str) -> bool:
+    """The file's name holds the kenmerk as a whole word (`SO-2026-0042_machtiging-….pdf`, a refused signed
+    form whose content names no case, or whose journal row lost it), never as part of a longer kenmerk."""
+    return re.search(r"(?<![A-Za-z0-9-])" + re.escape(kenmerk) + r"(?![A-Za-z0-9-])", name) is not None
 
 
 def _report_names(report: Path, kenmerk: str) -> bool:

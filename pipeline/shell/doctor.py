@@ -1,7 +1,10 @@
 """`sopipe doctor`: is this machine and this root ready to make, sign and deliver documents?
 
 Each check returns `ok`, `warn` or `fail` with what it saw and, when it is not ok, what to do about it. The checks
-only look (plus one test conversion through a real LibreOffice pool); they never change anything.
+only look, plus what `watch` will do tried once: a test conversion through a real LibreOffice pool, a timestamp
+from the configured TSA (validated), the seal opened (a token with its PIN) and a test document sealed at the
+configured level and validated. They change nothing in the root, except what `watch` would do too: a DEMO
+root's trust services run meanwhile, and when their port is taken the DEMO certificates follow them to a free one.
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ def fail(name: str, detail: str, fix: str) -> Check:
 
 
 def _run(args: list[str]) -> str:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+    from pipeline.adapters.child_env import child_environment
+    done = subprocess.run(args, capture_output=True, text=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL,
+                          env=child_environment())
     return (done.stdout + done.stderr).strip()
 
 
@@ -323,6 +328,110 @@ def _expiry(infos: list[CertificateInfo], now: dt.datetime) -> list[Check]:
     return checks
 
 
+# --- signing as `watch` will sign: timestamp, token, a test signature at the configured level ----------------------
+
+def check_signing(settings: Settings) -> list[Check]:
+    """What `watch` needs of the trust services and the seal, tried now: the level's timestamp server is set,
+    the seal opens (a token with the configured PIN), a real timestamp is obtained and validated, and a test
+    document signed at the configured level validates (a seal without revocation data is found here)."""
+    from pipeline.core.procedure import Signer
+    from pipeline.shell.app import check_signing_setup, make_keyring, signing_services
+
+    try:
+        check_signing_setup(settings)
+    except PipelineError as e:
+        return [fail("signing: level", e.message, "set [signing] tsa_url (your trust service's TSA), or choose "
+                     "lower levels explicitly")]
+    try:
+        with signing_services(settings) as running:  # the keys after the services: a DEMO move reissues them
+            try:
+                seal = make_keyring(running, doctors=False).seal()
+            except PipelineError as e:
+                return [fail("signing: seal", e.message, "check the seal's file, token and secret in [signing]")]
+            if seal is None:
+                return [fail("signing: seal", "no seal identity", "configure the seal in [signing]")]
+            checks = [ok("signing: seal", f"{seal.naam} opens ({seal.source})")]
+            try:
+                if running.tsa_url:
+                    checks.append(_check_timestamp(running))
+                checks.append(_check_test_signature(running, seal, running.signing_level(Signer.ZEGEL)))
+            finally:
+                seal.close()
+    except PipelineError as e:
+        return [fail("signing: trust services", e.message, "see the DEMO services (sopipe pki serve) or "
+                     "[signing] tsa_url")]
+    return checks
+
+
+def _check_timestamp(settings: Settings) -> Check:
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    from pipeline.adapters.tsa import probe_timestamp
+    try:
+        probe = probe_timestamp(settings.tsa_url, trust_roots=settings.trust_roots)
+    except TimestampRequestError as e:
+        return fail("signing: timestamp", f"{settings.tsa_url}: {e}", "check [signing] tsa_url and that its "
+                    "TSA's root is in pki/ca.pem or [signing] extra_trust_roots")
+    return ok("signing: timestamp", f"{probe.tsa}, {probe.time:%Y-%m-%d %H:%M:%S} UTC, in {probe.seconds:.2f}s "
+              f"({settings.tsa_url})")
+
+
+def _check_test_signature(settings: Settings, seal, level: str) -> Check:
+    from fpdf import FPDF
+    from pyhanko.keys import load_certs_from_pemder
+
+    from pipeline.adapters.signing import PadesSigner, SignatureAppearance
+    from pipeline.adapters.validation import verify_pdf
+    name = f"signing: test seal PAdES {level}"
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="sopipe doctor: proefdocument")
+    pdf.ln(20)
+    pdf.cell(text="Ondertekening")
+    roots = [c for p in settings.trust_roots if p.exists() for c in load_certs_from_pemder([str(p)])]
+    signer = PadesSigner(tsa_url=settings.tsa_url, trust_roots=roots)
+    appearance = SignatureAppearance(naam=seal.naam, rol="elektronisch zegel", big_nummer=None,
+                                     organisatie=seal.organisatie or "", reden="sopipe doctor: proefhandtekening",
+                                     locatie="")
+    try:
+        signed = signer.sign(bytes(pdf.output()), identity=seal, appearance=appearance, certify=True, level=level)
+    except PipelineError as e:
+        return fail(name, e.message, "a seal certificate needs revocation information (OCSP or CRL) for B-LT and "
+                    "B-LTA; check the seal and [signing] tsa_url")
+    finally:
+        signer.close()
+    try:
+        [report] = verify_pdf(signed, trust_roots=settings.trust_roots).signatures
+    except (PipelineError, ValueError) as e:
+        return fail(name, f"the test signature cannot be validated: {e}", "see `sopipe verify` on a signed file")
+    if not report.ok:
+        verdict = f"{report.indication}{' / ' + report.sub_indication if report.sub_indication else ''}"
+        return fail(name, f"the test seal does not validate ({verdict}): {report.reason or 'no reason given'}",
+                    "a seal certificate without revocation information (OCSP/CRL) cannot reach B-LT/B-LTA; ask "
+                    "your trust service for one, or choose a lower level explicitly")
+    return ok(name, f"signed and validated ({report.indication})")
+
+
+def check_demo_organisations(settings: Settings, *, demo: bool) -> Check | None:
+    """In a production root, the DEMO organisations of the example case (their names, KvK numbers, IBANs) would
+    end up on real letters and invoices."""
+    if demo:
+        return None
+    from pipeline.settings import DEFAULT_CONFIG
+    import tomllib
+    examples = tomllib.loads(DEFAULT_CONFIG).get("organisaties", {})
+    marks = {(k, str(v)) for org in examples.values() for k, v in org.items() if k in ("naam", "kvk_nummer", "iban")}
+    found = sorted(code for code, org in settings.organisaties.items()
+                   if code in examples or {(k, str(getattr(org, k, None))) for k in ("naam", "kvk_nummer", "iban")}
+                   & marks)
+    if found:
+        return warn("master data", f"DEMO organisations in a production root: {', '.join(found)} (the example "
+                    "case's fictional arbodienst and practices)", f"replace [organisaties.*] in "
+                    f"{settings.config_file} with your own organisations")
+    return ok("master data", f"{len(settings.organisaties)} organisation(s), none of the DEMO ones")
+
+
 # --- permissions and disk ------------------------------------------------------------------------------------------
 
 def _mode(path: Path) -> int:
@@ -439,7 +548,7 @@ def check_disk(settings: Settings) -> Check:
 
 # --- all together --------------------------------------------------------------------------------------------------
 
-def run_checks(root: Path, *, convert: bool = True,
+def run_checks(root: Path, *, convert: bool = True, sign: bool = True,
                on_check: Callable[[Check], None] | None = None) -> list[Check]:
     """Every check, in order; `on_check` sees each result as soon as it is known (the conversion takes seconds)."""
     results: list[Check] = []
@@ -461,6 +570,10 @@ def run_checks(root: Path, *, convert: bool = True,
         root_check = check_root(settings)
         add(root_check)
         add(*check_pki(settings))
+        from pipeline.adapters.pki import is_demo_pki
+        add(*filter(None, [check_demo_organisations(settings, demo=is_demo_pki(settings.pki_dir))]))
+        if sign:
+            add(*check_signing(settings))
         if root_check.status is Status.OK:
             add(check_links(settings), *check_permissions(settings))
         add(check_disk(settings))

@@ -244,8 +244,10 @@ def consent_form_of(name: str) -> ConsentForm | None:
     return ConsentForm(match.group("kenmerk"), consent, label)
 
 
-def check_consent_form(form: ConsentForm, *, state, signatures: Sequence, archived: bool) -> None:
-    """A signed consent form is archived only for a known case whose machtiging was recorded and not refused, once,
+def check_consent_form(form: ConsentForm, *, state, signatures: Sequence, archived: bool,
+                       replacing: bool = False) -> None:
+    """A signed consent form is archived only for a known case whose machtiging was recorded and not refused, once
+    (or again when a replacement of the archived one was allowed: `replacing`, see `pipeline.shell.consent_forms`),
     and with every electronic signature it carries intact (a scan carries none)."""
     kenmerk = form.kenmerk
     if state is None:
@@ -262,10 +264,13 @@ def check_consent_form(form: ConsentForm, *, state, signatures: Sequence, archiv
         raise ReturnRefused(f"De werknemer heeft de machtiging voor {wat} in zaak {kenmerk} geweigerd; een "
                             "ondertekend toestemmingsformulier past daar niet bij.", kenmerk=kenmerk,
                             rule="machtiging-geweigerd")
-    if archived:
+    if archived and not replacing:
         raise ReturnRefused(f"Het ondertekende formulier voor {wat} van zaak {kenmerk} is al eerder ontvangen en "
-                            "gearchiveerd; een tweede exemplaar vervangt het niet.", kenmerk=kenmerk,
-                            rule="al-ontvangen")
+                            "gearchiveerd. Dit exemplaar is daarom niet gearchiveerd: welk formulier geldt, wordt "
+                            "niet door de volgorde van binnenkomst beslist. Moet dit exemplaar het eerdere "
+                            "vervangen, dan legt de archivaris dat vast met `sopipe archive replace-form "
+                            "inbox/failed/<dit bestand> --reden \"...\"`; anders kan het worden verwijderd.",
+                            kenmerk=kenmerk, rule="al-ontvangen")
     # intact and valid, and nothing changed after a certifying signature (our seal) that it does not allow
     broken = [sig for sig in signatures if not (sig.intact and sig.valid) or sig.docmdp_ok is False]
     if broken:
@@ -343,4 +348,5 @@ _REASONS = {
     "onleesbaar": "handtekening niet te controleren",
     "tijdstempel-ongeldig": "tijdstempel ongeldig",
     "validatiegegevens": "validatiegegevens van de handtekening niet te verkrijgen",
+    "actieve-inhoud": "actieve inhoud (scripts, acties of ingesloten bestanden)",
 }

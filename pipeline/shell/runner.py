@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from pipeline.adapters import safefs
 from pipeline.adapters.audit import Audit, CaseFileAudit, NullAudit
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
+from pipeline.adapters.consent_form_pdf import read_consent_form
 from pipeline.adapters.converter import Converter, PdfMetadata
 from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.returned_pdf import PdfReturnReader
@@ -39,13 +40,13 @@ from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, f
 from pipeline.core.requester import letter_to_requester
 from pipeline.core.trail import TZ as DUTCH_TIME
 from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
-from pipeline.core.signatures import (SIGNED_BY, hold_for_signature, kenmerk_from_file_name, returned_signed,
+from pipeline.core.signatures import (SIGNED_BY, hold_for_signature, returned_signed,
                                       signer_party)
 from pipeline.core.state import CaseState
 from pipeline.errors import (ConverterUnavailable, DeliveryError, InternalError, PipelineError, ReturnRefused,
                              SigningError, TrustServiceOutage)
 from pipeline.settings import STAGING
-from pipeline.shell import report, returns
+from pipeline.shell import consent_forms, report, returns
 from pipeline.shell.status import summary_row
 from pipeline.shell.intake import (Intake, IntakeAccess, Stage, kept_name, not_utf8_name, read_intake,
                                    shown_name)
@@ -316,6 +317,7 @@ class Pipeline:
                 return self._retry(intake, e, kenmerk=kenmerk, what=what)
             if e.kenmerk is None:
                 e.kenmerk = kenmerk
+            kenmerk = kenmerk or e.kenmerk  # a refused returned PDF: the case its name gives (journal, destroy)
             letter = (self._letter_to_requester(intake, intake.event, e)
                       if intake.event is not None and not intake.returned else None)
             text = report.report_for_error(name, e, letter=letter) if letter else work.report(name, e)
@@ -702,25 +704,38 @@ class ConsentFormWork:
         return returns.consent_form_report(name, e)
 
     def decide(self, intake: Intake) -> Plan:
-        p, raw = self.p, intake.raw
         form = returns.consent_form_of(intake.name)
-        keywords = p.return_reader.keywords(raw)  # a readable PDF at all; ours carry the kenmerk
-        if keywords and keywords != form.kenmerk and kenmerk_from_file_name(f"{keywords}_advies.pdf"):
-            raise ReturnRefused(f"De bestandsnaam noemt zaak {form.kenmerk}, maar het formulier zelf zaak "
-                                f"{keywords}.", kenmerk=form.kenmerk, rule="kenmerk-verschilt")
+        try:
+            return self._decide(intake, form)
+        except PipelineError as e:  # the journal row and `archive destroy` find a refused form by its case
+            e.kenmerk = e.kenmerk or form.kenmerk
+            raise
+
+    def _decide(self, intake: Intake, form: returns.ConsentForm) -> Plan:
+        p, raw = self.p, intake.raw
+        contents = read_consent_form(raw)  # parsed as a PDF: what a viewer acts on, never a byte search
+        consent_forms.check_form_kenmerk(form, contents.keywords)
+        consent_forms.check_no_active_content(form, contents.active)
         state = p.case_state(form.kenmerk)
-        signatures = ()
-        if state is not None and b"/ByteRange" in raw:  # a scan carries no signature
+        signatures, stamps = (), ()
+        if state is not None and contents.signature_dictionaries:  # a scan carries no signature
             try:
-                found = p.return_reader.signatures(raw, trust_roots=p.returns.trust_roots if p.returns else ())
-            except SigningError as e:
-                raise ReturnRefused(f"De elektronische handtekening kan niet worden gelezen: {e.message}",
+                result = p.return_reader.signatures(raw, trust_roots=p.returns.trust_roots if p.returns else ())
+            except SigningError as e:  # pyHanko's own words stay in the log, the report says it in Dutch
+                log.info("%s: signatures of the consent form not readable: %s", form.kenmerk, e.message)
+                raise ReturnRefused("De elektronische handtekening kan niet worden gelezen: het PDF-bestand is "
+                                    "beschadigd, versleuteld of niet volgens de PDF-norm opgebouwd.",
                                     kenmerk=form.kenmerk, rule="onleesbaar") from e
-            signatures = found.signatures
-            returns.check_document_timestamps(found.document_timestamps, kenmerk=form.kenmerk)
-        archived = state is not None and any(r.kind == form.kind and r.status == "delivered"
-                                             for r in p.store.deliveries(form.kenmerk))
-        returns.check_consent_form(form, state=state, signatures=signatures, archived=archived)
+            signatures, stamps = result.signatures, result.document_timestamps
+            consent_forms.check_all_signatures_validated(form, found=contents.signature_dictionaries,
+                                                         validated=len(signatures) + len(stamps))
+            consent_forms.check_timestamps_intact(form, stamps)
+        archived = [r for r in p.store.deliveries(form.kenmerk) if r.kind == form.kind
+                    and r.status == "delivered"] if state is not None else []
+        replacing = bool(archived) and consent_forms.replacement_granted(
+            p.audit.trail(form.kenmerk), kind=form.kind, sha256=intake.sha256)
+        returns.check_consent_form(form, state=state, signatures=signatures, archived=bool(archived),
+                                   replacing=replacing)
         audit = p.audit.case_file(kenmerk=form.kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
                                   sha256=intake.sha256)
         if signatures:  # each signature intact and nothing changed after our seal; who signed is the form's to show
@@ -730,12 +745,15 @@ class ConsentFormWork:
                   ((Party.ARCHIEF, None),))
         order = DocumentOrder(form.kenmerk, row, {}, (Delivery(Party.ARCHIEF, None),), None)
         return Plan(form.kenmerk, Decision(state, (order,)), audit, ready=(raw,), before=state, kind=form.kind,
-                    names=(form.archive_name,))
+                    names=(consent_forms.archive_name(form, earlier=len(archived)),))
 
     def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
         self.p.store.record_document(kenmerk=plan.kenmerk, sha256=intake.sha256, deliveries=records)
-        plan.audit.accepted("machtiging_ondertekend", before=plan.before.consents, after=plan.before.consents)
-        log.info("%s: signed consent form %s archived", plan.kenmerk, intake.name)
+        replaced = plan.names[0] != returns.consent_form_of(intake.name).archive_name
+        plan.audit.accepted("machtiging_vervangen" if replaced else "machtiging_ondertekend",
+                            before=plan.before.consents, after=plan.before.consents)
+        log.info("%s: signed consent form %s archived%s", plan.kenmerk, intake.name,
+                 " (replaces the earlier one, as allowed in the audit trail)" if replaced else "")
 
 
 def process_in_case_order(pipeline: "Pipeline", intakes: Sequence[Intake], *, workers: int = 4,

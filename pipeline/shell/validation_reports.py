@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
+from pipeline.adapters.child_env import secrets_hidden
 from pipeline.adapters.mailbox import MailboxAccess, Mailboxes, atomic_write
 from pipeline.adapters.store import ReportDue
 from pipeline.adapters.validation import etsi_validation_report, verify_pdf
@@ -127,10 +128,9 @@ class ValidatingMailboxes(Mailboxes):
         """Start validating now (in a child when there are any); the result, or None when unreadable, later."""
         def result(get: Callable[[], bytes]) -> bytes | None:
             return validation_report(name, pdf, trust_roots=self.trust_roots, validate=lambda *_: get())
-        executor = self._children()
-        if executor is None:
+        future = self._start(pdf, name, self.trust_roots, sha256)
+        if future is None:
             return lambda: result(lambda: validation_xml(pdf, name, self.trust_roots, sha256=sha256))
-        future = executor.submit(validation_xml, pdf, name, self.trust_roots, sha256=sha256)
         return lambda: result(future.result)
 
     def _write_reports(self) -> None:
@@ -150,22 +150,25 @@ class ValidatingMailboxes(Mailboxes):
 
     # --- the child processes ------------------------------------------------------------------------------------
 
-    def _children(self):
+    def _start(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], sha256: str | None):
+        """Validation of `pdf` started in a child (a future), or None when there are no children."""
         if not self._processes:
             return None
-        with self._lock:
+        # a spawned child (and multiprocessing's resource tracker, started with the executor's queues) copies the
+        # environment as it is: made and fed while the secrets are out of it
+        with self._lock, secrets_hidden():
             if self._executor is None:
                 from concurrent.futures import ProcessPoolExecutor
                 self._executor = ProcessPoolExecutor(
                     self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=_child_start,
                     initargs=(os.getpid(), self._ledger is not None))
-            return self._executor
+            return self._executor.submit(validation_xml, pdf, name, trust_roots, sha256=sha256)
 
     def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], *, sha256: str | None = None) -> bytes:
-        executor = self._children()
-        if executor is None:
+        future = self._start(pdf, name, trust_roots, sha256)
+        if future is None:
             return validation_xml(pdf, name, trust_roots, sha256=sha256)
-        return executor.submit(validation_xml, pdf, name, trust_roots, sha256=sha256).result()
+        return future.result()
 
     def close(self) -> None:
         """Write the owed reports, then stop the writer and the children."""

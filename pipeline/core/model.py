@@ -265,6 +265,9 @@ class Facturatie(_Event):
     uren: Annotated[Decimal, BeforeValidator(_money)] | None = None
     datum_dienst: IsoDate | None = None
     """Date the service was delivered; default: the date of the final advice."""
+    praktijk: OrgCode | None = None
+    """The issuing SO practice's code in the master data (`[organisaties.<code>]`), for a case whose selection
+    named none: an invoice needs the issuer's address, KvK number, IBAN and VAT number or exemption."""
 
 
 class Intrekking(_Event):

@@ -61,6 +61,25 @@ class Facts:
     """(issuer, invoice number) -> kenmerk of the case that already used it (every stored `facturatie`)."""
 
 
+INVOICE_KEYS = ("kvk_nummer", "iban", "btw_nummer of btw_vrijstelling")
+"""What an invoice needs beyond name and address (which every `[organisaties.<code>]` has) to be paid and booked."""
+
+
+def missing_for_invoice(org: Organisatie) -> tuple[str, ...]:
+    """The master-data keys `org` still lacks before it can issue a payable invoice (empty: complete).
+
+    An accountant books an invoice only with the issuer's KvK number and a VAT number or the exemption it claims
+    (Wet OB art. 35a: an invoice states one or the other), and pays it only to an account."""
+    missing = []
+    if not org.kvk_nummer:
+        missing.append("kvk_nummer")
+    if not org.iban:
+        missing.append("iban")
+    if not org.btw_nummer and not org.btw_vrijstelling:
+        missing.append("btw_nummer of btw_vrijstelling")
+    return tuple(missing)
+
+
 def issuer(praktijk: str | None, organisatie: str) -> str:
     """Who issues the SO doctor's invoices: the configured practice code, else the practice name as given."""
     return praktijk or organisatie.strip().casefold()

@@ -440,10 +440,11 @@ def brief_weigering(s: CaseState, ev: m.Beoordeling, *, titel: str) -> dict[str,
     }
 
 
-def brief_melding_werkgever(s: CaseState, *, titel: str) -> dict[str, Any]:
-    """Structured facts only: `betwist_advies` is the secretariat's free text and may hold a diagnosis."""
+def brief_melding_werkgever(s: CaseState, ev: m.Selectie, *, titel: str) -> dict[str, Any]:
+    """Vitaal! step 4, dated the choice of the SO doctor. Structured facts only: `betwist_advies` is the
+    secretariat's free text and may hold a diagnosis."""
     v = s.verzoek
-    return _base(s, titel=titel, datum=v.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
+    return _base(s, titel=titel, datum=ev.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
         "werknemer": {"naam": werknemer_naam(v.werknemer)},
         "bedrijfsarts": _arts(v.bedrijfsarts),
         "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),

@@ -333,7 +333,7 @@ class Pipeline:
         for kenmerk, payload in self.store.events_of_step("facturatie"):
             if kenmerk not in self._issuers:  # an invoiced case's SO doctor never changes: fold it once
                 so = self.case_state(kenmerk).so_arts
-                self._issuers[kenmerk] = issuer(so.praktijk, so.organisatie)
+                self._issuers[kenmerk] = issuer(so.praktijk or payload.get("praktijk"), so.organisatie)
             used[(self._issuers[kenmerk], payload["factuurnummer"])] = kenmerk
         return Facts(organisaties=self.organisaties, factuurnummers=MappingProxyType(used))
 

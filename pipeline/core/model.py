@@ -56,6 +56,9 @@ Money = Annotated[Decimal, BeforeValidator(_money)]
 def _not_a_bsn(value: str) -> str:
     if contains_bsn(value):  # a kenmerk names folders and audit records: it must never be the employee's BSN
         raise ValueError("mag geen BSN bevatten: het kenmerk staat in mapnamen en in het logboek")
+    if value.casefold() == "facturen":  # the employer's invoice folder beside the case folders (routing)
+        raise ValueError("'facturen' is geen geldig kenmerk: zo heet de map met facturen in de postbus van de "
+                         "werkgever")
     return value
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from pipeline.core.dutch import postcode
+
 
 @dataclass(frozen=True)
 class Organisatie:
@@ -42,7 +44,7 @@ class Organisatie:
 
     @property
     def adresregels(self) -> list[str]:
-        return [self.straat, f"{self.postcode}\u00a0{self.plaats}"]
+        return [self.straat, f"{postcode(self.postcode)}\u00a0{self.plaats}"]
 
 
 KEYS: Mapping[str, type] = MappingProxyType({

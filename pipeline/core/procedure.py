@@ -17,7 +17,8 @@ from pipeline.core import model as m
 from pipeline.core import projection as p
 from pipeline.core.organisaties import Facts, issuer, missing_for_invoice
 from pipeline.core.profiles import PROFILES, Profile
-from pipeline.core.routing import ROWS, Party, Row, consent_slug, organisation_code
+from pipeline.core.routing import (INVOICE_FOLDER, ROWS, Party, Row, consent_slug, file_name, invoice_reference,
+                                   organisation_code, unlinkable)
 from pipeline.core.state import CaseState, Consent, consent_name
 from pipeline.errors import ProcedureError
 
@@ -82,15 +83,34 @@ class DocumentOrder:
     context: Mapping[str, Any]
     deliveries: tuple[Delivery, ...]
     sign: SignOrder | None
+    referentie: str | None = None
+    """The document's own reference when it must not carry the kenmerk (the employer's anonymous invoice, see
+    `routing.unlinkable`): its file name, folder and PDF metadata use this instead."""
 
     @property
     def kind(self) -> str:
         return self.row.kind
 
     @property
+    def reference(self) -> str:
+        """What identifies the document in its title, keywords and file name: its own reference or the kenmerk."""
+        return self.referentie or self.kenmerk
+
+    @property
     def title(self) -> str:
-        """PDF title: document kind + kenmerk, never a template's own property."""
-        return f"{self.row.titel} {self.kenmerk}"
+        """PDF title: document kind + reference, never a template's own property."""
+        return f"{self.row.titel} {self.reference}"
+
+    def folder_key(self, party: Party) -> str:
+        """The folder below the recipient's mailbox: the case's kenmerk, or the employer's invoice folder."""
+        return INVOICE_FOLDER if self.referentie and unlinkable(self.row, party) else self.kenmerk
+
+    def file_name(self, party: Party | None = None) -> str:
+        """`<kenmerk>_<kind>.pdf`; the employer's unlinkable copy `<referentie>_<kind>.pdf` (the archive keeps
+        the case's name: its folder is the case's)."""
+        if self.referentie and party is not None and unlinkable(self.row, party):
+            return file_name(self.referentie, self.kind)
+        return file_name(self.kenmerk, self.kind)
 
     @property
     def author(self) -> str:
@@ -428,9 +448,15 @@ def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
 
 def _facturatie(s: CaseState, ev: m.Facturatie) -> Decision:
     s = replace(s, facturatie=ev)
+    so = s.so_arts
+    praktijk = so.praktijk or ev.praktijk or organisation_code(code=None, kvk_nummer=None, naam=so.organisatie)
+    referentie = invoice_reference(praktijk, ev.factuurnummer)
 
     def order(kind: str, debiteur: str) -> DocumentOrder:
-        return _order(s, kind, p.factuur(s, ev, titel=ROWS[kind].titel, debiteur=debiteur))
+        row = ROWS[kind]
+        own = unlinkable(row, Party.WERKGEVER)
+        made = _order(s, kind, p.factuur(s, ev, titel=row.titel, debiteur=debiteur, zonder_kenmerk=own))
+        return replace(made, referentie=referentie) if own else made
 
     if s.so_arts.in_arbocontract:
         orders = [order("factuur", "arbodienst"), order("doorbelasting-werkgever", "werkgever-doorbelasting")]

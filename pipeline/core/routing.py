@@ -74,7 +74,7 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
     # Preventix: the SO doctor gets the form without medical data before the consultation, the rest with it.
     _row("aanvraagformulier-zonder-medische-gegevens", "aanvraagformulier.docx",
          "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
-    _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier second opinion — medische gegevens",
+    _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier – medische gegevens",
          Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}, sign="bedrijfsarts"),
     _row("machtiging-medische-gegevens", "machtiging.docx", "Machtiging medische gegevens", Audience.MEDISCH,
          {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),

@@ -186,6 +186,10 @@ NEXT_STEP = {
     "onafhankelijkheid": ("Kies samen met de werknemer een second opinion-bedrijfsarts van een andere organisatie, "
                           "bijvoorbeeld de tweede keuze, en zet een nieuw bestand voor de selectie in de map inbox/.",),
     "factuurnummer-dubbel": ("Geef de factuur een nieuw factuurnummer en zet het bestand opnieuw in de map inbox/.",),
+    "factuur-onvolledig": ("Laat de beheerder de stamgegevens in sopipe.toml aanvullen zoals hierboven staat en zet "
+                           "het bestand daarna opnieuw in de map inbox/ (met \"praktijk\" erin als de zaak nog "
+                           "geen praktijk noemt). De eerdere stappen van de zaak blijven gewoon staan.",),
+    "praktijk-tegenstrijdig": ("Corrigeer 'praktijk' in het bestand en zet het opnieuw in de map inbox/.",),
     "onbekende-organisatie": ("Gebruik een code die in de stamgegevens staat, of vraag de beheerder de organisatie "
                               "toe te voegen in sopipe.toml; zet het bestand daarna opnieuw in de map inbox/.",),
 }

@@ -7,6 +7,7 @@ for the report and the finished invoice.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from types import MappingProxyType
 
 import pytest
@@ -16,10 +17,10 @@ from pipeline.core.organisaties import Facts, missing_for_invoice
 from pipeline.core.procedure import decide
 from pipeline.errors import ProcedureError
 from pipeline.settings import CONFIG_NAME, load_settings
-from tests.casefactory import event, full_case, parse_all
+from tests.casefactory import demo_facts, event, full_case, parse_all
 from tests.issue14_roots import failure_report, pdf_text, run_all
 from tests.mailbox_paths import mailbox_file
-from tests.test_issue14_invoices import demo_facts
+
 
 IDENTIFIERS = ("Jansen", "111222333", "P-20417", "Lindenlaan", "m.jansen")
 

@@ -839,8 +839,13 @@ def link_rules(order: DocumentOrder, party: Party, state: CaseState) -> LinkRule
         return None  # an anonymous document that is not the employer's (checked above for identifiers only)
     f = state.facturatie
     refs = (("het factuurnummer", f.factuurnummer),) if f is not None and \
-        len(word_form(f.factuurnummer).replace(" ", "")) >= MIN_REFERENCE_CHARS else ()
+        len(_compact(f.factuurnummer)) >= MIN_REFERENCE_CHARS else ()
     return LinkRules(refs, anonymous=False)
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only, folded: `SO-2026-0042` → `so20260042`."""
+    return word_form(text).replace(" ", "")
 
 
 def _reference_re(reference: str) -> re.Pattern:
@@ -858,13 +863,16 @@ def find_links(rules: LinkRules, texts: Iterable[tuple[str, str]], *, folder: tu
     if not rules.anonymous and INVOICE_FOLDER in folder:
         hits.append(Hit(f"document dat de werknemer noemt in de map {INVOICE_FOLDER}/ met anonieme facturen",
                         "mapnaam", "link:map"))
-    patterns = [(what, _reference_re(ref)) for what, ref in rules.forbidden if word_form(ref)]
+    patterns = [(what, _reference_re(ref), _compact(ref)) for what, ref in rules.forbidden if word_form(ref)]
     for where, text in texts:
         if not text:
             continue
         words = word_form(text)
-        for what, pattern in patterns:
-            if pattern.search(words):
+        tokens = [_compact(tok) for tok in re.split(r"[\s_]+", fold(text))]
+        for what, pattern, compact in patterns:
+            # whole words, or inside one reference-like token ("FSO-2026-0042", "SO20260042-1")
+            if pattern.search(words) or (len(compact) >= MIN_REFERENCE_CHARS and
+                                         any(compact in tok for tok in tokens)):
                 kind = "een anoniem document" if rules.anonymous else "een document dat de werknemer noemt"
                 hits.append(Hit(f"{what} in {kind}: daarmee is het te koppelen aan de andere documenten van deze "
                                 "postbus", where, f"link:{what}"))

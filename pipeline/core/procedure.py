@@ -565,6 +565,12 @@ def _check_invoice_issuer(s: CaseState, ev: m.Facturatie, facts: Facts) -> None:
                 "vrijstelling van de uitgever nodig. Laat de beheerder de praktijk toevoegen in sopipe.toml onder "
                 f"[organisaties.{voorbeeld}] (naam, straat, postcode, plaats, kvk_nummer, iban en btw_nummer of "
                 f"btw_vrijstelling) en noem die code in dit bestand: \"praktijk\": \"{voorbeeld}\".", "praktijk")
+    employer_copy = so.in_arbocontract or s.selectie.werkgever_vergoedt
+    if employer_copy and _compact(s.kenmerk) in _compact(ev.factuurnummer):
+        _refuse(ev, "factuurnummer-kenmerk", f"Het factuurnummer {ev.factuurnummer} bevat het kenmerk van de zaak. "
+                "De werkgever ontvangt de factuur anoniem; met het kenmerk erin is die te koppelen aan de brieven "
+                "die de werknemer noemen. Geef de factuur een nummer dat niet van het kenmerk is afgeleid.",
+                "factuurnummer")
     org = facts.organisaties[code]
     missing = missing_for_invoice(org)
     if missing:
@@ -573,6 +579,10 @@ def _check_invoice_issuer(s: CaseState, ev: m.Facturatie, facts: Facts) -> None:
                 f"([organisaties.{code}] in sopipe.toml) ontbreekt {_opsomming(missing)}. Zonder die gegevens kan "
                 "de factuur niet worden betaald of geboekt. Laat de beheerder dit aanvullen onder "
                 f"[organisaties.{code}] in sopipe.toml; de zaak verwijst al naar de code '{code}'.", veld)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
 def _opsomming(items: tuple[str, ...]) -> str:

@@ -189,6 +189,8 @@ NEXT_STEP = {
     "factuur-onvolledig": ("Laat de beheerder de stamgegevens in sopipe.toml aanvullen zoals hierboven staat en zet "
                            "het bestand daarna opnieuw in de map inbox/ (met \"praktijk\" erin als de zaak nog "
                            "geen praktijk noemt). De eerdere stappen van de zaak blijven gewoon staan.",),
+    "factuurnummer-kenmerk": ("Geef de factuur een nummer dat niet van het kenmerk is afgeleid en zet het bestand "
+                              "opnieuw in de map inbox/.",),
     "praktijk-tegenstrijdig": ("Corrigeer 'praktijk' in het bestand en zet het opnieuw in de map inbox/.",),
     "onbekende-organisatie": ("Gebruik een code die in de stamgegevens staat, of vraag de beheerder de organisatie "
                               "toe te voegen in sopipe.toml; zet het bestand daarna opnieuw in de map inbox/.",),

@@ -205,7 +205,7 @@ def factuur(*, anoniem: bool = True) -> dict[str, Any]:
             "nummer": "AV-2026-118",
             "datum": "1 december 2026",
             "vervaldatum": "31 december 2026",
-            "omschrijving": "Second opinion bedrijfsarts, inclusief spreekuur en rapportage",
+            "omschrijving": "Second opinion door een second opinion-bedrijfsarts, inclusief spreekuur en rapportage",
             "uren": "3,5",
             "bedrag": "€ 485,00",
             "btw": {"tekst": "Bedrag inclusief 21% btw (€ 84,17).", "belast": True, "tarief": "21%",

@@ -68,7 +68,8 @@ def test_employer_mailbox_of_a_whole_case_cannot_be_linked(make_root, profiel, o
     spec = records[("doorbelasting-werkgever", "werkgever")]
     assert spec.status == "delivered" and f"/{INVOICE_FOLDER}/" in spec.path
     # the archive keeps the whole case together under the kenmerk
-    assert records[("doorbelasting-werkgever", "archief")].path.endswith(f"{kenmerk}/{kenmerk}_doorbelasting-werkgever.pdf")
+    archived = records[("doorbelasting-werkgever", "archief")].path
+    assert archived.endswith(f"{kenmerk}/{kenmerk}_doorbelasting-werkgever.pdf")
 
 
 def test_the_employer_paying_outside_the_contract_gets_an_unlinkable_invoice(make_root):
@@ -112,14 +113,16 @@ def _path(order: DocumentOrder) -> str:
 
 def test_the_finished_specification_passes_where_the_layout_puts_it(step10, renderer):
     state, spec, _ = step10
-    assert _path(spec) == "outbox/werkgever/devries-bouw/facturen/arbopraktijk-visser_AV-2026-118_doorbelasting-werkgever.pdf"
+    assert _path(spec) == ("outbox/werkgever/devries-bouw/facturen/"
+                           "arbopraktijk-visser_AV-2026-118_doorbelasting-werkgever.pdf")
     assert _check(_pdf(spec, renderer), spec, state, _path(spec)) == []
 
 
 def test_the_old_layout_is_stopped(step10, renderer):
     """The anonymous specification in the case's folder, named by the kenmerk (the layout before issue 20)."""
     state, spec, _ = step10
-    findings = _check(_pdf(spec, renderer), spec, state, f"outbox/werkgever/devries-bouw/{K}/{K}_doorbelasting-werkgever.pdf")
+    old = f"outbox/werkgever/devries-bouw/{K}/{K}_doorbelasting-werkgever.pdf"
+    findings = _check(_pdf(spec, renderer), spec, state, old)
     assert {f.where for f in findings} >= {"mapnaam", "bestandsnaam"}
     assert any(f"map {INVOICE_FOLDER}/" in f.what for f in findings)
 

@@ -7,7 +7,6 @@ for the report and the finished invoice.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from types import MappingProxyType
 
 import pytest

@@ -22,6 +22,8 @@ def _bare(kenmerk: str) -> list[dict]:
     complaints procedure."""
     events = full_case(kenmerk=kenmerk, upto="beoordeling_advies")
     events[0]["arbodienst"].pop("code")
+    for key in ("contactpersoon", "kostenplaats"):
+        events[0]["werkgever"].pop(key)
     for key in ("so_bedrijfsarts", "tweede_keuze"):
         events[2][key].pop("praktijk")
     return events
@@ -161,6 +163,13 @@ def test_the_invitation_leaves_out_unknown_contact_details(root):
     full = read(root, "werknemer", FULL, "uitnodiging")
     assert "Postadres Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort" in full
     assert "Telefoon 033 765 43 21" in full
+
+
+def test_the_request_form_leaves_out_what_the_employer_block_does_not_have(root):
+    bare = read(root, "so-bedrijfsarts", BARE, "aanvraagformulier")
+    assert "Contactpersoon" not in bare and "Kostenplaats" not in bare and "—" not in bare
+    full = read(root, "so-bedrijfsarts", FULL, "aanvraagformulier")
+    assert "Contactpersoon H. de Vries" in full and "Kostenplaats KP-310" in full
 
 
 def test_the_information_request_promises_no_post_without_an_address(root):

@@ -718,8 +718,8 @@ def aanvraagformulier() -> Doc:
     d.kv_table([
         ("Naam", "{{ werkgever.naam }}"),
         ("Adres", lines("werkgever.adresregels")),
-        ("Contactpersoon", "{{ werkgever.contactpersoon }}"),
-        ("Kostenplaats", "{{ werkgever.kostenplaats }}"),
+        ("Contactpersoon", "{{ werkgever.contactpersoon }}", "werkgever.contactpersoon != '—'"),
+        ("Kostenplaats", "{{ werkgever.kostenplaats }}", "werkgever.kostenplaats != '—'"),
     ])
 
     d.heading("3. Aanvragende en uitvoerende bedrijfsarts")

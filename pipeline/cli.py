@@ -7,6 +7,7 @@ One thin function per command. A `PipelineError` becomes user output in exactly 
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
@@ -278,7 +279,7 @@ def status(root: Path, kenmerk: str | None, overdue: bool, as_json: bool, today,
             cases = [one] if one.te_laat or not overdue else []
         else:
             cases = st.all_status(store, today=day, overdue=overdue)
-        failures = [] if kenmerk else store.failures()
+        failures = [] if kenmerk else st.still_failed(store.failures(), _names_in(settings.failed))
         warnings = st.warnings(settings, store)
         from pipeline.adapters.audit import Audit
         audit = Audit(store)
@@ -299,6 +300,14 @@ def status(root: Path, kenmerk: str | None, overdue: bool, as_json: bool, today,
 PLAIN_ROWS = 200
 """Above this many cases the list is printed as plain lines, one a case: laying out a table cell by cell costs
 seconds for 10,000 cases (`sopipe bench --scale`)."""
+
+
+def _names_in(folder: Path) -> list[str]:
+    """The entries of a folder (empty when it is missing or unreadable): `status` lists only what is still there."""
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
 def _print_plain_cases(cases) -> None:
@@ -362,7 +371,10 @@ def _print_status(cases, failures, *, detail: bool) -> None:
                                   escape(str(t["wie"])))
                 console.print(terms)
             docs = Table(title=f"Documenten (bewaren tot {c.bewaren_tot})", title_justify="left",
-                         caption=f"bezorgd in outbox/<aan>/{escape(c.kenmerk)}/{escape(c.kenmerk)}_<document>.pdf",
+                         caption=f"bezorgd in outbox/<aan>/<ontvanger>/{escape(c.kenmerk)}/"
+                                 f"{escape(c.kenmerk)}_<document>.pdf (werknemer en archief: outbox/<aan>/"
+                                 f"{escape(c.kenmerk)}/; anonieme facturen aan de werkgever: "
+                                 "outbox/werkgever/<ontvanger>/facturen/)",
                          caption_justify="left", box=box.SIMPLE_HEAD)
             for col in ("document", "aan", "status"):
                 docs.add_column(col, no_wrap=col != "status")

@@ -609,7 +609,8 @@ def _one_line(path: Path, e: ValidationError) -> str:
 
 # --- generated: the default sopipe.toml and the README's settings table ----------------------------------------------
 
-_MEDICAL_VAT_EXEMPTION = "Vrijgesteld van btw (medische diensten, art. 11 lid 1 sub g Wet op de omzetbelasting 1968)."
+_MEDICAL_VAT_EXEMPTION = ("Vrijgesteld van omzetbelasting op grond van art. 11 lid 1 sub g Wet op de omzetbelasting "
+                          "1968 (gezondheidskundige verzorging van de mens door een arts).")
 DEMO_ORGANISATIES: Mapping[str, Mapping[str, str]] = MappingProxyType({
     "arbonoord": {
         "naam": "ArboNoord", "straat": "Stationsplein 1", "postcode": "3511 ED", "plaats": "Utrecht",

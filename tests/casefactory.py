@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def full_case(*, kenmerk: str = "SO-2026-0042", profiel: str = "nvab", overrides
         if stap == "verzoek":
             changes.setdefault("profiel", profiel)
         if stap == "facturatie" and kenmerk != "SO-2026-0042":
-            changes.setdefault("factuurnummer", f"F{kenmerk}"[:40])  # an invoice number is unique per issuer
+            # an invoice number is unique per issuer, and never derived from the kenmerk (the employer's anonymous
+            # copy would carry it: issue 20)
+            changes.setdefault("factuurnummer", "F-" + hashlib.sha256(kenmerk.encode()).hexdigest()[:10].upper())
         events.append(event(stap, kenmerk=kenmerk, **changes))
         if stap == upto:
             break
@@ -71,3 +74,14 @@ def scanned_pdf(text: str = "Machtiging medische gegevens - ondertekend door de 
     pdf.set_font("helvetica", size=12)
     pdf.cell(text=text)
     return bytes(pdf.output())
+
+
+def demo_facts():
+    """The DEMO master data `sopipe init` writes (the example case's organisations), as the core's `Facts`."""
+    import tempfile
+
+    from pipeline.core.organisaties import Facts
+    from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, load_settings
+    with tempfile.TemporaryDirectory(prefix="demo-facts-") as folder:
+        (Path(folder) / CONFIG_NAME).write_text(DEFAULT_CONFIG, encoding="utf-8")
+        return Facts(organisaties=load_settings(Path(folder)).organisaties)

@@ -115,6 +115,9 @@ def aanvraagformulier(*, medisch_opgenomen: bool = True) -> dict[str, Any]:
             "bevat daarom alleen de vraagstelling en de werkgegevens."),
         "kosten": ("De second opinion-bedrijfsarts is opgenomen in het arbocontract; de kosten komen voor rekening "
                    "van de werkgever."),
+        "keuze_so": ("De werknemer twijfelt aan het hieronder genoemde advies en heeft de second opinion-bedrijfsarts "
+                     "in overleg met de eigen bedrijfsarts gekozen."),
+        "vraag_door": "De eigen bedrijfsarts heeft de vraagstelling samen met de werknemer opgesteld.",
     }
 
 
@@ -160,7 +163,10 @@ def brief_intrekking(*, melding: bool = False) -> dict[str, Any]:
         "melding": melding,
         "intrekking": {"onderwerp": "het opvragen van aanvullende informatie bij uw behandelaar",
                        "datum": "25 november 2026",
-                       "gevolg": "De second opinion-bedrijfsarts krijgt bericht van de intrekking."},
+                       "gevolg": "De second opinion-bedrijfsarts krijgt bericht van de intrekking.",
+                       "ontvangen": ("U heeft op grond van die toestemming aanvullende informatie opgevraagd bij de "
+                                     "behandelaar."),
+                       "so_loopt": True},
     }
 
 
@@ -199,7 +205,7 @@ def factuur(*, anoniem: bool = True) -> dict[str, Any]:
             "nummer": "AV-2026-118",
             "datum": "1 december 2026",
             "vervaldatum": "31 december 2026",
-            "omschrijving": "Second opinion bedrijfsarts, inclusief spreekuur en rapportage",
+            "omschrijving": "Second opinion door een second opinion-bedrijfsarts, inclusief spreekuur en rapportage",
             "uren": "3,5",
             "bedrag": "€ 485,00",
             "btw": {"tekst": "Bedrag inclusief 21% btw (€ 84,17).", "belast": True, "tarief": "21%",
@@ -207,6 +213,7 @@ def factuur(*, anoniem: bool = True) -> dict[str, Any]:
             "datum_dienst": "24 november 2026",
             "kostenplaats": "KP-310" if anoniem else "—",
             "anoniem": anoniem,
+            "kenmerk_tonen": True,
             "betaalbaar": True,
             "uitgever": {"naam": "Arbopraktijk Visser", "adresregels": ["Stadsring 88", "3811 HR Amersfoort"],
                          "kvk": "87654321", "iban": "NL20 INGB 0001 2345 67",
@@ -258,6 +265,7 @@ def brief_informatieverzoek() -> dict[str, Any]:
         "bron_naam_zin": "Fysiotherapie Centrum Oost.",
         "vraag": "Wat is het verloop van de belastbaarheid sinds september?",
         "toestemming_datum": "17 november 2026",
+        "toestemming_schriftelijk": True,
         "so_contact": {"postadres": "Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort",
                        "telefoon": "033 765 43 21"},
     }
@@ -287,6 +295,8 @@ def brief_reactie(*, advies_aangepast: bool = True) -> dict[str, Any]:
         "advies_overhandigd": False,
         "klachten": "Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord.",
         "andere_arts_binnen_arbodienst": True,
+        "eigen_arts_blijft": False,
+        "vervolgspreekuur": False,
         "arbodienst": "ArboNoord",
     }
 

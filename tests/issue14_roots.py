@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import pdftotext
-from tests.mailbox_paths import mailbox
+from tests.mailbox_paths import mailbox_file
 
 
 def processed_root(tmp_path_factory, name: str, events: list[dict], *, converter, shared_pki, keyring=None,
@@ -37,7 +37,7 @@ def pdf_text(path: Path) -> str:
 
 def read(root, party: str, kind: str, kenmerk: str) -> str:
     """The flattened text of `party`'s delivered `<kenmerk>_<kind>.pdf`."""
-    return pdf_text(mailbox(root, party, kenmerk) / f"{kenmerk}_{kind}.pdf")
+    return pdf_text(mailbox_file(root, party, kenmerk, kind))
 
 
 def failure_report(root, name: str) -> str:

@@ -20,5 +20,15 @@ def mailbox(root, party: Party | str, kenmerk: str) -> Path:
 
 
 def mailbox_file(root, party: Party | str, kenmerk: str, kind: str) -> Path:
-    """The delivered `<kenmerk>_<kind>.pdf` of `party`."""
+    """The delivered copy of `kind` for `party`, where the store recorded it: `<kenmerk>_<kind>.pdf` in the case's
+    folder, or the employer's anonymous invoice `<referentie>_<kind>.pdf` in `facturen/` (issue 20's layout)."""
+    party = Party(party)
+    for r in root.pipeline.store.deliveries(kenmerk):
+        if r.kind == kind and r.party == party.value and r.status == "delivered":
+            return root.settings.outbox.parent / r.path
     return mailbox(root, party, kenmerk) / f"{kenmerk}_{kind}.pdf"
+
+
+def kind_of(file_name: str) -> str:
+    """The document kind of a delivered file name (`SO-1_advies.pdf`, `praktijk_AV-1_factuur-werkgever.pdf`)."""
+    return file_name.rsplit("_", 1)[-1].removesuffix(".pdf")

@@ -12,7 +12,7 @@ from pyhanko.keys import load_cert_from_pemder
 
 from tests.casefactory import event, full_case
 from tests.conftest import pdfsig, pdftotext
-from tests.mailbox_paths import mailbox
+from tests.mailbox_paths import mailbox, mailbox_file
 
 pytestmark = pytest.mark.libreoffice
 
@@ -32,7 +32,8 @@ EXPECTED = {
     "so-bedrijfsarts": f("aanvraagformulier", "machtiging-medische-gegevens", "uitnodiging",
                          "machtiging-extra-informatie", "informatieverzoek", "conceptadvies", "advies",
                          "machtiging-advies-delen"),
-    "werkgever": f("gewijzigd-advies", "doorbelasting-werkgever"),
+    # the anonymous specification under its own reference in facturen/, never beside the named letter (issue 20)
+    "werkgever": f("gewijzigd-advies") | {"arbopraktijk-visser_AV-2026-118_doorbelasting-werkgever.pdf"},
     "arbodienst": f("factuur"),
     "archief": f("aanvraagformulier", "machtiging-medische-gegevens", "uitnodiging", "machtiging-extra-informatie",
                  "informatieverzoek", "advies", "machtiging-advies-delen", "reactie-bedrijfsarts", "gewijzigd-advies",
@@ -94,7 +95,7 @@ def test_employer_side_invoice_has_no_employee_identifier(example_root):
     verzoek = event("verzoek")
     w = verzoek["werknemer"]
     for party, kind in (("werkgever", "doorbelasting-werkgever"), ("arbodienst", "factuur")):
-        text = pdftotext(mailbox(root, party, K) / f"{K}_{kind}.pdf")
+        text = pdftotext(mailbox_file(root, party, K, kind))
         assert "AV-2026-118" in text and "485,00" in text and "Dr. E. Visser" in text
         for ident in ("Jansen", "M.A.", "111222333", "1984", "17 maart", "Lindenlaan", "3521", "06-12345678",
                       "m.jansen@voorbeeld.nl", "P-20417"):

@@ -222,10 +222,12 @@ def test_a_finished_file_that_names_the_employee_is_quarantined_for_the_employer
         quarantined = {(r.kind, r.party) for r in records if r.status == "quarantined"}
         assert ("doorbelasting-werkgever", "werkgever") in quarantined  # the employer's pass-on specification
         assert all(party in ("werkgever", "arbodienst") for _, party in quarantined), quarantined
-        assert "QU-1_doorbelasting-werkgever.pdf" not in root.mailboxes().get("werkgever", set())
+        # the employer's copy is named by its invoice reference (issue 20), the archive's by the kenmerk
+        employer_name = f"arbopraktijk-visser_{full_case(kenmerk='QU-1')[-1]['factuurnummer']}_doorbelasting-werkgever.pdf"
+        assert employer_name not in root.mailboxes().get("werkgever", set())
         assert "QU-1_doorbelasting-werkgever.pdf" in root.mailboxes()["archief"]
         report = (root.settings.quarantine / "QU-1" /
-                  "werkgever_QU-1_doorbelasting-werkgever.pdf.report.txt").read_text("utf-8")
+                  f"werkgever_{employer_name}.report.txt").read_text("utf-8")
         assert "Keywords" in report or "XMP" in report, report
         assert "111222333" not in report
     finally:

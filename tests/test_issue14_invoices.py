@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.mailbox_paths import mailbox
+from tests.mailbox_paths import mailbox, mailbox_file
 
 from pipeline.core.model import parse_event
 from pipeline.core.organisaties import Facts
@@ -91,11 +91,19 @@ def test_old_case_files_without_codes_keep_working():
     del events[0]["arbodienst"]["code"]
     for key in ("so_bedrijfsarts", "tweede_keuze"):
         del events[2][key]["praktijk"]
-    state = _decide_all(events[:-1], demo_facts())
+    state = _decide_all(events[:-1], demo_facts())  # every step before the invoice is accepted as before
+    # issue 20: an invoice without the issuer's master data cannot be paid or booked, so it is not made; the
+    # refusal names the table to configure and the code to refer to (it used to print "IBAN —")
+    with pytest.raises(ProcedureError) as e:
+        decide(state, parse_event(events[-1]), facts=demo_facts())
+    assert e.value.rule == "factuur-onvolledig" and e.value.field == "praktijk"
+    assert "[organisaties.arbopraktijk-visser]" in e.value.message and '"praktijk": "arbopraktijk-visser"' in \
+        e.value.message
+    # naming the practice in the invoice file itself is enough for an old case
+    events[-1]["praktijk"] = "arbopraktijk-visser"
     (order,) = [o for o in decide(state, parse_event(events[-1]), facts=demo_facts()).orders if o.kind == "factuur"]
-    # without a reference the letterhead is the case file's own data
     assert order.context["organisatie"]["naam"] == "Arbopraktijk Visser"
-    assert order.context["factuur"]["uitgever"]["iban"] == "—"
+    assert order.context["factuur"]["uitgever"]["iban"] == "NL20 INGB 0001 2345 67"
 
 
 # --- invoice numbers unique per issuer -------------------------------------------------------------------------
@@ -153,7 +161,7 @@ def test_invoice_to_the_arbodienst_is_payable_and_complete(example_root):
 @pytest.mark.libreoffice
 def test_employer_gets_a_pass_on_specification_not_a_second_invoice(example_root):
     assert not (mailbox(example_root, "werkgever", K) / f"{K}_factuur.pdf").exists()
-    spec_pdf = mailbox(example_root, "werkgever", K) / f"{K}_doorbelasting-werkgever.pdf"
+    spec_pdf = mailbox_file(example_root, "werkgever", K, "doorbelasting-werkgever")
     invoice_pdf = mailbox(example_root, "arbodienst", K) / f"{K}_factuur.pdf"
     assert spec_pdf.read_bytes() != invoice_pdf.read_bytes()
     spec = flat(pdftotext(spec_pdf))
@@ -190,7 +198,7 @@ def test_employee_document_says_one_thing_about_who_pays(make_root, vergoedt):
         text = flat(pdftotext(werknemer / f"{k}_kostenoverzicht-werknemer.pdf"))
         assert "geen factuur" in text and "u hoeft niets te betalen" in text
         assert "Totaal te betalen" not in text and "verschuldigd" not in text and "IBAN" not in text
-        employer = flat(pdftotext(mailbox(root, "werkgever", k) / f"{k}_factuur-werkgever.pdf"))
+        employer = flat(pdftotext(mailbox_file(root, "werkgever", k, "factuur-werkgever")))
         assert "Totaal te betalen" in employer and "Jansen" not in employer
     else:
         text = flat(pdftotext(werknemer / f"{k}_factuur-werknemer.pdf"))

@@ -16,7 +16,7 @@ import pytest
 
 from tests.casefactory import event, full_case, intrekking
 from tests.conftest import pdftotext
-from tests.mailbox_paths import mailbox
+from tests.mailbox_paths import mailbox_file
 
 FULL, NO_COPY, REFUSED = "SO-2026-0742", "SO-2026-0743", "SO-2026-0744"
 EMPLOYER_PAYS, EMPLOYEE_PAYS = "SO-2026-0745", "SO-2026-0746"
@@ -52,11 +52,11 @@ def root(tmp_path_factory, shared_fake_converter, shared_pki):
 
 def text(root, party: str, kenmerk: str, kind: str) -> str:
     """The document's text as one line of words (pdftotext -layout, whitespace folded)."""
-    return " ".join(pdftotext(mailbox(root, party, kenmerk) / f"{kenmerk}_{kind}.pdf").split())
+    return " ".join(pdftotext(mailbox_file(root, party, kenmerk, kind)).split())
 
 
 def raw(root, party: str, kenmerk: str, kind: str) -> str:
-    return pdftotext(mailbox(root, party, kenmerk) / f"{kenmerk}_{kind}.pdf")
+    return pdftotext(mailbox_file(root, party, kenmerk, kind))
 
 
 @pytest.mark.parametrize("kenmerk, kind", [
@@ -116,8 +116,10 @@ def test_withdrawal_letters_are_signed_by_the_secretariat_not_by_a_bare_organisa
         page = raw(root, party, FULL, kind)
         closing = page[page.index("Met vriendelijke groet"):]
         lines = [line.strip() for line in closing.splitlines() if line.strip()]
-        assert lines[1] == "Secretariaat ArboNoord", lines
+        # issue 20: signed once, "Secretariaat bedrijfsgezondheidszorg / ArboNoord", not the organisation thrice
+        assert lines[1:3] == ["Secretariaat bedrijfsgezondheidszorg", "ArboNoord"], lines
         assert "arbodienst" not in lines[:4], lines
+        assert sum("ArboNoord" in line for line in lines[1:5]) == 1, lines
 
 
 def test_a_refused_machtiging_does_not_speak_of_withdrawing(root):

@@ -256,12 +256,16 @@ def test_withdrawal_of_consent():
 # --- profiles -----------------------------------------------------------------------------------------------------
 
 def test_vitaal_tells_the_employer_a_second_opinion_was_requested_without_medical_data():
-    events = full_case(profiel="vitaal", upto="verzoek", overrides={"verzoek": {"via": "casemanager"}})
+    # Vitaal! step 4 (seed 002): the employer hears of it once the SO doctor is chosen, not at the request
+    assert orders_of(full_case(profiel="vitaal", upto="verzoek",
+                               overrides={"verzoek": {"via": "casemanager"}})).orders == ()
+    events = full_case(profiel="vitaal", upto="selectie", overrides={"verzoek": {"via": "casemanager"}})
     d = orders_of(events)
     assert [(o.kind, {x.party.value for x in o.deliveries}) for o in d.orders] == [
         ("melding-werkgever", {WG, A})]
     for profiel in ("nvab", "lpbso", "preventix"):
         assert orders_of(full_case(profiel=profiel, upto="verzoek")).orders == ()
+        assert orders_of(full_case(profiel=profiel, upto="selectie")).orders == ()
 
 
 def test_casemanager_filing_only_allowed_in_vitaal():

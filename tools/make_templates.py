@@ -520,12 +520,20 @@ class Doc:
                     cp.paragraph_format.keep_with_next = True
         return row
 
-    def kv_table(self, rows: list[tuple[str, "str | R | Callable | list"]], *, label_w=Cm(4.6),
-                 keep_together: bool = True):
+    def kv_table(self, rows: list[tuple], *, label_w=Cm(4.6), keep_together: bool = True,
+                 keep_with_next: bool = False):
+        """Label/value rows; a row `(label, value, condition)` is shown only when the Jinja `condition` holds (no
+        row with a dash for what is not there). `keep_with_next`: the table stays with what follows it."""
         table = self.table([label_w, TEXT_W - label_w])
-        for n, (label, value) in enumerate(rows):
-            self.row(table, label, value, keep_next=keep_together and n < len(rows) - 1)
-        self.spacer(6)
+        for n, (label, value, *cond) in enumerate(rows):
+            keep = keep_with_next or (keep_together and n < len(rows) - 1)
+            if cond:
+                self.row(table, f"{{%tr if {cond[0]} %}}", "", label_first=False)
+            self.row(table, label, value, keep_next=keep)
+            if cond:
+                self.row(table, "{%tr endif %}", "", label_first=False)
+        spacer = self.spacer(6)
+        spacer.paragraph_format.keep_with_next = keep_with_next
         return table
 
     def ref_block(self, pairs: list[tuple[str, str]]) -> None:
@@ -579,7 +587,9 @@ class Doc:
 
     def sender_lines(self, *, keep_last: bool = False, into=None) -> None:
         self.p("{{ afzender.naam }}", after=0, keep_next=True, bold=True, into=into)
+        self.tag("{%p if afzender.functie %}", into=into)
         self.p("{{ afzender.functie }}", after=0, keep_next=True, into=into)
+        self.tag("{%p endif %}", into=into)
         self.tag("{%p if afzender.big_nummer != '—' %}", into=into)
         self.p("BIG-nummer\u00a0", "{{ afzender.big_nummer }}", after=0, keep_next=True, into=into)
         self.tag("{%p endif %}", into=into)
@@ -691,11 +701,9 @@ def aanvraagformulier() -> Doc:
             confidentiality="{% if medisch_opgenomen %}" + VERTROUWELIJK_MEDISCH + "{% else %}"
             + VERTROUWELIJK + "{% endif %}")
     d.letterhead()
-    d.title("Second opinion bedrijfsarts · artikel 2.14d Arbeidsomstandighedenbesluit")
+    d.title("Second opinion-bedrijfsarts · artikel 2.14d Arbeidsomstandighedenbesluit")
     d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum aanvraag", "{{ datum }}"), ("Betreft", "{{ betreft }}")])
-    d.p("De eigen bedrijfsarts vraagt, op verzoek van de werknemer, een second opinion aan. De werknemer twijfelt "
-        "aan het hieronder genoemde advies en heeft de second opinion-bedrijfsarts in overleg met de eigen "
-        "bedrijfsarts gekozen.")
+    d.p("De eigen bedrijfsarts vraagt, op verzoek van de werknemer, een second opinion aan. ", "{{ keuze_so }}")
 
     d.heading("1. Werknemer")
     d.kv_table([
@@ -710,8 +718,8 @@ def aanvraagformulier() -> Doc:
     d.kv_table([
         ("Naam", "{{ werkgever.naam }}"),
         ("Adres", lines("werkgever.adresregels")),
-        ("Contactpersoon", "{{ werkgever.contactpersoon }}"),
-        ("Kostenplaats", "{{ werkgever.kostenplaats }}"),
+        ("Contactpersoon", "{{ werkgever.contactpersoon }}", "werkgever.contactpersoon != '—'"),
+        ("Kostenplaats", "{{ werkgever.kostenplaats }}", "werkgever.kostenplaats != '—'"),
     ])
 
     d.heading("3. Aanvragende en uitvoerende bedrijfsarts")
@@ -728,6 +736,7 @@ def aanvraagformulier() -> Doc:
     ])
 
     d.heading("5. Vraagstelling")
+    d.p("{{ vraag_door }}", style="SO Klein", after=4, keep_next=True)
     d.p("{{ vraagstelling }}")
 
     d.heading("6. Werkgegevens")
@@ -748,8 +757,8 @@ def aanvraagformulier() -> Doc:
 
     d.heading("9. Afspraken over de uitvoering")
     d.box(GEEN_OPSCHORTING)
-    d.p("Wij vragen u de ontvangst van deze aanvraag te bevestigen en bij voorkeur binnen een week te laten weten "
-        "of u de second opinion binnen redelijke tijd kunt uitvoeren. U legt uw conceptadvies eerst aan de "
+    d.p("U heeft laten weten dat u de second opinion binnen redelijke tijd kunt uitvoeren; wij vragen u de "
+        "ontvangst van deze aanvraag te bevestigen. U legt uw conceptadvies eerst aan de "
         "werknemer voor, zodat deze feitelijke onjuistheden kan doorgeven. De eigen bedrijfsarts ontvangt het "
         "definitieve advies alleen met uitdrukkelijke toestemming van de werknemer. Aanvullende informatie bij "
         "derden vraagt u alleen op met toestemming van de werknemer.")
@@ -762,7 +771,7 @@ def machtiging() -> Doc:
     d = Doc(title="Machtiging", subject="Sjabloon: vastlegging van de toestemming van de werknemer",
             confidentiality=VERTROUWELIJK)
     d.letterhead()
-    d.title("Toestemming van de werknemer · second opinion bedrijfsarts")
+    d.title("Toestemming van de werknemer · second opinion-bedrijfsarts")
     d.ref_block([("Kenmerk", "{{ kenmerk }}"), ("Datum", "{{ datum }}"), ("", "")])
 
     d.heading("{{ machtiging.onderwerp }}")
@@ -784,7 +793,7 @@ def machtiging() -> Doc:
         ("Van", "{{ machtiging.van }}"),
         ("Aan", "{{ machtiging.aan }}"),
         ("Doel", "{{ machtiging.doel }}"),
-        ("Geldig", "{{ machtiging.geldig_tot }}"),
+        ("Geldig", "{{ machtiging.geldig_tot }}", "machtiging.verleend"),
         ("Als u weigert", "{{ machtiging.weigeren }}"),
     ], keep_together=False)
     d.p("De werkgever ontvangt nooit medische gegevens.", style="SO Klein", after=6)
@@ -795,7 +804,7 @@ def machtiging() -> Doc:
           "mogen worden verstrekt.", label_first=False, keep_next=True)
     d.row(table, CHECK("not machtiging.verleend"), "**Toestemming geweigerd** – de gegevens worden niet "
           "verstrekt.", label_first=False, keep_next=True)
-    d.spacer(4)
+    d.spacer(4).paragraph_format.keep_with_next = True
     d.kv_table([
         ("Beslist op", "{{ machtiging.datum }}"),
         ("Hoe", "{{ machtiging.wijze }}"),
@@ -817,7 +826,7 @@ def advies() -> Doc:
     d = Doc(title="Advies second opinion", subject="Sjabloon: (concept)advies van de second opinion-bedrijfsarts",
             confidentiality=VERTROUWELIJK_MEDISCH, concept_header=True)
     d.letterhead()
-    d.title("Second opinion bedrijfsarts · artikel 2.14d Arbeidsomstandighedenbesluit")
+    d.title("Second opinion-bedrijfsarts · artikel 2.14d Arbeidsomstandighedenbesluit")
     d.tag("{%p if concept %}")
     d.box("**Concept ter controle op feitelijke onjuistheden — niet ondertekend**", color=CONCEPT_RED_HEX,
           fill="FBEAEA")
@@ -835,8 +844,9 @@ def advies() -> Doc:
     d.box("**Aan u voorgelegd.** U ontvangt dit conceptadvies als enige, zodat u kennis kunt nemen van het advies. "
           "Staan er feitelijke onjuistheden in, geef die dan uiterlijk ", "**{{ reactie_uiterlijk }}**",
           " door aan ", "{{ so_bedrijfsarts.naam }}", " (", "{{ so_bedrijfsarts.email }}", "). Ik verwerk uw "
-          "opmerkingen naar eigen inzicht in het definitieve advies. Reageert u niet, dan maak ik het advies na die "
-          "datum definitief. Dit concept gaat niet naar uw bedrijfsarts en niet naar uw werkgever.")
+          "opmerkingen naar eigen inzicht in het definitieve advies. Ontvang ik vóór die datum geen reactie, dan "
+          "stel ik het advies daarna definitief vast. Dit concept gaat niet naar uw bedrijfsarts en niet naar uw "
+          "werkgever.")
     d.tag("{%p endif %}")
 
     d.heading("1. Vraagstelling")
@@ -869,12 +879,10 @@ def advies() -> Doc:
     d.tag("{%p endif %}")
     d.box(GEEN_OPSCHORTING)
     d.tag("{%p if not concept %}")
-    d.p("U mag dit advies ook zelf aan uw bedrijfsarts geven, bijvoorbeeld als u geen toestemming geeft om het te "
-        "delen; uw bedrijfsarts kan het dan alsnog beoordelen.")
+    d.p("De werknemer kan dit advies ook zelf aan de eigen bedrijfsarts geven, bijvoorbeeld zonder toestemming om "
+        "het te delen; de eigen bedrijfsarts kan het dan alsnog beoordelen.")
     d.tag("{%p endif %}")
-    d.tag("{%p if klachten != '—' %}")
     d.p("**Klachten.** ", "{{ klachten }}")
-    d.tag("{%p endif %}")
     d.tag("{%p if not concept %}")
     d.p("Dit advies maakt deel uit van het medisch dossier van de second opinion-bedrijfsarts en wordt twintig "
         "jaar bewaard (WGBO).", style="SO Klein", after=6)
@@ -883,8 +891,8 @@ def advies() -> Doc:
     d.tag("{%p if concept %}")
     d.heading("Opgesteld door")
     d.sender_lines()
-    d.p("Concept – wordt pas definitief na verwerking van uw opmerkingen.",
-        style="SO Klein", before=6)
+    d.p("Concept – wordt definitief na verwerking van uw opmerkingen, of na ", "{{ reactie_uiterlijk }}",
+        " als u niet reageert.", style="SO Klein", before=6)
     d.tag("{%p else %}")
     d.signed_closing("Opgesteld door")
     d.tag("{%p endif %}")
@@ -895,7 +903,8 @@ def factuur() -> Doc:
     d = Doc(title="Factuur", subject="Sjabloon: factuur second opinion (zonder gegevens van de werknemer)",
             confidentiality=None,
             footer_reference="{% if factuur.betaalbaar %}Factuur{% else %}Specificatie bij factuur{% endif %} "
-                             "{{ factuur.nummer }}  ·  Kenmerk {{ kenmerk }}")
+                             "{{ factuur.nummer }}{% if factuur.kenmerk_tonen %}  ·  Kenmerk {{ kenmerk }}"
+                             "{% endif %}")
     d.letterhead()
     d.addressee()
     d.spacer(40)
@@ -910,7 +919,8 @@ def factuur() -> Doc:
                  ("{% if factuur.betaalbaar %}Vervaldatum{% else %}Datum dienst{% endif %}",
                   "{% if factuur.betaalbaar %}{{ factuur.vervaldatum }}{% else %}{{ factuur.datum_dienst }}"
                   "{% endif %}")])
-    d.ref_block([("Kenmerk opdracht", "{{ kenmerk }}"),
+    d.ref_block([("{% if factuur.kenmerk_tonen %}Kenmerk opdracht{% endif %}",
+                  "{% if factuur.kenmerk_tonen %}{{ kenmerk }}{% endif %}"),
                  # the employer's cost centre means nothing to the employee: only on the anonymous documents
                  ("{% if factuur.anoniem %}Kostenplaats{% endif %}",
                   "{% if factuur.anoniem %}{{ factuur.kostenplaats }}{% endif %}"),
@@ -940,7 +950,9 @@ def factuur() -> Doc:
 
     d.tag("{%p if factuur.anoniem %}")
     d.box("**Anoniem.** Dit document is anoniem, zodat de werknemer niet herleidbaar is. Het bevat geen "
-          "persoonsgegevens van de werknemer; de opdracht is herkenbaar aan het kenmerk en de kostenplaats.")
+          "persoonsgegevens van de werknemer; de opdracht is herkenbaar aan ",
+          R("{% if factuur.kenmerk_tonen %}het kenmerk{% else %}het factuurnummer{% endif %}"),
+          " en de kostenplaats.")
     d.tag("{%p endif %}")
     d.p("{{ factuur.toelichting }}")
 
@@ -951,7 +963,8 @@ def factuur() -> Doc:
         ("Uiterlijk", "{{ factuur.vervaldatum }}"),
         ("Op rekening (IBAN)", "**{{ factuur.uitgever.iban_nbsp }}**"),
         ("Ten name van", "{{ factuur.uitgever.naam }}"),
-        ("Onder vermelding van", ("factuurnummer ", "{{ factuur.nummer }}", " en kenmerk ", "{{ kenmerk }}")),
+        ("Onder vermelding van", ("factuurnummer ", "{{ factuur.nummer }}",
+                                  R("{% if factuur.kenmerk_tonen %} en kenmerk {{ kenmerk }}{% endif %}"))),
     ])
     d.p("Het bedrag is verschuldigd ongeacht de uitkomst van de second opinion.")
     d.tag("{%p endif %}")
@@ -986,16 +999,16 @@ def brief_weigering() -> Doc:
     d.p("Dit besluit en de motivering zijn vastgelegd in uw dossier.")
     d.heading("Wat betekent dit voor u?", level=2)
     d.p("Het advies van ", "{{ datum_betwist_advies }}", " blijft van kracht. U maakt met uw werkgever afspraken "
-        "op basis van dit advies.")
-    d.p("Bent u het niet eens met dit besluit, bespreek het dan met uw bedrijfsarts.")
+        "op basis van dit advies.", keep_next=True)
+    d.p("Bent u het niet eens met dit besluit, bespreek het dan met uw bedrijfsarts. Gaat het om een "
+        "meningsverschil over uw arbeids(on)geschiktheid, passende arbeid of de re-integratie-inspanningen, dan "
+        "kunnen u en uw werkgever bij UWV een deskundigenoordeel aanvragen (www.uwv.nl).", keep_next=True)
     d.tag("{%p if organisatie.klachten != '—' %}")
     d.p("**Klachten.** ", "{{ organisatie.klachten }}")
     d.tag("{%p else %}")
-    d.p("U kunt ook een klacht indienen volgens de klachtenregeling van ", "{{ bedrijfsarts.organisatie }}", ".")
+    d.p("**Klachten.** U kunt een klacht indienen volgens de klachtenregeling van ", "{{ bedrijfsarts.organisatie }}",
+        ".")
     d.tag("{%p endif %}")
-    d.p("Gaat het om een meningsverschil over uw arbeids(on)geschiktheid, passende arbeid of de "
-        "re-integratie-inspanningen, dan kunnen u en uw werkgever bij UWV een deskundigenoordeel aanvragen "
-        "(www.uwv.nl).")
     d.closing()
     return d
 
@@ -1010,7 +1023,8 @@ def brief_uitnodiging() -> Doc:
         ("Locatie", "{{ locatie }}"),
         ("Second opinion-bedrijfsarts", paras(("{{ so_bedrijfsarts.naam }}",),
                                               ("{{ so_bedrijfsarts.organisatie }}",))),
-        ("Postadres en telefoon", paras(("{{ so_contact.postadres }}",), ("{{ so_contact.telefoon }}",))),
+        ("Postadres", "{{ so_contact.postadres }}", "so_contact.postadres"),
+        ("Telefoon", "{{ so_contact.telefoon }}", "so_contact.telefoon"),
     ], label_w=Cm(5.2))
     d.p("Het spreekuur bestaat uit een gesprek en zo nodig een lichamelijk onderzoek. **Neem een geldig "
         "legitimatiebewijs mee** (paspoort, identiteitskaart of rijbewijs).")
@@ -1021,7 +1035,7 @@ def brief_uitnodiging() -> Doc:
         "alleen als u daarvoor toestemming geeft.")
     d.box(GEEN_OPSCHORTING)
     d.p("Bent u verhinderd? Laat het mij dan zo snel mogelijk weten via ", "{{ so_bedrijfsarts.email }}",
-        R("{% if so_contact.telefoon != '—' %} of telefonisch op {{ so_contact.telefoon }}{% endif %}"),
+        R("{% if so_contact.telefoon %} of telefonisch op {{ so_contact.telefoon }}{% endif %}"),
         ", dan maken we een nieuwe afspraak.")
     d.closing()
     return d
@@ -1037,18 +1051,23 @@ def brief_informatieverzoek() -> Doc:
     d.kv_table([
         ("Werknemer", "**{{ werknemer.naam }}**"),
         ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
-        ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}", "; de machtiging is bijgevoegd")),
+        ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}", R("{% if toestemming_schriftelijk %}; "
+                                   "de ondertekende machtiging is bijgevoegd{% else %}; de vastlegging van de "
+                                   "toestemming is bijgevoegd{% endif %}"))),
     ])
     d.heading("Mijn vraag", level=2)
     d.box("{{ vraag }}")
-    d.p("De werknemer heeft uitdrukkelijk toestemming gegeven om deze informatie bij u op te vragen; de "
-        "machtiging van de werknemer (kenmerk ", "{{ kenmerk }}", ") is als bijlage bij deze brief gevoegd. De "
-        "toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken die "
-        "voor de beantwoording ervan nodig is. De werknemer ontvangt een kopie van deze brief.")
+    d.p(R("{% if toestemming_schriftelijk %}De werknemer heeft schriftelijk toestemming gegeven om deze informatie "
+          "bij u op te vragen; de door de werknemer ondertekende machtiging (kenmerk {{ kenmerk }}) is als bijlage "
+          "bij deze brief gevoegd.{% else %}De werknemer heeft op {{ toestemming_datum }} toestemming gegeven om deze "
+          "informatie bij u op te vragen; hoe en door wie die toestemming is vastgelegd, staat in de bijgevoegde "
+          "vastlegging van de machtiging (kenmerk {{ kenmerk }}).{% endif %}"),
+        " De toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken "
+        "die voor de beantwoording ervan nodig is. De werknemer ontvangt een kopie van deze brief.")
     d.p("Graag ontvang ik uw antwoord zo spoedig mogelijk, bij voorkeur binnen tien werkdagen, via beveiligde "
         "e-mail aan ", "{{ so_bedrijfsarts.email }}",
-        R("{% if so_contact.postadres != '—' %} of per post aan {{ so_contact.postadres }}{% else %} of per post"
-          "{% endif %}"), ", onder vermelding van ‘vertrouwelijk’ en het kenmerk ", "{{ kenmerk }}", ".")
+        R("{% if so_contact.postadres %} of per post aan {{ so_contact.postadres }}{% endif %}"),
+        ", onder vermelding van ‘vertrouwelijk’ en het kenmerk ", "{{ kenmerk }}", ".")
     d.p("Bij voorbaat dank voor uw medewerking.")
     d.closing()
     return d
@@ -1090,8 +1109,7 @@ def brief_reactie() -> Doc:
                         ("gedeeltelijk", "Ik neem het advies **gedeeltelijk** over."),
                         ("niet", "Ik neem het advies **niet** over.")):
         d.row(table, CHECK(f"overname == '{value}'"), text, label_first=False, keep_next=value != "niet")
-    d.spacer(6)
-    d.box("{{ overname_tekst }}")
+    d.spacer(6)  # the ticked box says it; no sentence repeating it
     d.heading("Motivering", level=2)
     d.p("{{ motivering }}")
     d.heading("Gevolgen voor mijn advies", level=2)
@@ -1104,6 +1122,18 @@ def brief_reactie() -> Doc:
         "advies heeft gemaakt, blijven gelden.")
     d.tag("{%p endif %}")
     d.heading("Vervolg van de begeleiding", level=2)
+    d.tag("{%p if vervolgspreekuur %}")
+    # Preventix: a follow-up consultation; on request a colleague, with a neutral handover of facts
+    d.p("Ik nodig u uit voor een vervolgspreekuur. Daarin licht ik mijn besluit aan u toe en bepalen wij samen of "
+        "de begeleiding door mij kan worden voortgezet. Wilt u dat liever niet, dan draag ik uw dossier over aan "
+        "een collega-bedrijfsarts van ", "{{ arbodienst }}", ". Ik draag dan alleen de feiten over, neutraal en "
+        "zonder mijn eigen mening over uw dossier.")
+    d.tag("{%p elif eigen_arts_blijft %}")
+    # VSD: the own doctor remains the employee's doctor
+    d.p("Ik blijf uw bedrijfsarts en de begeleiding loopt gewoon door. U kunt een afspraak met mij maken om het "
+        "advies en mijn besluit te bespreken; dat is niet verplicht. In dat gesprek bepalen wij samen wat ik "
+        "hierover aan uw werkgever terugkoppel.")
+    d.tag("{%p else %}")
     d.p("Ik blijf uw bedrijfsarts en de begeleiding loopt gewoon door. Vindt u dat ik onvoldoende rekening houd "
         "met het advies van de second opinion-bedrijfsarts, dan kunt u dat bij mij aangeven en vragen om de "
         "verdere begeleiding over te dragen aan een andere bedrijfsarts. Ik zal dat verzoek, met inachtneming van "
@@ -1112,9 +1142,8 @@ def brief_reactie() -> Doc:
     d.p("{{ arbodienst }}", " doet dan haar best om dat te regelen. Die andere bedrijfsarts werkt wel altijd voor ",
         "{{ arbodienst }}", ".")
     d.tag("{%p endif %}")
-    d.tag("{%p if klachten != '—' %}")
-    d.p("**Klachten.** ", "{{ klachten }}")
     d.tag("{%p endif %}")
+    d.p("**Klachten.** ", "{{ klachten }}")
     d.closing()
     return d
 
@@ -1142,9 +1171,10 @@ def brief_melding_werkgever() -> Doc:
     d.p("{{ aan.aanhef }}", ",")
     d.p("Op ", "{{ datum_betwist_advies }}", " heb ik een advies gegeven over uw werknemer ",
         "**{{ werknemer.naam }}**", " (", "{{ betreft }}", "). Uw werknemer twijfelt aan dat advies en heeft mij "
-        "gevraagd om een second opinion door een andere bedrijfsarts. Ik heb deze procedure in gang gezet. De second "
-        "opinion wordt uitgevoerd door een bedrijfsarts die niet werkzaam is binnen onze organisatie. Ik informeer u "
-        "hierover omdat de kosten van een second opinion in de regel voor rekening van de werkgever komen.")
+        "gevraagd om een second opinion door een andere bedrijfsarts. Samen met uw werknemer heb ik een second "
+        "opinion-bedrijfsarts gekozen die niet werkzaam is binnen onze organisatie; ik vraag de second opinion nu "
+        "bij die bedrijfsarts aan. Ik informeer u hierover omdat de kosten van een second opinion in de regel voor "
+        "rekening van de werkgever komen.")
     d.heading("Mijn advies blijft van kracht", level=2)
     d.p("Een second opinion heeft geen opschortende werking. Mijn advies van ", "{{ datum_betwist_advies }}",
         " blijft van kracht. Ik verzoek u met uw werknemer afspraken te maken op basis van dat advies; de "
@@ -1208,8 +1238,7 @@ def brief_intrekking() -> Doc:
     d.p("{{ aanhef }}", ",")
     d.tag("{%p if melding %}")
     d.p("De werknemer ", "**{{ werknemer.naam }}**", " heeft op ", "{{ intrekking.datum }}", " de toestemming "
-        "ingetrokken voor ", "{{ intrekking.onderwerp }}", ". U heeft op grond van die toestemming gegevens "
-        "ontvangen of opgevraagd.")
+        "ingetrokken voor ", "{{ intrekking.onderwerp }}", ". ", "{{ intrekking.ontvangen }}")
     d.box("**Vanaf ", "{{ intrekking.datum }}", "** mag u op grond van deze toestemming geen gegevens meer "
           "opvragen, ontvangen of verstrekken. Wat u al heeft ontvangen, blijft onder uw medisch beroepsgeheim in "
           "uw dossier en mag u niet verder delen.")
@@ -1222,9 +1251,12 @@ def brief_intrekking() -> Doc:
           "of opgevraagd.")
     d.p("{{ intrekking.gevolg }}")
     d.p("Wat vóór de intrekking is verstrekt, wordt niet teruggehaald; de verwerking tot dat moment blijft "
-        "rechtmatig (AVG artikel 7 lid 3). De second opinion zelf gaat door, op basis van de gegevens waarvoor u wel "
-        "toestemming heeft gegeven. Wilt u de toestemming later toch weer geven, of wilt u uw dossier laten "
-        "vernietigen, neem dan contact met ons op.")
+        "rechtmatig (AVG artikel 7 lid 3). ",
+        R("{% if intrekking.so_loopt %}De second opinion zelf gaat door, op basis van de gegevens waarvoor u wel "
+          "toestemming heeft gegeven.{% else %}De second opinion was al afgerond; aan het advies en wat daarna is "
+          "gebeurd, verandert deze intrekking niets.{% endif %}"),
+        " Wilt u de toestemming later toch weer geven, of wilt u uw dossier laten vernietigen, neem dan contact met "
+        "ons op.")
     d.tag("{%p endif %}")
     d.closing()
     return d

@@ -503,8 +503,11 @@ class Store:
         return changed
 
     def failures(self) -> list[dict]:
+        """Refused files not since corrected: a later file of the same name that was processed supersedes them."""
         return [dict(r) for r in self._conn().execute(
-            "SELECT file_name, kenmerk, detail, finished_at FROM journal WHERE status='failed' ORDER BY finished_at")]
+            "SELECT file_name, kenmerk, detail, finished_at FROM journal AS f WHERE status='failed' AND NOT EXISTS "
+            "(SELECT 1 FROM journal AS d WHERE d.status='done' AND d.file_name=f.file_name "
+            "AND d.started_at >= f.started_at) ORDER BY finished_at")]
 
 
 def _write_summary(tx: sqlite3.Connection, row: SummaryRow) -> None:

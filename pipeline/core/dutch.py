@@ -80,6 +80,16 @@ def aanhef(contactpersoon: str | None) -> str:
     return f"Geachte {aanspreek} {naam[0].upper()}{naam[1:]}"
 
 
+_POSTCODE = re.compile(r"\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*")
+
+
+def postcode(tekst: str) -> str:
+    """A Dutch postcode as PostNL writes it: four digits, a space, two capitals ("1017ab" → "1017 AB"); anything
+    else (a foreign postcode) unchanged."""
+    m = _POSTCODE.fullmatch(tekst)
+    return f"{m[1]} {m[2].upper()}" if m else tekst
+
+
 def zinseinde(tekst: str) -> str:
     """`tekst` closing a sentence: one full stop, never two ("Bouwbedrijf De Vries B.V." stays as it is)."""
     return tekst if tekst.rstrip().endswith((".", "!", "?")) else f"{tekst}."

@@ -56,6 +56,9 @@ Money = Annotated[Decimal, BeforeValidator(_money)]
 def _not_a_bsn(value: str) -> str:
     if contains_bsn(value):  # a kenmerk names folders and audit records: it must never be the employee's BSN
         raise ValueError("mag geen BSN bevatten: het kenmerk staat in mapnamen en in het logboek")
+    if value.casefold() == "facturen":  # the employer's invoice folder beside the case folders (routing)
+        raise ValueError("'facturen' is geen geldig kenmerk: zo heet de map met facturen in de postbus van de "
+                         "werkgever")
     return value
 
 
@@ -265,6 +268,9 @@ class Facturatie(_Event):
     uren: Annotated[Decimal, BeforeValidator(_money)] | None = None
     datum_dienst: IsoDate | None = None
     """Date the service was delivered; default: the date of the final advice."""
+    praktijk: OrgCode | None = None
+    """The issuing SO practice's code in the master data (`[organisaties.<code>]`), for a case whose selection
+    named none: an invoice needs the issuer's address, KvK number, IBAN and VAT number or exemption."""
 
 
 class Intrekking(_Event):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from pipeline.core.dutch import postcode
+
 
 @dataclass(frozen=True)
 class Organisatie:
@@ -42,7 +44,7 @@ class Organisatie:
 
     @property
     def adresregels(self) -> list[str]:
-        return [self.straat, f"{self.postcode}\u00a0{self.plaats}"]
+        return [self.straat, f"{postcode(self.postcode)}\u00a0{self.plaats}"]
 
 
 KEYS: Mapping[str, type] = MappingProxyType({
@@ -59,6 +61,25 @@ class Facts:
     """Configured master data by code."""
     factuurnummers: Mapping[tuple[str, str], str] = field(default_factory=lambda: MappingProxyType({}))
     """(issuer, invoice number) -> kenmerk of the case that already used it (every stored `facturatie`)."""
+
+
+INVOICE_KEYS = ("kvk_nummer", "iban", "btw_nummer of btw_vrijstelling")
+"""What an invoice needs beyond name and address (which every `[organisaties.<code>]` has) to be paid and booked."""
+
+
+def missing_for_invoice(org: Organisatie) -> tuple[str, ...]:
+    """The master-data keys `org` still lacks before it can issue a payable invoice (empty: complete).
+
+    An accountant books an invoice only with the issuer's KvK number and a VAT number or the exemption it claims
+    (Wet OB art. 35a: an invoice states one or the other), and pays it only to an account."""
+    missing = []
+    if not org.kvk_nummer:
+        missing.append("kvk_nummer")
+    if not org.iban:
+        missing.append("iban")
+    if not org.btw_nummer and not org.btw_vrijstelling:
+        missing.append("btw_nummer of btw_vrijstelling")
+    return tuple(missing)
 
 
 def issuer(praktijk: str | None, organisatie: str) -> str:

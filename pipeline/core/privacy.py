@@ -44,7 +44,7 @@ from stdnum.nl import bsn as stdnum_bsn
 from pipeline.core import dutch
 from pipeline.core.procedure import DocumentOrder
 from pipeline.core.redaction import mask_digits
-from pipeline.core.routing import Audience, Party
+from pipeline.core.routing import INVOICE_FOLDER, Audience, Party, unlinkable
 from pipeline.core.state import CaseState
 
 INVOICE_PARTIES = frozenset({Party.WERKGEVER, Party.ARBODIENST, Party.BEDRIJFSARTS})
@@ -822,3 +822,70 @@ def check_texts(rules: CaseRules, texts: Iterable[tuple[str, str]], *, what: Sco
             yield from find_medical(rules, text, where=where)
 
 
+
+
+# --- the employer cannot link an anonymous document to a named one ----------------------------------------------
+
+MIN_REFERENCE_CHARS = 5
+"""An invoice number shorter than this ("118") would also match ordinary numbers in a letter: not searched."""
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """What one delivery may not share with the other documents of the same mailbox (`routing.unlinkable`)."""
+    forbidden: tuple[tuple[str, str], ...]
+    """(what it is, reference) pairs that may not appear in any text, metadata, file or folder name."""
+    anonymous: bool
+    """The document is the anonymous one: it belongs in the invoice folder; a named one never does."""
+
+
+def link_rules(order: DocumentOrder, party: Party, state: CaseState) -> LinkRules | None:
+    """The linking rules of a delivery to a mailbox that receives both named and anonymous documents (the
+    employer's); None for every other delivery. The anonymous document never carries the case's kenmerk; a named
+    document never carries the invoice number the anonymous one is known by."""
+    if party is not Party.WERKGEVER:
+        return None
+    if unlinkable(order.row, party):
+        return LinkRules((("het kenmerk van de zaak", state.kenmerk),), anonymous=True)
+    if order.row.audience is Audience.ANONIEM:
+        return None  # an anonymous document that is not the employer's (checked above for identifiers only)
+    f = state.facturatie
+    refs = (("het factuurnummer", f.factuurnummer),) if f is not None and \
+        len(_compact(f.factuurnummer)) >= MIN_REFERENCE_CHARS else ()
+    return LinkRules(refs, anonymous=False)
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only, folded: `SO-2026-0042` → `so20260042`."""
+    return word_form(text).replace(" ", "")
+
+
+def _reference_re(reference: str) -> re.Pattern:
+    return re.compile(rf"(?<![^ ]){re.escape(word_form(reference))}(?![^ ])")
+
+
+def find_links(rules: LinkRules, texts: Iterable[tuple[str, str]], *, folder: tuple[str, ...]) -> list[Hit]:
+    """Where a delivery would let its recipient link it to a document of the other kind: a forbidden reference in
+    any of `texts` ((where, text) pairs: pages, metadata, file and folder names), or the wrong folder (`folder`:
+    the path's folder names below the recipient's mailbox)."""
+    hits = []
+    if rules.anonymous and folder[-1:] != (INVOICE_FOLDER,):
+        hits.append(Hit(f"anoniem document niet in de map {INVOICE_FOLDER}/: het ligt naast brieven die de "
+                        "werknemer noemen", "mapnaam", "link:map"))
+    if not rules.anonymous and INVOICE_FOLDER in folder:
+        hits.append(Hit(f"document dat de werknemer noemt in de map {INVOICE_FOLDER}/ met anonieme facturen",
+                        "mapnaam", "link:map"))
+    patterns = [(what, _reference_re(ref), _compact(ref)) for what, ref in rules.forbidden if word_form(ref)]
+    for where, text in texts:
+        if not text:
+            continue
+        words = word_form(text)
+        tokens = [_compact(tok) for tok in re.split(r"[\s_]+", fold(text))]
+        for what, pattern, compact in patterns:
+            # whole words, or inside one reference-like token ("FSO-2026-0042", "SO20260042-1")
+            if pattern.search(words) or (len(compact) >= MIN_REFERENCE_CHARS and
+                                         any(compact in tok for tok in tokens)):
+                kind = "een anoniem document" if rules.anonymous else "een document dat de werknemer noemt"
+                hits.append(Hit(f"{what} in {kind}: daarmee is het te koppelen aan de andere documenten van deze "
+                                "postbus", where, f"link:{what}"))
+    return hits

@@ -15,9 +15,10 @@ from typing import Any, Iterable, Mapping
 
 from pipeline.core import model as m
 from pipeline.core import projection as p
-from pipeline.core.organisaties import Facts, issuer
+from pipeline.core.organisaties import Facts, issuer, missing_for_invoice
 from pipeline.core.profiles import PROFILES, Profile
-from pipeline.core.routing import ROWS, Party, Row, consent_slug
+from pipeline.core.routing import (INVOICE_FOLDER, ROWS, Party, Row, consent_slug, file_name, invoice_reference,
+                                   organisation_code, unlinkable)
 from pipeline.core.state import CaseState, Consent, consent_name
 from pipeline.errors import ProcedureError
 
@@ -82,15 +83,34 @@ class DocumentOrder:
     context: Mapping[str, Any]
     deliveries: tuple[Delivery, ...]
     sign: SignOrder | None
+    referentie: str | None = None
+    """The document's own reference when it must not carry the kenmerk (the employer's anonymous invoice, see
+    `routing.unlinkable`): its file name, folder and PDF metadata use this instead."""
 
     @property
     def kind(self) -> str:
         return self.row.kind
 
     @property
+    def reference(self) -> str:
+        """What identifies the document in its title, keywords and file name: its own reference or the kenmerk."""
+        return self.referentie or self.kenmerk
+
+    @property
     def title(self) -> str:
-        """PDF title: document kind + kenmerk, never a template's own property."""
-        return f"{self.row.titel} {self.kenmerk}"
+        """PDF title: document kind + reference, never a template's own property."""
+        return f"{self.row.titel} {self.reference}"
+
+    def folder_key(self, party: Party) -> str:
+        """The folder below the recipient's mailbox: the case's kenmerk, or the employer's invoice folder."""
+        return INVOICE_FOLDER if self.referentie and unlinkable(self.row, party) else self.kenmerk
+
+    def file_name(self, party: Party | None = None) -> str:
+        """`<kenmerk>_<kind>.pdf`; the employer's unlinkable copy `<referentie>_<kind>.pdf` (the archive keeps
+        the case's name: its folder is the case's)."""
+        if self.referentie and party is not None and unlinkable(self.row, party):
+            return file_name(self.referentie, self.kind)
+        return file_name(self.kenmerk, self.kind)
 
     @property
     def author(self) -> str:
@@ -254,9 +274,6 @@ def _verzoek(ev: m.Verzoek, profile: Profile, facts: Facts | None = None) -> Dec
         s = replace(s, gesloten="verzoek later dan twee weken na het besluit: nieuwe beoordeling gepland")
         orders.append(_order(s, "nieuwe-beoordeling", p.brief_nieuwe_beoordeling(
             s, titel=ROWS["nieuwe-beoordeling"].titel)))
-    elif profile.werkgever_geinformeerd:
-        orders.append(_order(s, "melding-werkgever", p.brief_melding_werkgever(
-            s, titel=ROWS["melding-werkgever"].titel)))
     return Decision(s, tuple(orders))
 
 
@@ -293,7 +310,14 @@ def _selectie(s: CaseState, ev: m.Selectie) -> Decision:
             _refuse(ev, "onafhankelijkheid", f"{arts.naam} werkt bij {arts.organisatie}, dezelfde organisatie "
                     "als de eigen bedrijfsarts. De second opinion-bedrijfsarts moet van een andere arbodienst of "
                     "organisatie zijn (Arbobesluit art. 2.14d).", f"{veld}.organisatie")
-    return Decision(replace(s, selectie=ev, keuze=0, beschikbaar=None), ())
+    s = replace(s, selectie=ev, keuze=0, beschikbaar=None)
+    orders = []
+    if PROFILES[s.profiel].werkgever_geinformeerd and "selectie" not in s.stappen:
+        # Vitaal! step 4: once the request was assessed (decision aid) and the SO doctor is chosen, the employer
+        # hears that a second opinion will be requested; never for a refused request, and only once
+        orders.append(_order(s, "melding-werkgever", p.brief_melding_werkgever(
+            s, ev, titel=ROWS["melding-werkgever"].titel)))
+    return Decision(s, tuple(orders))
 
 
 def _beschikbaarheid(s: CaseState, ev: m.Beschikbaarheid) -> Decision:
@@ -424,9 +448,15 @@ def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
 
 def _facturatie(s: CaseState, ev: m.Facturatie) -> Decision:
     s = replace(s, facturatie=ev)
+    so = s.so_arts
+    praktijk = so.praktijk or ev.praktijk or organisation_code(code=None, kvk_nummer=None, naam=so.organisatie)
+    referentie = invoice_reference(praktijk, ev.factuurnummer)
 
     def order(kind: str, debiteur: str) -> DocumentOrder:
-        return _order(s, kind, p.factuur(s, ev, titel=ROWS[kind].titel, debiteur=debiteur))
+        row = ROWS[kind]
+        own = unlinkable(row, Party.WERKGEVER)
+        made = _order(s, kind, p.factuur(s, ev, titel=row.titel, debiteur=debiteur, zonder_kenmerk=own))
+        return replace(made, referentie=referentie) if own else made
 
     if s.so_arts.in_arbocontract:
         orders = [order("factuur", "arbodienst"), order("doorbelasting-werkgever", "werkgever-doorbelasting")]
@@ -500,6 +530,8 @@ def _check_references(state: CaseState | None, ev, facts: Facts) -> None:
         for veld, arts in (("so_bedrijfsarts", ev.so_bedrijfsarts), ("tweede_keuze", ev.tweede_keuze)):
             if arts is not None and arts.praktijk:
                 refs.append((f"{veld}.praktijk", arts.praktijk, f"de praktijk van {arts.naam}"))
+    if ev.stap == "facturatie" and ev.praktijk:
+        refs.append(("praktijk", ev.praktijk, "de praktijk die factureert"))
     for veld, code, wie in refs:
         if code not in facts.organisaties:
             bekend = ", ".join(sorted(facts.organisaties)) or "geen"
@@ -508,11 +540,53 @@ def _check_references(state: CaseState | None, ev, facts: Facts) -> None:
                     "organisatie toevoegen onder [organisaties].", veld)
     if ev.stap == "facturatie" and state is not None and state.so_arts is not None:
         so = state.so_arts
-        eerder = facts.factuurnummers.get((issuer(so.praktijk, so.organisatie), ev.factuurnummer))
+        _check_invoice_issuer(state, ev, facts)
+        eerder = facts.factuurnummers.get((issuer(so.praktijk or ev.praktijk, so.organisatie), ev.factuurnummer))
         if eerder is not None and eerder != ev.kenmerk:
             _refuse(ev, "factuurnummer-dubbel", f"Factuurnummer {ev.factuurnummer} is al gebruikt voor een andere "
                     f"zaak ({eerder}) van {so.organisatie}. Een factuurnummer mag per uitgever maar één keer "
                     "voorkomen: geef deze factuur een nieuw, nog niet gebruikt nummer.", "factuurnummer")
+
+
+def _check_invoice_issuer(s: CaseState, ev: m.Facturatie, facts: Facts) -> None:
+    """Every variant of step 10 holds a payable invoice from the SO practice (to the arbodienst, the employer or
+    the employee): it is issued only when the practice's master data let it be paid and booked."""
+    so = s.so_arts
+    code = so.praktijk or ev.praktijk
+    if so.praktijk and ev.praktijk and ev.praktijk != so.praktijk:
+        _refuse(ev, "praktijk-tegenstrijdig", f"Dit bestand noemt de praktijk '{ev.praktijk}', maar bij de keuze "
+                f"van de second opinion-bedrijfsarts is '{so.praktijk}' opgegeven. Laat 'praktijk' weg of gebruik "
+                f"'{so.praktijk}'.", "praktijk")
+    if not code:
+        voorbeeld = organisation_code(code=None, kvk_nummer=None, naam=so.organisatie).removeprefix("naam-")
+        _refuse(ev, "factuur-onvolledig", f"Er wordt geen factuur gemaakt: van de praktijk die factureert, "
+                f"{so.organisatie}, zijn geen stamgegevens bekend. Een factuur die niemand kan betalen of boeken, "
+                "gaat niet de deur uit: daarvoor zijn naam, adres, KvK-nummer, IBAN en btw-nummer of btw-"
+                "vrijstelling van de uitgever nodig. Laat de beheerder de praktijk toevoegen in sopipe.toml onder "
+                f"[organisaties.{voorbeeld}] (naam, straat, postcode, plaats, kvk_nummer, iban en btw_nummer of "
+                f"btw_vrijstelling) en noem die code in dit bestand: \"praktijk\": \"{voorbeeld}\".", "praktijk")
+    employer_copy = so.in_arbocontract or s.selectie.werkgever_vergoedt
+    if employer_copy and _compact(s.kenmerk) in _compact(ev.factuurnummer):
+        _refuse(ev, "factuurnummer-kenmerk", f"Het factuurnummer {ev.factuurnummer} bevat het kenmerk van de zaak. "
+                "De werkgever ontvangt de factuur anoniem; met het kenmerk erin is die te koppelen aan de brieven "
+                "die de werknemer noemen. Geef de factuur een nummer dat niet van het kenmerk is afgeleid.",
+                "factuurnummer")
+    org = facts.organisaties[code]
+    missing = missing_for_invoice(org)
+    if missing:
+        veld = "so_bedrijfsarts.praktijk" if so.praktijk else "praktijk"
+        _refuse(ev, "factuur-onvolledig", f"Er wordt geen factuur gemaakt: in de stamgegevens van {org.naam} "
+                f"([organisaties.{code}] in sopipe.toml) ontbreekt {_opsomming(missing)}. Zonder die gegevens kan "
+                "de factuur niet worden betaald of geboekt. Laat de beheerder dit aanvullen onder "
+                f"[organisaties.{code}] in sopipe.toml; de zaak verwijst al naar de code '{code}'.", veld)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def _opsomming(items: tuple[str, ...]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " en " + items[-1]
 
 
 def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Decision:

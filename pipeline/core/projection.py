@@ -33,7 +33,7 @@ OVERNAME = {
 
 
 def adresregels(adres: m.Adres) -> list[str]:
-    return [adres.straat, f"{adres.postcode} {adres.plaats}"]
+    return [adres.straat, f"{dutch.postcode(adres.postcode)} {adres.plaats}"]
 
 
 def werknemer_naam(w: m.Werknemer) -> str:
@@ -90,12 +90,13 @@ def organisatie_blok(s: CaseState, afzender: str) -> dict[str, Any]:
 
 
 def so_contact(s: CaseState) -> dict[str, str]:
-    """The SO practice's postal address and phone from the master data (`—` when not configured)."""
+    """The SO practice's postal address and phone from the master data (empty when not configured: a letter
+    leaves out what it does not know, it never prints a dash for it)."""
     org = s.praktijk
     if org is None:
-        return {"postadres": LEEG, "telefoon": LEEG}
-    return {"postadres": f"{org.naam}, {org.straat}, {org.postcode}\u00a0{org.plaats}",
-            "telefoon": org.telefoon or LEEG}
+        return {"postadres": "", "telefoon": ""}
+    return {"postadres": f"{org.naam}, {org.straat}, {dutch.postcode(org.postcode)}\u00a0{org.plaats}",
+            "telefoon": org.telefoon or ""}
 
 
 def _base(s: CaseState, *, titel: str, datum, afzender: str, aan: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +196,8 @@ def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict
         "medische_gegevens": (a.medische_gegevens or "") if medisch else "",
         "medisch_toelichting": toelichting,
         "kosten": kosten,
+        "keuze_so": PROFILES[s.profiel].keuze_so,
+        "vraag_door": PROFILES[s.profiel].vraag_door,
     }
 
 
@@ -223,13 +226,15 @@ MACHTIGING_SPECIFIEK = {
         "Arbeidsomstandighedenbesluit).",
         "De second opinion gaat gewoon door. De second opinion-bedrijfsarts ontvangt dan alleen de vraagstelling en "
         "de werkgegevens, met de mededeling dat er geen toestemming is voor medische gegevens, en baseert het advies "
-        "op het eigen gesprek en onderzoek."),
+        "op het eigen gesprek en onderzoek. Houd er rekening mee dat de second opinion-bedrijfsarts dan mogelijk "
+        "over onvoldoende informatie beschikt om de vraag goed te beantwoorden."),
     "extra_informatie": (
         "Informatie die nodig is voor het antwoord op deze vraag: {vraag}",
         "{bron}", "{so} ({so_org}), second opinion-bedrijfsarts",
         "Uitsluitend de beantwoording van de vraagstelling in deze second opinion.",
         "De second opinion-bedrijfsarts vraagt deze informatie niet op en baseert het advies op de overige "
-        "gegevens. De second opinion gaat gewoon door."),
+        "gegevens. De second opinion gaat gewoon door; houd er rekening mee dat de second opinion-bedrijfsarts dan "
+        "mogelijk over onvoldoende informatie beschikt om de vraag goed te beantwoorden."),
     "advies_delen_bedrijfsarts": (
         "Een kopie van het definitieve second opinion-advies (vraagstelling, bevindingen, conclusie, onderbouwing en "
         "werkadvies).",
@@ -254,10 +259,12 @@ INTREKKEN = ("Waar: schriftelijk of per e-mail bij het secretariaat van {org}{ad
 def _intrekken_bij(s: CaseState) -> str:
     org = s.arbodienst_org
     if org is not None:
-        adres = f", {org.straat}, {org.postcode}\u00a0{org.plaats}" + (f" ({org.email})" if org.email else "")
+        adres = f", {org.straat}, {dutch.postcode(org.postcode)}\u00a0{org.plaats}" + (
+            f" ({org.email})" if org.email else "")
         return INTREKKEN.format(org=org.naam, adres=adres, kenmerk=s.kenmerk)
     a = s.verzoek.arbodienst
-    return INTREKKEN.format(org=a.naam, adres=f", {a.adres.straat}, {a.adres.postcode}\u00a0{a.adres.plaats}",
+    return INTREKKEN.format(org=a.naam, adres=f", {a.adres.straat}, {dutch.postcode(a.adres.postcode)}\u00a0"
+                            f"{a.adres.plaats}",
                             kenmerk=s.kenmerk)
 
 
@@ -292,6 +299,9 @@ def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Beslui
                   dutch.zinseinde(f"Ik geef géén toestemming dat {handeling}")
                   + " Deze gegevens worden dus niet verstrekt.")
     wat, van, aan, doel, weigeren = (x.format(**fill) for x in MACHTIGING_SPECIFIEK[soort])
+    if soort == "medische_gegevens" and PROFILES[s.profiel].medisch_pas_na_spreekuur:
+        doel += (" De gegevens gaan pas naar de second opinion-bedrijfsarts na uw eerste spreekuur bij die arts, en "
+                 "alleen als u en de second opinion-bedrijfsarts dan besluiten ze op te vragen.")
     evidence = bewijs_tekst(s, bewijs, datum=datum, ingediend_door=ingediend_door)
     return _base(s, titel=titel, datum=datum, afzender="arbodienst", aan=aan_werknemer(s)) | {
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer),
@@ -330,8 +340,18 @@ def advies(s: CaseState, ev: m.Conceptadvies | m.DefinitiefAdvies, *, titel: str
         "werkadvies": ev.werkadvies,
         "opmerkingen_werknemer": "" if concept else (ev.opmerkingen_werknemer or ""),
         "reactie_uiterlijk": dutch.datum(dutch.plus_werkdagen(ev.datum, 5)) if concept else LEEG,
-        "klachten": organisatie_blok(s, "so_bedrijfsarts")["klachten"],
+        "klachten": klachten(s, "so_bedrijfsarts"),
     }
+
+
+def klachten(s: CaseState, afzender: str) -> str:
+    """The complaints route: the configured procedure of the organisation, else a pointer to its complaints
+    procedure by name (every arbodienst and practice must have one; the letter never leaves it out)."""
+    configured = organisatie_blok(s, afzender)["klachten"]
+    if configured != LEEG:
+        return configured
+    naam = s.so_arts.organisatie if afzender == "so_bedrijfsarts" else s.verzoek.bedrijfsarts.organisatie
+    return f"Heeft u een klacht, dan kunt u die indienen volgens de klachtenregeling van {dutch.zinseinde(naam)}"
 
 
 def _uitgever(s: CaseState, *, debiteur: str) -> dict[str, Any]:
@@ -368,7 +388,8 @@ def _btw(s: CaseState, bedrag: Decimal) -> dict[str, Any]:
     return {"tekst": tekst, "belast": False, "tarief": LEEG, "bedrag_btw": LEEG, "totaal": dutch.bedrag(bedrag)}
 
 
-def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dict[str, Any]:
+def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str,
+            zonder_kenmerk: bool = False) -> dict[str, Any]:
     """One invoice document. `debiteur`:
 
     - `arbodienst`: the SO practice's invoice to the arbodienst (SO doctor in the arbocontract), anonymous;
@@ -376,6 +397,9 @@ def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dic
     - `werkgever`: the SO practice's invoice to the employer who agreed to pay (outside the contract), anonymous;
     - `werknemer`: the invoice to the employee (outside the contract, the employer does not pay), named;
     - `werknemer-info`: the employee's named cost statement when the employer pays: NOT an invoice.
+
+    `zonder_kenmerk`: the employer's copy, which the employer cannot link to letters naming the employee: no
+    kenmerk in the context at all; it is known by the invoice number and the cost centre.
     """
     anoniem = debiteur not in ("werknemer", "werknemer-info")
     betaalbaar = debiteur in ("arbodienst", "werkgever", "werknemer")
@@ -386,7 +410,8 @@ def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dic
         "arbodienst": "De second opinion-bedrijfsarts valt onder het arbocontract. Deze factuur is gericht aan de "
                       "arbodienst; de arbodienst kan de kosten volgens het arbocontract doorbelasten aan de werkgever.",
         "werkgever-doorbelasting": (
-            f"Dit is geen factuur en u hoeft op dit document niets te betalen. {praktijk} heeft de second opinion "
+            f"Dit is geen factuur: u hoeft op grond van dit document niets te betalen. {praktijk} heeft de second "
+            "opinion "
             f"aan {s.verzoek.arbodienst.naam} gefactureerd (factuurnummer {ev.factuurnummer}). "
             f"{s.verzoek.arbodienst.naam} brengt deze kosten bij u in rekening volgens het arbocontract, op de "
             "gebruikelijke verzamelfactuur; deze specificatie licht die post toe."),
@@ -403,6 +428,8 @@ def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dic
     d = s.definitief
     dienst = ev.datum_dienst or (d.datum if d is not None else ev.datum)
     base = _base(s, titel=titel, datum=ev.datum, afzender=afzender, aan=aan)
+    if zonder_kenmerk:
+        base["kenmerk"] = ""
     uitgever = _uitgever(s, debiteur=debiteur)
     base["organisatie"] = base["organisatie"] | {
         "adresregels": base["organisatie"]["adresregels"] + _registratie(uitgever, betaalbaar=betaalbaar)}
@@ -420,6 +447,7 @@ def factuur(s: CaseState, ev: m.Facturatie, *, titel: str, debiteur: str) -> dic
             "btw": _btw(s, ev.bedrag),
             "kostenplaats": (s.verzoek.werkgever.kostenplaats or LEEG) if anoniem else LEEG,
             "anoniem": anoniem,
+            "kenmerk_tonen": not zonder_kenmerk,
             "betaalbaar": betaalbaar,
             "uitgever": uitgever,
             "toelichting": toelichting,
@@ -440,10 +468,11 @@ def brief_weigering(s: CaseState, ev: m.Beoordeling, *, titel: str) -> dict[str,
     }
 
 
-def brief_melding_werkgever(s: CaseState, *, titel: str) -> dict[str, Any]:
-    """Structured facts only: `betwist_advies` is the secretariat's free text and may hold a diagnosis."""
+def brief_melding_werkgever(s: CaseState, ev: m.Selectie, *, titel: str) -> dict[str, Any]:
+    """Vitaal! step 4, dated the choice of the SO doctor. Structured facts only: `betwist_advies` is the
+    secretariat's free text and may hold a diagnosis."""
     v = s.verzoek
-    return _base(s, titel=titel, datum=v.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
+    return _base(s, titel=titel, datum=ev.datum, afzender="bedrijfsarts", aan=aan_werkgever(s)) | {
         "werknemer": {"naam": werknemer_naam(v.werknemer)},
         "bedrijfsarts": _arts(v.bedrijfsarts),
         "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
@@ -479,13 +508,15 @@ def brief_informatieverzoek(s: CaseState, ev: m.ExtraInformatie, *, titel: str) 
         aan = {"naam": ev.bron_naam, "adresregels": adresregels(ev.bron_adres) if ev.bron_adres else [],
                "aanhef": dutch.aanhef(None)}
     w = s.verzoek.werknemer
+    bewijs = bewijs_tekst(s, ev.bewijs, datum=ev.datum, ingediend_door=ev.ingediend_door)
     return _base(s, titel=titel, datum=ev.datum, afzender="so_bedrijfsarts", aan=aan) | {
         "werknemer": {"naam": werknemer_naam(w), "geboortedatum": dutch.datum(w.geboortedatum)},
         "so_bedrijfsarts": _arts(s.so_arts),
         "bron_naam": ev.bron_naam,
         "bron_naam_zin": dutch.zinseinde(ev.bron_naam),  # "… B.V." ends the sentence without a second dot
         "vraag": ev.vraag,
-        "toestemming_datum": bewijs_tekst(s, ev.bewijs, datum=ev.datum, ingediend_door=ev.ingediend_door)["datum"],
+        "toestemming_datum": bewijs["datum"],
+        "toestemming_schriftelijk": bewijs["ondertekend_formulier"],
         "so_contact": so_contact(s),
     }
 
@@ -519,8 +550,10 @@ def brief_reactie(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str) -> dict[
         "motivering": ev.motivering,
         "advies_aangepast": ev.advies_aangepast,
         "advies_overhandigd": s.definitief.machtiging_advies_delen_bedrijfsarts is not m.Besluit.VERLEEND,
-        "klachten": organisatie_blok(s, "bedrijfsarts")["klachten"],
+        "klachten": klachten(s, "bedrijfsarts"),
         "andere_arts_binnen_arbodienst": PROFILES[s.profiel].andere_arts_binnen_arbodienst,
+        "eigen_arts_blijft": PROFILES[s.profiel].eigen_arts_blijft,
+        "vervolgspreekuur": PROFILES[s.profiel].vervolgspreekuur,
         "arbodienst": organisatie_blok(s, "arbodienst")["naam"],
     }
 
@@ -542,13 +575,28 @@ CONSENT_LABEL = {
     "advies_delen_werkgever": "het delen van het werkadvies uit de second opinion met uw werkgever",
 }
 
-HOLDER_GEVOLG = {
-    "so-bedrijfsarts": ("De second opinion-bedrijfsarts heeft op grond van deze toestemming gegevens ontvangen of "
-                        "opgevraagd en krijgt bericht van de intrekking: vanaf nu worden op grond van deze "
-                        "toestemming geen gegevens meer verstrekt of opgevraagd."),
-    "bedrijfsarts": ("Uw eigen bedrijfsarts heeft op grond van deze toestemming een kopie van het advies ontvangen "
-                     "en krijgt bericht van de intrekking: vanaf nu wordt op grond van deze toestemming niets meer "
-                     "gedeeld."),
+ONTVANGEN = {
+    # what the holder obtained under each consent: (to the employee, to the holder)
+    "medische_gegevens": ("De second opinion-bedrijfsarts heeft op grond van deze toestemming de medische gegevens "
+                          "uit het aanvraagformulier ontvangen",
+                          "U heeft op grond van die toestemming de medische gegevens uit het aanvraagformulier "
+                          "ontvangen."),
+    "extra_informatie:bedrijfsarts": ("De second opinion-bedrijfsarts heeft op grond van deze toestemming aanvullende "
+                                      "informatie opgevraagd bij uw eigen bedrijfsarts",
+                                      "U heeft op grond van die toestemming aanvullende informatie opgevraagd bij de "
+                                      "eigen bedrijfsarts."),
+    "extra_informatie:behandelaar": ("De second opinion-bedrijfsarts heeft op grond van deze toestemming aanvullende "
+                                     "informatie opgevraagd bij uw behandelaar",
+                                     "U heeft op grond van die toestemming aanvullende informatie opgevraagd bij de "
+                                     "behandelaar."),
+    "extra_informatie:werkgever": ("De second opinion-bedrijfsarts heeft op grond van deze toestemming aanvullende "
+                                   "informatie opgevraagd bij uw werkgever",
+                                   "U heeft op grond van die toestemming aanvullende informatie opgevraagd bij de "
+                                   "werkgever."),
+    "advies_delen_bedrijfsarts": ("Uw eigen bedrijfsarts heeft op grond van deze toestemming een kopie van het "
+                                  "second opinion-advies ontvangen",
+                                  "U heeft op grond van die toestemming een kopie van het second opinion-advies "
+                                  "ontvangen."),
 }
 
 
@@ -562,11 +610,16 @@ def brief_intrekking(s: CaseState, ev: m.Intrekking, *, titel: str, consent: str
     else:
         aan = aan_werknemer(s)
         aanhef = aan["aanhef"]
-    gevolg = HOLDER_GEVOLG.get(holder.value if holder else "", "Niemand heeft op grond van deze toestemming "
-                               "gegevens ontvangen; er hoeft dus niemand anders bericht te krijgen.")
+    if holder is None:
+        gevolg = ("Niemand heeft op grond van deze toestemming gegevens ontvangen; er hoeft dus niemand anders "
+                  "bericht te krijgen.")
+    else:
+        gevolg = (f"{ONTVANGEN[consent][0]} en krijgt bericht van de intrekking: vanaf nu wordt op grond van deze "
+                  "toestemming niets meer verstrekt, opgevraagd of gedeeld.")
     org = organisatie_blok(s, "arbodienst")["naam"]
-    secretariaat = {"naam": f"Secretariaat {org}", "functie": "secretariaat bedrijfsgezondheidszorg",
-                    "organisatie": org, "big_nummer": LEEG}  # a letter is signed by people, not "ArboNoord, arbodienst"
+    # signed once by the secretariat of the organisation, not "Secretariaat X / secretariaat … / X"
+    secretariaat = {"naam": "Secretariaat bedrijfsgezondheidszorg", "functie": "", "organisatie": org,
+                    "big_nummer": LEEG}
     return _base(s, titel=titel, datum=ev.datum, afzender="arbodienst", aan=aan) | {
         "afzender": secretariaat,
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
@@ -576,5 +629,8 @@ def brief_intrekking(s: CaseState, ev: m.Intrekking, *, titel: str, consent: str
             "onderwerp": label.replace("uw ", "de ") if melding else label,
             "datum": dutch.datum(ev.datum),
             "gevolg": gevolg,
+            "ontvangen": ONTVANGEN.get(consent, ("", ""))[1],
+            # after the final advice there is no second opinion left to go on
+            "so_loopt": s.definitief is None,
         },
     }

@@ -74,7 +74,7 @@ ROWS: dict[str, Row] = {r.kind: r for r in (
     # Preventix: the SO doctor gets the form without medical data before the consultation, the rest with it.
     _row("aanvraagformulier-zonder-medische-gegevens", "aanvraagformulier.docx",
          "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
-    _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier second opinion — medische gegevens",
+    _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier – medische gegevens",
          Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}, sign="bedrijfsarts"),
     _row("machtiging-medische-gegevens", "machtiging.docx", "Machtiging medische gegevens", Audience.MEDISCH,
          {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
@@ -156,6 +156,28 @@ for _consent in CONSENTS:
 
 def file_name(kenmerk: str, kind: str) -> str:
     return f"{kenmerk}_{kind}.pdf"
+
+
+# --- the employer cannot link an anonymous invoice to a named letter -----------------------------------------------
+
+INVOICE_FOLDER = "facturen"
+"""The employer's folder of anonymous invoices, `outbox/werkgever/<code>/facturen/`: never a case's folder (a case
+file cannot have this kenmerk, `pipeline.core.model`)."""
+
+
+def unlinkable(row: Row, party: Party) -> bool:
+    """An anonymous document for a mailbox that also receives letters naming the employee (the employer's
+    invoice or pass-on specification): it shares no folder, file name or reference with them. It is filed under
+    its own invoice reference in `INVOICE_FOLDER`, and never carries the case's kenmerk (LPBSO: "De factuur is
+    anoniem, zodat de werknemer niet herleidbaar is")."""
+    return party is Party.WERKGEVER and row.audience is Audience.ANONIEM and any(
+        p is Party.WERKGEVER for p, _ in row.routes)
+
+
+def invoice_reference(praktijk: str, factuurnummer: str) -> str:
+    """The reference an unlinkable invoice is filed under: the issuing practice's code and its invoice number
+    (unique per issuer), as file-name characters; nothing derived from the kenmerk."""
+    return f"{praktijk}_{re.sub(r'[^A-Za-z0-9-]+', '-', factuurnummer)}"
 
 
 # --- one folder per recipient (PROCEDURE.md, the mailbox column) -------------------------------------------------

@@ -61,9 +61,13 @@ class CaseState:
 
     @property
     def praktijk(self) -> Organisatie | None:
-        """The configured practice of the current SO doctor (`so_bedrijfsarts.praktijk`), if any."""
+        """The configured practice of the current SO doctor (`so_bedrijfsarts.praktijk`, else `facturatie.praktijk`),
+        if any."""
         so = self.so_arts
-        return self.organisaties.get(so.praktijk) if so is not None and so.praktijk else None
+        code = so.praktijk if so is not None else None
+        if not code and self.facturatie is not None:
+            code = self.facturatie.praktijk  # named only at the invoice (a selection without a code)
+        return self.organisaties.get(code) if code else None
 
     @property
     def so_arts(self) -> m.SoArts | None:

@@ -78,6 +78,16 @@ class PrivacyGuard:
                     joined = privacy.find_medical(rules, "\n".join(content.pages),
                                                   where=f"tekst pagina 1–{len(content.pages)}")
                     hits += [h for h in joined if h.key not in found]
+        links = privacy.link_rules(order, party, state)
+        if links is not None:  # the employer's mailbox: anonymous and named documents cannot be linked
+            texts = _path_texts(path)
+            content = self._content(pdf, sha256)
+            if isinstance(content, PdfInspectionError):
+                if not what:
+                    hits.append(privacy.Hit(f"bestand niet te controleren: {content.message}", "bestand"))
+            else:
+                texts += list(content.texts())
+            hits += privacy.find_links(links, texts, folder=_below_recipient(path, party))
         return [Finding(h.what, h.where) for h in hits]
 
     def _content(self, pdf: bytes, sha256: str | None = None) -> PdfContent | PdfInspectionError:
@@ -93,3 +103,11 @@ def _path_texts(path: str) -> list[tuple[str, str]]:
     """The delivery path relative to the outbox's parent, as the file name and the folder names."""
     p = PurePosixPath(path.replace("\\", "/"))
     return [("bestandsnaam", p.name), ("mapnaam", str(p.parent))]
+
+
+def _below_recipient(path: str, party: Party) -> tuple[str, ...]:
+    """The folder names between `outbox/<party>/<code>/` and the file (`("SO-2026-0042",)`, `("facturen",)`)."""
+    parts = PurePosixPath(path.replace("\\", "/")).parent.parts
+    if party.value not in parts:
+        return parts
+    return parts[parts.index(party.value) + 2:]

@@ -219,8 +219,8 @@ def decode_case_file(raw: bytes) -> dict:
         data = json.loads(text, parse_int=_bounded(int), parse_float=_bounded(float),
                           parse_constant=_no_constant)
     except json.JSONDecodeError as e:
-        raise CaseFileError(f"Het bestand is geen geldige JSON: {e.msg} op regel {e.lineno}, kolom {e.colno}.") \
-            from e
+        raise CaseFileError(f"Het bestand is geen geldige JSON: {json_problem(e.msg)} (regel {e.lineno}, kolom "
+                            f"{e.colno}).") from e
     except (ValueError, RecursionError) as e:  # whatever else the decoder refuses is still a bad file, said so
         raise CaseFileError("Het bestand is geen geldige JSON.") from e
     if not isinstance(data, dict):
@@ -244,6 +244,30 @@ def _bounded(number):
 
 def _no_constant(text: str):
     raise CaseFileError(f"Het bestand bevat {text}; dat is geen getal in JSON.")
+
+
+_JSON_NL = {
+    # the json module's messages (CPython's scanner), as a secretariat can act on them
+    "Expecting property name enclosed in double quotes": "hier wordt een veldnaam tussen dubbele aanhalingstekens "
+                                                         "verwacht (staat er een komma te veel vóór een } ?)",
+    "Expecting ',' delimiter": "hier ontbreekt een komma tussen twee velden of waarden",
+    "Expecting ':' delimiter": "hier ontbreekt de dubbele punt tussen veldnaam en waarde",
+    "Expecting value": "hier wordt een waarde verwacht (tekst tussen dubbele aanhalingstekens, een getal, true, "
+                       "false of null; staat er een komma te veel vóór een ] ?)",
+    "Unterminated string starting at": "een tekst tussen aanhalingstekens wordt niet afgesloten",
+    "Invalid control character at": "een tekst bevat een regeleinde of tab; schrijf die als \\n of \\t",
+    "Invalid \\escape": "een \\ in een tekst wordt niet gevolgd door een geldig teken (schrijf \\\\ voor een "
+                       "backslash)",
+    "Extra data": "na het afsluitende } staat nog tekst",
+}
+
+
+def json_problem(message: str) -> str:
+    """The Dutch of a json.JSONDecodeError message (never the English itself)."""
+    for english, dutch in _JSON_NL.items():
+        if message.startswith(english):
+            return dutch
+    return "de opbouw van het bestand klopt niet"
 
 
 def _depth_exceeds(text: str, limit: int) -> bool:

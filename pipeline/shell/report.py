@@ -6,10 +6,16 @@ which case, which field, which rule, and what to do now.
 
 from __future__ import annotations
 
+import difflib
+import enum
+import functools
+import types
+import typing
 from dataclasses import dataclass
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from pipeline.core import model
 from pipeline.core.dutch import zinseinde
 from pipeline.core.model import STAPPEN
 from pipeline.core.redaction import escape_controls, mask_digits, redact
@@ -28,10 +34,94 @@ _PYDANTIC_NL = {
     "string_too_long": "is te lang",
     "model_type": "moet een object zijn ({ ... })",
     "model_attributes_type": "moet een object zijn ({ ... })",
-    "union_tag_invalid": "is geen bekende stap",
-    "union_tag_not_found": "ontbreekt: elk bestand noemt zijn stap ('stap')",
+    "bool_parsing": "moet true of false zijn (zonder aanhalingstekens)",
+    "date_type": "is geen geldige datum (gebruik JJJJ-MM-DD)",
+    "datetime_type": "is geen geldig moment (gebruik bijvoorbeeld 2026-11-17T10:30:00+01:00)",
+    "decimal_type": "is geen geldig bedrag",
+    "dict_type": "moet een object zijn ({ ... })",
+    "list_type": "moet een lijst zijn ([ ... ])",
+    "int_type": "moet een geheel getal zijn",
+    "int_parsing": "moet een geheel getal zijn",
+    "none_required": "moet leeg zijn (null)",
     "decimal_parsing": "is geen geldig bedrag",
 }
+
+
+FORM = {
+    # what a value of this (last) field name looks like, for "heeft niet de juiste vorm"
+    "kenmerk": "3 tot 40 letters, cijfers, - of _, zonder spaties (bijvoorbeeld SO-2026-0042)",
+    "big_nummer": "11 cijfers (bijvoorbeeld 19012345601)",
+    "kvk_nummer": "8 cijfers",
+    "bsn": "9 cijfers (bijvoorbeeld 111222333)",
+    "factuurnummer": "1 tot 40 letters, cijfers, /, _, . of -, beginnend met een letter of cijfer (bijvoorbeeld "
+                     "AV-2026-118)",
+    "code": "2 tot 40 kleine letters, cijfers, - of _ (de code uit de stamgegevens, bijvoorbeeld arbonoord)",
+    "praktijk": "2 tot 40 kleine letters, cijfers, - of _ (de code uit de stamgegevens, bijvoorbeeld "
+                "arbopraktijk-visser)",
+    "email": "een e-mailadres (naam@domein.nl)",
+}
+BSN_OPTIONAL = ("Het BSN is niet verplicht: laat het veld 'bsn' weg als het niet zeker is; de zaak gaat dan gewoon "
+                "verder.")
+
+
+def _plain(tp):
+    """`X | None`, `Annotated[X, ...]` → X."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+@functools.cache
+def _event_models() -> dict[str, type[BaseModel]]:
+    union = typing.get_args(model.CaseEvent)[0]
+    return {typing.get_args(cls.model_fields["stap"].annotation)[0]: cls for cls in typing.get_args(union)}
+
+
+def _walk(loc: tuple) -> tuple[type[BaseModel] | None, object]:
+    """(the model holding the last field of `loc`, that field's type, or None when unknown)."""
+    parts = [p for p in loc if not isinstance(p, int)]
+    if not parts or parts[0] not in _event_models():
+        return None, None
+    holder: type[BaseModel] = _event_models()[parts[0]]
+    tp: object = holder
+    for i, name in enumerate(parts[1:]):
+        if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+            return None, None
+        holder = tp
+        info = holder.model_fields.get(name)
+        if info is None:
+            return holder, None
+        tp = _plain(info.annotation)
+        if typing.get_origin(tp) in (list, tuple):
+            tp = _plain(typing.get_args(tp)[0])
+    return holder, tp
+
+
+def allowed_values(tp) -> list[str]:
+    """The values a Literal or Enum field accepts (empty for any other type)."""
+    if typing.get_origin(tp) is typing.Literal:
+        return [str(a) for a in typing.get_args(tp) if a is not None]
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return [str(e.value) for e in tp]
+    return []
+
+
+def _of(values: list[str]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " of " + quoted[-1]
+
+
+def _suggest(word: str, options) -> str:
+    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" Bedoelt u '{found[0]}'?" if found else ""
 
 
 def _field(loc: tuple) -> str:
@@ -46,25 +136,40 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
     """(field, problem in Dutch) for each schema error."""
     out = []
     for err in e.errors(include_url=False):
-        kind = err["type"]
-        if kind == "literal_error":
-            expected = err.get("ctx", {}).get("expected", "")
-            msg = f"heeft een ongeldige waarde; toegestaan: {expected}"
+        kind, loc = err["type"], err["loc"]
+        leaf = str(loc[-1]) if loc else ""
+        holder, tp = _walk(loc)
+        allowed = allowed_values(tp)
+        if kind in ("literal_error", "enum"):
+            msg = f"heeft een ongeldige waarde; toegestaan: {_of(allowed)}" if allowed else \
+                "heeft een ongeldige waarde"
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            loc = ("stap",)
+            tag = str(err.get("ctx", {}).get("tag", ""))
+            msg = ("is geen bekende stap" if kind == "union_tag_invalid" else "ontbreekt: elk bestand noemt zijn stap")
+            msg += f"; toegestaan: {_of(list(STAPPEN))}." + (_suggest(tag, STAPPEN) if tag else "")
+        elif kind == "missing" and allowed:
+            msg = f"ontbreekt (verplicht veld); toegestaan: {_of(allowed)}"
+        elif kind == "extra_forbidden":
+            msg = "is een onbekend veld; onbekende velden zijn niet toegestaan."
+            msg += _suggest(leaf, holder.model_fields) if holder is not None else ""
         elif kind == "string_pattern_mismatch":
-            msg = "heeft niet de juiste vorm"
+            msg = "heeft niet de juiste vorm" + (f": {FORM[leaf]}" if leaf in FORM else "")
         elif kind == "string_too_long":
             msg = f"is te lang (maximaal {err.get('ctx', {}).get('max_length')} tekens)"
         elif kind == "value_error":
-            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+            msg = str(err.get("ctx", {}).get("error", ""))  # our own validators speak Dutch
         else:
-            msg = _PYDANTIC_NL.get(kind, err["msg"])
-        field = _field(err["loc"])
+            msg = _PYDANTIC_NL.get(kind, "heeft geen geldige waarde")  # never pydantic's English message
+        field = _field(loc)
         if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict):
             shown = repr(err["input"])
             shown = f"{shown[:80]}{'…' if len(shown) > 80 else ''}"
             if field.rsplit(".", 1)[-1] == "bsn":  # a mistyped BSN is still someone's: recognisable, not whole
                 shown = mask_digits(shown)
             msg += f" (gegeven: {redact(shown)})"
+        if leaf == "bsn" and kind != "missing":
+            msg = f"{zinseinde(msg)} {BSN_OPTIONAL}"
         out.append((field, msg))
     return out
 
@@ -81,6 +186,12 @@ NEXT_STEP = {
     "onafhankelijkheid": ("Kies samen met de werknemer een second opinion-bedrijfsarts van een andere organisatie, "
                           "bijvoorbeeld de tweede keuze, en zet een nieuw bestand voor de selectie in de map inbox/.",),
     "factuurnummer-dubbel": ("Geef de factuur een nieuw factuurnummer en zet het bestand opnieuw in de map inbox/.",),
+    "factuur-onvolledig": ("Laat de beheerder de stamgegevens in sopipe.toml aanvullen zoals hierboven staat en zet "
+                           "het bestand daarna opnieuw in de map inbox/ (met \"praktijk\" erin als de zaak nog "
+                           "geen praktijk noemt). De eerdere stappen van de zaak blijven gewoon staan.",),
+    "factuurnummer-kenmerk": ("Geef de factuur een nummer dat niet van het kenmerk is afgeleid en zet het bestand "
+                              "opnieuw in de map inbox/.",),
+    "praktijk-tegenstrijdig": ("Corrigeer 'praktijk' in het bestand en zet het opnieuw in de map inbox/.",),
     "onbekende-organisatie": ("Gebruik een code die in de stamgegevens staat, of vraag de beheerder de organisatie "
                               "toe te voegen in sopipe.toml; zet het bestand daarna opnieuw in de map inbox/.",),
 }

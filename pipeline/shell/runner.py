@@ -389,7 +389,7 @@ class Pipeline:
         for kenmerk, payload in self.store.events_of_step("facturatie"):
             if kenmerk not in self._issuers:  # an invoiced case's SO doctor never changes: fold it once
                 so = self.case_state(kenmerk).so_arts
-                self._issuers[kenmerk] = issuer(so.praktijk, so.organisatie)
+                self._issuers[kenmerk] = issuer(so.praktijk or payload.get("praktijk"), so.organisatie)
             used[(self._issuers[kenmerk], payload["factuurnummer"])] = kenmerk
         return Facts(organisaties=self.organisaties, factuurnummers=MappingProxyType(used))
 
@@ -450,7 +450,7 @@ class Pipeline:
         """Render the document's template and convert it to PDF/A (unsigned)."""
         docx = self.renderer.render(order.row.template, order.context)
         return self.converter.convert(docx, metadata=PdfMetadata(title=order.title, author=order.author,
-                                                                 subject=order.row.titel, keywords=order.kenmerk))
+                                                                 subject=order.row.titel, keywords=order.reference))
 
     def _sign(self, order: DocumentOrder, pdf: bytes) -> bytes:
         return self.signer.sign(pdf, order) if order.sign is not None else pdf
@@ -488,10 +488,11 @@ class Pipeline:
         if digests is None:
             digests = [hashlib.sha256(pdf).hexdigest() for pdf in documents]
         for i, (order, pdf, digest) in enumerate(zip(decision.orders, documents, digests)):
-            name = names[i] if names else file_name(order.kenmerk, order.kind)
             for d in order.deliveries:
+                name = names[i] if names else order.file_name(d.party)
                 code = recipient_code(d.party, state)
-                target = self.mailboxes.path(d.party, order.kenmerk, name, code=code)
+                folder = order.folder_key(d.party)  # the kenmerk, or the employer's invoice folder
+                target = self.mailboxes.path(d.party, folder, name, code=code)
                 rel = str(target.relative_to(self.mailboxes.outbox.parent))
                 # consent is checked here, once, at the moment of delivery (the guard checks only the content)
                 if not state.heeft_toestemming(d.consent):
@@ -501,9 +502,9 @@ class Pipeline:
                 findings = self.guard.check(pdf, order=order, party=d.party, state=state, path=rel,
                                             sha256=digest, consent_checked=True) if self.guard else []
                 # where the file really lands: a folder on the way that is a link is refused before anything is written
-                self.mailboxes.check(d.party, order.kenmerk, code=code)
-                plan.append((order, d.party, code, name, pdf, digest, rel, findings))
-        for order, party, code, name, pdf, digest, rel, findings in plan:
+                self.mailboxes.check(d.party, folder, code=code)
+                plan.append((order, d.party, code, folder, name, pdf, digest, rel, findings))
+        for order, party, code, folder, name, pdf, digest, rel, findings in plan:
             if findings:
                 qpath = self._quarantine(order, party, name, pdf, findings)
                 records.append(DeliveryRecord(order.kenmerk, order.kind, party.value, str(qpath), digest,
@@ -511,7 +512,7 @@ class Pipeline:
                                               now))
                 log.warning("%s: %s for %s quarantined by the privacy guard", order.kenmerk, name, party.value)
                 continue
-            delivered.append(self.mailboxes.deliver(party, order.kenmerk, name, pdf, code=code, sha256=digest))
+            delivered.append(self.mailboxes.deliver(party, folder, name, pdf, code=code, sha256=digest))
             records.append(DeliveryRecord(order.kenmerk, order.kind, party.value, rel, digest, "delivered", None,
                                           now))
         return delivered, records
@@ -591,7 +592,7 @@ def _below(root: Path, path: Path) -> tuple[str, ...]:
 
 
 def _quarantine_report(order: DocumentOrder, party: Party, findings: list[Finding]) -> str:
-    lines = [f"QUARANTAINE: {file_name(order.kenmerk, order.kind)} is NIET bezorgd bij {party.value}.", "",
+    lines = [f"QUARANTAINE: {order.file_name(party)} is NIET bezorgd bij {party.value}.", "",
              "De privacycontrole vond in het afgemaakte bestand gegevens die deze ontvanger niet mag zien:"]
     lines += [f"  - {f.what} (in {f.where})" for f in findings]
     lines += ["", "Wat nu: controleer het sjabloon en de gegevens van de zaak; de andere ontvangers hebben hun "

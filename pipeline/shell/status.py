@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from pipeline.adapters.store import Store, SummaryRow
 from pipeline.core import model
@@ -118,6 +119,20 @@ def ensure_summaries(store: Store) -> int:
     """Make the summaries that are missing or of an older derivation; returns how many were made."""
     missing = store.kenmerken_without_summary(SUMMARY_VERSION)
     return rebuild_summaries(store, missing) if missing else 0
+
+
+def still_failed(failures: list[dict], in_failed: Iterable[str]) -> list[dict]:
+    """The stored failures whose file still lies in inbox/failed/ (`in_failed`: the names there), under its own
+    name or the `stem.N.ext` a name clash gave it: a file the secretariat removed is no longer listed."""
+    names = set(in_failed)
+
+    def present(name: str) -> bool:
+        stem, dot, ext = name.rpartition(".")
+        pattern = re.compile(rf"{re.escape(stem)}\.\d+\.{re.escape(ext)}" if dot else rf"{re.escape(name)}\.\d+")
+        return name in names or any(pattern.fullmatch(n) for n in names)
+
+    latest = {f["file_name"]: f for f in failures}  # in order of failing: a name refused twice is listed once
+    return [f for f in latest.values() if present(f["file_name"])]
 
 
 def as_json(statuses: list[CaseStatus], failures: list[dict], warnings: list[str] | None = None) -> dict:

@@ -113,7 +113,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("weigering", changes={"beoordeling": {
         "uitkomst": "geweigerd", "zwaarwegende_reden": "De vraag is al beantwoord in een deskundigenoordeel."}},
         upto="beoordeling"),
-    Variant("vitaal", profiel="vitaal", changes={"verzoek": {"via": "casemanager"}}, upto="verzoek"),
+    Variant("vitaal", profiel="vitaal", changes={"verzoek": {"via": "casemanager"}}, upto="selectie"),
     Variant("preventix-te-laat", profiel="preventix", changes={"verzoek": {"datum_betwist_advies": "2026-10-15"}},
             upto="verzoek"),
     Variant("preventix", profiel="preventix", upto="extra_informatie"),

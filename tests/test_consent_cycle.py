@@ -191,3 +191,15 @@ def test_the_form_to_sign_as_libreoffice_lays_it_out(make_root):
     # the signature block is not split from its heading: both on the last page
     last = pdftotext(mailbox(root, "werknemer", K) / FORM).split("\f")[-2]
     assert "Handtekening van de werknemer" in last and "Plaats" in last
+
+
+def test_sopipe_status_says_what_the_case_waits_for(make_root):
+    from click.testing import CliRunner
+    from pipeline.cli import cli
+    root, _ = _waiting_root(make_root, upto="aanvraag")
+    for args in (["status", "--root", str(root.path)], ["status", "--root", str(root.path), K]):
+        result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, args)  # a wide terminal: one line a cell
+        assert result.exit_code == 0, result.output
+        assert "wacht op ondertekende machtiging" in " ".join(result.output.split()), result.output
+    data = json.loads(CliRunner().invoke(cli, ["status", "--root", str(root.path), "--json"]).output)
+    assert data["zaken"][0]["wacht_op"] == [WAITS]

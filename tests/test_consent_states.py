@@ -207,3 +207,13 @@ def test_the_fold_of_stored_events_gives_the_same_state():
     state, _ = _run(events)
     again = fold(model.parse_stored(e.model_dump(mode="json", by_alias=True)) for e in events)
     assert again == state
+
+
+def test_the_case_stops_waiting_once_the_form_could_release_nothing():
+    state, _ = _run(parse_all(full_case(upto="definitief_advies", overrides={"aanvraag": OLD_STYLE,
+                                                                             "extra_informatie": {"bewijs": None}})))
+    assert state.consent("medische_gegevens") is Consent.GEVRAAGD  # never signed: never released
+    assert summarise(state).wacht_op == ()  # but nothing waits on it any more: the advice is final
+    concept, _ = _run(parse_all(full_case(upto="conceptadvies", overrides={"aanvraag": OLD_STYLE,
+                                                                           "extra_informatie": {"bewijs": None}})))
+    assert summarise(concept).wacht_op == ("wacht op ondertekende machtiging (medische gegevens)",)

@@ -171,9 +171,11 @@ def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict
                        "gegevens aan de second opinion-bedrijfsarts te verstrekken; zie de bijgevoegde machtiging "
                        "(medische gegevens) met kenmerk " + s.kenmerk + ".")
     elif a.machtiging_medische_gegevens is m.Besluit.VERLEEND and s.consent("medische_gegevens") is Consent.GEVRAAGD:
+        na_spreekuur = " en de werknemer u op het eerste spreekuur heeft gesproken" \
+            if PROFILES[s.profiel].medisch_pas_na_spreekuur else ""
         toelichting = ("De werknemer is gevraagd de machtiging voor het verstrekken van medische gegevens te "
-                       "ondertekenen. Zodra de ondertekende machtiging in het dossier is, ontvangt u de medische "
-                       "gegevens met die machtiging afzonderlijk.")
+                       f"ondertekenen. Zodra de ondertekende machtiging in het dossier is{na_spreekuur}, ontvangt u "
+                       "de medische gegevens met die machtiging afzonderlijk.")
     elif a.machtiging_medische_gegevens is m.Besluit.VERLEEND:
         toelichting = ("De medische gegevens worden pas na het eerste spreekuur met de werknemer aan de "
                        "second opinion-bedrijfsarts verstrekt.")

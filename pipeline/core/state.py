@@ -130,8 +130,15 @@ class CaseState:
 
     @property
     def wacht_op_machtiging(self) -> tuple[str, ...]:
-        """The consents given but waiting for the employee's signed form, in the order they were asked."""
-        return tuple(name for name, value in self.consents.items() if value is Consent.GEVRAAGD)
+        """The consents given but waiting for the employee's signed form, in the order they were asked, while the
+        form would still release something: medical data until the final advice (and not when employee and SO
+        doctor decided not to ask for them), an information request until the draft advice."""
+        gesprek = self.spreekuur_gehouden
+        open_for = {"medische_gegevens": self.definitief is None and not (
+            gesprek is not None and gesprek.medische_gegevens_opvragen is False),
+            "extra_informatie": self.concept is None}
+        return tuple(name for name, value in self.consents.items()
+                     if value is Consent.GEVRAAGD and open_for.get(name.split(":")[0], False))
 
     def with_consent(self, name: str, value: Consent) -> "CaseState":
         return replace(self, consents=MappingProxyType({**self.consents, name: value}))

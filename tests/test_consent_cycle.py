@@ -203,3 +203,20 @@ def test_sopipe_status_says_what_the_case_waits_for(make_root):
         assert "wacht op ondertekende machtiging" in " ".join(result.output.split()), result.output
     data = json.loads(CliRunner().invoke(cli, ["status", "--root", str(root.path), "--json"]).output)
     assert data["zaken"][0]["wacht_op"] == [WAITS]
+
+
+def test_a_case_file_stating_where_the_signed_form_is_kept_releases_in_the_same_batch(make_root):
+    root = make_root()
+    events = full_case(kenmerk=K, upto="aanvraag", overrides={"aanvraag": OLD_STYLE})
+    events.append({"schema": "so-pipeline/v1", "kenmerk": K, "stap": "machtiging_ondertekend", "datum": "2026-11-07",
+                   "machtiging": "medische_gegevens",
+                   "bewijs": {"wijze": "papier_gescand", "datum": "2026-11-07", "vastgelegd_door": "J. de Wit",
+                              "vindplaats": "papieren dossier ArboNoord Utrecht, map SO-2026-0042"}})
+    for i, ev in enumerate(events, start=1):  # the names sort the signature first: the batch orders by procedure
+        root.drop(f"{'00' if ev['stap'] == 'machtiging_ondertekend' else f'{i:02d}'}-{ev['stap']}.json", ev)
+    outcomes = root.run()
+    assert [o.status for o in outcomes] == ["processed"] * len(events), [(o.file_name, o.detail) for o in outcomes]
+    assert f"{K}_medische-gegevens.pdf" in _so_files(root)
+    record = flat(pdftotext(mailbox(root, "so-bedrijfsarts", K) / f"{K}_machtiging-medische-gegevens.pdf"))
+    assert "Het ondertekende formulier wordt bewaard: papieren dossier ArboNoord Utrecht" in record
+    assert _status(root).wacht_op == []

@@ -217,3 +217,36 @@ def test_the_case_stops_waiting_once_the_form_could_release_nothing():
     concept, _ = _run(parse_all(full_case(upto="conceptadvies", overrides={"aanvraag": OLD_STYLE,
                                                                            "extra_informatie": {"bewijs": None}})))
     assert summarise(concept).wacht_op == ("wacht op ondertekende machtiging (medische gegevens)",)
+
+
+def _ondertekend(machtiging: str, *, datum: str = "2026-11-10", bewijs: dict | None = None, **extra):
+    bewijs = bewijs if bewijs is not None else {"wijze": "papier_gescand", "datum": "2026-11-09",
+                                                "vastgelegd_door": "J. de Wit, secretariaat ArboNoord",
+                                                "vindplaats": "papieren dossier ArboNoord Utrecht"}
+    return model.parse_event({"schema": "so-pipeline/v1", "kenmerk": K, "stap": "machtiging_ondertekend",
+                              "datum": datum, "machtiging": machtiging, "bewijs": bewijs, **extra})
+
+
+def test_a_case_file_can_record_where_the_signed_form_is_kept_later():
+    case = parse_all(full_case(upto="uitvoering", overrides={"aanvraag": OLD_STYLE}))
+    state, orders = _run([*case, _ondertekend("medische_gegevens")])
+    assert state.consent("medische_gegevens") is Consent.ONDERTEKEND and state.medisch_naar_so
+    assert [o.kind for o in orders] == ["machtiging-medische-gegevens", "medische-gegevens"]
+    record = orders[0].context["machtiging"]
+    assert "Het ondertekende formulier wordt bewaard: papieren dossier ArboNoord Utrecht." in record["wijze"]
+    assert record["datum"] == "9 november 2026"
+
+
+def test_recording_a_signed_form_needs_its_place_and_something_waiting_for_it():
+    case = parse_all(full_case(upto="uitvoering", overrides={"aanvraag": OLD_STYLE}))
+    without = {"wijze": "papier_gescand", "datum": "2026-11-09", "vastgelegd_door": "J. de Wit"}
+    for ev, rule in ((_ondertekend("medische_gegevens", bewijs=without), "vindplaats-ontbreekt"),
+                     (_ondertekend("extra_informatie", bron="behandelaar"), "niets-te-ondertekenen"),
+                     (_ondertekend("extra_informatie"), "bron-ontbreekt")):
+        with pytest.raises(ProcedureError) as refused:
+            _run([*case, ev])
+        assert refused.value.rule == rule
+    signed, _ = _run(parse_all(full_case(upto="uitvoering")))  # the example's consent is in the dossier already
+    with pytest.raises(ProcedureError) as refused:
+        decide(signed, _ondertekend("medische_gegevens"))
+    assert refused.value.rule == "niets-te-ondertekenen" and "ondertekend" in refused.value.message

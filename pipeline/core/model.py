@@ -280,6 +280,17 @@ class Intrekking(_Event):
     reden: Text | None = None
 
 
+class MachtigingOndertekend(_Event):
+    stap: Literal["machtiging_ondertekend"]
+    """Any time after the step that asked for it: the employee signed the machtiging that was still to be signed,
+    and the case file states where the signed form is kept (instead of returning a scan)."""
+    machtiging: Literal["medische_gegevens", "extra_informatie"]
+    bron: Literal["bedrijfsarts", "behandelaar", "werkgever"] | None = None
+    """With `extra_informatie`: the source the consent is for."""
+    bewijs: MachtigingBewijs
+    """How and when the employee signed, who records it, and `vindplaats` (required here): where the form is kept."""
+
+
 class MachtigingOntvangen(_Event):
     """Not a case file: the pipeline's own record that a consent form signed by the employee came back into
     `inbox/` and was archived (`pipeline.shell.runner.ConsentFormWork`). It is stored among the case's events so
@@ -298,13 +309,14 @@ class MachtigingOntvangen(_Event):
 
 CaseEvent = Annotated[
     Union[Verzoek, Beoordeling, Selectie, Beschikbaarheid, Aanvraag, Uitvoering, SpreekuurGehouden,
-          ExtraInformatie, Conceptadvies, DefinitiefAdvies, BeoordelingAdvies, Facturatie, Intrekking],
+          ExtraInformatie, Conceptadvies, DefinitiefAdvies, BeoordelingAdvies, Facturatie, Intrekking,
+          MachtigingOndertekend],
     Field(discriminator="stap"),
 ]
 
 STAPPEN: tuple[str, ...] = ("verzoek", "beoordeling", "selectie", "beschikbaarheid", "aanvraag", "uitvoering",
                             "spreekuur_gehouden", "extra_informatie", "conceptadvies", "definitief_advies",
-                            "beoordeling_advies", "facturatie", "intrekking")
+                            "beoordeling_advies", "facturatie", "intrekking", "machtiging_ondertekend")
 
 EVENT_ADAPTER: TypeAdapter = TypeAdapter(CaseEvent)
 

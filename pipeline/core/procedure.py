@@ -202,6 +202,7 @@ STAP_LABEL = {
     "definitief_advies": "het definitieve advies (stap 8)", "beoordeling_advies": "de beoordeling van het advies (stap 9)",
     "facturatie": "de facturatie (stap 10)", "intrekking": "een intrekking van toestemming",
     "machtiging_ontvangen": "de ontvangst van een ondertekende machtiging",
+    "machtiging_ondertekend": "de vastlegging van een ondertekende machtiging",
 }
 
 
@@ -216,7 +217,7 @@ def _check_order(s: CaseState | None, ev) -> None:
     if s is not None and ev.datum < s.laatste_datum:
         _refuse(ev, "datum-volgorde", f"De datum {ev.datum.isoformat()} ligt vóór de vorige stap van deze zaak "
                 f"({s.laatste_datum.isoformat()}).", "datum")
-    if ev.stap in ("intrekking", "machtiging_ontvangen"):
+    if ev.stap in ("intrekking", "machtiging_ontvangen", "machtiging_ondertekend"):
         return
     allowed = allowed_steps(s)
     if ev.stap not in allowed:
@@ -555,6 +556,34 @@ def _machtiging_ontvangen(s: CaseState, ev: m.MachtigingOntvangen, profile: Prof
         name, ev.bestand, ev.ontvangen, ev.gescand)}))
     if s.consent(name) is not Consent.GEVRAAGD:
         return Decision(s, ())  # archived beside a record made already (or a withdrawn consent): nothing waits on it
+    return _release(s, name, profile)
+
+
+def _machtiging_ondertekend(s: CaseState, ev: m.MachtigingOndertekend, profile: Profile) -> Decision:
+    """The secretariat records that the employee signed a machtiging still to be signed, and where the form is
+    kept: the same release as when the form itself comes back, the record stating that place."""
+    if (ev.machtiging == "extra_informatie") != (ev.bron is not None):
+        _refuse(ev, "bron-ontbreekt" if ev.bron is None else "bron-onnodig", "'bron' hoort bij een machtiging voor "
+                "extra informatie (bedrijfsarts, behandelaar of werkgever), en alleen daar.", "bron")
+    if not ev.bewijs.vindplaats or ev.bewijs.wijze == "mondeling_bevestigd":
+        _refuse(ev, "vindplaats-ontbreekt", "Vermeld in 'bewijs' hoe de werknemer heeft ondertekend "
+                "(papier_gescand of elektronisch_ondertekend) en in 'vindplaats' waar het ondertekende formulier "
+                "wordt bewaard; anders is de schriftelijke toestemming niet aantoonbaar.", "bewijs.vindplaats")
+    name = ev.machtiging if ev.bron is None else f"extra_informatie:{ev.bron}"
+    if s.consent(name) is not Consent.GEVRAAGD:
+        staat = s.consent(name).value if s.consent(name) else "niet gevraagd"
+        _refuse(ev, "niets-te-ondertekenen", f"Voor '{name}' wacht geen machtiging op ondertekening (de toestemming "
+                f"is {staat}).", "machtiging")
+    if name == "medische_gegevens":
+        s = replace(s, aanvraag=s.aanvraag.model_copy(update={"bewijs": ev.bewijs}))
+    else:
+        i = max(i for i, e in enumerate(s.extra) if e.bron == ev.bron)
+        s = replace(s, extra=s.extra[:i] + (s.extra[i].model_copy(update={"bewijs": ev.bewijs}),) + s.extra[i + 1:])
+    return _release(s, name, profile)
+
+
+def _release(s: CaseState, name: str, profile: Profile) -> Decision:
+    """The written consent for `name` is in the dossier now: what waited for it goes."""
     s = s.with_consent(name, Consent.ONDERTEKEND)
     if name == "medische_gegevens":
         orders = [_record_medisch(s)]
@@ -647,6 +676,7 @@ def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Dec
         "facturatie": lambda: _facturatie(state, event),
         "intrekking": lambda: _intrekking(state, event),
         "machtiging_ontvangen": lambda: _machtiging_ontvangen(state, event, profile),
+        "machtiging_ondertekend": lambda: _machtiging_ondertekend(state, event, profile),
     }[event.stap]
     decision = handler()
     s = replace(decision.state, stappen=decision.state.stappen + (event.stap,), laatste_datum=event.datum)

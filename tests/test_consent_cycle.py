@@ -203,6 +203,11 @@ def test_sopipe_status_says_what_the_case_waits_for(make_root):
         assert "wacht op ondertekende machtiging" in " ".join(result.output.split()), result.output
     data = json.loads(CliRunner().invoke(cli, ["status", "--root", str(root.path), "--json"]).output)
     assert data["zaken"][0]["wacht_op"] == [WAITS]
+    # the employee's own view of the trail says it too, in plain Dutch
+    log = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["audit", K, "--root", str(root.path), "--for", "werknemer"])
+    assert log.exit_code == 0, log.output
+    assert ("u is gevraagd de machtiging voor het delen van medische gegevens te ondertekenen"
+            in " ".join(log.output.split())), log.output
 
 
 def test_a_case_file_stating_where_the_signed_form_is_kept_releases_in_the_same_batch(make_root):

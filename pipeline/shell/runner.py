@@ -631,7 +631,10 @@ class ReturnedPdfWork:
 
 class ConsentFormWork:
     """A consent form signed by the employee coming back (a scan or PAdES-signed): checked
-    (`returns.check_consent_form`), archived beside the sealed record of the consent, never sent to anyone."""
+    (`returns.check_consent_form`; signed electronically: over exactly the form we made), archived beside the sealed
+    record of the consent and sent to no one. Recorded among the case's events as the pipeline's own
+    `machtiging_ontvangen`, so that the fold knows the written consent is in the dossier; what waited for it (the
+    sealed record, the medical data, an information request) is made and delivered with it (`procedure.decide`)."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.p = pipeline

@@ -141,6 +141,10 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("machtiging-te-ondertekenen", changes={"aanvraag": {"bewijs": {"vindplaats": None}},
                                                     "extra_informatie": {"bewijs": {"vindplaats": None}}},
             upto="extra_informatie"),
+    Variant("machtiging-te-ondertekenen-bedrijfsarts", changes={"extra_informatie": {
+        "bron": "bedrijfsarts", "bewijs": {"vindplaats": None}}}, upto="extra_informatie"),
+    Variant("machtiging-te-ondertekenen-werkgever", changes={"extra_informatie": {
+        "bron": "werkgever", "bewijs": {"vindplaats": None}}}, upto="extra_informatie"),
 )
 
 

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pipeline.core.state import needs_signature
+
 if TYPE_CHECKING:
     from pipeline.core.state import CaseState
 
@@ -207,8 +209,7 @@ def mailbox_folder(party: Party, kenmerk: str, code: str | None) -> tuple[str, .
 
 # --- the consent form the employee is to sign ----------------------------------------------------------------
 
-SIGNED_FORM_CONSENTS = ("medische_gegevens", "extra_informatie:bedrijfsarts", "extra_informatie:behandelaar",
-                        "extra_informatie:werkgever")
+SIGNED_FORM_CONSENTS = tuple(c for c in CONSENTS if needs_signature(c))
 """Consents whose data go only once the employee's signed form is in the dossier (`state.needs_signature`)."""
 
 

@@ -180,8 +180,8 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
     def describe(outcome) -> str:
         mark = {"processed": "ok", "duplicate": "dup", "failed": "FAILED", "retry": "RETRY",
                 "gone": "gone"}[outcome.status]
-        extra = f" ({len(outcome.delivered)} files)" if outcome.status == "processed" else \
-            f": {outcome.detail}" if outcome.detail else ""
+        extra = f" ({len(outcome.delivered)} files)" if outcome.status == "processed" else ""
+        extra += f": {outcome.detail}" if outcome.detail else ""  # a processed case may wait for a signed form
         return for_people(f"[{mark:>6}] {outcome.file_name}{extra}")
 
     def show(outcome) -> None:
@@ -323,6 +323,7 @@ def _print_plain_cases(cases) -> None:
         else:
             termijn = f"gesloten: {c.gesloten}" if c.gesloten else "afgerond" if c.afgerond else "—"
         held = f" ({len(c.quarantaine)} in quarantaine)" if c.quarantaine else ""
+        termijn = "; ".join([*c.wacht_op, termijn]) if c.wacht_op else termijn
         lines.append(f"  {c.kenmerk:<{width['kenmerk']}}  {c.profiel:<9}  {c.stap:<{width['stap']}}  "
                      f"{c.documenten:>10}  {termijn}{held}")
     click.echo("\n".join(lines))
@@ -353,6 +354,8 @@ def _print_status(cases, failures, *, detail: bool) -> None:
                 termijn = f"gesloten: {escape(c.gesloten)}"
             else:
                 termijn = "afgerond" if c.afgerond else "—"
+            if c.wacht_op:  # medical data or an information request wait for the employee's signed form
+                termijn = "\n".join([*(f"[bold]{escape(w)}[/]" for w in c.wacht_op), termijn])
             documents = str(c.documenten)
             if c.quarantaine:
                 documents += f"\n[bold red]{len(c.quarantaine)} in quarantaine[/]"
@@ -362,6 +365,8 @@ def _print_status(cases, failures, *, detail: bool) -> None:
         for c in cases:
             consents = ", ".join(f"{escape(k)}: {v}" for k, v in c.toestemmingen.items()) or "—"
             console.print(f"[bold]{escape(c.kenmerk)}[/]  toestemmingen: {consents}")
+            for w in c.wacht_op:
+                console.print(f"[bold]{escape(c.kenmerk)}[/]  {escape(w)}")
             if c.termijnen:
                 terms = Table(title="Open termijnen", title_justify="left", box=box.SIMPLE_HEAD)
                 for col in ("uiterlijk", "wat", "wie"):

@@ -375,3 +375,34 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "brief_afronding_werkgever.docx": brief_afronding_werkgever,
 }
 """Template file name → sample context (default variant)."""
+
+
+def machtigingsformulier() -> dict[str, Any]:
+    """The machtiging the employee is to sign (issue 20)."""
+    return {
+        **_shared(datum="7 november 2026", titel="Machtiging om te ondertekenen", afzender=AFZENDER_SECRETARIAAT,
+                  aan=_aan_werknemer()),
+        "werknemer": _naam_geboortedatum(),
+        "bedrijfsarts": dict(BEDRIJFSARTS),
+        "so_bedrijfsarts": dict(SO_BEDRIJFSARTS),
+        "formulier": {
+            "onderwerp": "Verstrekken van medische gegevens aan de second opinion-bedrijfsarts",
+            "verklaring": ("Ik geef toestemming dat mijn bedrijfsarts, Dr. P. Bakker, de medische gegevens die nodig "
+                           "zijn voor de beantwoording van de vraagstelling verstrekt aan de second "
+                           "opinion-bedrijfsarts, Dr. E. Visser (Arbopraktijk Visser)."),
+            "wat": "De medische gegevens die nodig zijn voor de beantwoording van de vraagstelling.",
+            "van": "Dr. P. Bakker (ArboNoord), eigen bedrijfsarts",
+            "aan": "Dr. E. Visser (Arbopraktijk Visser), second opinion-bedrijfsarts",
+            "doel": "Uitsluitend de beantwoording van de vraagstelling in deze second opinion.",
+            "geldig_tot": "tot de afronding van de second opinion",
+            "weigeren": ("U hoeft dit formulier niet te ondertekenen. Let op: de second opinion-bedrijfsarts heeft "
+                         "dan mogelijk niet genoeg informatie om de second opinion uit te voeren."),
+            "intrekken": "Waar: schriftelijk of per e-mail bij het secretariaat van ArboNoord.",
+            "terugsturen": "Stuur het ondertekende formulier naar het secretariaat van ArboNoord.",
+            "elektronisch": "Onderteken dit PDF-bestand zelf, zonder het te wijzigen.",
+            "wacht": "Zolang wij dit ondertekende formulier niet hebben, worden uw medische gegevens niet verstrekt.",
+        },
+    }
+
+
+CONTEXTS["machtigingsformulier.docx"] = machtigingsformulier

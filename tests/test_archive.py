@@ -76,7 +76,8 @@ def test_every_step_and_every_delivery_is_in_the_trail(example):
     assert signed == {"aanvraagformulier", "machtiging-medische-gegevens", "machtiging-extra-informatie",
                       "machtiging-advies-delen", "advies"}
     consents = [(r.details["toestemming"], r.details["naar"]) for r in records if r.gebeurtenis == "toestemming"]
-    assert consents == [("medische_gegevens", "verleend"), ("extra_informatie:behandelaar", "verleend"),
+    # the example's consents for medical data and the physiotherapist are signed, their forms kept (issue 20)
+    assert consents == [("medische_gegevens", "ondertekend"), ("extra_informatie:behandelaar", "ondertekend"),
                         ("advies_delen_bedrijfsarts", "verleend")]
     first = records[0]
     assert first.namens == event("verzoek")["ingediend_door"] and first.gebruiker
@@ -112,7 +113,7 @@ def test_employee_sees_plain_dutch_and_nothing_of_what_the_employer_got(example)
     result = sopipe("audit", K, "--root", example.path, "--for", "werknemer")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "7 november 2026: uw machtiging voor het delen van medische gegevens is vastgelegd (verleend)." in out
+    assert "7 november 2026: uw ondertekende machtiging voor het delen van medische gegevens is vastgelegd." in out
     assert "24 november 2026: het definitieve advies is aan u gestuurd." in out
     assert "uw werkgever is geïnformeerd." in out
     for hidden in ("factuur", "gewijzigd", "werkadvies", "archief", "quarantaine", "rendering", "sha256", "outbox"):
@@ -329,7 +330,7 @@ def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(ma
     root.drop("99.json", intrekking("medische_gegevens", datum="2026-11-08", kenmerk=k1))
     assert {o.status for o in root.run()} == {"processed"}
     withdrawn = [r for r in Audit(root.store).trail(k1) if r.gebeurtenis == "toestemming"][-1]
-    assert (withdrawn.details["van"], withdrawn.details["naar"]) == ("verleend", "ingetrokken")
+    assert (withdrawn.details["van"], withdrawn.details["naar"]) == ("ondertekend", "ingetrokken")  # issue 20
     archive = root.settings.outbox / "archief" / k1
     # form, machtiging, and the withdrawal's confirmation and notice to the SO doctor
     archived = {f"{k1}_aanvraagformulier.pdf", f"{k1}_aanvraagformulier.pdf.validatie.xml",  # signed by the own doctor

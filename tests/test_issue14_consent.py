@@ -33,7 +33,13 @@ def test_refused_consent_reads_as_a_refusal():
 
 
 def test_evidence_defaults_are_honest_when_the_case_file_says_nothing():
+    # a consent given without any evidence is not recorded as given: the form to sign goes out and the sealed record
+    # waits for it (issue 20); a refusal without evidence is recorded, saying honestly what the dossier lacks
     events = full_case(upto="aanvraag", overrides={"aanvraag": {"bewijs": None}})
+    kinds = [o.kind for o in _orders(events)]
+    assert "machtiging-medische-gegevens" not in kinds and "machtiging-medische-gegevens-formulier" in kinds
+    events = full_case(upto="aanvraag", overrides={"aanvraag": {"bewijs": None, "machtiging_medische_gegevens":
+                                                                "geweigerd"}})
     (m,) = [o for o in _orders(events) if o.kind == "machtiging-medische-gegevens"]
     assert "Niet in het zaakbestand vermeld" in m.context["machtiging"]["wijze"]
     assert "ondertekend formulier is niet" in m.context["machtiging"]["wijze"]
@@ -84,7 +90,9 @@ def test_machtiging_states_how_when_by_whom_and_exactly_what(consent_root):
                    "secretariaat van ArboNoord, Stationsplein 1, 3511 ED Utrecht"):
         assert needed in text, needed
     extra = flat(pdftotext(mailbox(consent_root, "werknemer", K) / f"{K}_machtiging-extra-informatie.pdf"))
-    assert "mondeling" in extra and "bevestigd door Dr. E. Visser" in extra
+    # the example's consent for the physiotherapist is signed on paper now (issue 20: an information request goes
+    # only on written consent); the record says where that form is kept
+    assert "Het ondertekende formulier wordt bewaard: dossier van Dr. E. Visser" in extra
 
 
 @pytest.mark.libreoffice

@@ -163,7 +163,8 @@ def test_an_event_accepted_without_a_summary_never_leaves_a_stale_one(tmp_path):
     root = tmp_path / "root"
     kenmerken = fill_scale_root(root, cases=20, audit_records=0)
     with _open(root) as store:
-        kenmerk = next(k for k in kenmerken if _folded(store, k).toestemmingen.get("medische_gegevens") == "verleend")
+        kenmerk = next(k for k in kenmerken if _folded(store, k).toestemmingen.get("medische_gegevens")
+                       in ("verleend", "ondertekend"))  # a written consent is "ondertekend" (issue 20)
         intrekking = {"schema": "so-pipeline/v1", "kenmerk": kenmerk, "stap": "intrekking", "datum": "2026-12-10",
                       "machtiging": "medische_gegevens", "reden": "Wil dit eerst zelf bespreken."}
         store.accept(kenmerk=kenmerk, stap="intrekking", datum="2026-12-10", payload=intrekking, sha256="f" * 64,

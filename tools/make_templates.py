@@ -1356,5 +1356,70 @@ def brief_aan_aanvrager() -> Doc:
 TEMPLATES["brief_aan_aanvrager.docx"] = brief_aan_aanvrager
 
 
+# --- issue 20: the machtiging the employee is to sign (NVAB step 4, step 6) ----------------------------------------
+
+def machtigingsformulier() -> Doc:
+    # The form goes to the employee before any medical data or information request: what, from whom, to whom,
+    # purpose, until when, what refusing means, how to withdraw, and where to send it signed. Signing = consent;
+    # the signature block is one row that never splits from its heading.
+    d = letter(title="Machtiging om te ondertekenen", subject="Sjabloon: machtiging die de werknemer ondertekent "
+               "(stap 4 en 6)")
+    d.p("{{ aan.aanhef }}", ",")
+    d.p("U heeft gevraagd om een second opinion. Daarvoor is uw toestemming nodig om de hieronder genoemde gegevens "
+        "te verstrekken. Lees dit formulier rustig door. Gaat u akkoord, onderteken het dan en stuur het terug. ",
+        "{{ formulier.wacht }}")
+
+    d.heading("{{ formulier.onderwerp }}")
+    d.p("Verklaring van de werknemer:", style="SO Label", after=2, keep_next=True)
+    d.box("{{ formulier.verklaring }}")
+    d.kv_table([
+        ("Werknemer", paras(("**{{ werknemer.naam }}**",), ("geboren ", "{{ werknemer.geboortedatum }}"))),
+        ("Eigen bedrijfsarts", person("bedrijfsarts")),
+        ("Second opinion-bedrijfsarts", person("so_bedrijfsarts")),
+    ])
+
+    d.heading("Waar uw toestemming over gaat")
+    d.kv_table([
+        ("Welke gegevens", "{{ formulier.wat }}"),
+        ("Van", "{{ formulier.van }}"),
+        ("Aan", "{{ formulier.aan }}"),
+        ("Doel", "{{ formulier.doel }}"),
+        ("Geldig", "{{ formulier.geldig_tot }}"),
+        ("Als u niet tekent", "{{ formulier.weigeren }}"),
+        ("Werkgever", "De werkgever ontvangt nooit medische gegevens."),
+    ], keep_together=False)
+
+    d.heading("Intrekken")
+    d.p("U kunt deze toestemming op elk moment en zonder opgave van redenen intrekken. Vanaf dat moment worden op "
+        "grond van deze machtiging geen gegevens meer verstrekt; wat al is verstrekt, wordt niet teruggehaald, maar "
+        "wie gegevens op grond van deze machtiging heeft ontvangen, krijgt bericht van de intrekking.")
+    d.p("{{ formulier.intrekken }}")
+
+    d.heading("Terugsturen")
+    d.p("{{ formulier.terugsturen }}")
+    d.p("{{ formulier.elektronisch }}", style="SO Klein", after=6)
+
+    d.keep_with_what_follows()
+    table = d.table([TEXT_W], borders=False, side_margin=0)
+    row = table.add_row()
+    row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
+    cell = row.cells[0]
+    empty = cell.paragraphs[0]._p
+    d.p("Handtekening van de werknemer", style="Heading 1", into=cell)  # not "Ondertekening": our signature spot
+    d.p("Ik heb dit formulier gelezen en geef de hierboven omschreven toestemming.", keep_next=True, into=cell)
+    signing = d.table([Cm(4.6), TEXT_W - Cm(4.6)], side_margin=0)
+    d.row(signing, "Naam", "{{ werknemer.naam }}", keep_next=True)
+    for label in ("Datum", "Plaats"):
+        d.row(signing, label, "", keep_next=True)
+    d.row(signing, "Handtekening", lambda doc, into: [doc.spacer(28.35, into=into) for _ in range(2)])
+    cell._tc.append(signing._tbl)
+    cell._tc.remove(empty)
+    cell.add_paragraph()
+    return d
+
+
+TEMPLATES["machtigingsformulier.docx"] = machtigingsformulier
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

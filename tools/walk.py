@@ -174,7 +174,8 @@ def walk(case: Path) -> list[dict]:
     special = _codes({
         ("pathlib", "Path.read_bytes"): "read_path", ("pathlib", "Path.read_text"): "read_path",
         ("pipeline.adapters.safefs", "read_at"): "read_at", ("json", "loads"): "parse",
-        ("pipeline.core.model", "parse_event"): "validate", ("pipeline.core.procedure", "fold"): "folds",
+        ("pipeline.core.model", "parse_event"): "validate", ("pipeline.core.model", "parse_stored"): "validate",
+        ("pipeline.core.procedure", "fold"): "folds",
         ("pipeline.core.state", "CaseState.heeft_toestemming"): "consent",
         ("pipeline.core.privacy", "consent_hits"): "consent_guard",
     })

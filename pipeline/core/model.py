@@ -137,6 +137,11 @@ class MachtigingBewijs(Frozen):
     """With `mondeling_bevestigd`: who confirmed it (e.g. the SO doctor) and how."""
     geldig_tot: IsoDate | None = None
     """End date of the consent; without it: until the second opinion is completed."""
+    vindplaats: Short | None = None
+    """Where the form the employee signed is kept (e.g. "papieren dossier ArboNoord Utrecht, map SO-2026-0042"),
+    stated by the named `vastgelegd_door`: with `papier_gescand` or `elektronisch_ondertekend` this puts the
+    employee's written consent in the dossier, so medical data and information requests may go. Without it they
+    wait until the signed form itself comes back into `inbox/` (`<kenmerk>_machtiging-<consent>….pdf`)."""
 
 
 class Arbodienst(Frozen):
@@ -281,15 +286,43 @@ class Intrekking(_Event):
     reden: Text | None = None
 
 
+class MachtigingOndertekend(_Event):
+    stap: Literal["machtiging_ondertekend"]
+    """Any time after the step that asked for it: the employee signed the machtiging that was still to be signed,
+    and the case file states where the signed form is kept (instead of returning a scan)."""
+    machtiging: Literal["medische_gegevens", "extra_informatie"]
+    bron: Literal["bedrijfsarts", "behandelaar", "werkgever"] | None = None
+    """With `extra_informatie`: the source the consent is for."""
+    bewijs: MachtigingBewijs
+    """How and when the employee signed, who records it, and `vindplaats` (required here): where the form is kept."""
+
+
+class MachtigingOntvangen(_Event):
+    """Not a case file: the pipeline's own record that a consent form signed by the employee came back into
+    `inbox/` and was archived (`pipeline.shell.runner.ConsentFormWork`). It is stored among the case's events so
+    that the fold knows the written consent is in the dossier; a case file with this `stap` is refused."""
+    stap: Literal["machtiging_ontvangen"]
+    machtiging: Annotated[str, Field(pattern=r"^[a-z_]+(:[a-z]+)?$")]
+    """The consent the form signs, as the case state names it (`medische_gegevens`, `extra_informatie:behandelaar`)."""
+    bestand: Short
+    """The form's name in the case's archive folder."""
+    ontvangen: IsoDate
+    """The (Dutch) day it came in; `datum` stays the case's last date, so later case files keep their order."""
+    gescand: StrictBool
+    """A scan (no electronic signature in the file)."""
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 CaseEvent = Annotated[
     Union[Verzoek, Beoordeling, Selectie, Beschikbaarheid, Aanvraag, Uitvoering, SpreekuurGehouden,
-          ExtraInformatie, Conceptadvies, DefinitiefAdvies, BeoordelingAdvies, Facturatie, Intrekking],
+          ExtraInformatie, Conceptadvies, DefinitiefAdvies, BeoordelingAdvies, Facturatie, Intrekking,
+          MachtigingOndertekend],
     Field(discriminator="stap"),
 ]
 
 STAPPEN: tuple[str, ...] = ("verzoek", "beoordeling", "selectie", "beschikbaarheid", "aanvraag", "uitvoering",
                             "spreekuur_gehouden", "extra_informatie", "conceptadvies", "definitief_advies",
-                            "beoordeling_advies", "facturatie", "intrekking")
+                            "beoordeling_advies", "facturatie", "intrekking", "machtiging_ondertekend")
 
 EVENT_ADAPTER: TypeAdapter = TypeAdapter(CaseEvent)
 
@@ -297,6 +330,15 @@ EVENT_ADAPTER: TypeAdapter = TypeAdapter(CaseEvent)
 def parse_event(data: object):
     """Validate decoded JSON into one of the event models (raises pydantic.ValidationError)."""
     return EVENT_ADAPTER.validate_python(data)
+
+
+STORED_ADAPTER: TypeAdapter = TypeAdapter(
+    Annotated[Union[CaseEvent, MachtigingOntvangen], Field(discriminator="stap")])
+
+
+def parse_stored(data: object):
+    """A stored event back into its model: a case file's event, or the pipeline's own `MachtigingOntvangen`."""
+    return STORED_ADAPTER.validate_python(data)
 
 
 def json_schema() -> dict:

@@ -11,15 +11,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from pipeline.core import model as m
 from pipeline.core import projection as p
 from pipeline.core.organisaties import Facts, issuer, missing_for_invoice
 from pipeline.core.profiles import PROFILES, Profile
-from pipeline.core.routing import (INVOICE_FOLDER, ROWS, Party, Row, consent_slug, file_name, invoice_reference,
-                                   organisation_code, unlinkable)
-from pipeline.core.state import CaseState, Consent, consent_name
+from pipeline.core.routing import (INVOICE_FOLDER, ROWS, Party, Row, consent_slug, file_name, form_kind,
+                                   invoice_reference, organisation_code, unlinkable)
+from pipeline.core.state import CaseState, Consent, SignedForm, consent_name, needs_signature
 from pipeline.errors import ProcedureError
 
 
@@ -220,6 +221,8 @@ STAP_LABEL = {
     "extra_informatie": "extra informatie (stap 6)", "conceptadvies": "het conceptadvies (stap 7)",
     "definitief_advies": "het definitieve advies (stap 8)", "beoordeling_advies": "de beoordeling van het advies (stap 9)",
     "facturatie": "de facturatie (stap 10)", "intrekking": "een intrekking van toestemming",
+    "machtiging_ontvangen": "de ontvangst van een ondertekende machtiging",
+    "machtiging_ondertekend": "de vastlegging van een ondertekende machtiging",
 }
 
 
@@ -234,7 +237,7 @@ def _check_order(s: CaseState | None, ev) -> None:
     if s is not None and ev.datum < s.laatste_datum:
         _refuse(ev, "datum-volgorde", f"De datum {ev.datum.isoformat()} ligt vóór de vorige stap van deze zaak "
                 f"({s.laatste_datum.isoformat()}).", "datum")
-    if ev.stap == "intrekking":
+    if ev.stap in ("intrekking", "machtiging_ontvangen", "machtiging_ondertekend"):
         return
     allowed = allowed_steps(s)
     if ev.stap not in allowed:
@@ -333,26 +336,41 @@ def _aanvraag(s: CaseState, ev: m.Aanvraag, profile: Profile) -> Decision:
     if verleend and not ev.medische_gegevens:
         _refuse(ev, "medische-gegevens-ontbreken", "De machtiging voor medische gegevens is verleend, maar "
                 "'medische_gegevens' is leeg.", "medische_gegevens")
-    s = replace(s, aanvraag=ev).with_consent("medische_gegevens", Consent(ev.machtiging_medische_gegevens.value))
+    consent = _given(ev, "medische_gegevens", ev.machtiging_medische_gegevens, ev.bewijs)
+    s = replace(s, aanvraag=ev).with_consent("medische_gegevens", consent)
     orders = []
     titel = ROWS["aanvraagformulier"].titel
     sign = _own_doctor_signature(s)
-    if verleend and profile.medisch_pas_na_spreekuur:
+    if verleend and (profile.medisch_pas_na_spreekuur or consent is Consent.GEVRAAGD):
+        # the SO doctor gets the form without medical data now, the medical data later as their own form: after
+        # the consultation (Preventix), once the signed machtiging is in the dossier (NVAB step 4)
+        s = replace(s, medisch_apart=True)
         orders.append(_order(s, "aanvraagformulier-zonder-medische-gegevens",
                              p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=False), sign=sign))
         form = _order(s, "aanvraagformulier", p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=True),
                       sign=sign)
-        # everyone but the SO doctor gets the full form now; the SO doctor gets it after the consultation
+        # everyone but the SO doctor gets the full form now
         form = replace(form, deliveries=tuple(d for d in form.deliveries if d.party is not Party.SO_BEDRIJFSARTS))
         orders.append(form)
     else:
         s = replace(s, medisch_naar_so=verleend)
         orders.append(_order(s, "aanvraagformulier",
                              p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend), sign=sign))
-    orders.append(_order(s, "machtiging-medische-gegevens", p.machtiging(
-        s, titel=ROWS["machtiging-medische-gegevens"].titel, datum=ev.datum, soort="medische_gegevens",
-        besluit=ev.machtiging_medische_gegevens, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door), sign=_seal(s, "Vastlegging machtiging medische gegevens")))
+    if consent is Consent.GEVRAAGD:
+        orders.append(_form_to_sign(s, "medische_gegevens", datum=ev.datum))
+    else:
+        orders.append(_record_medisch(s))
     return Decision(s, tuple(orders))
+
+
+def _record_medisch(s: CaseState) -> DocumentOrder:
+    """The sealed record of the employee's decision on medical data, as the dossier holds it now."""
+    a = s.aanvraag
+    return _order(s, "machtiging-medische-gegevens", p.machtiging(
+        s, titel=ROWS["machtiging-medische-gegevens"].titel, datum=a.datum, soort="medische_gegevens",
+        besluit=a.machtiging_medische_gegevens, bewijs=a.bewijs, ingediend_door=a.ingediend_door,
+        formulier=s.formulieren.get("medische_gegevens")),
+        sign=_seal(s, "Vastlegging machtiging medische gegevens"))
 
 
 def _uitvoering(s: CaseState, ev: m.Uitvoering) -> Decision:
@@ -379,19 +397,32 @@ BRON_LABEL = {"bedrijfsarts": "de eigen bedrijfsarts", "werkgever": "de werkgeve
 
 def _extra_informatie(s: CaseState, ev: m.ExtraInformatie) -> Decision:
     name = f"extra_informatie:{ev.bron}"
-    s = replace(s, extra=s.extra + (ev,)).with_consent(name, Consent(ev.toestemming.value))
-    bron = f"{BRON_LABEL[ev.bron]} ({ev.bron_naam})"
+    consent = _given(ev, name, ev.toestemming, ev.bewijs)
+    s = replace(s, extra=s.extra + (ev,)).with_consent(name, consent)
+    if consent is Consent.GEVRAAGD:  # the request waits for the signed form (a treating physician needs it)
+        return Decision(s, (_form_to_sign(s, name, datum=ev.datum, extra=ev),))
+    return Decision(s, tuple(_extra_orders(s, ev)))
+
+
+def _extra_orders(s: CaseState, ev: m.ExtraInformatie) -> list[DocumentOrder]:
+    """The sealed record of the consent for this source and, when it may go, the information request."""
+    name = f"extra_informatie:{ev.bron}"
     orders = [_order(s, "machtiging-extra-informatie", p.machtiging(
         s, titel=ROWS["machtiging-extra-informatie"].titel, datum=ev.datum, soort="extra_informatie",
-        besluit=ev.toestemming, bron=bron, vraag=ev.vraag, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door),
+        besluit=ev.toestemming, bron=_bron(ev), vraag=ev.vraag, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door,
+        formulier=s.formulieren.get(name)),
         sign=_seal(s, "Vastlegging machtiging aanvullende informatie"))]
-    if ev.toestemming is m.Besluit.VERLEEND:
+    if s.heeft_toestemming(name):
         kind = {"bedrijfsarts": "informatieverzoek-bedrijfsarts", "werkgever": "informatieverzoek-werkgever",
                 "behandelaar": "informatieverzoek"}[ev.bron]
         # every copy of the request needs the consent for this source at the moment of delivery
         orders.append(_order(s, kind, p.brief_informatieverzoek(s, ev, titel=ROWS[kind].titel),
                              extra_consent=name))
-    return Decision(s, tuple(orders))
+    return orders
+
+
+def _bron(ev: m.ExtraInformatie) -> str:
+    return f"{BRON_LABEL[ev.bron]} ({ev.bron_naam})"
 
 
 def _conceptadvies(s: CaseState, ev: m.Conceptadvies) -> Decision:
@@ -403,10 +434,11 @@ def _definitief(s: CaseState, ev: m.DefinitiefAdvies, profile: Profile) -> Decis
     if ev.machtiging_advies_delen_werkgever is not None and not profile.advies_delen_werkgever:
         _refuse(ev, "delen-werkgever-niet-in-profiel", "Het advies delen met de werkgever kan alleen in het "
                 "profiel VSD; laat 'machtiging_advies_delen_werkgever' weg.", "machtiging_advies_delen_werkgever")
-    s = replace(s, definitief=ev).with_consent(
-        "advies_delen_bedrijfsarts", Consent(ev.machtiging_advies_delen_bedrijfsarts.value))
+    s = replace(s, definitief=ev).with_consent("advies_delen_bedrijfsarts", _given(
+        ev, "advies_delen_bedrijfsarts", ev.machtiging_advies_delen_bedrijfsarts, ev.bewijs))
     if ev.machtiging_advies_delen_werkgever is not None:
-        s = s.with_consent("advies_delen_werkgever", Consent(ev.machtiging_advies_delen_werkgever.value))
+        s = s.with_consent("advies_delen_werkgever", _given(
+            ev, "advies_delen_werkgever", ev.machtiging_advies_delen_werkgever, ev.bewijs))
     orders = [_order(s, "advies", p.advies(s, ev, titel=ROWS["advies"].titel), sign=_so_signature(s)),
               _order(s, "machtiging-advies-delen", p.machtiging(
                   s, titel=ROWS["machtiging-advies-delen"].titel, datum=ev.datum, soort="advies_delen_bedrijfsarts",
@@ -475,7 +507,7 @@ def _intrekking(s: CaseState, ev: m.Intrekking) -> Decision:
         _refuse(ev, "bron-onnodig", "'bron' hoort alleen bij het intrekken van toestemming voor extra informatie.",
                 "bron")
     name = consent_name(ev)
-    if s.consent(name) is not Consent.VERLEEND:
+    if s.consent(name) not in (Consent.VERLEEND, Consent.ONDERTEKEND, Consent.GEVRAAGD):
         _refuse(ev, "geen-toestemming", f"Er is geen verleende toestemming '{name}' om in te trekken.",
                 "machtiging")
     holder = _holder(s, name)
@@ -504,6 +536,108 @@ def _holder(s: CaseState, consent: str) -> Party | None:
     return None  # advies_delen_werkgever: the employer is never sent a notice about medical consents
 
 
+# --- the consent cycle: asked, signed, refused, withdrawn -------------------------------------------------------
+
+def _given(ev, name: str, besluit: m.Besluit, bewijs: m.MachtigingBewijs | None) -> Consent:
+    """Where a consent a case file reports stands: refused; given, and the signed form in the dossier or not
+    needed; or given but still to be signed (`gevraagd`: nothing that needs it goes until the form is back)."""
+    if bewijs is not None and bewijs.vindplaats and bewijs.wijze == "mondeling_bevestigd":
+        _refuse(ev, "vindplaats-zonder-formulier", "Bij een mondeling gegeven toestemming is er geen ondertekend "
+                "formulier om te bewaren: laat 'vindplaats' weg, of kies bij 'wijze' hoe het formulier is "
+                "ondertekend (papier_gescand of elektronisch_ondertekend).", "bewijs.vindplaats")
+    if besluit is m.Besluit.GEWEIGERD:
+        return Consent.GEWEIGERD
+    if not needs_signature(name):
+        return Consent.VERLEEND
+    kept = bewijs is not None and bewijs.vindplaats is not None  # where the signed form is, stated by a named person
+    return Consent.ONDERTEKEND if kept else Consent.GEVRAAGD
+
+
+def _form_to_sign(s: CaseState, name: str, *, datum, extra: m.ExtraInformatie | None = None) -> DocumentOrder:
+    """The machtiging the employee is to sign for `name`, to the employee's mailbox (and the dossier)."""
+    kind = form_kind(name)
+    soort = name.split(":")[0]
+    return _order(s, kind, p.machtigingsformulier(
+        s, titel=ROWS[kind].titel, datum=datum, soort=soort, bron=_bron(extra) if extra else "",
+        vraag=extra.vraag if extra else "", bestand=file_name(s.kenmerk, kind)))
+
+
+def signed_consent(s: CaseState, announced: str) -> str | None:
+    """The consent a returned signed form signs, from the name it came with: that consent when the case has it;
+    for a family name (`extra_informatie`, `advies_delen`) the one of that family still waiting for its form,
+    else the only one of that family; None when that cannot be told (two sources wait)."""
+    if announced in s.consents:
+        return announced
+    family = [n for n in s.consents if n.startswith((announced + ":", announced + "_"))]
+    waiting = [n for n in family if s.consents[n] is Consent.GEVRAAGD]
+    if len(waiting) == 1:
+        return waiting[0]
+    if not waiting and len(family) == 1:
+        return family[0]
+    return None if waiting else announced
+
+
+def _machtiging_ontvangen(s: CaseState, ev: m.MachtigingOntvangen, profile: Profile) -> Decision:
+    """The employee's signed form is in the dossier now. When its consent waited for it (`gevraagd`), what waited
+    goes: the sealed record stating the form, and the medical data (unless Preventix' consultation is still to
+    come, or the advice is final) or the information request (while no draft advice is written)."""
+    name = ev.machtiging
+    s = replace(s, formulieren=MappingProxyType({**s.formulieren, name: SignedForm(
+        name, ev.bestand, ev.ontvangen, ev.gescand)}))
+    if s.consent(name) is not Consent.GEVRAAGD:
+        return Decision(s, ())  # archived beside a record made already (or a withdrawn consent): nothing waits on it
+    return _release(s, name, profile)
+
+
+def _machtiging_ondertekend(s: CaseState, ev: m.MachtigingOndertekend, profile: Profile) -> Decision:
+    """The secretariat records that the employee signed a machtiging still to be signed, and where the form is
+    kept: the same release as when the form itself comes back, the record stating that place."""
+    if (ev.machtiging == "extra_informatie") != (ev.bron is not None):
+        _refuse(ev, "bron-ontbreekt" if ev.bron is None else "bron-onnodig", "'bron' hoort bij een machtiging voor "
+                "extra informatie (bedrijfsarts, behandelaar of werkgever), en alleen daar.", "bron")
+    if not ev.bewijs.vindplaats or ev.bewijs.wijze == "mondeling_bevestigd":
+        _refuse(ev, "vindplaats-ontbreekt", "Vermeld in 'bewijs' hoe de werknemer heeft ondertekend "
+                "(papier_gescand of elektronisch_ondertekend) en in 'vindplaats' waar het ondertekende formulier "
+                "wordt bewaard; anders is de schriftelijke toestemming niet aantoonbaar.", "bewijs.vindplaats")
+    name = ev.machtiging if ev.bron is None else f"extra_informatie:{ev.bron}"
+    if s.consent(name) is not Consent.GEVRAAGD:
+        staat = s.consent(name).value if s.consent(name) else "niet gevraagd"
+        _refuse(ev, "niets-te-ondertekenen", f"Voor '{name}' wacht geen machtiging op ondertekening (de toestemming "
+                f"is {staat}).", "machtiging")
+    if name == "medische_gegevens":
+        s = replace(s, aanvraag=s.aanvraag.model_copy(update={"bewijs": ev.bewijs}))
+    else:
+        i = max(i for i, e in enumerate(s.extra) if e.bron == ev.bron)
+        s = replace(s, extra=s.extra[:i] + (s.extra[i].model_copy(update={"bewijs": ev.bewijs}),) + s.extra[i + 1:])
+    return _release(s, name, profile)
+
+
+def _release(s: CaseState, name: str, profile: Profile) -> Decision:
+    """The written consent for `name` is in the dossier now: what waited for it goes."""
+    s = s.with_consent(name, Consent.ONDERTEKEND)
+    if name == "medische_gegevens":
+        orders = [_record_medisch(s)]
+        gesprek = s.spreekuur_gehouden
+        after_consultation = gesprek is not None and gesprek.medische_gegevens_opvragen is not False
+        if s.definitief is None and (not profile.medisch_pas_na_spreekuur or after_consultation):
+            s = replace(s, medisch_naar_so=True)
+            orders.append(_medical_form(s))
+        return Decision(s, tuple(orders))
+    bron = name.split(":", 1)[1]
+    extra = next(e for e in reversed(s.extra) if e.bron == bron)
+    orders = _extra_orders(s, extra)
+    if s.concept is not None:  # the draft advice is written: too late to ask
+        orders = orders[:1]
+    return Decision(s, tuple(orders))
+
+
+def _medical_form(s: CaseState) -> DocumentOrder:
+    """The request form with medical data for the SO doctor, dated as the request, sent on now."""
+    return _order(s, "medische-gegevens", p.aanvraagformulier(
+        s, titel=ROWS["medische-gegevens"].titel, datum=s.aanvraag.datum, medisch=True),
+        sign=_own_doctor_signature(s))
+
+
 def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]]:
     """Preventix: medical data reach the SO doctor only once the employee has met the SO doctor (PROCEDURE.md,
     profile table). The trigger is the `spreekuur_gehouden` event, when employee and SO doctor decided to ask for
@@ -516,9 +650,7 @@ def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]
         return s, []  # released with that event, or not asked for: never with a later one
     s = replace(s, medisch_naar_so=True)
     # the form is the request of the aanvraag date, sent on now that the employee has met the SO doctor
-    return s, [_order(s, "medische-gegevens", p.aanvraagformulier(
-        s, titel=ROWS["medische-gegevens"].titel, datum=s.aanvraag.datum, medisch=True),
-        sign=_own_doctor_signature(s))]
+    return s, [_medical_form(s)]
 
 
 def _check_references(state: CaseState | None, ev, facts: Facts) -> None:
@@ -617,6 +749,8 @@ def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Dec
         "beoordeling_advies": lambda: _beoordeling_advies(state, event),
         "facturatie": lambda: _facturatie(state, event),
         "intrekking": lambda: _intrekking(state, event),
+        "machtiging_ontvangen": lambda: _machtiging_ontvangen(state, event, profile),
+        "machtiging_ondertekend": lambda: _machtiging_ondertekend(state, event, profile),
     }[event.stap]
     decision = handler()
     s = replace(decision.state, stappen=decision.state.stappen + (event.stap,), laatste_datum=event.datum)

@@ -14,7 +14,7 @@ from typing import Any
 from pipeline.core.profiles import PROFILES
 from pipeline.core import dutch
 from pipeline.core import model as m
-from pipeline.core.state import CaseState
+from pipeline.core.state import CaseState, Consent, SignedForm
 
 LEEG = "—"
 
@@ -162,11 +162,21 @@ def aan_arbodienst(s: CaseState) -> dict[str, Any]:
 def aanvraagformulier(s: CaseState, *, titel: str, datum, medisch: bool) -> dict[str, Any]:
     a, v = s.aanvraag, s.verzoek
     so = s.so_arts
-    if medisch:
+    if medisch and s.consent("medische_gegevens") is Consent.GEVRAAGD:
+        toelichting = ("De werknemer is gevraagd de machtiging voor het verstrekken van medische gegevens te "
+                       "ondertekenen. De onderstaande medische gegevens gaan pas naar de second opinion-bedrijfsarts "
+                       "als de ondertekende machtiging in het dossier is.")
+    elif medisch:
         bewijs = bewijs_tekst(s, a.bewijs, datum=a.datum, ingediend_door=a.ingediend_door)
         toelichting = (f"De werknemer heeft op {bewijs['datum']} toestemming gegeven om de onderstaande medische "
                        "gegevens aan de second opinion-bedrijfsarts te verstrekken; zie de bijgevoegde machtiging "
                        "(medische gegevens) met kenmerk " + s.kenmerk + ".")
+    elif a.machtiging_medische_gegevens is m.Besluit.VERLEEND and s.consent("medische_gegevens") is Consent.GEVRAAGD:
+        na_spreekuur = " en de werknemer u op het eerste spreekuur heeft gesproken" \
+            if PROFILES[s.profiel].medisch_pas_na_spreekuur else ""
+        toelichting = ("De werknemer is gevraagd de machtiging voor het verstrekken van medische gegevens te "
+                       f"ondertekenen. Zodra de ondertekende machtiging in het dossier is{na_spreekuur}, ontvangt u "
+                       "de medische gegevens met die machtiging afzonderlijk.")
     elif a.machtiging_medische_gegevens is m.Besluit.VERLEEND:
         toelichting = ("De medische gegevens worden pas na het eerste spreekuur met de werknemer aan de "
                        "second opinion-bedrijfsarts verstrekt.")
@@ -244,14 +254,6 @@ MACHTIGING_SPECIFIEK = {
         "niet beoordelen. U kunt het advies ook zelf aan uw bedrijfsarts geven; dan beoordeelt die het alsnog."),
 }
 
-WIJZE = {
-    "papier_gescand": "De werknemer heeft het machtigingsformulier op papier ondertekend; het ondertekende "
-                      "formulier is gescand en maakt deel uit van het dossier.",
-    "elektronisch_ondertekend": "De werknemer heeft het machtigingsformulier elektronisch ondertekend; het "
-                                "ondertekende formulier maakt deel uit van het dossier.",
-    "mondeling_bevestigd": "De werknemer heeft de beslissing mondeling gegeven in het gesprek",
-}
-
 INTREKKEN = ("Waar: schriftelijk of per e-mail bij het secretariaat van {org}{adres}, onder vermelding van "
              "kenmerk {kenmerk}.")
 
@@ -268,30 +270,65 @@ def _intrekken_bij(s: CaseState) -> str:
                             kenmerk=s.kenmerk)
 
 
-def bewijs_tekst(s: CaseState, bewijs: m.MachtigingBewijs | None, *, datum, ingediend_door: str | None) -> dict:
-    """How, when and by whom the decision was recorded; honest when the case file does not say."""
-    if bewijs is None:
-        wie = ingediend_door or f"het secretariaat van {organisatie_blok(s, 'arbodienst')['naam']}"
-        return {"wijze": "Niet in het zaakbestand vermeld. De beslissing van de werknemer is doorgegeven door "
-                         f"{wie}; een door de werknemer ondertekend formulier is niet bij dit bericht gevoegd.",
-                "datum": dutch.datum(datum), "vastgelegd_door": wie, "geldig_tot": "tot de afronding van de second "
-                "opinion", "ondertekend_formulier": False}
-    wijze = WIJZE[bewijs.wijze]
-    if bewijs.wijze == "mondeling_bevestigd":
-        wijze += f" en dit is bevestigd door {bewijs.bevestigd_door}." if bewijs.bevestigd_door else "."
-    tot = (f"tot en met {dutch.datum(bewijs.geldig_tot)}" if bewijs.geldig_tot
+WIJZE = {
+    "papier_gescand": "op papier ondertekend en gescand",
+    "elektronisch_ondertekend": "elektronisch ondertekend",
+}
+
+
+def bewijs_tekst(s: CaseState, bewijs: m.MachtigingBewijs | None, *, datum, ingediend_door: str | None,
+                 formulier: SignedForm | None = None) -> dict:
+    """How, when and by whom the decision was recorded, saying only what the dossier holds: a signed form is
+    "in het dossier" only when it came back (`formulier`) or the case file states where it is kept."""
+    tot = (f"tot en met {dutch.datum(bewijs.geldig_tot)}" if bewijs is not None and bewijs.geldig_tot
            else "tot de afronding van de second opinion")
-    return {"wijze": wijze, "datum": dutch.datum(bewijs.datum), "vastgelegd_door": bewijs.vastgelegd_door,
-            "geldig_tot": tot, "ondertekend_formulier": bewijs.wijze != "mondeling_bevestigd"}
+    wie = bewijs.vastgelegd_door if bewijs is not None else \
+        ingediend_door or f"het secretariaat van {organisatie_blok(s, 'arbodienst')['naam']}"
+    if formulier is not None:
+        hoe = "op papier ondertekend; het gescande formulier" if formulier.gescand else \
+            "elektronisch ondertekend; het ondertekende bestand"
+        wijze = (f"De werknemer heeft het machtigingsformulier {hoe} is op {dutch.datum(formulier.ontvangen)} "
+                 f"ontvangen en maakt deel uit van het dossier ({formulier.bestand}).")
+    elif bewijs is None:
+        wijze = ("Niet in het zaakbestand vermeld. De beslissing van de werknemer is doorgegeven door "
+                 f"{wie}; een door de werknemer ondertekend formulier is niet in het dossier.")
+    elif bewijs.wijze == "mondeling_bevestigd":
+        wijze = "De werknemer heeft de beslissing mondeling gegeven in het gesprek" + (
+            f" en dit is bevestigd door {bewijs.bevestigd_door}." if bewijs.bevestigd_door else ".") + \
+            " Een door de werknemer ondertekend formulier is niet in het dossier."
+    elif bewijs.vindplaats:
+        wijze = (f"De werknemer heeft het machtigingsformulier {WIJZE[bewijs.wijze]}. Het ondertekende formulier "
+                 f"wordt bewaard: {dutch.zinseinde(bewijs.vindplaats)}")
+    else:
+        wijze = (f"Volgens het zaakbestand heeft de werknemer het machtigingsformulier {WIJZE[bewijs.wijze]}; het "
+                 "ondertekende formulier zelf is niet in het dossier en het zaakbestand vermeldt niet waar het "
+                 "wordt bewaard.")
+    return {"wijze": wijze, "datum": dutch.datum(bewijs.datum if bewijs is not None else datum),
+            "vastgelegd_door": wie, "geldig_tot": tot}
+
+
+def _machtiging_fill(s: CaseState, *, bron: str, vraag: str) -> dict[str, str]:
+    """The names the consent texts (`MACHTIGING_TEKST`, `MACHTIGING_SPECIFIEK`) are filled with."""
+    so, b = s.so_arts, s.verzoek.bedrijfsarts
+    return {"b": b.naam, "b_org": b.organisatie, "so": so.naam, "so_org": so.organisatie, "bron": bron,
+            "vraag": vraag}
+
+
+def _machtiging_partijen(s: CaseState, *, titel: str, datum) -> dict[str, Any]:
+    """The blocks a machtiging and the form to sign share: the arbodienst to the employee, the two doctors."""
+    return _base(s, titel=titel, datum=datum, afzender="arbodienst", aan=aan_werknemer(s)) | {
+        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer),
+                      "geboortedatum": dutch.datum(s.verzoek.werknemer.geboortedatum)},
+        "so_bedrijfsarts": _arts(s.so_arts),
+        "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
+    }
 
 
 def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Besluit,
                bron: str = "", vraag: str = "", bewijs: m.MachtigingBewijs | None = None,
-               ingediend_door: str | None = None) -> dict[str, Any]:
-    so, b = s.so_arts, s.verzoek.bedrijfsarts
+               ingediend_door: str | None = None, formulier: SignedForm | None = None) -> dict[str, Any]:
     onderwerp, handeling = MACHTIGING_TEKST[soort]
-    fill = {"b": b.naam, "b_org": b.organisatie, "so": so.naam, "so_org": so.organisatie, "bron": bron,
-            "vraag": vraag}
+    fill = _machtiging_fill(s, bron=bron, vraag=vraag)
     verleend = besluit is m.Besluit.VERLEEND
     handeling = handeling.format(**fill)
     # a refusal reads as a refusal: no "Ik geef ... toestemming" above a ticked "geweigerd"
@@ -302,12 +339,8 @@ def machtiging(s: CaseState, *, titel: str, datum, soort: str, besluit: m.Beslui
     if soort == "medische_gegevens" and PROFILES[s.profiel].medisch_pas_na_spreekuur:
         doel += (" De gegevens gaan pas naar de second opinion-bedrijfsarts na uw eerste spreekuur bij die arts, en "
                  "alleen als u en de second opinion-bedrijfsarts dan besluiten ze op te vragen.")
-    evidence = bewijs_tekst(s, bewijs, datum=datum, ingediend_door=ingediend_door)
-    return _base(s, titel=titel, datum=datum, afzender="arbodienst", aan=aan_werknemer(s)) | {
-        "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer),
-                      "geboortedatum": dutch.datum(s.verzoek.werknemer.geboortedatum)},
-        "so_bedrijfsarts": _arts(so),
-        "bedrijfsarts": _arts(b),
+    evidence = bewijs_tekst(s, bewijs, datum=datum, ingediend_door=ingediend_door, formulier=formulier)
+    return _machtiging_partijen(s, titel=titel, datum=datum) | {
         "machtiging": {
             "onderwerp": onderwerp.format(**fill),
             "omschrijving": verklaring,
@@ -632,5 +665,57 @@ def brief_intrekking(s: CaseState, ev: m.Intrekking, *, titel: str, consent: str
             "ontvangen": ONTVANGEN.get(consent, ("", ""))[1],
             # after the final advice there is no second opinion left to go on
             "so_loopt": s.definitief is None,
+        },
+    }
+
+
+# --- the consent form the employee is to sign (NVAB step 4, step 6) ----------------------------------------------
+
+FORMULIER_WEIGEREN = {
+    "medische_gegevens": (
+        "U hoeft dit formulier niet te ondertekenen. Zonder uw ondertekende machtiging ontvangt de second "
+        "opinion-bedrijfsarts alleen het aanvraagformulier met de vraagstelling en de werkgegevens, met de mededeling "
+        "dat u geen machtiging hebt gegeven voor het verstrekken van medische gegevens. Let op: de second "
+        "opinion-bedrijfsarts heeft dan mogelijk niet genoeg informatie om de second opinion uit te voeren."),
+    "extra_informatie": (
+        "U hoeft dit formulier niet te ondertekenen. Zonder uw ondertekende machtiging vraagt de second "
+        "opinion-bedrijfsarts deze informatie niet op en baseert het advies op de overige gegevens; de second "
+        "opinion-bedrijfsarts heeft dan mogelijk minder informatie voor het advies."),
+}
+
+FORMULIER_WACHT = {
+    "medische_gegevens": "Zolang wij dit ondertekende formulier niet hebben, worden uw medische gegevens niet aan de "
+                         "second opinion-bedrijfsarts verstrekt.",
+    "extra_informatie": "Zolang wij dit ondertekende formulier niet hebben, wordt de informatie niet opgevraagd.",
+}
+
+
+def machtigingsformulier(s: CaseState, *, titel: str, datum, soort: str, bron: str = "", vraag: str = "",
+                         bestand: str) -> dict[str, Any]:
+    """The form the employee signs (on paper or electronically) before medical data or an information request go:
+    what, from whom, to whom, purpose, until when, what refusing means, how to withdraw, where to send it.
+    `bestand`: the name under which a signed copy is recognised when it comes back into the inbox."""
+    onderwerp, handeling = MACHTIGING_TEKST[soort]
+    fill = _machtiging_fill(s, bron=bron, vraag=vraag)
+    wat, van, aan, doel, _ = (x.format(**fill) for x in MACHTIGING_SPECIFIEK[soort])
+    org = organisatie_blok(s, "arbodienst")
+    configured = s.arbodienst_org
+    email = configured.email if configured is not None and configured.email else None
+    adres = ", ".join(org["adresregels"][:2])
+    terug = (f"Stuur het ondertekende formulier (of een scan of foto ervan) naar het secretariaat van {org['naam']}, "
+             f"{adres}" + (f", of per e-mail aan {email}" if email else "") + f", onder vermelding van kenmerk "
+             f"{s.kenmerk}.")
+    return _machtiging_partijen(s, titel=titel, datum=datum) | {
+        "formulier": {
+            "onderwerp": onderwerp.format(**fill),
+            "verklaring": dutch.zinseinde(f"Ik geef toestemming dat {handeling.format(**fill)}"),
+            "wat": wat, "van": van, "aan": aan, "doel": doel,
+            "geldig_tot": "tot de afronding van de second opinion",
+            "weigeren": FORMULIER_WEIGEREN[soort],
+            "intrekken": _intrekken_bij(s),
+            "terugsturen": terug,
+            "elektronisch": (f"Ondertekent u liever elektronisch, onderteken dan dit PDF-bestand zelf, zonder er "
+                             f"iets aan te veranderen, en stuur het terug onder de naam {bestand}."),
+            "wacht": FORMULIER_WACHT[soort],
         },
     }

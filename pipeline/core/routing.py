@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pipeline.core.state import needs_signature
+
 if TYPE_CHECKING:
     from pipeline.core.state import CaseState
 
@@ -225,3 +227,21 @@ def mailbox_folder(party: Party, kenmerk: str, code: str | None) -> tuple[str, .
             raise ValueError(f"{party.value} needs a recipient code")
         return (party.value, code, kenmerk)
     return (party.value, kenmerk)
+
+
+# --- the consent form the employee is to sign ----------------------------------------------------------------
+
+SIGNED_FORM_CONSENTS = tuple(c for c in CONSENTS if needs_signature(c))
+"""Consents whose data go only once the employee's signed form is in the dossier (`state.needs_signature`)."""
+
+
+def form_kind(consent: str) -> str:
+    """The kind of the form the employee signs for `consent`: `machtiging-medische-gegevens-formulier` … Its file
+    name, `<kenmerk>_machtiging-<consent>-formulier.pdf`, is also a name a signed copy is recognised by when it
+    comes back into the inbox (`pipeline.shell.returns.consent_form_of`)."""
+    return f"machtiging-{consent_slug(consent)}-formulier"
+
+
+for _consent in SIGNED_FORM_CONSENTS:  # to the employee, who signs it; a copy in the dossier
+    ROWS[form_kind(_consent)] = _row(form_kind(_consent), "machtigingsformulier.docx", "Machtiging om te ondertekenen",
+                                     Audience.MEDISCH, {W: ALWAYS, A: ALWAYS})

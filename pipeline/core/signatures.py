@@ -15,7 +15,6 @@ from typing import Callable
 from pipeline.core import model as m
 from pipeline.core import projection as p
 from pipeline.core.procedure import Decision, Delivery, DocumentOrder, SignOrder, Signer
-from pipeline.core.profiles import PROFILES
 from pipeline.core.routing import ROWS, Party
 from pipeline.core.state import CaseState
 
@@ -64,13 +63,14 @@ def returned_signed(state: CaseState, kind: str) -> Decision:
 
 def _return_deliveries(state: CaseState, kind: str) -> tuple[Delivery, ...]:
     """The signed document's deliveries. The full request form reaches the SO doctor as it would have when signed
-    at once: not at all in a profile that sends medical data only after the consultation (the signed
-    `medische-gegevens` form does that), and with medical data only while that consent still stands."""
+    at once: not at all when the medical data go as their own form (after the consultation in a profile that says
+    so, or once the employee's signed machtiging is in the dossier: the signed `medische-gegevens` form does
+    that), and with medical data only while that consent still stands."""
     deliveries = tuple(Delivery(party, consent) for party, consent in ROWS[kind].routes)
     if kind != "aanvraagformulier" or state.aanvraag is None:
         return deliveries
     medisch = state.aanvraag.machtiging_medische_gegevens is m.Besluit.VERLEEND
-    if medisch and PROFILES[state.profiel].medisch_pas_na_spreekuur:
+    if medisch and state.medisch_apart:
         return tuple(d for d in deliveries if d.party is not Party.SO_BEDRIJFSARTS)
     if medisch:
         return tuple(Delivery(d.party, "medische_gegevens") if d.party is Party.SO_BEDRIJFSARTS else d

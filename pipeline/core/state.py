@@ -18,9 +18,46 @@ from pipeline.core.organisaties import Organisatie
 
 
 class Consent(str, enum.Enum):
+    """Where a consent stands. A consent that needs the employee's signature (`needs_signature`) is `gevraagd`
+    from the case file that reports it given until the signed form is in the dossier (`ondertekend`); one that
+    does not is `verleend` at once."""
+    GEVRAAGD = "gevraagd"
+    """Given according to the case file, but no signed form is in the dossier yet: nothing that needs it goes."""
+    ONDERTEKEND = "ondertekend"
+    """The employee's written consent is in the dossier (the signed form came back, or the case file states where
+    the signed paper form is kept)."""
     VERLEEND = "verleend"
+    """Given; no signed form is required for this consent (sharing the advice)."""
     GEWEIGERD = "geweigerd"
     INGETROKKEN = "ingetrokken"
+
+    @property
+    def granted(self) -> bool:
+        """Whatever needs this consent may go now."""
+        return self in (Consent.ONDERTEKEND, Consent.VERLEEND)
+
+
+SIGNED_CONSENTS = ("medische_gegevens", "extra_informatie")
+"""Consent families whose data go only with the employee's written consent in the dossier (NVAB step 4: the own
+doctor sends medical data with the *signed* machtiging; step 6: a treating physician answers only on one)."""
+
+
+def needs_signature(name: str) -> bool:
+    """`medische_gegevens` and `extra_informatie:<bron>` need the signed form; sharing the advice does not."""
+    return name.split(":")[0] in SIGNED_CONSENTS
+
+
+@dataclass(frozen=True)
+class SignedForm:
+    """A consent form signed by the employee that came back and is archived in the dossier."""
+    consent: str
+    """The consent it signs (`medische_gegevens`, `extra_informatie:behandelaar` …)."""
+    bestand: str
+    """Its name in the case's archive folder."""
+    ontvangen: dt.date
+    """The (Dutch) day it came in."""
+    gescand: bool
+    """A scan (no electronic signature) rather than a PDF the employee signed electronically."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +87,11 @@ class CaseState:
     """Medical data have reached the SO doctor (Preventix releases them only after the consultation)."""
     gesloten: str | None = None
     """Why the case ended early (refusal, new assessment), None while it runs or after normal completion."""
+    formulieren: Mapping[str, SignedForm] = field(default_factory=lambda: MappingProxyType({}))
+    """Per consent the signed form that came back for it (the dossier holds it)."""
+    medisch_apart: bool = False
+    """The SO doctor gets the medical data as a separate form (`medische-gegevens`) after the request: Preventix
+    (after the consultation), or the signed consent was not yet in the dossier at the request."""
     organisaties: Mapping[str, Organisatie] = field(default_factory=lambda: MappingProxyType({}))
     """Master data in force for the decision being made (configuration, not derived from events)."""
 
@@ -84,7 +126,23 @@ class CaseState:
         return self.consents.get(name)
 
     def heeft_toestemming(self, name: str | None) -> bool:
-        return name is None or self.consents.get(name) is Consent.VERLEEND
+        """Whatever needs consent `name` (None: nothing) may be delivered now."""
+        if name is None:
+            return True
+        value = self.consents.get(name)
+        return value is not None and value.granted
+
+    @property
+    def wacht_op_machtiging(self) -> tuple[str, ...]:
+        """The consents given but waiting for the employee's signed form, in the order they were asked, while the
+        form would still release something: medical data until the final advice (and not when employee and SO
+        doctor decided not to ask for them), an information request until the draft advice."""
+        gesprek = self.spreekuur_gehouden
+        open_for = {"medische_gegevens": self.definitief is None and not (
+            gesprek is not None and gesprek.medische_gegevens_opvragen is False),
+            "extra_informatie": self.concept is None}
+        return tuple(name for name, value in self.consents.items()
+                     if value is Consent.GEVRAAGD and open_for.get(name.split(":")[0], False))
 
     def with_consent(self, name: str, value: Consent) -> "CaseState":
         return replace(self, consents=MappingProxyType({**self.consents, name: value}))

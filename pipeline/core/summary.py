@@ -18,7 +18,7 @@ from pipeline.core.planning import Deadline, deadlines
 from pipeline.core.procedure import allowed_steps
 from pipeline.core.state import CaseState
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 """Raise when `summarise` or what it depends on (deadline rules, steps) changes: stored summaries are remade."""
 
 
@@ -37,6 +37,8 @@ class CaseSummary:
     """Consent name -> verleend / geweigerd / ingetrokken."""
     termijnen: tuple[Deadline, ...]
     """Open deadlines, earliest first."""
+    wacht_op: tuple[str, ...] = ()
+    """What the case waits for besides deadlines, in Dutch: "wacht op ondertekende machtiging (medische gegevens)"."""
 
     @property
     def volgende_termijn(self) -> Deadline | None:
@@ -47,7 +49,7 @@ class CaseSummary:
         return {"kenmerk": self.kenmerk, "profiel": self.profiel, "stap": self.stap, "volgende": list(self.volgende),
                 "gesloten": self.gesloten, "afgerond": self.afgerond, "toestemmingen": dict(self.toestemmingen),
                 "termijnen": [{"wat": d.wat, "uiterlijk": d.uiterlijk.isoformat(), "wie": d.wie}
-                              for d in self.termijnen]}
+                              for d in self.termijnen], "wacht_op": list(self.wacht_op)}
 
     @classmethod
     def from_record(cls, data: Mapping[str, Any]) -> CaseSummary:
@@ -55,7 +57,7 @@ class CaseSummary:
                    volgende=tuple(data["volgende"]), gesloten=data["gesloten"], afgerond=data["afgerond"],
                    toestemmingen=MappingProxyType(dict(data["toestemmingen"])),
                    termijnen=tuple(Deadline(t["wat"], dt.date.fromisoformat(t["uiterlijk"]), t["wie"])
-                                   for t in data["termijnen"]))
+                                   for t in data["termijnen"]), wacht_op=tuple(data.get("wacht_op", ())))
 
 
 def summarise(state: CaseState) -> CaseSummary:
@@ -64,4 +66,16 @@ def summarise(state: CaseState) -> CaseSummary:
         kenmerk=state.kenmerk, profiel=state.profiel.value, stap=state.stappen[-1],
         volgende=tuple(sorted(allowed_steps(state), key=model.STAPPEN.index)), gesloten=state.gesloten,
         afgerond=state.afgerond, toestemmingen=MappingProxyType({k: v.value for k, v in state.consents.items()}),
-        termijnen=tuple(deadlines(state)))
+        termijnen=tuple(deadlines(state)), wacht_op=waiting(state))
+
+
+MACHTIGING_LABEL = {"medische_gegevens": "medische gegevens",
+                    "extra_informatie:bedrijfsarts": "aanvullende informatie bij de eigen bedrijfsarts",
+                    "extra_informatie:behandelaar": "aanvullende informatie bij de behandelaar",
+                    "extra_informatie:werkgever": "aanvullende informatie bij de werkgever"}
+
+
+def waiting(state: CaseState) -> tuple[str, ...]:
+    """Per consent given but not yet signed: "wacht op ondertekende machtiging (<what>)"."""
+    return tuple(f"wacht op ondertekende machtiging ({MACHTIGING_LABEL.get(name, name)})"
+                 for name in state.wacht_op_machtiging)

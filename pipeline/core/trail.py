@@ -313,6 +313,11 @@ def werknemer_view(records: Iterable[AuditRecord]) -> list[Regel]:
             if d.get("naar") == "ingetrokken":
                 zin = (f"u hebt uw machtiging voor {naam} ingetrokken; vanaf nu wordt niets meer verstuurd "
                        "waarvoor die machtiging nodig was.")
+            elif d.get("naar") == "gevraagd":  # given, but the signed form is not in the dossier yet
+                zin = (f"u is gevraagd de machtiging voor {naam} te ondertekenen; tot die in het dossier is, wordt "
+                       "niets verstuurd waarvoor zij nodig is.")
+            elif d.get("naar") == "ondertekend":
+                zin = f"uw ondertekende machtiging voor {naam} is vastgelegd."
             else:
                 zin = f"uw machtiging voor {naam} is vastgelegd ({d.get('naar')})."
             entries.append((datum, 1, rec.id, zin))

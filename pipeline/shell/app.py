@@ -82,7 +82,7 @@ def case_sign_order(settings: Settings, kenmerk: str, signer: Signer) -> SignOrd
         return None
     store = Store(settings.database)
     try:
-        state = fold(model.parse_event(e.payload) for e in store.events(kenmerk))
+        state = fold(model.parse_stored(e.payload) for e in store.events(kenmerk))
     finally:
         store.close()
     if state is None or (signer is Signer.SO_BEDRIJFSARTS and state.so_arts is None):

@@ -57,7 +57,7 @@ def migrate_layout(mailboxes: Mailboxes, store: Store, audit: Audit) -> Migratio
 
     def state_of(kenmerk: str) -> CaseState | None:
         if kenmerk not in states:
-            states[kenmerk] = fold(model.parse_event(e.payload) for e in store.events(kenmerk))
+            states[kenmerk] = fold(model.parse_stored(e.payload) for e in store.events(kenmerk))
         return states[kenmerk]
 
     for party in PER_RECIPIENT:

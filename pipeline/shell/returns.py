@@ -350,3 +350,31 @@ _REASONS = {
     "validatiegegevens": "validatiegegevens van de handtekening niet te verkrijgen",
     "actieve-inhoud": "actieve inhoud (scripts, acties of ingesloten bestanden)",
 }
+
+
+# --- the consent cycle: an electronically signed form is the form we made for it ---------------------------------
+
+_EOF = re.compile(rb"%%EOF[\r\n]{0,2}")
+
+
+def check_signed_over_form(raw: bytes, *, kenmerk: str, forms: Sequence[str]) -> None:
+    """An electronically signed consent form starts with exactly the bytes of a form the pipeline made for that
+    consent (`forms`: their SHA-256; an incremental signature only appends). No form made (a consent recorded
+    before the pipeline made forms): nothing to compare with, the form is taken as before."""
+    if not forms:
+        return
+    wanted = set(forms)
+    for match in _EOF.finditer(raw):
+        end = match.end()
+        if end < len(raw) and hashlib.sha256(raw[:end]).hexdigest() in wanted:
+            return
+    raise ReturnRefused("Het elektronisch ondertekende formulier is niet precies het formulier dat de werknemer is "
+                        "toegestuurd (de inhoud is gewijzigd of het is een ander bestand). Onderteken het toegestuurde "
+                        "PDF-bestand zelf, zonder het te wijzigen, of lever een scan van het op papier ondertekende "
+                        "formulier.", kenmerk=kenmerk, rule="ander-formulier")
+
+
+_REASONS.update({
+    "ander-formulier": "niet het toegestuurde formulier",
+    "bron-onduidelijk": "bron van de machtiging niet op te maken",
+})

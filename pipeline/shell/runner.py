@@ -36,13 +36,13 @@ from pipeline.adapters.returned_pdf import PdfReturnReader
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core.organisaties import Facts, Organisatie, issuer
-from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold
+from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold, signed_consent
 from pipeline.core.requester import letter_to_requester
 from pipeline.core.trail import TZ as DUTCH_TIME
-from pipeline.core.routing import Audience, Party, Row, file_name, recipient_code
-from pipeline.core.signatures import (SIGNED_BY, hold_for_signature, returned_signed,
-                                      signer_party)
+from pipeline.core.routing import Audience, Party, Row, file_name, form_kind, recipient_code
+from pipeline.core.signatures import SIGNED_BY, hold_for_signature, returned_signed, signer_party
 from pipeline.core.state import CaseState
+from pipeline.core.summary import waiting as summarise_waiting
 from pipeline.errors import (ConverterUnavailable, DeliveryError, InternalError, PipelineError, ReturnRefused,
                              SigningError, TrustServiceOutage)
 from pipeline.settings import STAGING
@@ -113,6 +113,8 @@ class Plan:
     """A returned PDF: the document kind it signs."""
     names: tuple[str, ...] | None = None
     """File names of the documents when not `<kenmerk>_<kind>.pdf` (a signed consent form in the archive)."""
+    event: model.MachtigingOntvangen | None = None
+    """A signed consent form: the pipeline's own record of it, stored among the case's events."""
 
 
 class Work(Protocol):
@@ -326,7 +328,8 @@ class Pipeline:
         work.record(intake, plan, records)
         self._move(intake, "processed")
         self._unstage(digest)
-        return Outcome(name, "processed", kenmerk=kenmerk, delivered=delivered)
+        waits = summarise_waiting(plan.decision.state) if plan.decision.state is not None else ()
+        return Outcome(name, "processed", kenmerk=kenmerk, delivered=delivered, detail="; ".join(waits))
 
     def _letter_to_requester(self, intake: Intake, event, e: PipelineError) -> report.LetterNote | None:
         """A request refused outright (from the employer, about an aanstellingskeuring): the ready letter to the
@@ -369,7 +372,7 @@ class Pipeline:
             kept = self._states.get(kenmerk)
         if kept is not None and kept[0] == last:
             return kept[1]
-        state = fold(model.parse_event(e.payload) for e in self.store.events(kenmerk))
+        state = fold(model.parse_stored(e.payload) for e in self.store.events(kenmerk))
         self._remember(kenmerk, last, state)
         return state
 
@@ -656,6 +659,8 @@ class CaseFileWork:
         plan.audit.accepted(event.stap, before=plan.before.consents if plan.before else {}, after=state.consents)
         log.info("%s: %s %s processed, %d file(s) delivered", intake.name, event.kenmerk, event.stap,
                  sum(r.status == "delivered" for r in records))
+        for waiting in summarise_waiting(state):  # the form to sign went to the employee; the data wait for it
+            log.info("%s: %s", event.kenmerk, waiting)
 
 
 class ReturnedPdfWork:
@@ -696,7 +701,10 @@ class ReturnedPdfWork:
 
 class ConsentFormWork:
     """A consent form signed by the employee coming back (a scan or PAdES-signed): checked
-    (`returns.check_consent_form`), archived beside the sealed record of the consent, never sent to anyone."""
+    (`returns.check_consent_form`; signed electronically: over exactly the form we made), archived beside the sealed
+    record of the consent and sent to no one. Recorded among the case's events as the pipeline's own
+    `machtiging_ontvangen`, so that the fold knows the written consent is in the dossier; what waited for it (the
+    sealed record, the medical data, an information request) is made and delivered with it (`procedure.decide`)."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.p = pipeline
@@ -737,6 +745,12 @@ class ConsentFormWork:
             p.audit.trail(form.kenmerk), kind=form.kind, sha256=intake.sha256)
         returns.check_consent_form(form, state=state, signatures=signatures, archived=bool(archived),
                                    replacing=replacing)
+        # a replacement (allowed in the audit trail) is only archived: the consent it signs was signed before
+        event = None if replacing else self._received(intake, form, state, scanned=not signatures)
+        if signatures and event is not None:  # PAdES over exactly the form we made for it, when we made one
+            returns.check_signed_over_form(raw, kenmerk=form.kenmerk, forms=[
+                r.sha256 for r in p.store.deliveries(form.kenmerk)
+                if r.kind == form_kind(event.machtiging) and r.status == "delivered" and r.sha256])
         audit = p.audit.case_file(kenmerk=form.kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
                                   sha256=intake.sha256)
         if signatures:  # each signature intact and nothing changed after our seal; who signed is the form's to show
@@ -745,16 +759,50 @@ class ConsentFormWork:
         row = Row(form.kind, "", f"Ondertekende machtiging ({form.label})", Audience.MEDISCH,
                   ((Party.ARCHIEF, None),))
         order = DocumentOrder(form.kenmerk, row, {}, (Delivery(Party.ARCHIEF, None),), None)
-        return Plan(form.kenmerk, Decision(state, (order,)), audit, ready=(raw,), before=state, kind=form.kind,
-                    names=(consent_forms.archive_name(form, earlier=len(archived)),))
+        archive_name = consent_forms.archive_name(form, earlier=len(archived))
+        if event is None:
+            return Plan(form.kenmerk, Decision(state, (order,)), audit, ready=(raw,), before=state, kind=form.kind,
+                        names=(archive_name,))
+        # what waited for this form goes now (made now, staged by this file's SHA-256 like any event's documents)
+        released, held = hold_for_signature(decide(state, event, facts=p._facts(event)),
+                                            signable=getattr(p.signer, "can_sign", None))
+        names = (archive_name, *(file_name(o.kenmerk, o.kind) for o in released.orders))
+        return Plan(form.kenmerk, Decision(released.state, (order, *released.orders)), audit, ready=(raw,),
+                    held=held, before=state, kind=form.kind, names=names, event=event)
+
+    def _received(self, intake: Intake, form: returns.ConsentForm, state: CaseState, *,
+                  scanned: bool) -> model.MachtigingOntvangen:
+        """The pipeline's record that the form came in, for the consent it signs."""
+        consent = signed_consent(state, form.consent)
+        if consent is None:
+            raise ReturnRefused(f"Uit de bestandsnaam is niet op te maken voor welke bron dit formulier geldt: in zaak "
+                                f"{form.kenmerk} wachten meer machtigingen voor aanvullende informatie op een "
+                                "handtekening. Noem de bron in de naam, bijvoorbeeld "
+                                f"{form.kenmerk}_machtiging-extra-informatie-behandelaar.pdf.",
+                                kenmerk=form.kenmerk, rule="bron-onduidelijk")
+        today = self.p.clock.now().astimezone(DUTCH_TIME).date()
+        # dated as the case's last step: the form's arrival never puts later case files out of order
+        return model.parse_stored({
+            "schema": model.SCHEMA_ID, "kenmerk": form.kenmerk, "stap": "machtiging_ontvangen",
+            "datum": state.laatste_datum.isoformat(), "machtiging": consent, "bestand": form.archive_name,
+            "ontvangen": today.isoformat(), "gescand": scanned, "sha256": intake.sha256})
 
     def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
-        self.p.store.record_document(kenmerk=plan.kenmerk, sha256=intake.sha256, deliveries=records)
-        replaced = plan.names[0] != returns.consent_form_of(intake.name).archive_name
-        plan.audit.accepted("machtiging_vervangen" if replaced else "machtiging_ondertekend",
-                            before=plan.before.consents, after=plan.before.consents)
-        log.info("%s: signed consent form %s archived%s", plan.kenmerk, intake.name,
-                 " (replaces the earlier one, as allowed in the audit trail)" if replaced else "")
+        p, event = self.p, plan.event
+        if event is None:  # a replacement of an archived form, as the records officer allowed
+            p.store.record_document(kenmerk=plan.kenmerk, sha256=intake.sha256, deliveries=records)
+            plan.audit.accepted("machtiging_vervangen", before=plan.before.consents, after=plan.before.consents)
+            log.info("%s: signed consent form %s archived (replaces the earlier one, as allowed in the audit trail)",
+                     plan.kenmerk, intake.name)
+            return
+        state = plan.decision.state
+        p.store.accept(kenmerk=plan.kenmerk, stap=event.stap, datum=event.datum.isoformat(),
+                       payload=event.model_dump(mode="json", by_alias=True), sha256=intake.sha256,
+                       file_name=intake.name, ingediend_door=None, deliveries=records, summary=summary_row(state))
+        p._remember(plan.kenmerk, intake.sha256, state)
+        plan.audit.accepted("machtiging_ondertekend", before=plan.before.consents, after=state.consents)
+        log.info("%s: signed consent form %s archived, %d document(s) released", plan.kenmerk, intake.name,
+                 len(plan.decision.orders) - 1)
 
 
 def process_in_case_order(pipeline: "Pipeline", intakes: Sequence[Intake], *, workers: int = 4,

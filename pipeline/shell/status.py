@@ -44,6 +44,8 @@ class CaseStatus:
     termijnen: list[dict] = field(default_factory=list)
     documenten: int = 0
     """Number of copies delivered to mailboxes."""
+    wacht_op: list[str] = field(default_factory=list)
+    """What the case waits for besides deadlines: "wacht op ondertekende machtiging (medische gegevens)"."""
 
 
 def _status(record: Mapping[str, Any], *, today: dt.date, last_change: str, documenten: int,
@@ -58,7 +60,8 @@ def _status(record: Mapping[str, Any], *, today: dt.date, last_change: str, docu
         gesloten=record["gesloten"], afgerond=record["afgerond"], toestemmingen=dict(record["toestemmingen"]),
         bezorgd=bezorgd, achtergehouden=achtergehouden, quarantaine=quarantaine,
         volgende_termijn=dict(first) if first else None, te_laat=bool(first and first["uiterlijk"] < day),
-        bewaren_tot=_bewaren_tot(last_change[:10]), termijnen=termijnen, documenten=documenten)
+        bewaren_tot=_bewaren_tot(last_change[:10]), termijnen=termijnen, documenten=documenten,
+        wacht_op=list(record.get("wacht_op", ())))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -74,7 +77,7 @@ def case_status(store: Store, kenmerk: str, *, today: dt.date) -> CaseStatus | N
     events = store.events(kenmerk)
     if not events:
         return None
-    state = fold(model.parse_event(e.payload) for e in events)
+    state = fold(model.parse_stored(e.payload) for e in events)
     records = store.deliveries(kenmerk)
     bezorgd = [{"document": r.kind, "aan": r.party, "pad": r.path, "op": r.at} for r in records
                if r.status == "delivered"]
@@ -108,7 +111,7 @@ def rebuild_summaries(store: Store, kenmerken: list[str] | None = None) -> int:
     """Make the summaries of these cases (default: all) again from the fold of their events; returns how many."""
     rows = []
     for kenmerk in store.kenmerken() if kenmerken is None else kenmerken:
-        state = fold(model.parse_event(e.payload) for e in store.events(kenmerk))
+        state = fold(model.parse_stored(e.payload) for e in store.events(kenmerk))
         if state is not None:
             rows.append(summary_row(state))
     store.write_summaries(rows)

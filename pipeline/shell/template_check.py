@@ -137,6 +137,14 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("aanvrager-bedrijfsarts", changes={"verzoek": {"verzocht_door": "bedrijfsarts"}}, upto="verzoek"),
     Variant("factuur-werknemer", changes={"selectie": {**_NOT_IN_CONTRACT, "werkgever_vergoedt": False}}),
     Variant("factuur-werkgever-vergoedt", changes={"selectie": {**_NOT_IN_CONTRACT, "werkgever_vergoedt": True}}),
+    # the written consent not yet in the dossier: the machtiging the employee is to sign (issue 20)
+    Variant("machtiging-te-ondertekenen", changes={"aanvraag": {"bewijs": {"vindplaats": None}},
+                                                    "extra_informatie": {"bewijs": {"vindplaats": None}}},
+            upto="extra_informatie"),
+    Variant("machtiging-te-ondertekenen-bedrijfsarts", changes={"extra_informatie": {
+        "bron": "bedrijfsarts", "bewijs": {"vindplaats": None}}}, upto="extra_informatie"),
+    Variant("machtiging-te-ondertekenen-werkgever", changes={"extra_informatie": {
+        "bron": "werkgever", "bewijs": {"vindplaats": None}}}, upto="extra_informatie"),
 )
 
 

@@ -31,7 +31,15 @@ _PYDANTIC_NL = {
     "union_tag_invalid": "is geen bekende stap",
     "union_tag_not_found": "ontbreekt: elk bestand noemt zijn stap ('stap')",
     "decimal_parsing": "is geen geldig bedrag",
+    "bool_parsing": "moet ja of nee zijn",
+    "date_type": "is geen geldige datum (gebruik JJJJ-MM-DD)",
+    "datetime_type": "is geen geldig moment (gebruik bijvoorbeeld 2026-11-17T10:30:00+01:00)",
+    "datetime_from_date_parsing": "is geen geldig moment (gebruik bijvoorbeeld 2026-11-17T10:30:00+01:00)",
+    "dict_type": "moet een object zijn ({ ... })",
+    "json_invalid": "is geen geldige JSON",
 }
+UNKNOWN_PROBLEM = "heeft een ongeldige waarde"
+"""For a pydantic error kind without a Dutch text above: never pydantic's English message."""
 
 
 def _field(loc: tuple) -> str:
@@ -47,7 +55,7 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
     out = []
     for err in e.errors(include_url=False):
         kind = err["type"]
-        if kind == "literal_error":
+        if kind in ("literal_error", "enum"):
             expected = err.get("ctx", {}).get("expected", "")
             msg = f"heeft een ongeldige waarde; toegestaan: {expected}"
         elif kind == "string_pattern_mismatch":
@@ -57,7 +65,7 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
         elif kind == "value_error":
             msg = str(err.get("ctx", {}).get("error", err["msg"]))
         else:
-            msg = _PYDANTIC_NL.get(kind, err["msg"])
+            msg = _PYDANTIC_NL.get(kind, UNKNOWN_PROBLEM)
         field = _field(err["loc"])
         if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict):
             shown = repr(err["input"])

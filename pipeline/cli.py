@@ -1,5 +1,5 @@
 """The `sopipe` command line: the one group module. It defines the `cli` group and adds the commands of the
-command modules (`cli_operator`, `cli_archive`, `cli_signing`, `cli_bench`) explicitly; those never import it back.
+command modules (`cli_operator`, `cli_archive`, `cli_signing`, `cli_bench`, `cli_desk`) explicitly; those never import it back.
 
 One thin function per command. A `PipelineError` becomes user output in exactly one place, `SopipeGroup.invoke`
 (`Error: <message>`, exit status 1); click's own usage errors stay click's.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import cli_archive, cli_bench, cli_operator, cli_signing
+from pipeline import cli_archive, cli_bench, cli_desk, cli_operator, cli_signing
 from pipeline.cli_options import CONTEXT, root_option
 from pipeline.core.redaction import for_people
 from pipeline.errors import PipelineError
@@ -377,7 +377,7 @@ def _summary(settings, outcomes) -> None:
                f"{counts['retry']} left for retry. Results in {settings.outbox}/")
 
 
-for _module in (cli_operator, cli_archive, cli_signing, cli_bench):
+for _module in (cli_operator, cli_archive, cli_signing, cli_bench, cli_desk):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

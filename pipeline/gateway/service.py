@@ -29,6 +29,7 @@ from pipeline.core import model
 from pipeline.core.actor import Actor, Rol
 from pipeline.core.form import STAP_TITEL
 from pipeline.core.procedure import allowed_steps, fold
+from pipeline.core.routing import ROWS
 from pipeline.core.scope import ingediend_door, may_see
 from pipeline.core.state import CaseState, Consent
 from pipeline.core.trail import TZ, Actie, Gebeurtenis, Uitkomst
@@ -447,6 +448,7 @@ def _documents(records) -> list[dict]:
     """Per recipient (party) the documents and their delivery state."""
     by_party: dict[str, list[dict]] = {}
     for r in records:
-        by_party.setdefault(r.party, []).append({"document": r.kind, "status": r.status, "reden": r.detail,
-                                                 "op": r.at})
+        titel = ROWS[r.kind].titel if r.kind in ROWS else r.kind
+        by_party.setdefault(r.party, []).append({"document": r.kind, "titel": titel, "status": r.status,
+                                                 "reden": r.detail, "op": r.at})
     return [{"aan": party, "documenten": docs} for party, docs in sorted(by_party.items())]

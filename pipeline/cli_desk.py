@@ -76,7 +76,9 @@ def serve(root: Path, port: int, unix_user: str | None, data: Path | None, idle:
 @click.option("--organisatie", default=None, help="Code of the arbodienst (secretariaat): its cases only.")
 @click.option("--big", default=None, help="BIG number (bedrijfsarts, so-bedrijfsarts).")
 @click.option("--naam", default=None, help='The person\'s name as the audit trail shows it ("J. de Wit").')
-def adduser(root: Path, name: str, rol: str, organisatie: str | None, big: str | None, naam: str | None) -> None:
+@click.option("--replace", is_flag=True, help="Replace an existing user of that name (new password and secret).")
+def adduser(root: Path, name: str, rol: str, organisatie: str | None, big: str | None, naam: str | None,
+            replace: bool) -> None:
     """Add desk user NAME; prints a one-time password and the TOTP secret as an otpauth:// URI (once).
 
     The first login asks for a new password. Give the URI to the user's authenticator app (scan it as a QR code,
@@ -89,12 +91,13 @@ def adduser(root: Path, name: str, rol: str, organisatie: str | None, big: str |
     from pipeline.core.actor import Rol
     from pipeline.shell.desk_service import add_user
 
-    new = add_user(root, name, naam=naam or name, rol=Rol(rol), organisatie=organisatie, big=big)
+    new = add_user(root, name, naam=naam or name, rol=Rol(rol), organisatie=organisatie, big=big, replace=replace)
     click.echo(f"User {new.gebruikersnaam} added ({rol}{', ' + organisatie if organisatie else ''}).")
     click.echo(f"One-time password: {new.wachtwoord}")
     click.echo(f"TOTP secret:       {new.geheim}")
     click.echo(f"Authenticator URI: {new.otpauth}")
-    click.echo("Give these to the user in person; they are not shown again.")
+    click.echo("Give these to the user in person; they are not shown again. The current code, without an app:")
+    click.echo(f"  python3 -c \"import pyotp; print(pyotp.TOTP('{new.geheim}').now())\"")
 
 
 @click.command("check", context_settings=CONTEXT)

@@ -130,10 +130,14 @@ class Users:
     # --- users ------------------------------------------------------------------------------------------------
 
     def add(self, gebruikersnaam: str, *, naam: str, rol: Rol, organisatie: str | None = None,
-            big: str | None = None) -> NewUser:
-        """A new user with a one-time password (to be changed at the first login) and a new TOTP secret."""
+            big: str | None = None, replace: bool = False) -> NewUser:
+        """A new user with a one-time password (to be changed at the first login) and a new TOTP secret.
+        `replace`: an existing user of that name is replaced (new password and secret, sessions ended)."""
         password = secrets.token_urlsafe(12)
         secret = pyotp.random_base32()
+        if replace:
+            self._conn().execute("DELETE FROM sessies WHERE gebruikersnaam=?", (gebruikersnaam,))
+            self._conn().execute("DELETE FROM users WHERE gebruikersnaam=?", (gebruikersnaam,))
         try:
             self._conn().execute(
                 "INSERT INTO users (gebruikersnaam, naam, rol, organisatie, big, wachtwoord, totp_geheim, "

@@ -68,7 +68,8 @@ def open_users(settings: Settings, *, idle_seconds: int = DEFAULT_IDLE_SECONDS) 
     return Users(settings.state / FILE_NAME, idle_seconds=idle_seconds)
 
 
-def add_user(root: Path, name: str, *, naam: str, rol: Rol, organisatie: str | None, big: str | None) -> NewUser:
+def add_user(root: Path, name: str, *, naam: str, rol: Rol, organisatie: str | None, big: str | None,
+             replace: bool = False) -> NewUser:
     if rol is Rol.SECRETARIAAT and not organisatie:
         raise PipelineError("A secretariat user needs --organisatie CODE (the arbodienst's code in the case files)")
     if rol in (Rol.BEDRIJFSARTS, Rol.SO_BEDRIJFSARTS) and not (big and big.isdigit() and len(big) == 11):
@@ -78,7 +79,7 @@ def add_user(root: Path, name: str, *, naam: str, rol: Rol, organisatie: str | N
         raise PipelineError(f"{settings.state} does not exist; run `sopipe init --root {root}` first")
     users = open_users(settings)
     try:
-        return users.add(name, naam=naam, rol=rol, organisatie=organisatie, big=big)
+        return users.add(name, naam=naam, rol=rol, organisatie=organisatie, big=big, replace=replace)
     finally:
         users.close()
 

@@ -15,10 +15,10 @@ urlpatterns = [
     path("zaken/nieuw/", views.nieuwe_zaak, name="nieuw"),
     re_path(rf"^zaken/{KENMERK}/$", views.zaak, name="zaak"),
     re_path(rf"^zaken/{KENMERK}/stap/(?P<stap>[a-z_]+)/$", views.stap, name="stap"),
-    re_path(rf"^zaken/{KENMERK}/brief/(?P<naam>[^/]+)$", views.brief, name="brief"),
     path("volg/<str:sha256>/", views.volg, name="volg"),
     path("mislukt/", views.mislukt, name="mislukt"),
     path("mislukt/<str:sha256>/", views.mislukt_bestand, name="mislukt_bestand"),
+    path("mislukt/<str:sha256>/brief.pdf", views.brief, name="brief"),
 ]
 
 handler404 = "desk.balie.views.niet_gevonden"

@@ -3,7 +3,8 @@ what a submission becomes (a case file in inbox/, same intake, `ingediend_door` 
 
 from __future__ import annotations
 
-import copy
+import base64
+import hashlib
 import datetime as dt
 import json
 
@@ -238,3 +239,22 @@ def test_the_socket_carries_the_same_operations(desk, tmp_path):
         with pytest.raises(GatewayError) as unknown:
             client.call("sql", query="SELECT * FROM users")
         assert unknown.value.code == "onbekend"
+
+
+def test_the_letter_to_a_refused_requester_is_downloaded_from_its_failed_file_and_recorded(desk):
+    token = desk.login("wit")
+    verzoek = _example("01-verzoek.json")
+    verzoek.update(kenmerk="SO-2026-0500", verzocht_door="werkgever")
+    desk.root.drop("verzoek-werkgever.json", verzoek)
+    desk.root.run()
+    failed = {f["bestand"]: f for f in desk.call("mislukt", token=token)["bestanden"]}
+    sha = failed["verzoek-werkgever.json"]["sha256"]
+    opened = desk.call("mislukt_bestand", token=token, sha256=sha)
+    assert opened["brief"] == "verzoek-werkgever.json.brief-aan-aanvrager.pdf"
+    assert desk.call("brief", token=desk.login("zuid"), sha256=sha)["fout"] == "niet-gevonden"
+    letter = desk.call("brief", token=token, sha256=sha)
+    pdf = base64.b64decode(letter["pdf"])
+    assert pdf == (desk.root.settings.failed / opened["brief"]).read_bytes()
+    record = [r for r in desk.trail("SO-2026-0500") if r.details.get("wat") == "desk-brief"]
+    assert record and record[0].details["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert "J. Wit (wit" in record[0].gebruiker

@@ -192,12 +192,13 @@ def _tree(groep: casefile_form.Groep, values: dict[str, str], problems: dict[str
                       "soort": v.soort, "verplicht": v.verplicht, "waarde": value, "fouten": problems.get(v.pad, []),
                       "keuzes": [{"waarde": k, "label": label, "gekozen": k == value} for k, label in v.keuzes],
                       "max": v.max_lengte})
-    return {"veld": False, "pad": groep.pad, "label": groep.label, "verplicht": groep.verplicht, "items": items,
+    return {"veld": False, "pad": groep.pad, "label": groep.label if groep.pad else "Gegevens",
+            "verplicht": groep.verplicht, "items": items,
             "fouten": problems.get(groep.pad, [])}
 
 
 def _form_page(request, *, kenmerk: str | None, stap: str, posted: dict[str, str], problems: list,
-               vervangt: str | None = None, rapport: str | None = None, status: int = 200):
+               vervangt: str | None = None, rapport: str | None = None, brief: bool = False, status: int = 200):
     groep = casefile_form.form_for(stap)
     by_field, rest = casefile_form.problems_by_field(groep, [tuple(p) for p in problems])
     kenmerk_problems = by_field.pop("kenmerk", []) + [r.split(": ", 1)[1] for r in rest if r.startswith("kenmerk: ")]
@@ -206,7 +207,8 @@ def _form_page(request, *, kenmerk: str | None, stap: str, posted: dict[str, str
         "kenmerk": kenmerk, "nieuw": stap == "verzoek", "kenmerk_waarde": posted.get("kenmerk", kenmerk or ""),
         "kenmerk_fouten": kenmerk_problems, "stap": stap, "titel": casefile_form.STAP_TITEL[stap],
         "formulier": _tree(groep, posted, by_field), "overige": rest, "vervangt": vervangt, "rapport": rapport,
-        "aantal_fouten": len(problems), "gecontroleerd": request.method == "POST" and not problems},
+        "aantal_fouten": len(problems), "gecontroleerd": request.method == "POST" and not problems,
+        "brief": brief},
         status=status)
 
 
@@ -277,12 +279,14 @@ def mislukt_bestand(request, sha256: str):
     posted = casefile_form.to_form(casefile_form.form_for(stap), failed["gegevens"] or {})
     return _form_page(request, kenmerk=kenmerk if stap != "verzoek" else None, stap=stap,
                       posted={**posted, "kenmerk": kenmerk}, problems=failed["problemen"], vervangt=sha256,
-                      rapport=failed["rapport"])
+                      rapport=failed["rapport"], brief=bool(failed["brief"]))
 
 
 @desk_page
-def brief(request, kenmerk: str, naam: str):
-    answer = call(request, "brief", kenmerk=kenmerk, naam=naam)
+def brief(request, sha256: str):
+    if not _SHA.match(sha256):
+        raise Http404("Onbekend bestand.")
+    answer = call(request, "brief", sha256=sha256)
     response = HttpResponse(base64.b64decode(answer["pdf"]), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{answer["naam"]}"'
     return response

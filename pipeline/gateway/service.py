@@ -199,7 +199,6 @@ class Gateway:
                           "ingediend_door": e.payload.get("ingediend_door"), "ontvangen": e.accepted_at,
                           "bestand": e.file_name} for e in events],
             "volgende": _next_steps(state),
-            "brieven": [{"naam": n} for n in self._letters(state.kenmerk)],
         }
         self.audit.acting(actor).viewed(state.kenmerk, wat="status")  # before the data leaves
         return {"zaak": page}
@@ -371,38 +370,31 @@ class Gateway:
         self.audit.acting(actor).record(Gebeurtenis.INZAGE, kenmerk=f["kenmerk"], actie=Actie.READ,
                                         uitkomst=Uitkomst.GESLAAGD, wat="desk-mislukt-bestand",
                                         bestand=f["bestand"], bestand_sha256=f["sha256"])
+        letter = (self.settings.failed / _letter_of(f["bestand"])).is_file()
         return {"bestand": f["bestand"], "kenmerk": f["kenmerk"], "stap": f["stap"], "rapport": f["rapport"],
-                "gegevens": f["gegevens"], "problemen": [list(p) for p in result.problems]}
+                "gegevens": f["gegevens"], "problemen": [list(p) for p in result.problems],
+                "brief": _letter_of(f["bestand"]) if letter else None}
 
     # --- letters the secretariat sends itself -------------------------------------------------------------------
 
-    def _letters(self, kenmerk: str) -> list[str]:
-        """Ready letters to a refused requester beside failed files of this case (`*.brief-aan-aanvrager.pdf`)."""
-        out = []
-        for f in self._failed_files().values():
-            data = f["gegevens"]
-            if data and data.get("kenmerk") == kenmerk:
-                letter = f["bestand"] + ".brief-aan-aanvrager.pdf"
-                if (self.settings.failed / letter).is_file():
-                    out.append(letter)
-        return out
-
-    def op_brief(self, session: Session, *, kenmerk: str, naam: str) -> dict:
-        """A letter to the requester, to download (logged)."""
+    def op_brief(self, session: Session, *, sha256: str) -> dict:
+        """The ready letter to a refused requester beside a failed request (`<file>.brief-aan-aanvrager.pdf`), to
+        download and send; the download is recorded."""
         actor = _role(session, SECRETARIAT)
-        kenmerk, naam = str(kenmerk), str(naam)
-        letters = set(self._letters(kenmerk)) if _KENMERK.match(kenmerk) else set()
-        org = self._org_of(next((f["gegevens"] for f in self._failed_files().values()
-                                 if f["gegevens"] and f["gegevens"].get("kenmerk") == kenmerk), None), kenmerk)
-        if naam not in letters or org != actor.organisatie:
-            self._refused(actor, kenmerk if _KENMERK.match(kenmerk) else None, wat="brief", regel="buiten-bevoegdheid")
-            raise GatewayError("niet-gevonden", "Deze brief bestaat niet, of u hebt er geen toegang toe.")
+        f = self._failed_in_scope(actor, sha256)
+        name = _letter_of(f["bestand"])
         with safefs.folder(self.settings.root, ("inbox", "failed")) as fd:
-            pdf, _ = safefs.read_at(fd, naam, limit=64 * 1024 * 1024)
-        self.audit.acting(actor).record(Gebeurtenis.INZAGE, kenmerk=kenmerk, actie=Actie.READ,
-                                        uitkomst=Uitkomst.GESLAAGD, wat="desk-brief", bestand=naam,
+            if safefs.entry(fd, name) is None:
+                raise GatewayError("niet-gevonden", "Bij dit bestand hoort geen brief.")
+            pdf, _ = safefs.read_at(fd, name, limit=64 * 1024 * 1024)
+        self.audit.acting(actor).record(Gebeurtenis.INZAGE, kenmerk=f["kenmerk"], actie=Actie.READ,
+                                        uitkomst=Uitkomst.GESLAAGD, wat="desk-brief", bestand=name,
                                         sha256=hashlib.sha256(pdf).hexdigest())
-        return {"naam": naam, "pdf": base64.b64encode(pdf).decode("ascii")}
+        return {"naam": name, "pdf": base64.b64encode(pdf).decode("ascii")}
+
+
+def _letter_of(failed_name: str) -> str:
+    return failed_name + ".brief-aan-aanvrager.pdf"
 
 
 def _role(session: Session, roles: frozenset[Rol]) -> Actor:

@@ -19,6 +19,7 @@ from typing import Iterator
 
 from pipeline.adapters.store import Store
 from pipeline.core.actor import Rol
+from pipeline.gateway.protocol import GatewayError
 from pipeline.gateway.server import serving
 from pipeline.gateway.service import Gateway
 from pipeline.gateway.users import DEFAULT_IDLE_SECONDS, FILE_NAME, NewUser, Users
@@ -80,6 +81,8 @@ def add_user(root: Path, name: str, *, naam: str, rol: Rol, organisatie: str | N
     users = open_users(settings)
     try:
         return users.add(name, naam=naam, rol=rol, organisatie=organisatie, big=big, replace=replace)
+    except GatewayError as e:
+        raise PipelineError(f"{e.bericht} (--replace gives it a new password and secret)") from e
     finally:
         users.close()
 

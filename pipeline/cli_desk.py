@@ -69,6 +69,42 @@ def serve(root: Path, port: int, unix_user: str | None, data: Path | None, idle:
             click.echo("\nStopped.")
 
 
+@desk.command("gateway", context_settings=CONTEXT)
+@root_option
+@click.option("--group", default=None,
+              help="Unix group of the desk's user: the socket is opened to it (default: sopipe-desk's group).")
+@click.option("--idle", type=click.IntRange(5), default=900, show_default=True,
+              help="Seconds of inactivity after which a desk session ends.")
+def gateway(root: Path, group: str | None, idle: int) -> None:
+    """Run only the gateway on ROOT/gateway/desk.sock, as the pipeline's user, until stopped (SIGTERM, Ctrl-C).
+
+    For production, where the desk runs under its own user with gunicorn (a service of its own) and this command
+    runs beside `sopipe watch`. Only the pipeline's user and the desk's user may connect.
+
+    Example:
+
+        sopipe desk gateway --root /srv/sopipe --group sopipe-desk
+    """
+    import signal
+    import threading
+
+    from pipeline.settings import load_settings
+    from pipeline.shell.desk_service import desk_user, running_gateway
+
+    settings = load_settings(root)
+    user = desk_user(None)
+    group = group or user.group
+    with running_gateway(settings, group=group, idle_seconds=idle,
+                         allowed_uids=None if group != user.group else frozenset({user.uid})) as path:
+        click.echo(f"Gateway: {path} (group {group or '-'})")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            click.echo("\nStopped.")
+
+
 @desk.command("adduser", context_settings=CONTEXT)
 @root_option
 @click.argument("name")

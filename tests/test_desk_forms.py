@@ -100,3 +100,10 @@ def test_whatever_is_typed_the_check_answers_in_dutch(stap, posted):
                               **form.from_form(groep, posted)})
     for _field, problem in result.problems:
         assert not any(word in problem for word in ENGLISH), problem
+
+
+def test_every_recipient_and_every_consent_has_a_name_for_the_secretariat():
+    from pipeline.core.routing import Party
+    from pipeline.core.trail import TOESTEMMING_NAAM
+    assert {p.value for p in Party} <= set(form.PARTIJ_LABELS)
+    assert set(TOESTEMMING_NAAM) <= set(form.TOESTEMMING_LABELS)

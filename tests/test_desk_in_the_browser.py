@@ -189,14 +189,17 @@ def test_another_arbodienst_sees_no_case_and_a_guessed_url_is_a_logged_404(desk,
     log_in(page, desk.base, desk.users, "zuid")
     assert "Geen zaken gevonden" in page.locator("main").inner_text()
     before = len(Audit(desk.root.store).trail(NEW))
-    for path in (f"zaken/{NEW}/", f"zaken/{NEW}/stap/facturatie/", f"zaken/{NEW}/brief/x.pdf",
-                 "zaken/SO-2099-0001/"):
+    for path in (f"zaken/{NEW}/", f"zaken/{NEW}/stap/facturatie/", "zaken/SO-2099-0001/", f"mislukt/{'a' * 64}/",
+                 f"mislukt/{'a' * 64}/brief.pdf"):
         response = page.goto(desk.base + path)
         assert response.status == 404, path
         assert page.get_by_role("heading", name="Niet gevonden").is_visible()
     shot(page, "niet-gevonden")
     refusals = [r for r in Audit(desk.root.store).trail(NEW)[before:] if r.uitkomst == "geweigerd"]
-    assert len(refusals) == 3 and all("Z. Uid (zuid" in r.gebruiker for r in refusals)
+    assert len(refusals) == 2 and all("Z. Uid (zuid" in r.gebruiker for r in refusals)
+    guessed = [r for r in Audit(desk.root.store).records() if r.uitkomst == "geweigerd" and r.kenmerk is None
+               and "Z. Uid (zuid" in r.gebruiker]
+    assert len(guessed) == 3  # the unknown case and the failed file guessed twice: recorded without a case
 
 
 # --- a failed file, fixed and resubmitted ---------------------------------------------------------------------------

@@ -112,6 +112,22 @@ KEUZE_LABELS: Mapping[str, str] = types.MappingProxyType({
 })
 """How a choice reads in a drop-down (the value itself is what the case file holds)."""
 
+PARTIJ_LABELS: Mapping[str, str] = types.MappingProxyType({
+    "werknemer": "werknemer", "werkgever": "werkgever", "bedrijfsarts": "eigen bedrijfsarts",
+    "so-bedrijfsarts": "second opinion-bedrijfsarts", "arbodienst": "arbodienst", "archief": "archief",
+})
+"""The recipients (mailboxes) as the secretariat reads them."""
+
+TOESTEMMING_LABELS: Mapping[str, str] = types.MappingProxyType({
+    "medische_gegevens": "medische gegevens delen",
+    "extra_informatie:bedrijfsarts": "extra informatie opvragen bij de eigen bedrijfsarts",
+    "extra_informatie:behandelaar": "extra informatie opvragen bij een behandelaar",
+    "extra_informatie:werkgever": "extra informatie opvragen bij de werkgever",
+    "advies_delen_bedrijfsarts": "advies delen met de eigen bedrijfsarts",
+    "advies_delen_werkgever": "werkadvies delen met de werkgever",
+})
+"""The consents (machtigingen) of a case as the secretariat reads them."""
+
 Soort = Literal["tekst", "tekstvak", "datum", "moment", "keuze", "janee", "bedrag"]
 
 

@@ -164,9 +164,10 @@ def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout: float = 30.0, 
 
 
 @contextmanager
-def running_desk(settings: Settings, *, port: int, user: DeskUser, data: Path,
-                 idle_seconds: int = DEFAULT_IDLE_SECONDS, clock=None) -> Iterator[str]:
-    """The gateway (here) and the web process (as `user`) while the block runs; yields the desk's address."""
+def running_gateway(settings: Settings, *, group: str | None, idle_seconds: int = DEFAULT_IDLE_SECONDS,
+                    allowed_uids: frozenset[int] | None = None, clock=None) -> Iterator[Path]:
+    """The gateway of `settings.root` on its socket while the block runs (its store and users opened here).
+    `allowed_uids`: who besides us may connect (SO_PEERCRED); None: whoever the socket's mode lets in."""
     with ExitStack() as stack:
         store = Store(settings.database)
         stack.callback(store.close)
@@ -174,8 +175,17 @@ def running_desk(settings: Settings, *, port: int, user: DeskUser, data: Path,
         stack.callback(users.close)
         _, intake_access = access_from_settings(settings)
         gateway = Gateway(settings, store=store, users=users, intake_access=intake_access, clock=clock)
-        allowed = frozenset({os.getuid(), user.uid})
-        socket_path = stack.enter_context(serving(gateway, settings.root, group=user.group, allowed_uids=allowed))
+        allowed = None if allowed_uids is None else allowed_uids | {os.getuid()}
+        yield stack.enter_context(serving(gateway, settings.root, group=group, allowed_uids=allowed))
+
+
+@contextmanager
+def running_desk(settings: Settings, *, port: int, user: DeskUser, data: Path,
+                 idle_seconds: int = DEFAULT_IDLE_SECONDS, clock=None) -> Iterator[str]:
+    """The gateway (here) and the web process (as `user`) while the block runs; yields the desk's address."""
+    with ExitStack() as stack:
+        socket_path = stack.enter_context(running_gateway(settings, group=user.group, idle_seconds=idle_seconds,
+                                                          allowed_uids=frozenset({user.uid}), clock=clock))
         prepare_data(data, user)
         python, paths = web_python(user)
         env = desk_environment(socket=socket_path, data=data, idle_seconds=idle_seconds, paths=paths)

@@ -100,7 +100,7 @@ def migrate_layout(root: Path) -> None:
 
         sopipe migrate-layout --root /srv/sopipe
     """
-    from pipeline.adapters.audit import Audit
+    from pipeline.adapters.audit import Audit, shell_actor
     from pipeline.adapters.mailbox import Mailboxes
     from pipeline.adapters.store import Store
     from pipeline.settings import load_settings
@@ -113,7 +113,8 @@ def migrate_layout(root: Path) -> None:
     with exclusive_root(settings.database.parent):
         store = Store(settings.database)
         try:
-            result = migrate(Mailboxes(settings.outbox, access=mailbox_access), store, Audit(store))
+            result = migrate(Mailboxes(settings.outbox, access=mailbox_access), store,
+                             Audit(store).acting(shell_actor()))
         finally:
             store.close()
     for move in result.moved:
@@ -256,8 +257,8 @@ def status(root: Path, kenmerk: str | None, overdue: bool, as_json: bool, today,
             cases = st.all_status(store, today=day, overdue=overdue)
         failures = [] if kenmerk else store.failures()
         warnings = st.warnings(settings, store)
-        from pipeline.adapters.audit import Audit
-        audit = Audit(store)
+        from pipeline.adapters.audit import Audit, shell_actor
+        audit = Audit(store).acting(shell_actor())  # the person at the keyboard, not the account
         if kenmerk:  # NEN 7513: looking at a case is an action on it
             audit.viewed(kenmerk, wat="status")
         else:  # the list names no person (kenmerk, step, deadline, counts): one record for the listing

@@ -35,8 +35,9 @@ def archive() -> None:
 
 @contextmanager
 def _opened(root: Path) -> Iterator[tuple]:
-    """(settings, store, audit) of an initialised root, the store closed on the way out."""
-    from pipeline.adapters.audit import Audit
+    """(settings, store, audit) of an initialised root, the store closed on the way out; the audit records name the
+    person at the keyboard (`shell_actor`: the login name, also through sudo), not only the account."""
+    from pipeline.adapters.audit import Audit, shell_actor
     from pipeline.adapters.store import Store
     from pipeline.settings import load_settings
 
@@ -45,7 +46,7 @@ def _opened(root: Path) -> Iterator[tuple]:
         raise click.ClickException(f"no state database in {settings.root}; run `sopipe init --root {root}`")
     store = Store(settings.database)
     try:
-        yield settings, store, Audit(store)
+        yield settings, store, Audit(store).acting(shell_actor())
     finally:
         store.close()
 
@@ -298,7 +299,8 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
     the state database, and the case's folders in the parties' mailboxes on this server (outbox/<party>/...;
     kept and listed only with [mailboxes] emptied_by_recipients = true). Kept: the audit trail, which records the
     destruction (kenmerk, date, who, reason, hash of what was removed). Before the retention date only with
-    --force --reden "..."; a reason holding a BSN, a name of the case or a birth date is refused.
+    --force --reden "..."; a reason holding a BSN, a name of the case or a birth date is refused; a dossier under
+    a legal hold (`archive hold`) is refused. All of these are checked before the confirmation is asked.
 
     Example:
 
@@ -306,11 +308,13 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe --force --reden "verzoek werknemer, art. 7:455 BW"
     """
-    from pipeline.shell.archive import destroy_dossier, plan_destruction
+    from pipeline.shell.archive import approve_destruction, carry_out_destruction
 
     day = _day(today)
     with _opened(root) as (settings, store, audit):
-        plan = plan_destruction(settings, store, kenmerk)
+        # every check (legal hold, reason, retention) before anyone is asked to confirm
+        approved = approve_destruction(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
+        plan = approved.plan
         if not yes and (plan.files or plan.retention):
             click.echo(f"To be removed for good ({len(plan.files)} files and the case's rows in the state database):")
             for p in plan.files:
@@ -319,8 +323,9 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
                 click.echo(f"  {p}/ (LibreOffice scratch left by a stopped pipeline)")
             for p in plan.mailbox_files:
                 click.echo(f"  {p.relative_to(settings.root)} (in a party's mailbox)")
+            click.echo(f"Recorded as: {approved.wat}, reason \"{approved.reden}\".")
             click.confirm(f"Destroy the dossier {kenmerk}? This cannot be undone", abort=True)
-        done = destroy_dossier(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
+        done = carry_out_destruction(settings, store, audit, approved)
     click.echo(f"Destroyed dossier {kenmerk}: {len(done.files) + len(done.mailbox_files)} files and its state removed; recorded in the audit "
                f"trail (hash of what was removed: {done.manifest_sha256}).")
     for parts in done.mailboxes:
@@ -328,6 +333,46 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
     for folder in done.kept:
         click.echo(f"  not removed (emptied by the recipient, [mailboxes] emptied_by_recipients): "
                    f"{folder.relative_to(settings.root)}/")
+
+
+@archive.command("hold", context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk")
+@click.option("--reden", required=True, help="Why (recorded for good; no names, BSN or dates of birth), e.g. "
+                                             "\"klacht in behandeling bij het tuchtcollege\".")
+def hold_command(root: Path, kenmerk: str, reden: str) -> None:
+    """Put a legal hold on the dossier KENMERK: `archive destroy` refuses it, also after the retention date and
+    with --force, until `archive release` lifts the hold. Both are recorded in the audit trail with who and why.
+
+    Example:
+
+    \b
+        sopipe archive hold SO-2026-0042 --root /srv/sopipe --reden "klacht in behandeling"
+    """
+    from pipeline.shell.archive import place_hold
+
+    with _opened(root) as (_settings, store, audit):
+        place_hold(store, audit, kenmerk, reden=reden)
+    click.echo(f"Legal hold placed on {kenmerk}: it cannot be destroyed until `sopipe archive release {kenmerk}`.")
+
+
+@archive.command("release", context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk")
+@click.option("--reden", required=True, help="Why the hold ends (recorded; no personal data).")
+def release_command(root: Path, kenmerk: str, reden: str) -> None:
+    """Lift the legal hold of the dossier KENMERK (recorded with who and why).
+
+    Example:
+
+    \b
+        sopipe archive release SO-2026-0042 --root /srv/sopipe --reden "klacht afgehandeld"
+    """
+    from pipeline.shell.archive import lift_hold
+
+    with _opened(root) as (_settings, store, audit):
+        lift_hold(store, audit, kenmerk, reden=reden)
+    click.echo(f"Legal hold on {kenmerk} lifted.")
 
 
 # --- sopipe archive renew ----------------------------------------------------------------------------------------

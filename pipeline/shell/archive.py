@@ -696,18 +696,41 @@ def _report_names(report: Path, kenmerk: str) -> bool:
     return f"Zaak (kenmerk): {kenmerk}\n" in text
 
 
-def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
-                    force: bool = False, reden: str | None = None) -> DestroyPlan:
-    """Irreversibly remove the arbodienst's dossier of `kenmerk` (see the module docstring for what goes).
+@dataclass(frozen=True)
+class ApprovedDestruction:
+    """A destruction that passed every check (`approve_destruction`); `carry_out_destruction` does it."""
+    plan: DestroyPlan
+    wat: str | None
+    """`bewaartermijn-verstreken` or `vervroegd` (recorded)."""
+    reden: str | None
+    """The recorded reason, checked for personal data."""
+    resumes: bool = False
+    """An earlier run recorded `gestart` and stopped half-way: this one finishes what that run recorded."""
+    manifest_sha256: str = ""
+    """The hash of what is removed, as it will be recorded."""
 
-    Refused before the retention date unless `force` with a `reden` (e.g. the employee's request under
-    art. 7:455 BW). Two audit records frame it: `gestart` (before anything is removed) and `geslaagd`.
+
+def approve_destruction(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
+                        force: bool = False, reden: str | None = None) -> ApprovedDestruction:
+    """Every check of a destruction, before anyone is asked to confirm it; nothing is removed here.
+
+    In this order: no legal hold (`place_hold`); the reason free of personal data (a BSN, a name of the case, a
+    birth date) and short; the dossier exists and was not destroyed already; before the retention date only with
+    `force` and a `reden` (e.g. the employee's request under art. 7:455 BW). Each refusal is an ArchiveError with
+    its rule, recorded in the audit trail (outcome geweigerd).
     """
     reden = (reden or "").strip() or None
-    plan = plan_destruction(settings, store, kenmerk)
     pending = _pending_destruction(audit, kenmerk)
+    hold = legal_hold(audit, kenmerk)
+    if hold is not None:
+        _refused(audit, kenmerk, "juridische-blokkade")
+        raise ArchiveError(f"Op het dossier {kenmerk} rust een juridische blokkade (geplaatst {hold.at[:10]}, reden: "
+                           f"{hold.details.get('reden') or 'niet opgegeven'}). Zolang die er is, wordt niets "
+                           f"vernietigd; hef haar op met `sopipe archive release {kenmerk} --reden \"...\"` als de "
+                           "grond is vervallen.", kenmerk=kenmerk, rule="juridische-blokkade")
     if reden and pending is None:
         _check_reden(audit, store, kenmerk, reden)
+    plan = plan_destruction(settings, store, kenmerk)
     if plan.retention is None and not plan.files:
         done = [r for r in audit.trail(kenmerk) if r.gebeurtenis == Gebeurtenis.VERNIETIGING
                 and r.uitkomst == Uitkomst.GESLAAGD]
@@ -715,27 +738,34 @@ def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str
             raise ArchiveError(f"Het dossier {kenmerk} is al vernietigd ({done[-1].at[:10]}).", kenmerk=kenmerk)
         if pending is None:
             raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root}.", kenmerk=kenmerk)
-    if pending is None:
-        if force and not reden:
-            _refused(audit, kenmerk, "reden-ontbreekt")
-            raise ArchiveError("--force vraagt een --reden, bijvoorbeeld \"verzoek werknemer tot vernietiging "
-                               "(art. 7:455 BW)\"; die reden wordt vastgelegd.", kenmerk=kenmerk, rule="reden")
-        if plan.retention is not None and not plan.retention.due(today):
-            if not force:
-                _refused(audit, kenmerk, "bewaartermijn")
-                raise ArchiveError(
-                    f"De bewaartermijn van {kenmerk} loopt tot en met {plan.retention.bewaren_tot.isoformat()} "
-                    f"(laatste wijziging {plan.retention.laatste_wijziging.isoformat()} + 20 jaar, art. 7:454 BW). "
-                    "Eerder vernietigen kan alleen met --force --reden \"...\" (bijvoorbeeld een verzoek van de "
-                    "werknemer, art. 7:455 BW).", kenmerk=kenmerk, rule="bewaartermijn")
-            wat = "vervroegd"
-        else:
-            wat = "bewaartermijn-verstreken"
-            reden = reden or "bewaartermijn verstreken (art. 7:454 BW)"
+    if pending is not None:  # an earlier run stopped half-way: finish what it recorded
+        return ApprovedDestruction(plan, pending.details.get("wat"), pending.details.get("reden"), resumes=True,
+                                   manifest_sha256=pending.details.get("manifest_sha256") or plan.manifest_sha256)
+    if force and not reden:
+        _refused(audit, kenmerk, "reden-ontbreekt")
+        raise ArchiveError("--force vraagt een --reden, bijvoorbeeld \"verzoek werknemer tot vernietiging "
+                           "(art. 7:455 BW)\"; die reden wordt vastgelegd.", kenmerk=kenmerk, rule="reden")
+    if plan.retention is not None and not plan.retention.due(today):
+        if not force:
+            _refused(audit, kenmerk, "bewaartermijn")
+            raise ArchiveError(
+                f"De bewaartermijn van {kenmerk} loopt tot en met {plan.retention.bewaren_tot.isoformat()} "
+                f"(laatste wijziging {plan.retention.laatste_wijziging.isoformat()} + 20 jaar, art. 7:454 BW). "
+                "Eerder vernietigen kan alleen met --force --reden \"...\" (bijvoorbeeld een verzoek van de "
+                "werknemer, art. 7:455 BW).", kenmerk=kenmerk, rule="bewaartermijn")
+        return ApprovedDestruction(plan, "vervroegd", reden, manifest_sha256=plan.manifest_sha256)
+    return ApprovedDestruction(plan, "bewaartermijn-verstreken", reden or "bewaartermijn verstreken (art. 7:454 BW)",
+                               manifest_sha256=plan.manifest_sha256)
+
+
+def carry_out_destruction(settings: Settings, store: Store, audit: Audit,
+                          approved: ApprovedDestruction) -> DestroyPlan:
+    """Remove what `approve_destruction` allowed, irreversibly. Two audit records frame it: `gestart` (before
+    anything is removed) and `geslaagd`; a run stopped in between is finished by the same command."""
+    plan, kenmerk = approved.plan, approved.plan.kenmerk
+    if not approved.resumes:
         audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GESTART,
-                     wat=wat, reden=reden, manifest_sha256=plan.manifest_sha256)
-    else:  # an earlier run stopped half-way: finish what it recorded
-        wat, reden = pending.details.get("wat"), pending.details.get("reden")
+                     wat=approved.wat, reden=approved.reden, manifest_sha256=approved.manifest_sha256)
     try:
         for path in plan.files:
             path.unlink(missing_ok=True)
@@ -748,13 +778,62 @@ def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str
                            "Los dat op en voer dezelfde opdracht opnieuw uit: die maakt de vernietiging af.",
                            kenmerk=kenmerk) from e
     _delete_state(store, kenmerk, journal=plan.manifest["journaal"])
-    manifest_sha256 = pending.details.get("manifest_sha256") if pending else plan.manifest_sha256
     audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GESLAAGD,
-                 wat=wat, reden=reden, manifest_sha256=manifest_sha256)
+                 wat=approved.wat, reden=approved.reden, manifest_sha256=approved.manifest_sha256)
     return plan
 
 
-def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str) -> None:
+def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
+                    force: bool = False, reden: str | None = None) -> DestroyPlan:
+    """Irreversibly remove the arbodienst's dossier of `kenmerk` (see the module docstring for what goes): every
+    check first (`approve_destruction`), then the removal (`carry_out_destruction`)."""
+    approved = approve_destruction(settings, store, audit, kenmerk, today=today, force=force, reden=reden)
+    return carry_out_destruction(settings, store, audit, approved)
+
+
+# --- legal hold -------------------------------------------------------------------------------------------------
+
+def legal_hold(audit: Audit, kenmerk: str) -> AuditRecord | None:
+    """The record that placed the legal hold on `kenmerk` when one is in place now, else None. A hold lives in the
+    audit trail (placed and lifted, each with who and why), which outlives the dossier."""
+    last = None
+    for r in audit.trail(kenmerk):
+        if r.gebeurtenis == Gebeurtenis.BLOKKADE and r.uitkomst == Uitkomst.GESLAAGD:
+            last = r
+    return last if last is not None and last.details.get("wat") == "geplaatst" else None
+
+
+def place_hold(store: Store, audit: Audit, kenmerk: str, *, reden: str) -> AuditRecord:
+    """Put a legal hold on a dossier (a dispute, a complaint, a request of the court): no destruction until it is
+    lifted. The reason is recorded for good, so it must be free of personal data."""
+    return _hold(store, audit, kenmerk, reden=reden, wat="geplaatst")
+
+
+def lift_hold(store: Store, audit: Audit, kenmerk: str, *, reden: str) -> AuditRecord:
+    """Lift the legal hold of a dossier (the reason it was placed has lapsed)."""
+    return _hold(store, audit, kenmerk, reden=reden, wat="opgeheven")
+
+
+def _hold(store: Store, audit: Audit, kenmerk: str, *, reden: str, wat: str) -> AuditRecord:
+    reden = (reden or "").strip()
+    regel = "blokkade"
+    if not reden:
+        _refused(audit, kenmerk, "reden-ontbreekt", gebeurtenis=Gebeurtenis.BLOKKADE)
+        raise ArchiveError("Geef een reden op (--reden), bijvoorbeeld \"klacht in behandeling\"; die wordt "
+                           "vastgelegd.", kenmerk=kenmerk, field="reden", rule="reden")
+    if not store.events(kenmerk):
+        raise ArchiveError(f"Er is geen dossier {kenmerk}.", kenmerk=kenmerk, rule=regel)
+    placed = legal_hold(audit, kenmerk) is not None
+    if placed == (wat == "geplaatst"):
+        raise ArchiveError(f"Op het dossier {kenmerk} rust {'al' if placed else 'geen'} juridische blokkade.",
+                           kenmerk=kenmerk, rule=regel)
+    _check_reden(audit, store, kenmerk, reden, gebeurtenis=Gebeurtenis.BLOKKADE)
+    return audit.record(Gebeurtenis.BLOKKADE, kenmerk=kenmerk, actie=Actie.UPDATE, uitkomst=Uitkomst.GESLAAGD,
+                        wat=wat, reden=reden)
+
+
+def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str, *,
+                 gebeurtenis: Gebeurtenis = Gebeurtenis.VERNIETIGING) -> None:
     """The reason is kept in the audit trail for good: refuse personal data in it (a BSN, a name, a birth date)."""
     werknemers = _werknemers(store.events(kenmerk))
     names = [n for w in werknemers for n in (w.get("naam"), f"{w.get('voorletters', '')} {w.get('naam', '')}")
@@ -765,23 +844,24 @@ def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str) -> None:
             dates.append(dt.date.fromisoformat(str(w.get("geboortedatum"))))
         except ValueError:
             pass
+    niets = "Er is niets vernietigd." if gebeurtenis is Gebeurtenis.VERNIETIGING else "Er is niets vastgelegd."
     if len(reden) > trail.MAX_DETAIL_TEXT:
-        _refused(audit, kenmerk, "reden-te-lang")
+        _refused(audit, kenmerk, "reden-te-lang", gebeurtenis=gebeurtenis)
         raise ArchiveError(f"De reden is te lang ({len(reden)} tekens, hooguit {trail.MAX_DETAIL_TEXT}): noem alleen "
-                           "de grond, bijvoorbeeld \"verzoek werknemer tot vernietiging (art. 7:455 BW)\". Er is "
-                           "niets vernietigd.", kenmerk=kenmerk, field="reden", rule="reden-te-lang")
+                           f"de grond, bijvoorbeeld \"verzoek werknemer tot vernietiging (art. 7:455 BW)\". {niets}",
+                           kenmerk=kenmerk, field="reden", rule="reden-te-lang")
     found = personal_data_in(reden, names=names, dates=dates)
     if found:
-        _refused(audit, kenmerk, "reden-persoonsgegevens")
+        _refused(audit, kenmerk, "reden-persoonsgegevens", gebeurtenis=gebeurtenis)
         raise ArchiveError(f"De reden bevat persoonsgegevens ({', '.join(found)}). De reden wordt blijvend in het "
                            "logboek bewaard en mag de werknemer niet aanwijzen: noem alleen de grond, bijvoorbeeld "
-                           "\"verzoek werknemer tot vernietiging (art. 7:455 BW)\". Er is niets vernietigd.",
+                           f"\"verzoek werknemer tot vernietiging (art. 7:455 BW)\". {niets}",
                            kenmerk=kenmerk, field="reden", rule="reden-persoonsgegevens")
 
 
-def _refused(audit: Audit, kenmerk: str, regel: str) -> None:
-    audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GEWEIGERD,
-                 regel=regel)
+def _refused(audit: Audit, kenmerk: str, regel: str, *, gebeurtenis: Gebeurtenis = Gebeurtenis.VERNIETIGING) -> None:
+    audit.record(gebeurtenis, kenmerk=kenmerk, actie=Actie.DELETE if gebeurtenis is Gebeurtenis.VERNIETIGING
+                 else Actie.UPDATE, uitkomst=Uitkomst.GEWEIGERD, regel=regel)
 
 
 def _pending_destruction(audit: Audit, kenmerk: str) -> AuditRecord | None:

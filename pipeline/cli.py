@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import cli_archive, cli_bench, cli_operator, cli_signing
+from pipeline import cli_archive, cli_bench, cli_operator, cli_roles, cli_signing
 from pipeline.cli_options import CONTEXT, root_option
 from pipeline.core.redaction import for_people
 from pipeline.errors import PipelineError
@@ -378,7 +378,7 @@ def _summary(settings, outcomes) -> None:
                f"{counts['retry']} left for retry. Results in {settings.outbox}/")
 
 
-for _module in (cli_operator, cli_archive, cli_signing, cli_bench):
+for _module in (cli_operator, cli_archive, cli_signing, cli_bench, cli_roles):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -138,35 +138,22 @@ def _short(value) -> str:
 
 
 def _verify_chain(root: Path, *, as_json: bool) -> None:
-    from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
+    from pipeline.shell.archive import check_trail
 
     with _opened(root) as (_settings, store, audit):
-        problems = audit.verify()
-        missing = _missing_triggers(store)
-        count, (head_id, head_hash) = audit.count(), audit.head()  # counted, not loaded: a million records
-        audit.record(Gebeurtenis.VERIFICATIE, kenmerk=None, actie=Actie.EXECUTE,
-                     uitkomst=Uitkomst.GESLAAGD if not (problems or missing) else Uitkomst.MISLUKT,
-                     wat="audit-keten", aantal=count, problemen=len(problems) + len(missing))
+        result = check_trail(store, audit)
     if as_json:
-        click.echo(json.dumps({"ok": not (problems or missing), "records": count,
-                               "kop": {"id": head_id, "hash": head_hash},
-                               "problemen": [p.__dict__ for p in problems],
-                               "ontbrekende_triggers": missing}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:
-        for p in problems:
+        for p in result.problems:
             click.echo(f"FOUT  {p.message}")
-        for name in missing:
+        for name in result.missing_triggers:
             click.echo(f"FOUT  trigger {name} ontbreekt: de database weigert wijzigingen van audit-records niet meer")
-        if not (problems or missing):
-            click.echo(f"OK    audit-keten intact: {count} records, kop record {head_id} ({head_hash})")
-    if problems or missing:
+        if result.ok:
+            click.echo(f"OK    audit-keten intact: {result.records} records, kop record {result.head_id} "
+                       f"({result.head_hash})")
+    if not result.ok:
         sys.exit(1)
-
-
-def _missing_triggers(store) -> list[str]:
-    with store.transaction() as tx:
-        present = {r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit'")}
-    return [t for t in ("audit_no_update", "audit_no_delete") if t not in present]
 
 
 # --- sopipe archive export / verify -----------------------------------------------------------------------------

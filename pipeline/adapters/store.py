@@ -373,6 +373,14 @@ class Store:
             "ORDER BY id", (kenmerk,)).fetchall()
         return [DeliveryRecord(*r) for r in rows]
 
+    def deliveries_under(self, prefix: str) -> list[DeliveryRecord]:
+        """The documents delivered into one recipient's folder (`prefix`: `outbox/<party>/<code>/`), every case,
+        by case and in delivery order."""
+        rows = self._conn().execute(
+            "SELECT kenmerk, kind, party, path, sha256, status, detail, at FROM deliveries WHERE status='delivered' "
+            "AND substr(path, 1, ?) = ? ORDER BY kenmerk, id", (len(prefix), prefix)).fetchall()
+        return [DeliveryRecord(*r) for r in rows]
+
     # --- documents waiting for a personal signature ----------------------------------------------------------
 
     def add_pending(self, *, kenmerk: str, kind: str, sha256: str, size: int, path: str,

@@ -459,6 +459,41 @@ def check_anchor(report: BundleReport, audit: Audit) -> None:
         report.checked.append(f"audit-trail: record {head['id']} (kop bij de export) staat ongewijzigd in de root")
 
 
+@dataclass(frozen=True)
+class TrailCheck:
+    """The state of the whole audit chain (`sopipe audit --verify`, the FG's page)."""
+    problems: tuple[trail.ChainProblem, ...]
+    missing_triggers: tuple[str, ...]
+    """Triggers that should refuse UPDATE and DELETE of audit records but are gone."""
+    records: int
+    head_id: int
+    head_hash: str
+
+    @property
+    def ok(self) -> bool:
+        return not (self.problems or self.missing_triggers)
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "records": self.records, "kop": {"id": self.head_id, "hash": self.head_hash},
+                "problemen": [p.__dict__ for p in self.problems],
+                "ontbrekende_triggers": list(self.missing_triggers)}
+
+
+def check_trail(store: Store, audit: Audit) -> TrailCheck:
+    """Check the whole chain and the append-only triggers, and record that check (outcome mislukt when broken)."""
+    problems = audit.verify()
+    with store.transaction() as tx:
+        present = {r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND "
+                                            "tbl_name='audit'")}
+    missing = tuple(t for t in ("audit_no_update", "audit_no_delete") if t not in present)
+    count, (head_id, head_hash) = audit.count(), audit.head()  # counted, not loaded: a million records
+    result = TrailCheck(tuple(problems), missing, count, head_id, head_hash)
+    audit.record(Gebeurtenis.VERIFICATIE, kenmerk=None, actie=Actie.EXECUTE,
+                 uitkomst=Uitkomst.GESLAAGD if result.ok else Uitkomst.MISLUKT,
+                 wat="audit-keten", aantal=count, problemen=len(problems) + len(missing))
+    return result
+
+
 @contextmanager
 def _quiet(*loggers: str) -> Iterator[None]:
     """pyHanko logs a traceback for every signature it cannot validate; the report already says why."""

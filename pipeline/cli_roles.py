@@ -6,7 +6,8 @@ what waits for this BIG number) and the audit record naming the person at the ke
 
 A doctor has no write access to inbox/ and no read access to state/. He runs these commands as the pipeline's
 account through sudo, with a rule that pins his own BIG number (docs/operations.md, "Doctors on the command
-line"); the PDF goes in on stdin and comes out on stdout, so neither account needs the other's files.
+line"); the PDF goes in on stdin and comes out on stdout, so neither account needs the other's files, and
+sopipe never opens or writes a file named by the doctor (as the pipeline's account it could reach its own).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def queue(ctx: click.Context, root: Path, big: str, as_json: bool) -> None:
     \b
         sopipe queue --root /srv/sopipe --big 39087654301
         sopipe queue --root /srv/sopipe --big 39087654301 get SO-2026-0042 advies > advies.pdf
-        sopipe queue --root /srv/sopipe --big 39087654301 return SO-2026-0042 advies - < advies-ondertekend.pdf
+        sopipe queue --root /srv/sopipe --big 39087654301 return SO-2026-0042 advies < advies-ondertekend.pdf
         sopipe queue --root /srv/sopipe --big 39087654301 result SO-2026-0042 <sha256>
     """
     ctx.obj = {"root": root, "big": big}  # --big checked by each command: `queue get -h` needs none
@@ -80,11 +81,10 @@ def queue(ctx: click.Context, root: Path, big: str, as_json: bool) -> None:
 @queue.command("get", context_settings=CONTEXT)
 @click.argument("kenmerk")
 @click.argument("kind", metavar="DOCUMENT")
-@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"),
-              show_default=True, help="Where to write the PDF (- for stdout).")
 @click.pass_obj
-def get_command(obj: dict, kenmerk: str, kind: str, out: Path) -> None:
-    """Download the unsigned DOCUMENT (advies, aanvraagformulier) of case KENMERK that waits for your signature.
+def get_command(obj: dict, kenmerk: str, kind: str) -> None:
+    """Download the unsigned DOCUMENT (advies, aanvraagformulier) of case KENMERK that waits for your signature,
+    to stdout (redirect it into a file of your own: run through sudo, sopipe writes no file in your name).
 
     Example:
 
@@ -96,34 +96,30 @@ def get_command(obj: dict, kenmerk: str, kind: str, out: Path) -> None:
 
     with open_role_root(obj["root"]) as r:
         download = download_te_ondertekenen(r, _actor(obj["big"], _role_of(kind)), kenmerk, kind)
-    if str(out) == "-":
-        sys.stdout.buffer.write(download.data)
-        sys.stdout.buffer.flush()
-        return
-    out.write_bytes(download.data)
-    click.echo(f"{out}: {download.naam}, SHA-256 {download.sha256}. Sign it and hand it back with "
-               f"`sopipe queue --big {obj['big']} return {kenmerk} {kind} FILE`.", err=True)
+    sys.stdout.buffer.write(download.data)
+    sys.stdout.buffer.flush()
+    click.echo(f"{download.naam}: SHA-256 {download.sha256}. Sign it and hand it back with "
+               f"`sopipe queue --big {obj['big']} return {kenmerk} {kind} < SIGNED.pdf`.", err=True)
 
 
 @queue.command("return", context_settings=CONTEXT)
 @click.argument("kenmerk")
 @click.argument("kind", metavar="DOCUMENT")
-@click.argument("file", type=click.File("rb"))
-@click.pass_obj
-def return_command(obj: dict, kenmerk: str, kind: str, file) -> None:
-    """Hand back the signed DOCUMENT of case KENMERK (FILE, or - for stdin): it goes into inbox/ under the name
-    the pipeline expects, which then checks it (your signature, the unchanged pages) like any returned document.
-    Prints its SHA-256; `result` tells what the pipeline made of it.
+def return_command(kenmerk: str, kind: str) -> None:
+    """Hand back the signed DOCUMENT of case KENMERK, read from stdin (run through sudo, sopipe opens no file in
+    your name): it goes into inbox/ under the name the pipeline expects, which then checks it (your signature, the
+    unchanged pages) like any returned document. Prints its SHA-256; `result` tells what the pipeline made of it.
 
     Example:
 
     \b
-        sopipe queue --root /srv/sopipe --big 39087654301 return SO-2026-0042 advies - < advies-ondertekend.pdf
+        sopipe queue --root /srv/sopipe --big 39087654301 return SO-2026-0042 advies < advies-ondertekend.pdf
     """
+    obj = click.get_current_context().obj
     _need_big(obj)
-    from pipeline.shell.role_views import lever_ondertekend_in, open_role_root
+    from pipeline.shell.role_views import MAX_UPLOAD_BYTES, lever_ondertekend_in, open_role_root
 
-    data = file.read(50 * 1024 * 1024 + 1)
+    data = sys.stdin.buffer.read(MAX_UPLOAD_BYTES + 1)
     with open_role_root(obj["root"]) as r:
         done = lever_ondertekend_in(r, _actor(obj["big"], _role_of(kind)), kenmerk, kind, data)
     click.echo(f"Handed in as inbox/{done.bestand}, SHA-256 {done.sha256}. Follow it with: "

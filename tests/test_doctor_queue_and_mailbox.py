@@ -132,20 +132,20 @@ def test_signed_return_is_accepted_and_lands_in_the_doctors_own_mailbox(root, ke
     assert "het definitieve advies is gedownload door Dr. E. Visser (second opinion-bedrijfsarts)." in employee
 
 
-def test_the_queue_on_the_command_line(root, monkeypatch, tmp_path):
+def test_the_queue_on_the_command_line(root, monkeypatch):
     monkeypatch.setattr("pipeline.adapters.audit.login_name", lambda **kw: "nobody")
     listing = CliRunner().invoke(cli, ["queue", "--root", str(root.path), "--big", BAKKER])
     assert listing.exit_code == 0 and f"{K}  aanvraagformulier" in listing.output, listing.output
-    out = tmp_path / "form.pdf"
-    got = CliRunner().invoke(cli, ["queue", "--root", str(root.path), "--big", BAKKER, "get", K, "aanvraagformulier",
-                                   "--out", str(out)])
-    assert got.exit_code == 0 and out.read_bytes().startswith(b"%PDF-"), got.output
+    got = CliRunner().invoke(cli, ["queue", "--root", str(root.path), "--big", BAKKER, "get", K,
+                                    "aanvraagformulier"])
+    assert got.exit_code == 0 and got.stdout_bytes.startswith(b"%PDF-"), got.stderr
+    form = got.stdout_bytes
     other = CliRunner().invoke(cli, ["queue", "--root", str(root.path), "--big", SMIT, "get", K, "aanvraagformulier"])
     assert other.exit_code == 1 and rv.NOT_FOUND in other.output
     back = CliRunner().invoke(cli, ["queue", "--root", str(root.path), "--big", BAKKER, "return", K,
-                                    "aanvraagformulier", "-"], input=out.read_bytes())
+                                    "aanvraagformulier"], input=form)
     assert back.exit_code == 0, back.output
-    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    sha = hashlib.sha256(form).hexdigest()
     assert sha in back.output
     # the unsigned form handed back: refused by the pipeline, and `result` says why (exit 1)
     root.run()

@@ -192,6 +192,13 @@ class Audit:
             rows = tx.execute(f"SELECT {_COLUMNS} FROM audit WHERE kenmerk=? ORDER BY id", (kenmerk,)).fetchall()
         return [_row(r) for r in rows]
 
+    def of_kind(self, gebeurtenis: Gebeurtenis) -> list[AuditRecord]:
+        """Every record of one kind of event, over all cases, in id order (e.g. the legal holds)."""
+        with self.store.snapshot() as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM audit WHERE gebeurtenis=? ORDER BY id",
+                                (Gebeurtenis(gebeurtenis).value,)).fetchall()
+        return [_row(r) for r in rows]
+
     def records(self) -> list[AuditRecord]:
         with self.store.transaction() as tx:
             rows = tx.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall()
@@ -253,6 +260,9 @@ class NullAudit(Audit):
         return []
 
     def records(self) -> list[AuditRecord]:
+        return []
+
+    def of_kind(self, gebeurtenis) -> list[AuditRecord]:
         return []
 
     def verify(self) -> list[ChainProblem]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import re
-from pathlib import PurePosixPath
 
 from pipeline.core.actor import Actor, Rol
 from pipeline.core.routing import Party
@@ -51,21 +50,22 @@ def may(actor: Actor, taak: Taak) -> bool:
     return taak not in (Taak.ONDERTEKENEN, Taak.POSTBUS) or bool(actor.big and BIG.match(actor.big))
 
 
-def doctor_folder(actor: Actor, outbox: str = "outbox") -> PurePosixPath | None:
+def doctor_folder(actor: Actor, outbox: str = "outbox") -> str | None:
     """The doctor's own folder as the store records paths (`outbox/<party>/<BIG>`), None for anyone else."""
     party = _PARTY.get(actor.rol)
     if party is None or not may(actor, Taak.POSTBUS):
         return None
-    return PurePosixPath(outbox, party.value, actor.big)
+    return f"{outbox}/{party.value}/{actor.big}"
 
 
 def in_own_folder(actor: Actor, path: str, outbox: str = "outbox") -> bool:
-    """A stored path (relative to the root) lies in the doctor's own folder: no `..`, no absolute path."""
+    """A stored path (relative to the root) lies in the doctor's own folder: no `..`, no empty or absolute part.
+    Plain string work: a mailbox listing checks ten thousand paths."""
     folder = doctor_folder(actor, outbox)
-    p = PurePosixPath(path)
-    if folder is None or p.is_absolute() or ".." in p.parts:
+    if folder is None or not path.startswith(folder + "/"):
         return False
-    return p.parts[:len(folder.parts)] == folder.parts and len(p.parts) > len(folder.parts)
+    rest = path[len(folder) + 1:].split("/")
+    return all(part not in ("", ".", "..") for part in rest)
 
 
 def waits_for(actor: Actor, *, path: str, signer_big: str | None, outbox: str = "outbox") -> bool:

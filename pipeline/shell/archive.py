@@ -119,8 +119,13 @@ def retention(store: Store, kenmerk: str) -> Retention | None:
 
 
 def dossiers_due(store: Store, *, today: dt.date) -> list[Retention]:
-    """Every dossier past its retention date, oldest retention date first."""
-    found = [r for k in store.kenmerken() if (r := retention(store, k)) is not None and r.due(today)]
+    """Every dossier past its retention date, oldest retention date first (one query for all cases)."""
+    found = []
+    for kenmerk, last in store.last_changes():
+        day = dt.date.fromisoformat(last)
+        r = Retention(kenmerk, day, retention_end(day))
+        if r.due(today):
+            found.append(r)
     return sorted(found, key=lambda r: (r.bewaren_tot, r.kenmerk))
 
 
@@ -836,6 +841,15 @@ def legal_hold(audit: Audit, kenmerk: str) -> AuditRecord | None:
         if r.gebeurtenis == Gebeurtenis.BLOKKADE and r.uitkomst == Uitkomst.GESLAAGD:
             last = r
     return last if last is not None and last.details.get("wat") == "geplaatst" else None
+
+
+def held_dossiers(audit: Audit) -> set[str]:
+    """Every kenmerk under a legal hold now (for a list of many dossiers: one query, not one per dossier)."""
+    state: dict[str, bool] = {}
+    for r in audit.of_kind(Gebeurtenis.BLOKKADE):
+        if r.uitkomst == Uitkomst.GESLAAGD and r.kenmerk:
+            state[r.kenmerk] = r.details.get("wat") == "geplaatst"
+    return {k for k, held in state.items() if held}
 
 
 def place_hold(store: Store, audit: Audit, kenmerk: str, *, reden: str) -> AuditRecord:

@@ -24,7 +24,8 @@ import os
 import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path, PurePosixPath
+from functools import cached_property
+from pathlib import Path
 from typing import Any, Iterator
 
 from pipeline.adapters import safefs
@@ -61,7 +62,7 @@ class RoleRoot:
     """The trail as the pipeline's account; each operation records through `audit.acting(actor)`."""
     clock: Clock = SYSTEM_CLOCK
 
-    @property
+    @cached_property
     def outbox_name(self) -> str:
         """The first part of the stored delivery paths (`outbox/...`)."""
         return self.settings.outbox.relative_to(self.settings.root).as_posix() \
@@ -283,7 +284,7 @@ def postbus(r: RoleRoot, actor: Actor) -> list[PostbusZaak]:
     for d in r.store.deliveries_under(f"{folder}/"):
         if in_own_folder(actor, d.path, r.outbox_name):
             cases.setdefault(d.kenmerk, []).append(
-                PostbusDocument(d.kind, _titel(d.kind), PurePosixPath(d.path).name, d.sha256, d.at))
+                PostbusDocument(d.kind, _titel(d.kind), d.path.rsplit("/", 1)[-1], d.sha256, d.at))
     audit.listed(wat="postbus", aantal=sum(len(v) for v in cases.values()))
     return [PostbusZaak(k, tuple(v)) for k, v in cases.items()]
 
@@ -293,7 +294,7 @@ def download_postbus(r: RoleRoot, actor: Actor, kenmerk: str, bestand: str) -> D
     _require(r, actor, Taak.POSTBUS, kenmerk=kenmerk, wat="document")
     folder = doctor_folder(actor, r.outbox_name)
     found = [d for d in r.store.deliveries_under(f"{folder}/{kenmerk}/")
-             if d.kenmerk == kenmerk and PurePosixPath(d.path).name == bestand
+             if d.kenmerk == kenmerk and d.path.rsplit("/", 1)[-1] == bestand
              and in_own_folder(actor, d.path, r.outbox_name)]
     if not found:
         raise _refuse(r, actor, kenmerk=kenmerk, wat="document")
@@ -308,14 +309,14 @@ def download_postbus(r: RoleRoot, actor: Actor, kenmerk: str, bestand: str) -> D
 
 def te_vernietigen(r: RoleRoot, actor: Actor, *, today: dt.date) -> list[dict[str, Any]]:
     """The dossiers past their retention date, oldest first, each with whether a legal hold keeps it."""
-    from pipeline.shell.archive import dossiers_due, legal_hold
+    from pipeline.shell.archive import dossiers_due, held_dossiers
 
     audit = _require(r, actor, Taak.ARCHIEF, wat="archief-te-vernietigen")
     due = dossiers_due(r.store, today=today)
+    held = held_dossiers(r.audit)
     audit.listed(wat="archief-te-vernietigen", aantal=len(due))
     return [{"kenmerk": d.kenmerk, "laatste_wijziging": d.laatste_wijziging.isoformat(),
-             "bewaren_tot": d.bewaren_tot.isoformat(), "blokkade": legal_hold(r.audit, d.kenmerk) is not None}
-            for d in due]
+             "bewaren_tot": d.bewaren_tot.isoformat(), "blokkade": d.kenmerk in held} for d in due]
 
 
 def exporteer(r: RoleRoot, actor: Actor, kenmerk: str) -> Download:
@@ -401,13 +402,7 @@ def toegang_per_zaak(r: RoleRoot, actor: Actor, kenmerk: str) -> dict[str, Any]:
 
 def _cases_of(r: RoleRoot, bsn: str) -> list[str]:
     """The cases of one employee, by the BSN in their request (never written to the trail)."""
-    wanted = str(bsn).strip()
-    found = []
-    for kenmerk, payload in r.store.events_of_step("verzoek"):
-        werknemer = payload.get("werknemer") or {}
-        if str(werknemer.get("bsn", "")).strip() == wanted and kenmerk not in found:
-            found.append(kenmerk)
-    return found
+    return r.store.kenmerken_of_werknemer(bsn)
 
 
 def toegang_per_werknemer(r: RoleRoot, actor: Actor, bsn: str) -> dict[str, Any]:

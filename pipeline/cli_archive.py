@@ -246,28 +246,34 @@ def verify_command(bundle: Path, trust: tuple[Path, ...], root: Path | None, as_
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def due_command(root: Path, today, as_json: bool) -> None:
-    """List the dossiers past their retention date (last change + 20 years, art. 7:454 BW).
+    """List the dossiers past their retention date (last change + 20 years, art. 7:454 BW), and which of them a
+    legal hold keeps (`archive hold`). The listing is recorded in the audit trail under your name.
 
     Example:
 
     \b
         sopipe archive due --root /srv/sopipe --today 2047-01-01
     """
-    from pipeline.shell.archive import dossiers_due
+    from pipeline.shell.archive import dossiers_due, held_dossiers
 
     day = _day(today)
-    with _opened(root) as (_settings, store, _audit):
+    with _opened(root) as (_settings, store, audit):
         due = dossiers_due(store, today=day)
+        held = held_dossiers(audit)
+        audit.listed(wat="archief-te-vernietigen", aantal=len(due))
     if as_json:
         click.echo(json.dumps([{"kenmerk": r.kenmerk, "laatste_wijziging": r.laatste_wijziging.isoformat(),
-                                "bewaren_tot": r.bewaren_tot.isoformat()} for r in due], indent=2))
+                                "bewaren_tot": r.bewaren_tot.isoformat(), "blokkade": r.kenmerk in held}
+                               for r in due], indent=2))
         return
     if not due:
         click.echo(f"No dossier is past its retention date on {day.isoformat()}.")
         return
     for r in due:
+        then = (f"legal hold: `sopipe archive release {r.kenmerk}` first" if r.kenmerk in held
+                else f"sopipe archive destroy {r.kenmerk}")
         click.echo(f"{r.kenmerk}  last change {r.laatste_wijziging.isoformat()}  keep until "
-                   f"{r.bewaren_tot.isoformat()}  -> sopipe archive destroy {r.kenmerk}")
+                   f"{r.bewaren_tot.isoformat()}  -> {then}")
 
 
 @archive.command("destroy", context_settings=CONTEXT)

@@ -3,6 +3,9 @@ before it asks for confirmation: nobody confirms a destruction that is then refu
 
 from __future__ import annotations
 
+import json
+from unittest.mock import ANY
+
 import pytest
 from click.testing import CliRunner
 
@@ -56,6 +59,8 @@ def test_a_legal_hold_stops_destruction_until_it_is_lifted(root):
         refused = sopipe("archive", "destroy", K, "--root", root.path, "--today", LATER, *extra, input="y\n")
         assert refused.exit_code == 1 and PROMPT not in refused.output and "juridische blokkade" in refused.output
     assert root.store.events(K)
+    due = sopipe("archive", "due", "--root", root.path, "--today", LATER, "--json")
+    assert json.loads(due.output) == [{"kenmerk": K, "laatste_wijziging": ANY, "bewaren_tot": ANY, "blokkade": True}]
     assert sopipe("archive", "hold", K, "--root", root.path, "--reden", "nog een").exit_code == 1  # already held
     # the hold's own reason is refused with personal data in it, like the destruction's
     bad = sopipe("archive", "release", K, "--root", root.path, "--reden", "Jansen heeft ingetrokken")

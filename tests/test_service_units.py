@@ -137,3 +137,54 @@ def test_the_reverse_proxy_example_passes_nginx_t(tmp_path):
     done = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "test is successful" in done.stderr, done.stderr
+
+
+def _exec_start(name: str, root: Path) -> list[str]:
+    """The unit's ExecStart as argv for this checkout, with the root moved to `root`."""
+    [line] = unit(UNITS / name)["ExecStart"]
+    argv = shlex.split(line.replace("/srv/sopipe", str(root)))
+    return [str(Path(sys.executable).parent / "sopipe"), *argv[1:]]
+
+
+def _fresh_root(tmp_path: Path) -> Path:
+    root = tmp_path / "srv-sopipe"
+    done = subprocess.run([str(Path(sys.executable).parent / "sopipe"), "init", "--root", str(root)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def test_the_renewal_service_runs_on_a_fresh_root(tmp_path):
+    root = _fresh_root(tmp_path)
+    done = subprocess.run(_exec_start("sopipe-renew.service", root), capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0 and "0 archived B-LTA document(s) checked" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.libreoffice
+def test_the_watch_service_starts_on_a_fresh_root_processes_a_file_and_stops_on_sigterm(tmp_path):
+    """What systemd does with sopipe-watch.service, without systemd: start the ExecStart line as written (JSON logs),
+    drop a case file, see it processed, stop with the unit's KillSignal (SIGTERM) within its TimeoutStopSec."""
+    import json
+    import signal
+    import time
+
+    root = _fresh_root(tmp_path)
+    proc = subprocess.Popen(_exec_start("sopipe-watch.service", root), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    try:
+        assert "Watching" in proc.stdout.readline()
+        example = next((Path(__file__).resolve().parents[1] / "examples").glob("case-*/01-*.json"))
+        (root / "inbox" / example.name).write_bytes(example.read_bytes())
+        deadline = time.monotonic() + 240
+        while not (root / "inbox" / "processed" / example.name).exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=int(unit(UNITS / "sopipe-watch.service")["TimeoutStopSec"][0].rstrip("s")))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code in (0, -signal.SIGTERM), code  # systemd counts an exit by its own KillSignal as clean
+    lines = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)

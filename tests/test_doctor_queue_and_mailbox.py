@@ -17,6 +17,7 @@ from pipeline.adapters.audit import Audit
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance
 from pipeline.cli import cli
 from pipeline.core import trail
+from pipeline.errors import PipelineError
 from pipeline.shell import role_views as rv
 from tests.role_roots import (BAKKER, K, SMIT, VISSER, bakker, held_root, role_root, secretariaat, smit,
                               visser)
@@ -79,6 +80,30 @@ def test_download_is_recorded_before_the_bytes_are_handed_out(root, monkeypatch)
         rv.download_te_ondertekenen(r, visser, K, "advies")
     with pytest.raises(sqlite3.OperationalError):
         rv.te_ondertekenen(r, visser)
+
+
+def test_a_planted_link_or_a_swapped_file_is_never_handed_out(root):
+    r = role_root(root)
+    waiting = root.settings.outbox / "so-bedrijfsarts" / VISSER / K / "te-ondertekenen" / f"{K}_advies.pdf"
+    original = waiting.read_bytes()
+    try:
+        waiting.unlink()
+        waiting.symlink_to(root.settings.database)  # the state database, through a link
+        with pytest.raises(PipelineError) as e:
+            rv.download_te_ondertekenen(r, visser, K, "advies")
+        assert "kan niet worden gelezen" in e.value.message
+        waiting.unlink()
+        waiting.write_bytes(original.replace(b"%%EOF", b"%%EOF\n% ander document"))
+        with pytest.raises(PipelineError, match="niet meer het bestand"):
+            rv.download_te_ondertekenen(r, visser, K, "advies")
+    finally:
+        waiting.unlink(missing_ok=True)
+        waiting.write_bytes(original)
+    # a guessed kenmerk holding a BSN: refused, and the trail keeps no trace of the number
+    with pytest.raises(rv.BuitenBereik):
+        rv.download_te_ondertekenen(r, visser, "111222333", "advies")
+    last = Audit(root.store).records()[-1]
+    assert last.kenmerk is None and "111222333" not in str(last.as_dict())
 
 
 def test_a_wrong_upload_is_refused_with_the_pipelines_dutch_reason(root):

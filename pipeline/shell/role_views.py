@@ -117,8 +117,12 @@ def _require(r: RoleRoot, actor: Actor, taak: Taak, *, kenmerk: str | None = Non
 def _read(r: RoleRoot, rel: str, *, sha256: str | None) -> bytes:
     """A file below the root by its stored relative path, never through a link; its hash must match the store's."""
     *dirs, name = safefs.parts_of(rel)
-    with safefs.folder(r.settings.root, dirs) as fd:
-        data, _ = safefs.read_at(fd, name, limit=MAX_UPLOAD_BYTES)
+    try:
+        with safefs.folder(r.settings.root, dirs) as fd:
+            data, _ = safefs.read_at(fd, name, limit=MAX_UPLOAD_BYTES)
+    except OSError as e:  # gone, or a link or another kind of file planted in its place: never followed
+        raise PipelineError(f"Het bestand {name} kan niet worden gelezen ({e.strerror or e}); meld dit aan beheer.",
+                            rule="bestand") from e
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise PipelineError(f"Het bestand {name} is niet meer het bestand dat de pijplijn heeft gemaakt (andere "
                             "SHA-256); meld dit aan beheer.", rule="hash")

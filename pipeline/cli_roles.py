@@ -149,4 +149,61 @@ def result_command(obj: dict, kenmerk: str, sha256: str) -> None:
         raise SystemExit(1)
 
 
-COMMANDS = (queue,)
+@click.command("sign-digest", context_settings=CONTEXT)
+@click.argument("attributes", type=click.File("rb"), default="-")
+@click.option("--p12", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PKCS#12 file with your key (passphrase: $SOPIPE_P12_PASSPHRASE or a prompt).")
+@click.option("--pkcs11-module", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PKCS#11 library of your smart card (UZI-pas) (PIN: $SOPIPE_PIN or a prompt).")
+@click.option("--token-label", help="Label of the token (with --pkcs11-module).")
+@click.option("--key-label", help="Label of the signing key on the token; the certificate has the same label.")
+@click.option("--certificate", "print_certificate", is_flag=True,
+              help="Only print your certificate and its chain (PEM), which the desk needs to prepare the document.")
+def sign_digest(attributes, p12: Path | None, pkcs11_module: Path | None, token_label: str | None,
+                key_label: str | None, print_certificate: bool) -> None:
+    """Sign, on your own machine and card, what the desk prepared for your signature (ATTRIBUTES, the file
+    `te-ondertekenen.der` the desk gives you, or - for stdin); the signature value goes to stdout, to upload in the
+    desk. The document itself stays on the server: these bytes hold only its SHA-256 (pyHanko's interrupted
+    signing; `pipeline.shell.remote_signing`).
+
+    Example:
+
+    \b
+        sopipe sign-digest --pkcs11-module /usr/lib/libaetpkss.so --token-label UZI-pas --key-label Handtekening --certificate > uzi.pem
+        sopipe sign-digest te-ondertekenen.der --pkcs11-module /usr/lib/libaetpkss.so --token-label UZI-pas --key-label Handtekening > handtekening.bin
+    """
+    import asyncio
+
+    from asn1crypto import pem
+
+    from pipeline.adapters.keys import SigningIdentity
+    from pipeline.cli_signing import P12_ENV, PIN_ENV, _secret
+
+    if bool(p12) == bool(pkcs11_module):
+        raise click.UsageError("Give either --p12 or --pkcs11-module (with --token-label and --key-label).")
+    if pkcs11_module and not (token_label and key_label):
+        raise click.UsageError("--pkcs11-module needs --token-label and --key-label.")
+    if p12:
+        identity = SigningIdentity.from_pkcs12(p12, _secret(P12_ENV, "Wachtwoord van het PKCS#12-bestand")
+                                               .encode("utf-8"))
+    else:
+        identity = SigningIdentity.from_pkcs11(pkcs11_module, token_label=token_label, key_label=key_label,
+                                               pin=_secret(PIN_ENV, "Pincode"))
+    try:
+        if print_certificate:  # the card's certificate first, then the chain it carries
+            leaf = identity.certificate
+            chain = [c for c in identity.signer.cert_registry if c.dump() != leaf.dump()]
+            for cert in (leaf, *chain):
+                click.echo(pem.armor("CERTIFICATE", cert.dump()).decode("ascii"), nl=False)
+            return
+        data = attributes.read(64 * 1024 + 1)
+        if not data or len(data) > 64 * 1024:
+            raise click.ClickException("ATTRIBUTES is empty or too large: give the file the desk prepared.")
+        value = asyncio.run(identity.signer.async_sign_raw(data, "sha256"))
+    finally:
+        identity.close()
+    sys.stdout.buffer.write(value)
+    sys.stdout.buffer.flush()
+
+
+COMMANDS = (queue, sign_digest)

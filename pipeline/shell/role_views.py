@@ -9,7 +9,8 @@ A refusal (a role without the task, another doctor's document, an unknown case) 
 same for "not yours" and "not there" (a guessed kenmerk learns nothing), and it is recorded (outcome geweigerd).
 
   doctors     te_ondertekenen, download_te_ondertekenen, lever_ondertekend_in, inlevering_uitslag, postbus,
-              download_postbus
+              download_postbus (and signing on the card without the document leaving the server:
+              `pipeline.shell.remote_signing.bereid_voor` / `voltooi`)
   archivaris  te_vernietigen, exporteer, controleer_bundel, vernietig, blokkeer
   fg          toegang_per_zaak, toegang_per_werknemer, avg_inzage_export, keten_status
   beheer      systeemcontrole

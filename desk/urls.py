@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from desk.balie import views
+from desk.balie.urls_roles import ROLE_PAGES
 
 KENMERK = r"(?P<kenmerk>[A-Za-z0-9_-]{3,40})"
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("mislukt/", views.mislukt, name="mislukt"),
     path("mislukt/<str:sha256>/", views.mislukt_bestand, name="mislukt_bestand"),
     path("mislukt/<str:sha256>/brief.pdf", views.brief, name="brief"),
+    *ROLE_PAGES,
 ]
 
 handler404 = "desk.balie.views.niet_gevonden"

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from desk.balie.gateway import SESSION_KEY, call
+from desk.balie.gateway import ROLE_HOME, ROLE_KEY, SESSION_KEY, call
 from desk.balie.models import GatewayDevice
 from pipeline.core import form as casefile_form
 from pipeline.gateway.protocol import GatewayError
@@ -92,13 +92,14 @@ def inloggen(request):
             answer = user.gateway_login
             login(request, user, backend="desk.balie.auth.GatewayBackend")
             request.session[SESSION_KEY] = answer["token"]
+            request.session[ROLE_KEY] = answer["gebruiker"]["rol"]
             device, _ = GatewayDevice.objects.get_or_create(user=user, name="authenticator",
                                                             defaults={"confirmed": True})
             otp_login(request, device)
             if answer["moet_wijzigen"]:
                 return redirect("wachtwoord")
             target = request.GET.get("volgende", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else "zaken")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else "start")
         error = getattr(request, "gateway_error", None)
         problem = error.bericht if error else "Gebruikersnaam, wachtwoord of code klopt niet."
     elif request.method == "POST":
@@ -138,7 +139,7 @@ def wachtwoord(request):
                 problem = e.bericht
             else:
                 messages.success(request, "Uw nieuwe wachtwoord is ingesteld.")
-                return redirect("zaken")
+                return redirect("start")
     return render(request, "balie/wachtwoord.html", {"form": form, "probleem": problem})
 
 
@@ -150,7 +151,8 @@ def stylesheet(request):
 # --- pages ------------------------------------------------------------------------------------------------------------
 
 def start(request):
-    return redirect("zaken")
+    """Each role starts on its own page (the secretariat on the case list)."""
+    return redirect(ROLE_HOME.get(request.session.get(ROLE_KEY), "zaken"))
 
 
 @desk_page

@@ -18,7 +18,15 @@ MAX_LINE = 8 * 1024 * 1024
 
 OPERATIONS = ("login", "wachtwoord", "code", "logout", "wie", "zaken", "zaak", "stappen", "controleer", "indienen",
               "volg", "mislukt", "mislukt_bestand", "brief")
-"""Every operation the gateway answers; anything else is refused."""
+"""Every operation of the secretariat's pages (`service.Gateway`); with `ROLE_OPERATIONS` every operation the
+gateway answers; anything else is refused."""
+ROLE_OPERATIONS = ("te_ondertekenen", "download_te_ondertekenen", "inleveren", "inlevering", "postbus",
+                   "download_postbus", "te_vernietigen", "exporteer", "controleer_bundel", "vernietig", "blokkeer",
+                   "toegang_per_zaak", "toegang_per_werknemer", "avg_inzage", "keten_status", "systeemcontrole",
+                   "gebruikers", "totp_opnieuw", "sessies_beeindigen")
+"""The doctors', records officer's, FG's and IT's operations (`role_ops.RoleOperations`)."""
+MAX_FILE = (MAX_LINE - 64 * 1024) * 3 // 4
+"""The largest file one message carries (as base64): a signed PDF or a sealed bundle in or out (about 6 MB)."""
 
 
 class GatewayError(Exception):

@@ -34,11 +34,13 @@ from pipeline.core.scope import ingediend_door, may_see
 from pipeline.core.state import CaseState, Consent
 from pipeline.core.trail import TZ, Actie, Gebeurtenis, Uitkomst
 from pipeline.gateway.protocol import OPERATIONS, GatewayError
+from pipeline.gateway.role_ops import RoleOperations
 from pipeline.gateway.users import Session, Users
 from pipeline.settings import Settings
 from pipeline.shell import status as st
 from pipeline.shell.check import check_case_file
 from pipeline.shell.intake import IntakeAccess
+from pipeline.shell.role_views import RoleRoot
 
 log = logging.getLogger("sopipe.gateway")
 
@@ -75,7 +77,9 @@ class Gateway:
         self.clock = clock or SYSTEM_CLOCK
         self.audit = Audit(store, clock=self.clock)
         self.intake_access = intake_access or IntakeAccess()
-        self._ops: Mapping[str, Callable[..., dict]] = {op: getattr(self, f"op_{op}") for op in OPERATIONS}
+        self._ops: Mapping[str, Callable[..., dict]] = {
+            **{op: getattr(self, f"op_{op}") for op in OPERATIONS},
+            **RoleOperations(RoleRoot(settings, store, self.audit, self.clock), users, today=self._today).table()}
         st.ensure_summaries(store)  # a database from before the summaries: made once, here, not per request
 
     def close_thread(self) -> None:

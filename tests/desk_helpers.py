@@ -99,8 +99,9 @@ class DeskUsers:
         self.users.close()
 
 
-def log_in(page, base: str, users: DeskUsers, name: str, *, screenshots: bool = False) -> None:
-    """Log in through the login page; at the first login choose a new password."""
+def log_in(page, base: str, users: DeskUsers, name: str, *, screenshots: bool = False,
+           landing: str = "/zaken/") -> None:
+    """Log in through the login page; at the first login choose a new password. `landing`: the role's start page."""
     page.goto(base + "inloggen/")
     page.get_by_label("Gebruikersnaam").fill(name)
     page.get_by_label("Wachtwoord").fill(users.passwords[name])
@@ -117,7 +118,27 @@ def log_in(page, base: str, users: DeskUsers, name: str, *, screenshots: bool = 
             shot(page, "wachtwoord")
         page.get_by_role("button", name="Wachtwoord opslaan").click()
         users.passwords[name] = new
-    assert "/zaken/" in page.url, page.url
+    assert landing in page.url, page.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, one per test module (import this fixture into the module)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies: nobody logged in) per test, in Dutch."""
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.set_default_timeout(20_000)
+    yield p
+    context.close()
 
 
 def shot(page, name: str) -> None:

@@ -22,21 +22,13 @@ from pipeline.core import form as casefile_form
 from pipeline.shell.desk_service import DATA_FOLDER, desk_user, running_desk
 from pipeline.shell.layout import EXAMPLES
 from tests.conftest import Root
-from tests.desk_helpers import (CHROMIUM, CHROMIUM_ARGS, DeskUsers, Watcher, ensure_desk_user, free_port, log_in,
-                                passable_folder, remove, shot)
+from tests.desk_helpers import (DeskUsers, Watcher, browser, ensure_desk_user, free_port, log_in,  # noqa: F401
+                                page, passable_folder, remove, shot)
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 CASE = EXAMPLES / "case-SO-2026-0042"
 NEW = "SO-2026-0777"
 """The case the flow test makes from nothing."""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +55,6 @@ def desk(shared_pki, shared_fake_converter):
         d = Desk()
         d.root, d.users, d.base, d.folder = root, users, base, folder
         yield d
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
-    p = context.new_page()
-    p.set_default_timeout(20_000)
-    yield p
-    context.close()
 
 
 def _example(name: str, kenmerk: str = NEW) -> dict:

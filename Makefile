@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 ROOT ?= .
+DESK_PORT ?= 8000
 
 LOCK := requirements.lock
 LOCK_VENV := .venv-lock
@@ -40,10 +41,16 @@ lock: system-deps
 	mv $(LOCK).tmp $(LOCK)
 	rm -rf $(LOCK_VENV)
 
+# the desk beside the watcher: its address and a DEMO secretariat user (one-time password, TOTP secret) are printed
 run: install
 	$(VENV)/bin/sopipe init --root $(ROOT)
 	$(VENV)/bin/sopipe demo --root $(ROOT)
-	$(VENV)/bin/sopipe watch --root $(ROOT)
+	$(VENV)/bin/sopipe desk adduser demo --naam "Demo Secretariaat" --role secretariaat --organisatie arbonoord \
+		--replace --root $(ROOT)
+	@echo "Desk: http://127.0.0.1:$(DESK_PORT)/  (user: demo; password and code: see above)"
+	$(VENV)/bin/sopipe desk serve --root $(ROOT) --port $(DESK_PORT) & desk=$$!; \
+		trap 'kill $$desk 2>/dev/null; wait $$desk' EXIT INT TERM; \
+		$(VENV)/bin/sopipe watch --root $(ROOT)
 
 test: install
 	$(VENV)/bin/python -m pytest -q

@@ -1,5 +1,5 @@
 """The `sopipe` command line: the one group module. It defines the `cli` group and adds the commands of the
-command modules (`cli_operator`, `cli_archive`, `cli_signing`, `cli_bench`) explicitly; those never import it back.
+command modules (`cli_operator`, `cli_archive`, `cli_signing`, `cli_bench`, `cli_desk`) explicitly; those never import it back.
 
 One thin function per command. A `PipelineError` becomes user output in exactly one place, `SopipeGroup.invoke`
 (`Error: <message>`, exit status 1); click's own usage errors stay click's.
@@ -18,7 +18,7 @@ from typing import Iterator
 
 import click
 
-from pipeline import cli_archive, cli_bench, cli_operator, cli_signing
+from pipeline import cli_archive, cli_bench, cli_desk, cli_operator, cli_roles, cli_signing
 from pipeline.cli_options import CONTEXT, root_option
 from pipeline.core.redaction import for_people
 from pipeline.errors import PipelineError
@@ -105,7 +105,7 @@ def migrate_layout(root: Path) -> None:
 
         sopipe migrate-layout --root /srv/sopipe
     """
-    from pipeline.adapters.audit import Audit
+    from pipeline.adapters.audit import Audit, shell_actor
     from pipeline.adapters.mailbox import Mailboxes
     from pipeline.adapters.store import Store
     from pipeline.settings import load_settings
@@ -118,7 +118,8 @@ def migrate_layout(root: Path) -> None:
     with exclusive_root(settings.database.parent):
         store = Store(settings.database)
         try:
-            result = migrate(Mailboxes(settings.outbox, access=mailbox_access), store, Audit(store))
+            result = migrate(Mailboxes(settings.outbox, access=mailbox_access), store,
+                             Audit(store).acting(shell_actor()))
         finally:
             store.close()
     for move in result.moved:
@@ -281,8 +282,8 @@ def status(root: Path, kenmerk: str | None, overdue: bool, as_json: bool, today,
             cases = st.all_status(store, today=day, overdue=overdue)
         failures = [] if kenmerk else st.still_failed(store.failures(), _names_in(settings.failed))
         warnings = st.warnings(settings, store)
-        from pipeline.adapters.audit import Audit
-        audit = Audit(store)
+        from pipeline.adapters.audit import Audit, shell_actor
+        audit = Audit(store).acting(shell_actor())  # the person at the keyboard, not the account
         if kenmerk:  # NEN 7513: looking at a case is an action on it
             audit.viewed(kenmerk, wat="status")
         else:  # the list names no person (kenmerk, step, deadline, counts): one record for the listing
@@ -418,7 +419,7 @@ def _summary(settings, outcomes) -> None:
                f"{counts['retry']} left for retry. Results in {settings.outbox}/")
 
 
-for _module in (cli_operator, cli_archive, cli_signing, cli_bench):
+for _module in (cli_operator, cli_archive, cli_signing, cli_bench, cli_desk, cli_roles):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

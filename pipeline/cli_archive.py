@@ -35,8 +35,9 @@ def archive() -> None:
 
 @contextmanager
 def _opened(root: Path) -> Iterator[tuple]:
-    """(settings, store, audit) of an initialised root, the store closed on the way out."""
-    from pipeline.adapters.audit import Audit
+    """(settings, store, audit) of an initialised root, the store closed on the way out; the audit records name the
+    person at the keyboard (`shell_actor`: the login name, also through sudo), not only the account."""
+    from pipeline.adapters.audit import Audit, shell_actor
     from pipeline.adapters.store import Store
     from pipeline.settings import load_settings
 
@@ -45,7 +46,7 @@ def _opened(root: Path) -> Iterator[tuple]:
         raise click.ClickException(f"no state database in {settings.root}; run `sopipe init --root {root}`")
     store = Store(settings.database)
     try:
-        yield settings, store, Audit(store)
+        yield settings, store, Audit(store).acting(shell_actor())
     finally:
         store.close()
 
@@ -137,35 +138,22 @@ def _short(value) -> str:
 
 
 def _verify_chain(root: Path, *, as_json: bool) -> None:
-    from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
+    from pipeline.shell.archive import check_trail
 
     with _opened(root) as (_settings, store, audit):
-        problems = audit.verify()
-        missing = _missing_triggers(store)
-        count, (head_id, head_hash) = audit.count(), audit.head()  # counted, not loaded: a million records
-        audit.record(Gebeurtenis.VERIFICATIE, kenmerk=None, actie=Actie.EXECUTE,
-                     uitkomst=Uitkomst.GESLAAGD if not (problems or missing) else Uitkomst.MISLUKT,
-                     wat="audit-keten", aantal=count, problemen=len(problems) + len(missing))
+        result = check_trail(store, audit)
     if as_json:
-        click.echo(json.dumps({"ok": not (problems or missing), "records": count,
-                               "kop": {"id": head_id, "hash": head_hash},
-                               "problemen": [p.__dict__ for p in problems],
-                               "ontbrekende_triggers": missing}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:
-        for p in problems:
+        for p in result.problems:
             click.echo(f"FOUT  {p.message}")
-        for name in missing:
+        for name in result.missing_triggers:
             click.echo(f"FOUT  trigger {name} ontbreekt: de database weigert wijzigingen van audit-records niet meer")
-        if not (problems or missing):
-            click.echo(f"OK    audit-keten intact: {count} records, kop record {head_id} ({head_hash})")
-    if problems or missing:
+        if result.ok:
+            click.echo(f"OK    audit-keten intact: {result.records} records, kop record {result.head_id} "
+                       f"({result.head_hash})")
+    if not result.ok:
         sys.exit(1)
-
-
-def _missing_triggers(store) -> list[str]:
-    with store.transaction() as tx:
-        present = {r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit'")}
-    return [t for t in ("audit_no_update", "audit_no_delete") if t not in present]
 
 
 # --- sopipe archive export / verify -----------------------------------------------------------------------------
@@ -258,28 +246,34 @@ def verify_command(bundle: Path, trust: tuple[Path, ...], root: Path | None, as_
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def due_command(root: Path, today, as_json: bool) -> None:
-    """List the dossiers past their retention date (last change + 20 years, art. 7:454 BW).
+    """List the dossiers past their retention date (last change + 20 years, art. 7:454 BW), and which of them a
+    legal hold keeps (`archive hold`). The listing is recorded in the audit trail under your name.
 
     Example:
 
     \b
         sopipe archive due --root /srv/sopipe --today 2047-01-01
     """
-    from pipeline.shell.archive import dossiers_due
+    from pipeline.shell.archive import dossiers_due, held_dossiers
 
     day = _day(today)
-    with _opened(root) as (_settings, store, _audit):
+    with _opened(root) as (_settings, store, audit):
         due = dossiers_due(store, today=day)
+        held = held_dossiers(audit)
+        audit.listed(wat="archief-te-vernietigen", aantal=len(due))
     if as_json:
         click.echo(json.dumps([{"kenmerk": r.kenmerk, "laatste_wijziging": r.laatste_wijziging.isoformat(),
-                                "bewaren_tot": r.bewaren_tot.isoformat()} for r in due], indent=2))
+                                "bewaren_tot": r.bewaren_tot.isoformat(), "blokkade": r.kenmerk in held}
+                               for r in due], indent=2))
         return
     if not due:
         click.echo(f"No dossier is past its retention date on {day.isoformat()}.")
         return
     for r in due:
+        then = (f"legal hold: `sopipe archive release {r.kenmerk}` first" if r.kenmerk in held
+                else f"sopipe archive destroy {r.kenmerk}")
         click.echo(f"{r.kenmerk}  last change {r.laatste_wijziging.isoformat()}  keep until "
-                   f"{r.bewaren_tot.isoformat()}  -> sopipe archive destroy {r.kenmerk}")
+                   f"{r.bewaren_tot.isoformat()}  -> {then}")
 
 
 @archive.command("destroy", context_settings=CONTEXT)
@@ -298,7 +292,8 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
     the state database, and the case's folders in the parties' mailboxes on this server (outbox/<party>/...;
     kept and listed only with [mailboxes] emptied_by_recipients = true). Kept: the audit trail, which records the
     destruction (kenmerk, date, who, reason, hash of what was removed). Before the retention date only with
-    --force --reden "..."; a reason holding a BSN, a name of the case or a birth date is refused.
+    --force --reden "..."; a reason holding a BSN, a name of the case or a birth date is refused; a dossier under
+    a legal hold (`archive hold`) is refused. All of these are checked before the confirmation is asked.
 
     Example:
 
@@ -306,11 +301,13 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe --force --reden "verzoek werknemer, art. 7:455 BW"
     """
-    from pipeline.shell.archive import destroy_dossier, plan_destruction
+    from pipeline.shell.archive import approve_destruction, carry_out_destruction
 
     day = _day(today)
     with _opened(root) as (settings, store, audit):
-        plan = plan_destruction(settings, store, kenmerk)
+        # every check (legal hold, reason, retention) before anyone is asked to confirm
+        approved = approve_destruction(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
+        plan = approved.plan
         if not yes and (plan.files or plan.retention):
             click.echo(f"To be removed for good ({len(plan.files)} files and the case's rows in the state database):")
             for p in plan.files:
@@ -319,8 +316,9 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
                 click.echo(f"  {p}/ (LibreOffice scratch left by a stopped pipeline)")
             for p in plan.mailbox_files:
                 click.echo(f"  {p.relative_to(settings.root)} (in a party's mailbox)")
+            click.echo(f"Recorded as: {approved.wat}, reason \"{approved.reden}\".")
             click.confirm(f"Destroy the dossier {kenmerk}? This cannot be undone", abort=True)
-        done = destroy_dossier(settings, store, audit, kenmerk, today=day, force=force, reden=reden)
+        done = carry_out_destruction(settings, store, audit, approved)
     click.echo(f"Destroyed dossier {kenmerk}: {len(done.files) + len(done.mailbox_files)} files and its state removed; recorded in the audit "
                f"trail (hash of what was removed: {done.manifest_sha256}).")
     for parts in done.mailboxes:
@@ -358,6 +356,46 @@ def replace_form_command(root: Path, file: Path, reden: str) -> None:
         grant = allow_replacement(settings, store, audit, path, reden=reden)
     click.echo(f"{grant.kenmerk}: {grant.back_in_inbox.name} may replace {grant.replaces} (sha256 {grant.sha256[:16]}…); "
                "recorded in the audit trail and put back into inbox/ for the watcher.")
+
+
+@archive.command("hold", context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk")
+@click.option("--reden", required=True, help="Why (recorded for good; no names, BSN or dates of birth), e.g. "
+                                             "\"klacht in behandeling bij het tuchtcollege\".")
+def hold_command(root: Path, kenmerk: str, reden: str) -> None:
+    """Put a legal hold on the dossier KENMERK: `archive destroy` refuses it, also after the retention date and
+    with --force, until `archive release` lifts the hold. Both are recorded in the audit trail with who and why.
+
+    Example:
+
+    \b
+        sopipe archive hold SO-2026-0042 --root /srv/sopipe --reden "klacht in behandeling"
+    """
+    from pipeline.shell.archive import place_hold
+
+    with _opened(root) as (_settings, store, audit):
+        place_hold(store, audit, kenmerk, reden=reden)
+    click.echo(f"Legal hold placed on {kenmerk}: it cannot be destroyed until `sopipe archive release {kenmerk}`.")
+
+
+@archive.command("release", context_settings=CONTEXT)
+@root_option
+@click.argument("kenmerk")
+@click.option("--reden", required=True, help="Why the hold ends (recorded; no personal data).")
+def release_command(root: Path, kenmerk: str, reden: str) -> None:
+    """Lift the legal hold of the dossier KENMERK (recorded with who and why).
+
+    Example:
+
+    \b
+        sopipe archive release SO-2026-0042 --root /srv/sopipe --reden "klacht afgehandeld"
+    """
+    from pipeline.shell.archive import lift_hold
+
+    with _opened(root) as (_settings, store, audit):
+        lift_hold(store, audit, kenmerk, reden=reden)
+    click.echo(f"Legal hold on {kenmerk} lifted.")
 
 
 # --- sopipe archive renew ----------------------------------------------------------------------------------------

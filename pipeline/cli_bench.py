@@ -40,8 +40,11 @@ def in_process(group: click.Command):
 @click.option("--scale", is_flag=True,
               help="Also time `status` over 10,000 cases (all, --overdue, one case) and `audit --verify` over a "
                    "million records, on a generated database.")
+@click.option("--desk", is_flag=True,
+              help="Only time the desk's gateway over 10,000 generated cases: the case list (filters, search, a page "
+                   "in the middle), a case page and a form check, in process and over the Unix socket.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: bool, scale: bool,
+def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: bool, scale: bool, desk: bool,
           as_json: bool) -> None:
     """Benchmark: generate CASES realistic cases, drop them at once, process, compare with the naive way.
 
@@ -53,7 +56,11 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: b
 
         sopipe bench --cases 100 --json
         sopipe bench --cases 10 --levels --scale --naive-sample 0
+        sopipe bench --desk
     """
+    if desk:
+        _bench_desk(keep, as_json=as_json)
+        return
     from pipeline.shell import bench as b
     from pipeline.shell.progress import batch_progress
 
@@ -92,6 +99,28 @@ def bench(cases: int, naive_sample: int, seed: int, keep: Path | None, levels: b
     if r.naive_documents:
         click.echo(f"naive script: {r.naive_documents} documents in {r.naive_seconds:.1f} s = "
                    f"{r.naive_documents_per_second:.2f} documents/s; pipeline is {r.ratio:.1f}x faster")
+
+
+def _bench_desk(keep: Path | None, *, as_json: bool) -> None:
+    import shutil
+    import tempfile
+
+    from pipeline.shell.desk_bench import bench_desk
+
+    base = keep or Path(tempfile.mkdtemp(prefix="sopipe-bench-desk-"))
+    try:
+        figures = bench_desk(base / "root")
+    finally:
+        if keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(f"desk gateway over {figures['desk_cases']} cases (generated in {figures['desk_generate_seconds']} s); "
+               "server time per request, ms:")
+    for name, value in figures.items():
+        if name.endswith("_ms"):
+            click.echo(f"  {name[:-3]:<36} p50 {value['p50']:>7.2f}   p95 {value['p95']:>7.2f}")
 
 
 COMMANDS = (bench,)

@@ -118,3 +118,31 @@ def test_adapters_never_import_the_shell_or_the_cli(graph):
 
 def test_the_shell_never_imports_the_cli(graph):
     assert _violations(graph, lambda m: _under(m, "pipeline.shell"), _is_cli) == []
+
+
+# --- the desk: beside the pipeline, never around it ----------------------------------------------------------------
+
+DESK_MAY_IMPORT = ("pipeline.core", "pipeline.gateway.client", "pipeline.gateway.protocol")
+"""The pure core (forms, labels, values) and the gateway's client: everything else of the pipeline (the store, the
+keys, the mailboxes) is reached through the gateway only."""
+
+
+@pytest.fixture(scope="module")
+def desk_graph():
+    return grimp.build_graph("desk", "pipeline")
+
+
+def test_the_desk_imports_only_the_core_and_the_gateway_client(desk_graph):
+    assert _violations(desk_graph, lambda m: _under(m, "desk"),
+                       lambda w: _under(w, "pipeline") and not any(_under(w, p) for p in DESK_MAY_IMPORT)) == []
+    assert desk_graph.find_modules_directly_imported_by("desk.balie.gateway") >= {"pipeline.gateway.client"}
+
+
+def test_the_gateway_client_needs_nothing_of_the_pipeline_but_its_protocol(desk_graph):
+    for module in ("pipeline.gateway.client", "pipeline.gateway.protocol"):
+        imported = {w for w in desk_graph.find_modules_directly_imported_by(module) if _under(w, "pipeline")}
+        assert imported <= {"pipeline.gateway.protocol"}, (module, imported)
+
+
+def test_the_pipeline_never_imports_the_desk(desk_graph):
+    assert _violations(desk_graph, lambda m: _under(m, "pipeline"), lambda w: _under(w, "desk")) == []

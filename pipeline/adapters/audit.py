@@ -15,16 +15,17 @@ import getpass
 import hashlib
 import json
 import os
+import pwd
 import re
 import socket
 import threading
 from contextlib import contextmanager
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
 from pipeline.adapters.store import DeliveryRecord, Store
-from pipeline.core.actor import Actor
+from pipeline.core.actor import Actor, Kanaal, Rol
 from pipeline.core.routing import PER_RECIPIENT
 from pipeline.core.trail import (GENESIS, Actie, AuditRecord, ChainProblem, Gebeurtenis, Uitkomst, UnsafeAuditDetail,
                                  canonical_json, check_details, scrub, seal_record, verify_chain)
@@ -42,6 +43,46 @@ def current_user() -> str:
         return getpass.getuser()
     except Exception:  # no login name and no passwd entry (some containers)
         return f"uid:{os.getuid()}"
+
+
+LOGINUID = Path("/proc/self/loginuid")
+"""Linux's audit login uid: the user who logged in, kept through sudo and su and not settable by that user."""
+_NO_LOGINUID = 4294967295
+
+
+def login_name(*, environ: Mapping[str, str] | None = None, loginuid: Path = LOGINUID) -> str:
+    """The person at the keyboard, not the account the command runs as (NEN 7513 names the person).
+
+    In this order: the login uid of the session (what `logname` reports; sudo and su keep it), then `SUDO_USER`
+    when the command runs through sudo (trusted only when `SUDO_UID` is that user's uid), then the account
+    running sopipe. A service without a login session (systemd) falls through to its own account.
+    """
+    environ = os.environ if environ is None else environ
+    try:
+        uid = int(loginuid.read_text().strip())
+        if uid != _NO_LOGINUID:
+            return pwd.getpwuid(uid).pw_name
+    except (OSError, ValueError, KeyError):
+        pass
+    sudo_user, sudo_uid = environ.get("SUDO_USER"), environ.get("SUDO_UID")
+    if sudo_user and sudo_uid:
+        try:
+            if str(pwd.getpwnam(sudo_user).pw_uid) == sudo_uid:
+                return sudo_user
+        except KeyError:
+            pass
+    return current_user()
+
+
+def shell_actor(*, rol: Rol = Rol.SYSTEEM, big: str | None = None, login: str | None = None) -> Actor:
+    """The Unix user in a shell as an `Actor`: the login name (`login_name`) and the full name from the user's
+    passwd entry (GECOS), when it has one."""
+    name = login or login_name()
+    try:
+        full = pwd.getpwnam(name).pw_gecos.split(",")[0].strip()
+    except KeyError:
+        full = ""
+    return Actor(gebruikersnaam=name, naam=full or name, rol=rol, kanaal=Kanaal.SHELL, big=big)
 
 
 class Audit:
@@ -151,6 +192,13 @@ class Audit:
             rows = tx.execute(f"SELECT {_COLUMNS} FROM audit WHERE kenmerk=? ORDER BY id", (kenmerk,)).fetchall()
         return [_row(r) for r in rows]
 
+    def of_kind(self, gebeurtenis: Gebeurtenis) -> list[AuditRecord]:
+        """Every record of one kind of event, over all cases, in id order (e.g. the legal holds)."""
+        with self.store.snapshot() as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM audit WHERE gebeurtenis=? ORDER BY id",
+                                (Gebeurtenis(gebeurtenis).value,)).fetchall()
+        return [_row(r) for r in rows]
+
     def records(self) -> list[AuditRecord]:
         with self.store.transaction() as tx:
             rows = tx.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall()
@@ -212,6 +260,9 @@ class NullAudit(Audit):
         return []
 
     def records(self) -> list[AuditRecord]:
+        return []
+
+    def of_kind(self, gebeurtenis) -> list[AuditRecord]:
         return []
 
     def verify(self) -> list[ChainProblem]:

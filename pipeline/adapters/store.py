@@ -358,6 +358,19 @@ class Store:
         rows = self._conn().execute("SELECT kenmerk, payload FROM events WHERE stap=? ORDER BY id", (stap,))
         return [(r[0], json.loads(r[1])) for r in rows.fetchall()]
 
+    def kenmerken_of_werknemer(self, bsn: str) -> list[str]:
+        """The cases whose request names this employee (by BSN), oldest first; matched inside SQLite (JSON1), so
+        no other employee's request is read into Python."""
+        rows = self._conn().execute(
+            "SELECT kenmerk FROM events WHERE stap='verzoek' AND CAST(json_extract(payload, '$.werknemer.bsn') AS TEXT)"
+            " = ? GROUP BY kenmerk ORDER BY MIN(id)", (str(bsn).strip(),))
+        return [r[0] for r in rows]
+
+    def last_changes(self) -> list[tuple[str, str]]:
+        """(kenmerk, ISO date of its newest accepted event) of every case, in one query (retention counts from it)."""
+        return [(r[0], r[1]) for r in self._conn().execute(
+            "SELECT kenmerk, MAX(substr(accepted_at, 1, 10)) FROM events GROUP BY kenmerk")]
+
     def kenmerken(self) -> list[str]:
         return [r[0] for r in self._conn().execute(
             "SELECT kenmerk FROM events GROUP BY kenmerk ORDER BY MIN(id)")]
@@ -439,6 +452,14 @@ class Store:
         with self.transaction() as tx:
             tx.execute("DELETE FROM validation_reports_due WHERE kenmerk=? AND file_name=? AND sub=? AND sha256=?",
                        (due.kenmerk, due.file_name, "/".join(due.sub), due.sha256))
+
+    def deliveries_under(self, prefix: str) -> list[DeliveryRecord]:
+        """The documents delivered into one recipient's folder (`prefix`: `outbox/<party>/<code>/`), every case,
+        by case and in delivery order."""
+        rows = self._conn().execute(
+            "SELECT kenmerk, kind, party, path, sha256, status, detail, at FROM deliveries WHERE status='delivered' "
+            "AND substr(path, 1, ?) = ? ORDER BY kenmerk, id", (len(prefix), prefix)).fetchall()
+        return [DeliveryRecord(*r) for r in rows]
 
     # --- documents waiting for a personal signature ----------------------------------------------------------
 

@@ -9,6 +9,7 @@ from the login name. The pipeline's own processing acts as `Actor.system()`.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -54,3 +55,49 @@ class Actor:
     @classmethod
     def system(cls, gebruikersnaam: str) -> "Actor":
         return cls(gebruikersnaam=gebruikersnaam, naam=gebruikersnaam, rol=Rol.SYSTEEM, kanaal=Kanaal.PIPELINE)
+
+
+ROL_OMSCHRIJVING: dict[Rol, str] = {
+    Rol.SECRETARIAAT: "medewerker secretariaat",
+    Rol.BEDRIJFSARTS: "bedrijfsarts",
+    Rol.SO_BEDRIJFSARTS: "second opinion-bedrijfsarts",
+    Rol.ARCHIVARIS: "archivaris",
+    Rol.FG: "functionaris gegevensbescherming",
+    Rol.BEHEER: "beheerder",
+    Rol.SYSTEEM: "medewerker van de arbodienst",
+}
+"""Each role in plain Dutch, as the employee reads it in the overview of who looked at the dossier."""
+
+KANAAL_OMSCHRIJVING: dict[Kanaal, str] = {Kanaal.DESK: "via de webbalie", Kanaal.SHELL: "via de opdrachtregel",
+                                          Kanaal.PIPELINE: "door de pijplijn"}
+
+_AUDIT_NAAM = re.compile(r"^(?P<naam>.+) \((?P<login>[^,()]+), (?P<rol>[a-z-]+), via (?P<kanaal>[a-z]+)\)$")
+
+
+@dataclass(frozen=True)
+class Persoon:
+    """Who an audit record names, read back from its `gebruiker` column (`Actor.audit_naam`)."""
+    naam: str
+    gebruikersnaam: str
+    rol: Rol | None
+    """None for a record from before persons were named (only the account is known)."""
+    kanaal: Kanaal | None
+
+    @property
+    def omschrijving(self) -> str:
+        """The person and their role in plain Dutch: "J. de Vries (medewerker secretariaat)"; for an old record
+        only the account: "gebruiker 'root' van de arbodienst"."""
+        if self.rol is None:
+            return f"gebruiker '{self.gebruikersnaam}' van de arbodienst"
+        return f"{self.naam} ({ROL_OMSCHRIJVING[self.rol]})"
+
+
+def persoon(gebruiker: str) -> Persoon:
+    """The person named in an audit record's `gebruiker` column (the inverse of `Actor.audit_naam`)."""
+    match = _AUDIT_NAAM.match(gebruiker or "")
+    if match:
+        try:
+            return Persoon(match["naam"], match["login"], Rol(match["rol"]), Kanaal(match["kanaal"]))
+        except ValueError:
+            pass
+    return Persoon(gebruiker, gebruiker, None, None)

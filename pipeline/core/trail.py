@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from pipeline.core import dutch
+from pipeline.core.actor import ROL_OMSCHRIJVING, persoon
 from pipeline.core.redaction import contains_bsn, mask_long_numbers
 from pipeline.errors import UnsafeAuditDetail
 
@@ -46,6 +47,9 @@ class Gebeurtenis(str, enum.Enum):
     INZAGE = "inzage"
     EXPORT = "export"
     VERNIETIGING = "vernietiging"
+    BLOKKADE = "blokkade"
+    """A legal hold placed on a dossier (`wat=geplaatst`) or lifted (`wat=opgeheven`), with its reason: no
+    destruction while it is placed."""
 
 
 class Actie(str, enum.Enum):
@@ -293,6 +297,26 @@ def _document(kind: str) -> str:
     return DOCUMENT.get(kind, "een document")
 
 
+INZAGE_WAT = {
+    "status": "de stand van uw dossier",
+    "audit": "het logboek van uw dossier",
+    "zaak": "uw dossier",
+    "inzage-overzicht": "het overzicht van wie uw dossier heeft ingezien",
+}
+"""What an INZAGE record's `wat` says was looked at, as the employee reads it. `document` and `te-ondertekenen`
+(a document downloaded; the kind in `document`) are worded from the document's name; any other `wat` (the
+employee's own overview being printed, a listing of many cases) is not shown."""
+DOCUMENT_WAT = frozenset({"document", "te-ondertekenen"})
+
+
+def _ingezien(details: Mapping[str, Any]) -> str | None:
+    """"<what> is bekeken" / "<document> is gedownload", or None when the employee is not shown this look."""
+    wat = details.get("wat")
+    if wat in DOCUMENT_WAT:
+        return f"{_document(details.get('document', ''))} is gedownload"
+    return f"{INZAGE_WAT[wat]} is bekeken" if wat in INZAGE_WAT else None
+
+
 def werknemer_view(records: Iterable[AuditRecord]) -> list[Regel]:
     """The employee's view of a case's trail: plain Dutch sentences, by date; per date the step first.
 
@@ -332,9 +356,8 @@ def werknemer_view(records: Iterable[AuditRecord]) -> list[Regel]:
             if u == Uitkomst.GESLAAGD and datum not in werkgever_dagen:
                 werkgever_dagen.add(datum)
                 entries.append((datum, 4, rec.id, "uw werkgever is geïnformeerd."))
-        elif g == Gebeurtenis.INZAGE and d.get("wat") in ("status", "audit"):
-            wat = "de stand van uw dossier" if d["wat"] == "status" else "het logboek van uw dossier"
-            entries.append((datum, 5, rec.id, f"{wat} is bekeken door gebruiker '{rec.gebruiker}' van de arbodienst."))
+        elif g == Gebeurtenis.INZAGE and u == Uitkomst.GESLAAGD and (wat := _ingezien(d)) is not None:
+            entries.append((datum, 5, rec.id, f"{wat} door {persoon(rec.gebruiker).omschrijving}."))
         elif g == Gebeurtenis.EXPORT and u == Uitkomst.GESLAAGD:
             entries.append((datum, 5, rec.id, "er is een verzegelde archiefkopie van uw dossier gemaakt."))
         elif g == Gebeurtenis.VERNIETIGING and u == Uitkomst.GESLAAGD:
@@ -346,3 +369,48 @@ def werknemer_view(records: Iterable[AuditRecord]) -> list[Regel]:
                f"{_document(kind)} is niet gestuurd aan {aan}, omdat daarvoor geen toestemming was.")
         entries.append((datum, 3, first, zin))
     return [Regel(datum, zin, rid) for datum, _, rid, zin in sorted(entries, key=lambda e: e[:3])]
+
+
+# --- who looked at what: the FG's overview ----------------------------------------------------------------------
+
+TOEGANG = frozenset({Gebeurtenis.INZAGE, Gebeurtenis.EXPORT, Gebeurtenis.VERNIETIGING, Gebeurtenis.BLOKKADE})
+"""Events that are a person's access to a dossier even when an old record names only an account."""
+
+
+@dataclass(frozen=True)
+class Toegang:
+    """One access to a dossier as the FG (and an AVG art. 15 answer) shows it: who, when, what, on whose behalf."""
+    record_id: int
+    at: str
+    """UTC ISO 8601, as recorded."""
+    kenmerk: str | None
+    naam: str
+    """The person (or, in a record from before persons were named, the account)."""
+    gebruikersnaam: str
+    rol: str | None
+    """The role in plain Dutch (`ROL_OMSCHRIJVING`); None for an old record."""
+    kanaal: str | None
+    """`desk`, `shell`; None for an old record."""
+    gebeurtenis: str
+    wat: str | None
+    document: str | None
+    namens: str | None
+    uitkomst: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def toegang(records: Iterable[AuditRecord]) -> list[Toegang]:
+    """Every access by a person in `records` (views, downloads, exports, destruction, holds, refusals of them),
+    in id order; the pipeline's own processing is left out."""
+    out = []
+    for rec in records:
+        wie = persoon(rec.gebruiker)
+        if wie.rol is None and rec.gebeurtenis not in TOEGANG:
+            continue
+        out.append(Toegang(rec.id, rec.at, rec.kenmerk, wie.naam, wie.gebruikersnaam,
+                           ROL_OMSCHRIJVING[wie.rol] if wie.rol else None, wie.kanaal.value if wie.kanaal else None,
+                           rec.gebeurtenis, rec.details.get("wat"), rec.details.get("document"), rec.namens,
+                           rec.uitkomst))
+    return out

@@ -119,8 +119,13 @@ def retention(store: Store, kenmerk: str) -> Retention | None:
 
 
 def dossiers_due(store: Store, *, today: dt.date) -> list[Retention]:
-    """Every dossier past its retention date, oldest retention date first."""
-    found = [r for k in store.kenmerken() if (r := retention(store, k)) is not None and r.due(today)]
+    """Every dossier past its retention date, oldest retention date first (one query for all cases)."""
+    found = []
+    for kenmerk, last in store.last_changes():
+        day = dt.date.fromisoformat(last)
+        r = Retention(kenmerk, day, retention_end(day))
+        if r.due(today):
+            found.append(r)
     return sorted(found, key=lambda r: (r.bewaren_tot, r.kenmerk))
 
 
@@ -472,6 +477,41 @@ def check_anchor(report: BundleReport, audit: Audit) -> None:
         report.checked.append(f"audit-trail: record {head['id']} (kop bij de export) staat ongewijzigd in de root")
 
 
+@dataclass(frozen=True)
+class TrailCheck:
+    """The state of the whole audit chain (`sopipe audit --verify`, the FG's page)."""
+    problems: tuple[trail.ChainProblem, ...]
+    missing_triggers: tuple[str, ...]
+    """Triggers that should refuse UPDATE and DELETE of audit records but are gone."""
+    records: int
+    head_id: int
+    head_hash: str
+
+    @property
+    def ok(self) -> bool:
+        return not (self.problems or self.missing_triggers)
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "records": self.records, "kop": {"id": self.head_id, "hash": self.head_hash},
+                "problemen": [p.__dict__ for p in self.problems],
+                "ontbrekende_triggers": list(self.missing_triggers)}
+
+
+def check_trail(store: Store, audit: Audit) -> TrailCheck:
+    """Check the whole chain and the append-only triggers, and record that check (outcome mislukt when broken)."""
+    problems = audit.verify()
+    with store.transaction() as tx:
+        present = {r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND "
+                                            "tbl_name='audit'")}
+    missing = tuple(t for t in ("audit_no_update", "audit_no_delete") if t not in present)
+    count, (head_id, head_hash) = audit.count(), audit.head()  # counted, not loaded: a million records
+    result = TrailCheck(tuple(problems), missing, count, head_id, head_hash)
+    audit.record(Gebeurtenis.VERIFICATIE, kenmerk=None, actie=Actie.EXECUTE,
+                 uitkomst=Uitkomst.GESLAAGD if result.ok else Uitkomst.MISLUKT,
+                 wat="audit-keten", aantal=count, problemen=len(problems) + len(missing))
+    return result
+
+
 @contextmanager
 def _quiet(*loggers: str) -> Iterator[None]:
     """pyHanko logs a traceback for every signature it cannot validate; the report already says why."""
@@ -718,18 +758,41 @@ def _report_names(report: Path, kenmerk: str) -> bool:
     return f"Zaak (kenmerk): {kenmerk}\n" in text
 
 
-def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
-                    force: bool = False, reden: str | None = None) -> DestroyPlan:
-    """Irreversibly remove the arbodienst's dossier of `kenmerk` (see the module docstring for what goes).
+@dataclass(frozen=True)
+class ApprovedDestruction:
+    """A destruction that passed every check (`approve_destruction`); `carry_out_destruction` does it."""
+    plan: DestroyPlan
+    wat: str | None
+    """`bewaartermijn-verstreken` or `vervroegd` (recorded)."""
+    reden: str | None
+    """The recorded reason, checked for personal data."""
+    resumes: bool = False
+    """An earlier run recorded `gestart` and stopped half-way: this one finishes what that run recorded."""
+    manifest_sha256: str = ""
+    """The hash of what is removed, as it will be recorded."""
 
-    Refused before the retention date unless `force` with a `reden` (e.g. the employee's request under
-    art. 7:455 BW). Two audit records frame it: `gestart` (before anything is removed) and `geslaagd`.
+
+def approve_destruction(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
+                        force: bool = False, reden: str | None = None) -> ApprovedDestruction:
+    """Every check of a destruction, before anyone is asked to confirm it; nothing is removed here.
+
+    In this order: no legal hold (`place_hold`); the reason free of personal data (a BSN, a name of the case, a
+    birth date) and short; the dossier exists and was not destroyed already; before the retention date only with
+    `force` and a `reden` (e.g. the employee's request under art. 7:455 BW). Each refusal is an ArchiveError with
+    its rule, recorded in the audit trail (outcome geweigerd).
     """
     reden = (reden or "").strip() or None
-    plan = plan_destruction(settings, store, kenmerk)
     pending = _pending_destruction(audit, kenmerk)
+    hold = legal_hold(audit, kenmerk)
+    if hold is not None:
+        _refused(audit, kenmerk, "juridische-blokkade")
+        raise ArchiveError(f"Op het dossier {kenmerk} rust een juridische blokkade (geplaatst {hold.at[:10]}, reden: "
+                           f"{hold.details.get('reden') or 'niet opgegeven'}). Zolang die er is, wordt niets "
+                           f"vernietigd; hef haar op met `sopipe archive release {kenmerk} --reden \"...\"` als de "
+                           "grond is vervallen.", kenmerk=kenmerk, rule="juridische-blokkade")
     if reden and pending is None:
         _check_reden(audit, store, kenmerk, reden)
+    plan = plan_destruction(settings, store, kenmerk)
     if plan.retention is None and not plan.files:
         done = [r for r in audit.trail(kenmerk) if r.gebeurtenis == Gebeurtenis.VERNIETIGING
                 and r.uitkomst == Uitkomst.GESLAAGD]
@@ -737,27 +800,34 @@ def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str
             raise ArchiveError(f"Het dossier {kenmerk} is al vernietigd ({done[-1].at[:10]}).", kenmerk=kenmerk)
         if pending is None:
             raise ArchiveError(f"Er is geen dossier {kenmerk} in {settings.root}.", kenmerk=kenmerk)
-    if pending is None:
-        if force and not reden:
-            _refused(audit, kenmerk, "reden-ontbreekt")
-            raise ArchiveError("--force vraagt een --reden, bijvoorbeeld \"verzoek werknemer tot vernietiging "
-                               "(art. 7:455 BW)\"; die reden wordt vastgelegd.", kenmerk=kenmerk, rule="reden")
-        if plan.retention is not None and not plan.retention.due(today):
-            if not force:
-                _refused(audit, kenmerk, "bewaartermijn")
-                raise ArchiveError(
-                    f"De bewaartermijn van {kenmerk} loopt tot en met {plan.retention.bewaren_tot.isoformat()} "
-                    f"(laatste wijziging {plan.retention.laatste_wijziging.isoformat()} + 20 jaar, art. 7:454 BW). "
-                    "Eerder vernietigen kan alleen met --force --reden \"...\" (bijvoorbeeld een verzoek van de "
-                    "werknemer, art. 7:455 BW).", kenmerk=kenmerk, rule="bewaartermijn")
-            wat = "vervroegd"
-        else:
-            wat = "bewaartermijn-verstreken"
-            reden = reden or "bewaartermijn verstreken (art. 7:454 BW)"
+    if pending is not None:  # an earlier run stopped half-way: finish what it recorded
+        return ApprovedDestruction(plan, pending.details.get("wat"), pending.details.get("reden"), resumes=True,
+                                   manifest_sha256=pending.details.get("manifest_sha256") or plan.manifest_sha256)
+    if force and not reden:
+        _refused(audit, kenmerk, "reden-ontbreekt")
+        raise ArchiveError("--force vraagt een --reden, bijvoorbeeld \"verzoek werknemer tot vernietiging "
+                           "(art. 7:455 BW)\"; die reden wordt vastgelegd.", kenmerk=kenmerk, rule="reden")
+    if plan.retention is not None and not plan.retention.due(today):
+        if not force:
+            _refused(audit, kenmerk, "bewaartermijn")
+            raise ArchiveError(
+                f"De bewaartermijn van {kenmerk} loopt tot en met {plan.retention.bewaren_tot.isoformat()} "
+                f"(laatste wijziging {plan.retention.laatste_wijziging.isoformat()} + 20 jaar, art. 7:454 BW). "
+                "Eerder vernietigen kan alleen met --force --reden \"...\" (bijvoorbeeld een verzoek van de "
+                "werknemer, art. 7:455 BW).", kenmerk=kenmerk, rule="bewaartermijn")
+        return ApprovedDestruction(plan, "vervroegd", reden, manifest_sha256=plan.manifest_sha256)
+    return ApprovedDestruction(plan, "bewaartermijn-verstreken", reden or "bewaartermijn verstreken (art. 7:454 BW)",
+                               manifest_sha256=plan.manifest_sha256)
+
+
+def carry_out_destruction(settings: Settings, store: Store, audit: Audit,
+                          approved: ApprovedDestruction) -> DestroyPlan:
+    """Remove what `approve_destruction` allowed, irreversibly. Two audit records frame it: `gestart` (before
+    anything is removed) and `geslaagd`; a run stopped in between is finished by the same command."""
+    plan, kenmerk = approved.plan, approved.plan.kenmerk
+    if not approved.resumes:
         audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GESTART,
-                     wat=wat, reden=reden, manifest_sha256=plan.manifest_sha256)
-    else:  # an earlier run stopped half-way: finish what it recorded
-        wat, reden = pending.details.get("wat"), pending.details.get("reden")
+                     wat=approved.wat, reden=approved.reden, manifest_sha256=approved.manifest_sha256)
     try:
         for path in plan.files:
             path.unlink(missing_ok=True)
@@ -770,13 +840,71 @@ def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str
                            "Los dat op en voer dezelfde opdracht opnieuw uit: die maakt de vernietiging af.",
                            kenmerk=kenmerk) from e
     _delete_state(store, kenmerk, journal=plan.manifest["journaal"])
-    manifest_sha256 = pending.details.get("manifest_sha256") if pending else plan.manifest_sha256
     audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GESLAAGD,
-                 wat=wat, reden=reden, manifest_sha256=manifest_sha256)
+                 wat=approved.wat, reden=approved.reden, manifest_sha256=approved.manifest_sha256)
     return plan
 
 
-def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str) -> None:
+def destroy_dossier(settings: Settings, store: Store, audit: Audit, kenmerk: str, *, today: dt.date,
+                    force: bool = False, reden: str | None = None) -> DestroyPlan:
+    """Irreversibly remove the arbodienst's dossier of `kenmerk` (see the module docstring for what goes): every
+    check first (`approve_destruction`), then the removal (`carry_out_destruction`)."""
+    approved = approve_destruction(settings, store, audit, kenmerk, today=today, force=force, reden=reden)
+    return carry_out_destruction(settings, store, audit, approved)
+
+
+# --- legal hold -------------------------------------------------------------------------------------------------
+
+def legal_hold(audit: Audit, kenmerk: str) -> AuditRecord | None:
+    """The record that placed the legal hold on `kenmerk` when one is in place now, else None. A hold lives in the
+    audit trail (placed and lifted, each with who and why), which outlives the dossier."""
+    last = None
+    for r in audit.trail(kenmerk):
+        if r.gebeurtenis == Gebeurtenis.BLOKKADE and r.uitkomst == Uitkomst.GESLAAGD:
+            last = r
+    return last if last is not None and last.details.get("wat") == "geplaatst" else None
+
+
+def held_dossiers(audit: Audit) -> set[str]:
+    """Every kenmerk under a legal hold now (for a list of many dossiers: one query, not one per dossier)."""
+    state: dict[str, bool] = {}
+    for r in audit.of_kind(Gebeurtenis.BLOKKADE):
+        if r.uitkomst == Uitkomst.GESLAAGD and r.kenmerk:
+            state[r.kenmerk] = r.details.get("wat") == "geplaatst"
+    return {k for k, held in state.items() if held}
+
+
+def place_hold(store: Store, audit: Audit, kenmerk: str, *, reden: str) -> AuditRecord:
+    """Put a legal hold on a dossier (a dispute, a complaint, a request of the court): no destruction until it is
+    lifted. The reason is recorded for good, so it must be free of personal data."""
+    return _hold(store, audit, kenmerk, reden=reden, wat="geplaatst")
+
+
+def lift_hold(store: Store, audit: Audit, kenmerk: str, *, reden: str) -> AuditRecord:
+    """Lift the legal hold of a dossier (the reason it was placed has lapsed)."""
+    return _hold(store, audit, kenmerk, reden=reden, wat="opgeheven")
+
+
+def _hold(store: Store, audit: Audit, kenmerk: str, *, reden: str, wat: str) -> AuditRecord:
+    reden = (reden or "").strip()
+    regel = "blokkade"
+    if not reden:
+        _refused(audit, kenmerk, "reden-ontbreekt", gebeurtenis=Gebeurtenis.BLOKKADE)
+        raise ArchiveError("Geef een reden op (--reden), bijvoorbeeld \"klacht in behandeling\"; die wordt "
+                           "vastgelegd.", kenmerk=kenmerk, field="reden", rule="reden")
+    if not store.events(kenmerk):
+        raise ArchiveError(f"Er is geen dossier {kenmerk}.", kenmerk=kenmerk, rule=regel)
+    placed = legal_hold(audit, kenmerk) is not None
+    if placed == (wat == "geplaatst"):
+        raise ArchiveError(f"Op het dossier {kenmerk} rust {'al' if placed else 'geen'} juridische blokkade.",
+                           kenmerk=kenmerk, rule=regel)
+    _check_reden(audit, store, kenmerk, reden, gebeurtenis=Gebeurtenis.BLOKKADE)
+    return audit.record(Gebeurtenis.BLOKKADE, kenmerk=kenmerk, actie=Actie.UPDATE, uitkomst=Uitkomst.GESLAAGD,
+                        wat=wat, reden=reden)
+
+
+def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str, *,
+                 gebeurtenis: Gebeurtenis = Gebeurtenis.VERNIETIGING) -> None:
     """The reason is kept in the audit trail for good: refuse personal data in it (a BSN, a name, a birth date)."""
     werknemers = _werknemers(store.events(kenmerk))
     names = [n for w in werknemers for n in (w.get("naam"), f"{w.get('voorletters', '')} {w.get('naam', '')}")
@@ -787,23 +915,24 @@ def _check_reden(audit: Audit, store: Store, kenmerk: str, reden: str) -> None:
             dates.append(dt.date.fromisoformat(str(w.get("geboortedatum"))))
         except ValueError:
             pass
+    niets = "Er is niets vernietigd." if gebeurtenis is Gebeurtenis.VERNIETIGING else "Er is niets vastgelegd."
     if len(reden) > trail.MAX_DETAIL_TEXT:
-        _refused(audit, kenmerk, "reden-te-lang")
+        _refused(audit, kenmerk, "reden-te-lang", gebeurtenis=gebeurtenis)
         raise ArchiveError(f"De reden is te lang ({len(reden)} tekens, hooguit {trail.MAX_DETAIL_TEXT}): noem alleen "
-                           "de grond, bijvoorbeeld \"verzoek werknemer tot vernietiging (art. 7:455 BW)\". Er is "
-                           "niets vernietigd.", kenmerk=kenmerk, field="reden", rule="reden-te-lang")
+                           f"de grond, bijvoorbeeld \"verzoek werknemer tot vernietiging (art. 7:455 BW)\". {niets}",
+                           kenmerk=kenmerk, field="reden", rule="reden-te-lang")
     found = personal_data_in(reden, names=names, dates=dates)
     if found:
-        _refused(audit, kenmerk, "reden-persoonsgegevens")
+        _refused(audit, kenmerk, "reden-persoonsgegevens", gebeurtenis=gebeurtenis)
         raise ArchiveError(f"De reden bevat persoonsgegevens ({', '.join(found)}). De reden wordt blijvend in het "
                            "logboek bewaard en mag de werknemer niet aanwijzen: noem alleen de grond, bijvoorbeeld "
-                           "\"verzoek werknemer tot vernietiging (art. 7:455 BW)\". Er is niets vernietigd.",
+                           f"\"verzoek werknemer tot vernietiging (art. 7:455 BW)\". {niets}",
                            kenmerk=kenmerk, field="reden", rule="reden-persoonsgegevens")
 
 
-def _refused(audit: Audit, kenmerk: str, regel: str) -> None:
-    audit.record(Gebeurtenis.VERNIETIGING, kenmerk=kenmerk, actie=Actie.DELETE, uitkomst=Uitkomst.GEWEIGERD,
-                 regel=regel)
+def _refused(audit: Audit, kenmerk: str, regel: str, *, gebeurtenis: Gebeurtenis = Gebeurtenis.VERNIETIGING) -> None:
+    audit.record(gebeurtenis, kenmerk=kenmerk, actie=Actie.DELETE if gebeurtenis is Gebeurtenis.VERNIETIGING
+                 else Actie.UPDATE, uitkomst=Uitkomst.GEWEIGERD, regel=regel)
 
 
 def _pending_destruction(audit: Audit, kenmerk: str) -> AuditRecord | None:

@@ -44,7 +44,11 @@ _PYDANTIC_NL = {
     "int_parsing": "moet een geheel getal zijn",
     "none_required": "moet leeg zijn (null)",
     "decimal_parsing": "is geen geldig bedrag",
+    "datetime_from_date_parsing": "is geen geldig moment (gebruik bijvoorbeeld 2026-11-17T10:30:00+01:00)",
+    "json_invalid": "is geen geldige JSON",
 }
+UNKNOWN_PROBLEM = "heeft een ongeldige waarde"
+"""For a pydantic error kind without a Dutch text above: never pydantic's English message."""
 
 
 FORM = {
@@ -160,7 +164,7 @@ def describe_validation(e: ValidationError) -> list[tuple[str, str]]:
         elif kind == "value_error":
             msg = str(err.get("ctx", {}).get("error", ""))  # our own validators speak Dutch
         else:
-            msg = _PYDANTIC_NL.get(kind, "heeft geen geldige waarde")  # never pydantic's English message
+            msg = _PYDANTIC_NL.get(kind, UNKNOWN_PROBLEM)  # never pydantic's English message
         field = _field(loc)
         if "input" in err and kind not in {"missing", "extra_forbidden"} and not isinstance(err["input"], dict):
             shown = repr(err["input"])

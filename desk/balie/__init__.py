@@ -1,0 +1,1 @@
+"""The secretariat's desk pages (Django app)."""

@@ -1,0 +1,150 @@
+"""What the desk's tests share: the desk's Unix user, a root other users may pass through, a watcher thread, users
+with their TOTP codes, and the browser (Debian's chromium driven by Playwright; nothing is downloaded)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from pipeline.core.actor import Rol
+from pipeline.gateway.users import FILE_NAME, Users
+from pipeline.shell.desk_service import DESK_USER
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+
+
+def ensure_desk_user() -> pwd.struct_passwd:
+    """The desk's own Unix user (created when we are root, as CI is); skip otherwise."""
+    try:
+        return pwd.getpwnam(DESK_USER)
+    except KeyError:
+        pass
+    if os.getuid() != 0:
+        pytest.skip(f"needs the Unix user {DESK_USER} (or root to create it)")
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", DESK_USER],
+                   check=True)
+    return pwd.getpwnam(DESK_USER)
+
+
+def passable_folder() -> Path:
+    """A fresh folder under /tmp that other users may pass through (0711), unlike pytest's own (0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="sopipe-desk-"))
+    os.chmod(folder, 0o711)
+    return folder
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Watcher:
+    """`sopipe watch` in a thread: the pipeline processes what the desk drops, as in production."""
+
+    def __init__(self, pipeline, *, interval: float = 0.3) -> None:
+        from pipeline.shell.watcher import run_once
+        self._stop = threading.Event()
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                run_once(pipeline)
+                self._stop.wait(interval)
+        self.thread = threading.Thread(target=loop, name="desk-test-watcher", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=60)
+
+
+class DeskUsers:
+    """Desk users added as `sopipe desk adduser` does, with their passwords and a code each time (once each)."""
+
+    def __init__(self, state: Path) -> None:
+        self.users = Users(state / FILE_NAME)
+        self.passwords: dict[str, str] = {}
+        self.secrets: dict[str, str] = {}
+        self.last_step: dict[str, int] = {}
+
+    def add(self, name: str, *, naam: str, organisatie: str, rol: Rol = Rol.SECRETARIAAT) -> None:
+        new = self.users.add(name, naam=naam, rol=rol, organisatie=organisatie)
+        self.passwords[name] = new.wachtwoord
+        self.secrets[name] = new.geheim
+
+    def code(self, name: str) -> str:
+        """The current code, waiting for the next one when this one was used already (a code counts once)."""
+        totp = pyotp.TOTP(self.secrets[name])
+        while totp.timecode(dt.datetime.now(dt.timezone.utc)) <= self.last_step.get(name, -1):
+            time.sleep(0.5)
+        now = dt.datetime.now(dt.timezone.utc)
+        self.last_step[name] = totp.timecode(now)
+        return totp.at(now)
+
+    def close(self) -> None:
+        self.users.close()
+
+
+def log_in(page, base: str, users: DeskUsers, name: str, *, screenshots: bool = False,
+           landing: str = "/zaken/") -> None:
+    """Log in through the login page; at the first login choose a new password. `landing`: the role's start page."""
+    page.goto(base + "inloggen/")
+    page.get_by_label("Gebruikersnaam").fill(name)
+    page.get_by_label("Wachtwoord").fill(users.passwords[name])
+    page.get_by_label("Code").fill(users.code(name))
+    if screenshots:
+        shot(page, "inloggen")
+    page.get_by_role("button", name="Inloggen").click()
+    if page.url.endswith("/wachtwoord/"):
+        new = f"{users.passwords[name]}-en-nieuw"
+        page.get_by_label("Huidig wachtwoord").fill(users.passwords[name])
+        page.get_by_label("Nieuw wachtwoord (minstens 12 tekens)").fill(new)
+        page.get_by_label("Nieuw wachtwoord nogmaals").fill(new)
+        if screenshots:
+            shot(page, "wachtwoord")
+        page.get_by_role("button", name="Wachtwoord opslaan").click()
+        users.passwords[name] = new
+    assert landing in page.url, page.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, one per test module (import this fixture into the module)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies: nobody logged in) per test, in Dutch."""
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.set_default_timeout(20_000)
+    yield p
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_IMG / f"desk-{name}.png"), full_page=True)
+
+
+def remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

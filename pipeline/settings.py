@@ -27,6 +27,7 @@ from typing import Annotated, Any, ClassVar, Mapping
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SkipValidation, StringConstraints,
                       ValidationError, ValidationInfo, field_validator, model_validator)
 
+from pipeline import package_data
 from pipeline.core.organisaties import Organisatie
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
@@ -54,8 +55,8 @@ WATCH_LOCK = (*STATE, "watch.lock")
 """The OS lock that keeps a second `sopipe watch` off the root."""
 PRIVATE_FOLDERS = (QUARANTINE, STATE, STAGE, STAGING, SCRATCH)
 """The folders only the pipeline's user may enter (0700)."""
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-"""The shipped Word templates (not below the root: they come with the program)."""
+TEMPLATES = package_data.TEMPLATES
+"""The shipped Word templates (not below the root: they come with the program, as package data)."""
 
 SECRET_SOURCES = ("env", "file", "credential")
 """Where a secret may come from: never a value written in sopipe.toml, never a file inside the root."""

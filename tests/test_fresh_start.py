@@ -21,6 +21,7 @@ import pytest
 
 from pipeline.adapters.converter import PdfMetadata, UnoConverterPool
 from pipeline.errors import ConversionError, ConverterUnavailable
+from pipeline.package_data import EXAMPLE_CASE
 from tests.test_converter import libreoffice, make_docx, pdf_text
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.timeout(300)]
 REPO = Path(__file__).resolve().parents[1]
 SOPIPE = [sys.executable, "-m", "pipeline"]
 METADATA = PdfMetadata(title="Test", author="ArboNoord DEMO")
-CASE_FILES = sorted(p.name for p in (REPO / "examples" / "case-SO-2026-0042").glob("*.json"))
+CASE_FILES = sorted(p.name for p in EXAMPLE_CASE.glob("*.json"))
 
 
 def stand_in_soffice(folder: Path, *, fail: str) -> Path:

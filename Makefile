@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 ROOT ?= .
 
-.PHONY: run test install system-deps bench templates docs settings-table clean
+.PHONY: run test install system-deps bench templates docs reference settings-table clean
 
 install: system-deps $(VENV)/.installed
 
@@ -31,14 +31,17 @@ test: install
 templates: install
 	$(VENV)/bin/python tools/make_templates.py
 
-# the README's pictures: the example case through the real pipeline, first pages as PNG in docs/img/
+# the documents' pictures: the example case through the real pipeline, first pages as PNG in docs/img/
 docs: install
 	$(VENV)/bin/python tools/make_docs.py
-	$(VENV)/bin/python -m pipeline.settings --readme README.md
+	$(MAKE) reference
 
-# the README's settings table, generated from the models in pipeline/settings.py (no LibreOffice needed)
+# the generated pages (no LibreOffice needed): the settings table in docs/configuration.md, docs/cli.md
+reference: settings-table
+	$(VENV)/bin/python tools/make_cli_reference.py
+
 settings-table: install
-	$(VENV)/bin/python -m pipeline.settings --readme README.md
+	$(VENV)/bin/python -m pipeline.settings --readme docs/configuration.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

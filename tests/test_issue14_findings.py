@@ -25,7 +25,7 @@ Where a test elsewhere already proves a finding closed, it is not repeated here;
 | 6 | final advice: may be handed over; complaints route in advice and reaction | `tests/test_issue14_letters.py::test_final_advice_allows_handing_over_and_names_the_complaints_route` |
 | 6 | the request form is signed by the own doctor | `tests/test_issue14_signing_step9.py::test_signed_request_form_and_handed_over_reaction` |
 | 6 | no BSN or personnel number to the SO doctor | `tests/test_issue14_letters.py::test_request_form_sends_no_bsn_or_personnel_number` |
-| 6 | ... and the README says why | `tests/test_issue14_findings.py::test_finding_6_readme_says_why_the_so_doctor_gets_no_bsn` |
+| 6 | ... and the docs say why (docs/fg.md) | `tests/test_issue14_findings.py::test_finding_6_the_docs_say_why_the_so_doctor_gets_no_bsn` |
 | 7 | salutation to the named contact | `tests/test_issue14_typography.py::test_letters_to_the_employer_greet_the_named_contact` |
 | 7 | no "B.V.." | `tests/test_issue14_typography.py::test_no_doubled_full_stop_after_a_name_ending_in_one` |
 | 7 | signature with its heading on the last page (layout: t14's typography work) | `tests/test_renderer.py::test_ondertekening_lands_on_the_last_page_with_room_below` |
@@ -90,8 +90,8 @@ def test_finding_4_information_request_addresses_the_practice_at_its_address(exa
         assert "per post aan Arbopraktijk Visser, Stadsring 88, 3811 HR Amersfoort" in letter
 
 
-def test_finding_6_readme_says_why_the_so_doctor_gets_no_bsn(example):
-    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+def test_finding_6_the_docs_say_why_the_so_doctor_gets_no_bsn(example):
+    readme = " ".join((REPO / "docs" / "fg.md").read_text(encoding="utf-8").split())
     section = readme[readme.index("**What the SO doctor receives (data minimisation).**"):][:900]
     assert "does not carry the BSN or the employer's personnel number" in section
     assert "AVG art. 5 lid 1 sub c" in section

@@ -95,6 +95,13 @@ def test_the_readme_is_a_front_page():
         assert f"]({page})" in readme, page
 
 
+def test_history_is_in_the_changelog_not_in_the_docs():
+    for page in PAGES:
+        if page.name != "CHANGELOG.md":
+            text = page.read_text(encoding="utf-8")
+            assert not re.search(r"\b(issues?|review) ?\d+|green-start", text, re.I), page
+
+
 def test_no_page_links_out_of_the_repository_for_the_procedure():
     for page in PAGES:
         assert "PROCEDURE.md](" not in page.read_text(encoding="utf-8"), page

@@ -9,7 +9,7 @@ LOCK := requirements.lock
 LOCK_VENV := .venv-lock
 LOCK_TEST_ARGS ?=
 
-.PHONY: run test install system-deps bench templates docs settings-table clean lock
+.PHONY: run test install system-deps bench templates docs reference settings-table clean lock
 
 install: system-deps $(VENV)/.installed
 
@@ -52,20 +52,26 @@ run: install
 		trap 'kill $$desk 2>/dev/null; wait $$desk' EXIT INT TERM; \
 		$(VENV)/bin/sopipe watch --root $(ROOT)
 
+# Two tiers: the fast one as on a machine where LibreOffice cannot start (a test needing it without the
+# `libreoffice` mark fails here), then the tests that need the real LibreOffice.
 test: install
-	$(VENV)/bin/python -m pytest -q
+	SOPIPE_SOFFICE=$(CURDIR)/tools/no-soffice $(VENV)/bin/python -m pytest -q -m "not libreoffice"
+	$(VENV)/bin/python -m pytest -q -m libreoffice
 
 templates: install
 	$(VENV)/bin/python tools/make_templates.py
 
-# the README's pictures: the example case through the real pipeline, first pages as PNG in docs/img/
+# the documents' pictures: the example case through the real pipeline, first pages as PNG in docs/img/
 docs: install
 	$(VENV)/bin/python tools/make_docs.py
-	$(VENV)/bin/python -m pipeline.settings --readme README.md
+	$(MAKE) reference
 
-# the README's settings table, generated from the models in pipeline/settings.py (no LibreOffice needed)
+# the generated pages (no LibreOffice needed): the settings table in docs/configuration.md, docs/cli.md
+reference: settings-table
+	$(VENV)/bin/python tools/make_cli_reference.py
+
 settings-table: install
-	$(VENV)/bin/python -m pipeline.settings --readme README.md
+	$(VENV)/bin/python -m pipeline.settings --readme docs/configuration.md
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,10 +1,10 @@
 """Configuration: one documented file, `sopipe.toml` in the root, read once at the edge into frozen settings.
 
 Each key is declared once, below, as a field of the frozen pydantic model of its TOML table: its type, default,
-constraints and description. The file `sopipe init` writes (`DEFAULT_CONFIG`, comments included) and the README's
-settings table are generated from these models (`python -m pipeline.settings --readme`), and `_KEYS` is derived
-from them. Every value has a default that works; an unknown key or a value of the wrong type is a one-line error
-at start-up naming the file and the key.
+constraints and description. The file `sopipe init` writes (`DEFAULT_CONFIG`, comments included) and the
+settings table of docs/configuration.md are generated from these models (`python -m pipeline.settings --readme`),
+and `_KEYS` is derived from them. Every value has a default that works; an unknown key or a value of the wrong
+type is a one-line error at start-up naming the file and the key.
 
 The root's layout (every folder and file the pipeline keeps below the root) is declared here too, as parts
 relative to the root (`STAGE`, `SCRATCH`, ...: `pipeline.adapters.safefs` opens them from the root without
@@ -27,6 +27,7 @@ from typing import Annotated, Any, ClassVar, Mapping
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SkipValidation, StringConstraints,
                       ValidationError, ValidationInfo, field_validator, model_validator)
 
+from pipeline import package_data
 from pipeline.core.artsen import Arts
 from pipeline.core.organisaties import Organisatie
 from pipeline.core.routing import Party
@@ -55,8 +56,8 @@ WATCH_LOCK = (*STATE, "watch.lock")
 """The OS lock that keeps a second `sopipe watch` off the root."""
 PRIVATE_FOLDERS = (QUARANTINE, STATE, STAGE, STAGING, SCRATCH)
 """The folders only the pipeline's user may enter (0700)."""
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-"""The shipped Word templates (not below the root: they come with the program)."""
+TEMPLATES = package_data.TEMPLATES
+"""The shipped Word templates (not below the root: they come with the program, as package data)."""
 
 SECRET_SOURCES = ("env", "file", "credential")
 """Where a secret may come from: never a value written in sopipe.toml, never a file inside the root."""
@@ -133,7 +134,7 @@ _PARTY_GROUP = "Unix group of `outbox/{}/` (chgrp + setgid: delivered files inhe
 
 
 class MailboxSettings(_Table):
-    """Who may read which mailbox below outbox/ (see README "Mailboxes, groups and modes")."""
+    """Who may read which mailbox below outbox/ (see docs/it.md "Mailboxes, groups and modes")."""
     group_werkgever: str | None = key(None, _PARTY_GROUP.format("werkgever"), example="so-werkgevers")
     group_arbodienst: str | None = key(None, _PARTY_GROUP.format("arbodienst"), example="so-arbodienst")
     group_bedrijfsarts: str | None = key(None, _PARTY_GROUP.format("bedrijfsarts"), example="so-bedrijfsartsen")
@@ -607,7 +608,7 @@ def _one_line(path: Path, e: ValidationError) -> str:
     return f"{path}: {where} has the wrong type ({first['input']!r})"
 
 
-# --- generated: the default sopipe.toml and the README's settings table ----------------------------------------------
+# --- generated: the default sopipe.toml and the settings table of docs/configuration.md ------------------------------
 
 _MEDICAL_VAT_EXEMPTION = ("Vrijgesteld van omzetbelasting op grond van art. 11 lid 1 sub g Wet op de omzetbelasting "
                           "1968 (gezondheidskundige verzorging van de mens door een arts).")
@@ -707,7 +708,7 @@ def _shown_default(f) -> str:
 
 
 def readme_table() -> str:
-    """The README's table of every key (section "Configuration: `sopipe.toml`")."""
+    """The table of every key, in docs/configuration.md."""
     rows = ["| section | key | default | meaning |", "|---|---|---|---|"]
     tables = [*((f"[{name}]", model) for name, model in SECTIONS.items()),
               ("[organisaties.<code>]", OrganisatieSettings), ("[artsen.<BIG>]", ArtsSettings)]
@@ -719,6 +720,8 @@ def readme_table() -> str:
 
 DEFAULT_CONFIG = default_config()
 
+CONFIGURATION_PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+"""The page that holds the generated settings table (in a checkout)."""
 README_BEGIN = "<!-- settings table: generated from pipeline/settings.py by `make settings-table` -->\n"
 README_END = "<!-- end of the settings table -->\n"
 
@@ -730,13 +733,14 @@ def readme_with_table(readme: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m pipeline.settings --readme-table | --default-config | --readme [README.md]`."""
+    """`python -m pipeline.settings --readme-table | --default-config | --readme [docs/configuration.md]`
+    (`--readme` rewrites the settings table between its markers in that page)."""
     if argv[:1] == ["--readme-table"]:
         sys.stdout.write(readme_table())
     elif argv[:1] == ["--default-config"]:
         sys.stdout.write(DEFAULT_CONFIG)
     elif argv[:1] == ["--readme"]:
-        path = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[1] / "README.md")
+        path = Path(argv[1] if len(argv) > 1 else CONFIGURATION_PAGE)
         path.write_text(readme_with_table(path.read_text(encoding="utf-8")), encoding="utf-8")
     else:
         sys.stderr.write(main.__doc__ + "\n")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from pathlib import Path
 
 from pipeline.core import model
+from pipeline.package_data import EXAMPLE_CASE
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "case-SO-2026-0042"
+EXAMPLE = EXAMPLE_CASE
 
 
 def example_events() -> dict[str, dict]:

@@ -52,6 +52,16 @@ def demo_ca_home(tmp_path_factory) -> Path:
         os.environ["XDG_DATA_HOME"] = old
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test that uses the real LibreOffice pool must say so (`@pytest.mark.libreoffice`): the fast tier
+    (`-m "not libreoffice"`) has to pass on a machine where LibreOffice cannot start (`make test` runs it so)."""
+    unmarked = [item.nodeid for item in items if "converter" in getattr(item, "fixturenames", ())
+                and item.get_closest_marker("libreoffice") is None]
+    if unmarked:
+        raise pytest.UsageError("these tests use the real LibreOffice pool (`converter`) without "
+                                "@pytest.mark.libreoffice:\n  " + "\n  ".join(unmarked))
+
+
 @pytest.fixture(scope="session")
 def converter(tmp_path_factory):
     """The real LibreOffice pool (started on first use): only for tests marked `libreoffice`. Its scratch (the

@@ -21,6 +21,7 @@ import pytest
 
 from pipeline.adapters.converter import PdfMetadata, UnoConverterPool
 from pipeline.errors import ConversionError, ConverterUnavailable
+from pipeline.package_data import EXAMPLE_CASE
 from tests.test_converter import libreoffice, make_docx, pdf_text
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.timeout(300)]
 REPO = Path(__file__).resolve().parents[1]
 SOPIPE = [sys.executable, "-m", "pipeline"]
 METADATA = PdfMetadata(title="Test", author="ArboNoord DEMO")
-CASE_FILES = sorted(p.name for p in (REPO / "examples" / "case-SO-2026-0042").glob("*.json"))
+CASE_FILES = sorted(p.name for p in EXAMPLE_CASE.glob("*.json"))
 
 
 def stand_in_soffice(folder: Path, *, fail: str) -> Path:
@@ -119,6 +120,30 @@ def test_soffice_that_never_starts_is_an_outage_after_bounded_attempts(tmp_path,
     assert starts(tmp_path / "bin") == 3
     assert [r.levelname for r in caplog.records if "did not start" in r.getMessage()] == [
         "WARNING", "WARNING", "ERROR"]
+
+
+def test_sopipe_soffice_names_the_soffice_to_use(tmp_path, monkeypatch):
+    from pipeline.adapters.converter import find_soffice
+    stand_in = tmp_path / "soffice"
+    stand_in.write_text("#!/bin/sh\nexit 1\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("SOPIPE_SOFFICE", str(stand_in))
+    assert find_soffice() == str(stand_in)
+    assert find_soffice("/bin/true") == "/bin/true"  # an explicit choice still wins
+    monkeypatch.setenv("SOPIPE_SOFFICE", str(tmp_path / "missing"))
+    with pytest.raises(ConverterUnavailable, match="not found"):
+        find_soffice()
+
+
+def test_the_fast_tiers_stand_in_soffice_cannot_start(tmp_path, monkeypatch):
+    """`make test` runs the fast tier with SOPIPE_SOFFICE=tools/no-soffice: a pool then is an outage at once."""
+    monkeypatch.setenv("SOPIPE_SOFFICE", str(REPO / "tools" / "no-soffice"))
+    pool = UnoConverterPool(workers=1, scratch_dir=tmp_path / "scratch", start_attempts=1)
+    try:
+        with pytest.raises(ConverterUnavailable, match="cannot start here|UNO"):  # no python3-uno: unavailable too
+            pool.convert(make_docx("Nooit."), metadata=METADATA)
+    finally:
+        pool.close()
 
 
 # --- the pipeline: sopipe watch --once on the example case ------------------------------------------------------

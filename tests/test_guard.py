@@ -10,7 +10,6 @@ import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -22,10 +21,11 @@ from pipeline.core import privacy
 from pipeline.core.model import parse_event
 from pipeline.core.procedure import decide, fold
 from pipeline.core.routing import Party
+from pipeline.package_data import EXAMPLE_CASE
 from pipeline.shell.guard import PrivacyGuard
 from pipeline.shell.runner import Finding
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "case-SO-2026-0042"
+EXAMPLES = EXAMPLE_CASE
 KENMERK = "SO-2026-0042"
 PATH_WG = f"outbox/werkgever/{KENMERK}/{KENMERK}_factuur.pdf"
 PATH_AD = f"outbox/arbodienst/{KENMERK}/{KENMERK}_factuur.pdf"

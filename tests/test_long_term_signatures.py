@@ -101,6 +101,7 @@ def demo_run(tmp_path_factory):
     return root, result, _service_threads(besides=before)
 
 
+@pytest.mark.libreoffice
 def test_demo_watcher_signs_machtigingen_and_advice_b_lta(demo_run):
     root, result, _ = demo_run
     assert "11 processed" in result.output and "0 failed" in result.output
@@ -117,6 +118,7 @@ def test_demo_watcher_signs_machtigingen_and_advice_b_lta(demo_run):
         assert "/DSS" in reader.root, f"{name}: no validation data (DSS)"
 
 
+@pytest.mark.libreoffice
 @needs_pdfsig
 def test_pdfsig_sees_the_signature_and_the_archive_timestamp(demo_run):
     root, _, _ = demo_run
@@ -128,6 +130,7 @@ def test_pdfsig_sees_the_signature_and_the_archive_timestamp(demo_run):
     assert "sopipe DEMO TSA" in blocks[1], "the second signature is the document timestamp"
 
 
+@pytest.mark.libreoffice
 def test_the_watcher_stops_its_trust_services_on_exit(demo_run):
     root, _, left_by_watch = demo_run
     assert left_by_watch == []

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from pipeline.core import model
+from pipeline.package_data import SCHEMA
 from pipeline.shell.report import describe_validation
 from tests.casefactory import example_events, event
-
-SCHEMA = Path(__file__).resolve().parents[1] / "schema" / "casefile.schema.json"
 
 
 def test_published_schema_is_in_sync_with_the_model():

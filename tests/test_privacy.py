@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -20,8 +19,9 @@ from pipeline.core.model import parse_event
 from pipeline.core.procedure import decide, fold
 from pipeline.core.routing import Party
 from pipeline.core.state import CaseState
+from pipeline.package_data import EXAMPLE_CASE
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "case-SO-2026-0042"
+EXAMPLES = EXAMPLE_CASE
 
 
 def example_events() -> list[dict]:

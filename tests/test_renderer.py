@@ -20,10 +20,10 @@ from lxml import etree
 
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.errors import TemplateError
+from pipeline.package_data import TEMPLATES
 from tests import fixtures_context as fx
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATES = REPO / "templates"
 W_T = qn("w:t")
 W_P = qn("w:p")
 

@@ -136,7 +136,7 @@ def test_advice_waits_unsigned_for_the_doctor_and_the_rest_is_delivered(held_roo
     assert f"{K}_machtiging-advies-delen.pdf" in boxes["archief"]
     unsigned = _unsigned(held_root)
     assert b"/ByteRange" not in unsigned
-    # the own doctor's request form waits too (tests/test_issue14_own_doctor_signs.py); here: the advice
+    # the own doctor's request form waits too (tests/test_own_doctor_signs_request_form.py); here: the advice
     [pending] = [p for p in held_root.store.open_pending() if p.kind == "advies"]
     assert (pending.kenmerk, pending.kind, pending.signer_big) == (K, "advies", VISSER)
     assert pending.sha256 == hashlib.sha256(unsigned).hexdigest() and pending.size == len(unsigned)

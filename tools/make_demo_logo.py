@@ -1,8 +1,8 @@
-"""Draw the fictional DEMO logo of ArboNoord (`examples/logo-arbonoord.png`), which `sopipe init` puts in a demo
+"""Draw the fictional DEMO logo of ArboNoord (`pipeline/examples/logo-arbonoord.png`), which `sopipe init` puts in a demo
 root for the letterhead. No real brand: a dark-blue square with a white compass needle pointing north.
 
 Usage:
-    python tools/make_demo_logo.py            # writes examples/logo-arbonoord.png
+    python tools/make_demo_logo.py            # writes pipeline/examples/logo-arbonoord.png
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 REPO = Path(__file__).resolve().parent.parent
-OUT = REPO / "examples" / "logo-arbonoord.png"
+OUT = REPO / "pipeline" / "examples" / "logo-arbonoord.png"
 BLUE, LIGHT, WHITE = (0x1F, 0x4E, 0x79), (0x9D, 0xC3, 0xE6), (0xFF, 0xFF, 0xFF)
 
 

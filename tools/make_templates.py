@@ -1,4 +1,4 @@
-"""Generate the Word templates in `templates/` (the contract is `docs/templates.md`).
+"""Generate the Word templates in `pipeline/templates/` (the contract is `docs/templates.md`).
 
 The .docx files are the product: a secretariat may open and adjust them in Word. This script is how they are
 made reproducibly: it writes every template from code with python-docx, placing each Jinja placeholder in a
@@ -6,7 +6,7 @@ run of its own so docxtpl never sees a tag split over runs, and using docxtpl's 
 lists and conditions.
 
 Usage:
-    python tools/make_templates.py            # writes templates/*.docx next to this repository's docs
+    python tools/make_templates.py            # writes pipeline/templates/*.docx (package data)
     python tools/make_templates.py --out DIR  # writes them somewhere else (e.g. to compare)
 """
 
@@ -1282,7 +1282,8 @@ TEMPLATES: dict[str, Callable[[], Doc]] = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "templates", help="output folder (default: templates/)")
+    parser.add_argument("--out", type=Path, default=REPO / "pipeline" / "templates",
+                        help="output folder (default: pipeline/templates/)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, build in TEMPLATES.items():

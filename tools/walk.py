@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", type=Path, default=REPO, help="the sopipe checkout to walk (default: this one)")
     parser.add_argument("--case", type=Path, default=None,
-                        help="folder of case files (default: the tree's examples/case-SO-2026-0042)")
+                        help="folder of case files (default: the tree's pipeline/examples/case-SO-2026-0042)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file")
     args = parser.parse_args(argv)
     tree = args.tree.resolve()
@@ -253,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(pipeline.__file__).resolve().is_relative_to(tree):
         parser.error(f"pipeline imported from {pipeline.__file__}, not from {tree}")
     logging.disable(logging.CRITICAL)
-    results = walk(args.case or tree / "examples" / "case-SO-2026-0042")
+    case = tree / "pipeline" / "examples" / "case-SO-2026-0042"
+    if not case.is_dir():  # a tree from before the example case became package data
+        case = tree / "examples" / "case-SO-2026-0042"
+    results = walk(args.case or case)
     if args.json:
         for r in results:
             print(json.dumps(r))

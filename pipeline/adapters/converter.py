@@ -119,6 +119,9 @@ def find_uno_python(explicit: str | None = None) -> str:
 
 
 def find_soffice(explicit: str | None = None) -> str:
+    """LibreOffice's `soffice`: `explicit`, else $SOPIPE_SOFFICE, else the usual names and paths. The variable
+    also lets a test run play "a machine where LibreOffice cannot start" (point it at a program that exits)."""
+    explicit = explicit or os.environ.get("SOPIPE_SOFFICE")
     if explicit:
         found = shutil.which(explicit)
         if not found:

@@ -73,7 +73,7 @@ def check_config(root: Path) -> tuple[Check, Settings | None]:
     try:
         settings = load_settings(root)
     except PipelineError as e:
-        return fail("configuration", e.message, "correct sopipe.toml; every key is described in the README "
+        return fail("configuration", e.message, "correct sopipe.toml; every key is described in docs/configuration.md "
                     "(Configuration)"), None
     config = settings.config_file
     where = str(config) if config.exists() else f"no {config.name}, defaults in use"

@@ -12,12 +12,11 @@ from pipeline.adapters.mailbox import OUTBOX_MODE, MailboxAccess
 from pipeline.adapters.safefs import PRIVATE_DIR, Access
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
+from pipeline.package_data import EXAMPLES  # importable from here, as before
 from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH,
                                TEMPLATES, Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
 from pipeline.shell.intake import IntakeAccess
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
 DEMO_LOGO = EXAMPLES / "logo-arbonoord.png"
 """The fictional letterhead logo of the DEMO arbodienst (tools/make_demo_logo.py); `init` puts it beside the config."""
 DEMO_CONFIG = DEFAULT_CONFIG.replace("\n[organisaties.arbonoord]\n",

@@ -18,7 +18,7 @@ from pipeline.errors import PipelineError, ProcedureError
 from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, load_settings
 from tests.casefactory import event, full_case, parse_all
 from tests.conftest import pdftotext
-from tests.issue14_roots import flat, processed_root, run_all
+from tests.processed_roots import flat, processed_root, run_all
 
 K = "SO-2026-0042"
 EMPLOYEE = ("Jansen", "M.A.", "111222333", "P-20417", "Lindenlaan", "3521", "m.jansen", "06-12345678", "1984")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.package_data import EXAMPLE_CASE
+
 REPO = Path(__file__).resolve().parent.parent
 ORDER = ("watcher", "stage", "journal", "decide", "make", "sign", "guard", "deliver", "record", "move")
 
@@ -26,7 +28,7 @@ def walk() -> list[dict]:
 
 
 def test_the_walk_covers_every_file_of_the_example_case(walk):
-    names = sorted(p.name for p in (REPO / "examples" / "case-SO-2026-0042").glob("*.json"))
+    names = sorted(p.name for p in EXAMPLE_CASE.glob("*.json"))
     assert [r["file"] for r in walk] == names
     assert all(r["status"] == ["processed"] for r in walk), [(r["file"], r["status"]) for r in walk]
     assert sum(r["deliveries"] for r in walk) > 20  # documents really went out: the counts below mean something

@@ -102,10 +102,10 @@ def test_replace_changes_values_by_their_flat_names_and_refuses_unknown_ones(tmp
 
 # --- generated, not hand-written ----------------------------------------------------------------------------------
 
-def test_the_readme_settings_table_is_the_generated_one():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_the_configuration_pages_settings_table_is_the_generated_one():
+    readme = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert readme_with_table(readme) == readme, "run `make settings-table`"
-    section = readme[readme.index("## Configuration"):]
+    section = readme[readme.index("## Every key"):]
     assert readme_table() in section
     for (table, name) in _KEYS:
         assert f"| `[{table}]` | `{name}` |" in section
@@ -185,10 +185,10 @@ def test_the_cli_prints_what_is_generated():
 
 
 def test_readme_with_table_rewrites_only_the_table(tmp_path):
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     stale = readme.replace("| `[intake]` | `settle` | `0.3` |", "| `[intake]` | `settle` | `0.5` |")
     assert stale != readme
-    path = tmp_path / "README.md"
+    path = tmp_path / "configuration.md"
     path.write_text(stale, encoding="utf-8")
     assert settings_module.main(["--readme", str(path)]) == 0
     assert path.read_text(encoding="utf-8") == readme

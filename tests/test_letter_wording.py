@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.casefactory import event, full_case
-from tests.issue14_roots import processed_root, read as read_pdf, run_all
+from tests.processed_roots import processed_root, read as read_pdf, run_all
 
 pytestmark = pytest.mark.libreoffice
 

@@ -29,7 +29,7 @@ from pipeline.shell.status import warnings
 from tests.casefactory import full_case, intrekking, parse_all
 from tests.conftest import pdfsig
 from tests.mailbox_paths import mailbox
-from tests.test_issue13_keys import SEAL_ENV, _production_root
+from tests.test_keys import SEAL_ENV, _production_root
 
 K = "SO-2026-0142"
 BAKKER, VISSER = "19012345601", "39087654301"

@@ -106,6 +106,7 @@ def env_seal_root(tmp_path_factory, shared_pki, converter, renderer):
     return settings, outcomes, pending, passphrase
 
 
+@pytest.mark.libreoffice
 def test_no_case_file_gets_a_doctor_signed_advice_on_a_production_root(env_seal_root):
     settings, outcomes, pending, _ = env_seal_root
     assert [o.status for o in outcomes[:9]] == ["processed"] * 9, [(o.file_name, o.detail) for o in outcomes]
@@ -122,6 +123,7 @@ def test_no_case_file_gets_a_doctor_signed_advice_on_a_production_root(env_seal_
         (K, "aanvraagformulier", "19012345601"), (K, "advies", VISSER)]
 
 
+@pytest.mark.libreoffice
 def test_the_seal_works_with_its_passphrase_from_the_environment(env_seal_root):
     settings, *_ = env_seal_root
     sealed = [p for p in settings.outbox.rglob(f"{K}_machtiging-*.pdf") if "archief" in p.parts]
@@ -209,6 +211,7 @@ def test_settings_refuse_a_secret_beside_the_key(tmp_path, line, message):
 
 # --- the seal on a real SoftHSM2 token ---------------------------------------------------------------------------
 
+@pytest.mark.libreoffice
 @pytest.mark.skipif(not MODULE.exists() or not shutil.which("softhsm2-util") or not shutil.which("pkcs11-tool"),
                     reason="SoftHSM2 / OpenSC not installed")
 def test_the_seal_works_from_a_softhsm2_token(tmp_path, shared_pki):

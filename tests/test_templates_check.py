@@ -79,6 +79,7 @@ def test_an_ampersand_in_a_string_literal_is_not_doubled_under_autoescape(tmp_pa
     assert "Bakker &amp; Co &lt;BV&gt;" in xml  # values are still escaped
 
 
+@pytest.mark.libreoffice
 def test_the_ampersand_comes_out_once_in_the_pdf(tmp_path, converter):
     _docx(tmp_path / "amp.docx", "Aan: {{ firma|default(\"Jansen & Zn\") }}")
     pdf = converter.convert(DocxRenderer(tmp_path).render("amp.docx", {}),

@@ -193,6 +193,7 @@ def test_a_plain_file_where_a_case_folder_belongs_is_a_clear_error(one_case, whe
     assert target.read_text() == "niet van sopipe\n" and one_case.store.events(K)
 
 
+@pytest.mark.libreoffice
 def test_stale_scratch_is_told_from_a_live_pool(tmp_path, converter):
     dead = tmp_path / f"{SCRATCH_PREFIX}dood"
     (dead / "jobs" / "job-1").mkdir(parents=True)

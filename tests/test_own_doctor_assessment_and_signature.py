@@ -12,7 +12,7 @@ from pipeline.core.procedure import decide, fold
 from pipeline.errors import ProcedureError
 from tests.casefactory import full_case, parse_all
 from tests.conftest import pdfsig, pdftotext
-from tests.issue14_roots import flat, run_all
+from tests.processed_roots import flat, run_all
 from tests.mailbox_paths import mailbox
 
 REFUSED = {"definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"},

@@ -4,7 +4,7 @@ The renderer sets every printed value with no-break spaces (U+00A0) where a care
 (`dutch.onbreekbaar`); pdftotext shows them as spaces, pypdf (which the privacy guard reads with) keeps them. The
 guard's normalisation (NFKC) treats a no-break space as a space, so a name planted with one is still caught.
 Documents here go through the production wiring with the FakeConverter; the real LibreOffice line breaks are
-tested in test_issue14_layout.py.
+tested in test_signature_block_layout.py.
 """
 
 from __future__ import annotations

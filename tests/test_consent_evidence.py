@@ -14,7 +14,7 @@ from pipeline.core.procedure import decide, fold
 from pipeline.core.routing import Party
 from tests.casefactory import full_case, intrekking, parse_all
 from tests.conftest import pdftotext
-from tests.issue14_roots import flat, processed_root, run_all
+from tests.processed_roots import flat, processed_root, run_all
 
 K = "SO-2026-0042"
 

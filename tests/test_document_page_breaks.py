@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from tests.casefactory import full_case
-from tests.issue14_roots import flat, processed_root
+from tests.processed_roots import flat, processed_root
 from tests.mailbox_paths import mailbox_file
 
 pytestmark = pytest.mark.libreoffice

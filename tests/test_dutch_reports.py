@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from tests.casefactory import event, full_case
-from tests.issue14_roots import failure_report, run_all
+from tests.processed_roots import failure_report, run_all
 
 ENGLISH = re.compile(r"\b(Input should|Field required|Expecting|Extra inputs|String should|Value error|"
                      r"delimiter|enclosed|property name|Unterminated|not permitted)\b")

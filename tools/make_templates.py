@@ -1052,14 +1052,14 @@ def brief_informatieverzoek() -> Doc:
         ("Werknemer", "**{{ werknemer.naam }}**"),
         ("Geboortedatum", "{{ werknemer.geboortedatum }}"),
         ("Toestemming werknemer", ("Verleend op ", "{{ toestemming_datum }}", R("{% if toestemming_schriftelijk %}; "
-                                   "de ondertekende machtiging is bijgevoegd{% else %}; de vastlegging van de "
-                                   "toestemming is bijgevoegd{% endif %}"))),
+                                   "schriftelijk, de vastlegging van de machtiging is bijgevoegd{% else %}; de "
+                                   "vastlegging van de toestemming is bijgevoegd{% endif %}"))),
     ])
     d.heading("Mijn vraag", level=2)
     d.box("{{ vraag }}")
     d.p(R("{% if toestemming_schriftelijk %}De werknemer heeft schriftelijk toestemming gegeven om deze informatie "
-          "bij u op te vragen; de door de werknemer ondertekende machtiging (kenmerk {{ kenmerk }}) is als bijlage "
-          "bij deze brief gevoegd.{% else %}De werknemer heeft op {{ toestemming_datum }} toestemming gegeven om deze "
+          "bij u op te vragen; de door de werknemer ondertekende machtiging maakt deel uit van het dossier, en de "
+          "vastlegging ervan (kenmerk {{ kenmerk }}) is als bijlage bij deze brief gevoegd.{% else %}De werknemer heeft op {{ toestemming_datum }} toestemming gegeven om deze "
           "informatie bij u op te vragen; hoe en door wie die toestemming is vastgelegd, staat in de bijgevoegde "
           "vastlegging van de machtiging (kenmerk {{ kenmerk }}).{% endif %}"),
         " De toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken "

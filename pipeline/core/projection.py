@@ -303,8 +303,10 @@ def bewijs_tekst(s: CaseState, bewijs: m.MachtigingBewijs | None, *, datum, inge
         wijze = (f"Volgens het zaakbestand heeft de werknemer het machtigingsformulier {WIJZE[bewijs.wijze]}; het "
                  "ondertekende formulier zelf is niet in het dossier en het zaakbestand vermeldt niet waar het "
                  "wordt bewaard.")
+    schriftelijk = formulier is not None or (bewijs is not None and bewijs.wijze != "mondeling_bevestigd"
+                                             and bool(bewijs.vindplaats))
     return {"wijze": wijze, "datum": dutch.datum(bewijs.datum if bewijs is not None else datum),
-            "vastgelegd_door": wie, "geldig_tot": tot}
+            "vastgelegd_door": wie, "geldig_tot": tot, "ondertekend_formulier": schriftelijk}
 
 
 def _machtiging_fill(s: CaseState, *, bron: str, vraag: str) -> dict[str, str]:

@@ -239,6 +239,9 @@ def test_reader_names_an_xmp_change_but_not_the_signers_own_update(prepared, ser
 def test_a_file_that_does_not_build_on_the_prepared_document_cannot_be_read(prepared, signed_bb):
     with pytest.raises(ValueError):
         revision_changes(signed_bb, prepared_size=len(prepared) - 10, signed={})
+    with pytest.raises(ValueError, match="na het einde"):  # bytes after the last revision, outside any xref
+        revision_changes(signed_bb + b"\n9 0 obj (Eerder advies vervalt) endobj\n", prepared_size=len(prepared),
+                         signed={})
 
 
 # --- through the pipeline --------------------------------------------------------------------------------------

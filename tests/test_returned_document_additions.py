@@ -382,3 +382,20 @@ def test_real_libreoffice_advice_signed_is_accepted_and_the_overlay_refused(tmp_
         assert outcome.status == "processed", outcome.detail
     finally:
         root.close()
+
+
+def test_archive_renew_covers_the_returned_document(lta_root, trust_services):
+    """The returned advice (extended on acceptance, test above) is renewed by `archive renew` like any B-LTA
+    document, and still passes afterwards (the renewal's additions are validation data and a timestamp)."""
+    from pipeline.shell.renew import renew_archive_timestamps
+    path = lta_root.settings.outbox / "archief" / K / f"{K}_advies.pdf"
+    if not path.exists():
+        pytest.skip("runs after test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp")
+    before = path.read_bytes()
+    settings = lta_root.settings.replace(tsa_url=trust_services.tsa_url)
+    result = renew_archive_timestamps(settings, days=20 * 365)
+    assert result.refused == 0, result.items
+    after = path.read_bytes()
+    assert after.startswith(before) and len(after) > len(before)
+    report = verify_pdf(after, trust_roots=[trust_services.ca])
+    assert report.ok and len(report.document_timestamps) == 2, report

@@ -335,6 +335,11 @@ def test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp(
     report = verify_pdf(archived, trust_roots=[trust_services.ca])
     [sig] = report.signatures
     assert report.ok and sig.revocation_data and report.last_timestamp_expiry is not None
+    # years later, the doctor's certificate expired (DEMO: 2 years), the archive timestamp still proves it
+    from datetime import UTC, datetime, timedelta
+    later = verify_pdf(archived, trust_roots=[trust_services.ca], at=datetime.now(UTC) + timedelta(days=4 * 365))
+    [old] = later.signatures
+    assert old.indication == "TOTAL-PASSED" and old.proven_time is not None and old.proven_time < datetime.now(UTC)
     # what is delivered is recorded by its own hash, not the inbox file's
     import hashlib
     rows = [r for r in lta_root.store.deliveries(K) if r.kind == "advies" and r.status == "delivered"]

@@ -239,6 +239,9 @@ def test_reader_names_an_xmp_change_but_not_the_signers_own_update(prepared, ser
 def test_a_file_that_does_not_build_on_the_prepared_document_cannot_be_read(prepared, signed_bb):
     with pytest.raises(ValueError):
         revision_changes(signed_bb, prepared_size=len(prepared) - 10, signed={})
+    with pytest.raises(ValueError, match="na het einde"):  # bytes after the last revision, outside any xref
+        revision_changes(signed_bb + b"\n9 0 obj (Eerder advies vervalt) endobj\n", prepared_size=len(prepared),
+                         signed={})
 
 
 # --- through the pipeline --------------------------------------------------------------------------------------
@@ -332,6 +335,11 @@ def test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp(
     report = verify_pdf(archived, trust_roots=[trust_services.ca])
     [sig] = report.signatures
     assert report.ok and sig.revocation_data and report.last_timestamp_expiry is not None
+    # years later, the doctor's certificate expired (DEMO: 2 years), the archive timestamp still proves it
+    from datetime import UTC, datetime, timedelta
+    later = verify_pdf(archived, trust_roots=[trust_services.ca], at=datetime.now(UTC) + timedelta(days=4 * 365))
+    [old] = later.signatures
+    assert old.indication == "TOTAL-PASSED" and old.proven_time is not None and old.proven_time < datetime.now(UTC)
     # what is delivered is recorded by its own hash, not the inbox file's
     import hashlib
     rows = [r for r in lta_root.store.deliveries(K) if r.kind == "advies" and r.status == "delivered"]
@@ -379,3 +387,20 @@ def test_real_libreoffice_advice_signed_is_accepted_and_the_overlay_refused(tmp_
         assert outcome.status == "processed", outcome.detail
     finally:
         root.close()
+
+
+def test_archive_renew_covers_the_returned_document(lta_root, trust_services):
+    """The returned advice (extended on acceptance, test above) is renewed by `archive renew` like any B-LTA
+    document, and still passes afterwards (the renewal's additions are validation data and a timestamp)."""
+    from pipeline.shell.renew import renew_archive_timestamps
+    path = lta_root.settings.outbox / "archief" / K / f"{K}_advies.pdf"
+    if not path.exists():
+        pytest.skip("runs after test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp")
+    before = path.read_bytes()
+    settings = lta_root.settings.replace(tsa_url=trust_services.tsa_url)
+    result = renew_archive_timestamps(settings, days=20 * 365)
+    assert result.refused == 0, result.items
+    after = path.read_bytes()
+    assert after.startswith(before) and len(after) > len(before)
+    report = verify_pdf(after, trust_roots=[trust_services.ca])
+    assert report.ok and len(report.document_timestamps) == 2, report

@@ -40,6 +40,8 @@ def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tup
             raise ValueError("de bewerkingen bouwen niet voort op het klaargezette document")
         if any(xrefs.get_startxref_for_revision(r) < prepared_size for r in range(base, xrefs.total_revisions)):
             raise ValueError("een bewerking verwijst terug in het klaargezette document")
+        if pdf[pdf.rfind(b"%%EOF") + 5:].strip():  # what no revision holds, a reader may still show
+            raise ValueError("na het einde van de laatste bewerking staan nog gegevens")
         if known and base >= 1 and len(known) == xrefs.total_revisions - 1:
             return tuple(dataclasses.replace(rev, index=rev.index - base + 1) for rev in known[base - 1:])
         return revisions_after(reader, base - 1, signed=signed)

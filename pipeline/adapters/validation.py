@@ -336,15 +336,16 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None =
     now = datetime.now(UTC)
     at = at or now
     reader, regular, stamps, broken = _read_signatures(pdf)
+    ts_reports = [_verify_timestamp(ts, roots) for ts in stamps]
+    proofs = [(ts.signed_revision, r.time) for ts, r in zip(stamps, ts_reports) if r.ok and r.time is not None]
     reports = []
     for sig in regular:
         try:
             reports.append(asyncio.run(_verify_one(sig, reader, stamps, roots, at=at, now=now,
-                                                   simulate_future=simulate_future)))
+                                                   simulate_future=simulate_future, proofs=proofs)))
         except Exception as e:  # one unreadable signature is a verdict on it, not the end of the report
             reports.append(_structure_failure(sig.field_name, at, e))
     reports.extend(_structure_failure(name, at, e) for name, e in broken)
-    ts_reports = [_verify_timestamp(ts, roots) for ts in stamps]
     report = DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
     return _judge_changes_after(report, reader)
 
@@ -530,7 +531,9 @@ UNTRUSTED_TSA_REASON = ("tijdstempel van een niet-vertrouwde tijdstempeldienst (
 
 
 async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime,
-                      simulate_future: bool) -> AdesSignatureReport:
+                      simulate_future: bool, proofs: Sequence[tuple[int, datetime]] = ()) -> AdesSignatureReport:
+    """`proofs`: (revision, time) of each document timestamp that passed: a proof that the revisions up to it
+    existed at that time."""
     from pyhanko.sign.ades.report import AdESStatus
     from pyhanko.sign.validation import ades
     from pyhanko.sign.validation.policy_decl import (PdfSignatureValidationSpec, RevinfoOnlineFetchingRule,
@@ -568,6 +571,20 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
             result = await ades.ades_basic_validation(**kwargs)
         else:
             result = await ades.ades_with_time_validation(**kwargs)
+    poe = min((t for revision, t in proofs if revision > sig.signed_revision), default=None) \
+        if level == "B-B" else None
+    if poe is not None and result.ades_subindic.status is not AdESStatus.PASSED:
+        # A signature without its own timestamp, made before a trusted document timestamp (a doctor who signed
+        # without a TSA; the pipeline added the archive timestamp on acceptance): pyHanko's processes with time
+        # want a signature timestamp, so validate at the proven moment, with the document's validation data.
+        past = await ades.ades_basic_validation(
+            signed_data=sig.signed_data, raw_digest=sig.compute_digest(),
+            validation_spec=dataclasses.replace(spec.signature_validation_spec,
+                                                local_knowledge=_dss_knowledge(reader)),
+            timing_info=ValidationTimingInfo(validation_time=poe, best_signature_time=poe,
+                                             point_in_time_validation=True))
+        if past.ades_subindic.status is AdESStatus.PASSED:
+            result = past
     status = result.api_status
     if sig.coverage is None or sig.diff_result is None:  # the LTA process computed it already; the others not
         from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
@@ -604,9 +621,9 @@ async def _verify_one(sig, reader, stamps, roots, *, at: datetime, now: datetime
             indication, sub_name = MAIN_FAILED, "SIG_CONSTRAINTS_FAILURE"
             # "DocMDP" only where a certification signature set that policy; otherwise it is a plain change
             reason = DOCMDP_REASON if docmdp_ok is False and _certified(reader) else MODIFIED_REASON
-    best = getattr(result, "best_signature_time", None)
+    best = getattr(result, "best_signature_time", None) or poe
     message = None if indication == MAIN_PASSED else (result.failure_msg or reason)
-    proven = best if (best is not None and level != "B-B" and best < at) else None
+    proven = best if (best is not None and (level != "B-B" or poe is not None) and best < at) else None
     from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
     claimed = extract_self_reported_ts(sig.signer_info)  # the signed signingTime attribute
     from_attrs = claimed is not None

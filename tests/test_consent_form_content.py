@@ -224,7 +224,11 @@ def test_destroy_removes_a_refused_form_whose_content_names_no_case(make_root):
     root.drop(f"{FORM}-scan.pdf", _with(_scan(), _attachment))  # refused: an embedded file
     assert {o.status for o in root.run()} == {"failed"}
     failed = root.settings.inbox / "failed"
-    assert len(list(failed.iterdir())) == 4
+    assert len(list(failed.iterdir())) == 4  # two forms, two reports
+    import json
+    refused_request = failed / "99-verzoek.json"  # a refused request of this case with its letter to the requester
+    refused_request.write_text(json.dumps({"kenmerk": K, "stap": "verzoek"}), encoding="utf-8")
+    (failed / "99-verzoek.json.brief-aan-aanvrager.pdf").write_bytes(_scan("Geachte heer, mevrouw"))
     other = root.settings.inbox / "failed" / "SO-2026-00421_machtiging-medische-gegevens.pdf"
     other.write_bytes(_scan("een andere zaak"))  # a longer kenmerk is another case
     root.close()

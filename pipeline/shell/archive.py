@@ -64,6 +64,7 @@ from pipeline.core.routing import PER_RECIPIENT, Party
 from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
 from pipeline.errors import ArchiveError, PipelineError, UnsafePathError
 from pipeline.settings import ARCHIVE, Settings
+from pipeline.shell.report import LETTER_SUFFIX
 
 FORMAT = "sopipe-archiefbundel/v1"
 MANIFEST = "manifest.json"
@@ -590,6 +591,10 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
             base = report.with_name(report.name.removesuffix(".error.txt"))
             if base in files or (not base.exists() and _named(base.name, kenmerk)) or _report_names(report, kenmerk):
                 files.append(report)
+        for letter in sorted(folder.glob(f"*{LETTER_SUFFIX}")):  # the letter to the requester beside a refused file
+            base = letter.with_name(letter.name.removesuffix(LETTER_SUFFIX))
+            if letter not in files and (base in files or (not base.exists() and _named(base.name, kenmerk))):
+                files.append(letter)
     staging = settings.staging
     for sha in sorted(known):  # documents staged for a case file whose processing never finished (runner._staged)
         staged = staging / sha

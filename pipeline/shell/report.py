@@ -202,6 +202,10 @@ NEXT_STEP = {
 DEFAULT_NEXT = ("Corrigeer het bestand en zet het opnieuw in de map inbox/.",)
 
 
+LETTER_SUFFIX = ".brief-aan-aanvrager.pdf"
+"""Appended to a refused file's name in inbox/failed/ for the ready letter to its requester."""
+
+
 @dataclass(frozen=True)
 class LetterNote:
     """A ready letter to the requester beside the report (a request refused outright)."""

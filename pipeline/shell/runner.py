@@ -339,7 +339,7 @@ class Pipeline:
         letter = letter_to_requester(event, rule=e.rule, datum=today, organisaties=self.organisaties)
         if letter is None:
             return None
-        target = self.stage.free_name("failed", intake.name) + ".brief-aan-aanvrager.pdf"
+        target = self.stage.free_name("failed", intake.name) + report.LETTER_SUFFIX
         try:
             pdf = self._make_one(letter.order)
             findings = self.guard.check(pdf, order=letter.order, party=letter.party, state=letter.state,

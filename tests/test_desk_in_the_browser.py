@@ -228,7 +228,7 @@ def test_every_case_page_view_is_in_the_employees_audit_view_under_the_desk_user
     result = CliRunner().invoke(cli, ["audit", NEW, "--for", "werknemer", "--root", str(desk.root.path)])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines()
-             if "bekeken door gebruiker 'J. de Wit (wit, secretariaat, via desk)'" in line]
+             if "bekeken door J. de Wit (medewerker secretariaat)" in line]  # the person, in words (issue 23)
     assert len(lines) == len(views)
 
 

@@ -141,6 +141,25 @@ def page(browser):
     context.close()
 
 
+def fill_form(page, stap: str, data: dict) -> None:
+    """Fill the generated form of `stap` with a case file's values, field by field, as a person would."""
+    from pipeline.core import form as casefile_form
+    values = casefile_form.to_form(casefile_form.form_for(stap), data)
+    for veld in casefile_form.form_for(stap).alle_velden():
+        target = page.locator(f"#veld-{veld.pad.replace('.', '-')}")
+        value = values.get(veld.pad, "")
+        if veld.soort in ("keuze", "janee"):
+            target.select_option(value)
+        else:
+            target.fill(value)
+
+
+def wait_processed(page) -> None:
+    """The follow page refreshes itself until the pipeline has processed (or refused) the file."""
+    page.wait_for_function("() => !document.querySelector('meta[http-equiv=refresh]')", timeout=60_000)
+    assert page.locator("#stand").inner_text() == "verwerkt", page.content()
+
+
 def shot(page, name: str) -> None:
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS_IMG / f"desk-{name}.png"), full_page=True)

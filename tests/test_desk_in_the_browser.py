@@ -18,12 +18,13 @@ from click.testing import CliRunner
 
 from pipeline.adapters.audit import Audit
 from pipeline.cli import cli
-from pipeline.core import form as casefile_form
 from pipeline.shell.desk_service import DATA_FOLDER, desk_user, running_desk
 from pipeline.shell.layout import EXAMPLES
 from tests.conftest import Root
 from tests.desk_helpers import (DeskUsers, Watcher, browser, ensure_desk_user, free_port, log_in,  # noqa: F401
                                 page, passable_folder, remove, shot)
+from tests.desk_helpers import fill_form as _fill
+from tests.desk_helpers import wait_processed as _wait_processed
 
 pytest.importorskip("playwright.sync_api")
 CASE = EXAMPLES / "case-SO-2026-0042"
@@ -61,24 +62,6 @@ def _example(name: str, kenmerk: str = NEW) -> dict:
     data = json.loads((CASE / name).read_text(encoding="utf-8"))
     data["kenmerk"] = kenmerk
     return data
-
-
-def _fill(page, stap: str, data: dict) -> None:
-    """Fill the generated form of `stap` with a case file's values, field by field, as a person would."""
-    values = casefile_form.to_form(casefile_form.form_for(stap), data)
-    for veld in casefile_form.form_for(stap).alle_velden():
-        target = page.locator(f"#veld-{veld.pad.replace('.', '-')}")
-        value = values.get(veld.pad, "")
-        if veld.soort in ("keuze", "janee"):
-            target.select_option(value)
-        else:
-            target.fill(value)
-
-
-def _wait_processed(page) -> None:
-    """The follow page refreshes itself until the pipeline has processed (or refused) the file."""
-    page.wait_for_function("() => !document.querySelector('meta[http-equiv=refresh]')", timeout=60_000)
-    assert page.locator("#stand").inner_text() == "verwerkt", page.content()
 
 
 # --- login ---------------------------------------------------------------------------------------------------------
@@ -228,7 +211,7 @@ def test_every_case_page_view_is_in_the_employees_audit_view_under_the_desk_user
     result = CliRunner().invoke(cli, ["audit", NEW, "--for", "werknemer", "--root", str(desk.root.path)])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines()
-             if "bekeken door gebruiker 'J. de Wit (wit, secretariaat, via desk)'" in line]
+             if "bekeken door J. de Wit (medewerker secretariaat)" in line]  # the person, in words (issue 23)
     assert len(lines) == len(views)
 
 

@@ -1,13 +1,14 @@
-"""The doctors', FG's, IT's and records officer's desk pages in a real browser (Debian's chromium, Playwright): a
-doctor downloads the advice waiting for him, signs it with `sopipe sign` and his DEMO key, uploads it and the case
-moves on; a wrong upload and another doctor's signature get their Dutch reason; another doctor's URL answers 404;
-the doctor's own mailbox; the FG sees the desk users who looked (per case, per employee, the art. 15 export) and the
-chain's state; IT ends a person's sessions, gives a new authenticator and sees `sopipe doctor`; the records officer
-exports a sealed bundle, has it checked, and destroys the dossier with every check first and a fresh code.
+"""The example case from request to destruction with every human step in a real browser (Debian's chromium,
+Playwright), each by the role that owns it: the secretariat makes the case through the forms; the own doctor and
+the SO doctor each download the document waiting for them, sign it with `sopipe sign` and their DEMO keys, upload
+it and the case moves on; a wrong upload and another doctor's signature get their Dutch reason; another doctor's
+URLs answer 404; the doctor's own mailbox; the secretariat finishes the case; the FG sees the desk users who looked
+(per case, per employee, the art. 15 export) and the chain's state; IT ends a person's sessions, gives a new
+authenticator and sees `sopipe doctor`; the records officer exports a sealed bundle, has it checked, and destroys
+the dossier with every check first and a fresh code.
 
-One root (the pipeline signs no doctor's document itself; the case waits at the final advice), one desk (web
-process as `sopipe-desk`, gateway and watcher here); the tests run in file order (the destruction is last).
-Screenshots go to docs/img/desk-*.png.
+One root (the pipeline signs no doctor's document itself), one desk (web process as `sopipe-desk`, gateway and
+watcher here); the tests run in file order (the destruction is last). Screenshots go to docs/img/desk-*.png.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import pytest
 from pipeline.adapters.audit import Audit
 from pipeline.core.actor import Rol
 from pipeline.shell.desk_service import DATA_FOLDER, desk_user, running_desk
-from tests.desk_helpers import (DeskUsers, Watcher, browser, ensure_desk_user, free_port, log_in,  # noqa: F401
-                                page, passable_folder, remove, shot)
+from pipeline.shell.layout import EXAMPLES
+from tests.desk_helpers import (DeskUsers, Watcher, browser, ensure_desk_user, fill_form, free_port,  # noqa: F401
+                                log_in, page, passable_folder, remove, shot, wait_processed)
 from tests.role_roots import BAKKER, K, SMIT, VISSER, held_root
 
 pytest.importorskip("playwright.sync_api")
@@ -40,6 +42,12 @@ PEOPLE = {"evisser": ("Dr. E. Visser", Rol.SO_BEDRIJFSARTS, VISSER, None),
           "pbakker": ("Dr. P. Bakker", Rol.BEDRIJFSARTS, BAKKER, None),
           "karchief": ("K. Archief", Rol.ARCHIVARIS, None, None), "ftoezicht": ("F. Toezicht", Rol.FG, None, None),
           "ibeheer": ("I. Beheer", Rol.BEHEER, None, None), "wit": ("J. de Wit", Rol.SECRETARIAAT, None, "arbonoord")}
+CASE = EXAMPLES / "case-SO-2026-0042"
+BEFORE_SIGNING = [("02-beoordeling.json", "beoordeling"), ("03-selectie.json", "selectie"),
+                  ("04-beschikbaarheid.json", "beschikbaarheid"), ("05-aanvraag.json", "aanvraag"),
+                  ("06-uitvoering.json", "uitvoering"), ("07-extra-informatie.json", "extra_informatie"),
+                  ("08-conceptadvies.json", "conceptadvies"), ("09-definitief-advies.json", "definitief_advies")]
+AFTER_SIGNING = [("10-beoordeling-advies.json", "beoordeling_advies"), ("11-facturatie.json", "facturatie")]
 HOME = {Rol.SO_BEDRIJFSARTS: "/ondertekenen/", Rol.BEDRIJFSARTS: "/ondertekenen/", Rol.ARCHIVARIS: "/archief/",
         Rol.FG: "/toezicht/", Rol.BEHEER: "/beheer/", Rol.SECRETARIAAT: "/zaken/"}
 
@@ -51,7 +59,7 @@ def desk(shared_pki, shared_fake_converter, keyring, renderer):
     with ExitStack() as stack:
         stack.callback(remove, folder)
         root = held_root(folder / "root", converter=shared_fake_converter, keyring=keyring, renderer=renderer,
-                         pki=shared_pki)
+                         pki=shared_pki, upto=None)
         stack.callback(root.close)
         users = DeskUsers(root.settings.state)
         stack.callback(users.close)
@@ -74,6 +82,10 @@ def _log_in(page, desk, login: str) -> None:
     log_in(page, desk.base, desk.users, login, landing=HOME[PEOPLE[login][1]])
 
 
+def _example(name: str) -> dict:
+    return json.loads((CASE / name).read_text(encoding="utf-8"))
+
+
 def _download(page, click) -> tuple[str, bytes]:
     with page.expect_download() as info:
         click()
@@ -81,9 +93,10 @@ def _download(page, click) -> tuple[str, bytes]:
     return download.suggested_filename, Path(download.path()).read_bytes()
 
 
-def _sign(desk, pdf: bytes, big: str, tmp_path: Path) -> bytes:
+def _sign(desk, pdf: bytes, big: str, tmp_path: Path, document: str = "advies") -> bytes:
     """`sopipe sign` on the doctor's own machine with his DEMO key (PKCS#12), as the docs tell him."""
-    unsigned, signed, p12 = tmp_path / f"{K}_advies.pdf", tmp_path / f"{big}-ondertekend.pdf", tmp_path / f"{big}.p12"
+    unsigned, p12 = tmp_path / f"{K}_{document}.pdf", tmp_path / f"{big}.p12"
+    signed = tmp_path / f"{K}_{document}-{big}-ondertekend.pdf"
     unsigned.write_bytes(pdf)
     p12.write_bytes((desk.pki / f"doctor-{big}.p12").read_bytes())
     # its own process, as on the doctor's machine (pyHanko runs its own event loop; Playwright's holds this thread)
@@ -104,7 +117,54 @@ def _wait_verdict(page) -> str:
     return page.locator("#stand").inner_text()
 
 
+def _steps(page, desk, steps: list[tuple[str, str]]) -> None:
+    for name, stap in steps:
+        page.goto(desk.base + f"zaken/{K}/")
+        page.locator(f"a[href='/zaken/{K}/stap/{stap}/']").click()
+        fill_form(page, stap, _example(name))
+        page.get_by_role("button", name="Controleren en indienen").click()
+        assert "/volg/" in page.url, f"{stap}: {page.locator('.fout').all_inner_texts()}"
+        wait_processed(page)
+
+
+# --- the secretariat starts the case ---------------------------------------------------------------------------
+
+def test_the_secretariat_makes_the_case_through_the_forms_until_the_advice_waits_for_the_doctor(desk, page):
+    _log_in(page, desk, "wit")
+    page.get_by_role("link", name="Nieuwe zaak").click()
+    page.locator("#veld-kenmerk").fill(K)
+    fill_form(page, "verzoek", _example("01-verzoek.json"))
+    page.get_by_role("button", name="Controleren en indienen").click()
+    wait_processed(page)
+    _steps(page, desk, BEFORE_SIGNING)
+    waiting = {(p.kind, p.signer_big) for p in desk.root.store.open_pending()}
+    assert waiting == {("advies", VISSER), ("aanvraagformulier", BAKKER)}, "the pipeline signs for no doctor"
+
+
 # --- doctors -----------------------------------------------------------------------------------------------------
+
+def test_the_own_doctor_sees_only_his_form_another_doctors_urls_are_404_and_he_signs_his(desk, page, tmp_path):
+    _log_in(page, desk, "pbakker")
+    assert page.locator("main table tbody tr").count() == 1
+    assert "Aanvraagformulier" in page.locator("main table").inner_text()  # not Visser's advice
+    # Visser's advice waiting for his signature, and guessed cases (Bakker's own mailbox will hold the advice)
+    for path in (f"ondertekenen/{K}/advies.pdf", "ondertekenen/SO-2099-0001/advies.pdf",
+                 "postbus/SO-2099-0001/SO-2099-0001_advies.pdf"):
+        response = page.goto(desk.base + path)
+        assert response.status == 404, path
+        assert page.get_by_role("heading", name="Niet gevonden").is_visible()
+    shot(page, "niet-gevonden-arts")
+    refused = [r for r in Audit(desk.root.store).records() if r.uitkomst == "geweigerd"
+               and r.gebruiker.startswith("Dr. P. Bakker (pbakker")]
+    assert len(refused) == 3 and [r.kenmerk for r in refused].count(K) == 1
+    assert page.goto(desk.base + "archief/").status == 404, "a doctor has no archive"
+    page.goto(desk.base + "ondertekenen/")
+    _, pdf = _download(page, lambda: page.get_by_role("link", name=f"{K}_aanvraagformulier.pdf").click())
+    _upload(page, K, "aanvraagformulier", f"{K}_aanvraagformulier-ondertekend.pdf",
+            _sign(desk, pdf, BAKKER, tmp_path, "aanvraagformulier"))
+    assert _wait_verdict(page) == "aangenomen"
+    assert desk.root.store.pending(K, "aanvraagformulier").done_at is not None
+
 
 def test_a_doctor_downloads_signs_with_sopipe_sign_uploads_and_the_case_moves_on(desk, page, tmp_path):
     _log_in(page, desk, "evisser")
@@ -140,25 +200,10 @@ def test_a_doctor_downloads_signs_with_sopipe_sign_uploads_and_the_case_moves_on
     assert {("werknemer", "advies"), ("so-bedrijfsarts", "advies")} <= delivered
     page.get_by_role("link", name="Terug naar Te ondertekenen").click()
     assert "Er wacht niets op uw handtekening." in page.locator("main").inner_text()
-    uploads = [r for r in Audit(desk.root.store).trail(K) if r.details.get("wat") == "ondertekend-ingeleverd"]
+    uploads = [r for r in Audit(desk.root.store).trail(K) if r.details.get("wat") == "ondertekend-ingeleverd"
+               and r.details.get("document") == "advies"]
     assert len(uploads) == 2 and all(r.gebruiker == "Dr. E. Visser (evisser, so-bedrijfsarts, via desk)"
                                      for r in uploads)
-
-
-def test_another_doctors_urls_answer_404_and_the_attempt_is_recorded(desk, page):
-    _log_in(page, desk, "pbakker")
-    assert page.locator("main table tbody tr").all_inner_texts()[0].startswith(K)  # his request form only
-    assert "Aanvraagformulier" in page.locator("main table").inner_text()
-    # Visser's advice waiting for his signature, and guessed cases (Bakker's own mailbox has the delivered advice)
-    for path in (f"ondertekenen/{K}/advies.pdf", "ondertekenen/SO-2099-0001/advies.pdf", "postbus/SO-2099-0001/SO-2099-0001_advies.pdf"):
-        response = page.goto(desk.base + path)
-        assert response.status == 404, path
-        assert page.get_by_role("heading", name="Niet gevonden").is_visible()
-    refused = [r for r in Audit(desk.root.store).records() if r.uitkomst == "geweigerd"
-               and r.gebruiker.startswith("Dr. P. Bakker (pbakker")]
-    assert len(refused) == 3 and [r.kenmerk for r in refused].count(K) == 1
-    response = page.goto(desk.base + "archief/")
-    assert response.status == 404, "a doctor has no archive"
 
 
 def test_the_doctors_own_mailbox_per_case_and_each_download_recorded(desk, page):
@@ -174,7 +219,18 @@ def test_the_doctors_own_mailbox_per_case_and_each_download_recorded(desk, page)
         "Dr. E. Visser (evisser, so-bedrijfsarts, via desk)", "document", "advies")
 
 
-# --- the secretariat looks, the FG sees it -----------------------------------------------------------------------
+# --- the secretariat finishes the case, the FG sees who looked -------------------------------------------------
+
+def test_the_secretariat_finishes_the_case_after_the_signed_advice(desk, page):
+    _log_in(page, desk, "wit")
+    _steps(page, desk, AFTER_SIGNING)
+    page.goto(desk.base + f"zaken/{K}/")
+    assert page.locator("ul.stappen a").all_inner_texts() == ["Intrekking van een machtiging"]
+    delivered = {(r.party, r.kind) for r in desk.root.store.deliveries(K) if r.status == "delivered"}
+    assert {("werknemer", "advies"), ("werknemer", "aanvraagformulier")} <= delivered, delivered
+    assert any(kind.startswith(("factuur", "doorbelasting", "kostenoverzicht")) for _, kind in delivered), delivered
+    assert len(desk.root.store.events(K)) == 11
+
 
 def test_the_fg_sees_the_desk_users_who_looked_per_case_and_per_employee(desk, page, browser):
     other = browser.new_context(locale="nl-NL")

@@ -62,6 +62,16 @@ def test_the_filter_is_precise_another_warning_of_the_same_kind_still_shows():
     assert "DSA is deprecated" in result.stderr and "something else" in result.stderr, result.stderr
 
 
+def test_a_warning_raised_by_our_own_code_fails_the_tests():
+    """pyproject's pytest filter: a warning attributed to a module of the pipeline package is an error; the same
+    warning from elsewhere is only shown."""
+    import warnings
+    with pytest.raises(DeprecationWarning):
+        warnings.warn_explicit("old API", DeprecationWarning, "runner.py", 1, module="pipeline.shell.runner")
+    with pytest.warns(DeprecationWarning):
+        warnings.warn_explicit("old API", DeprecationWarning, "x.py", 1, module="pipelinex")
+
+
 # --- SIGTERM -------------------------------------------------------------------------------------------------
 
 class _Watch:

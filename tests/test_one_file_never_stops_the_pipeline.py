@@ -277,3 +277,11 @@ def test_archive_renew_export_and_verify_report_a_bad_archived_form_and_go_on(ma
     import re
     assert "NIET OK (1 problemen)" in verify.output, verify.output
     assert int(re.search(r"(\d+) controles geslaagd", verify.output).group(1)) > 1
+
+
+def test_sopipe_verify_names_a_timestamp_without_certificate(keyring, shared_pki, tmp_path):
+    bad = tmp_path / "formulier.pdf"
+    bad.write_bytes(without_certificates(document_timestamp(_scan(), keyring.seal())))
+    result = CliRunner().invoke(cli, ["verify", str(bad), "--trust", str(shared_pki / "ca.pem")])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "NIET GELDIG" in result.output and "archieftijdstempel onleesbaar" in result.output, result.output

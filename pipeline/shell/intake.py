@@ -153,7 +153,7 @@ def kept_name(name: str) -> str:
     return raw[:cut].decode("utf-8", "ignore") + "…" + ext
 
 
-def not_utf8_name(original: str, shown: str) -> CaseFileError:
+def not_utf8_name(shown: str) -> CaseFileError:
     """The refusal of a file whose name is not UTF-8 text (it is kept under `shown`)."""
     return CaseFileError(f"De naam van dit bestand is geen geldige UTF-8-tekst (waarschijnlijk gemaakt met een andere "
                          f"tekenset); het is ongewijzigd bewaard onder de naam {shown}. Geef het een naam met gewone "
@@ -216,8 +216,7 @@ def decode_case_file(raw: bytes) -> dict:
     if _depth_exceeds(text, MAX_JSON_DEPTH):
         raise CaseFileError(f"Het bestand is te diep genest (meer dan {MAX_JSON_DEPTH} niveaus).")
     try:
-        data = json.loads(text, parse_int=_bounded(int), parse_float=_bounded(float),
-                          parse_constant=_no_constant)
+        data = json.loads(text, parse_int=_INT, parse_float=_FLOAT, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise CaseFileError(f"Het bestand is geen geldige JSON: {json_problem(e.msg)} (regel {e.lineno}, kolom "
                             f"{e.colno}).") from e
@@ -240,6 +239,9 @@ def _bounded(number):
             raise CaseFileError(f"Het bestand bevat een getal dat te groot is om mee te rekenen ({text}).")
         return value
     return parse
+
+
+_INT, _FLOAT = _bounded(int), _bounded(float)
 
 
 def _no_constant(text: str):

@@ -7,7 +7,9 @@ done already? a duplicate) → decide (`decide()` on the case's state for an eve
 each finished file → deliver (consent checked at that moment) → record in one transaction → move the file to
 `processed/`. The two kinds differ only in their `decide` and `record` (`CaseFileWork`, `ReturnedPdfWork`).
 A bad file moves to `failed/` with a report; an outage of the pipeline itself (disk full, read-only outbox)
-leaves the file in the inbox so it is picked up again once fixed.
+leaves the file in the inbox so it is picked up again once fixed. No file stops the others: an error nobody
+foresaw sets that one file aside in `failed/` with a report saying so (`InternalError`), and a file the process
+keeps dying on is resumed at most `MAX_RESUMES` times, then set aside the same way.
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ class Pipeline:
         intake = self._intake(stage_id, shown)
         if shown_name(path.name) != path.name:  # kept under an escaped name, and refused: the share's character
             intake = replace(intake, event=None, data=None,  # set needs fixing
-                             error=not_utf8_name(path.name, shown))
+                             error=not_utf8_name(shown))
         return intake
 
     def process(self, path: Path) -> Outcome:

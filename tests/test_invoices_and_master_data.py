@@ -179,11 +179,15 @@ def test_no_vat_line_unless_configured(make_root):
     text = config.read_text(encoding="utf-8")
     visser = text.index("[organisaties.arbopraktijk-visser]")
     line = text.index("btw_vrijstelling", visser)
-    config.write_text(text[:line] + text[text.index("\n", line) + 1:], encoding="utf-8")
+    # issue 20: an invoice states a VAT number or the exemption it claims, or it is not made (it used to go out
+    # without either); so the practice here has a VAT number and no rate: no VAT line is invented
+    text = text[:line] + 'btw_nummer = "NL001234567B01"\n' + text[text.index("\n", line) + 1:]
+    config.write_text(text, encoding="utf-8")
     root.pipeline.organisaties = load_settings(root.settings.root).organisaties
     run_all(root, full_case(kenmerk="GV-1"))
     invoice = flat(pdftotext(mailbox(root, "arbodienst", "GV-1") / "GV-1_factuur.pdf"))
-    assert "btw" not in invoice.lower() and "Totaal te betalen € 485,00" in invoice
+    assert "Btw-nr. NL001234567B01" in invoice and "Totaal te betalen € 485,00" in invoice
+    assert "Btw 21%" not in invoice and "vrijgesteld" not in invoice.lower()
 
 
 @pytest.mark.libreoffice

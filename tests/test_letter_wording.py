@@ -41,7 +41,8 @@ def test_draft_advice_has_a_reply_deadline_in_the_second_person(letters_root):
 
 def test_final_advice_allows_handing_over_and_names_the_complaints_route(letters_root):
     advice = read(letters_root, "werknemer", "advies")
-    assert "U mag dit advies ook zelf aan uw bedrijfsarts geven" in advice
+    # issue 20: the signed advice also goes to both doctors, so it speaks of the employee in the third person
+    assert "De werknemer kan dit advies ook zelf aan de eigen bedrijfsarts geven" in advice
     assert "Klachten. Een klacht over de second opinion kunt u schriftelijk indienen bij Arbopraktijk Visser" in advice
     reaction = read(letters_root, "werknemer", "reactie-bedrijfsarts")
     assert "Klachten. Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord" in reaction
@@ -57,9 +58,10 @@ def test_request_form_sends_no_bsn_or_personnel_number(letters_root):
 def test_vitaal_notice_carries_no_free_text_and_promises_only_what_happens(make_root):
     root = make_root()
     secret = "Hernia L5-S1 met uitstraling; gebruikt zware pijnstillers."
-    ev = event("verzoek", kenmerk="VT-1", profiel="vitaal", via="casemanager", betwist_advies=secret)
-    root.drop("01.json", ev)
-    assert [o.status for o in root.run()] == ["processed"]
+    # issue 20: Vitaal! tells the employer once the SO doctor is chosen (its step 4), so the case runs to the selection
+    events = full_case(kenmerk="VT-1", profiel="vitaal", upto="selectie",
+                       overrides={"verzoek": {"via": "casemanager", "betwist_advies": secret}})
+    run_all(root, events)
     notice = read(root, "werkgever", "melding-werkgever", kenmerk="VT-1")
     assert "Hernia" not in notice and "pijnstillers" not in notice
     assert "28 oktober 2026" in notice and "verzuimbegeleiding" in notice

@@ -419,8 +419,27 @@ class Doc:
         """A docxtpl paragraph tag (`{%p … %}`): the whole paragraph is replaced by the Jinja tag."""
         return self.p(tag, style="SO Logica", after=0, into=into)
 
-    def heading(self, text: str, level: int = 1):
+    def heading(self, text: str, level: int = 1, *, into=None):
+        if into is not None:
+            return self.p(text, style=f"Heading {level}", into=into)
         return self.doc.add_heading(text, level=level)
+
+    def unsplit_cell(self):
+        """A borderless one-cell table row that may not split: what is written into it moves to the next page as
+        one block (LibreOffice does not reliably keep a chain of keep-with-next paragraphs together, but it never
+        splits such a row)."""
+        table = self.table([TEXT_W], borders=False, side_margin=0)
+        row = table.add_row()
+        row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
+        cell = row.cells[0]
+        cell.width = TEXT_W
+        return cell
+
+    def closing_into(self, cell, greeting: str = "Met vriendelijke groet,") -> None:
+        """The closing inside `cell` (see `unsplit_cell`): it never stands on a page without what precedes it."""
+        self.p(greeting, before=6, after=24, keep_next=True, into=cell)
+        self.sender_lines(into=cell)
+        cell._tc.remove(cell.paragraphs[0]._p)  # the cell's own empty first paragraph
 
     def spacer(self, pt: float, *, into=None):
         para = (into if into is not None else self.doc).add_paragraph()
@@ -604,11 +623,7 @@ class Doc:
         chain of keep-with-next paragraphs together at the end of a document, but it never splits such a row.
         """
         self.keep_with_what_follows()
-        table = self.table([TEXT_W], borders=False, side_margin=0)
-        row = table.add_row()
-        row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
-        cell = row.cells[0]
-        cell.width = TEXT_W
+        cell = self.unsplit_cell()
         empty = cell.paragraphs[0]._p
         if compact:
             self.p(f"{label}: ", "**{{ afzender.naam }}**", " (", "{{ afzender.functie }}", ")",
@@ -997,19 +1012,21 @@ def brief_weigering() -> Doc:
     d.heading("Motivering", level=2)
     d.p("{{ zwaarwegende_reden }}")
     d.p("Dit besluit en de motivering zijn vastgelegd in uw dossier.")
-    d.heading("Wat betekent dit voor u?", level=2)
+    # the last section and the closing move to a page together: never one paragraph and a closing on their own
+    last = d.unsplit_cell()
+    d.heading("Wat betekent dit voor u?", level=2, into=last)
     d.p("Het advies van ", "{{ datum_betwist_advies }}", " blijft van kracht. U maakt met uw werkgever afspraken "
-        "op basis van dit advies.", keep_next=True)
+        "op basis van dit advies.", into=last)
     d.p("Bent u het niet eens met dit besluit, bespreek het dan met uw bedrijfsarts. Gaat het om een "
         "meningsverschil over uw arbeids(on)geschiktheid, passende arbeid of de re-integratie-inspanningen, dan "
-        "kunnen u en uw werkgever bij UWV een deskundigenoordeel aanvragen (www.uwv.nl).", keep_next=True)
-    d.tag("{%p if organisatie.klachten != '—' %}")
-    d.p("**Klachten.** ", "{{ organisatie.klachten }}")
-    d.tag("{%p else %}")
+        "kunnen u en uw werkgever bij UWV een deskundigenoordeel aanvragen (www.uwv.nl).", into=last)
+    d.tag("{%p if organisatie.klachten != '—' %}", into=last)
+    d.p("**Klachten.** ", "{{ organisatie.klachten }}", into=last)
+    d.tag("{%p else %}", into=last)
     d.p("**Klachten.** U kunt een klacht indienen volgens de klachtenregeling van ", "{{ bedrijfsarts.organisatie }}",
-        ".")
-    d.tag("{%p endif %}")
-    d.closing()
+        ".", into=last)
+    d.tag("{%p endif %}", into=last)
+    d.closing_into(last)
     return d
 
 

@@ -879,8 +879,9 @@ def find_links(rules: LinkRules, texts: Iterable[tuple[str, str]], *, folder: tu
     for where, text in texts:
         if not text:
             continue
-        words = word_form(text)
-        tokens = [_compact(tok) for tok in re.split(r"[\s_]+", fold(text))]
+        folded = fold(text)  # once per text: folding is the costly part
+        words = _NON_WORD.sub(" ", folded).strip()
+        tokens = [_NON_WORD.sub("", tok) for tok in re.split(r"[\s_]+", folded)]
         for what, pattern, compact in patterns:
             # whole words, or inside one reference-like token ("FSO-2026-0042", "SO20260042-1")
             if pattern.search(words) or (len(compact) >= MIN_REFERENCE_CHARS and

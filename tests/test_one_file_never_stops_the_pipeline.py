@@ -166,13 +166,11 @@ def test_an_internal_error_sets_the_file_aside_with_a_report_and_the_loop_goes_o
     original = getattr(*target)
 
     def broken(*args, **kwargs):
-        intake = args[0] if where != "deliver" else None
-        if where == "deliver" or intake.name == "01-verzoek.json":
-            if where != "deliver" or broken.calls == 0:
-                broken.calls += 1
-                raise KeyError("een fout die niemand voorzag")
+        # decide/record get the intake, _deliver the decision: either way only the first file's case breaks
+        kenmerk = args[0].state.kenmerk if where == "deliver" else args[0].kenmerk
+        if kenmerk == "SO-2026-0084":
+            raise KeyError("een fout die niemand voorzag")
         return original(*args, **kwargs)
-    broken.calls = 0
     monkeypatch.setattr(*target, broken)
     root.drop("01-verzoek.json", event("verzoek", kenmerk="SO-2026-0084"))
     root.drop("02-verzoek.json", _good("SO-2026-0085"))
@@ -210,13 +208,13 @@ def test_a_file_that_keeps_killing_the_process_is_resumed_a_bounded_number_of_ti
     root = make_root()
     root.drop("01-verzoek.json", _good("SO-2026-0087"))
     root.drop("02-verzoek.json", _good("SO-2026-0088"))
-    original = root.pipeline._process_intake
+    original = root.pipeline._carry_out
 
-    def dies_on_the_first(intake):
+    def dies_on_the_first(intake, work):  # once its processing started (journaled)
         if intake.name == "01-verzoek.json":
             raise _Killed
-        return original(intake)
-    monkeypatch.setattr(root.pipeline, "_process_intake", dies_on_the_first)
+        return original(intake, work)
+    monkeypatch.setattr(root.pipeline, "_carry_out", dies_on_the_first)
     with pytest.raises(_Killed):  # the first run: the process dies with 01 in progress
         root.run()
     for _ in range(MAX_RESUMES):  # each start resumes it first, and dies again
@@ -235,20 +233,40 @@ def test_a_file_that_keeps_killing_the_process_is_resumed_a_bounded_number_of_ti
 def test_a_file_interrupted_once_is_resumed_and_processed(make_root, monkeypatch):
     root = make_root()
     root.drop("01-verzoek.json", _good("SO-2026-0089"))
-    original = root.pipeline._process_intake
+    original = root.pipeline._carry_out
     calls = []
 
-    def dies_once(intake):
+    def dies_once(intake, work):
         calls.append(intake.name)
         if len(calls) == 1:
             raise _Killed
-        return original(intake)
-    monkeypatch.setattr(root.pipeline, "_process_intake", dies_once)
+        return original(intake, work)
+    monkeypatch.setattr(root.pipeline, "_carry_out", dies_once)
     with pytest.raises(_Killed):
         root.run()
     [outcome] = root.run()
     assert outcome.status == "processed", outcome.detail
-    assert root.store._conn().execute("SELECT COUNT(*) FROM intake_resumptions").fetchone()[0] == 0
+    assert root.store.journal_interrupted(outcome_sha(root, "01-verzoek.json")) == 0  # ended: the count is done
+
+
+def outcome_sha(root, name: str) -> str:
+    import hashlib
+    return hashlib.sha256((root.settings.inbox / "processed" / name).read_bytes()).hexdigest()
+
+
+def test_a_file_only_waiting_in_the_stage_is_not_counted_as_interrupted(make_root, monkeypatch):
+    """A batch is taken into the stage at once; a kill stops it with many files staged that never started. Those
+    are resumed as often as it takes: only a file whose processing started counts."""
+    root = make_root()
+    for i in range(3):
+        root.drop(f"0{i}-verzoek.json", _good(f"SO-2026-009{i}"))
+    monkeypatch.setattr(root.pipeline, "_process_intake", lambda intake: (_ for _ in ()).throw(_Killed()))
+    for _ in range(MAX_RESUMES + 3):  # the process dies before any file starts, again and again
+        with pytest.raises(_Killed):
+            root.run()
+    monkeypatch.undo()
+    outcomes = root.run()
+    assert sorted(o.status for o in outcomes) == ["processed"] * 3, [(o.file_name, o.detail) for o in outcomes]
 
 
 # --- the archive commands: a bad document is a finding, the others are still handled ---------------------------

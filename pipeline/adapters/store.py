@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
 from pipeline.core.redaction import redact
@@ -125,14 +125,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             PRIMARY KEY (kenmerk, file_name, sub)
         );
     """),
-    # Issue 19: how often a file left in the stage by a stopped process was resumed (`Pipeline.resume`), so that
-    # one file cannot keep the pipeline in a restart loop. Keyed by the stage folder, which names one file.
-    ("0019_intake_resumptions", """
-        CREATE TABLE intake_resumptions (
-            stage_id TEXT PRIMARY KEY,
-            resumed INTEGER NOT NULL,
-            last_at TEXT NOT NULL
-        );
+    # Issue 19: how often in a row processing a file started without ending (the process stopped meanwhile), so
+    # that one file cannot keep the pipeline in a restart loop (`Pipeline.resume`).
+    ("0019_journal_attempts", """
+        ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     """),
 )
 
@@ -308,11 +304,20 @@ class Store:
         return row[0] if row else None
 
     def journal_start(self, sha256: str, file_name: str) -> None:
+        """Processing of this content starts; counted as an attempt in a row when the last one never ended."""
         with self.transaction() as tx:
-            tx.execute("INSERT INTO journal (sha256, file_name, status, started_at) VALUES (?, ?, 'processing', ?)"
+            tx.execute("INSERT INTO journal (sha256, file_name, status, started_at, attempts)"
+                       " VALUES (?, ?, 'processing', ?, 1)"
                        " ON CONFLICT(sha256) DO UPDATE SET status='processing', file_name=excluded.file_name,"
-                       " started_at=excluded.started_at, finished_at=NULL",
+                       " started_at=excluded.started_at, finished_at=NULL,"
+                       " attempts=CASE WHEN journal.status='processing' THEN journal.attempts + 1 ELSE 1 END",
                        (sha256, redact(file_name), self._now()))
+
+    def journal_interrupted(self, sha256: str) -> int:
+        """How many times in a row processing this content started and never ended (0: none, or it ended)."""
+        row = self._conn().execute("SELECT attempts FROM journal WHERE sha256=? AND status='processing'",
+                                   (sha256,)).fetchone()
+        return row[0] if row else 0
 
     def journal_shas(self, kenmerk: str) -> list[str]:
         """The SHA-256 of every case file the journal links to `kenmerk` (processed, failed or left for retry)."""
@@ -323,21 +328,6 @@ class Store:
         with self.transaction() as tx:  # the journal is operator data: never a BSN in it
             tx.execute("UPDATE journal SET status='failed', kenmerk=?, detail=?, finished_at=? WHERE sha256=?",
                        (kenmerk, redact(detail), self._now(), sha256))
-
-    def stage_resumed(self, stage_id: str) -> int:
-        """Count one more resumption of the file in `state/intake/<stage_id>/`; how many there were, this one
-        included (committed before the file is touched: a crash while handling it still counts)."""
-        with self.transaction() as tx:
-            tx.execute("INSERT INTO intake_resumptions (stage_id, resumed, last_at) VALUES (?, 1, ?)"
-                       " ON CONFLICT(stage_id) DO UPDATE SET resumed=resumed+1, last_at=excluded.last_at",
-                       (stage_id, self._now()))
-            return tx.execute("SELECT resumed FROM intake_resumptions WHERE stage_id=?", (stage_id,)).fetchone()[0]
-
-    def stage_forget(self, stage_ids: Sequence[str]) -> None:
-        """The files of these stage folders were handled: their resumption counts go."""
-        if stage_ids:
-            with self.transaction() as tx:
-                tx.executemany("DELETE FROM intake_resumptions WHERE stage_id=?", [(i,) for i in stage_ids])
 
     # --- events ---------------------------------------------------------------------------------------------
 

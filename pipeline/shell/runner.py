@@ -62,9 +62,10 @@ _OUTAGES = {
 }
 """Errors of the pipeline's surroundings: the case file stays in the inbox and is tried again (log text, audit rule)."""
 
-MAX_RESUMES = 2
-"""A file in progress when the process stopped is resumed at most this many times; at the next interruption it
-is set aside in `inbox/failed/` with a report (`Pipeline.resume`)."""
+MAX_RESUMES = 3
+"""A file in progress when the process stopped is resumed at most this many times in a row; interrupted once more,
+it is set aside in `inbox/failed/` with a report (`Pipeline.resume`). Not fewer: a kill -9 or a power cut during
+a long file is no fault of the file, and a few restarts of a service take seconds."""
 
 
 class Renderer(Protocol):
@@ -199,22 +200,20 @@ class Pipeline:
     def resume(self) -> list[Outcome]:
         """Files a crash (kill -9) left in the stage, processed again; the journal by SHA-256 decides what is done.
 
-        Each resumption is counted in the store first (durably): a file that was in progress when the process
-        stopped `MAX_RESUMES` times in a row is set aside in `inbox/failed/` with a report instead of being tried
-        again, so one file can never keep the pipeline in a restart loop."""
+        The journal counts each start of processing that never ended (`Store.journal_start`, in the write it
+        makes anyway; a file only waiting in the stage is not counted): a file the process stopped on more than
+        `MAX_RESUMES` times in a row is set aside in `inbox/failed/` with a report instead of being tried again,
+        so one file can never keep the pipeline in a restart loop."""
         intakes, outcomes = [], []
         for intake in self.leftovers():
-            attempts = self.store.stage_resumed(intake.stage_id)
-            if attempts > MAX_RESUMES:
+            interrupted = self.store.journal_interrupted(intake.sha256) if intake.sha256 else 0
+            if interrupted > MAX_RESUMES:
                 outcomes.append(self._internal_error(intake, InternalError(
-                    f"De verwerking is {attempts} keer onderbroken.", cause="onderbroken",
-                    interruptions=attempts, kenmerk=_kenmerk_or_none(intake))))
-                self.store.stage_forget([intake.stage_id])
+                    f"De verwerking is {interrupted} keer onderbroken.", cause="onderbroken",
+                    interruptions=interrupted, kenmerk=_kenmerk_or_none(intake))))
             else:
                 intakes.append(intake)
-        outcomes += process_in_case_order(self, intakes, workers=1)
-        self.store.stage_forget([i.stage_id for i in intakes])
-        return outcomes
+        return outcomes + process_in_case_order(self, intakes, workers=1)
 
     def leftovers(self) -> list[Intake]:
         """Files a crash left in the stage, each read once."""

@@ -157,7 +157,10 @@ def test_the_own_doctor_sees_only_his_form_another_doctors_urls_are_404_and_he_s
     refused = [r for r in Audit(desk.root.store).records() if r.uitkomst == "geweigerd"
                and r.gebruiker.startswith("Dr. P. Bakker (pbakker")]
     assert len(refused) == 3 and [r.kenmerk for r in refused].count(K) == 1
-    assert page.goto(desk.base + "archief/").status == 404, "a doctor has no archive"
+    for path in ("archief/", "toezicht/", "toezicht/keten/", "beheer/", "beheer/systeemcontrole/"):
+        assert page.goto(desk.base + path).status == 404, f"a doctor has no {path}"
+    assert page.goto(desk.base + "zaken/").status == 400  # the secretariat's pages say so in words
+    assert page.get_by_text("Dit deel van de desk is niet voor uw rol.").is_visible()
     page.goto(desk.base + "ondertekenen/")
     _, pdf = _download(page, lambda: page.get_by_role("link", name=f"{K}_aanvraagformulier.pdf").click())
     _upload(page, K, "aanvraagformulier", f"{K}_aanvraagformulier-ondertekend.pdf",

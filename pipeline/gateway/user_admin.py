@@ -11,6 +11,7 @@ import datetime as dt
 
 import pyotp
 
+from pipeline.core.actor import ROL_OMSCHRIJVING, Rol
 from pipeline.gateway.protocol import GatewayError
 from pipeline.gateway.users import ISSUER, NewUser, Users
 
@@ -25,7 +26,8 @@ def overview(users: Users) -> list[dict]:
         "u.aangemaakt, COUNT(s.token_sha256), MAX(s.laatst) FROM users u "
         "LEFT JOIN sessies s ON s.gebruikersnaam = u.gebruikersnaam AND s.laatst >= ? "
         "GROUP BY u.gebruikersnaam ORDER BY u.rol, u.gebruikersnaam", (alive_since,)).fetchall()
-    return [{"gebruikersnaam": r[0], "naam": r[1], "rol": r[2], "organisatie": r[3], "big": r[4],
+    return [{"gebruikersnaam": r[0], "naam": r[1], "rol": r[2], "rol_omschrijving": ROL_OMSCHRIJVING[Rol(r[2])],
+             "organisatie": r[3], "big": r[4],
              "eerste_wachtwoord": bool(r[5]), "geblokkeerd": bool(r[6] and r[6] > now.isoformat()),
              "aangemaakt": r[7], "sessies": r[8], "laatst_actief": r[9]} for r in rows]
 

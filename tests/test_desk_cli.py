@@ -99,3 +99,32 @@ def test_production_settings_secure_the_cookies_and_sessions_are_server_side_and
 
 def stat_mode(path) -> int:
     return os.stat(path).st_mode & 0o777
+
+
+def test_the_gateway_alone_serves_its_socket_until_sigterm(tmp_path):
+    import signal
+    import time
+
+    from pipeline.gateway.client import GatewayClient
+    from pipeline.gateway.protocol import GatewayError
+
+    root = tmp_path / "root"
+    init_root(root, pki=False)
+    sopipe = os.path.join(os.path.dirname(sys.executable), "sopipe")
+    process = subprocess.Popen([sopipe, "desk", "gateway", "--root", str(root)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    sock = root / "gateway" / "desk.sock"
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        try:
+            GatewayClient(sock).call("zaken", token="niets")
+        except GatewayError as e:
+            assert e.code == "sessie"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert process.returncode == 0, process.stdout.read()
+    assert not sock.exists()

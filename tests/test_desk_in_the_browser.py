@@ -249,6 +249,21 @@ def test_every_case_page_view_is_in_the_employees_audit_view_under_the_desk_user
     assert len(lines) == len(views)
 
 
+def test_every_page_carries_the_security_headers_and_a_forged_post_is_refused(desk, page):
+    response = page.goto(desk.base + "inloggen/")
+    headers = response.headers
+    assert "script-src 'none'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "csrftoken")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    forged = page.request.post(desk.base + "inloggen/", form={"gebruikersnaam": "wit", "wachtwoord": "x",
+                                                              "code": "123456"})
+    assert forged.status == 403 and "Het formulier was verlopen" in forged.text()
+    missing = page.goto(desk.base + "bestaat-niet/")
+    assert missing.status == 404 and page.get_by_role("heading", name="Niet gevonden").is_visible()
+
+
 def test_a_session_ends_after_the_idle_time(desk, browser, tmp_path):
     """A second desk on the same root with a 5-second idle time (the setting `--idle`)."""
     port = free_port()

@@ -247,7 +247,9 @@ class Gateway:
 
     def op_controleer(self, session: Session, *, kenmerk: str, stap: str, gegevens: dict) -> dict:
         actor = _role(session, SECRETARIAT)
-        _obj, problems = self._draft(actor, kenmerk, stap, gegevens)
+        obj, problems = self._draft(actor, kenmerk, stap, gegevens)
+        if stap != "verzoek":  # the answer reflects the case's state: a look at the case, recorded
+            self.audit.acting(actor).viewed(obj["kenmerk"], wat="desk-controle")
         return {"problemen": [list(p) for p in problems]}
 
     def op_indienen(self, session: Session, *, kenmerk: str, stap: str, gegevens: dict,

@@ -107,7 +107,7 @@ def test_every_command_is_still_there():
     assert set(walk(cli)) == {
         "init", "migrate-layout", "demo", "watch", "status", "templates", "templates check", "doctor", "audit",
         "archive", "archive export", "archive verify", "archive due", "archive destroy", "archive renew", "sign",
-        "verify", "pki", "pki serve", "bench"}
+        "verify", "pki", "pki serve", "bench", "check", "desk", "desk serve", "desk gateway", "desk adduser"}
 
 
 # --- archive renew: the shell function ---------------------------------------------------------------------------

@@ -10,19 +10,21 @@ The desk's web process runs as its own Unix user (`sopipe-desk`), the gateway an
 from __future__ import annotations
 
 import json
+import os
 import time
 from contextlib import ExitStack
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
 from pipeline.adapters.audit import Audit
 from pipeline.cli import cli
 from pipeline.core import form as casefile_form
-from pipeline.shell.desk_service import DATA_FOLDER, desk_user, running_desk
+from pipeline.shell.desk_service import DATA_FOLDER, running_desk
 from pipeline.shell.layout import EXAMPLES
 from tests.conftest import Root
-from tests.desk_helpers import (CHROMIUM, CHROMIUM_ARGS, DeskUsers, Watcher, ensure_desk_user, free_port, log_in,
+from tests.desk_helpers import (CHROMIUM, CHROMIUM_ARGS, DeskUsers, Watcher, desk_process_user, free_port, log_in,
                                 passable_folder, remove, shot)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -41,7 +43,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def desk(shared_pki, shared_fake_converter):
-    ensure_desk_user()
+    user = desk_process_user()
     folder = passable_folder()
     with ExitStack() as stack:
         stack.callback(remove, folder)
@@ -53,15 +55,14 @@ def desk(shared_pki, shared_fake_converter):
         users.add("slot", naam="S. Lot", organisatie="arbonoord")
         users.add("zuid", naam="Z. Uid", organisatie="arbozuid")
         port = free_port()
-        base = stack.enter_context(running_desk(root.settings, port=port, user=desk_user("sopipe-desk"),
-                                                data=folder / DATA_FOLDER))
+        base = stack.enter_context(running_desk(root.settings, port=port, user=user, data=folder / DATA_FOLDER))
         watcher = Watcher(root.pipeline)
         stack.callback(watcher.stop)
 
         class Desk:
             pass
         d = Desk()
-        d.root, d.users, d.base, d.folder = root, users, base, folder
+        d.root, d.users, d.base, d.folder, d.user = root, users, base, folder, user
         yield d
 
 
@@ -96,6 +97,14 @@ def _wait_processed(page) -> None:
     """The follow page refreshes itself until the pipeline has processed (or refused) the file."""
     page.wait_for_function("() => !document.querySelector('meta[http-equiv=refresh]')", timeout=60_000)
     assert page.locator("#stand").inner_text() == "verwerkt", page.content()
+
+
+def test_the_web_process_runs_as_the_desks_own_user(desk):
+    if desk.user.uid == os.getuid():
+        pytest.skip("this checkout is closed to other users: the desk runs as us here (see desk_process_user)")
+    assert (desk.folder / DATA_FOLDER / "desk.sqlite3").stat().st_uid == desk.user.uid
+    owners = {p.uids().real for p in psutil.process_iter() if "desk.wsgi:application" in " ".join(p.cmdline())}
+    assert desk.user.uid in owners
 
 
 # --- login ---------------------------------------------------------------------------------------------------------
@@ -267,7 +276,7 @@ def test_every_page_carries_the_security_headers_and_a_forged_post_is_refused(de
 def test_a_session_ends_after_the_idle_time(desk, browser, tmp_path):
     """A second desk on the same root with a 5-second idle time (the setting `--idle`)."""
     port = free_port()
-    with running_desk(desk.root.settings, port=port, user=desk_user("sopipe-desk"), data=desk.folder / "idle-data",
+    with running_desk(desk.root.settings, port=port, user=desk.user, data=desk.folder / "idle-data",
                       idle_seconds=5) as base:
         context = browser.new_context(locale="nl-NL")
         page = context.new_page()

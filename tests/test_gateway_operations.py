@@ -277,3 +277,9 @@ def test_malformed_requests_are_refused_not_crashed(desk, tmp_path):
         assert answer["fout"] == "protocol"
         assert GatewayClient(path).call("wie", token=token)["gebruiker"]["gebruikersnaam"] == "wit", \
             "the gateway still answers"
+
+
+def test_the_users_table_is_born_private(desk):
+    import stat
+    mode = stat.S_IMODE((desk.root.settings.state / FILE_NAME).stat().st_mode)
+    assert mode == 0o600

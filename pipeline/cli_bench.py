@@ -107,7 +107,10 @@ def _bench_desk(keep: Path | None, *, as_json: bool) -> None:
 
     from pipeline.shell.desk_bench import bench_desk
 
+    import os
+
     base = keep or Path(tempfile.mkdtemp(prefix="sopipe-bench-desk-"))
+    os.chmod(base, 0o711)  # the desk's own user passes through to the gateway's socket
     try:
         figures = bench_desk(base / "root")
     finally:

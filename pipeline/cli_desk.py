@@ -27,6 +27,19 @@ def desk() -> None:
     """
 
 
+def _until_stopped() -> None:
+    """Wait for Ctrl-C or SIGTERM (systemd's stop)."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        click.echo("\nStopped.")
+
+
 @desk.command("serve", context_settings=CONTEXT)
 @root_option
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
@@ -48,9 +61,6 @@ def serve(root: Path, port: int, unix_user: str | None, data: Path | None, idle:
 
         sopipe desk serve --root /srv/sopipe --port 8000
     """
-    import signal
-    import threading
-
     from pipeline.settings import load_settings
     from pipeline.shell.desk_service import DATA_FOLDER, desk_user, running_desk
 
@@ -61,12 +71,7 @@ def serve(root: Path, port: int, unix_user: str | None, data: Path | None, idle:
         click.echo(f"Desk: {address} (web process as Unix user {user.name}; gateway on "
                    f"{settings.root / 'gateway' / 'desk.sock'})")
         click.echo("Ctrl-C stops it.")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            click.echo("\nStopped.")
+        _until_stopped()
 
 
 @desk.command("gateway", context_settings=CONTEXT)
@@ -85,9 +90,6 @@ def gateway(root: Path, group: str | None, idle: int) -> None:
 
         sopipe desk gateway --root /srv/sopipe --group sopipe-desk
     """
-    import signal
-    import threading
-
     from pipeline.settings import load_settings
     from pipeline.shell.desk_service import desk_user, running_gateway
 
@@ -97,12 +99,7 @@ def gateway(root: Path, group: str | None, idle: int) -> None:
     with running_gateway(settings, group=group, idle_seconds=idle,
                          allowed_uids=None if group != user.group else frozenset({user.uid})) as path:
         click.echo(f"Gateway: {path} (group {group or '-'})")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            click.echo("\nStopped.")
+        _until_stopped()
 
 
 @desk.command("adduser", context_settings=CONTEXT)

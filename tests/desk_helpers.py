@@ -39,6 +39,21 @@ def ensure_desk_user() -> pwd.struct_passwd:
     return pwd.getpwnam(DESK_USER)
 
 
+def desk_process_user():
+    """The desk's own user when it can run the desk from where this checkout lives; else ourselves (a checkout
+    under a folder closed to other users: the browser tests still run, the trust-boundary test has its own copy)."""
+    from pipeline.errors import PipelineError
+    from pipeline.shell.desk_service import desk_user, web_python
+
+    ensure_desk_user()
+    user = desk_user(DESK_USER)
+    try:
+        web_python(user)
+    except PipelineError:
+        return desk_user(pwd.getpwuid(os.getuid()).pw_name)
+    return user
+
+
 def passable_folder() -> Path:
     """A fresh folder under /tmp that other users may pass through (0711), unlike pytest's own (0700)."""
     folder = Path(tempfile.mkdtemp(prefix="sopipe-desk-"))

@@ -107,8 +107,9 @@ def test_every_command_is_still_there():
     assert set(walk(cli)) == {
         "init", "migrate-layout", "demo", "watch", "status", "templates", "templates check", "doctor", "audit",
         "archive", "archive export", "archive verify", "archive due", "archive destroy", "archive renew",
-        "archive replace-form", "sign",
-        "verify", "pki", "pki serve", "bench"}
+        "archive replace-form", "archive hold", "archive release", "sign", "sign-digest", "queue", "queue get",
+        "queue return", "queue result", "verify", "pki", "pki serve", "bench", "check", "desk", "desk serve",
+        "desk gateway", "desk adduser"}
 
 
 # --- archive renew: the shell function ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import sys
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
@@ -66,7 +67,7 @@ def test_check_gives_the_intakes_problems_in_dutch_and_exit_status_1(tmp_path):
 
 
 def test_the_desk_bench_times_every_operation(tmp_path):
-    figures = bench_desk(tmp_path / "root", cases=40, repeat=2)
+    figures = bench_desk(tmp_path / "root", cases=40, repeat=2, pages=False)
     assert figures["desk_cases"] == 40
     timed = {k for k in figures if k.endswith("_ms")}
     assert {"gateway_list_first_page_ms", "gateway_case_page_ms", "gateway_form_check_ms",
@@ -99,3 +100,31 @@ def test_production_settings_secure_the_cookies_and_sessions_are_server_side_and
 
 def stat_mode(path) -> int:
     return os.stat(path).st_mode & 0o777
+
+
+def test_the_gateway_alone_serves_its_socket_until_sigterm(tmp_path):
+    import signal
+    import time
+
+    from pipeline.gateway.client import GatewayClient
+    from pipeline.gateway.protocol import GatewayError
+
+    root = tmp_path / "root"
+    init_root(root, pki=False)
+    sopipe = os.path.join(os.path.dirname(sys.executable), "sopipe")
+    process = subprocess.Popen([sopipe, "desk", "gateway", "--root", str(root)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    sock = root / "gateway" / "desk.sock"
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        with pytest.raises(GatewayError) as refused:
+            GatewayClient(sock).call("zaken", token="niets")
+        assert refused.value.code == "sessie"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert process.returncode == 0, process.stdout.read()
+    assert not sock.exists()

@@ -31,7 +31,7 @@ from pipeline.adapters.audit import Audit
 from pipeline.core.actor import Rol
 from pipeline.shell.desk_service import DATA_FOLDER, desk_user, running_desk
 from pipeline.shell.layout import EXAMPLES
-from tests.desk_helpers import (DeskUsers, Watcher, browser, ensure_desk_user, fill_form, free_port,  # noqa: F401
+from tests.desk_helpers import (DeskUsers, Watcher, browser, desk_process_user, fill_form, free_port,  # noqa: F401
                                 log_in, page, passable_folder, remove, shot, wait_processed)
 from tests.role_roots import BAKKER, K, SMIT, VISSER, held_root
 
@@ -54,7 +54,7 @@ HOME = {Rol.SO_BEDRIJFSARTS: "/ondertekenen/", Rol.BEDRIJFSARTS: "/ondertekenen/
 
 @pytest.fixture(scope="module")
 def desk(shared_pki, shared_fake_converter, keyring, renderer):
-    ensure_desk_user()
+    user = desk_process_user()
     folder = passable_folder()
     with ExitStack() as stack:
         stack.callback(remove, folder)
@@ -66,7 +66,7 @@ def desk(shared_pki, shared_fake_converter, keyring, renderer):
         for login, (naam, rol, big, organisatie) in PEOPLE.items():
             new = users.users.add(login, naam=naam, rol=rol, big=big, organisatie=organisatie)
             users.passwords[login], users.secrets[login] = new.wachtwoord, new.geheim
-        base = stack.enter_context(running_desk(root.settings, port=free_port(), user=desk_user("sopipe-desk"),
+        base = stack.enter_context(running_desk(root.settings, port=free_port(), user=user,
                                                 data=folder / DATA_FOLDER))
         watcher = Watcher(root.pipeline)
         stack.callback(watcher.stop)

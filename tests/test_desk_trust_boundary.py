@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import pwd
 import stat
 import subprocess
@@ -18,7 +19,7 @@ from pipeline.core.actor import Rol
 from pipeline.gateway.server import serving
 from pipeline.gateway.service import Gateway
 from pipeline.gateway.users import FILE_NAME, Users
-from pipeline.shell.desk_service import desk_user, web_python
+from pipeline.shell.desk_service import REPO, desk_user, runnable_python
 from pipeline.shell.layout import EXAMPLES
 from tests.conftest import Root
 from tests.desk_helpers import ensure_desk_user, passable_folder, remove
@@ -63,6 +64,19 @@ ATTACK = textwrap.dedent("""
 """)
 
 
+def _attackers_copy(folder) -> str:
+    """What the attacker's code imports: the gateway's client and protocol (stdlib only), copied where the desk's
+    user can read them whatever the checkout's folder allows."""
+    package = folder / "code" / "pipeline" / "gateway"
+    package.mkdir(parents=True)
+    (package.parent / "__init__.py").write_text("")
+    for name in ("__init__.py", "client.py", "protocol.py"):
+        shutil.copyfile(REPO / "pipeline" / "gateway" / name, package / name)
+    for path in (folder / "code", package.parent, package, *package.iterdir(), package.parent / "__init__.py"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    return str(folder / "code")
+
+
 @pytest.fixture
 def attacked_root(shared_pki, fake_converter):
     ensure_desk_user()
@@ -94,9 +108,10 @@ def test_a_taken_over_desk_process_reads_no_key_no_database_no_mailbox_and_no_ot
         folder, mode = sock.parent.stat(), sock.stat()
         assert stat.S_IMODE(folder.st_mode) == 0o2750 and stat.S_IMODE(mode.st_mode) == 0o660
         assert folder.st_gid == mode.st_gid == user.gid
-        python, paths = web_python(user)
+        python = runnable_python(user)
+        code = _attackers_copy(attacked_root.path.parent)
         result = subprocess.run([python, "-c", ATTACK, str(attacked_root.path), str(sock), token],
-                                env={"PYTHONPATH": os.pathsep.join(paths), "PATH": "/usr/bin:/bin"},
+                                env={"PYTHONPATH": code, "PATH": "/usr/bin:/bin"},
                                 user=user.uid, group=user.gid, extra_groups=[], capture_output=True, text=True,
                                 timeout=60, cwd="/")
     users.close()
@@ -117,7 +132,7 @@ def test_another_local_user_cannot_even_open_the_gateways_socket(attacked_root):
     nobody = pwd.getpwnam("nobody")
     user = desk_user("sopipe-desk")
     with serving(gateway, attacked_root.path, group=user.group) as sock:
-        python, paths = web_python(user)
+        python = runnable_python(user)
         probe = ("import socket, sys\ns = socket.socket(socket.AF_UNIX)\n"
                  "try:\n    s.connect(sys.argv[1]); print('verbonden')\n"
                  "except PermissionError:\n    print('geweigerd')\n")

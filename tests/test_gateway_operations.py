@@ -258,3 +258,28 @@ def test_the_letter_to_a_refused_requester_is_downloaded_from_its_failed_file_an
     record = [r for r in desk.trail("SO-2026-0500") if r.details.get("wat") == "desk-brief"]
     assert record and record[0].details["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert "J. Wit (wit" in record[0].gebruiker
+
+
+def test_malformed_requests_are_refused_not_crashed(desk, tmp_path):
+    token = desk.login("wit")
+    assert desk.call("zaken", token=token, na="tien")["fout"] == "protocol"
+    assert desk.call("zaak", token=token)["fout"] == "protocol"
+    assert desk.call("zaak", token=token, kenmerk="../../state/sopipe.db")["fout"] == "niet-gevonden"
+    huge = desk.call("indienen", token=token, kenmerk="SO-2026-0042", stap="beschikbaarheid",
+                     gegevens={"datum": "2026-11-05", "beschikbaar": True, "x": "a" * 2_000_000})
+    assert any("te groot" in text for _, text in huge["problemen"])
+    with serving(desk.gateway, desk.root.path) as path:
+        import socket
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(path))
+            s.sendall(b"[" * 100_000 + b"\n")
+            answer = json.loads(s.makefile("rb").readline())
+        assert answer["fout"] == "protocol"
+        assert GatewayClient(path).call("wie", token=token)["gebruiker"]["gebruikersnaam"] == "wit", \
+            "the gateway still answers"
+
+
+def test_the_users_table_is_born_private(desk):
+    import stat
+    mode = stat.S_IMODE((desk.root.settings.state / FILE_NAME).stat().st_mode)
+    assert mode == 0o600

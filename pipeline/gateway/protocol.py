@@ -52,7 +52,7 @@ def read_message(stream: BinaryIO) -> dict[str, Any] | None:
         raise GatewayError("protocol", "Het bericht is te groot of onvolledig.")
     try:
         message = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested beyond reason
         raise GatewayError("protocol", "Het bericht is geen geldige JSON.") from None
     if not isinstance(message, dict):
         raise GatewayError("protocol", "Het bericht moet een JSON-object zijn.")

@@ -108,9 +108,9 @@ class Gateway:
             return {"ok": True, **self._ops[op](session, **args)}
         except GatewayError as e:
             return {"ok": False, "fout": e.code, "bericht": e.bericht}
-        except TypeError:
-            log.warning("gateway: malformed arguments for %s", op)
-            return {"ok": False, "fout": "protocol", "bericht": "Het verzoek is onvolledig."}
+        except (TypeError, ValueError):
+            log.warning("gateway: malformed arguments for %s", op, exc_info=True)
+            return {"ok": False, "fout": "protocol", "bericht": "Het verzoek is onvolledig of klopt niet."}
 
     # --- sessions -------------------------------------------------------------------------------------------------
 
@@ -251,7 +251,9 @@ class Gateway:
 
     def op_controleer(self, session: Session, *, kenmerk: str, stap: str, gegevens: dict) -> dict:
         actor = _role(session, SECRETARIAT)
-        _obj, problems = self._draft(actor, kenmerk, stap, gegevens)
+        obj, problems = self._draft(actor, kenmerk, stap, gegevens)
+        if stap != "verzoek":  # the answer reflects the case's state: a look at the case, recorded
+            self.audit.acting(actor).viewed(obj["kenmerk"], wat="desk-controle")
         return {"problemen": [list(p) for p in problems]}
 
     def op_indienen(self, session: Session, *, kenmerk: str, stap: str, gegevens: dict,
@@ -260,9 +262,12 @@ class Gateway:
         actor = _role(session, SECRETARIAT)
         replaced = self._failed_in_scope(actor, vervangt) if vervangt else None
         obj, problems = self._draft(actor, kenmerk, stap, gegevens)
+        raw = json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")
+        if len(raw) > self.settings.max_file_bytes:  # the intake would refuse it: say so now
+            problems.append(("", f"Het bestand wordt te groot ({len(raw)} bytes; de grens is "
+                                 f"{self.settings.max_file_bytes})."))
         if problems:
             return {"problemen": [list(p) for p in problems]}
-        raw = json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")
         digest = hashlib.sha256(raw).hexdigest()
         stamp = self.clock.now().astimezone(TZ).strftime("%Y%m%dT%H%M%S")
         name = f"{obj['kenmerk']}_{stap}_{stamp}_{digest[:8]}.json"

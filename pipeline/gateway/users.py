@@ -103,11 +103,11 @@ class Users:
         self.clock = clock or SYSTEM_CLOCK
         self.idle = dt.timedelta(seconds=idle_seconds)
         self._local = threading.local()
-        new = not self.path.exists()
-        conn = self._conn()
-        if new:
-            os.chmod(self.path, 0o600)
-        conn.executescript(_SCHEMA)
+        try:  # born 0600 (SQLite would make it by the umask first): password hashes and TOTP secrets
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        except FileExistsError:
+            pass
+        self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

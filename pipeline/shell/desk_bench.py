@@ -3,7 +3,8 @@
 The root is the one `bench --scale` generates (`fill_scale_root`: every case of the DEMO arbodienst, so one
 secretariat user sees all 10,000, the worst case for its list). Each operation is timed as the gateway answers it
 (`Gateway.handle`: session, scope, query, audit record) and, for the list and the case page, also as a round trip
-over the Unix socket the desk uses.
+over the Unix socket the desk uses, and as the desk's pages over HTTP (gunicorn, Django, the gateway: what a
+browser waits for on loopback).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from pipeline.shell.bench import fill_scale_root
 DESK_CASES = 10_000
 
 
-def bench_desk(root: Path, *, cases: int = DESK_CASES, repeat: int = 30) -> dict:
+def bench_desk(root: Path, *, cases: int = DESK_CASES, repeat: int = 30, pages: bool = True) -> dict:
+    """The figures; `pages`: also the desk's pages over HTTP (the root's parent must be passable for the desk's
+    user when that is another user)."""
     started = time.monotonic()
     fill_scale_root(root, cases=cases, audit_records=0)
     figures: dict = {"desk_cases": cases, "desk_generate_seconds": round(time.monotonic() - started, 1)}
@@ -62,10 +65,62 @@ def bench_desk(root: Path, *, cases: int = DESK_CASES, repeat: int = 30) -> dict
                 request = dict(requests[name])
                 op = request.pop("op")
                 figures[f"socket_{name}_ms"] = _timed(lambda: client.call(op, token=token, **request), repeat)
+        web = users.add("bench-web", naam="Bench Web", rol=Rol.SECRETARIAAT, organisatie="arbonoord")
     finally:
         users.close()
         store.close()
+    if pages:
+        figures.update(_pages(settings, web, kenmerk=kenmerk, at_selection=at_selection, repeat=repeat))
     return figures
+
+
+def _pages(settings, web, *, kenmerk: str, at_selection: str, repeat: int) -> dict:
+    """The desk's pages over HTTP (Django under gunicorn, the gateway behind it), logged in as a person would."""
+    import http.cookiejar
+    import re
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    from pipeline.shell.desk_service import DATA_FOLDER, desk_user, running_desk
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(url: str) -> str:
+        with opener.open(url, timeout=60) as r:
+            return r.read().decode("utf-8")
+
+    def post(url: str, fields: dict) -> str:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', get(url)).group(1)
+        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
+        with opener.open(urllib.request.Request(url, data=data), timeout=60) as r:
+            return r.read().decode("utf-8")
+
+    out: dict = {}
+    with running_desk(settings, port=port, user=desk_user(None), data=settings.root / DATA_FOLDER) as base:
+        post(base + "inloggen/", {"gebruikersnaam": "bench-web", "wachtwoord": web.wachtwoord,
+                                  "code": pyotp.TOTP(web.geheim).now()})
+        post(base + "wachtwoord/", {"oud": web.wachtwoord, "nieuw": "bench-web-wachtwoord",
+                                    "herhaal": "bench-web-wachtwoord"})
+        if "Zaken" not in get(base + "zaken/"):
+            raise RuntimeError("the desk did not log the bench user in")
+        form_url = base + f"zaken/{at_selection}/stap/beschikbaarheid/"
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', get(form_url)).group(1)
+        check = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "datum": "2026-11-20", "beschikbaar": "ja",
+                                        "actie": "controleren"}).encode()
+
+        def check_form() -> None:
+            with opener.open(urllib.request.Request(form_url, data=check), timeout=60) as r:
+                r.read()
+        for name, fn in (("list_first_page", lambda: get(base + "zaken/")),
+                         ("list_overdue", lambda: get(base + "zaken/?te_laat=1")),
+                         ("case_page", lambda: get(base + f"zaken/{kenmerk}/")),
+                         ("form_check", check_form)):
+            out[f"page_{name}_ms"] = _timed(fn, repeat)
+    return out
 
 
 def _ok(answer: dict) -> dict:

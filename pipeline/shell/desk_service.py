@@ -90,29 +90,43 @@ def add_user(root: Path, name: str, *, naam: str, rol: Rol, organisatie: str | N
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _others_may_run(path: Path) -> bool:
-    """Whether a user who is neither owner nor group can execute `path` (every folder above it passable)."""
+def _others_may_run(path: Path, *, read: bool = False) -> bool:
+    """Whether a user who is neither owner nor group can execute (`read`: read) `path`, every folder above it
+    passable."""
     path = path.resolve()
     try:
-        if not os.stat(path).st_mode & stat.S_IXOTH:
+        if not os.stat(path).st_mode & (stat.S_IROTH if read else stat.S_IXOTH):
             return False
         return all(os.stat(p).st_mode & stat.S_IXOTH for p in path.parents)
     except OSError:
         return False
 
 
-def web_python(user: DeskUser) -> tuple[str, list[str]]:
-    """(interpreter, extra import paths) for the web process. Our own interpreter when the desk's user may run it;
-    else the system's Python of the same version with our packages on its path (an interpreter installed under
-    /root, as pyenv does, is closed to other users)."""
+def runnable_python(user: DeskUser) -> str:
+    """An interpreter `user` may run: ours, else the system's Python of the same version (an interpreter installed
+    under /root, as pyenv does, is closed to other users)."""
     if user.uid == os.getuid() or _others_may_run(Path(sys.executable)):
-        return sys.executable, [str(REPO)]
+        return sys.executable
     system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
     if not _others_may_run(system):
         raise PipelineError(f"the desk's user {user.name} cannot run {sys.executable} and there is no {system}: "
                             "install sopipe in a virtual environment others may read (e.g. /opt/sopipe)")
-    paths = dict.fromkeys([str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
-    return str(system), list(paths)
+    return str(system)
+
+
+def web_python(user: DeskUser) -> tuple[str, list[str]]:
+    """(interpreter, import paths) for the web process: `runnable_python`, with our code (and, for the system's
+    interpreter, our packages) on its path; PipelineError when `user` cannot read them."""
+    python = runnable_python(user)
+    paths = [str(REPO)]
+    if python != sys.executable:
+        paths += dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    if user.uid != os.getuid():
+        closed = [p for p in paths if not _others_may_run(Path(p), read=True)]
+        if closed:
+            raise PipelineError(f"the desk's user {user.name} cannot read {', '.join(closed)}: install sopipe "
+                                "where it can (e.g. a virtual environment in /opt/sopipe)")
+    return python, paths
 
 
 def desk_environment(*, socket: Path, data: Path, idle_seconds: int, paths: list[str],

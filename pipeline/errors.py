@@ -95,3 +95,21 @@ class InternalError(PipelineError):
         """The exception's type name (never its message, which may quote the file's values)."""
         self.interruptions = interruptions
         """How often the process stopped while this file was in progress (0: an exception, caught)."""
+
+
+class GatewayError(Exception):
+    """A refusal or failure the desk shows: `code` for the program (`niet-gevonden`, `sessie`, `inloggen`, ...),
+    `bericht` in Dutch for the person."""
+
+    def __init__(self, code: str, bericht: str) -> None:
+        super().__init__(f"{code}: {bericht}")
+        self.code = code
+        self.bericht = bericht
+
+
+class BuitenBereik(PipelineError):
+    """Outside the asking person's scope, or not there: one answer for both (the gateway answers 404)."""
+
+
+class OngeldigeInvoer(PipelineError):
+    """What was sent in cannot be taken (not a PDF, too large): the message says why, in Dutch."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from pathlib import Path
 
 from pipeline.core import model
 from pipeline.package_data import EXAMPLE_CASE

@@ -189,8 +189,11 @@ def test_a_doctor_downloads_signs_with_sopipe_sign_uploads_and_the_case_moves_on
     assert "/volg/" in page.url
     assert _wait_verdict(page) == "NIET aangenomen"
     reason = page.locator("#reden").inner_text()
-    assert reason == ("Ondertekend door Dr. K. Smit (BIG 49011122201), maar de second opinion-bedrijfsarts van deze "
-                      "zaak, die dit document moet ondertekenen, is Dr. E. Visser (BIG 39087654301)."), reason
+    # the doctors' registry (`[artsen]`) names why the certificate is not the case's doctor's
+    assert reason.startswith("Ondertekend door Dr. K. Smit (certificaat-serialNumber 49011122201), maar de second "
+                             "opinion-bedrijfsarts van deze zaak, die dit document moet ondertekenen, is Dr. E. Visser "
+                             "(BIG 39087654301): "), reason
+    assert "artsenregister" in reason, reason
     shot(page, "inlevering-geweigerd")
     assert desk.root.store.pending(K, "advies").done_at is None, "a refused signature changes nothing"
 

@@ -379,7 +379,8 @@ class _RecordingPipeline:
     def __init__(self, root: Path) -> None:
         self.inbox = root / "inbox"
         (self.inbox / "processed").mkdir(parents=True)
-        self.mailboxes = type("M", (), {"outbox": root / "outbox"})()
+        from pipeline.adapters.mailbox import Mailboxes
+        self.mailboxes = Mailboxes(root / "outbox")  # nothing in the background to resume or drain
         self.mailboxes.outbox.mkdir()
         self.taken: list[tuple[str, bytes, float]] = []
 

@@ -8,6 +8,8 @@ notes each call of the functions that make up a room, and a few counters:
 
     rooms        watcher, stage (taken out of the inbox, read once), journal, decide, make (render + convert),
                  sign, guard, deliver, record, move — a room is noted when it is entered from another room
+                 (the archive's validation report of a signed PDF is written afterwards by a background
+                 writer, `ValidatingMailboxes`, through `Mailboxes.write`: not a room of the file's walk)
     read         calls that read the file's bytes (`Path.read_bytes`/`read_text` of it, `safefs.read_at` of it)
     parsed       `json.loads` of exactly its bytes or text
     sha256       `hashlib.sha256` over exactly its bytes (hashlib.sha256 is wrapped: a C function has no frame)

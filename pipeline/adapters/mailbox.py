@@ -128,6 +128,12 @@ class Mailboxes:
     def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
                 sub: tuple[str, ...] = (), sha256: str | None = None) -> Path:
         """`sha256`: the digest of `data` when the caller has it (a subclass may need it; never recomputed)."""
+        return self.write(party, kenmerk, file_name, data, code=code, sub=sub)
+
+    def write(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
+              sub: tuple[str, ...] = ()) -> Path:
+        """Write `data` into the mailbox as `deliver` does, without what a subclass adds to a delivery (the
+        archive's validation report is written this way, beside the PDF it reports on)."""
         target = self.path(party, kenmerk, file_name, code=code, sub=sub)
         parts = (*self.folder(party, kenmerk, code=code), *sub)
         try:

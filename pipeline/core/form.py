@@ -32,6 +32,7 @@ MODELS: Mapping[str, type[BaseModel]] = types.MappingProxyType({
     "spreekuur_gehouden": m.SpreekuurGehouden, "extra_informatie": m.ExtraInformatie,
     "conceptadvies": m.Conceptadvies, "definitief_advies": m.DefinitiefAdvies,
     "beoordeling_advies": m.BeoordelingAdvies, "facturatie": m.Facturatie, "intrekking": m.Intrekking,
+    "machtiging_ondertekend": m.MachtigingOndertekend,
 })
 """The model of each step (`model.STAPPEN`)."""
 
@@ -53,6 +54,7 @@ STAP_TITEL: Mapping[str, str] = types.MappingProxyType({
     "beoordeling_advies": "Beoordeling van het advies door de eigen bedrijfsarts (stap 9)",
     "facturatie": "Factuur (stap 10)",
     "intrekking": "Intrekking van een machtiging",
+    "machtiging_ondertekend": "Ondertekende machtiging ontvangen (papier, bewaard buiten sopipe)",
 })
 
 LABELS: Mapping[str, str] = types.MappingProxyType({
@@ -79,6 +81,7 @@ LABELS: Mapping[str, str] = types.MappingProxyType({
     "machtiging_medische_gegevens": "Machtiging om medische gegevens te delen",
     "bewijs": "Bewijs van de machtiging", "wijze": "Hoe de werknemer besliste",
     "vastgelegd_door": "Vastgelegd door", "bevestigd_door": "Bevestigd door", "geldig_tot": "Geldig tot",
+    "vindplaats": "Waar het ondertekende formulier wordt bewaard",
     "spreekuur": "Datum en tijd van het spreekuur", "locatie": "Locatie",
     "medische_gegevens_opvragen": "Medische gegevens opvragen (alleen Preventix)",
     "bron": "Bron", "bron_naam": "Naam van de bron", "bron_adres": "Adres van de bron",

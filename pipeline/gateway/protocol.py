@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO
 
+from pipeline.errors import GatewayError  # noqa: F401  (the desk imports it from here)
+
 SOCKET_DIR = "gateway"
 """Below the root: `<root>/gateway/` (0750, group of the desk), beside `state/` (0700, which stays closed)."""
 SOCKET_NAME = "desk.sock"
@@ -27,16 +29,6 @@ ROLE_OPERATIONS = ("te_ondertekenen", "download_te_ondertekenen", "inleveren", "
 """The doctors', records officer's, FG's and IT's operations (`role_ops.RoleOperations`)."""
 MAX_FILE = (MAX_LINE - 64 * 1024) * 3 // 4
 """The largest file one message carries (as base64): a signed PDF or a sealed bundle in or out (about 6 MB)."""
-
-
-class GatewayError(Exception):
-    """A refusal or failure the desk shows: `code` for the program (`niet-gevonden`, `sessie`, `inloggen`, ...),
-    `bericht` in Dutch for the person."""
-
-    def __init__(self, code: str, bericht: str) -> None:
-        super().__init__(f"{code}: {bericht}")
-        self.code = code
-        self.bericht = bericht
 
 
 def encode(message: dict[str, Any]) -> bytes:

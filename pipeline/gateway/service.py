@@ -36,7 +36,7 @@ from pipeline.core.trail import TZ, Actie, Gebeurtenis, Uitkomst
 from pipeline.gateway.protocol import OPERATIONS, GatewayError
 from pipeline.gateway.role_ops import RoleOperations
 from pipeline.gateway.users import Session, Users
-from pipeline.settings import Settings
+from pipeline.settings import FAILED, Settings
 from pipeline.shell import status as st
 from pipeline.shell.check import check_case_file
 from pipeline.shell.intake import IntakeAccess
@@ -312,7 +312,7 @@ class Gateway:
         failed = self.settings.failed
         if not failed.is_dir():
             return out
-        with safefs.folder(self.settings.root, ("inbox", "failed")) as fd:
+        with safefs.folder(self.settings.root, FAILED) as fd:
             for name in sorted(os.listdir(fd)):
                 if not name.endswith(".json"):
                     continue
@@ -392,7 +392,7 @@ class Gateway:
         actor = _role(session, SECRETARIAT)
         f = self._failed_in_scope(actor, sha256)
         name = _letter_of(f["bestand"])
-        with safefs.folder(self.settings.root, ("inbox", "failed")) as fd:
+        with safefs.folder(self.settings.root, FAILED) as fd:
             if safefs.entry(fd, name) is None:
                 raise GatewayError("niet-gevonden", "Bij dit bestand hoort geen brief.")
             pdf, _ = safefs.read_at(fd, name, limit=64 * 1024 * 1024)

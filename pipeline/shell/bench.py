@@ -46,9 +46,10 @@ PLACES = (("3521 AB", "Utrecht"), ("1012 JS", "Amsterdam"), ("3011 AD", "Rotterd
           ("5611 EM", "Eindhoven"), ("6511 KK", "Nijmegen"))
 PROFILES = ("nvab", "lpbso", "vitaal", "vsd", "preventix")
 SO_DOCTORS = ({"naam": "Dr. E. Visser", "big_nummer": "39087654301", "organisatie": "Arbopraktijk Visser",
-               "email": "e.visser@arbopraktijkvisser.example"},
+               "email": "e.visser@arbopraktijkvisser.example", "praktijk": "arbopraktijk-visser"},
               {"naam": "Dr. K. Smit", "big_nummer": "49011122201", "organisatie": "Smit Bedrijfsgeneeskunde",
-               "email": "k.smit@smitbg.example"})
+               "email": "k.smit@smitbg.example", "praktijk": "smit-bg"})
+"""The DEMO root's two SO practices (`[organisaties]` of `sopipe init`): an invoice needs their master data."""
 
 
 def _example() -> list[dict]:

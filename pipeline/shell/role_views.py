@@ -38,20 +38,12 @@ from pipeline.core.actor import Actor, persoon
 from pipeline.core.role_scope import Taak, doctor_folder, in_own_folder, may, waits_for
 from pipeline.core.routing import ROWS, file_name
 from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
-from pipeline.errors import PipelineError
+from pipeline.errors import BuitenBereik, OngeldigeInvoer, PipelineError  # noqa: F401  (role_ops imports them from here)
 from pipeline.settings import Settings, load_settings
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 """A signed PDF or a bundle sent in through the desk (the pipeline's own limit for returned PDFs)."""
 NOT_FOUND = "Niet gevonden, of niet voor u bestemd."
-
-
-class BuitenBereik(PipelineError):
-    """Outside the asking person's scope, or not there: one answer for both (the gateway answers 404)."""
-
-
-class OngeldigeInvoer(PipelineError):
-    """What was sent in cannot be taken (not a PDF, too large): the message says why, in Dutch."""
 
 
 @dataclass(frozen=True)

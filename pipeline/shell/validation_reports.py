@@ -138,9 +138,9 @@ class ValidatingMailboxes(Mailboxes):
             due, report = job
             try:
                 xml = report()
-                if xml is not None:
-                    super().deliver(Party.ARCHIEF, due.kenmerk, due.file_name + REPORT_SUFFIX, xml, code=due.code,
-                                    sub=due.sub)
+                if xml is not None:  # beside its PDF, after the file's own walk (not a delivery of it)
+                    self.write(Party.ARCHIEF, due.kenmerk, due.file_name + REPORT_SUFFIX, xml, code=due.code,
+                               sub=due.sub)
                 self._ledger.report_made(due)
             except Exception:  # the report stays owed; the next start makes it
                 log.exception("%s: validation report of %s not written", due.kenmerk, due.file_name)

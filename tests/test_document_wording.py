@@ -184,7 +184,8 @@ def test_the_information_request_states_how_consent_was_recorded(root):
     claiming the signed form itself goes with it: the sealed record of the machtiging does."""
     signed = read(root, "so-bedrijfsarts", FULL, "informatieverzoek")  # the example: signed, where it is kept stated
     assert "De werknemer heeft schriftelijk toestemming gegeven" in signed
-    assert "de vastlegging ervan (kenmerk WD-FULL) is als bijlage bij deze brief gevoegd" in signed
+    assert "het door de werknemer ondertekende formulier maakt deel uit van het dossier en de machtiging van de " \
+           "werknemer (kenmerk WD-FULL) is als bijlage bij deze brief gevoegd" in signed
     assert "uitdrukkelijk toestemming" not in signed
     # scanned by the case file's word only, the form itself neither returned nor its place named: no request goes
     early = root.settings.outbox / "so-bedrijfsarts"

@@ -25,7 +25,7 @@ from pipeline.core.procedure import decide
 from pipeline.core.routing import Party
 from tests.casefactory import event, full_case, intrekking
 from tests.conftest import pdftotext
-from tests.mailbox_paths import mailbox
+from tests.mailbox_paths import mailbox_file
 
 PARTICLES = ("", "", "de ", "van ", "van der ", "van den ", "ten ", "van 't ", "in 't ", "d'")
 SURNAMES = ("Jansen", "Özdemir", "Ñúñez", "Çelik", "Bakker", "Visser", "Vries", "Dijkstra", "Janssen-El Amrani",
@@ -168,7 +168,7 @@ def test_a_sample_of_random_cases_through_the_real_pipeline(make_root):
         expected = {(order.kind, party.value) for _, order, party in deliveries(events)}
         assert delivered == expected
         for state, order, party in deliveries(events):
-            pdf = mailbox(root, party.value, kenmerk) / f"{kenmerk}_{order.kind}.pdf"
+            pdf = mailbox_file(root, party.value, kenmerk, order.kind)  # an anonymous invoice: in facturen/
             assert_hard_rules(state, order, party, pdftotext(pdf))
 
     check()

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from pipeline.adapters.keys import read_secret
 from pipeline.cli import cli
+from pipeline.shell.layout import EXAMPLES
 
 UNITS = Path(__file__).resolve().parents[1] / "deploy" / "systemd"
 SERVICES = sorted(UNITS.glob("*.service"))
@@ -174,7 +175,7 @@ def test_the_watch_service_starts_on_a_fresh_root_processes_a_file_and_stops_on_
                             stderr=subprocess.PIPE, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     try:
         assert "Watching" in proc.stdout.readline()
-        example = next((Path(__file__).resolve().parents[1] / "examples").glob("case-*/01-*.json"))
+        example = next(EXAMPLES.glob("case-*/01-*.json"))
         (root / "inbox" / example.name).write_bytes(example.read_bytes())
         deadline = time.monotonic() + 240
         while not (root / "inbox" / "processed" / example.name).exists():

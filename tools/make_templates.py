@@ -1075,10 +1075,11 @@ def brief_informatieverzoek() -> Doc:
     d.heading("Mijn vraag", level=2)
     d.box("{{ vraag }}")
     d.p(R("{% if toestemming_schriftelijk %}De werknemer heeft schriftelijk toestemming gegeven om deze informatie "
-          "bij u op te vragen; de door de werknemer ondertekende machtiging maakt deel uit van het dossier, en de "
-          "vastlegging ervan (kenmerk {{ kenmerk }}) is als bijlage bij deze brief gevoegd.{% else %}De werknemer heeft op {{ toestemming_datum }} toestemming gegeven om deze "
-          "informatie bij u op te vragen; hoe en door wie die toestemming is vastgelegd, staat in de bijgevoegde "
-          "vastlegging van de machtiging (kenmerk {{ kenmerk }}).{% endif %}"),
+          "bij u op te vragen; het door de werknemer ondertekende formulier maakt deel uit van het dossier en de "
+          "machtiging van de werknemer (kenmerk {{ kenmerk }}) is als bijlage bij deze brief gevoegd.{% else %}"
+          "De werknemer heeft op {{ toestemming_datum }} toestemming gegeven om deze informatie bij u op te vragen; "
+          "hoe en door wie die toestemming is vastgelegd, staat in de bijgevoegde vastlegging van de machtiging "
+          "(kenmerk {{ kenmerk }}).{% endif %}"),
         " De toestemming is beperkt tot de vraag hierboven; ik verzoek u daarom alleen informatie te verstrekken "
         "die voor de beantwoording ervan nodig is. De werknemer ontvangt een kopie van deze brief.")
     d.p("Graag ontvang ik uw antwoord zo spoedig mogelijk, bij voorkeur binnen tien werkdagen, via beveiligde "

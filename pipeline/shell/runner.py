@@ -62,10 +62,12 @@ _OUTAGES = {
 }
 """Errors of the pipeline's surroundings: the case file stays in the inbox and is tried again (log text, audit rule)."""
 
-MAX_RESUMES = 3
+MAX_RESUMES = 8
 """A file in progress when the process stopped is resumed at most this many times in a row; interrupted once more,
 it is set aside in `inbox/failed/` with a report (`Pipeline.resume`). Not fewer: a kill -9 or a power cut during
-a long file is no fault of the file, and a few restarts of a service take seconds."""
+a long file is no fault of the file, and every file in progress at a stop is counted, not only the one that caused
+it (the crash test kills the watcher four times in a row while the same file was being resumed). A file that really
+kills the process costs nine restarts, at systemd's `RestartSec=10s` a minute and a half, then waits no more."""
 
 
 class Renderer(Protocol):

@@ -65,14 +65,16 @@ ATTACK = textwrap.dedent("""
 
 
 def _attackers_copy(folder) -> str:
-    """What the attacker's code imports: the gateway's client and protocol (stdlib only), copied where the desk's
-    user can read them whatever the checkout's folder allows."""
+    """What the attacker's code imports: the gateway's client and protocol and the error classes they raise (all
+    stdlib only), copied where the desk's user can read them whatever the checkout's folder allows."""
     package = folder / "code" / "pipeline" / "gateway"
     package.mkdir(parents=True)
     (package.parent / "__init__.py").write_text("")
     for name in ("__init__.py", "client.py", "protocol.py"):
         shutil.copyfile(REPO / "pipeline" / "gateway" / name, package / name)
-    for path in (folder / "code", package.parent, package, *package.iterdir(), package.parent / "__init__.py"):
+    shutil.copyfile(REPO / "pipeline" / "errors.py", package.parent / "errors.py")
+    for path in (folder / "code", package.parent, package, *package.iterdir(), package.parent / "__init__.py",
+                 package.parent / "errors.py"):
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     return str(folder / "code")
 

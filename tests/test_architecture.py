@@ -139,9 +139,12 @@ def test_the_desk_imports_only_the_core_and_the_gateway_client(desk_graph):
 
 
 def test_the_gateway_client_needs_nothing_of_the_pipeline_but_its_protocol(desk_graph):
+    """The client and protocol import nothing of the pipeline but each other and the error classes they raise
+    (`pipeline.errors`, where every error class lives), and those import nothing at all: stdlib only."""
     for module in ("pipeline.gateway.client", "pipeline.gateway.protocol"):
         imported = {w for w in desk_graph.find_modules_directly_imported_by(module) if _under(w, "pipeline")}
-        assert imported <= {"pipeline.gateway.protocol"}, (module, imported)
+        assert imported <= {"pipeline.gateway.protocol", "pipeline.errors"}, (module, imported)
+    assert desk_graph.find_modules_directly_imported_by("pipeline.errors") == set()
 
 
 def test_the_pipeline_never_imports_the_desk(desk_graph):

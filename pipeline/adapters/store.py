@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
+from pipeline.adapters.sqlite_threads import ThreadConnections
 from pipeline.core.redaction import redact
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
@@ -229,7 +229,8 @@ class Store:
         self.path = Path(path)
         self.clock = clock or SYSTEM_CLOCK
         """Stamps the journal, accepted events, pending signatures and migrations (`pipeline.adapters.clock`)."""
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, pragmas=("foreign_keys=ON", "synchronous=FULL"),
+                                              row_factory=sqlite3.Row)
         new = not self.path.exists()
         conn = self._conn()
         if new:
@@ -238,20 +239,10 @@ class Store:
         self._migrate(conn)
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=FULL")
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -15,7 +15,6 @@ import hmac
 import os
 import secrets
 import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
+from pipeline.adapters.sqlite_threads import ThreadConnections
 from pipeline.core.actor import Actor, Kanaal, Rol
 from pipeline.gateway.protocol import GatewayError
 
@@ -102,7 +102,7 @@ class Users:
         self.path = Path(path)
         self.clock = clock or SYSTEM_CLOCK
         self.idle = dt.timedelta(seconds=idle_seconds)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, pragmas=("journal_mode=WAL", "foreign_keys=ON"))
         try:  # born 0600 (SQLite would make it by the umask first): password hashes and TOTP secrets
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
         except FileExistsError:
@@ -110,19 +110,10 @@ class Users:
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
     def _now(self) -> dt.datetime:
         return self.clock.now().astimezone(dt.timezone.utc)

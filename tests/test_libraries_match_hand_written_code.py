@@ -18,7 +18,8 @@ import holidays
 import pytest
 
 from pipeline import errors
-from pipeline.core import dutch, privacy
+from pipeline.core import dutch
+from pipeline.core.mojibake import repair_mojibake
 
 # --- the replaced code, as it was ------------------------------------------------------------------------------
 
@@ -129,7 +130,7 @@ def test_amounts_from_babel_equal_the_hand_written_ones():
 @pytest.mark.parametrize("text", ["A. Ã–zdemir", "Ã‡elik en NguyÃªn", "Ã¼ber", "cafÃ©", "Ãlvarez", "Jansen",
                                   "€ 12,50 – Özdemir", "MÃ¼ller-Ã–zdemir"])
 def test_ftfy_repairs_mojibake_as_the_hand_written_code_did(text):
-    assert privacy.repair_mojibake(text) == old_repair_mojibake(text)
+    assert repair_mojibake(text) == old_repair_mojibake(text)
 
 
 def test_ftfy_repairs_the_mojibake_of_the_generators_names_with_two_byte_letters():
@@ -140,7 +141,7 @@ def test_ftfy_repairs_the_mojibake_of_the_generators_names_with_two_byte_letters
     assert "Özdemir" in two_byte and "Çelik" in two_byte
     for name in two_byte:
         broken = name.encode("utf-8").decode("cp1252")
-        assert privacy.repair_mojibake(f"A. {broken}") == f"A. {name}", broken
+        assert repair_mojibake(f"A. {broken}") == f"A. {name}", broken
 
 
 def test_the_guard_cache_keeps_the_most_recently_used_and_makes_each_value_once():

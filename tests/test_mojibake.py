@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.core import privacy
+from pipeline.core.folding import word_form
+from pipeline.core.mojibake import repair_mojibake
 from pipeline.core.procedure import fold
 from tests.casefactory import event, parse_all
 
@@ -37,7 +39,7 @@ def names(draw) -> str:
     words = draw(st.lists(st.text(alphabet=LETTERS, min_size=2, max_size=9), min_size=1, max_size=3))
     name = " ".join(w[0].upper() + w[1:] for w in words)
     assume(any(ord(ch) > 0x7F for ch in name))
-    assume(privacy.repair_mojibake(name) == name)  # a clean name that itself reads as mojibake is out of scope
+    assume(repair_mojibake(name) == name)  # a clean name that itself reads as mojibake is out of scope
     return name
 
 
@@ -60,14 +62,14 @@ def broken(draw) -> tuple[str, str]:
     ("Hà Nội", "HÃ  Ná»™i"), ("Thủy", "Thá»§y")])
 def test_the_cases_ftfy_leaves_are_repaired(name, garbled):
     assert ftfy.fix_encoding(garbled) != name  # the regression: ftfy alone does not repair these
-    assert privacy.repair_mojibake(garbled) == name
+    assert repair_mojibake(garbled) == name
 
 
 @pytest.mark.parametrize("text", ["café – naïve", "Zoë – Müller", "Å i Lofoten is een dorp", "Jansen", "€ 12,50",
                                   "Dvořák, Šimek en Øster"])
 def test_text_without_mojibake_keeps_its_meaning(text):
     # a letter-by-letter reading never turns ordinary text into another script
-    assert privacy.word_form(privacy.repair_mojibake(text)).split()[-1] == privacy.word_form(text).split()[-1]
+    assert word_form(repair_mojibake(text)).split()[-1] == word_form(text).split()[-1]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -76,7 +78,7 @@ def test_text_without_mojibake_keeps_its_meaning(text):
 def test_every_garbled_variant_is_repaired(pair):
     name, garbled = pair
     # where a no-break space became a space, ftfy may keep a space after the letter it restores
-    assert " ".join(privacy.repair_mojibake(garbled).split()) == name
+    assert " ".join(repair_mojibake(garbled).split()) == name
 
 
 def rules_for(naam: str) -> privacy.CaseRules:

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from stdnum.nl import bsn as stdnum_bsn
 
 from pipeline.core import dutch, privacy
+from pipeline.core.folding import word_form
+from pipeline.core.identifiers import MAANDEN_KORT
+from pipeline.core.names import stands_alone
 from pipeline.core.model import parse_event
 from pipeline.core.procedure import decide, fold
 from pipeline.core.routing import Party
@@ -386,7 +389,7 @@ def expected_name_forms(w: dict) -> list[str]:
              f"{vl} {naam}".upper(), f"{vl[0]}. {naam}",
              "".join(c for c in unicodedata.normalize("NFKD", f"{vl} {naam}") if not unicodedata.combining(c)),
              f"{core}, {vl} {particles}".strip(), f"de heer {naam}"]
-    if privacy.stands_alone(tuple(privacy.word_form(naam).split())):
+    if stands_alone(tuple(word_form(naam).split())):
         forms.append(naam)
     return forms
 
@@ -400,7 +403,7 @@ def expected_other_forms(w: dict) -> list[tuple[str, str]]:
         ("geboortedatum", born.isoformat()), ("geboortedatum", f"{born:%d-%m-%Y}"),
         ("geboortedatum", f"{born.day}-{born.month}-{born.year}"), ("geboortedatum", f"{born:%d/%m/%Y}"),
         ("geboortedatum", f"{born:%d.%m.%Y}"), ("geboortedatum", dutch.datum(born)),
-        ("geboortedatum", f"{born.day} {privacy.MAANDEN_KORT[born.month - 1]} {born.year}"),
+        ("geboortedatum", f"{born.day} {MAANDEN_KORT[born.month - 1]} {born.year}"),
         ("postcode", pc), ("postcode", pc.replace(" ", "")), ("postcode", pc.lower()),
         ("adres", w["adres"]["straat"]),
         ("telefoon", w["telefoon"]), ("telefoon", phone), ("telefoon", " ".join([phone[:2], phone[2:4], phone[4:6],

@@ -68,7 +68,7 @@ def init(root: Path, no_demo: bool, demo_ca_dir: Path | None) -> None:
         sopipe init --root /srv/sopipe
         sopipe init --root /srv/sopipe --no-demo
     """
-    from pipeline.adapters.pki import ca_dir_of
+    from pipeline.adapters.demo_pki import ca_dir_of
     from pipeline.shell.layout import init_root
     settings = init_root(root, demo=not no_demo, demo_ca_dir=demo_ca_dir)
     click.echo(f"Initialised {settings.root}")

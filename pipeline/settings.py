@@ -560,8 +560,8 @@ def _default_demo_tsa(settings: Settings) -> Settings:
     """No tsa_url configured (not even empty) on the DEMO PKI with trust services: use its own TSA."""
     if "tsa_url" in settings.signing.model_fields_set:
         return settings
-    from pipeline.adapters import pki
-    urls = pki.read_services_url(settings.pki_dir) if pki.is_demo_pki(settings.pki_dir) else None
+    from pipeline.adapters import demo_pki
+    urls = demo_pki.read_services_url(settings.pki_dir) if demo_pki.is_demo_pki(settings.pki_dir) else None
     return settings if urls is None else settings.replace(tsa_url=urls.tsa, demo_services=True)
 
 

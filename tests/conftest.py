@@ -17,7 +17,7 @@ import pytest
 from pipeline.adapters.converter import UnoConverterPool
 from pipeline.errors import ConversionError
 from pipeline.adapters.fake_converter import FakeConverter
-from pipeline.adapters.pki import init_demo_pki
+from pipeline.adapters.demo_pki import init_demo_pki
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.signing import KeyRing
 from pipeline.adapters.audit import Audit

@@ -1,8 +1,8 @@
 """Doctors as they really are: a UZI-pas carries the UZI number, the registry binds it to the BIG number.
 
 The decision (`pipeline.core.artsen.signer_mismatch`) on plain values; DEMO certificates shaped like the UZI
-register's profiles (`pipeline.adapters.pki.add_uzi_doctor`: UZI number in serialNumber, the otherName 2.5.5.5 in
-SubjectAltName) read back by `certificate_holder`; the registry in sopipe.toml; and through the pipeline: a
+register's profiles (`pipeline.adapters.demo_pki.add_uzi_doctor`: UZI number in serialNumber, the otherName
+2.5.5.5 in SubjectAltName) read back by `certificate_holder`; the registry in sopipe.toml; and through the pipeline: a
 returned advice signed with Dr. Visser's UZI-pas, by sopipe's signer and by pyHanko's own CLI, is accepted, a
 UZI-pas of another number or of the wrong pass type is refused with the reason in Dutch.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adapters import pki
+from pipeline.adapters import demo_pki
 from pipeline.adapters.keys import SigningIdentity, certificate_holder
 from pipeline.adapters.signing import PadesSigner
 from pipeline.core.artsen import Arts, Certificaathouder, parse_uzi_name, signer_mismatch
@@ -68,14 +68,14 @@ def uzi_pki(tmp_path_factory, shared_pki) -> Path:
     import shutil
     d = tmp_path_factory.mktemp("uzi") / "pki"
     shutil.copytree(shared_pki, d)
-    pki.add_uzi_doctor(d, "Dr. E. Visser", uzi_nummer=UZI, abonneenummer="90000123", agb="03001234")
-    pki.add_uzi_doctor(d, "M. de Vries", uzi_nummer="55555555", abonneenummer="90000123", agb="03001234",
-                       pastype="M", rol="30.000")
+    demo_pki.add_uzi_doctor(d, "Dr. E. Visser", uzi_nummer=UZI, abonneenummer="90000123", agb="03001234")
+    demo_pki.add_uzi_doctor(d, "M. de Vries", uzi_nummer="55555555", abonneenummer="90000123", agb="03001234",
+                            pastype="M", rol="30.000")
     return d
 
 
 def _identity(d: Path, uzi: str) -> SigningIdentity:
-    return SigningIdentity.from_pkcs12(d / f"uzi-{uzi}.p12", pki.read_passphrase(d))
+    return SigningIdentity.from_pkcs12(d / f"uzi-{uzi}.p12", demo_pki.read_passphrase(d))
 
 
 def test_demo_uzi_certificate_carries_the_uzi_number_not_the_big_number(uzi_pki):
@@ -85,7 +85,7 @@ def test_demo_uzi_certificate_carries_the_uzi_number_not_the_big_number(uzi_pki)
     assert holder.uzi.uzi_nummer == UZI and holder.uzi.pastype == "Z" and holder.uzi.rol == "01.015"
     assert cert.key_usage_value.native == {"digital_signature", "non_repudiation"}
     with pytest.raises(PipelineError):
-        pki.add_uzi_doctor(uzi_pki, "X", uzi_nummer="12a", abonneenummer="1", agb="1")
+        demo_pki.add_uzi_doctor(uzi_pki, "X", uzi_nummer="12a", abonneenummer="1", agb="1")
 
 
 def test_the_registry_is_read_from_sopipe_toml(tmp_path):
@@ -138,7 +138,7 @@ def test_poppler_pdfsig_output_is_refused_with_a_reason_a_doctor_understands(uzi
     nss.mkdir()
     subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
     subprocess.run(["pk12util", "-i", str(uzi_pki / f"uzi-{UZI}.p12"), "-d", f"sql:{nss}", "-W",
-                    pki.read_passphrase(uzi_pki).decode(), "-K", ""], check=True, capture_output=True)
+                    demo_pki.read_passphrase(uzi_pki).decode(), "-K", ""], check=True, capture_output=True)
     unsigned = tmp_path / "advies.pdf"
     unsigned.write_bytes(_unsigned(uzi_root))
     out = tmp_path / f"{K}_advies-pdfsig.pdf"
@@ -157,7 +157,7 @@ def test_pyhankos_own_cli_signature_with_the_uzi_pas_is_accepted(uzi_root, uzi_p
     unsigned.write_bytes(_unsigned(uzi_root))
     out = tmp_path / f"{K}_advies-pyhanko.pdf"
     passfile = tmp_path / "pass"
-    passfile.write_bytes(pki.read_passphrase(uzi_pki))
+    passfile.write_bytes(demo_pki.read_passphrase(uzi_pki))
     cli = Path(sys.executable).with_name("pyhanko")
     result = subprocess.run([str(cli), "sign", "addsig", "--field", "1/60,60,260,120/Handtekening", "--use-pades",
                              "--reason", "Definitief advies", "pkcs12", "--passfile", str(passfile), str(unsigned),
@@ -185,8 +185,8 @@ def test_sopipe_sign_with_a_uzi_pas_and_the_registry_in_sopipe_toml_end_to_end(m
     config = root.settings.config_file
     config.write_text(config.read_text(encoding="utf-8") + f'\n[artsen.{VISSER}]\nnaam = "Dr. E. Visser"\n'
                       f'uzi_nummer = "{UZI}"\n', encoding="utf-8")
-    p12 = pki.add_uzi_doctor(root.settings.pki_dir, "Dr. E. Visser", uzi_nummer=UZI, abonneenummer="90000123",
-                             agb="03001234")
+    p12 = demo_pki.add_uzi_doctor(root.settings.pki_dir, "Dr. E. Visser", uzi_nummer=UZI,
+                                  abonneenummer="90000123", agb="03001234")
     settings = load_settings(root.path)
     with open_pipeline(settings, converter=root.converter,
                        signer=OrderSigner(keyring, auto_sign_doctors=False)) as pipeline:
@@ -196,7 +196,8 @@ def test_sopipe_sign_with_a_uzi_pas_and_the_registry_in_sopipe_toml_end_to_end(m
         root.pipeline = pipeline
         waiting = mailbox(root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf"
         result = CliRunner().invoke(cli, ["sign", str(waiting), "--p12", str(p12), "--root", str(root.path)],
-                                    env={"SOPIPE_P12_PASSPHRASE": pki.read_passphrase(root.settings.pki_dir).decode()})
+                                    env={"SOPIPE_P12_PASSPHRASE":
+                                         demo_pki.read_passphrase(root.settings.pki_dir).decode()})
         assert result.exit_code == 0, result.output
         assert f"BIG {VISSER}" in result.output and UZI not in result.output
         [outcome] = run_once(pipeline)

@@ -13,7 +13,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from pipeline.adapters import pki
+from pipeline.adapters import demo_pki
 from pipeline.cli import cli
 from pipeline.settings import load_settings
 from pipeline.shell import doctor
@@ -45,7 +45,7 @@ def test_a_fresh_demo_root_gets_a_real_timestamp_and_a_valid_b_lta_test_seal(tmp
 def test_no_tsa_url_while_the_level_needs_one_fails(tmp_path):
     root = tmp_path / "prod"
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
-    (root / "pki" / pki.DEMO_MARKER).unlink()  # a production PKI to sopipe
+    (root / "pki" / demo_pki.DEMO_MARKER).unlink()  # a production PKI to sopipe
     settings = load_settings(root)
     assert settings.tsa_url is None
     [level] = doctor.check_signing(settings)

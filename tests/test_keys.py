@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 from cryptography.x509.oid import NameOID
 
-from pipeline.adapters import pki
+from pipeline.adapters import demo_pki
 from pipeline.adapters.audit import Audit
 from pipeline.adapters.signing import KeyRing, read_secret
 from pipeline.adapters.store import Store
@@ -164,9 +164,9 @@ def test_a_stray_demo_marker_beside_a_production_trust_anchor_is_not_a_demo(tmp_
             .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=10))
             .sign(key, hashes.SHA256()))
     (d / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    assert not pki.is_demo_pki(d)
+    assert not demo_pki.is_demo_pki(d)
     (d / "DEMO").write_text("planted\n")
-    assert not pki.is_demo_pki(d)
+    assert not demo_pki.is_demo_pki(d)
 
 
 def test_keyring_outside_the_demo_loads_no_doctor(shared_pki):
@@ -254,11 +254,11 @@ def test_demo_init_leaves_no_ca_key_in_the_root_and_the_demo_passphrase_opens_no
     root = tmp_path / "root"
     assert not list(root.rglob("ca-key.pem")) and not list(root.rglob("intermediate-key.pem"))
     pki_dir = root / "pki"
-    ca_dir = pki.ca_dir_of(pki_dir)
+    ca_dir = demo_pki.ca_dir_of(pki_dir)
     assert not ca_dir.is_relative_to(root) and ca_dir.is_relative_to(demo_ca_home)
     assert str(ca_dir) in result.output
     assert ca_dir.stat().st_mode & 0o777 == 0o700
-    demo_passphrase = pki.read_passphrase(pki_dir)
+    demo_passphrase = demo_pki.read_passphrase(pki_dir)
     for name in ("ca-key.pem", "intermediate-key.pem"):
         assert (ca_dir / name).stat().st_mode & 0o777 == 0o600
         with pytest.raises((ValueError, TypeError)):
@@ -269,41 +269,41 @@ def test_demo_init_leaves_no_ca_key_in_the_root_and_the_demo_passphrase_opens_no
         cert = x509.load_pem_x509_certificate((pki_dir / path.name.replace("-key", "")).read_bytes())
         assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
         assert key is not None
-    assert pki.is_demo_pki(pki_dir)
+    assert demo_pki.is_demo_pki(pki_dir)
 
 
 def test_adding_a_demo_doctor_later_works_and_says_what_to_do_without_the_ca_keys(tmp_path):
     d = tmp_path / "pki"
-    made = pki.init_demo_pki(d, organisatie="ArboNoord", doctors=[], ca_dir=tmp_path / "elders" / "ca")
+    made = demo_pki.init_demo_pki(d, organisatie="ArboNoord", doctors=[], ca_dir=tmp_path / "elders" / "ca")
     assert made.ca_dir == (tmp_path / "elders" / "ca").resolve()
-    path = pki.add_doctor(d, "Dr. A. de Boer", "12345678901")
+    path = demo_pki.add_doctor(d, "Dr. A. de Boer", "12345678901")
     assert KeyRing.from_pki_dir(d).doctor("12345678901").naam == "Dr. A. de Boer" and path.parent == d
     shutil.rmtree(made.ca_dir)
     with pytest.raises(SigningError, match=r"buiten de root.*sopipe init"):
-        pki.add_doctor(d, "Dr. B. Bakker", "12345678902")
+        demo_pki.add_doctor(d, "Dr. B. Bakker", "12345678902")
 
 
 def test_ca_keys_inside_the_pki_folder_are_refused(tmp_path):
     with pytest.raises(SigningError, match="niet in de PKI-map"):
-        pki.init_demo_pki(tmp_path / "pki", organisatie="ArboNoord", doctors=[], ca_dir=tmp_path / "pki" / "ca")
+        demo_pki.init_demo_pki(tmp_path / "pki", organisatie="ArboNoord", doctors=[], ca_dir=tmp_path / "pki" / "ca")
     with pytest.raises(PipelineError, match="outside the root"):
         init_root(tmp_path / "root", demo_ca_dir=tmp_path / "root" / "ca")
 
 
 def test_an_older_root_gets_its_ca_keys_moved_out_and_keeps_its_ca(tmp_path):
     d, ca_dir = tmp_path / "pki", tmp_path / "ca"
-    pki.init_demo_pki(d, organisatie="ArboNoord", doctors=[], ca_dir=ca_dir)
+    demo_pki.init_demo_pki(d, organisatie="ArboNoord", doctors=[], ca_dir=ca_dir)
     ca_before = (d / "ca.pem").read_bytes()
     # the layout before this change: CA keys in pki/, encrypted with the DEMO passphrase
-    ca_passphrase = pki.read_passphrase(ca_dir, name=pki.CA_PASSPHRASE)
-    for name in (pki.CA_KEY, pki.INTERMEDIATE_KEY):
+    ca_passphrase = demo_pki.read_passphrase(ca_dir, name=demo_pki.CA_PASSPHRASE)
+    for name in (demo_pki.CA_KEY, demo_pki.INTERMEDIATE_KEY):
         key = serialization.load_pem_private_key((ca_dir / name).read_bytes(), password=ca_passphrase)
         (d / name).write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8,
-                                                 serialization.BestAvailableEncryption(pki.read_passphrase(d))))
+                                                 serialization.BestAvailableEncryption(demo_pki.read_passphrase(d))))
         (ca_dir / name).unlink()
-    pki.init_demo_pki(d, organisatie="ArboNoord", doctors=[], ca_dir=ca_dir)
-    assert not (d / pki.CA_KEY).exists() and not (d / pki.INTERMEDIATE_KEY).exists()
-    assert (ca_dir / pki.CA_KEY).exists() and (d / "ca.pem").read_bytes() == ca_before
+    demo_pki.init_demo_pki(d, organisatie="ArboNoord", doctors=[], ca_dir=ca_dir)
+    assert not (d / demo_pki.CA_KEY).exists() and not (d / demo_pki.INTERMEDIATE_KEY).exists()
+    assert (ca_dir / demo_pki.CA_KEY).exists() and (d / "ca.pem").read_bytes() == ca_before
 
 
 # --- init --no-demo and doctor ---------------------------------------------------------------------------------------

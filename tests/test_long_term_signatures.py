@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from pipeline.adapters import demo_services, pki
+from pipeline.adapters import demo_pki, demo_services
 from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
 from pipeline.adapters.validation import verify_pdf
 from pipeline.cli import cli
@@ -58,8 +58,8 @@ def _port_open(url: str) -> bool:
 def _services_pki(folder: Path) -> tuple[Path, int]:
     """A DEMO PKI in `folder/pki` whose certificates name trust services on a free loopback port."""
     port = _free_port()
-    pki.init_demo_pki(folder / "pki", organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS,
-                      services_url=f"http://127.0.0.1:{port}")
+    demo_pki.init_demo_pki(folder / "pki", organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS,
+                           services_url=f"http://127.0.0.1:{port}")
     return folder / "pki", port
 
 
@@ -134,7 +134,7 @@ def test_pdfsig_sees_the_signature_and_the_archive_timestamp(demo_run):
 def test_the_watcher_stops_its_trust_services_on_exit(demo_run):
     root, _, left_by_watch = demo_run
     assert left_by_watch == []
-    urls = pki.read_services_url(root / "pki")
+    urls = demo_pki.read_services_url(root / "pki")
     assert not _port_open(urls.base), "the DEMO services still listen after the watcher ended"
     settings = load_settings(root)
     assert settings.demo_services and settings.tsa_url == urls.tsa
@@ -160,7 +160,7 @@ def test_a_taken_port_moves_the_services_and_the_certificates_follow(tmp_path):
         squatter.listen()
         with demo_services.serve_pki(pki_dir) as urls:
             assert urls.base != f"http://127.0.0.1:{port}"
-            assert pki.read_services_url(pki_dir) == urls
+            assert demo_pki.read_services_url(pki_dir) == urls
             keyring = KeyRing.from_pki_dir(pki_dir)
             seal_cert = keyring.seal().certificate
             assert [d["access_location"] for d in seal_cert.authority_information_access_value.native
@@ -188,7 +188,7 @@ def test_services_already_running_for_this_root_are_used_as_they_are(tmp_path):
 def _production_root(tmp_path: Path, config: str = "") -> Path:
     root = tmp_path / "prod"
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
-    (root / "pki" / pki.DEMO_MARKER).unlink()  # what a production PKI looks like to sopipe
+    (root / "pki" / demo_pki.DEMO_MARKER).unlink()  # what a production PKI looks like to sopipe
     (root / "sopipe.toml").write_text(config, encoding="utf-8")
     return root
 

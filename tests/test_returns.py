@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from pipeline.adapters.pki import init_demo_pki
+from pipeline.adapters.demo_pki import init_demo_pki
 from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
 from pipeline.core import model
 from pipeline.core.procedure import fold

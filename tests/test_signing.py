@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pypdf import PdfReader
 
-from pipeline.adapters import pki
-from pipeline.adapters.pki import add_doctor, init_demo_pki
+from pipeline.adapters.demo_pki import (EKU_DOCUMENT_SIGNING, LEAF_VALIDITY, DemoPki, add_doctor, ca_dir_of,
+                                        init_demo_pki)
 from pipeline.adapters.signing import (
     BOX_HEIGHT,
     FALLBACK_BOTTOM,
@@ -100,12 +100,12 @@ def document_without_anchor() -> bytes:
 # --- PKI ---------------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def demo_pki(tmp_path_factory) -> pki.DemoPki:
+def demo_pki(tmp_path_factory) -> DemoPki:
     return init_demo_pki(tmp_path_factory.mktemp("demo") / "pki", organisatie=ORGANISATIE, doctors=[VISSER])
 
 
 @pytest.fixture(scope="session")
-def foreign_pki(tmp_path_factory) -> pki.DemoPki:
+def foreign_pki(tmp_path_factory) -> DemoPki:
     return init_demo_pki(tmp_path_factory.mktemp("other") / "pki", organisatie="Andere Arbodienst",
                          doctors=[VISSER])
 
@@ -184,7 +184,7 @@ def test_new_root_reissues_everything_below_it(tmp_path):
     d = tmp_path / "pki"
     init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
     before = snapshot(d)
-    (pki.ca_dir_of(d) / "ca-key.pem").unlink()
+    (ca_dir_of(d) / "ca-key.pem").unlink()
     result = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
     assert {p.name for p in result.created} == {"ca.pem", "ca-key.pem", "intermediate.pem", "intermediate-key.pem",
                                                 "seal.p12", "doctor-39087654301.p12",
@@ -195,7 +195,7 @@ def test_new_root_reissues_everything_below_it(tmp_path):
 def test_expiring_signer_certificates_are_renewed(tmp_path):
     d = tmp_path / "pki"
     init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER])
-    later = datetime.now(UTC) + pki.LEAF_VALIDITY - timedelta(days=10)
+    later = datetime.now(UTC) + LEAF_VALIDITY - timedelta(days=10)
     result = init_demo_pki(d, organisatie=ORGANISATIE, doctors=[VISSER], now=later)
     assert {p.name for p in result.created} == {"seal.p12", "doctor-39087654301.p12"}
 
@@ -229,7 +229,7 @@ def test_certificates_are_demo_with_proper_extensions(demo_pki):
     assert not usage.value.key_cert_sign
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    assert pki.EKU_DOCUMENT_SIGNING in eku and ExtendedKeyUsageOID.EMAIL_PROTECTION in eku
+    assert EKU_DOCUMENT_SIGNING in eku and ExtendedKeyUsageOID.EMAIL_PROTECTION in eku
     aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
     assert aki == inter.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     assert [c.subject for c in chain] == [inter.subject, root.subject]

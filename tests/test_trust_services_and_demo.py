@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-from pipeline.adapters import demo_services, pki
+from pipeline.adapters import demo_pki, demo_services
 from pipeline.adapters.signing import PadesSigner
 from pipeline.adapters.tsa import probe_timestamp
 from pipeline.errors import PipelineError, TrustServiceOutage
@@ -148,8 +148,8 @@ def test_probe_timestamp_obtains_and_validates_a_fresh_timestamp(trust_services,
 
 def _services_pki(folder):
     port = _free_port()
-    pki.init_demo_pki(folder / "pki", organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS,
-                      services_url=f"http://127.0.0.1:{port}")
+    demo_pki.init_demo_pki(folder / "pki", organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS,
+                           services_url=f"http://127.0.0.1:{port}")
     return folder / "pki", port
 
 
@@ -161,7 +161,7 @@ def test_a_replayed_crl_on_the_demo_port_is_not_taken_for_our_services(tmp_path)
                      "/crl/intermediate.crl": ("application/pkix-crl", recorded)}, port=port):
         with demo_services.serve_pki(pki_dir) as urls:
             assert urls.base != f"http://127.0.0.1:{port}", "the squatter was taken for our services"
-            assert pki.read_services_url(pki_dir) == urls  # the certificates now name our own services
+            assert demo_pki.read_services_url(pki_dir) == urls  # the certificates now name our own services
 
 
 # --- DEMO by fingerprint --------------------------------------------------------------------------------------
@@ -169,8 +169,8 @@ def test_a_replayed_crl_on_the_demo_port_is_not_taken_for_our_services(tmp_path)
 def _self_made_demo_root(path) -> None:
     """A certificate named exactly like the DEMO root, made by someone else with a key of their own."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, pki.PKI_ORGANISATIE),
-                      x509.NameAttribute(NameOID.COMMON_NAME, pki.ROOT_CN)])
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, demo_pki.PKI_ORGANISATIE),
+                      x509.NameAttribute(NameOID.COMMON_NAME, demo_pki.ROOT_CN)])
     now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=30))
@@ -180,21 +180,21 @@ def _self_made_demo_root(path) -> None:
 
 
 def test_a_root_is_demo_by_the_fingerprint_init_recorded_not_by_the_name(tmp_path):
-    made = pki.init_demo_pki(tmp_path / "pki", organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS)
+    made = demo_pki.init_demo_pki(tmp_path / "pki", organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS)
     pki_dir, ca_dir = made.pki_dir, made.ca_dir
-    assert pki.is_demo_pki(pki_dir)
-    assert (ca_dir / pki.CA_FINGERPRINT).read_text().strip() == pki.fingerprint(
+    assert demo_pki.is_demo_pki(pki_dir)
+    assert (ca_dir / demo_pki.CA_FINGERPRINT).read_text().strip() == demo_pki.fingerprint(
         x509.load_pem_x509_certificate((pki_dir / "ca.pem").read_bytes()))
     genuine = (pki_dir / "ca.pem").read_bytes()
     _self_made_demo_root(pki_dir / "ca.pem")  # same name, marker still there
-    assert not pki.is_demo_pki(pki_dir)
+    assert not demo_pki.is_demo_pki(pki_dir)
     (pki_dir / "ca.pem").write_bytes(genuine)
-    (ca_dir / pki.CA_FINGERPRINT).chmod(0o666)  # a record others could have written counts for nothing
-    assert not pki.is_demo_pki(pki_dir)
-    (ca_dir / pki.CA_FINGERPRINT).unlink()  # a root made before the fingerprint was recorded
-    assert not pki.is_demo_pki(pki_dir)
-    pki.init_demo_pki(pki_dir, organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS)  # `sopipe init` records it
-    assert pki.is_demo_pki(pki_dir) and (pki_dir / "ca.pem").read_bytes() == genuine
+    (ca_dir / demo_pki.CA_FINGERPRINT).chmod(0o666)  # a record others could have written counts for nothing
+    assert not demo_pki.is_demo_pki(pki_dir)
+    (ca_dir / demo_pki.CA_FINGERPRINT).unlink()  # a root made before the fingerprint was recorded
+    assert not demo_pki.is_demo_pki(pki_dir)
+    demo_pki.init_demo_pki(pki_dir, organisatie=DEMO_ORGANISATIE, doctors=DEMO_DOCTORS)  # `sopipe init` records it
+    assert demo_pki.is_demo_pki(pki_dir) and (pki_dir / "ca.pem").read_bytes() == genuine
 
 
 def test_a_self_made_demo_named_ca_does_not_let_a_production_root_sign_as_a_doctor(tmp_path):
@@ -207,7 +207,7 @@ def test_a_self_made_demo_named_ca_does_not_let_a_production_root_sign_as_a_doct
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
     _self_made_demo_root(root / "pki" / "ca.pem")
     settings = load_settings(root)
-    assert settings.auto_sign_doctors and (root / "pki" / pki.DEMO_MARKER).exists()
+    assert settings.auto_sign_doctors and (root / "pki" / demo_pki.DEMO_MARKER).exists()
     assert list((root / "pki").glob("doctor-*.p12"))
     with pytest.raises(PipelineError) as refused:
         make_keyring(settings)

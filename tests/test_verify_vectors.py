@@ -27,7 +27,7 @@ from pyhanko.sign.signers import PdfTimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from pipeline.adapters import demo_services, validation
-from pipeline.adapters.pki import init_demo_pki
+from pipeline.adapters.demo_pki import init_demo_pki
 from pipeline.adapters.signing import KeyRing, PadesSigner, http_timestamper
 from pipeline.adapters.validation import verify_pdf
 from pipeline.cli import cli

@@ -8,11 +8,11 @@ provider, and sopipe only needs their URLs (`[signing] tsa_url`; the revocation 
 Why this shape: the protocol work (building and signing CRLs, OCSP responses and timestamp tokens) is done by
 certomancer's service classes (`certomancer.services`: `CRLBuilder`, `SimpleOCSPResponder`, `TimeStamper`),
 the maintained tool pyHanko's own tests use. Certomancer's WSGI "animator" expects a certomancer YAML
-configuration with its own key store; our PKI is files made by `pipeline.adapters.pki` with `cryptography`,
+configuration with its own key store; our PKI is files made by `pipeline.adapters.demo_pki` with `cryptography`,
 so we feed certomancer's builders our keys directly and put them behind the standard library's
 `ThreadingHTTPServer` — no extra dependency and no second description of the PKI that could drift.
 
-Routes (see `pipeline.adapters.pki.ServiceUrls`):
+Routes (see `pipeline.adapters.demo_pki.ServiceUrls`):
 
     GET  /crl/root.crl           CRL of the root (covers the signing CA and the TSA)
     GET  /crl/intermediate.crl   CRL of the signing CA (covers seal, doctors, OCSP responder)
@@ -43,7 +43,7 @@ from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
 
 from asn1crypto import keys as asn1_keys
 
-from pipeline.adapters import pki
+from pipeline.adapters import demo_pki
 from pipeline.errors import SigningError
 
 log = logging.getLogger(__name__)
@@ -71,22 +71,22 @@ class DemoTrustServices:
     def __init__(self, pki_dir: Path, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.pki_dir = Path(pki_dir)
         self.clock = clock
-        self.urls = pki.read_services_url(self.pki_dir)
+        self.urls = demo_pki.read_services_url(self.pki_dir)
         if self.urls is None:
-            raise SigningError(f"De PKI in {pki_dir} heeft geen vertrouwensdiensten (bestand {pki.SERVICES_URL} "
-                               "ontbreekt); voer `sopipe init` opnieuw uit")
+            raise SigningError(f"De PKI in {pki_dir} heeft geen vertrouwensdiensten (bestand "
+                               f"{demo_pki.SERVICES_URL} ontbreekt); voer `sopipe init` opnieuw uit")
         self.issuers = {name: self._issuer(cert) for name, cert in (
-            ("root", pki.CA_CERT), ("intermediate", pki.INTERMEDIATE_CERT))}
-        ocsp_cert, ocsp_key = pki.load_service_identity(self.pki_dir, pki.OCSP_CERT, pki.OCSP_KEY)
+            ("root", demo_pki.CA_CERT), ("intermediate", demo_pki.INTERMEDIATE_CERT))}
+        ocsp_cert, ocsp_key = demo_pki.load_service_identity(self.pki_dir, demo_pki.OCSP_CERT, demo_pki.OCSP_KEY)
         self._ocsp_cert = translate_pyca_cryptography_cert_to_asn1(ocsp_cert)
         self._ocsp_key = _asn1_key(ocsp_key)
-        tsa_cert, tsa_key = pki.load_service_identity(self.pki_dir, pki.TSA_CERT, pki.TSA_KEY)
+        tsa_cert, tsa_key = demo_pki.load_service_identity(self.pki_dir, demo_pki.TSA_CERT, demo_pki.TSA_KEY)
         tsa_asn1 = translate_pyca_cryptography_cert_to_asn1(tsa_cert)
         self._tsa_cert = tsa_asn1
         self._tsa_key = _asn1_key(tsa_key)
 
     def _issuer(self, cert_name: str) -> _Issuer:
-        cert, key = pki.load_ca_identity(self.pki_dir, cert_name)  # CA keys live outside the root
+        cert, key = demo_pki.load_ca_identity(self.pki_dir, cert_name)  # CA keys live outside the root
         asn1_cert = translate_pyca_cryptography_cert_to_asn1(cert)
         builder = cm.CRLBuilder(issuer_name=asn1_cert.subject, issuer_key=_asn1_key(key),
                                 signature_algo=cm.choose_signed_digest("sha256", asn1_cert.public_key),
@@ -218,7 +218,7 @@ def _serving(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
 
 
 @contextmanager
-def serve_pki(pki_dir: Path) -> Iterator[pki.ServiceUrls]:
+def serve_pki(pki_dir: Path) -> Iterator[demo_pki.ServiceUrls]:
     """The DEMO trust services of `pki_dir` on loopback for the duration of the block (what a watcher on a DEMO
     root runs itself), yielding their URLs.
 
@@ -226,7 +226,7 @@ def serve_pki(pki_dir: Path) -> Iterator[pki.ServiceUrls]:
     serve` on the same root, which prove it with a fresh, nonce-bound timestamp signed under this root) they are
     used as they are;
     by anything else, a free port is taken and the certificates below the root are issued again naming it
-    (`pki.move_services`), so that the URLs in the certificates always lead to these services.
+    (`demo_pki.move_services`), so that the URLs in the certificates always lead to these services.
     """
     services = DemoTrustServices(pki_dir)
     host, port = bind_address(services.urls.base)
@@ -241,7 +241,7 @@ def serve_pki(pki_dir: Path) -> Iterator[pki.ServiceUrls]:
         try:
             moved = f"http://{host}:{server.server_address[1]}"
             log.info("port %d is taken: DEMO trust services on %s, certificates issued again for it", port, moved)
-            pki.move_services(pki_dir, moved)
+            demo_pki.move_services(pki_dir, moved)
             services = DemoTrustServices(pki_dir)
         except BaseException:
             server.server_close()
@@ -257,7 +257,7 @@ def _answers_as(services: DemoTrustServices) -> bool:
     CRL, or anything else recorded earlier, cannot pass; whoever merely holds the port is not trusted."""
     from pipeline.adapters.tsa import probe_timestamp
     try:
-        probe_timestamp(services.urls.tsa, trust_roots=[services.pki_dir / pki.CA_CERT], timeout=3)
+        probe_timestamp(services.urls.tsa, trust_roots=[services.pki_dir / demo_pki.CA_CERT], timeout=3)
         return True
     except Exception as e:  # anything short of a valid fresh answer: not ours
         log.info("the service at %s is not this root's DEMO trust services (%s)", services.urls.base, e)

@@ -27,7 +27,7 @@ from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from pipeline.adapters import child_env, pki
+from pipeline.adapters import child_env, demo_pki
 from pipeline.core.artsen import UZI_OTHER_NAME_OID, Certificaathouder, UziNaam, parse_uzi_name
 from pipeline.errors import SigningError
 
@@ -176,8 +176,8 @@ class KeyRing:
         """
         if seal is not None and not doctors:
             return cls(seal=seal, doctors={})
-        passphrase = pki.read_passphrase(pki_dir)
-        seal_path = pki_dir / pki.SEAL_P12
+        passphrase = demo_pki.read_passphrase(pki_dir)
+        seal_path = pki_dir / demo_pki.SEAL_P12
         if seal is None and seal_path.exists():
             seal = SigningIdentity.from_pkcs12(seal_path, passphrase)
         found: dict[str, SigningIdentity] = {}

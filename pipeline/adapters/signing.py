@@ -17,7 +17,7 @@ This module holds the signing itself; what it signs with and what the block show
 The names that moved to `keys` and `appearance` are still importable from here.
 
 PDF/A-2b: the PDF version stays 1.x as long as identities use RSA keys (pyHanko declares PDF 2.0 — catalog
-/Version /2.0 — when it signs with an ECDSA key; see `pipeline.adapters.pki`). Nothing here runs a PDF/A
+/Version /2.0 — when it signs with an ECDSA key; see `pipeline.adapters.demo_pki`). Nothing here runs a PDF/A
 validator (veraPDF).
 
 Certification: the seal certifies with DocMDP "fill forms". After a certification signature pyHanko (stricter

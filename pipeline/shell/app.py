@@ -12,7 +12,7 @@ from pipeline.adapters.audit import Audit
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
 from pipeline.adapters.converter import Converter, UnoConverterPool
 from pipeline.adapters.renderer import DocxRenderer
-from pipeline.adapters.pki import is_demo_pki
+from pipeline.adapters.demo_pki import is_demo_pki
 from pipeline.adapters.appearance import signature_appearance
 from pipeline.adapters.keys import KeyRing, SigningIdentity, read_secret
 from pipeline.adapters.signing import PadesSigner
@@ -136,7 +136,7 @@ def make_order_signer(settings: Settings) -> OrderSigner:
 def check_signing_setup(settings: Settings) -> None:
     """Refuse to start signing below B-LTA on a production PKI without a timestamp server, unless the lower levels
     were chosen explicitly (`sopipe status` keeps warning about them)."""
-    from pipeline.adapters.pki import is_demo_pki
+    from pipeline.adapters.demo_pki import is_demo_pki
     unset = [k for k in ("level_machtiging", "level_advies") if getattr(settings, k) is None]
     if settings.tsa_url or not unset or is_demo_pki(settings.pki_dir):
         return

@@ -445,7 +445,7 @@ def run_naive(root: Path, orders: list[DocumentOrder], *, pki_dir: Path) -> tupl
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    from pipeline.adapters.pki import read_passphrase
+    from pipeline.adapters.demo_pki import read_passphrase
 
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     passphrase = read_passphrase(pki_dir)

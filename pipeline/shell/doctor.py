@@ -194,7 +194,7 @@ def _certificates(pki_dir: Path, *, seal: tuple[Path, bytes] | None = None, demo
     """
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import pkcs12
-    from pipeline.adapters.pki import read_passphrase
+    from pipeline.adapters.demo_pki import read_passphrase
 
     infos: list[CertificateInfo] = []
     problems: list[Check] = []
@@ -244,7 +244,7 @@ def check_pki(settings: Settings, *, now: dt.datetime | None = None) -> list[Che
     if not pki.is_dir():
         return [fail("PKI", f"{pki} does not exist", f"sopipe init --root {settings.root} (DEMO PKI), or put the "
                      "production identities there")]
-    from pipeline.adapters.pki import is_demo_pki
+    from pipeline.adapters.demo_pki import is_demo_pki
     demo = is_demo_pki(pki)
     checks: list[Check] = []
     ca_keys = [p.name for p in sorted(pki.glob("*-key.pem")) if p.name in ("ca-key.pem", "intermediate-key.pem")]
@@ -570,7 +570,7 @@ def run_checks(root: Path, *, convert: bool = True, sign: bool = True,
         root_check = check_root(settings)
         add(root_check)
         add(*check_pki(settings))
-        from pipeline.adapters.pki import is_demo_pki
+        from pipeline.adapters.demo_pki import is_demo_pki
         add(*filter(None, [check_demo_organisations(settings, demo=is_demo_pki(settings.pki_dir))]))
         if sign:
             add(*check_signing(settings))

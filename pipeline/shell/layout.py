@@ -113,13 +113,13 @@ def init_root(root: Path, *, pki: bool = True, demo: bool = True, demo_ca_dir: P
     from pipeline.adapters.store import Store
     Store(settings.database).close()
     if pki and not demo:
-        from pipeline.adapters.pki import DEMO_MARKER
+        from pipeline.adapters.demo_pki import DEMO_MARKER
         if (settings.pki_dir / DEMO_MARKER).exists():
             raise PipelineError(f"{settings.pki_dir} holds the DEMO PKI; move it away before making a production root")
         settings.pki_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(settings.pki_dir, 0o700)
     elif pki:
-        from pipeline.adapters.pki import DEMO_MARKER, README, init_demo_pki, read_services_url
+        from pipeline.adapters.demo_pki import DEMO_MARKER, README, init_demo_pki, read_services_url
         pki_dir = settings.pki_dir
         if pki_dir.is_dir() and any(pki_dir.iterdir()) and not ((pki_dir / DEMO_MARKER).exists()
                                                                  or (pki_dir / README).exists()):

@@ -1,7 +1,8 @@
 """`sopipe audit` and the `sopipe archive` group: the audit trail, sealed dossier bundles, retention, destruction.
 
 Defines the commands only; the group module `pipeline.cli` adds `COMMANDS` to its group. Each command is a thin
-function over `pipeline.shell.archive` (and `pipeline.shell.renew` for `archive renew`).
+function over the archive's shell modules: `archive_export`, `archive_verify` (also `audit --verify`),
+`archive_retention` (`due`, `hold`, `release`), `archive_destroy` (and `pipeline.shell.renew` for `archive renew`).
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def _short(value) -> str:
 
 
 def _verify_chain(root: Path, *, as_json: bool) -> None:
-    from pipeline.shell.archive import check_trail
+    from pipeline.shell.archive_verify import check_trail
 
     with _opened(root) as (_settings, store, audit):
         result = check_trail(store, audit)
@@ -173,7 +174,7 @@ def export_command(root: Path, kenmerk: str, out: Path) -> None:
         sopipe archive export SO-2026-0042 --root /srv/sopipe --out /veilig/SO-2026-0042.zip
     """
     from pipeline.shell.app import make_keyring
-    from pipeline.shell.archive import export_dossier
+    from pipeline.shell.archive_export import export_dossier
 
     with _opened(root) as (settings, store, audit):
         seal = make_keyring(settings, doctors=False).seal()
@@ -206,7 +207,7 @@ def verify_command(bundle: Path, trust: tuple[Path, ...], root: Path | None, as_
     """
     import time
 
-    from pipeline.shell.archive import check_anchor, verify_bundle
+    from pipeline.shell.archive_verify import check_anchor, verify_bundle
 
     start = time.perf_counter()
     report = verify_bundle(bundle, trust=trust)
@@ -254,7 +255,7 @@ def due_command(root: Path, today, as_json: bool) -> None:
     \b
         sopipe archive due --root /srv/sopipe --today 2047-01-01
     """
-    from pipeline.shell.archive import dossiers_due, held_dossiers
+    from pipeline.shell.archive_retention import dossiers_due, held_dossiers
 
     day = _day(today)
     with _opened(root) as (_settings, store, audit):
@@ -301,7 +302,7 @@ def destroy_command(root: Path, kenmerk: str, today, force: bool, reden: str | N
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe
         sopipe archive destroy SO-2026-0042 --root /srv/sopipe --force --reden "verzoek werknemer, art. 7:455 BW"
     """
-    from pipeline.shell.archive import approve_destruction, carry_out_destruction
+    from pipeline.shell.archive_destroy import approve_destruction, carry_out_destruction
 
     day = _day(today)
     with _opened(root) as (settings, store, audit):
@@ -372,7 +373,7 @@ def hold_command(root: Path, kenmerk: str, reden: str) -> None:
     \b
         sopipe archive hold SO-2026-0042 --root /srv/sopipe --reden "klacht in behandeling"
     """
-    from pipeline.shell.archive import place_hold
+    from pipeline.shell.archive_retention import place_hold
 
     with _opened(root) as (_settings, store, audit):
         place_hold(store, audit, kenmerk, reden=reden)
@@ -391,7 +392,7 @@ def release_command(root: Path, kenmerk: str, reden: str) -> None:
     \b
         sopipe archive release SO-2026-0042 --root /srv/sopipe --reden "klacht afgehandeld"
     """
-    from pipeline.shell.archive import lift_hold
+    from pipeline.shell.archive_retention import lift_hold
 
     with _opened(root) as (_settings, store, audit):
         lift_hold(store, audit, kenmerk, reden=reden)

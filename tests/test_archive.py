@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from pipeline.adapters.audit import Audit
 from pipeline.cli import cli
 from pipeline.core.planning import retention_end
-from pipeline.shell.archive import retention
+from pipeline.shell.archive_retention import retention
 from tests.casefactory import event, full_case, intrekking
 
 

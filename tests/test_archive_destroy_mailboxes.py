@@ -126,19 +126,19 @@ def test_links_inside_a_mailbox_are_removed_not_followed(case_root, tmp_path):
 
 def test_a_case_folder_swapped_for_a_link_after_the_plan_is_not_followed(case_root, tmp_path, monkeypatch):
     """The race: the plan saw a folder, the removal finds a link there; only the link goes, the target stays."""
-    from pipeline.shell import archive
+    from pipeline.shell import archive_destroy
     outside = tmp_path / "buiten"
     outside.mkdir()
     (outside / "bewaar.pdf").write_bytes(SECRET)
     box = case_root.boxes[Party.SO_BEDRIJFSARTS.value]
-    real = archive._remove_mailboxes
+    real = archive_destroy._remove_mailboxes
 
     def swap_then_remove(settings, plan):
         box.rename(tmp_path / "weg")
         box.symlink_to(outside, target_is_directory=True)
         return real(settings, plan)
 
-    monkeypatch.setattr(archive, "_remove_mailboxes", swap_then_remove)
+    monkeypatch.setattr(archive_destroy, "_remove_mailboxes", swap_then_remove)
     result = _destroy(case_root)
     assert result.exit_code == 0, result.output
     assert not box.exists() and not box.is_symlink()

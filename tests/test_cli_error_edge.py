@@ -174,10 +174,10 @@ def test_renew_leaves_a_document_whose_timestamp_is_far_from_expiry(archived_roo
 
 def test_renew_without_a_timestamp_server_is_a_signing_error(tmp_path):
     """A production root (no DEMO PKI, so no DEMO TSA either) without tsa_url: refused, before any file is read."""
-    from pipeline.adapters import pki
+    from pipeline.adapters import demo_pki
 
     root = _init(tmp_path / "root")
-    (root / "pki" / pki.DEMO_MARKER).unlink()
+    (root / "pki" / demo_pki.DEMO_MARKER).unlink()
     (root / "sopipe.toml").write_text("", encoding="utf-8")
     settings = load_settings(root)
     assert settings.tsa_url is None

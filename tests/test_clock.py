@@ -15,7 +15,8 @@ import pytest
 
 from pipeline.adapters.clock import FrozenClock, SystemClock, utc_iso
 from pipeline.shell.app import make_order_signer, open_pipeline
-from pipeline.shell.archive import export_dossier, retention
+from pipeline.shell.archive_export import export_dossier
+from pipeline.shell.archive_retention import retention
 from pipeline.shell.layout import init_root
 from pipeline.shell.watcher import run_once
 from tests.casefactory import full_case

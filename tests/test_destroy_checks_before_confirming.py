@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from pipeline.adapters.audit import Audit
 from pipeline.cli import cli
 from pipeline.errors import ArchiveError
-from pipeline.shell.archive import approve_destruction, legal_hold
+from pipeline.shell.archive_destroy import approve_destruction
+from pipeline.shell.archive_retention import legal_hold
 from tests.casefactory import event
 
 K = "SO-2026-0911"

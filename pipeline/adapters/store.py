@@ -7,16 +7,19 @@ The state of a case is never stored as such: it is rebuilt from its accepted eve
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
 from pipeline.adapters.sqlite_threads import ThreadConnections
 from pipeline.core.redaction import redact
+
+log = logging.getLogger("sopipe")
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_initial", """
@@ -290,6 +293,11 @@ class Store:
         row = self._conn().execute("SELECT status FROM journal WHERE sha256=?", (sha256,)).fetchone()
         return row[0] if row else None
 
+    def journal_outcome(self, sha256: str) -> tuple[str | None, str | None]:
+        """(status, detail) of this content in the journal; (None, None) when it was never taken in."""
+        row = self._conn().execute("SELECT status, detail FROM journal WHERE sha256=?", (sha256,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
     def journal_file_name(self, sha256: str) -> str | None:
         row = self._conn().execute("SELECT file_name FROM journal WHERE sha256=?", (sha256,)).fetchone()
         return row[0] if row else None
@@ -510,6 +518,31 @@ class Store:
             "SELECT file_name, kenmerk, detail, finished_at FROM journal AS f WHERE status='failed' AND NOT EXISTS "
             "(SELECT 1 FROM journal AS d WHERE d.status='done' AND d.file_name=f.file_name "
             "AND d.started_at >= f.started_at) ORDER BY finished_at")]
+
+    # --- destruction and the audit trail's guards -------------------------------------------------------------
+
+    def delete_case(self, kenmerk: str, *, journal: Sequence[str] = ()) -> None:
+        """Delete every row of the case in every table with a `kenmerk` column except the audit trail, and the
+        journal rows of `journal` (files of the case whose kenmerk was unreadable); deleted pages are overwritten
+        (secure_delete) and the WAL is emptied so the content does not linger in the file."""
+        with self.transaction() as tx:
+            tx.execute("PRAGMA secure_delete=ON")
+            tx.executemany("DELETE FROM journal WHERE sha256=?", [(sha,) for sha in journal])
+            for (table,) in tx.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+                if table == "audit" or table.startswith("sqlite_"):
+                    continue
+                if "kenmerk" in {r[1] for r in tx.execute(f'PRAGMA table_info("{table}")')}:
+                    tx.execute(f'DELETE FROM "{table}" WHERE kenmerk=?', (kenmerk,))
+            conn = tx
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as e:  # another process holds the database: the pages are zeroed at its checkpoint
+            log.warning("WAL checkpoint after destruction of %s postponed: %s", kenmerk, e)
+
+    def triggers_on(self, table: str) -> set[str]:
+        """The names of the triggers on `table` (the audit trail's append-only guards)."""
+        return {r[0] for r in self._conn().execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=?", (table,))}
 
 
 def _write_summary(tx: sqlite3.Connection, row: SummaryRow) -> None:

@@ -89,7 +89,7 @@ class ReplacementGrant:
 def allow_replacement(settings, store, audit, path: Path, *, reden: str) -> ReplacementGrant:
     """Allow the refused form `path` (in `inbox/failed/`) to replace the archived form of its consent: recorded in
     the audit trail (who, which file by SHA-256, which form, why), then the file goes back into the inbox."""
-    from pipeline.shell.archive import _check_reden
+    from pipeline.shell.archive_retention import check_reden
     from pipeline.shell.returns import consent_form_of
     path = Path(path)
     failed = settings.failed.resolve()
@@ -109,7 +109,7 @@ def allow_replacement(settings, store, audit, path: Path, *, reden: str) -> Repl
     if not archived:
         raise ArchiveError(f"Zaak {form.kenmerk} heeft nog geen gearchiveerd formulier voor {form.label}; er is niets "
                            "te vervangen. Zet het formulier gewoon in inbox/.", kenmerk=form.kenmerk, rule="niets")
-    _check_reden(audit, store, form.kenmerk, reden)
+    check_reden(audit, store, form.kenmerk, reden)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     audit.record(Gebeurtenis.TOESTEMMING, kenmerk=form.kenmerk, actie=Actie.UPDATE, uitkomst=Uitkomst.GESLAAGD,

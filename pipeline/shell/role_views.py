@@ -244,9 +244,7 @@ def inlevering_uitslag(r: RoleRoot, actor: Actor, kenmerk: str, sha256: str) -> 
                for rec in r.audit.trail(kenmerk))
     if not mine:
         raise _refuse(r, actor, kenmerk=kenmerk, wat="inlevering")
-    with r.store.snapshot() as conn:
-        row = conn.execute("SELECT status, detail FROM journal WHERE sha256=?", (sha256,)).fetchone()
-    status, detail = (row[0], row[1]) if row else (None, None)
+    status, detail = r.store.journal_outcome(sha256)
     if status == "failed" and detail and detail.startswith("retry: "):
         return Uitslag("opnieuw", detail.removeprefix("retry: "))
     return Uitslag(STATUS[status], detail if status == "failed" else None)
@@ -306,7 +304,7 @@ def download_postbus(r: RoleRoot, actor: Actor, kenmerk: str, bestand: str) -> D
 
 def te_vernietigen(r: RoleRoot, actor: Actor, *, today: dt.date) -> list[dict[str, Any]]:
     """The dossiers past their retention date, oldest first, each with whether a legal hold keeps it."""
-    from pipeline.shell.archive import dossiers_due, held_dossiers
+    from pipeline.shell.archive_retention import dossiers_due, held_dossiers
 
     audit = _require(r, actor, Taak.ARCHIEF, wat="archief-te-vernietigen")
     due = dossiers_due(r.store, today=today)
@@ -319,7 +317,7 @@ def te_vernietigen(r: RoleRoot, actor: Actor, *, today: dt.date) -> list[dict[st
 def exporteer(r: RoleRoot, actor: Actor, kenmerk: str) -> Download:
     """The sealed bundle of one dossier (zip) for download; the export is recorded before it is handed out."""
     from pipeline.shell.app import make_keyring
-    from pipeline.shell.archive import export_dossier
+    from pipeline.shell.archive_export import export_dossier
 
     audit = _require(r, actor, Taak.ARCHIEF, kenmerk=kenmerk, wat="export")
     if not r.store.events(kenmerk):
@@ -335,7 +333,7 @@ def exporteer(r: RoleRoot, actor: Actor, kenmerk: str) -> Download:
 def controleer_bundel(r: RoleRoot, actor: Actor, data: bytes, *, naam: str = "bundel.zip") -> dict[str, Any]:
     """Check an uploaded bundle offline against this root's trust roots (never the bundle's own root) and this
     root's audit trail (the chain head sealed into it must still be there); the report as data."""
-    from pipeline.shell.archive import check_anchor, verify_bundle
+    from pipeline.shell.archive_verify import check_anchor, verify_bundle
 
     audit = _require(r, actor, Taak.ARCHIEF, wat="archiefbundel")
     if not data or len(data) > MAX_UPLOAD_BYTES:
@@ -362,7 +360,7 @@ def vernietig(r: RoleRoot, actor: Actor, kenmerk: str, *, reden: str | None, tod
     before it only `vervroegd` with a reason). Without `bevestigd` nothing is removed and the answer says what
     would go (`status: bevestiging-nodig`); the caller then asks for the confirmation (the desk: a fresh TOTP
     code) and calls again with `bevestigd=True`, when the checks run again before anything is removed."""
-    from pipeline.shell.archive import approve_destruction, carry_out_destruction
+    from pipeline.shell.archive_destroy import approve_destruction, carry_out_destruction
 
     audit = _require(r, actor, Taak.ARCHIEF, kenmerk=kenmerk, wat="vernietiging")
     approved = approve_destruction(r.settings, r.store, audit, kenmerk, today=today, force=vervroegd, reden=reden)
@@ -377,7 +375,7 @@ def vernietig(r: RoleRoot, actor: Actor, kenmerk: str, *, reden: str | None, tod
 
 def blokkeer(r: RoleRoot, actor: Actor, kenmerk: str, *, reden: str, opheffen: bool = False) -> dict[str, Any]:
     """Place (or lift, `opheffen`) a legal hold: no destruction while it is placed."""
-    from pipeline.shell.archive import lift_hold, place_hold
+    from pipeline.shell.archive_retention import lift_hold, place_hold
 
     audit = _require(r, actor, Taak.ARCHIEF, kenmerk=kenmerk, wat="blokkade")
     rec = (lift_hold if opheffen else place_hold)(r.store, audit, kenmerk, reden=reden)
@@ -452,7 +450,7 @@ def _toegang_nl(t: trail.Toegang) -> dict[str, Any]:
 def keten_status(r: RoleRoot, actor: Actor) -> dict[str, Any]:
     """The state of the whole audit chain (every record's hash and link, the append-only triggers); the check
     itself is recorded."""
-    from pipeline.shell.archive import check_trail
+    from pipeline.shell.archive_verify import check_trail
 
     audit = _require(r, actor, Taak.TOEZICHT, wat="audit-keten")
     return check_trail(r.store, audit).as_dict()

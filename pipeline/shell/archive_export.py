@@ -20,27 +20,8 @@ from pipeline.core import trail
 from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
 from pipeline.errors import ArchiveError, UnsafePathError
 from pipeline.settings import ARCHIVE, Settings
-from pipeline.shell.archive_bundle import AUDIT, CHAIN, DOCS, FORMAT, MANIFEST, README, SEAL, sha256
+from pipeline.shell.archive_bundle import AUDIT, CHAIN, DOCS, FORMAT, LEESMIJ, MANIFEST, README, SEAL, sha256
 from pipeline.shell.archive_retention import retention
-
-LEESMIJ = """\
-Verzegelde dossierbundel {kenmerk} (sopipe)
-==========================================
-
-manifest.json      lijst van alle bestanden in deze bundel met hun SHA-256; de bewaartermijn
-manifest.json.p7s  het elektronisch zegel van de arbodienst over manifest.json (CMS/CAdES, losgekoppeld)
-zegel-keten.pem    het zegelcertificaat en de keten erboven
-audit.json         het logboek van de zaak (NEN 7513), ieder record met zijn keten-hash
-documenten/        de archiefexemplaren (PDF/A, ondertekende stukken met hun PAdES-handtekening)
-
-Controleren zonder sopipe:
-  openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json \\
-      -CAfile <basiscertificaat van de arbodienst> -purpose any > /dev/null
-  sha256sum documenten/*   (vergelijk met manifest.json)
-Met sopipe:  sopipe archive verify <bundel>.zip --trust <basiscertificaat van de arbodienst>
-Gebruik als vertrouwensanker een basiscertificaat dat u langs een andere weg hebt gekregen, niet het
-certificaat uit deze bundel.
-"""
 
 
 @dataclass(frozen=True)

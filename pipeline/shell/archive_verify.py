@@ -15,9 +15,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
-
-from asn1crypto import x509 as asn1_x509
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from pipeline.adapters.audit import Audit
 from pipeline.adapters.cms import certificate_pem, check_detached_seal, load_chain, load_trust_roots
@@ -26,6 +24,9 @@ from pipeline.core import trail
 from pipeline.core.trail import Actie, AuditRecord, Gebeurtenis, Uitkomst
 from pipeline.errors import PipelineError
 from pipeline.shell.archive_bundle import AUDIT, CHAIN, MANIFEST, SEAL, sha256
+
+if TYPE_CHECKING:  # certificates are parsed in the adapter; here they are only passed on
+    from asn1crypto.x509 import Certificate
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,7 @@ def verify_bundle(path: Path, *, trust: Sequence[Path] = ()) -> BundleReport:
     return report
 
 
-def _trust_roots(trust: Sequence[Path], chain: list[asn1_x509.Certificate],
-                 report: BundleReport) -> list[asn1_x509.Certificate]:
+def _trust_roots(trust: Sequence[Path], chain: list[Certificate], report: BundleReport) -> list[Certificate]:
     if trust:
         return load_trust_roots(trust)
     report.trust_from_bundle = True

@@ -91,4 +91,4 @@ def test_invalid_settings_are_a_clear_error(tmp_path, text, message):
 def test_default_config_file_loads(tmp_path):
     CliRunner().invoke(cli, ["init", "--root", str(tmp_path)])
     s = load_settings(tmp_path)
-    assert s.lo_timeout == 60 and s.pki_dir == tmp_path.resolve() / "pki"
+    assert s.libreoffice.timeout == 60 and s.pki_dir == tmp_path.resolve() / "pki"

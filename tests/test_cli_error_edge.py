@@ -180,7 +180,7 @@ def test_renew_without_a_timestamp_server_is_a_signing_error(tmp_path):
     (root / "pki" / pki.DEMO_MARKER).unlink()
     (root / "sopipe.toml").write_text("", encoding="utf-8")
     settings = load_settings(root)
-    assert settings.tsa_url is None
+    assert settings.signing.tsa_url is None
     with pytest.raises(SigningError) as e:
         renew_archive_timestamps(settings, days=365)
     assert "tsa_url" in e.value.message

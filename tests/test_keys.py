@@ -313,7 +313,7 @@ def test_init_no_demo_makes_a_root_without_keys_and_says_what_to_install(tmp_pat
     result = CliRunner().invoke(cli, ["init", "--root", str(root), "--no-demo"])
     assert result.exit_code == 0, result.output
     assert list((root / "pki").iterdir()) == [] and (root / "pki").stat().st_mode & 0o777 == 0o700
-    assert load_settings(root).auto_sign_doctors is False
+    assert load_settings(root).signing.auto_sign_doctors is False
     for needed in ("ca.pem", "seal_pkcs11_module", "seal_passphrase", "tsa_url", "te-ondertekenen"):
         assert needed in result.output
     assert not list(root.rglob("*.p12")) and not list(root.rglob("*-key.pem"))

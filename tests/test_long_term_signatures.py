@@ -137,7 +137,7 @@ def test_the_watcher_stops_its_trust_services_on_exit(demo_run):
     urls = pki.read_services_url(root / "pki")
     assert not _port_open(urls.base), "the DEMO services still listen after the watcher ended"
     settings = load_settings(root)
-    assert settings.demo_services and settings.tsa_url == urls.tsa
+    assert settings.demo_services and settings.signing.tsa_url == urls.tsa
     assert settings.signing_level("advies") == settings.signing_level("machtiging-medische-gegevens") == "B-LTA"
 
 
@@ -146,9 +146,9 @@ def test_signing_services_run_only_inside_the_block(tmp_path):
     _services_pki(tmp_path / "root")
     settings = load_settings(tmp_path / "root")
     with signing_services(settings) as running:
-        assert _port_open(running.tsa_url.removesuffix("/tsa"))
+        assert _port_open(running.signing.tsa_url.removesuffix("/tsa"))
         assert "sopipe-demo-trust" in _service_threads(besides=before)
-    assert not _port_open(running.tsa_url.removesuffix("/tsa"))
+    assert not _port_open(running.signing.tsa_url.removesuffix("/tsa"))
     assert "sopipe-demo-trust" not in _service_threads(besides=before)
 
 
@@ -208,7 +208,7 @@ def test_a_production_root_without_tsa_url_refuses_to_start(tmp_path):
 def test_a_production_root_may_choose_lower_levels_explicitly_and_status_keeps_warning(tmp_path):
     root = _production_root(tmp_path, '[signing]\nlevel_machtiging = "B-B"\nlevel_advies = "B-B"\n')
     settings = load_settings(root)
-    assert not settings.demo_services and settings.tsa_url is None
+    assert not settings.demo_services and settings.signing.tsa_url is None
     check_signing_setup(settings)  # no refusal
     result = CliRunner().invoke(cli, ["status", "--root", str(root)])
     assert result.exit_code == 0 and "PAdES B-B" in result.output and "tsa_url" in result.output

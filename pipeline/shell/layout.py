@@ -50,7 +50,7 @@ def access_from_settings(settings: Settings) -> tuple[MailboxAccess, IntakeAcces
     """The configured groups as modes and gids (unknown groups are an error at start-up)."""
     party = {p: _gid(g, f"[mailboxes] group_{p.replace('-', '_')}") for p, g in settings.party_groups.items()}
     recipients = {k: _gid(g, f"[mailboxes.recipients] {k!r}") for k, g in settings.recipient_groups}
-    secretariat = _gid(settings.intake_group, "[intake] group") if settings.intake_group else None
+    secretariat = _gid(settings.intake.group, "[intake] group") if settings.intake.group else None
     return MailboxAccess(party_groups=party, recipient_groups=recipients), IntakeAccess.for_group(secretariat)
 
 

@@ -12,6 +12,8 @@ from pipeline.cli import cli
 from pipeline.errors import PipelineError
 from pipeline.settings import load_settings
 
+from tests.config_variants import configure
+
 
 def all_commands(group=cli, prefix=()):
     for name, command in group.commands.items():
@@ -68,9 +70,7 @@ def test_status_of_an_empty_root_is_empty_json(tmp_path):
     # the DEMO root signs B-LTA with its own trust services: no weak-level warning (issue 15)
     assert not any("B-B" in w for w in data["waarschuwingen"])
     # B-B chosen explicitly without a timestamp server: the weak signature level is a warning
-    config = tmp_path / "sopipe.toml"
-    config.write_text(config.read_text().replace("[signing]\n", '[signing]\ntsa_url = ""\n'
-                                                 'level_machtiging = "B-B"\nlevel_advies = "B-B"\n'))
+    configure(tmp_path, {"signing": {"tsa_url": "", "level_machtiging": "B-B", "level_advies": "B-B"}})
     result = CliRunner().invoke(cli, ["status", "--root", str(tmp_path), "--json"])
     assert any("B-B" in w and "tsa_url" in w for w in json.loads(result.output)["waarschuwingen"])
 

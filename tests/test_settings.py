@@ -27,6 +27,7 @@ from pipeline.settings.demo import DEMO_ORGANISATIES
 from pipeline.settings.generate import readme_table, readme_with_table
 from pipeline.settings.models import KEYS, SECTIONS, ArtsSettings, OrganisatieSettings, SopipeToml
 from pipeline.shell.layout import DEMO_CONFIG, PRODUCTION_CONFIG, init_root
+from tests.config_variants import configure
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = [*SECTIONS.values(), OrganisatieSettings, SopipeToml]
@@ -400,6 +401,25 @@ def test_the_wiring_uses_the_settings_paths(make_root):
     s = root.settings
     assert (p.inbox, p.mailboxes.outbox, p.quarantine, p.staging) == (s.inbox, s.outbox, s.quarantine, s.staging)
     assert p.stage.root == s.root
+
+
+def test_a_config_variant_changes_only_its_keys_and_keeps_every_comment(tmp_path):
+    """tests/config_variants.py: variants of the generated file are made from data, not by editing its text."""
+    root = _write(tmp_path, DEFAULT_CONFIG)
+    configure(root, {"signing": {"tsa_url": "", "auto_sign_doctors": False},
+                     "mailboxes": {"recipients": {"werkgever/acme": "acme-hr"}},
+                     "organisaties": {"arbopraktijk-visser": {"iban": None}, "nieuw": {
+                         "naam": "Nieuw", "straat": "Laan 1", "postcode": "1234 AB", "plaats": "Ede"}}})
+    text = (root / CONFIG_NAME).read_text(encoding="utf-8")
+    comments = lambda t: [line for line in t.splitlines() if line.startswith("#")]  # noqa: E731
+    assert comments(text) == comments(DEFAULT_CONFIG)
+    s, default = load_settings(root), load_settings(_write(tmp_path / "d", DEFAULT_CONFIG))
+    assert (s.signing.tsa_url, s.signing.auto_sign_doctors, s.recipient_groups) == \
+        (None, False, (("werkgever/acme", "acme-hr"),))
+    assert s.organisaties["arbopraktijk-visser"].iban is None and s.organisaties["nieuw"].plaats == "Ede"
+    assert "tsa_url" in s.signing.model_fields_set, "an empty tsa_url is written, not left out"
+    assert (s.intake, s.libreoffice) == (default.intake, default.libreoffice)
+    assert s.organisaties["arbonoord"] == default.organisaties["arbonoord"]
 
 
 def test_a_configured_pki_dir_is_below_the_root_or_where_it_says(tmp_path):

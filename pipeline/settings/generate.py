@@ -7,7 +7,8 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from pipeline.settings.demo import DEMO_ARTS_EXAMPLE, DEMO_ORGANISATIES
 from pipeline.settings.models import SECTIONS, ArtsSettings, OrganisatieSettings, SopipeToml, _Table
@@ -35,7 +36,7 @@ def _sentence(description: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
-def _table_lines(name: str, model: type[_Table]) -> list[str]:
+def _table_lines(name: str, model: type[_Table], values: Mapping[str, Any]) -> list[str]:
     lines = ["", *_comment(" ".join(model.__doc__.split())), f"[{name}]"]
     nested = []
     for key_name, f in model.model_fields.items():
@@ -44,7 +45,9 @@ def _table_lines(name: str, model: type[_Table]) -> list[str]:
             continue
         shown = (f.json_schema_extra or {}).get("shown")
         lines += _comment(_sentence(f.description) + (f" Default: {shown}." if shown and shown != "none" else ""))
-        if f.default is None or (f.default in ((), []) and f.examples):
+        if key_name in values:
+            lines.append(_toml(key_name, values[key_name]))
+        elif f.default is None or (f.default in ((), []) and f.examples):
             lines.append("# " + _toml(key_name, f.examples[0]))
         else:
             lines.append(_toml(key_name, f.default))
@@ -55,13 +58,16 @@ def _table_lines(name: str, model: type[_Table]) -> list[str]:
     return lines
 
 
-def default_config() -> str:
-    """The sopipe.toml `sopipe init` writes: every key with its default and meaning, and the DEMO organisations."""
+def default_config(values: Mapping[str, Mapping[str, Any]] = MappingProxyType({})) -> str:
+    """The sopipe.toml `sopipe init` writes: every key with its default and meaning, and the DEMO organisations;
+    `values` writes some keys with another value, by table (`{"signing": {"auto_sign_doctors": False}}`,
+    `{"organisaties": {"arbonoord": {"logo": "logo.png"}}}`)."""
     lines = _comment(SopipeToml.__doc__)
     for name, model in SECTIONS.items():
-        lines += _table_lines(name, model)
+        lines += _table_lines(name, model, values.get(name, {}))
     lines += [""] + _comment(" ".join(OrganisatieSettings.__doc__.split()))
     for code, table in DEMO_ORGANISATIES.items():
+        table = {**table, **values.get("organisaties", {}).get(code, {})}
         lines += [f"[organisaties.{code}]"] + [_toml(k, v) for k, v in table.items()] + [""]
     lines += _comment(" ".join(ArtsSettings.__doc__.split()))
     for big, table in DEMO_ARTS_EXAMPLE.items():

@@ -13,14 +13,14 @@ from pipeline.adapters.safefs import PRIVATE_DIR, Access
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
 from pipeline.package_data import EXAMPLES  # importable from here, as before
-from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH,
-                               TEMPLATES, Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
+from pipeline.settings import (CONFIG_NAME, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH, TEMPLATES,
+                               Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
+from pipeline.settings.generate import default_config
 from pipeline.shell.intake import IntakeAccess
 
 DEMO_LOGO = EXAMPLES / "logo-arbonoord.png"
 """The fictional letterhead logo of the DEMO arbodienst (tools/make_demo_logo.py); `init` puts it beside the config."""
-DEMO_CONFIG = DEFAULT_CONFIG.replace("\n[organisaties.arbonoord]\n",
-                                     f'\n[organisaties.arbonoord]\nlogo = "{DEMO_LOGO.name}"\n', 1)
+DEMO_CONFIG = default_config({"organisaties": {"arbonoord": {"logo": DEMO_LOGO.name}}})
 """What `sopipe init` writes: the default configuration, its DEMO arbodienst with the DEMO logo."""
 DEMO_ORGANISATIE = "ArboNoord"
 DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"), ("Dr. P. Bakker", "19012345601"))
@@ -29,7 +29,7 @@ DEMO_SERVICES_URL = "http://127.0.0.1:8765"
 """Where `sopipe pki serve` runs the demo CRL/OCSP/TSA services; named in the demo certificates."""
 
 
-PRODUCTION_CONFIG = DEFAULT_CONFIG.replace("\nauto_sign_doctors = true\n", "\nauto_sign_doctors = false\n")
+PRODUCTION_CONFIG = default_config({"signing": {"auto_sign_doctors": False}})
 """What `sopipe init --no-demo` writes: doctors sign themselves."""
 
 

@@ -4,11 +4,11 @@ second names), the default sopipe.toml and the settings table of docs/configurat
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import re
 import stat
-import ast
 import subprocess
 import sys
 import tomllib

@@ -1,10 +1,13 @@
-"""The DEMO master data: the fictional organisations of the example case SO-2026-0042, which `sopipe init` writes into
-the default sopipe.toml (`pipeline.settings.generate`), and the example doctor written there commented out."""
+"""The DEMO data of the fictional example case SO-2026-0042: the organisations `sopipe init` writes into the default
+sopipe.toml (`pipeline.settings.generate`), the arbodienst's letterhead logo, and the doctors the DEMO PKI makes keys
+for (the first one also written into sopipe.toml, commented out, as the example of the doctors' registry)."""
 
 from __future__ import annotations
 
 from types import MappingProxyType
 from typing import Mapping
+
+from pipeline.package_data import EXAMPLES
 
 _MEDICAL_VAT_EXEMPTION = ("Vrijgesteld van omzetbelasting op grond van art. 11 lid 1 sub g Wet op de omzetbelasting "
                           "1968 (gezondheidskundige verzorging van de mens door een arts).")
@@ -34,6 +37,13 @@ DEMO_ORGANISATIES: Mapping[str, Mapping[str, str]] = MappingProxyType({
                     "Amersfoort, volgens de klachtenregeling van de praktijk."},
 })
 """The DEMO organisations of the fictional example case SO-2026-0042, written by `sopipe init`."""
+DEMO_ORGANISATIE = DEMO_ORGANISATIES["arbonoord"]["naam"]
+"""The DEMO arbodienst, named in the DEMO PKI's seal."""
+DEMO_LOGO = EXAMPLES / "logo-arbonoord.png"
+"""The fictional letterhead logo of the DEMO arbodienst (tools/make_demo_logo.py); `init` puts it beside the config."""
+DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"), ("Dr. P. Bakker", "19012345601"))
+"""DEMO identities: the example's SO doctors (first and second choice) and its own doctor (signs the request)."""
 DEMO_ARTS_EXAMPLE: Mapping[str, Mapping[str, object]] = MappingProxyType({
-    "39087654301": {"naam": "Dr. E. Visser", "uzi_nummer": "12345678", "certificaat_sha256": [":".join(["3F"] * 32)]}})
-"""The doctor of the example case as a commented-out `[artsen.<BIG>]` example in the default sopipe.toml."""
+    big: {"naam": naam, "uzi_nummer": "12345678", "certificaat_sha256": [":".join(["3F"] * 32)]}
+    for naam, big in DEMO_DOCTORS[:1]})
+"""The first SO doctor as a commented-out `[artsen.<BIG>]` example in the default sopipe.toml."""

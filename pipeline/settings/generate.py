@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from pipeline.settings.demo import DEMO_ARTS_EXAMPLE, DEMO_ORGANISATIES
+from pipeline.settings.demo import DEMO_ARTS_EXAMPLE, DEMO_LOGO, DEMO_ORGANISATIES
 from pipeline.settings.models import SECTIONS, ArtsSettings, OrganisatieSettings, SopipeToml, _Table
 
 WIDTH = 116
@@ -98,6 +98,10 @@ def readme_table() -> str:
 
 
 DEFAULT_CONFIG = default_config()
+DEMO_CONFIG = default_config({"organisaties": {"arbonoord": {"logo": DEMO_LOGO.name}}})
+"""What `sopipe init` writes: the default configuration, its DEMO arbodienst with the DEMO logo."""
+PRODUCTION_CONFIG = default_config({"signing": {"auto_sign_doctors": False}})
+"""What `sopipe init --no-demo` writes: doctors sign themselves."""
 
 CONFIGURATION_PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 """The page that holds the generated settings table (in a checkout)."""

@@ -15,22 +15,12 @@ from pipeline.errors import PipelineError
 from pipeline.package_data import EXAMPLES  # importable from here, as before
 from pipeline.settings import (CONFIG_NAME, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH, TEMPLATES,
                                Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
-from pipeline.settings.generate import default_config
+from pipeline.settings.demo import DEMO_DOCTORS, DEMO_LOGO, DEMO_ORGANISATIE  # importable from here, as before
+from pipeline.settings.generate import DEMO_CONFIG, PRODUCTION_CONFIG
 from pipeline.shell.intake import IntakeAccess
 
-DEMO_LOGO = EXAMPLES / "logo-arbonoord.png"
-"""The fictional letterhead logo of the DEMO arbodienst (tools/make_demo_logo.py); `init` puts it beside the config."""
-DEMO_CONFIG = default_config({"organisaties": {"arbonoord": {"logo": DEMO_LOGO.name}}})
-"""What `sopipe init` writes: the default configuration, its DEMO arbodienst with the DEMO logo."""
-DEMO_ORGANISATIE = "ArboNoord"
-DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"), ("Dr. P. Bakker", "19012345601"))
-"""DEMO identities: the example's SO doctors (first and second choice) and its own doctor (signs the request)."""
 DEMO_SERVICES_URL = "http://127.0.0.1:8765"
 """Where `sopipe pki serve` runs the demo CRL/OCSP/TSA services; named in the demo certificates."""
-
-
-PRODUCTION_CONFIG = default_config({"signing": {"auto_sign_doctors": False}})
-"""What `sopipe init --no-demo` writes: doctors sign themselves."""
 
 
 ROOT_MODE = 0o751

@@ -124,10 +124,10 @@ def _settings_reads(source: str) -> list[tuple[int, str]]:
             node.func.id in ("load_settings", "Settings")
 
     return sorted((node.lineno, node.attr) for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and is_settings(node.value))
+                  if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and is_settings(node.value))
 
 
-def test_no_code_reads_a_setting_by_a_name_settings_does_not_have():
+def test_no_code_reads_a_setting_by_a_flat_name():
     """A leftover flat name (`settings.tsa_url` for `settings.signing.tsa_url`) fails here, before it would fail
     as an AttributeError on the path that reads it."""
     flat = {k for _, k in KEYS} - RESOLVED | set(RETIRED_FLAT_NAMES)

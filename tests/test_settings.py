@@ -162,7 +162,7 @@ def test_replace_changes_values_by_their_tables_and_refuses_unknown_ones(tmp_pat
     with pytest.raises(TypeError, match="tsa"):
         s.replace(tsa="x")
     with pytest.raises(TypeError, match="tsa"):
-        s.replace(tsa_url="x")  # a key is changed in its table, not by a flat name
+        s.replace(tsa_url="x")  # a key is changed in its table, not by a flat name  (flat-rewrite: keep)
     with pytest.raises(TypeError, match=r"\[signing\] has no key 'tsa'"):
         s.replace(signing={"tsa": "x"})
 

@@ -211,8 +211,8 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
             with _sigterm_as_interrupt():  # systemd stops a service with SIGTERM: the same clean stop as Ctrl-C
                 run_once(pipeline, workers=settings.parallel_cases, on_outcome=show)
                 click.echo(f"Watching {settings.inbox}/ (Ctrl-C to stop); results in {settings.outbox}/")
-                watch_loop(pipeline, settle=settings.settle if settle is None else settle,
-                           polling=polling or settings.polling, rescan=settings.rescan,
+                watch_loop(pipeline, settle=settings.intake.settle if settle is None else settle,
+                           polling=polling or settings.intake.polling, rescan=settings.intake.rescan,
                            workers=settings.parallel_cases, on_outcome=show)
         except KeyboardInterrupt:
             click.echo("\nStopped.")

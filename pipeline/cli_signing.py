@@ -83,7 +83,7 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     if pkcs11_module and not (token_label and key_label):
         raise click.UsageError("--pkcs11-module needs --token-label and --key-label.")
     settings = load_settings(root) if root else None
-    tsa_url = tsa_url or (settings.tsa_url if settings else None)
+    tsa_url = tsa_url or (settings.signing.tsa_url if settings else None)
     found = kenmerk_from_file_name(file.name)
     signer = SIGNED_BY.get(found[1] if found else "advies", Signer.SO_BEDRIJFSARTS)  # the request form: own doctor
     level = (level or (settings.signing_level(signer) if settings else ("B-LTA" if tsa_url else "B-B"))).upper()

@@ -19,6 +19,7 @@ from pipeline.cli import cli
 from pipeline.core.planning import retention_end
 from pipeline.shell.archive_retention import retention
 from tests.casefactory import event, full_case, intrekking
+from tests.config_variants import configure
 
 
 K = "SO-2026-0042"
@@ -322,8 +323,8 @@ def test_retention_end_is_twenty_years_after_the_last_change(example):
 
 def test_destroy_refuses_before_the_date_then_forced_with_a_reason_and_logged(make_root):
     root = make_root()
-    toml = root.path / "sopipe.toml"  # the recipients empty their mailboxes themselves (documented setting)
-    toml.write_text(toml.read_text().replace("emptied_by_recipients = false", "emptied_by_recipients = true"))
+    # the recipients empty their mailboxes themselves (documented setting)
+    configure(root.path, {"mailboxes": {"emptied_by_recipients": True}})
     k1, k2 = "SO-2026-0901", "SO-2026-0902"
     for i, ev in enumerate(full_case(kenmerk=k1, upto="aanvraag") + full_case(kenmerk=k2, upto="verzoek")):
         root.drop(f"{i:02d}.json", ev)

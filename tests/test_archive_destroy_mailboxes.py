@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.routing import Party
 from tests.casefactory import full_case
+from tests.config_variants import configure
 from tests.mailbox_paths import mailbox
 
 K, OTHER = "SO-2026-0042", "SO-2026-0077"
@@ -82,7 +83,7 @@ def test_destroy_removes_the_case_from_every_mailbox_and_nothing_of_it_is_left_i
 def test_the_documented_setting_leaves_the_mailboxes_to_the_recipients(case_root):
     toml = case_root.path / "sopipe.toml"
     assert "emptied_by_recipients = false" in toml.read_text(), "the default is written with its comment"
-    toml.write_text(toml.read_text().replace("emptied_by_recipients = false", "emptied_by_recipients = true"))
+    configure(case_root.path, {"mailboxes": {"emptied_by_recipients": True}})
     files = {party: sorted(p.name for p in folder.rglob("*")) for party, folder in case_root.boxes.items()}
     result = _destroy(case_root)
     assert result.exit_code == 0, result.output

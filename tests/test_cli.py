@@ -12,6 +12,8 @@ from pipeline.cli import cli
 from pipeline.errors import PipelineError
 from pipeline.settings import load_settings
 
+from tests.config_variants import configure
+
 
 def all_commands(group=cli, prefix=()):
     for name, command in group.commands.items():
@@ -68,9 +70,7 @@ def test_status_of_an_empty_root_is_empty_json(tmp_path):
     # the DEMO root signs B-LTA with its own trust services: no weak-level warning (issue 15)
     assert not any("B-B" in w for w in data["waarschuwingen"])
     # B-B chosen explicitly without a timestamp server: the weak signature level is a warning
-    config = tmp_path / "sopipe.toml"
-    config.write_text(config.read_text().replace("[signing]\n", '[signing]\ntsa_url = ""\n'
-                                                 'level_machtiging = "B-B"\nlevel_advies = "B-B"\n'))
+    configure(tmp_path, {"signing": {"tsa_url": "", "level_machtiging": "B-B", "level_advies": "B-B"}})
     result = CliRunner().invoke(cli, ["status", "--root", str(tmp_path), "--json"])
     assert any("B-B" in w and "tsa_url" in w for w in json.loads(result.output)["waarschuwingen"])
 
@@ -91,4 +91,4 @@ def test_invalid_settings_are_a_clear_error(tmp_path, text, message):
 def test_default_config_file_loads(tmp_path):
     CliRunner().invoke(cli, ["init", "--root", str(tmp_path)])
     s = load_settings(tmp_path)
-    assert s.lo_timeout == 60 and s.pki_dir == tmp_path.resolve() / "pki"
+    assert s.libreoffice.timeout == 60 and s.pki_dir == tmp_path.resolve() / "pki"

@@ -10,7 +10,6 @@ passed in, so the shell never imports the CLI.
 from __future__ import annotations
 
 import ast
-import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pipeline.cli import cli
 from pipeline.errors import SigningError
 from pipeline.settings import load_settings
 from pipeline.shell.renew import RenewStatus, renew_archive_timestamps
+from tests.config_variants import configure
 from tests.test_pades_levels import DOCTOR, VISSER
 from tests.test_signing import minimal_pdf
 
@@ -120,10 +120,7 @@ def archived_root(tmp_path, services_keyring, pades_with_tsa, trust_services):
     one B-B document (no archive timestamp) in its archive."""
     root = _init(tmp_path / "root")
     shutil.copy(trust_services.ca, root / "pki" / "ca.pem")
-    toml = root / "sopipe.toml"
-    text, n = re.subn(r"(?m)^\[signing\]$", f'[signing]\ntsa_url = "{trust_services.tsa_url}"', toml.read_text(), 1)
-    assert n == 1
-    toml.write_text(text)
+    configure(root, {"signing": {"tsa_url": trust_services.tsa_url}})
     document = minimal_pdf([[(72, 770, "Definitief advies SO-2026-0042"), (72, 400, "Ondertekening")]])
     identity = services_keyring.doctor(VISSER)
     lta = pades_with_tsa.sign(document, identity=identity, appearance=DOCTOR, level="B-LTA")
@@ -180,7 +177,7 @@ def test_renew_without_a_timestamp_server_is_a_signing_error(tmp_path):
     (root / "pki" / demo_pki.DEMO_MARKER).unlink()
     (root / "sopipe.toml").write_text("", encoding="utf-8")
     settings = load_settings(root)
-    assert settings.tsa_url is None
+    assert settings.signing.tsa_url is None
     with pytest.raises(SigningError) as e:
         renew_archive_timestamps(settings, days=365)
     assert "tsa_url" in e.value.message

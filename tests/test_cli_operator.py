@@ -21,7 +21,8 @@ from docx import Document
 
 from pipeline.cli import cli
 from pipeline.core.routing import ROWS
-from pipeline.settings import _KEYS, load_settings
+from pipeline.settings import load_settings
+from pipeline.settings.models import KEYS
 from pipeline.shell import doctor
 from pipeline.shell.layout import TEMPLATES, init_root
 from pipeline.shell.logs import JsonLines, RedactBsn, redact, setup_logging
@@ -354,7 +355,7 @@ def test_readme_shows_pictures_of_the_documents_and_how_to_regenerate_them():
 
 def test_every_setting_is_documented_in_the_configuration_page():
     section = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
-    for section_name, key in _KEYS:
+    for section_name, key in KEYS:
         assert re.search(rf"^\| `\[{section_name}\]` \| `{key}` \|", section, re.M), f"[{section_name}] {key}"
 
 

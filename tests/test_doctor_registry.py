@@ -22,6 +22,7 @@ from pipeline.adapters.signing import PadesSigner
 from pipeline.core.artsen import Arts, Certificaathouder, parse_uzi_name, signer_mismatch
 from pipeline.errors import PipelineError
 from pipeline.settings import load_settings
+from tests.config_variants import configure
 from tests.test_returns import APPEARANCE, K, VISSER, _return, _unsigned, held_root_at
 
 UZI = "12345678"
@@ -182,11 +183,9 @@ def test_sopipe_sign_with_a_uzi_pas_and_the_registry_in_sopipe_toml_end_to_end(m
     from tests.mailbox_paths import mailbox
     root = make_root()
     root.close()
-    config = root.settings.config_file
-    config.write_text(config.read_text(encoding="utf-8") + f'\n[artsen.{VISSER}]\nnaam = "Dr. E. Visser"\n'
-                      f'uzi_nummer = "{UZI}"\n', encoding="utf-8")
-    p12 = demo_pki.add_uzi_doctor(root.settings.pki_dir, "Dr. E. Visser", uzi_nummer=UZI,
-                                  abonneenummer="90000123", agb="03001234")
+    configure(root.path, {"artsen": {VISSER: {"naam": "Dr. E. Visser", "uzi_nummer": UZI}}})
+    p12 = demo_pki.add_uzi_doctor(root.settings.pki_dir, "Dr. E. Visser", uzi_nummer=UZI, abonneenummer="90000123",
+                             agb="03001234")
     settings = load_settings(root.path)
     with open_pipeline(settings, converter=root.converter,
                        signer=OrderSigner(keyring, auto_sign_doctors=False)) as pipeline:

@@ -47,13 +47,13 @@ def test_no_tsa_url_while_the_level_needs_one_fails(tmp_path):
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
     (root / "pki" / demo_pki.DEMO_MARKER).unlink()  # a production PKI to sopipe
     settings = load_settings(root)
-    assert settings.tsa_url is None
+    assert settings.signing.tsa_url is None
     [level] = doctor.check_signing(settings)
     assert level.name == "signing: level" and level.status is doctor.Status.FAIL and "tsa_url" in level.detail
 
 
 def test_an_untrusted_tsa_fails_the_timestamp_check(tmp_path, shared_pki, trust_services):
-    settings = _copied_demo_root(tmp_path, shared_pki).replace(tsa_url=trust_services.tsa_url)
+    settings = _copied_demo_root(tmp_path, shared_pki).replace(signing={"tsa_url": trust_services.tsa_url})
     checks = _by_name(doctor.check_signing(settings))
     assert checks["signing: timestamp"].status is doctor.Status.FAIL
     assert "does not chain to a trusted root" in checks["signing: timestamp"].detail
@@ -61,8 +61,8 @@ def test_an_untrusted_tsa_fails_the_timestamp_check(tmp_path, shared_pki, trust_
 
 def test_a_seal_without_revocation_information_fails_at_b_lta(tmp_path, shared_pki, trust_services):
     """The shared DEMO PKI was made without trust services: its seal names no OCSP responder and no CRL."""
-    settings = _copied_demo_root(tmp_path, shared_pki).replace(tsa_url=trust_services.tsa_url,
-                                                                 extra_trust_roots=(str(trust_services.ca),))
+    settings = _copied_demo_root(tmp_path, shared_pki).replace(signing={"tsa_url": trust_services.tsa_url,
+                                                                         "extra_trust_roots": (str(trust_services.ca),)})
     assert settings.signing_level("machtiging-medische-gegevens") == "B-LTA"
     checks = _by_name(doctor.check_signing(settings))
     assert checks["signing: timestamp"].status is doctor.Status.OK  # the TSA itself is fine
@@ -78,8 +78,9 @@ def test_the_token_is_opened_with_the_configured_pin(tmp_path, shared_pki, softh
         shutil.copy(shared_pki / name, settings.pki_dir / name)
     monkeypatch.setenv("ARBO_SEAL_PIN", pin)
     settings = load_settings(settings.root).replace(
-        seal_pkcs11_module=str(SOFTHSM_MODULE), seal_token_label=SOFTHSM_TOKEN, seal_key_label=SOFTHSM_KEY,
-        seal_pin="env:ARBO_SEAL_PIN", level_machtiging="B-B", level_advies="B-B")
+        signing={"seal_pkcs11_module": str(SOFTHSM_MODULE), "seal_token_label": SOFTHSM_TOKEN,
+                 "seal_key_label": SOFTHSM_KEY, "seal_pin": "env:ARBO_SEAL_PIN", "level_machtiging": "B-B",
+                 "level_advies": "B-B"})
     checks = _by_name(doctor.check_signing(settings))
     assert checks["signing: seal"].status is status, checks["signing: seal"]
     if status is doctor.Status.OK:

@@ -173,7 +173,7 @@ def test_roots_are_wired_as_sopipe_watch_with_the_fake_converter(make_root, fake
     assert root.pipeline.converter is fake_converter
     assert isinstance(root.pipeline.mailboxes, ValidatingMailboxes)
     assert isinstance(root.pipeline.returns, ReturnPolicy)
-    assert root.pipeline.max_file_bytes == root.settings.max_file_bytes
+    assert root.pipeline.max_file_bytes == root.settings.intake.max_file_bytes
 
 
 def test_files_dropped_in_reverse_order_are_processed_in_procedure_order(make_root):

@@ -18,6 +18,7 @@ from pipeline.core.routing import Party, organisation_code
 from pipeline.errors import UnsafePathError
 from pipeline.shell.layout import init_root
 from tests.casefactory import event, full_case
+from tests.config_variants import configure
 from tests.mailbox_paths import mailbox
 
 K = "SO-2026-0042"
@@ -354,10 +355,9 @@ def test_an_account_of_one_employer_cannot_read_the_other_employers_folder(unix_
         rootdir.mkdir()
         os.chmod(rootdir, 0o751)
         from pipeline.settings import DEFAULT_CONFIG  # with the DEMO master data the example case refers to
-        (rootdir / "sopipe.toml").write_text(
-            DEFAULT_CONFIG + "\n[mailboxes.recipients]\n"
-            f'"werkgever/acme" = "{unix_accounts["a"]}"\n'
-            f'"werkgever/bolt" = "{unix_accounts["b"]}"\n', encoding="utf-8")
+        (rootdir / "sopipe.toml").write_text(DEFAULT_CONFIG, encoding="utf-8")
+        configure(rootdir, {"mailboxes": {"recipients": {"werkgever/acme": unix_accounts["a"],
+                                                         "werkgever/bolt": unix_accounts["b"]}}})
         root = Root(rootdir, converter=fake_converter, keyring=keyring, renderer=renderer, pki=shared_pki)
         from pipeline.shell.layout import access_from_settings
         from pipeline.adapters.mailbox import Mailboxes

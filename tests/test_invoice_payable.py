@@ -15,8 +15,9 @@ from pipeline.core.model import parse_event
 from pipeline.core.organisaties import Facts, missing_for_invoice
 from pipeline.core.procedure import decide
 from pipeline.errors import ProcedureError
-from pipeline.settings import CONFIG_NAME, load_settings
+from pipeline.settings import load_settings
 from tests.casefactory import demo_facts, event, full_case, parse_all
+from tests.config_variants import configure
 from tests.processed_roots import failure_report, pdf_text, run_all
 from tests.mailbox_paths import mailbox_file
 
@@ -127,11 +128,7 @@ def test_the_named_invoice_the_employee_pays_is_complete(make_root):
 
 def test_a_practice_missing_its_account_in_sopipe_toml_refuses_through_the_pipeline(make_root):
     root = make_root()
-    config = root.settings.root / CONFIG_NAME
-    text = config.read_text(encoding="utf-8")
-    start = text.index("[organisaties.arbopraktijk-visser]")
-    line = text.index("iban", start)
-    config.write_text(text[:line] + text[text.index("\n", line) + 1:], encoding="utf-8")
+    configure(root.settings.root, {"organisaties": {"arbopraktijk-visser": {"iban": None}}})
     root.pipeline.organisaties = load_settings(root.settings.root).organisaties
     events = full_case(kenmerk="PAY-3")
     run_all(root, events[:-1])

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from tests.config_variants import configure
 from tests.mailbox_paths import mailbox, mailbox_file
 
 from pipeline.core.model import parse_event
@@ -175,14 +176,10 @@ def test_employer_gets_a_pass_on_specification_not_a_second_invoice(example_root
 @pytest.mark.libreoffice
 def test_no_vat_line_unless_configured(make_root):
     root = make_root()
-    config = root.settings.root / CONFIG_NAME
-    text = config.read_text(encoding="utf-8")
-    visser = text.index("[organisaties.arbopraktijk-visser]")
-    line = text.index("btw_vrijstelling", visser)
     # issue 20: an invoice states a VAT number or the exemption it claims, or it is not made (it used to go out
     # without either); so the practice here has a VAT number and no rate: no VAT line is invented
-    text = text[:line] + 'btw_nummer = "NL001234567B01"\n' + text[text.index("\n", line) + 1:]
-    config.write_text(text, encoding="utf-8")
+    configure(root.settings.root,
+              {"organisaties": {"arbopraktijk-visser": {"btw_vrijstelling": None, "btw_nummer": "NL001234567B01"}}})
     root.pipeline.organisaties = load_settings(root.settings.root).organisaties
     run_all(root, full_case(kenmerk="GV-1"))
     invoice = flat(pdftotext(mailbox(root, "arbodienst", "GV-1") / "GV-1_factuur.pdf"))

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Mapping
 
 import pytest
 from click.testing import CliRunner
@@ -35,24 +36,18 @@ from pipeline.shell.app import make_order_signer
 from pipeline.shell.layout import DEMO_DOCTORS, init_root
 from pipeline.shell.runner import Pipeline
 from tests.casefactory import full_case
+from tests.config_variants import configure
 from tests.conftest import pdfsig
 
 K = "SO-2026-0042"
 VISSER = "39087654301"
 MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 SEAL_ENV = "SOPIPE_TEST_SEAL_PASSPHRASE"
+ENV_SEAL = {"seal_passphrase": f"env:{SEAL_ENV}"}
+"""The seal's passphrase from the environment: `[signing] seal_passphrase`."""
 
 
-def _configure(settings, lines: str) -> None:
-    """Put `lines` into the [signing] section of the root's sopipe.toml (right after auto_sign_doctors)."""
-    config = settings.root / "sopipe.toml"
-    text = config.read_text(encoding="utf-8")
-    text, n = re.subn(r"(?m)^auto_sign_doctors = \w+$", lambda m: m.group(0) + "\n" + lines, text)
-    assert n == 1
-    config.write_text(text, encoding="utf-8")
-
-
-def _production_root(path: Path, shared_pki: Path, *, seal_lines: str, seal_p12: bool = True):
+def _production_root(path: Path, shared_pki: Path, *, seal: Mapping[str, str], seal_p12: bool = True):
     """A root made by `init --no-demo`, its trust anchor and seal installed; and, as an attacker or a careless
     migration would leave them, every doctor's DEMO key with the passphrase that opens them, in `pki/`."""
     settings = init_root(path, demo=False)
@@ -61,7 +56,7 @@ def _production_root(path: Path, shared_pki: Path, *, seal_lines: str, seal_p12:
     for planted in [*shared_pki.glob("doctor-*.p12"), shared_pki / "passphrase"]:
         shutil.copy(planted, settings.pki_dir / planted.name)
     # No timestamp server in these tests: choose the lower level explicitly, as a production root must.
-    _configure(settings, seal_lines + '\nlevel_machtiging = "B-B"\nlevel_advies = "B-B"')
+    configure(settings.root, {"signing": {**seal, "level_machtiging": "B-B", "level_advies": "B-B"}})
     return load_settings(path)
 
 
@@ -96,8 +91,7 @@ def env_seal_root(tmp_path_factory, shared_pki, converter, renderer):
     passphrase = (shared_pki / "passphrase").read_text().strip()
     os.environ[SEAL_ENV] = passphrase
     try:
-        settings = _production_root(tmp_path_factory.mktemp("prod") / "root", shared_pki,
-                                    seal_lines=f'seal_passphrase = "env:{SEAL_ENV}"')
+        settings = _production_root(tmp_path_factory.mktemp("prod") / "root", shared_pki, seal=ENV_SEAL)
         events = full_case(kenmerk=K)
         assert len(events) == 11 and events[2]["so_bedrijfsarts"]["big_nummer"] == VISSER
         outcomes, pending = _run(settings, converter, renderer, events)
@@ -135,9 +129,8 @@ def test_the_seal_works_with_its_passphrase_from_the_environment(env_seal_root):
 
 
 def test_auto_signing_doctors_on_a_production_pki_stops_start_up_naming_the_setting(tmp_path, shared_pki):
-    settings = _production_root(tmp_path / "root", shared_pki, seal_lines=f'seal_passphrase = "env:{SEAL_ENV}"')
-    config = settings.root / "sopipe.toml"
-    config.write_text(config.read_text().replace("auto_sign_doctors = false", "auto_sign_doctors = true"))
+    settings = _production_root(tmp_path / "root", shared_pki, seal=ENV_SEAL)
+    configure(settings.root, {"signing": {"auto_sign_doctors": True}})
     with pytest.raises(PipelineError, match=r"auto_sign_doctors") as e:
         make_order_signer(load_settings(settings.root))
     assert e.value.field == "auto_sign_doctors"
@@ -148,7 +141,7 @@ def test_auto_signing_doctors_on_a_production_pki_stops_start_up_naming_the_sett
 
 
 def test_a_production_root_without_a_configured_seal_does_not_start(tmp_path, shared_pki):
-    settings = _production_root(tmp_path / "root", shared_pki, seal_lines="")
+    settings = _production_root(tmp_path / "root", shared_pki, seal={})
     with pytest.raises(PipelineError, match="seal_pkcs11_module.*seal_passphrase"):
         make_order_signer(settings)  # the planted pki/passphrase is never used for the seal either
 
@@ -196,15 +189,15 @@ def test_secret_sources(tmp_path, monkeypatch):
         read_secret("credential:seal-passphrase", setting="seal_passphrase")
 
 
-@pytest.mark.parametrize("line, message", [
-    ('seal_passphrase = "hunter2"', "never the secret itself"),
-    ('seal_passphrase = "file:pki/passphrase"', "absolute path outside the root"),
-    ('seal_passphrase = "file:{root}/pki/passphrase"', "absolute path outside the root"),
-    ('seal_pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"', "needs seal_token_label, seal_key_label, seal_pin"),
+@pytest.mark.parametrize("key, value, message", [
+    ("seal_passphrase", "hunter2", "never the secret itself"),
+    ("seal_passphrase", "file:pki/passphrase", "absolute path outside the root"),
+    ("seal_passphrase", "file:{root}/pki/passphrase", "absolute path outside the root"),
+    ("seal_pkcs11_module", "/usr/lib/softhsm/libsofthsm2.so", "needs seal_token_label, seal_key_label, seal_pin"),
 ])
-def test_settings_refuse_a_secret_beside_the_key(tmp_path, line, message):
+def test_settings_refuse_a_secret_beside_the_key(tmp_path, key, value, message):
     settings = init_root(tmp_path / "root", demo=False)
-    _configure(settings, line.format(root=settings.root))
+    configure(settings.root, {"signing": {key: value.format(root=settings.root)}})
     with pytest.raises(PipelineError, match=message):
         load_settings(settings.root)
 
@@ -232,9 +225,9 @@ def test_the_seal_works_from_a_softhsm2_token(tmp_path, shared_pki):
         run("pkcs11-tool", "--module", str(MODULE), "--token-label", "arbodienst", "--login", "--pin", "1234",
             "--write-object", str(base / path), "--type", kind, "--id", "02", "--label", "zegel")
     (base / "key.der").unlink()
-    settings = _production_root(tmp_path / "root", shared_pki, seal_p12=False, seal_lines="\n".join([
-        f'seal_pkcs11_module = "{MODULE}"', 'seal_token_label = "arbodienst"', 'seal_key_label = "zegel"',
-        'seal_pin = "env:SOPIPE_TEST_SEAL_PIN"']))
+    settings = _production_root(tmp_path / "root", shared_pki, seal_p12=False, seal={
+        "seal_pkcs11_module": str(MODULE), "seal_token_label": "arbodienst", "seal_key_label": "zegel",
+        "seal_pin": "env:SOPIPE_TEST_SEAL_PIN"})
     assert not (settings.pki_dir / "seal.p12").exists()
     for i, ev in enumerate(full_case(kenmerk=K, upto="aanvraag"), start=1):
         (settings.inbox / f"{i:02d}-{ev['stap']}.json").write_text(json.dumps(ev, ensure_ascii=False))
@@ -313,14 +306,14 @@ def test_init_no_demo_makes_a_root_without_keys_and_says_what_to_install(tmp_pat
     result = CliRunner().invoke(cli, ["init", "--root", str(root), "--no-demo"])
     assert result.exit_code == 0, result.output
     assert list((root / "pki").iterdir()) == [] and (root / "pki").stat().st_mode & 0o777 == 0o700
-    assert load_settings(root).auto_sign_doctors is False
+    assert load_settings(root).signing.auto_sign_doctors is False
     for needed in ("ca.pem", "seal_pkcs11_module", "seal_passphrase", "tsa_url", "te-ondertekenen"):
         assert needed in result.output
     assert not list(root.rglob("*.p12")) and not list(root.rglob("*-key.pem"))
 
 
 def test_init_without_no_demo_never_turns_a_production_root_into_a_demo(tmp_path, shared_pki):
-    settings = _production_root(tmp_path / "root", shared_pki, seal_lines=f'seal_passphrase = "env:{SEAL_ENV}"')
+    settings = _production_root(tmp_path / "root", shared_pki, seal=ENV_SEAL)
     (settings.pki_dir / "passphrase").unlink()
     for p in settings.pki_dir.glob("doctor-*.p12"):
         p.unlink()
@@ -346,7 +339,7 @@ def test_doctor_tells_a_demo_root_from_a_production_one(tmp_path, shared_pki, mo
     assert demo_line["status"] == "warn" and "DEMO" in demo_line["detail"]
 
     monkeypatch.setenv(SEAL_ENV, (shared_pki / "passphrase").read_text().strip())
-    prod = _production_root(tmp_path / "prod", shared_pki, seal_lines=f'seal_passphrase = "env:{SEAL_ENV}"')
+    prod = _production_root(tmp_path / "prod", shared_pki, seal=ENV_SEAL)
     checks = {c["name"]: c for c in _pki_checks(prod.root)}
     assert checks["PKI"]["status"] == "ok" and "production" in checks["PKI"]["detail"]
     assert checks["PKI: seal"]["status"] == "ok"

@@ -22,9 +22,10 @@ from pipeline.core import model
 from pipeline.core.organisaties import Facts
 from pipeline.core.procedure import decide
 from pipeline.errors import PipelineError
-from pipeline.settings import CONFIG_NAME, load_settings
+from pipeline.settings import load_settings
 from pipeline.shell.layout import DEMO_LOGO, TEMPLATES, init_root
 from tests.casefactory import full_case
+from tests.config_variants import configure
 
 
 @pytest.fixture
@@ -35,10 +36,7 @@ def root(tmp_path) -> Path:
 
 
 def set_logo(root: Path, value: str) -> None:
-    config = root / CONFIG_NAME
-    lines = [f'logo = "{value}"' if line.startswith("logo = ") else line
-             for line in config.read_text(encoding="utf-8").splitlines()]
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    configure(root, {"organisaties": {"arbonoord": {"logo": value}}})
 
 
 def test_the_demo_root_has_the_logo_beside_its_config(root):

@@ -15,6 +15,7 @@ import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Mapping
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +30,7 @@ from pipeline.errors import SigningError, TrustServiceOutage
 from pipeline.settings import load_settings
 from pipeline.shell.app import OrderSigner, check_signing_setup, signing_services
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, EXAMPLES
+from tests.config_variants import configure
 from tests.conftest import _free_port, pdfsig
 from tests.test_signing import minimal_pdf
 
@@ -137,7 +139,7 @@ def test_the_watcher_stops_its_trust_services_on_exit(demo_run):
     urls = demo_pki.read_services_url(root / "pki")
     assert not _port_open(urls.base), "the DEMO services still listen after the watcher ended"
     settings = load_settings(root)
-    assert settings.demo_services and settings.tsa_url == urls.tsa
+    assert settings.demo_services and settings.signing.tsa_url == urls.tsa
     assert settings.signing_level("advies") == settings.signing_level("machtiging-medische-gegevens") == "B-LTA"
 
 
@@ -146,9 +148,9 @@ def test_signing_services_run_only_inside_the_block(tmp_path):
     _services_pki(tmp_path / "root")
     settings = load_settings(tmp_path / "root")
     with signing_services(settings) as running:
-        assert _port_open(running.tsa_url.removesuffix("/tsa"))
+        assert _port_open(running.signing.tsa_url.removesuffix("/tsa"))
         assert "sopipe-demo-trust" in _service_threads(besides=before)
-    assert not _port_open(running.tsa_url.removesuffix("/tsa"))
+    assert not _port_open(running.signing.tsa_url.removesuffix("/tsa"))
     assert "sopipe-demo-trust" not in _service_threads(besides=before)
 
 
@@ -185,11 +187,14 @@ def test_services_already_running_for_this_root_are_used_as_they_are(tmp_path):
     assert (pki_dir / "seal.p12").read_bytes() == seal_before, "nothing issued again"
 
 
-def _production_root(tmp_path: Path, config: str = "") -> Path:
+def _production_root(tmp_path: Path, signing: Mapping[str, str] | None = None) -> Path:
+    """A root whose PKI looks like a production one to sopipe, its sopipe.toml holding only `signing`."""
     root = tmp_path / "prod"
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
     (root / "pki" / demo_pki.DEMO_MARKER).unlink()  # what a production PKI looks like to sopipe
-    (root / "sopipe.toml").write_text(config, encoding="utf-8")
+    (root / "sopipe.toml").write_text("", encoding="utf-8")
+    if signing:
+        configure(root, {"signing": signing})
     return root
 
 
@@ -206,13 +211,13 @@ def test_a_production_root_without_tsa_url_refuses_to_start(tmp_path):
 
 
 def test_a_production_root_may_choose_lower_levels_explicitly_and_status_keeps_warning(tmp_path):
-    root = _production_root(tmp_path, '[signing]\nlevel_machtiging = "B-B"\nlevel_advies = "B-B"\n')
+    root = _production_root(tmp_path, {"level_machtiging": "B-B", "level_advies": "B-B"})
     settings = load_settings(root)
-    assert not settings.demo_services and settings.tsa_url is None
+    assert not settings.demo_services and settings.signing.tsa_url is None
     check_signing_setup(settings)  # no refusal
     result = CliRunner().invoke(cli, ["status", "--root", str(root)])
     assert result.exit_code == 0 and "PAdES B-B" in result.output and "tsa_url" in result.output
-    only_one = _production_root(tmp_path / "b", '[signing]\nlevel_advies = "B-B"\n')
+    only_one = _production_root(tmp_path / "b", {"level_advies": "B-B"})
     with pytest.raises(SigningError) as refused:
         check_signing_setup(load_settings(only_one))
     assert "level_machtiging" in refused.value.message and "level_advies" not in refused.value.message

@@ -29,7 +29,7 @@ from pipeline.shell.status import warnings
 from tests.casefactory import full_case, intrekking, parse_all
 from tests.conftest import pdfsig
 from tests.mailbox_paths import mailbox
-from tests.test_keys import SEAL_ENV, _production_root
+from tests.test_keys import ENV_SEAL, SEAL_ENV, _production_root
 
 K = "SO-2026-0142"
 BAKKER, VISSER = "19012345601", "39087654301"
@@ -91,8 +91,7 @@ def prod(tmp_path_factory, shared_pki, shared_fake_converter):
     os.environ[SEAL_ENV] = (shared_pki / "passphrase").read_text().strip()
     stack = ExitStack()
     try:
-        settings = _production_root(tmp_path_factory.mktemp("own") / "root", shared_pki,
-                                    seal_lines=f'seal_passphrase = "env:{SEAL_ENV}"')
+        settings = _production_root(tmp_path_factory.mktemp("own") / "root", shared_pki, seal=ENV_SEAL)
         pipeline = stack.enter_context(open_pipeline(settings, converter=shared_fake_converter))
     finally:
         os.environ.pop(SEAL_ENV, None)

@@ -400,7 +400,7 @@ def test_archive_renew_covers_the_returned_document(lta_root, services_keyring, 
         outcome = _return(lta_root, f"{K}_advies-ondertekend.pdf", signed)
         assert outcome.status == "processed", outcome.detail
     before = path.read_bytes()
-    settings = lta_root.settings.replace(tsa_url=trust_services.tsa_url)
+    settings = lta_root.settings.replace(signing={"tsa_url": trust_services.tsa_url})
     result = renew_archive_timestamps(settings, days=20 * 365)
     assert result.refused == 0, result.items
     after = path.read_bytes()

@@ -1,8 +1,10 @@
-"""Issue 12: settings declared once (frozen pydantic models), the default sopipe.toml and the README's settings table
-generated from them, and every path of the root a Settings property."""
+"""Settings declared once (frozen pydantic models, `pipeline.settings.models`), read under their tables (no flat
+second names), the default sopipe.toml and the settings table of docs/configuration.md generated from them
+(`pipeline.settings.generate`), and every path of the root a Settings property (`pipeline.settings.layout`)."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import re
@@ -16,13 +18,16 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel, ValidationError
 
-from pipeline import settings as settings_module
 from pipeline.cli import cli
 from pipeline.core.organisaties import Organisatie
 from pipeline.errors import PipelineError
-from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, DEMO_ORGANISATIES, SECTIONS, ArtsSettings,
-                               OrganisatieSettings, Settings, SopipeToml, _KEYS, load_settings, readme_table, readme_with_table)
+from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, Settings, load_settings
+from pipeline.settings import generate
+from pipeline.settings.demo import DEMO_ORGANISATIES
+from pipeline.settings.generate import readme_table, readme_with_table
+from pipeline.settings.models import KEYS, SECTIONS, ArtsSettings, OrganisatieSettings, SopipeToml
 from pipeline.shell.layout import DEMO_CONFIG, PRODUCTION_CONFIG, init_root
+from tests.config_variants import configure
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = [*SECTIONS.values(), OrganisatieSettings, SopipeToml]
@@ -66,38 +71,100 @@ def test_the_organisation_table_holds_exactly_the_fields_of_the_core_value():
     assert [n for n, f in OrganisatieSettings.model_fields.items() if f.is_required()] == required
 
 
-def test_keys_and_flat_attribute_names_come_from_the_models(tmp_path):
-    assert ("libreoffice", "timeout") in _KEYS and _KEYS["libreoffice", "timeout"] == "lo_timeout"
-    assert _KEYS["intake", "group"] == "intake_group" and _KEYS["mailboxes", "recipients"] == "recipient_groups"
-    assert set(_KEYS) == {(s, k) for s, m in SECTIONS.items() for k in m.model_fields}
-    # every key is reachable under its flat name and gives the value of its table
+RESOLVED = {"pki_dir", "seal_p12", "extra_trust_roots", "parallel_cases"}
+"""The keys that also have a value of their own on `Settings`, resolved against the root or the machine."""
+RETIRED_FLAT_NAMES = ("intake_group", "mailboxes_emptied_by_recipients", "lo_workers", "lo_timeout",
+                      "lo_max_conversions", "lo_max_rss_mb", "lo_retries")
+"""Flat names that were not a key's own name (the others are the keys themselves)."""
+
+
+def test_keys_come_from_the_models_and_are_read_under_their_tables_only(tmp_path):
+    assert ("libreoffice", "timeout") in KEYS and ("intake", "group") in KEYS and ("mailboxes", "recipients") in KEYS
+    assert set(KEYS) == {(s, k) for s, m in SECTIONS.items() for k in m.model_fields} and len(set(KEYS)) == len(KEYS)
+    # no second, flat name: a key is an attribute of its table, not of Settings (but for the resolved values)
+    assert {k for _, k in KEYS} & set(dir(Settings)) == RESOLVED
+    assert not set(RETIRED_FLAT_NAMES) & set(dir(Settings))
     text = "\n".join(["[intake]", "max_file_bytes = 4096", "settle = 1.5", "rescan = 3", "polling = true",
                       'group = "so-sec"', "[libreoffice]", "workers = 3", "timeout = 7", "max_conversions = 9",
                       "max_rss_mb = 512", "retries = 0", "[mailboxes]", 'group_werkgever = "wg"',
                       "emptied_by_recipients = true", "[signing]", 'tsa_url = "http://tsa.example"',
                       'level_advies = "b-lt"', "auto_sign_doctors = false", ""])
     s = load_settings(_write(tmp_path, text))
-    for (section, name), flat in _KEYS.items():
-        value = getattr(getattr(s, section), name)
-        if flat not in ("pki_dir", "seal_p12", "extra_trust_roots", "parallel_cases", "recipient_groups"):
-            assert getattr(s, flat) == value, flat
-    assert (s.max_file_bytes, s.settle, s.rescan, s.polling, s.intake_group) == (4096, 1.5, 3, True, "so-sec")
-    assert (s.lo_workers, s.lo_timeout, s.lo_max_conversions, s.lo_max_rss_mb, s.lo_retries) == (3, 7, 9, 512, 0)
-    assert s.party_groups == {"werkgever": "wg"} and s.mailboxes_emptied_by_recipients is True
-    assert s.level_advies == "B-LT" and s.signing_level("advies") == "B-LT"
+    for flat in [k for _, k in KEYS if k not in RESOLVED] + list(RETIRED_FLAT_NAMES):
+        with pytest.raises(AttributeError):
+            getattr(s, flat)
+    i, lo = s.intake, s.libreoffice
+    assert (i.max_file_bytes, i.settle, i.rescan, i.polling, i.group) == (4096, 1.5, 3, True, "so-sec")
+    assert (lo.workers, lo.timeout, lo.max_conversions, lo.max_rss_mb, lo.retries) == (3, 7, 9, 512, 0)
+    assert s.party_groups == {"werkgever": "wg"} and s.mailboxes.emptied_by_recipients is True
+    assert s.signing.level_advies == "B-LT" and s.signing_level("advies") == "B-LT"
     assert s.signing_level("machtiging-medische-gegevens") == "B-LTA"  # a timestamp server: B-LTA by default
-    assert s.auto_sign_doctors is False and s.tsa_url == "http://tsa.example"
+    assert s.signing.auto_sign_doctors is False and s.signing.tsa_url == "http://tsa.example"
     assert s.parallel_cases == 2 * (os.cpu_count() or 1)  # 0: two per core
 
 
-def test_replace_changes_values_by_their_flat_names_and_refuses_unknown_ones(tmp_path):
+SETTINGS_NAME = re.compile(r"(^|_)settings$")
+
+
+def _settings_reads(source: str) -> list[tuple[int, str]]:
+    """(line, attribute) of every attribute read on a root's settings as the code names them: a name `settings` or
+    `*_settings`, `<x>.settings`, `load_settings(...)` or `Settings(...)`; a name imported into the module is not
+    one (django's and hypothesis' `settings`)."""
+    tree = ast.parse(source)
+    imported = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+
+    def is_settings(node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return bool(SETTINGS_NAME.search(node.id)) and node.id not in imported
+        if isinstance(node, ast.Attribute):
+            return bool(SETTINGS_NAME.search(node.attr)) and not (isinstance(node.value, ast.Name)
+                                                                   and node.value.id in imported)
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id in ("load_settings", "Settings")
+
+    return sorted((node.lineno, node.attr) for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and is_settings(node.value))
+
+
+def test_no_code_reads_a_setting_by_a_flat_name():
+    """A leftover flat name (`settings.tsa_url` for `settings.signing.tsa_url`) fails here, before it would fail
+    as an AttributeError on the path that reads it."""
+    flat = {k for _, k in KEYS} - RESOLVED | set(RETIRED_FLAT_NAMES)
+    assert not flat & (set(dir(Settings)) | set(Settings.model_fields))
+    found = {f"{path.relative_to(REPO)}:{line}": attr
+             for folder in ("pipeline", "desk", "tools", "tests") for path in sorted((REPO / folder).rglob("*.py"))
+             for line, attr in _settings_reads(path.read_text(encoding="utf-8")) if attr in flat}
+    assert found == {}, "read a key under its table: settings.<table>.<key> (see pipeline/settings/models.py)"
+
+
+def test_the_settings_read_check_catches_flat_names_and_leaves_other_objects():
+    source = "\n".join(["from django.conf import settings as django_settings",
+                        "import hypothesis",
+                        "a = settings.tsa_url",
+                        "b = root.settings.lo_timeout",
+                        "c = load_settings(path).intake_group",
+                        "d = self.lta_settings.signing.tsa_url",
+                        "e = trust_services.tsa_url",
+                        "f = django_settings.DEBUG",
+                        "g = hypothesis.settings.default"])
+    assert _settings_reads(source) == [(3, "tsa_url"), (4, "lo_timeout"), (5, "intake_group"), (6, "signing")]
+
+
+def test_replace_changes_values_by_their_tables_and_refuses_unknown_ones(tmp_path):
     s = load_settings(tmp_path)
-    t = s.replace(tsa_url="http://tsa.example", level_machtiging="B-T", demo_services=True, lo_timeout=5)
-    assert (t.tsa_url, t.signing.level_machtiging, t.demo_services, t.libreoffice.timeout) == \
+    t = s.replace(signing={"tsa_url": "http://tsa.example", "level_machtiging": "B-T"}, demo_services=True,
+                  libreoffice={"timeout": 5})
+    assert (t.signing.tsa_url, t.signing.level_machtiging, t.demo_services, t.libreoffice.timeout) == \
         ("http://tsa.example", "B-T", True, 5)
-    assert (s.tsa_url, s.level_machtiging, s.demo_services, s.lo_timeout) == (None, None, False, 60), "a copy"
+    assert (s.signing.tsa_url, s.signing.level_machtiging, s.demo_services, s.libreoffice.timeout) == \
+        (None, None, False, 60), "a copy"
     with pytest.raises(TypeError, match="tsa"):
         s.replace(tsa="x")
+    with pytest.raises(TypeError, match="tsa"):
+        s.replace(tsa_url="x")  # a key is changed in its table, not by a flat name  (flat-rewrite: keep)
+    with pytest.raises(TypeError, match=r"\[signing\] has no key 'tsa'"):
+        s.replace(signing={"tsa": "x"})
 
 
 # --- generated, not hand-written ----------------------------------------------------------------------------------
@@ -107,7 +174,7 @@ def test_the_configuration_pages_settings_table_is_the_generated_one():
     assert readme_with_table(readme) == readme, "run `make settings-table`"
     section = readme[readme.index("## Every key"):]
     assert readme_table() in section
-    for (table, name) in _KEYS:
+    for (table, name) in KEYS:
         assert f"| `[{table}]` | `{name}` |" in section
     for name in OrganisatieSettings.model_fields:
         assert f"| `[organisaties.<code>]` | `{name}` |" in section
@@ -149,8 +216,9 @@ def test_the_generated_file_loads_back_into_equal_settings(tmp_path):
     assert set(loaded.organisaties) == set(DEMO_ORGANISATIES)
     # the production file differs in one value only
     production = load_settings(_write(tmp_path / "p", PRODUCTION_CONFIG))
-    assert production.auto_sign_doctors is False
-    assert production.replace(auto_sign_doctors=True) == loaded.model_copy(update={"root": production.root})
+    assert production.signing.auto_sign_doctors is False
+    assert production.replace(signing={"auto_sign_doctors": True}) == \
+        loaded.model_copy(update={"root": production.root})
 
 
 def test_every_example_in_the_generated_file_is_a_valid_setting(tmp_path):
@@ -159,7 +227,7 @@ def test_every_example_in_the_generated_file_is_a_valid_setting(tmp_path):
     assert text.count("\n# ") < DEFAULT_CONFIG.count("\n# ")
     root = _write(tmp_path / "r", text)
     s = load_settings(root)
-    for (section, name) in _KEYS:
+    for (section, name) in KEYS:
         f = SECTIONS[section].model_fields[name]
         if f.default is None or (f.default in ((), {}) and f.examples):
             got = getattr(getattr(s, section), name)
@@ -190,13 +258,13 @@ def test_readme_with_table_rewrites_only_the_table(tmp_path):
     assert stale != readme
     path = tmp_path / "configuration.md"
     path.write_text(stale, encoding="utf-8")
-    assert settings_module.main(["--readme", str(path)]) == 0
+    assert generate.main(["--readme", str(path)]) == 0
     assert path.read_text(encoding="utf-8") == readme
 
 
 # --- clear errors -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("section, name", sorted(_KEYS), ids=lambda v: str(v))
+@pytest.mark.parametrize("section, name", sorted(KEYS), ids=lambda v: str(v))
 def test_a_wrong_type_or_unknown_key_names_the_file_and_the_key_on_one_line(tmp_path, section, name):
     f = SECTIONS[section].model_fields[name]
     wrong = "[1, 2]" if isinstance(f.default, (bool, int, float, str)) or f.default is None else "3"
@@ -269,10 +337,14 @@ def _path_literals(source: str) -> list[str]:
     return [line.strip() for line in source.splitlines() if any(p.search(line) for p in PATH_LITERALS)]
 
 
-def test_no_module_but_settings_builds_a_path_of_the_root_from_literals():
+LAYOUT = REPO / "pipeline" / "settings" / "layout.py"
+
+
+def test_no_module_but_the_layout_builds_a_path_of_the_root_from_literals():
+    assert LAYOUT.is_file()
     found = {str(p.relative_to(REPO)): hits for p in sorted((REPO / "pipeline").rglob("*.py"))
-             if p.name != "settings.py" and (hits := _path_literals(p.read_text(encoding="utf-8")))}
-    assert found == {}, "use the Settings property (or the layout constant in pipeline/settings.py)"
+             if p != LAYOUT and (hits := _path_literals(p.read_text(encoding="utf-8")))}
+    assert found == {}, "use the Settings property (or the layout constant in pipeline/settings/layout.py)"
 
 
 @pytest.mark.parametrize("line", [
@@ -331,6 +403,25 @@ def test_the_wiring_uses_the_settings_paths(make_root):
     assert p.stage.root == s.root
 
 
+def test_a_config_variant_changes_only_its_keys_and_keeps_every_comment(tmp_path):
+    """tests/config_variants.py: variants of the generated file are made from data, not by editing its text."""
+    root = _write(tmp_path, DEFAULT_CONFIG)
+    configure(root, {"signing": {"tsa_url": "", "auto_sign_doctors": False},
+                     "mailboxes": {"recipients": {"werkgever/acme": "acme-hr"}},
+                     "organisaties": {"arbopraktijk-visser": {"iban": None}, "nieuw": {
+                         "naam": "Nieuw", "straat": "Laan 1", "postcode": "1234 AB", "plaats": "Ede"}}})
+    text = (root / CONFIG_NAME).read_text(encoding="utf-8")
+    comments = lambda t: [line for line in t.splitlines() if line.startswith("#")]  # noqa: E731
+    assert comments(text) == comments(DEFAULT_CONFIG)
+    s, default = load_settings(root), load_settings(_write(tmp_path / "d", DEFAULT_CONFIG))
+    assert (s.signing.tsa_url, s.signing.auto_sign_doctors, s.recipient_groups) == \
+        (None, False, (("werkgever/acme", "acme-hr"),))
+    assert s.organisaties["arbopraktijk-visser"].iban is None and s.organisaties["nieuw"].plaats == "Ede"
+    assert "tsa_url" in s.signing.model_fields_set, "an empty tsa_url is written, not left out"
+    assert (s.intake, s.libreoffice) == (default.intake, default.libreoffice)
+    assert s.organisaties["arbonoord"] == default.organisaties["arbonoord"]
+
+
 def test_a_configured_pki_dir_is_below_the_root_or_where_it_says(tmp_path):
     s = load_settings(_write(tmp_path, '[signing]\npki_dir = "keys"\nextra_trust_roots = ["/etc/x.pem", "y.pem"]\n'))
     assert s.pki_dir == tmp_path.resolve() / "keys" and s.trust_roots[0] == tmp_path.resolve() / "keys" / "ca.pem"
@@ -355,11 +446,11 @@ def test_sopipe_init_writes_the_generated_file_whatever_the_umask(tmp_path, umas
     assert stat.S_IMODE((root / CONFIG_NAME).stat().st_mode) == 0o640
     assert stat.S_IMODE(root.stat().st_mode) == 0o751
     s = load_settings(root)
-    assert s.auto_sign_doctors is demo and set(s.organisaties) == set(DEMO_ORGANISATIES)
+    assert s.signing.auto_sign_doctors is demo and set(s.organisaties) == set(DEMO_ORGANISATIES)
     if demo:  # the DEMO PKI's own trust services are the default timestamp server
-        assert s.demo_services and s.tsa_url and s.signing_level("advies") == "B-LTA"
+        assert s.demo_services and s.signing.tsa_url and s.signing_level("advies") == "B-LTA"
     else:
-        assert not s.demo_services and s.tsa_url is None
+        assert not s.demo_services and s.signing.tsa_url is None
 
 
 def test_settings_is_a_pydantic_model_of_the_tables():

@@ -74,7 +74,8 @@ def test_the_builder_copies_the_order_and_the_role_and_reason_are_the_signers():
 
 
 def test_the_pades_level_is_chosen_per_signer(tmp_path):
-    settings = Settings(root=tmp_path).replace(tsa_url="http://127.0.0.1:1/tsa", level_advies="B-LT", level_machtiging="B-T")
+    settings = Settings(root=tmp_path).replace(signing={"tsa_url": "http://127.0.0.1:1/tsa", "level_advies": "B-LT",
+                                                        "level_machtiging": "B-T"})
     assert settings.signing_level(Signer.SO_BEDRIJFSARTS) == "B-LT"
     assert settings.signing_level(Signer.ZEGEL) == settings.signing_level(Signer.BEDRIJFSARTS) == "B-T"
     # a document kind still names its signer's level (other callers pass kinds)

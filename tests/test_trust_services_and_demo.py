@@ -207,7 +207,7 @@ def test_a_self_made_demo_named_ca_does_not_let_a_production_root_sign_as_a_doct
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
     _self_made_demo_root(root / "pki" / "ca.pem")
     settings = load_settings(root)
-    assert settings.auto_sign_doctors and (root / "pki" / demo_pki.DEMO_MARKER).exists()
+    assert settings.signing.auto_sign_doctors and (root / "pki" / demo_pki.DEMO_MARKER).exists()
     assert list((root / "pki").glob("doctor-*.p12"))
     with pytest.raises(PipelineError) as refused:
         make_keyring(settings)

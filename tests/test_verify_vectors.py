@@ -33,6 +33,7 @@ from pipeline.adapters.validation import verify_pdf
 from pipeline.cli import cli
 from pipeline.errors import SigningError
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE
+from tests.config_variants import configure
 from tests.test_pades_levels import DOCTOR, SEAL, VISSER
 from tests.test_signing import minimal_pdf
 
@@ -270,10 +271,7 @@ def test_archive_renew_refuses_to_retimestamp_an_invalid_document(tmp_path, docu
     root = tmp_path / "root"
     assert CliRunner().invoke(cli, ["init", "--root", str(root)]).exit_code == 0
     shutil.copy(trust_services.ca, root / "pki" / "ca.pem")  # trust the services' PKI, as a real root would
-    toml = root / "sopipe.toml"
-    text, n = re.subn(r"(?m)^\[signing\]$", f'[signing]\ntsa_url = "{trust_services.tsa_url}"', toml.read_text(), 1)
-    assert n == 1
-    toml.write_text(text)
+    configure(root, {"signing": {"tsa_url": trust_services.tsa_url}})
     lta = pades_with_tsa.sign(document, identity=services_keyring.doctor(VISSER), appearance=DOCTOR,
                               level="B-LTA")
     tampered = bytearray(lta)

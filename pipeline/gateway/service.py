@@ -263,9 +263,9 @@ class Gateway:
         replaced = self._failed_in_scope(actor, vervangt) if vervangt else None
         obj, problems = self._draft(actor, kenmerk, stap, gegevens)
         raw = json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8")
-        if len(raw) > self.settings.max_file_bytes:  # the intake would refuse it: say so now
+        if len(raw) > self.settings.intake.max_file_bytes:  # the intake would refuse it: say so now
             problems.append(("", f"Het bestand wordt te groot ({len(raw)} bytes; de grens is "
-                                 f"{self.settings.max_file_bytes})."))
+                                 f"{self.settings.intake.max_file_bytes})."))
         if problems:
             return {"problemen": [list(p) for p in problems]}
         digest = hashlib.sha256(raw).hexdigest()

@@ -98,7 +98,7 @@ def make_keyring(settings: Settings, *, doctors: bool = True) -> KeyRing:
     the seal only (archive export).
     """
     demo = is_demo_pki(settings.pki_dir)
-    if doctors and settings.auto_sign_doctors and not demo:
+    if doctors and settings.signing.auto_sign_doctors and not demo:
         raise PipelineError(
             f"[signing] auto_sign_doctors = true is only for the DEMO PKI, and {settings.pki_dir} is not one: "
             "a doctor's personal signature is never applied by the pipeline. Set auto_sign_doctors = false in "
@@ -107,20 +107,21 @@ def make_keyring(settings: Settings, *, doctors: bool = True) -> KeyRing:
             "outbox/bedrijfsarts/<BIG>/<kenmerk>/te-ondertekenen/ for the doctor (`sopipe sign`).",
             field="auto_sign_doctors")
     seal = None
-    if settings.seal_pkcs11_module:
+    if settings.signing.seal_pkcs11_module:
         chain = [p for p in (settings.pki_dir / "intermediate.pem", *settings.trust_roots) if p.exists()]
         seal = SigningIdentity.from_pkcs11(
-            settings.seal_pkcs11_module, token_label=settings.seal_token_label, key_label=settings.seal_key_label,
-            pin=read_secret(settings.seal_pin, setting="seal_pin").decode("utf-8"), chain=chain)
-    elif settings.seal_passphrase:
+            settings.signing.seal_pkcs11_module, token_label=settings.signing.seal_token_label,
+            key_label=settings.signing.seal_key_label, pin=read_secret(settings.signing.seal_pin, setting="seal_pin").decode("utf-8"), chain=chain)
+    elif settings.signing.seal_passphrase:
         seal = SigningIdentity.from_pkcs12(settings.seal_p12 or settings.pki_dir / "seal.p12",
-                                           read_secret(settings.seal_passphrase, setting="seal_passphrase"))
+                                           read_secret(settings.signing.seal_passphrase, setting="seal_passphrase"))
     elif not demo:
         raise PipelineError(
             f"No seal configured for the production PKI in {settings.pki_dir}: set [signing] seal_pkcs11_module "
             "(a token) or seal_passphrase (env:/file:/credential:, never beside the key) in sopipe.toml",
             field="seal_passphrase")
-    return KeyRing.from_pki_dir(settings.pki_dir, seal=seal, doctors=doctors and demo and settings.auto_sign_doctors)
+    return KeyRing.from_pki_dir(settings.pki_dir, seal=seal,
+                                doctors=doctors and demo and settings.signing.auto_sign_doctors)
 
 
 def make_order_signer(settings: Settings) -> OrderSigner:
@@ -128,17 +129,17 @@ def make_order_signer(settings: Settings) -> OrderSigner:
     from pyhanko.keys import load_certs_from_pemder
 
     roots = [c for p in settings.trust_roots if p.exists() for c in load_certs_from_pemder([str(p)])]
-    pades = PadesSigner(tsa_url=settings.tsa_url, trust_roots=roots)
+    pades = PadesSigner(tsa_url=settings.signing.tsa_url, trust_roots=roots)
     return OrderSigner(make_keyring(settings), pades, level_for=settings.signing_level,
-                       auto_sign_doctors=settings.auto_sign_doctors)
+                       auto_sign_doctors=settings.signing.auto_sign_doctors)
 
 
 def check_signing_setup(settings: Settings) -> None:
     """Refuse to start signing below B-LTA on a production PKI without a timestamp server, unless the lower levels
     were chosen explicitly (`sopipe status` keeps warning about them)."""
     from pipeline.adapters.demo_pki import is_demo_pki
-    unset = [k for k in ("level_machtiging", "level_advies") if getattr(settings, k) is None]
-    if settings.tsa_url or not unset or is_demo_pki(settings.pki_dir):
+    unset = [k for k in ("level_machtiging", "level_advies") if getattr(settings.signing, k) is None]
+    if settings.signing.tsa_url or not unset or is_demo_pki(settings.pki_dir):
         return
     raise SigningError(
         "Er is geen tijdstempelserver ingesteld ([signing] tsa_url in sopipe.toml), dus machtigingen en adviezen "
@@ -158,7 +159,7 @@ def signing_services(settings: Settings) -> Iterator[Settings]:
         return
     from pipeline.adapters.demo_services import serve_pki
     with serve_pki(settings.pki_dir) as urls:
-        yield settings.replace(tsa_url=urls.tsa)
+        yield settings.replace(signing={"tsa_url": urls.tsa})
 
 
 @contextmanager
@@ -178,9 +179,9 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
     signer = signer or make_order_signer(settings)
     own_converter = converter is None
     if own_converter:
-        converter = UnoConverterPool(workers=settings.lo_workers or None, timeout=settings.lo_timeout,
-                                     max_conversions=settings.lo_max_conversions,
-                                     max_rss_mb=settings.lo_max_rss_mb, retries=settings.lo_retries,
+        converter = UnoConverterPool(workers=settings.libreoffice.workers or None, timeout=settings.libreoffice.timeout,
+                                     max_conversions=settings.libreoffice.max_conversions,
+                                     max_rss_mb=settings.libreoffice.max_rss_mb, retries=settings.libreoffice.retries,
                                      scratch_dir=settings.scratch)
     if guard is None:
         from pipeline.shell.guard import PrivacyGuard
@@ -188,8 +189,8 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
     pipeline = Pipeline(inbox=settings.inbox, outbox=settings.outbox, quarantine=settings.quarantine, store=store,
                         staging=settings.staging,
                         renderer=DocxRenderer(settings.templates), converter=converter, signer=signer,
-                        guard=guard, max_file_bytes=settings.max_file_bytes,
-                        parallel=max(2, settings.lo_workers or 2), audit=Audit(store, clock=clock),
+                        guard=guard, max_file_bytes=settings.intake.max_file_bytes,
+                        parallel=max(2, settings.libreoffice.workers or 2), audit=Audit(store, clock=clock),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots, artsen=settings.artsen),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
                                                       processes=2, access=mailbox_access, ledger=store),

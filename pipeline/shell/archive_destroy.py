@@ -118,7 +118,7 @@ def plan_destruction(settings: Settings, store: Store, kenmerk: str) -> DestroyP
     # a pipeline killed while converting leaves the case's Word and PDF files behind
     scratch = (*stale_scratch(settings.scratch), *stale_scratch())
     boxes, box_files = _mailbox_folders(settings, kenmerk)
-    kept = tuple(settings.outbox.joinpath(*parts) for parts in boxes) if settings.mailboxes_emptied_by_recipients \
+    kept = tuple(settings.outbox.joinpath(*parts) for parts in boxes) if settings.mailboxes.emptied_by_recipients \
         else ()
     if kept:
         boxes, box_files = [], []

@@ -278,8 +278,9 @@ def at_level(settings, level: str | None):
     if level is None:
         return settings
     if level == "B-B":  # no timestamp server needed, so none is started
-        return settings.replace(tsa_url=None, demo_services=False, level_machtiging="B-B", level_advies="B-B")
-    return settings.replace(level_machtiging=level, level_advies=level)
+        return settings.replace(signing={"tsa_url": None, "level_machtiging": "B-B", "level_advies": "B-B"},
+                                demo_services=False)
+    return settings.replace(signing={"level_machtiging": level, "level_advies": level})
 
 
 def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5, level: str | None = None,
@@ -342,7 +343,7 @@ def run_pipeline(root: Path, cases: list[list[dict]], *, single_events: int = 5,
 
         stop = threading.Event()
         watcher = threading.Thread(target=watch, args=(pipeline,), kwargs=dict(
-            settle=settings.settle, rescan=settings.rescan, workers=settings.parallel_cases, stop=stop,
+            settle=settings.intake.settle, rescan=settings.intake.rescan, workers=settings.parallel_cases, stop=stop,
             on_outcome=on_single), daemon=True)
         watcher.start()
         time.sleep(0.5)  # the observer is up

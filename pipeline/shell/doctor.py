@@ -118,7 +118,7 @@ def _test_docx() -> bytes:
 def check_conversion(settings: Settings | None) -> Check:
     """One real conversion through a fresh one-worker pool: LibreOffice starts, converts and writes PDF/A."""
     from pipeline.adapters.converter import PdfMetadata, UnoConverterPool
-    timeout = settings.lo_timeout if settings else 60.0
+    timeout = settings.libreoffice.timeout if settings else 60.0
     started = time.monotonic()
     try:
         with UnoConverterPool(workers=1, timeout=timeout, retries=0) as pool:
@@ -278,7 +278,7 @@ def _check_demo_pki(settings: Settings, pki: Path, now: dt.datetime) -> list[Che
 def _check_production_pki(settings: Settings, pki: Path, now: dt.datetime) -> list[Check]:
     from pipeline.adapters.signing import read_secret
     checks: list[Check] = []
-    if settings.auto_sign_doctors:
+    if settings.signing.auto_sign_doctors:
         checks.append(fail("PKI: auto_sign_doctors", "auto_sign_doctors = true with a production PKI: the pipeline will not "
                            "start", f"set [signing] auto_sign_doctors = false in {settings.config_file}"))
     if (pki / "passphrase").exists():
@@ -292,17 +292,18 @@ def _check_production_pki(settings: Settings, pki: Path, now: dt.datetime) -> li
     if not (pki / "ca.pem").exists():
         checks.append(fail("PKI", f"ca.pem missing in {pki}", "install the root certificate of your trust service"))
     seal = None
-    if settings.seal_pkcs11_module:
-        found = Path(settings.seal_pkcs11_module).is_file()
-        checks.append((ok if found else fail)("PKI: seal", f"on token {settings.seal_token_label!r} via "
-                                              f"{settings.seal_pkcs11_module}"
+    if settings.signing.seal_pkcs11_module:
+        found = Path(settings.signing.seal_pkcs11_module).is_file()
+        checks.append((ok if found else fail)("PKI: seal", f"on token {settings.signing.seal_token_label!r} via "
+                                              f"{settings.signing.seal_pkcs11_module}"
                                               + ("" if found else ": module not found"),
                                               *(() if found else ("install the token's PKCS#11 module",))))
-    elif settings.seal_passphrase:
+    elif settings.signing.seal_passphrase:
         path = settings.seal_p12 or pki / "seal.p12"
         try:
-            seal = (path, read_secret(settings.seal_passphrase, setting="seal_passphrase"))
-            checks.append(ok("PKI: seal", f"{path.name}, passphrase from {settings.seal_passphrase.split(':')[0]}:"))
+            seal = (path, read_secret(settings.signing.seal_passphrase, setting="seal_passphrase"))
+            source = settings.signing.seal_passphrase.split(":")[0]
+            checks.append(ok("PKI: seal", f"{path.name}, passphrase from {source}:"))
         except PipelineError as e:
             checks.append(fail("PKI: seal", e.message, "provide the passphrase where seal_passphrase says"))
     else:
@@ -352,7 +353,7 @@ def check_signing(settings: Settings) -> list[Check]:
                 return [fail("signing: seal", "no seal identity", "configure the seal in [signing]")]
             checks = [ok("signing: seal", f"{seal.naam} opens ({seal.source})")]
             try:
-                if running.tsa_url:
+                if running.signing.tsa_url:
                     checks.append(_check_timestamp(running))
                 checks.append(_check_test_signature(running, seal, running.signing_level(Signer.ZEGEL)))
             finally:
@@ -368,12 +369,12 @@ def _check_timestamp(settings: Settings) -> Check:
 
     from pipeline.adapters.tsa import probe_timestamp
     try:
-        probe = probe_timestamp(settings.tsa_url, trust_roots=settings.trust_roots)
+        probe = probe_timestamp(settings.signing.tsa_url, trust_roots=settings.trust_roots)
     except TimestampRequestError as e:
-        return fail("signing: timestamp", f"{settings.tsa_url}: {e}", "check [signing] tsa_url and that its "
+        return fail("signing: timestamp", f"{settings.signing.tsa_url}: {e}", "check [signing] tsa_url and that its "
                     "TSA's root is in pki/ca.pem or [signing] extra_trust_roots")
     return ok("signing: timestamp", f"{probe.tsa}, {probe.time:%Y-%m-%d %H:%M:%S} UTC, in {probe.seconds:.2f}s "
-              f"({settings.tsa_url})")
+              f"({settings.signing.tsa_url})")
 
 
 def _check_test_signature(settings: Settings, seal, level: str) -> Check:
@@ -390,7 +391,7 @@ def _check_test_signature(settings: Settings, seal, level: str) -> Check:
     pdf.ln(20)
     pdf.cell(text="Ondertekening")
     roots = [c for p in settings.trust_roots if p.exists() for c in load_certs_from_pemder([str(p)])]
-    signer = PadesSigner(tsa_url=settings.tsa_url, trust_roots=roots)
+    signer = PadesSigner(tsa_url=settings.signing.tsa_url, trust_roots=roots)
     appearance = SignatureAppearance(naam=seal.naam, rol="elektronisch zegel", big_nummer=None,
                                      organisatie=seal.organisatie or "", reden="sopipe doctor: proefhandtekening",
                                      locatie="")

@@ -13,24 +13,14 @@ from pipeline.adapters.safefs import PRIVATE_DIR, Access
 from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
 from pipeline.package_data import EXAMPLES  # importable from here, as before
-from pipeline.settings import (CONFIG_NAME, DEFAULT_CONFIG, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH,
-                               TEMPLATES, Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
+from pipeline.settings import (CONFIG_NAME, FAILED, INBOX, OUTBOX, PRIVATE_FOLDERS, PROCESSED, SCRATCH, TEMPLATES,
+                               Settings, load_settings)  # SCRATCH, TEMPLATES: still importable from here
+from pipeline.settings.demo import DEMO_DOCTORS, DEMO_LOGO, DEMO_ORGANISATIE  # importable from here, as before
+from pipeline.settings.generate import DEMO_CONFIG, PRODUCTION_CONFIG
 from pipeline.shell.intake import IntakeAccess
 
-DEMO_LOGO = EXAMPLES / "logo-arbonoord.png"
-"""The fictional letterhead logo of the DEMO arbodienst (tools/make_demo_logo.py); `init` puts it beside the config."""
-DEMO_CONFIG = DEFAULT_CONFIG.replace("\n[organisaties.arbonoord]\n",
-                                     f'\n[organisaties.arbonoord]\nlogo = "{DEMO_LOGO.name}"\n', 1)
-"""What `sopipe init` writes: the default configuration, its DEMO arbodienst with the DEMO logo."""
-DEMO_ORGANISATIE = "ArboNoord"
-DEMO_DOCTORS = (("Dr. E. Visser", "39087654301"), ("Dr. K. Smit", "49011122201"), ("Dr. P. Bakker", "19012345601"))
-"""DEMO identities: the example's SO doctors (first and second choice) and its own doctor (signs the request)."""
 DEMO_SERVICES_URL = "http://127.0.0.1:8765"
 """Where `sopipe pki serve` runs the demo CRL/OCSP/TSA services; named in the demo certificates."""
-
-
-PRODUCTION_CONFIG = DEFAULT_CONFIG.replace("\nauto_sign_doctors = true\n", "\nauto_sign_doctors = false\n")
-"""What `sopipe init --no-demo` writes: doctors sign themselves."""
 
 
 ROOT_MODE = 0o751
@@ -50,7 +40,7 @@ def access_from_settings(settings: Settings) -> tuple[MailboxAccess, IntakeAcces
     """The configured groups as modes and gids (unknown groups are an error at start-up)."""
     party = {p: _gid(g, f"[mailboxes] group_{p.replace('-', '_')}") for p, g in settings.party_groups.items()}
     recipients = {k: _gid(g, f"[mailboxes.recipients] {k!r}") for k, g in settings.recipient_groups}
-    secretariat = _gid(settings.intake_group, "[intake] group") if settings.intake_group else None
+    secretariat = _gid(settings.intake.group, "[intake] group") if settings.intake.group else None
     return MailboxAccess(party_groups=party, recipient_groups=recipients), IntakeAccess.for_group(secretariat)
 
 

@@ -69,7 +69,7 @@ def renew_archive_timestamps(settings, *, days: int, dry_run: bool = False, now:
     from pipeline.adapters.validation import verify_pdf
     from pipeline.shell.validation_reports import write_validation_report
 
-    if not settings.tsa_url and not dry_run:
+    if not settings.signing.tsa_url and not dry_run:
         raise SigningError("No timestamp server: set [signing] tsa_url in sopipe.toml.", field="tsa_url")
     roots = [p for p in settings.trust_roots if p.exists()]
     certs = [c for p in roots for c in load_certs_from_pemder([str(p)])]
@@ -108,7 +108,7 @@ def renew_archive_timestamps(settings, *, days: int, dry_run: bool = False, now:
             continue
         started = time.perf_counter()
         try:
-            updated = renew_archival_timestamp(data, timestamper=http_timestamper(settings.tsa_url),
+            updated = renew_archival_timestamp(data, timestamper=http_timestamper(settings.signing.tsa_url),
                                                trust_roots=certs)
         except TrustServiceOutage:
             raise  # the timestamp server is away: a retry later for all of them, not a verdict on this document

@@ -1,63 +1,31 @@
-"""Configuration: one documented file, `sopipe.toml` in the root, read once at the edge into frozen settings.
+"""Configuration: the tables of `sopipe.toml`, their validators, and `load_settings`, which reads the file once at
+the edge into frozen `Settings`.
 
 Each key is declared once, below, as a field of the frozen pydantic model of its TOML table: its type, default,
-constraints and description. The file `sopipe init` writes (`DEFAULT_CONFIG`, comments included) and the
-settings table of docs/configuration.md are generated from these models (`python -m pipeline.settings --readme`),
-and `_KEYS` is derived from them. Every value has a default that works; an unknown key or a value of the wrong
-type is a one-line error at start-up naming the file and the key.
-
-The root's layout (every folder and file the pipeline keeps below the root) is declared here too, as parts
-relative to the root (`STAGE`, `SCRATCH`, ...: `pipeline.adapters.safefs` opens them from the root without
-following a link) and as `Settings` properties (`settings.stage`, `settings.scratch`, ...).
+constraints and description. It is read under its table (`settings.signing.tsa_url`); a few keys also have a value
+resolved against the root or the machine (`settings.pki_dir`, `settings.parallel_cases`). The file `sopipe init`
+writes and the settings table of docs/configuration.md are generated from these models (`pipeline.settings.generate`).
+Every value has a default that works; an unknown key or a value of the wrong type is a one-line error at start-up
+naming the file and the key.
 """
 
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import re
-import sys
-import textwrap
 import tomllib
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, ClassVar, Mapping
+from typing import Annotated, Any, Mapping
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SkipValidation, StringConstraints,
                       ValidationError, ValidationInfo, field_validator, model_validator)
 
-from pipeline import package_data
 from pipeline.core.artsen import Arts
 from pipeline.core.organisaties import Organisatie
-from pipeline.core.routing import Party
 from pipeline.errors import PipelineError
-
-CONFIG_NAME = "sopipe.toml"
-
-# --- the root's layout, relative to the root -----------------------------------------------------------------------
-
-INBOX = ("inbox",)
-PROCESSED = (*INBOX, "processed")
-FAILED = (*INBOX, "failed")
-OUTBOX = ("outbox",)
-ARCHIVE = (*OUTBOX, Party.ARCHIEF.value)
-"""The archive's mailbox: one copy of every document (`Party.ARCHIEF`)."""
-QUARANTINE = ("quarantine",)
-STATE = ("state",)
-DATABASE = (*STATE, "sopipe.db")
-STAGE = (*STATE, "intake")
-"""The read-once stage: a case file is renamed out of the inbox into `state/intake/<id>/` before it is read."""
-STAGING = (*STATE, "staging")
-"""Documents made for a case file, kept until its event is recorded (crash safety)."""
-SCRATCH = (*STATE, "scratch")
-"""LibreOffice's scratch folder (profiles, jobs)."""
-WATCH_LOCK = (*STATE, "watch.lock")
-"""The OS lock that keeps a second `sopipe watch` off the root."""
-PRIVATE_FOLDERS = (QUARANTINE, STATE, STAGE, STAGING, SCRATCH)
-"""The folders only the pipeline's user may enter (0700)."""
-TEMPLATES = package_data.TEMPLATES
-"""The shipped Word templates (not below the root: they come with the program, as package data)."""
+from pipeline.settings.layout import CONFIG_NAME, INBOX, OUTBOX, PKI, QUARANTINE, STATE, RootLayout
 
 SECRET_SOURCES = ("env", "file", "credential")
 """Where a secret may come from: never a value written in sopipe.toml, never a file inside the root."""
@@ -66,21 +34,16 @@ PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
 # --- the keys, one model per TOML table ------------------------------------------------------------------------------
 
-def key(default: Any, description: str, *, example: Any = None, shown: str | None = None,
-        flat: str | None = None, **constraints: Any) -> Any:
+def key(default: Any, description: str, *, example: Any = None, shown: str | None = None, **constraints: Any) -> Any:
     """One setting: its default, what it means (README table and sopipe.toml comment), and optionally an
-    example (written commented out when there is no default), how the README shows a computed default, and its
-    attribute name on `Settings` when that is not the key."""
-    extra = {name: value for name, value in (("shown", shown), ("flat", flat)) if value is not None}
+    example (written commented out when there is no default) and how the README shows a computed default."""
     return Field(default, description=description, examples=None if example is None else [example],
-                 json_schema_extra=extra or None, **constraints)
+                 json_schema_extra=None if shown is None else {"shown": shown}, **constraints)
 
 
 class _Table(BaseModel):
     """A TOML table: frozen, no unknown key, no silent conversion ("2" is not a number, 1 is not true)."""
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-    FLAT_PREFIX: ClassVar[str] = ""
-    """Prefix of the keys' attribute names on `Settings` (`[libreoffice] workers` -> `lo_workers`)."""
 
 
 Count = Annotated[int, Field(ge=0)]
@@ -127,7 +90,7 @@ class IntakeSettings(_Table):
     polling: bool = key(False, "poll the inbox instead of file-system events (SMB/NFS shares)")
     group: str | None = key(None, "Unix group of the secretariat: it may drop files into `inbox/` (2770) and read "
                             "`inbox/processed/` and `inbox/failed/` (2750, case files 0640); without it only the "
-                            "pipeline's own user gets in (0700/0600)", example="so-secretariaat", flat="intake_group")
+                            "pipeline's own user gets in (0700/0600)", example="so-secretariaat")
 
 
 _PARTY_GROUP = "Unix group of `outbox/{}/` (chgrp + setgid: delivered files inherit it, mode 0640)"
@@ -145,12 +108,11 @@ class MailboxSettings(_Table):
         False, "`true` only when it is agreed and documented that the recipients empty their mailboxes themselves "
         "under their own retention: `archive destroy` then leaves `outbox/<party>/` alone and lists those folders "
         "(by default it removes the case's folder from every mailbox too: after the 20-year retention the server "
-        "keeps no copy)", flat="mailboxes_emptied_by_recipients")
+        "keeps no copy)")
     recipients: dict[str, str] = key(
         {}, "table `[mailboxes.recipients]`: a group per recipient folder, `\"<party>/<code>\" = \"<group>\"` "
         "(code: the organisation's code, `kvk-<number>`, `naam-<slug>` or a doctor's BIG number); such a group "
-        "can only reach its own folder", example={"werkgever/acme": "acme-hr"}, shown="none",
-        flat="recipient_groups")
+        "can only reach its own folder", example={"werkgever/acme": "acme-hr"}, shown="none")
 
     @field_validator("recipients")
     @classmethod
@@ -164,7 +126,6 @@ class MailboxSettings(_Table):
 
 class LibreOfficeSettings(_Table):
     """The warm LibreOffice workers that convert the documents to PDF/A."""
-    FLAT_PREFIX: ClassVar[str] = "lo_"
     workers: Count = key(0, "warm LibreOffice workers; 0 = one per CPU core")
     timeout: Seconds = key(60, "seconds before a conversion counts as hung; the worker is killed and replaced")
     max_conversions: Count = key(200, "a worker is replaced after this many conversions (keeps memory flat)")
@@ -177,7 +138,7 @@ class SigningSettings(_Table):
     secret says where it comes from: "env:NAME" (an environment variable), "file:/etc/sopipe/seal.pass" (a file
     outside the root) or "credential:NAME" (a systemd credential, LoadCredential=NAME:…, read from
     $CREDENTIALS_DIRECTORY/NAME)."""
-    pki_dir: str = key("pki", "folder with `ca.pem` and the seal; DEMO: also `doctor-<BIG>.p12` and `passphrase` "
+    pki_dir: str = key(PKI[0], "folder with `ca.pem` and the seal; DEMO: also `doctor-<BIG>.p12` and `passphrase` "
                        "(mode 0600)")
     tsa_url: str | None = key(
         None, "RFC 3161 timestamp server of your trust service provider; a production PKI without one refuses to "
@@ -344,17 +305,17 @@ class SopipeToml(_Table):
 SECTIONS: Mapping[str, type[_Table]] = MappingProxyType({
     name: f.annotation for name, f in SopipeToml.model_fields.items() if name not in ("organisaties", "artsen")})
 """The TOML tables of plain keys, by name, in the order of the file."""
-_KEYS = MappingProxyType({
-    (section, name): (f.json_schema_extra or {}).get("flat", model.FLAT_PREFIX + name)
-    for section, model in SECTIONS.items() for name, f in model.model_fields.items()})
-"""(table, key) -> the attribute of `Settings` that holds it."""
+KEYS: tuple[tuple[str, str], ...] = tuple(
+    (section, name) for section, model in SECTIONS.items() for name in model.model_fields)
+"""Every (table, key) of the tables of plain keys, in the order of the file."""
 
 
 # --- the settings of one root --------------------------------------------------------------------------------------
 
-class Settings(BaseModel):
-    """The settings of one root: its tables as read from sopipe.toml (`settings.signing.tsa_url`), each key also
-    under its flat name (`settings.tsa_url`, `settings.lo_timeout`: `_KEYS`), and every path of the root."""
+class Settings(RootLayout, BaseModel):
+    """The settings of one root: its tables as read from sopipe.toml, each key under its table
+    (`settings.signing.tsa_url`, `settings.libreoffice.timeout`), the keys resolved against the root or the machine
+    (`settings.pki_dir`, `settings.parallel_cases`), and every path of the root (`RootLayout`)."""
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     root: Path
@@ -371,19 +332,21 @@ class Settings(BaseModel):
     trust services itself (`pipeline.shell.app.signing_services`)."""
 
     def replace(self, **changes: Any) -> "Settings":
-        """A copy with values changed by their flat names (`replace(tsa_url=..., level_advies="B-B")`)."""
-        tables: dict[str, dict[str, Any]] = {}
-        top = {}
+        """A copy with values changed: a table's keys by a mapping (`replace(signing={"tsa_url": url,
+        "level_advies": "B-B"})`), the other values by name (`replace(demo_services=True)`). An unknown table, key
+        or value is a TypeError."""
+        top: dict[str, Any] = {}
         for name, value in changes.items():
-            if name in _FLAT:
-                section, key_name = _FLAT[name]
-                tables.setdefault(section, {})[key_name] = value
+            if name in SECTIONS and not isinstance(value, _Table):
+                table = getattr(self, name)
+                unknown = sorted(set(value) - set(type(table).model_fields))
+                if unknown:
+                    raise TypeError(f"[{name}] has no key {', '.join(map(repr, unknown))}")
+                top[name] = table.model_copy(update=value)
             elif name in type(self).model_fields:
                 top[name] = value
             else:
                 raise TypeError(f"Settings has no value {name!r}")
-        for section, values in tables.items():
-            top[section] = getattr(self, section).model_copy(update=values)
         return self.model_copy(update=top)
 
     # keys whose value on `Settings` is resolved against the root or the machine
@@ -448,79 +411,6 @@ class Settings(BaseModel):
                 "van het certificaat van de ondertekenaar niet meer te controleren, terwijl het dossier 20 jaar "
                 "bewaard wordt. Stel tsa_url in voor PAdES B-LTA."]
 
-    # every path of the root
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / CONFIG_NAME
-
-    @property
-    def inbox(self) -> Path:
-        return self.root.joinpath(*INBOX)
-
-    @property
-    def processed(self) -> Path:
-        return self.root.joinpath(*PROCESSED)
-
-    @property
-    def failed(self) -> Path:
-        return self.root.joinpath(*FAILED)
-
-    @property
-    def outbox(self) -> Path:
-        return self.root.joinpath(*OUTBOX)
-
-    @property
-    def archive(self) -> Path:
-        """`outbox/archief/`: one copy of every document per case."""
-        return self.root.joinpath(*ARCHIVE)
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root.joinpath(*QUARANTINE)
-
-    @property
-    def state(self) -> Path:
-        return self.root.joinpath(*STATE)
-
-    @property
-    def database(self) -> Path:
-        return self.root.joinpath(*DATABASE)
-
-    @property
-    def stage(self) -> Path:
-        """The intake stage `state/intake/` (see `STAGE`)."""
-        return self.root.joinpath(*STAGE)
-
-    @property
-    def staging(self) -> Path:
-        return self.root.joinpath(*STAGING)
-
-    @property
-    def scratch(self) -> Path:
-        return self.root.joinpath(*SCRATCH)
-
-    @property
-    def watch_lock(self) -> Path:
-        return self.root.joinpath(*WATCH_LOCK)
-
-    @property
-    def templates(self) -> Path:
-        return TEMPLATES
-
-
-_FLAT: Mapping[str, tuple[str, str]] = MappingProxyType({flat: sk for sk, flat in _KEYS.items()})
-
-
-def _flat_property(section: str, name: str) -> property:
-    return property(lambda self: getattr(getattr(self, section), name),
-                    doc=f"`[{section}] {name}` ({SECTIONS[section].model_fields[name].description})")
-
-
-for _flat, (_section, _name) in _FLAT.items():
-    if _flat not in vars(Settings):  # resolved above
-        setattr(Settings, _flat, _flat_property(_section, _name))
-
 
 # --- reading sopipe.toml ---------------------------------------------------------------------------------------------
 
@@ -562,7 +452,7 @@ def _default_demo_tsa(settings: Settings) -> Settings:
         return settings
     from pipeline.adapters import demo_pki
     urls = demo_pki.read_services_url(settings.pki_dir) if demo_pki.is_demo_pki(settings.pki_dir) else None
-    return settings if urls is None else settings.replace(tsa_url=urls.tsa, demo_services=True)
+    return settings if urls is None else settings.replace(signing={"tsa_url": urls.tsa}, demo_services=True)
 
 
 def _where(loc: tuple) -> tuple[str, str | None]:
@@ -606,147 +496,3 @@ def _one_line(path: Path, e: ValidationError) -> str:
     if kind == "string_too_short":
         return f"{path}: {where} must be a non-empty text"
     return f"{path}: {where} has the wrong type ({first['input']!r})"
-
-
-# --- generated: the default sopipe.toml and the settings table of docs/configuration.md ------------------------------
-
-_MEDICAL_VAT_EXEMPTION = ("Vrijgesteld van omzetbelasting op grond van art. 11 lid 1 sub g Wet op de omzetbelasting "
-                          "1968 (gezondheidskundige verzorging van de mens door een arts).")
-DEMO_ORGANISATIES: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "arbonoord": {
-        "naam": "ArboNoord", "straat": "Stationsplein 1", "postcode": "3511 ED", "plaats": "Utrecht",
-        "telefoon": "030 123 45 67", "email": "secretariaat@arbonoord.example", "kvk_nummer": "12345678",
-        "iban": "NL91 ABNA 0417 1643 00",
-        "klachten": "Een klacht kunt u schriftelijk indienen bij de klachtenfunctionaris van ArboNoord, "
-                    "Stationsplein 1, 3511 ED Utrecht (klachten@arbonoord.example), volgens de klachtenregeling "
-                    "van ArboNoord."},
-    "arbopraktijk-visser": {
-        "naam": "Arbopraktijk Visser", "straat": "Stadsring 88", "postcode": "3811 HR", "plaats": "Amersfoort",
-        "telefoon": "033 765 43 21", "email": "e.visser@arbopraktijkvisser.example", "kvk_nummer": "87654321",
-        "iban": "NL20 INGB 0001 2345 67",
-        "btw_vrijstelling": _MEDICAL_VAT_EXEMPTION,
-        "klachten": "Een klacht over de second opinion kunt u schriftelijk indienen bij Arbopraktijk Visser, "
-                    "Stadsring 88, 3811 HR Amersfoort; komt u er samen niet uit, dan kunt u zich wenden tot de "
-                    "onafhankelijke klachtencommissie waarbij de praktijk is aangesloten (zie de klachtenregeling "
-                    "van de praktijk)."},
-    "smit-bg": {
-        "naam": "Smit Bedrijfsgeneeskunde", "straat": "Kerkstraat 5", "postcode": "3811 CV", "plaats": "Amersfoort",
-        "telefoon": "033 111 22 33", "email": "k.smit@smitbg.example", "kvk_nummer": "11223344",
-        "iban": "NL44 RABO 0123 4567 89",
-        "btw_vrijstelling": _MEDICAL_VAT_EXEMPTION,
-        "klachten": "Een klacht kunt u schriftelijk indienen bij Smit Bedrijfsgeneeskunde, Kerkstraat 5, 3811 CV "
-                    "Amersfoort, volgens de klachtenregeling van de praktijk."},
-})
-"""The DEMO organisations of the fictional example case SO-2026-0042, written by `sopipe init`."""
-
-WIDTH = 116
-
-
-def _comment(text: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent="# ", subsequent_indent="# ",
-                         break_long_words=False, break_on_hyphens=False)
-
-
-def _toml(name: str, value: Any) -> str:
-    import tomli_w
-    if isinstance(value, tuple):
-        value = list(value)
-    if isinstance(value, list):  # one line, as a person writes a short array
-        return f"{tomli_w.dumps({name: 0}).split(' = ')[0]} = [" + ", ".join(
-            tomli_w.dumps({"v": v})[4:-1] for v in value) + "]"
-    return tomli_w.dumps({name: value}).rstrip("\n")
-
-
-def _sentence(description: str) -> str:
-    text = description[0].upper() + description[1:]
-    return text if text.endswith(".") else text + "."
-
-
-def _table_lines(name: str, model: type[_Table]) -> list[str]:
-    lines = ["", *_comment(" ".join(model.__doc__.split())), f"[{name}]"]
-    nested = []
-    for key_name, f in model.model_fields.items():
-        if isinstance(f.default, dict):  # a sub-table: after the plain keys
-            nested.append((key_name, f))
-            continue
-        shown = (f.json_schema_extra or {}).get("shown")
-        lines += _comment(_sentence(f.description) + (f" Default: {shown}." if shown and shown != "none" else ""))
-        if f.default is None or (f.default in ((), []) and f.examples):
-            lines.append("# " + _toml(key_name, f.examples[0]))
-        else:
-            lines.append(_toml(key_name, f.default))
-    for key_name, f in nested:
-        lines += _comment(_sentence(f.description))
-        lines.append(f"# [{name}.{key_name}]")
-        lines += ["# " + _toml(k, v) for k, v in (f.default or f.examples[0]).items()]
-    return lines
-
-
-def default_config() -> str:
-    """The sopipe.toml `sopipe init` writes: every key with its default and meaning, and the DEMO organisations."""
-    lines = _comment(SopipeToml.__doc__)
-    for name, model in SECTIONS.items():
-        lines += _table_lines(name, model)
-    lines += [""] + _comment(" ".join(OrganisatieSettings.__doc__.split()))
-    for code, table in DEMO_ORGANISATIES.items():
-        lines += [f"[organisaties.{code}]"] + [_toml(k, v) for k, v in table.items()] + [""]
-    lines += _comment(" ".join(ArtsSettings.__doc__.split()))
-    lines += ["# [artsen.39087654301]", '# naam = "Dr. E. Visser"', '# uzi_nummer = "12345678"',
-              f'# certificaat_sha256 = ["{":".join(["3F"] * 32)}"]', ""]
-    return "\n".join(lines)
-
-
-def _shown_default(f) -> str:
-    shown = (f.json_schema_extra or {}).get("shown")
-    if shown:
-        return shown
-    if f.is_required():
-        return "required"
-    if f.default is None:
-        return "none"
-    return f"`{_toml('k', f.default)[4:]}`"
-
-
-def readme_table() -> str:
-    """The table of every key, in docs/configuration.md."""
-    rows = ["| section | key | default | meaning |", "|---|---|---|---|"]
-    tables = [*((f"[{name}]", model) for name, model in SECTIONS.items()),
-              ("[organisaties.<code>]", OrganisatieSettings), ("[artsen.<BIG>]", ArtsSettings)]
-    for table, model in tables:
-        for key_name, f in model.model_fields.items():
-            rows.append(f"| `{table}` | `{key_name}` | {_shown_default(f)} | {f.description} |")
-    return "\n".join(rows) + "\n"
-
-
-DEFAULT_CONFIG = default_config()
-
-CONFIGURATION_PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
-"""The page that holds the generated settings table (in a checkout)."""
-README_BEGIN = "<!-- settings table: generated from pipeline/settings.py by `make settings-table` -->\n"
-README_END = "<!-- end of the settings table -->\n"
-
-
-def readme_with_table(readme: str) -> str:
-    """`readme` with the settings table between its markers replaced by the generated one."""
-    start, end = readme.index(README_BEGIN) + len(README_BEGIN), readme.index(README_END)
-    return readme[:start] + readme_table() + readme[end:]
-
-
-def main(argv: list[str]) -> int:
-    """`python -m pipeline.settings --readme-table | --default-config | --readme [docs/configuration.md]`
-    (`--readme` rewrites the settings table between its markers in that page)."""
-    if argv[:1] == ["--readme-table"]:
-        sys.stdout.write(readme_table())
-    elif argv[:1] == ["--default-config"]:
-        sys.stdout.write(DEFAULT_CONFIG)
-    elif argv[:1] == ["--readme"]:
-        path = Path(argv[1] if len(argv) > 1 else CONFIGURATION_PAGE)
-        path.write_text(readme_with_table(path.read_text(encoding="utf-8")), encoding="utf-8")
-    else:
-        sys.stderr.write(main.__doc__ + "\n")
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

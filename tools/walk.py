@@ -60,7 +60,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-ROOMS = ("watcher", "stage", "journal", "decide", "make", "sign", "guard", "deliver", "record", "move")
+ROOMS = ("watcher", "stage", "journal", "read", "decide", "make", "sign", "guard", "deliver", "record", "move")
+"""`read`: a returned PDF read as a PDF, once, before its checks (a tree from before that room reads it in decide)."""
 
 # (module, qualified name) -> room; a name a version of the code does not have is simply not watched
 TARGETS = {
@@ -69,6 +70,7 @@ TARGETS = {
     ("pipeline.shell.watcher", "stable_files"): "watcher",
     ("pipeline.shell.watcher", "_case_key"): "watcher",
     ("pipeline.shell.runner", "inbox_files"): "watcher",
+    ("pipeline.shell.watcher", "inbox_files"): "watcher",
     ("pipeline.shell.runner", "peek_event"): "watcher",
     ("pipeline.shell.intake", "Stage.take"): "stage",
     ("pipeline.shell.intake", "Stage.read"): "stage",
@@ -100,6 +102,7 @@ TARGETS = {
 
 # a returned PDF: the functions that parse its name, read it as a PDF or validate it, in any version of the tree
 RETURN_TARGETS = {
+    ("pipeline.shell.runner", "Pipeline.read_returned"): "read",
     ("pipeline.shell.runner", "ReturnedPdfWork.decide"): "decide",
     ("pipeline.shell.runner", "ConsentFormWork.decide"): "decide",
     ("pipeline.shell.app", "OrderSigner.extend"): "sign",
@@ -112,6 +115,7 @@ NAME_PARSERS = {
 PDF_READERS = {("pypdf", "PdfReader.__init__"): "pypdf",
                ("pyhanko.pdf_utils.reader", "PdfFileReader.__init__"): "pyhanko"}
 VALIDATIONS = {("pipeline.adapters.validation", "verify_pdf"): "verify",
+               ("pipeline.adapters.validation", "verify_and_read"): "verify",
                ("concurrent.futures.process", "ProcessPoolExecutor.submit"): "submit"}
 
 
@@ -152,7 +156,7 @@ class Walker:
             with self.lock:
                 if not self.rooms or self.rooms[-1] != room:
                     self.rooms.append(room)
-            if room not in ("decide", "sign"):  # the returned PDF's own functions also count below
+            if room not in ("read", "decide", "sign"):  # the returned PDF's own functions also count below
                 return
         what = self.special.get(code)
         if what is not None:
@@ -193,8 +197,9 @@ class Walker:
             data = loc.get("pdf") if what == "verify" else (loc.get("args") or (None,))[0]
             if what == "submit" and getattr(loc.get("fn"), "__name__", "") != "validation_xml":
                 return
-            if frame.f_back is not None and frame.f_back.f_code.co_name == "validation_xml":
-                return  # counted as the validation_xml it serves
+            caller = frame.f_back.f_code if frame.f_back is not None else None
+            if caller is not None and (caller.co_name == "validation_xml" or self.special.get(caller) == "verify"):
+                return  # counted as the validation_xml (or the verify_pdf) it serves
             hit = isinstance(data, bytes) and data.startswith(self.raw)
             if hit:
                 with self.lock:
@@ -349,6 +354,8 @@ def walk_returned(case: Path, *, signed_level: str | None = None) -> dict:
         outcomes = run_once(pipeline, workers=1)
         walker.stop()
         delivered = pipeline.store.deliveries(KENMERK)[before:]
+        report = settings.outbox / "archief" / KENMERK / f"{KENMERK}_advies.pdf.validatie.xml"
+        archive_report = report.is_file() and b"total-passed" in report.read_bytes()
     modules = walker.modules
     return {
         "file": name, "signed_level": level,
@@ -361,6 +368,7 @@ def walk_returned(case: Path, *, signed_level: str | None = None) -> dict:
         "validated_as": walker.validated_as,
         "deliveries": len(delivered),
         "archived": sum(1 for r in delivered if r.party == "archief" and r.status == "delivered"),
+        "archive_report": archive_report,
     }
 
 

@@ -1,10 +1,11 @@
 """The walk of a returned signed PDF (`tools/walk.py --returned`): read once, from the watcher to delivery.
 
 The example case is taken to the final advice on a DEMO root where doctors sign themselves; Dr. Visser signs the
-waiting advice as `sopipe sign` does, and that PDF is walked through the production wiring (FakeConverter). The
-counts are of calls, never of time: each room entered once and in order, the file read once, its name parsed
-once, pypdf and pyHanko each parsing it once, its signatures validated once (the archive's validation report is
-made from that validation), and the flow never going back and forth between the runner and another module.
+waiting advice as `sopipe sign` does (or the employee signs a consent form), and that PDF is walked through the
+production wiring (FakeConverter). The counts are of calls, never of time: each room entered once and in order,
+the file read once, its name parsed once, pypdf and pyHanko each parsing it once, its signatures validated once
+(the archive's validation report is made from that validation), and the flow never going back and forth between
+the runner and the returns module.
 """
 
 from __future__ import annotations
@@ -68,3 +69,13 @@ def test_a_return_signed_below_the_roots_level_is_validated_again_only_after_its
     assert walk["archive_report"]
     assert walk["rooms"] == ["watcher", "stage", "journal", "read", "decide", "sign", "guard", "deliver", "record",
                              "move"]
+
+
+def test_a_signed_consent_form_is_read_and_validated_once_and_archived_with_that_validation():
+    walk = _walk("--document", "machtiging")
+    assert walk["status"] == ["processed"], walk["detail"]
+    assert walk["archived"] == 1 and walk["archive_report"], walk
+    counts = {k: walk[k] for k in ("read", "sha256", "name_parsed", "pypdf", "pyhanko", "validated")}
+    assert counts == {"read": 1, "sha256": 1, "name_parsed": 1, "pypdf": 1, "pyhanko": 1, "validated": 1}, walk
+    assert walk["rooms"] == ["watcher", "stage", "journal", "read", "decide", "guard", "deliver", "record", "move"]
+    assert walk["runner_returns"] == 0 and "consent_forms" not in walk["modules"], walk["modules"]

@@ -21,8 +21,8 @@ notes each call of the functions that make up a room, and a few counters:
 
 The walk of a returned signed PDF (`--returned`): the example case is taken to the final advice on a root where
 doctors sign themselves (`auto_sign_doctors = false`), Dr. Visser signs the advice waiting in te-ondertekenen/ as
-`sopipe sign --p12 … --root` does (at the root's level, or `--signed-level`), and that signed PDF is walked from
-the watcher to delivery. Besides the rooms and the reads it counts
+`sopipe sign --p12 …` does (at the root's level, or `--signed-level`), and that signed PDF is walked from the
+watcher to delivery (`--document machtiging`: the consent form the employee signed electronically instead). Besides the rooms and the reads it counts
 
     name_parsed  parses of its file name (`<kenmerk>_advies….pdf`, `<kenmerk>_machtiging-….pdf`; the outermost
                  call of a name parser, so one parser calling another is one parse)
@@ -41,6 +41,7 @@ Usage:
     python tools/walk.py --json                  # one JSON object per file (for tests)
     python tools/walk.py --returned              # a returned signed PDF instead (with --json: one object)
     python tools/walk.py --returned --signed-level B-B   # signed below the root's level: upgraded on arrival
+    python tools/walk.py --returned --document machtiging   # the employee's signed consent form coming back
 """
 
 from __future__ import annotations
@@ -321,13 +322,11 @@ def walk(case: Path) -> list[dict]:
 KENMERK, VISSER = "SO-2026-0042", "39087654301"
 
 
-def walk_returned(case: Path, *, signed_level: str | None = None) -> dict:
-    """Take the example case to the final advice with doctors signing themselves, sign the waiting advice as
-    Dr. Visser does (`sopipe sign --p12 … --root`, at the root's level or `signed_level`), and walk that PDF."""
-    from click.testing import CliRunner
-
-    from pipeline.cli import cli
-    from pipeline.core.procedure import Signer
+def walk_returned(case: Path, *, signed_level: str | None = None, document: str = "advies") -> dict:
+    """Take the example case to the final advice with doctors signing themselves and walk one signed PDF coming
+    back: `advies`, the waiting advice signed as Dr. Visser does (`sopipe sign --p12 …`, at the root's level or
+    `signed_level`); `machtiging`, the consent form for the medical data as the employee signs it electronically
+    (a DEMO key stands in for the employee's own, as in the tests)."""
     from pipeline.shell.watcher import run_once
 
     with _house(returned=True) as (settings, pipeline, walker):
@@ -336,25 +335,19 @@ def walk_returned(case: Path, *, signed_level: str | None = None) -> dict:
             if "definitief" in path.name:
                 break
         assert all(o.status == "processed" for o in run_once(pipeline, workers=1))
-        waiting = settings.outbox.joinpath("so-bedrijfsarts", VISSER, KENMERK, "te-ondertekenen",
-                                           f"{KENMERK}_advies.pdf")
-        level = signed_level or settings.signing_level(Signer.SO_BEDRIJFSARTS)
-        name = f"{KENMERK}_advies-ondertekend.pdf"
-        signed = Path(settings.inbox.parent) / name
-        done = CliRunner().invoke(cli, [
-            "sign", str(waiting), "--p12", str(settings.pki_dir / f"doctor-{VISSER}.p12"), "--out", str(signed),
-            "--level", level, *(["--tsa-url", settings.tsa_url] if settings.tsa_url else []),
-            *[a for root in settings.trust_roots for a in ("--trust", str(root))]],
-            env={"SOPIPE_P12_PASSPHRASE": (settings.pki_dir / "passphrase").read_text().strip()})
-        assert done.exit_code == 0, done.output
-        raw = signed.read_bytes()
+        if document == "advies":
+            name, archived_as, level = f"{KENMERK}_advies-ondertekend.pdf", f"{KENMERK}_advies.pdf", \
+                _doctor_signs(settings, signed_level)
+        else:
+            name, archived_as, level = _employee_signs(settings)
+        raw = (settings.inbox.parent / name).read_bytes()
         before = len(pipeline.store.deliveries(KENMERK))
-        os.replace(signed, settings.inbox / name)
+        os.replace(settings.inbox.parent / name, settings.inbox / name)
         walker.start(name, raw)
         outcomes = run_once(pipeline, workers=1)
         walker.stop()
         delivered = pipeline.store.deliveries(KENMERK)[before:]
-        report = settings.outbox / "archief" / KENMERK / f"{KENMERK}_advies.pdf.validatie.xml"
+        report = settings.outbox / "archief" / KENMERK / f"{archived_as}.validatie.xml"
         archive_report = report.is_file() and b"total-passed" in report.read_bytes()
     modules = walker.modules
     return {
@@ -370,6 +363,47 @@ def walk_returned(case: Path, *, signed_level: str | None = None) -> dict:
         "archived": sum(1 for r in delivered if r.party == "archief" and r.status == "delivered"),
         "archive_report": archive_report,
     }
+
+
+def _doctor_signs(settings, level: str | None) -> str:
+    """Dr. Visser signs the advice waiting in te-ondertekenen/ as `sopipe sign` does, beside the inbox; the level."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from pipeline.core.procedure import Signer
+    waiting = settings.outbox.joinpath("so-bedrijfsarts", VISSER, KENMERK, "te-ondertekenen", f"{KENMERK}_advies.pdf")
+    level = level or settings.signing_level(Signer.SO_BEDRIJFSARTS)
+    done = CliRunner().invoke(cli, [
+        "sign", str(waiting), "--p12", str(settings.pki_dir / f"doctor-{VISSER}.p12"),
+        "--out", str(settings.inbox.parent / f"{KENMERK}_advies-ondertekend.pdf"),
+        "--level", level, *(["--tsa-url", settings.tsa_url] if settings.tsa_url else []),
+        *[a for root in settings.trust_roots for a in ("--trust", str(root))]],
+        env={"SOPIPE_P12_PASSPHRASE": (settings.pki_dir / "passphrase").read_text().strip()})
+    assert done.exit_code == 0, done.output
+    return level
+
+
+def _employee_signs(settings) -> tuple[str, str, str]:
+    """The employee signs their consent for the medical data electronically (a DEMO doctor's key stands in for
+    theirs; the example case keeps the signed paper, so no form was sent and the PDF is their own), beside the
+    inbox; (its name, its name in the archive, its level)."""
+    import io
+
+    from fpdf import FPDF
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    from pipeline.adapters.keys import KeyRing
+    page = FPDF()
+    page.add_page()
+    page.set_font("helvetica", size=12)
+    page.cell(text="Machtiging medische gegevens - ondertekend door M.A. Jansen")
+    identity = KeyRing.from_pki_dir(settings.pki_dir, doctors=True).doctor(VISSER)
+    signed = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(bytes(page.output()))),
+                              signers.PdfSignatureMetadata(field_name="Werknemer"), signer=identity.signer)
+    name = f"{KENMERK}_machtiging-medische-gegevens.pdf"
+    (settings.inbox.parent / name).write_bytes(signed.getvalue())
+    return name, "machtiging-medische-gegevens-ondertekend.pdf", "B-B"
 
 
 def table(results: list[dict]) -> str:
@@ -400,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--returned", action="store_true", help="walk a returned signed PDF (the final advice)")
     parser.add_argument("--signed-level", choices=("B-B", "B-T", "B-LT", "B-LTA"), default=None,
                         help="with --returned: the level the doctor signs at (default: the root's level)")
+    parser.add_argument("--document", choices=("advies", "machtiging"), default="advies",
+                        help="with --returned: the signed advice (default) or the employee's signed consent form")
     args = parser.parse_args(argv)
     tree = args.tree.resolve()
     sys.path.insert(0, str(tree))
@@ -413,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     if not case.is_dir():  # a tree from before the example case became package data
         case = tree / "examples" / "case-SO-2026-0042"
     if args.returned:
-        result = walk_returned(args.case or case, signed_level=args.signed_level)
+        result = walk_returned(args.case or case, signed_level=args.signed_level, document=args.document)
         print(json.dumps(result) if args.json else returned_table(result))
         return 0
     results = walk(args.case or case)

@@ -1,16 +1,16 @@
 """The shell around the core: one file in, every document made, checked, delivered — or nothing at all.
 
-One skeleton for both kinds of inbox file, a case file (`.json`) and a signed PDF coming back (`.pdf`):
+One skeleton for every inbox file, a case file (`.json`) and a signed PDF coming back (`.pdf`):
 stage (taken out of the inbox, read, hashed and parsed once: `pipeline.shell.intake`) → journal (by SHA-256:
 done already? a duplicate) → read (a returned PDF only: read once as a PDF, `read_returned`) → decide
 (`decide()` on the case's state for an event; the pure checks of `pipeline.core.returns` for a returned PDF) →
-make every document (render, convert, sign) → privacy guard on
-each finished file → deliver (consent checked at that moment) → record in one transaction → move the file to
-`processed/`. The two kinds differ only in their `decide` and `record` (`CaseFileWork`, `ReturnedPdfWork`).
-A bad file moves to `failed/` with a report; an outage of the pipeline itself (disk full, read-only outbox)
-leaves the file in the inbox so it is picked up again once fixed. No file stops the others: an error nobody
-foresaw sets that one file aside in `failed/` with a report saying so (`InternalError`), and a file the process
-keeps dying on is resumed at most `MAX_RESUMES` times, then set aside the same way.
+make every document (render, convert, sign) → privacy guard on each finished file → deliver (consent checked at
+that moment) → record in one transaction → move the file to `processed/`. The kinds differ only in their
+`decide` and `record` (`CaseFileWork`, `ReturnedPdfWork`, `ConsentFormWork`). A bad file moves to `failed/`
+with a report; an outage of the pipeline itself (disk full, read-only outbox) leaves the file in the inbox so it
+is picked up again once fixed. No file stops the others: an error nobody foresaw sets that one file aside in
+`failed/` with a report saying so (`InternalError`), and a file the process keeps dying on is resumed at most
+`MAX_RESUMES` times, then set aside the same way.
 """
 
 from __future__ import annotations

@@ -194,7 +194,7 @@ def watch(root: Path, once: bool, settle: float | None, polling: bool) -> None:
             open_pipeline(settings) as pipeline:
         if once:
             from pipeline.shell.progress import MIN_BATCH, batch_progress
-            from pipeline.shell.runner import inbox_files
+            from pipeline.shell.watcher import inbox_files
             waiting = len(inbox_files(settings.inbox))
             # a bar only for a real batch, and only on a terminal (batch_progress checks that)
             with batch_progress(waiting, description="Processing",

@@ -64,7 +64,7 @@ class PdfInspectionError(PipelineError):
 
 class ReturnRefused(PipelineError):
     """A returned PDF is not accepted; `rule` is the short reason, `message` says it in Dutch
-    (`pipeline.shell.returns`)."""
+    (`pipeline.core.returns`)."""
 
 
 class WatcherLocked(PipelineError):

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance
 from pipeline.shell.app import OrderSigner
 from pipeline.shell.intake import shown_name
-from pipeline.shell.runner import is_ignored
+from pipeline.shell.watcher import is_ignored
 from tests.casefactory import event, example_events, full_case
 from tests.hostile_pdfs import document_timestamp, scanned_form, without_certificates
 from tests.mailbox_paths import mailbox

@@ -230,6 +230,35 @@ def test_a_file_that_keeps_killing_the_process_is_resumed_a_bounded_number_of_ti
     assert root.run() == []  # no restart loop: nothing is left to resume
 
 
+def test_a_returned_pdf_that_kills_the_process_while_it_is_read_is_resumed_a_bounded_number_of_times(
+        make_root, monkeypatch):
+    """A returned PDF is read as a PDF (pypdf, pyHanko) only after the journal recorded its start, so a file that
+    kills the process in that reading is counted like any other and set aside, never read at every restart."""
+    root = make_root()
+    name, scan = f"{K}_advies-ondertekend.pdf", _scan()
+    root.drop(name, scan)
+    root.drop("02-verzoek.json", _good("SO-2026-0090"))
+    reader = root.pipeline.return_reader
+
+    class Deadly:
+        def read(self, raw, **kw):
+            raise _Killed
+    monkeypatch.setattr(root.pipeline, "return_reader", Deadly())
+    with pytest.raises(_Killed):
+        root.run()
+    for _ in range(MAX_RESUMES):
+        with pytest.raises(_Killed):
+            root.run()
+    monkeypatch.setattr(root.pipeline, "return_reader", reader)
+    outcomes = _by_name(root.run())
+    assert outcomes[name].status == "failed"
+    assert (root.settings.inbox / "processed" / "02-verzoek.json").exists()
+    report = _report(root, name)
+    assert f"{MAX_RESUMES + 1} keer achter elkaar" in report and "ongewijzigd bewaard" in report, report
+    assert (root.settings.inbox / "failed" / name).read_bytes() == scan
+    assert _stage_is_empty(root)
+
+
 def test_a_file_interrupted_once_is_resumed_and_processed(make_root, monkeypatch):
     root = make_root()
     root.drop("01-verzoek.json", _good("SO-2026-0089"))

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.shell.runner import is_ignored
+from pipeline.shell.watcher import is_ignored
 from pipeline.shell.watcher import WatcherLocked, exclusive_root, stable_files
 from tests.casefactory import event, full_case
 from tests.conftest import pdftotext

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance
-from pipeline.shell.returns import check_consent_form, consent_form_of
+from pipeline.core.returns import check_consent_form, consent_form_of
 from tests.casefactory import full_case, scanned_pdf as _scan
 
 K = "SO-2026-0042"

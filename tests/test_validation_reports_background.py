@@ -147,3 +147,42 @@ def test_the_pipeline_wiring_makes_reports_in_niced_children_and_watch_once_leav
                          if b"/ByteRange" in p.read_bytes()}
     assert signed_in_archive and root.validation_reports() == {n + REPORT_SUFFIX for n in signed_in_archive}
     assert root.store.reports_due() == []
+
+
+# --- a validation made already travels with the PDF ---------------------------------------------------------------
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_validation_of_exactly_these_bytes_is_the_report_and_any_other_is_not(tmp_path, shared_pki, signed,
+                                                                                   monkeypatch, background):
+    """A returned PDF validated on arrival brings its validation along: the archive's report is made from it, not
+    from a second validation. A validation of other bytes (the PDF upgraded since) or against other trust roots is
+    not the report of this delivery: the PDF is validated again."""
+    from pipeline.adapters.validation import Validation, verify_pdf
+    roots = (shared_pki / "ca.pem",)
+    digest = hashlib.sha256(signed).hexdigest()
+    known = Validation(verify_pdf(signed, trust_roots=roots), roots, digest)
+    validated = []
+    real = validation_reports.validation_xml
+
+    def counted(*args, **kw):
+        validated.append(args[1])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(validation_reports, "validation_xml", counted)
+    store = Store(tmp_path / "state.db")
+    boxes = _boxes(tmp_path, shared_pki, store) if background else \
+        ValidatingMailboxes(tmp_path / "outbox", trust_roots=list(roots))
+    try:
+        boxes.deliver(Party.ARCHIEF, K, NAME, signed, sha256=digest, validation=known)
+        boxes.drain()
+        assert validated == [] and "total-passed" in _report(tmp_path).read_text("utf-8")
+        assert digest in _report(tmp_path).read_text("utf-8")
+        other = [Validation(known.report, roots, "0" * 64),  # of other bytes
+                 Validation(known.report, (shared_pki / "elsewhere.pem",), digest)]  # against other roots
+        for i, validation in enumerate(other):
+            boxes.deliver(Party.ARCHIEF, K, f"{K}_advies-{i}.pdf", signed, sha256=digest, validation=validation)
+        boxes.drain()
+        assert validated == [f"{K}_advies-0.pdf", f"{K}_advies-1.pdf"]
+    finally:
+        boxes.close()
+        store.close()

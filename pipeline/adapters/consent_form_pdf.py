@@ -3,7 +3,7 @@
 What a viewer would act on is found in the parsed object graph (pypdf resolves names, so `/Byte#52ange` is
 `/ByteRange` and `/Java#53cript` is `/JavaScript`, as a viewer reads them): every object the cross-reference
 table lists and every object reachable from the trailer. The pure decision on what is found is
-`pipeline.shell.consent_forms.check_form_contents`; the signatures themselves are validated by pyHanko
+`pipeline.core.returns.check_form_contents`; the signatures themselves are validated by pyHanko
 (`pipeline.adapters.validation`), and the number pyHanko validates is compared with the number found here.
 """
 

@@ -126,8 +126,10 @@ class Mailboxes:
         return fd
 
     def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
-                sub: tuple[str, ...] = (), sha256: str | None = None) -> Path:
-        """`sha256`: the digest of `data` when the caller has it (a subclass may need it; never recomputed)."""
+                sub: tuple[str, ...] = (), sha256: str | None = None, validation=None) -> Path:
+        """`sha256`: the digest of `data` when the caller has it (a subclass may need it; never recomputed).
+        `validation`: what was established about `data`'s signatures when the caller validated them already
+        (`pipeline.adapters.validation.Validation`; a subclass writing validation reports reuses it)."""
         return self.write(party, kenmerk, file_name, data, code=code, sub=sub)
 
     def write(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,

@@ -8,60 +8,73 @@ after each signature, `pipeline.adapters.validation`).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 from typing import Mapping, Sequence
 
-from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, Widget
+from pipeline.core.revisions import (FieldChange, ObjectChange, PdfRevisions, RevisionChanges, Widget,
+                                     after_prepared)
 
 _WALK_LIMIT = 20_000
 """Most objects followed when looking for a page's content (bounded: a hostile file cannot make it endless)."""
 
 
-def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]],
-                     known: Sequence[RevisionChanges] = ()) -> tuple[RevisionChanges, ...]:
+def revision_changes(pdf: bytes, *, prepared_size: int, signed: Mapping[str, tuple[str, int | None]]
+                     ) -> tuple[RevisionChanges, ...]:
     """What each incremental update after the first `prepared_size` bytes (the prepared document) adds and
     changes, read with pyHanko's xref history; ValueError when the revisions cannot be read or do not build on
-    exactly the prepared document.
+    exactly the prepared document (`pipeline.core.revisions.after_prepared`).
 
     `signed`: per field name the kind of its value (`/Sig`, `/DocTimeStamp`) and the revision its byte range
     reaches, as the validation found them (`AdesSignatureReport.revision`): the signature values themselves are
-    not parsed again (their /Contents is most of the cost of reading them). `known`: the changes of every revision
-    after the first, read already (`DocumentReport.revisions`): only the boundaries are checked then."""
+    not parsed again (their /Contents is most of the cost of reading them). The pipeline reads a returned PDF
+    once and takes its revisions from that reading (`pdf_revisions`, `pipeline.adapters.returned_pdf`)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        prepared = PdfFileReader(io.BytesIO(pdf[:prepared_size]), strict=False)
-        xrefs, base = reader.xrefs, prepared.xrefs.total_revisions
-        if xrefs.total_revisions < base or any(
-                xrefs.get_startxref_for_revision(r) != prepared.xrefs.get_startxref_for_revision(r)
-                for r in range(base)):
-            raise ValueError("de bewerkingen bouwen niet voort op het klaargezette document")
-        if any(xrefs.get_startxref_for_revision(r) < prepared_size for r in range(base, xrefs.total_revisions)):
-            raise ValueError("een bewerking verwijst terug in het klaargezette document")
-        if pdf[pdf.rfind(b"%%EOF") + 5:].strip():  # what no revision holds, a reader may still show
-            raise ValueError("na het einde van de laatste bewerking staan nog gegevens")
-        if known and base >= 1 and len(known) == xrefs.total_revisions - 1:
-            return tuple(dataclasses.replace(rev, index=rev.index - base + 1) for rev in known[base - 1:])
-        return revisions_after(reader, base - 1, signed=signed)
-    except ValueError:
-        raise
+        found = pdf_revisions(reader, signed=signed)
     except Exception as e:  # pyHanko's PdfReadError and friends: the structure cannot be followed
         raise ValueError(structure_problem(e)) from e
+    return after_prepared(pdf, found, prepared_size=prepared_size)
+
+
+def pdf_revisions(reader, *, signed: Mapping[str, tuple[str, int | None]],
+                  known: Sequence[RevisionChanges] | None = None) -> PdfRevisions:
+    """Where each revision of an open pyHanko reader starts, and what each after the first changes (`known`: as
+    the validation read them already, `DocumentReport.revisions`; else read here, each revision on its own). A
+    revision whose changes cannot be followed is kept as a problem, for the check that needs it; a failure to read
+    where the revisions start is raised."""
+    xrefs = reader.xrefs
+    starts = tuple(xrefs.get_startxref_for_revision(r) for r in range(xrefs.total_revisions))
+    if known is not None and len(known) == len(starts) - 1:
+        return PdfRevisions(starts, tuple(known))
+    by_revision, kinds = _signed_by(signed)
+    changes, problems = [], []
+    for r in range(1, len(starts)):
+        try:
+            changes.append(_one_revision(reader, r, index=r, signed_by=by_revision.get(r), kinds=kinds))
+        except Exception as e:  # pyHanko's PdfReadError and friends: this revision cannot be followed
+            changes.append(None)
+            problems.append((r, structure_problem(e)))
+    return PdfRevisions(starts, tuple(changes), tuple(problems))
 
 
 def revisions_after(reader, base: int, *, signed: Mapping[str, tuple[str, int | None]]
                     ) -> tuple[RevisionChanges, ...]:
     """The changes of every revision after revision `base` of an open pyHanko reader (index 1: revision base+1);
     `signed` as for `revision_changes`."""
+    by_revision, kinds = _signed_by(signed)
+    return tuple(_one_revision(reader, r, index=r - base, signed_by=by_revision.get(r), kinds=kinds)
+                 for r in range(base + 1, reader.xrefs.total_revisions))
+
+
+def _signed_by(signed: Mapping[str, tuple[str, int | None]]) -> tuple[dict[int, str], dict[str, str]]:
+    """(the field whose byte range ends with each revision, the kind of value of each field)."""
     by_revision: dict[int, str] = {}
     for name, (_kind, revision) in signed.items():
         if revision is not None:
             by_revision.setdefault(revision, name)
-    kinds = {name: kind for name, (kind, _revision) in signed.items()}
-    return tuple(_one_revision(reader, r, index=r - base, signed_by=by_revision.get(r), kinds=kinds)
-                 for r in range(base + 1, reader.xrefs.total_revisions))
+    return by_revision, {name: kind for name, (kind, _revision) in signed.items()}
 
 
 def _one_revision(reader, r: int, *, index: int, signed_by: str | None, kinds: Mapping[str, str]

@@ -323,6 +323,17 @@ class DocumentReport:
         return stamps[-1].tsa_cert_not_after if stamps else None
 
 
+@dataclass(frozen=True)
+class Validation:
+    """One validation of a PDF's signatures, made once and passed on with the bytes it is of (a returned signed
+    PDF: `pipeline.adapters.returned_pdf`; the archive's validation report reuses it)."""
+    report: DocumentReport
+    trust_roots: tuple[Path, ...]
+    """The trust roots it was validated against."""
+    sha256: str
+    """SHA-256 of exactly the bytes validated."""
+
+
 def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None = None,
                simulate_future: bool = False) -> DocumentReport:
     """Validate every signature in `pdf` offline with pyHanko's AdES validation.
@@ -331,6 +342,13 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None =
     would, assuming the document timestamps are renewed in time (pyHanko's
     `simulate_future_ades_lta_validation`): passes only for signatures whose proof survives their certificates.
     """
+    return verify_and_read(pdf, trust_roots=trust_roots, at=at, simulate_future=simulate_future)[0]
+
+
+def verify_and_read(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None = None,
+                    simulate_future: bool = False):
+    """`verify_pdf`, and the pyHanko reader it read `pdf` with (for what else is read from the same parse:
+    `pipeline.adapters.pdf_revisions.pdf_revisions`)."""
     import asyncio
     roots = _load_roots(trust_roots)
     now = datetime.now(UTC)
@@ -347,7 +365,7 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[Path], at: datetime | None =
             reports.append(_structure_failure(sig.field_name, at, e))
     reports.extend(_structure_failure(name, at, e) for name, e in broken)
     report = DocumentReport(tuple(reports), tuple(ts_reports), validation_time=at, simulated=simulate_future)
-    return _judge_changes_after(report, reader)
+    return _judge_changes_after(report, reader), reader
 
 
 def _judge_changes_after(report: DocumentReport, reader) -> DocumentReport:

@@ -12,11 +12,14 @@ may add only, in this order:
 
 Anything else — a form field, an annotation, another widget, a changed page or page tree, a change of /Info or
 the XMP metadata, an unsigned or untrusted timestamp field, a removed object — is refused, with what was added in
-Dutch. The PDF reading that produces these facts is `pipeline.adapters.pdf_revisions`.
+Dutch. The PDF reading that produces these facts is `pipeline.adapters.pdf_revisions`; which revisions come
+after the prepared document is decided here too (`after_prepared`), from where each revision starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -97,6 +100,51 @@ class RevisionChanges:
     objects: tuple[ObjectChange, ...] = ()
     validation_data: bool = False
     """The document security store (DSS: certificates, CRLs, OCSP responses) was added or extended."""
+
+
+@dataclass(frozen=True)
+class PdfRevisions:
+    """A PDF's revisions as one reading of it found them (`pipeline.adapters.pdf_revisions.pdf_revisions`)."""
+    startxrefs: tuple[int, ...]
+    """Where each revision's cross-reference section starts, oldest first (empty: that could not be read)."""
+    changes: tuple[RevisionChanges | None, ...] = ()
+    """What each revision after the first adds and changes (index 1: the second revision); None for a revision
+    whose changes cannot be followed."""
+    problems: tuple[tuple[int, str], ...] = ()
+    """(revision, why its changes cannot be followed, in Dutch) for those revisions; (0, why) when not even where
+    the revisions start could be read."""
+
+
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+
+
+def after_prepared(pdf: bytes, revisions: PdfRevisions, *, prepared_size: int) -> tuple[RevisionChanges, ...]:
+    """The changes of every revision after the prepared document, its first `prepared_size` bytes (index 1: the
+    first revision after it); ValueError (Dutch) when they cannot be read or do not build on exactly it.
+
+    The prepared document is the file's own first bytes (the caller has compared them with what was sent), so its
+    last revision starts where its final `startxref` says; the revisions of the file up to that one are the
+    prepared document's own (a chain of /Prev followed through the same bytes), the rest must all start after it."""
+    starts = revisions.startxrefs
+    if not starts:  # not even where the revisions start could be read
+        raise ValueError(revisions.problems[0][1] if revisions.problems else _UNREADABLE)
+    found = _STARTXREF.search(pdf[:prepared_size])
+    if found is None or int(found.group(1)) not in starts:
+        raise ValueError("de bewerkingen bouwen niet voort op het klaargezette document")
+    base = starts.index(int(found.group(1))) + 1
+    if any(start >= prepared_size for start in starts[:base]):
+        raise ValueError("de bewerkingen bouwen niet voort op het klaargezette document")
+    if any(start < prepared_size for start in starts[base:]):
+        raise ValueError("een bewerking verwijst terug in het klaargezette document")
+    if pdf[pdf.rfind(b"%%EOF") + 5:].strip():  # what no revision holds, a reader may still show
+        raise ValueError("na het einde van de laatste bewerking staan nog gegevens")
+    problem = next((why for revision, why in revisions.problems if revision >= base), None)
+    if problem is not None or len(revisions.changes) != len(starts) - 1:
+        raise ValueError(problem or _UNREADABLE)
+    return tuple(dataclasses.replace(rev, index=rev.index - base + 1) for rev in revisions.changes[base - 1:])
+
+
+_UNREADABLE = "de opbouw van het PDF-bestand is onleesbaar of beschadigd"
 
 
 @dataclass(frozen=True)

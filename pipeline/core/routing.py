@@ -238,7 +238,7 @@ SIGNED_FORM_CONSENTS = tuple(c for c in CONSENTS if needs_signature(c))
 def form_kind(consent: str) -> str:
     """The kind of the form the employee signs for `consent`: `machtiging-medische-gegevens-formulier` … Its file
     name, `<kenmerk>_machtiging-<consent>-formulier.pdf`, is also a name a signed copy is recognised by when it
-    comes back into the inbox (`pipeline.shell.returns.consent_form_of`)."""
+    comes back into the inbox (`pipeline.core.returns.consent_form_of`)."""
     return f"machtiging-{consent_slug(consent)}-formulier"
 
 

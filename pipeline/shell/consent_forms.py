@@ -1,11 +1,8 @@
-"""A consent form the employee sends back: what its parsed contents must show, and replacing an archived one.
+"""Replacing an archived consent form the employee sent back: the records officer's act.
 
-The runner (`ConsentFormWork`) reads the form once as a PDF (`pipeline.adapters.consent_form_pdf`) and calls the
-pure checks here before the case-level checks of `pipeline.shell.returns.check_consent_form`:
-  - no active content: JavaScript, an action on opening, automatic actions, a launch action, an embedded file
-    (an attached `scan.exe`), multimedia or an XFA form are refused; the dossier is kept for 20 years and
-    exported to others, so nothing in it may run;
-  - every signature dictionary the parsed PDF holds is one pyHanko validated (however `/ByteRange` is spelled).
+The runner (`ConsentFormWork`) checks a returned form with the pure checks of `pipeline.core.returns` on the form
+read once (`pipeline.adapters.returned_pdf`): no active content, every signature dictionary validated, the case's
+machtiging recorded and not refused, and signed over exactly the form we made.
 
 Which form counts is never decided by arrival order alone. The first form of a consent is archived; a second,
 different one is refused with a report that says so and how to make it count: the records officer runs
@@ -22,56 +19,10 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
-from pipeline.core.signatures import kenmerk_from_file_name
+from pipeline.core.returns import REPLACEMENT, consent_form_of
 from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
-from pipeline.errors import ArchiveError, ReturnRefused
-
-REPLACEMENT = "vervanging-toegestaan"
-"""The `wat` of the audit record that allows one file (by SHA-256) to replace an archived consent form."""
-
-
-def check_form_kenmerk(form, keywords: str | None) -> None:
-    """The kenmerk our converter wrote into the form (/Keywords), when there, is the one its name gives."""
-    if keywords and keywords != form.kenmerk and kenmerk_from_file_name(f"{keywords}_advies.pdf"):
-        raise ReturnRefused(f"De bestandsnaam noemt zaak {form.kenmerk}, maar het formulier zelf zaak "
-                            f"{keywords}.", kenmerk=form.kenmerk, rule="kenmerk-verschilt")
-
-
-def check_no_active_content(form, active: Sequence[str]) -> None:
-    if active:
-        raise ReturnRefused("Het formulier bevat inhoud die bij het openen iets kan uitvoeren of meebrengt: "
-                            f"{'; '.join(active)}. Zo'n bestand wordt niet in het dossier bewaard.",
-                            kenmerk=form.kenmerk, rule="actieve-inhoud")
-
-
-def check_all_signatures_validated(form, *, found: int, validated: int) -> None:
-    """Every signature dictionary of the parsed PDF was validated: none is skipped by spelling it differently."""
-    if validated < found:
-        raise ReturnRefused(f"Het formulier bevat {found} handtekening(en), maar er kunnen er maar {validated} "
-                            "worden gecontroleerd; een handtekening die niet te controleren is, wordt niet "
-                            "aangenomen.", kenmerk=form.kenmerk, rule="onleesbaar")
-
-
-def check_timestamps_intact(form, timestamps: Sequence) -> None:
-    if any(not (t.intact and t.valid) for t in timestamps):
-        raise ReturnRefused("Een tijdstempel op het formulier klopt niet: het document is na het tijdstempel "
-                            "gewijzigd of het tijdstempel is beschadigd.", kenmerk=form.kenmerk,
-                            rule="handtekening-ongeldig")
-
-
-def replacement_granted(trail: Iterable, *, kind: str, sha256: str) -> bool:
-    """Whether the audit trail holds a grant for exactly this file to replace the archived form `kind`."""
-    return any(r.gebeurtenis == Gebeurtenis.TOESTEMMING and r.details.get("wat") == REPLACEMENT
-               and r.details.get("document") == kind and r.details.get("bestand_sha256") == sha256 for r in trail)
-
-
-def archive_name(form, *, earlier: int) -> str:
-    """The form's name in the archive: the first under its own name, each replacement beside it, numbered."""
-    if earlier == 0:
-        return form.archive_name
-    return f"machtiging-{form.label}-ondertekend-vervanging-{earlier}.pdf"
+from pipeline.errors import ArchiveError
 
 
 # --- the records officer's act: `sopipe archive replace-form` -------------------------------------------------
@@ -90,7 +41,6 @@ def allow_replacement(settings, store, audit, path: Path, *, reden: str) -> Repl
     """Allow the refused form `path` (in `inbox/failed/`) to replace the archived form of its consent: recorded in
     the audit trail (who, which file by SHA-256, which form, why), then the file goes back into the inbox."""
     from pipeline.shell.archive_retention import check_reden
-    from pipeline.shell.returns import consent_form_of
     path = Path(path)
     failed = settings.failed.resolve()
     if path.is_symlink() or not path.is_file() or path.resolve().parent != failed:

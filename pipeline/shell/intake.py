@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import os
-import re
 import secrets
 import stat
 import time
@@ -28,8 +27,9 @@ from pydantic import ValidationError
 from pipeline.adapters import safefs
 from pipeline.adapters.safefs import Access
 from pipeline.core import model, redaction
-from pipeline.core.signatures import kenmerk_from_file_name
-from pipeline.errors import CaseFileError, InternalError, PipelineError
+from pipeline.core.returns import (ReturnedDocument, ReturnedName, is_returned, not_a_file, returned_name,
+                                   wrong_size)
+from pipeline.errors import CaseFileError, InternalError
 from pipeline.settings import STAGE
 
 log = logging.getLogger("sopipe")
@@ -71,11 +71,20 @@ class Intake:
     """The decoded JSON object the event was parsed from."""
     error: Exception | None = None
     """Why the file cannot be taken: a PipelineError or a pydantic ValidationError."""
+    named: ReturnedName | None = None
+    """A returned PDF: what its name says (case, kind, consent form), parsed once as the value is made."""
+    document: ReturnedDocument | None = None
+    """A returned PDF: what it holds, read once as a PDF (`Pipeline.read_returned`, right after the journal
+    recorded that its processing started, so a PDF that kills the process while being read is counted)."""
+
+    def __post_init__(self) -> None:
+        if self.named is None and self.returned:
+            object.__setattr__(self, "named", returned_name(self.name))
 
     @property
     def returned(self) -> bool:
-        """A signed PDF coming back (`pipeline.shell.returns`), not a case file."""
-        return self.name.lower().endswith(".pdf")
+        """A signed PDF coming back (`pipeline.core.returns`), not a case file."""
+        return is_returned(self.name)
 
     @property
     def kenmerk(self) -> str | None:
@@ -92,7 +101,7 @@ class Intake:
         returned PDF joins its case's chain by its file name (`<kenmerk>_<kind>….pdf`) and, having no date, comes
         after that case's case files of the batch: a signed advice is delivered under the consent as the same
         batch's withdrawal left it, never racing it."""
-        kenmerk = _case_of_pdf(self.name) if self.returned else self.kenmerk
+        kenmerk = self.named.case if self.named is not None else self.kenmerk
         return "k:" + kenmerk if kenmerk else "f:" + self.name
 
     @property
@@ -109,18 +118,6 @@ class Intake:
 MAX_JSON_DEPTH = 20
 MAX_NUMBER_CHARS = 40
 """A number in a case file (an amount, a count) has at most this many characters, sign and exponent included."""
-
-_PDF_CASE = re.compile(r"^(?P<kenmerk>[A-Za-z0-9_-]{3,40}?)_machtiging-", re.IGNORECASE)
-
-
-def _case_of_pdf(name: str) -> str | None:
-    """The case a returned PDF's name announces (a signed document or an employee-signed consent form), or None."""
-    found = kenmerk_from_file_name(name)
-    if found:
-        return found[0]
-    match = _PDF_CASE.match(name)
-    return match.group("kenmerk") if match else None
-
 
 def shown_name(name: str) -> str:
     """The name as the pipeline keeps it: unchanged when it is UTF-8 text; else every byte that is not, escaped
@@ -160,34 +157,31 @@ def not_utf8_name(shown: str) -> CaseFileError:
                          "letters en cijfers en zet het opnieuw in de map inbox/.", rule="bestandsnaam")
 
 
-def read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int,
-                not_a_file: PipelineError, wrong_pdf_size) -> Intake:
-    """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error.
+def read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int) -> Intake:
+    """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error; (returned
+    PDFs) its parsed name.
 
-    `not_a_file` / `wrong_pdf_size(size, limit)`: the refusals of a returned PDF that is no file or of a bad size.
     Never raises: whatever reading or parsing one file does ends as its `error` (an `InternalError` when it was
     not foreseen), so one file never stops the others."""
     try:
-        return _read_intake(stage, stage_id, name, max_case_file=max_case_file, max_pdf=max_pdf,
-                            not_a_file=not_a_file, wrong_pdf_size=wrong_pdf_size)
+        return _read_intake(stage, stage_id, name, max_case_file=max_case_file, max_pdf=max_pdf)
     except Exception as e:
         log.error("%s: internal error while reading it (%s)", name, type(e).__name__, exc_info=True)
         return Intake(name, stage_id, b"", None, error=InternalError(
             f"Interne fout bij het lezen van het bestand ({type(e).__name__}).", cause=type(e).__name__))
 
 
-def _read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int,
-                 not_a_file: PipelineError, wrong_pdf_size) -> Intake:
-    pdf = name.lower().endswith(".pdf")
+def _read_intake(stage: "Stage", stage_id: str, name: str, *, max_case_file: int, max_pdf: int) -> Intake:
+    pdf = is_returned(name)
     limit = max_pdf if pdf else max_case_file
     try:
         raw, size = stage.read(stage_id, name, limit=limit)
     except OSError:
-        return Intake(name, stage_id, b"", None, error=not_a_file if pdf else CaseFileError(
+        return Intake(name, stage_id, b"", None, error=not_a_file() if pdf else CaseFileError(
             "Dit is geen gewoon bestand (een snelkoppeling of map); zet het bestand zelf in de inbox."))
     if pdf:
         if size == 0 or size > limit:
-            return Intake(name, stage_id, b"", None, error=wrong_pdf_size(size, limit))
+            return Intake(name, stage_id, b"", None, error=wrong_size(size, limit))
         return Intake(name, stage_id, raw, hashlib.sha256(raw).hexdigest())
     if size == 0:
         return Intake(name, stage_id, b"", None, error=CaseFileError("Het bestand is leeg."))

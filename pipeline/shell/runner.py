@@ -1,15 +1,16 @@
 """The shell around the core: one file in, every document made, checked, delivered — or nothing at all.
 
-One skeleton for both kinds of inbox file, a case file (`.json`) and a signed PDF coming back (`.pdf`):
+One skeleton for every inbox file, a case file (`.json`) and a signed PDF coming back (`.pdf`):
 stage (taken out of the inbox, read, hashed and parsed once: `pipeline.shell.intake`) → journal (by SHA-256:
-done already? a duplicate) → decide (`decide()` on the case's state for an event; the pure check of
-`pipeline.shell.returns` for a returned PDF) → make every document (render, convert, sign) → privacy guard on
-each finished file → deliver (consent checked at that moment) → record in one transaction → move the file to
-`processed/`. The two kinds differ only in their `decide` and `record` (`CaseFileWork`, `ReturnedPdfWork`).
-A bad file moves to `failed/` with a report; an outage of the pipeline itself (disk full, read-only outbox)
-leaves the file in the inbox so it is picked up again once fixed. No file stops the others: an error nobody
-foresaw sets that one file aside in `failed/` with a report saying so (`InternalError`), and a file the process
-keeps dying on is resumed at most `MAX_RESUMES` times, then set aside the same way.
+done already? a duplicate) → read (a returned PDF only: read once as a PDF, `read_returned`) → decide
+(`decide()` on the case's state for an event; the pure checks of `pipeline.core.returns` for a returned PDF) →
+make every document (render, convert, sign) → privacy guard on each finished file → deliver (consent checked at
+that moment) → record in one transaction → move the file to `processed/`. The kinds differ only in their
+`decide` and `record` (`CaseFileWork`, `ReturnedPdfWork`, `ConsentFormWork`). A bad file moves to `failed/`
+with a report; an outage of the pipeline itself (disk full, read-only outbox) leaves the file in the inbox so it
+is picked up again once fixed. No file stops the others: an error nobody foresaw sets that one file aside in
+`failed/` with a report saying so (`InternalError`), and a file the process keeps dying on is resumed at most
+`MAX_RESUMES` times, then set aside the same way.
 """
 
 from __future__ import annotations
@@ -31,24 +32,25 @@ from pydantic import ValidationError
 from pipeline.adapters import safefs
 from pipeline.adapters.audit import Audit, CaseFileAudit, NullAudit
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
-from pipeline.adapters.consent_form_pdf import read_consent_form
 from pipeline.adapters.converter import Converter, PdfMetadata
 from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.returned_pdf import PdfReturnReader
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core.organisaties import Facts, Organisatie, issuer
-from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold, signed_consent
+from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
+from pipeline.core import returns as checks
+from pipeline.core.returns import ReturnedDocument
 from pipeline.core.requester import letter_to_requester
 from pipeline.core.trail import TZ as DUTCH_TIME
-from pipeline.core.routing import Audience, Party, Row, file_name, form_kind, recipient_code
+from pipeline.core.routing import Party, file_name, form_kind, recipient_code
 from pipeline.core.signatures import SIGNED_BY, hold_for_signature, returned_signed, signer_party
 from pipeline.core.state import CaseState
 from pipeline.core.summary import waiting as summarise_waiting
-from pipeline.errors import (ConverterUnavailable, DeliveryError, InternalError, PipelineError, ReturnRefused,
-                             SigningError, TrustServiceOutage)
+from pipeline.errors import (ConverterUnavailable, DeliveryError, InternalError, PipelineError,
+                             TrustServiceOutage)
 from pipeline.settings import STAGING
-from pipeline.shell import consent_forms, report, returns
+from pipeline.shell import report, returns
 from pipeline.shell.status import summary_row
 from pipeline.shell.intake import (Intake, IntakeAccess, Stage, kept_name, not_utf8_name, read_intake,
                                    shown_name)
@@ -120,12 +122,22 @@ class Plan:
     """File names of the documents when not `<kenmerk>_<kind>.pdf` (a signed consent form in the archive)."""
     event: model.MachtigingOntvangen | None = None
     """A signed consent form: the pipeline's own record of it, stored among the case's events."""
+    validations: tuple = ()
+    """What was established about the signatures of each ready document, when exactly those bytes were validated
+    (`pipeline.adapters.validation.Validation`, or None): the archive's validation report reuses it."""
+
+
+class ReturnReader(Protocol):
+    """Reads a returned PDF once (`pipeline.adapters.returned_pdf.PdfReturnReader`)."""
+
+    def read(self, raw: bytes, *, named: checks.ReturnedName, sha256: str,
+             trust_roots: Sequence[Path] | None) -> ReturnedDocument: ...
 
 
 class Work(Protocol):
     """What differs between a case file and a returned signed PDF; the runner's skeleton does the rest."""
 
-    def report(self, name: str, e: PipelineError) -> str: ...
+    def report(self, intake: Intake, e: PipelineError) -> str: ...
 
     def decide(self, intake: Intake) -> Plan: ...
 
@@ -139,7 +151,7 @@ class Pipeline:
                  audit: Audit | None = None, returns: returns.ReturnPolicy | None = None,
                  mailboxes: Mailboxes | None = None, intake_access: IntakeAccess | None = None,
                  organisaties: Mapping[str, Organisatie] | None = None, clock: Clock | None = None,
-                 return_reader: returns.ReturnReader | None = None) -> None:
+                 return_reader: ReturnReader | None = None) -> None:
         self.organisaties = MappingProxyType(dict(organisaties or {}))
         """Configured master data (`Settings.organisaties`), passed to the core with every decision."""
         self.clock = clock or SYSTEM_CLOCK
@@ -153,7 +165,8 @@ class Pipeline:
         self.inbox = Path(inbox)
         self.mailboxes = mailboxes or Mailboxes(outbox)
         self.returns = returns
-        """How signed PDFs coming back into the inbox are checked (`pipeline.shell.returns`); None: refused."""
+        """What signed PDFs coming back into the inbox are checked against (`pipeline.core.returns`); None:
+        refused."""
         self.return_reader = return_reader or PdfReturnReader()
         self.quarantine = Path(quarantine)
         self.store = store
@@ -265,12 +278,12 @@ class Pipeline:
 
     def _process_intake(self, intake: Intake) -> Outcome:
         work: Work = self._case_files if not intake.returned else \
-            self._consent_forms if returns.consent_form_of(intake.name) else self._returned
+            self._consent_forms if intake.named.form is not None else self._returned
         name, digest = intake.name, intake.sha256
         if isinstance(intake.error, InternalError):
             return self._internal_error(intake, intake.error)
         if digest is None:
-            return self._fail(intake, None, work.report(name, intake.error), intake.error.message)
+            return self._fail(intake, None, work.report(intake, intake.error), intake.error.message)
         if self.store.journal_status(digest) == "done":
             # Either dropped twice, or we crashed between recording and moving: in both cases done already.
             same = not intake.returned and self.store.journal_file_name(digest) == name
@@ -287,7 +300,9 @@ class Pipeline:
                 name, problems=problems, kenmerk=kenmerk, rule="schema"), "; ".join(f"{f}: {p}" for f, p in problems),
                 kenmerk=kenmerk, rule="schema", error="ValidationError")
         if intake.error is not None:
-            return self._fail(intake, digest, work.report(name, intake.error), intake.error.message)
+            return self._fail(intake, digest, work.report(intake, intake.error), intake.error.message)
+        if intake.returned:
+            intake = replace(intake, document=self.read_returned(intake))
         # the uniqueness of an invoice number is checked and recorded as one step
         invoice = intake.event is not None and intake.event.stap == "facturatie"
         with self._invoice_lock if invoice else nullcontext():
@@ -309,7 +324,7 @@ class Pipeline:
                 ready = len(plan.ready)
                 plan.audit.made(plan.decision.orders[ready:], made, digests=digests[ready:])
             delivered, records = self._deliver(plan.decision, [*plan.ready, *made], digests=digests,
-                                               names=plan.names)
+                                               names=plan.names, validations=plan.validations)
             delivered += self._park(list(zip(plan.held, unsigned)), state=plan.decision.state)
             plan.audit.delivered(records)
         except PipelineError as e:
@@ -325,7 +340,7 @@ class Pipeline:
             kenmerk = kenmerk or e.kenmerk  # a refused returned PDF: the case its name gives (journal, destroy)
             letter = (self._letter_to_requester(intake, intake.event, e)
                       if intake.event is not None and not intake.returned else None)
-            text = report.report_for_error(name, e, letter=letter) if letter else work.report(name, e)
+            text = report.report_for_error(name, e, letter=letter) if letter else work.report(intake, e)
             return self._fail(intake, digest, text, e.message, kenmerk=kenmerk,
                               rule=e.rule, error=type(e).__name__, namens=namens)
         work.record(intake, plan, records)
@@ -362,8 +377,15 @@ class Pipeline:
         """Read the staged file once: its bytes, SHA-256 and (case files) the parsed event or the error."""
         policy = self.returns
         return read_intake(self.stage, stage_id, name, max_case_file=self.max_file_bytes,
-                           max_pdf=policy.max_bytes if policy else returns.MAX_PDF_BYTES,
-                           not_a_file=returns.not_a_file(), wrong_pdf_size=returns.wrong_size)
+                           max_pdf=policy.max_bytes if policy else returns.MAX_PDF_BYTES)
+
+    def read_returned(self, intake: Intake) -> ReturnedDocument:
+        """A returned PDF read once as a PDF (its /Keywords, its signatures validated, its revisions), after the
+        journal recorded that its processing started: a PDF that kills the process while it is read is resumed at
+        most `MAX_RESUMES` times, as any file (read in the stage, before the journal, it would be read again at
+        every restart)."""
+        return self.return_reader.read(intake.raw, named=intake.named, sha256=intake.sha256,
+                                       trust_roots=self.returns.trust_roots if self.returns else None)
 
     def case_state(self, kenmerk: str) -> CaseState | None:
         """The case's state: folded from its stored events once, then carried forward with each accepted event
@@ -484,7 +506,9 @@ class Pipeline:
         return parked
 
     def _deliver(self, decision: Decision, documents: list[bytes], *, digests: Sequence[str] | None = None,
-                 names: Sequence[str] | None = None) -> tuple[list[Path], list[DeliveryRecord]]:
+                 names: Sequence[str] | None = None, validations: Sequence = ()
+                 ) -> tuple[list[Path], list[DeliveryRecord]]:
+        """`validations`: what is known of the signatures of the first documents (`Plan.validations`)."""
         state = decision.state
         delivered: list[Path] = []
         records: list[DeliveryRecord] = []
@@ -509,8 +533,9 @@ class Pipeline:
                                             sha256=digest, consent_checked=True) if self.guard else []
                 # where the file really lands: a folder on the way that is a link is refused before anything is written
                 self.mailboxes.check(d.party, folder, code=code)
-                plan.append((order, d.party, code, folder, name, pdf, digest, rel, findings))
-        for order, party, code, folder, name, pdf, digest, rel, findings in plan:
+                known = validations[i] if i < len(validations) else None
+                plan.append((order, d.party, code, folder, name, pdf, digest, rel, findings, known))
+        for order, party, code, folder, name, pdf, digest, rel, findings, known in plan:
             if findings:
                 qpath = self._quarantine(order, party, name, pdf, findings)
                 records.append(DeliveryRecord(order.kenmerk, order.kind, party.value, str(qpath), digest,
@@ -518,7 +543,8 @@ class Pipeline:
                                               now))
                 log.warning("%s: %s for %s quarantined by the privacy guard", order.kenmerk, name, party.value)
                 continue
-            delivered.append(self.mailboxes.deliver(party, folder, name, pdf, code=code, sha256=digest))
+            delivered.append(self.mailboxes.deliver(party, folder, name, pdf, code=code, sha256=digest,
+                                                    validation=known))
             records.append(DeliveryRecord(order.kenmerk, order.kind, party.value, rel, digest, "delivered", None,
                                           now))
         return delivered, records
@@ -606,28 +632,6 @@ def _quarantine_report(order: DocumentOrder, party: Party, findings: list[Findin
     return "\n".join(lines)
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """Files waiting in the inbox, by name; temp, hidden and partial names are skipped. They are read only once
-    taken (`Pipeline.take`); the batch orders them by their event then (`Intake.order`)."""
-    out = []
-    for p in inbox.iterdir():
-        if p.name in ("processed", "failed") and p.is_dir() and not p.is_symlink():
-            continue
-        if is_ignored(p.name):
-            continue
-        out.append(p)
-    return sorted(out)
-
-
-IGNORED_PREFIXES = (".", "~$", "~")
-IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp", ".download", ".filepart")
-
-
-def is_ignored(name: str) -> bool:
-    lower = name.lower()
-    return lower.startswith(IGNORED_PREFIXES) or lower.endswith(IGNORED_SUFFIXES)
-
-
 # --- what differs between the two kinds of inbox file ---------------------------------------------------------
 
 class CaseFileWork:
@@ -636,8 +640,8 @@ class CaseFileWork:
     def __init__(self, pipeline: Pipeline) -> None:
         self.p = pipeline
 
-    def report(self, name: str, e: PipelineError) -> str:
-        return report.report_for_error(name, e)
+    def report(self, intake: Intake, e: PipelineError) -> str:
+        return report.report_for_error(intake.name, e)
 
     def audit_of(self, intake: Intake) -> CaseFileAudit:
         event = intake.event
@@ -667,33 +671,37 @@ class CaseFileWork:
 
 
 class ReturnedPdfWork:
-    """A signed PDF coming back: the pure check of `pipeline.shell.returns` on what the reader found; recorded
+    """A signed PDF coming back: the pure checks of `pipeline.core.returns` on the document read once; recorded
     by closing its pending signature."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.p = pipeline
 
-    def report(self, name: str, e: PipelineError) -> str:
-        return returns.report(name, e)
+    def report(self, intake: Intake, e: PipelineError) -> str:
+        return returns.report(intake.name, e, kind=intake.named.kind)
 
     def decide(self, intake: Intake) -> Plan:
-        p, raw, policy = self.p, intake.raw, self.p.returns
+        p, raw, doc, policy = self.p, intake.raw, intake.document, self.p.returns
         if policy is None:
-            raise returns.not_configured()
-        kenmerk, kind = returns.identify(intake.name, p.return_reader.keywords(raw))
+            raise checks.not_configured()
+        kenmerk, kind = checks.identify(intake.named, doc)
         state = p.case_state(kenmerk)
         pending = p.store.pending(kenmerk, kind) if state is not None else None
-        arts = returns.expected_signer(kenmerk, kind, state=state, pending=pending)
-        result = returns.check_signed(raw, kenmerk=kenmerk, kind=kind, arts=arts, pending=pending, policy=policy,
-                                      reader=p.return_reader)
+        arts = checks.expected_signer(kenmerk, kind, state=state, pending=pending)
+        result = checks.check_return(raw, doc, kenmerk=kenmerk, kind=kind, arts=arts, pending=pending,
+                                     artsen=policy.artsen)
         audit = p.audit.case_file(kenmerk=kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
                                   sha256=intake.sha256)
         audit.verified(document=kind, sha256=intake.sha256, ondertekenaar=arts.naam if arts else None)
+        decision = returned_signed(state, kind)
         # accepted: validation data and an archive timestamp as configured for that signer (renewed later by
-        # `archive renew`); an outage of the trust services is a retry, as for any signature
+        # `archive renew`); an outage of the trust services is a retry, as for any signature. Delivered as it
+        # came, the validation made on arrival is the archive's report; upgraded, those are other bytes, whose
+        # added timestamp and validation data only a validation of them can report
         extend = getattr(p.signer, "extend", None)
         final = extend(raw, SIGNED_BY[kind], current=result.signatures[0].level) if extend else raw
-        return Plan(kenmerk, returned_signed(state, kind), audit, ready=(final,), before=state, kind=kind)
+        return Plan(kenmerk, decision, audit, ready=(final,), before=state, kind=kind,
+                    validations=(doc.validation if final is raw else None,))
 
     def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
         self.p.store.complete_pending(kenmerk=plan.kenmerk, kind=plan.kind, signed_sha256=intake.sha256,
@@ -703,55 +711,47 @@ class ReturnedPdfWork:
 
 
 class ConsentFormWork:
-    """A consent form signed by the employee coming back (a scan or PAdES-signed): checked
-    (`returns.check_consent_form`; signed electronically: over exactly the form we made), archived beside the sealed
-    record of the consent and sent to no one. Recorded among the case's events as the pipeline's own
-    `machtiging_ontvangen`, so that the fold knows the written consent is in the dossier; what waited for it (the
-    sealed record, the medical data, an information request) is made and delivered with it (`procedure.decide`)."""
+    """A consent form signed by the employee coming back (a scan or PAdES-signed): checked (`pipeline.core.returns`;
+    signed electronically: over exactly the form we made), archived beside the sealed record of the consent and
+    sent to no one. Recorded among the case's events as the pipeline's own `machtiging_ontvangen`, so that the fold
+    knows the written consent is in the dossier; what waited for it (the sealed record, the medical data, an
+    information request) is made and delivered with it (`procedure.decide`)."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.p = pipeline
 
-    def report(self, name: str, e: PipelineError) -> str:
-        return returns.consent_form_report(name, e)
+    def report(self, intake: Intake, e: PipelineError) -> str:
+        return returns.consent_form_report(intake.name, e)
 
     def decide(self, intake: Intake) -> Plan:
-        form = returns.consent_form_of(intake.name)
+        form = intake.named.form
         try:
             return self._decide(intake, form)
         except PipelineError as e:  # the journal row and `archive destroy` find a refused form by its case
             e.kenmerk = e.kenmerk or form.kenmerk
             raise
 
-    def _decide(self, intake: Intake, form: returns.ConsentForm) -> Plan:
-        p, raw = self.p, intake.raw
-        contents = read_consent_form(raw)  # parsed as a PDF: what a viewer acts on, never a byte search
-        consent_forms.check_form_kenmerk(form, contents.keywords)
-        consent_forms.check_no_active_content(form, contents.active)
+    def _decide(self, intake: Intake, form: checks.ConsentForm) -> Plan:
+        p, raw, doc = self.p, intake.raw, intake.document
+        checks.check_form_contents(form, doc)
         state = p.case_state(form.kenmerk)
-        signatures, stamps = (), ()
-        if state is not None and contents.signature_dictionaries:  # a scan carries no signature
-            try:
-                result = p.return_reader.signatures(raw, trust_roots=p.returns.trust_roots if p.returns else ())
-            except SigningError as e:  # pyHanko's own words stay in the log, the report says it in Dutch
-                log.info("%s: signatures of the consent form not readable: %s", form.kenmerk, e.message)
-                raise ReturnRefused("De elektronische handtekening kan niet worden gelezen: het PDF-bestand is "
-                                    "beschadigd, versleuteld of niet volgens de PDF-norm opgebouwd.",
-                                    kenmerk=form.kenmerk, rule="onleesbaar") from e
-            signatures, stamps = result.signatures, result.document_timestamps
-            consent_forms.check_all_signatures_validated(form, found=contents.signature_dictionaries,
-                                                         validated=len(signatures) + len(stamps))
-            consent_forms.check_timestamps_intact(form, stamps)
+        signatures = ()
+        if state is not None:
+            if doc.validation_error is not None:  # pyHanko's own words stay in the log, the report says it in Dutch
+                log.info("%s: signatures of the consent form not readable: %s", form.kenmerk, doc.validation_error)
+            signatures, _stamps = checks.form_signatures(form, doc)
         archived = [r for r in p.store.deliveries(form.kenmerk) if r.kind == form.kind
                     and r.status == "delivered"] if state is not None else []
-        replacing = bool(archived) and consent_forms.replacement_granted(
+        replacing = bool(archived) and checks.replacement_granted(
             p.audit.trail(form.kenmerk), kind=form.kind, sha256=intake.sha256)
-        returns.check_consent_form(form, state=state, signatures=signatures, archived=bool(archived),
-                                   replacing=replacing)
+        checks.check_consent_form(form, state=state, signatures=signatures, archived=bool(archived),
+                                  replacing=replacing)
         # a replacement (allowed in the audit trail) is only archived: the consent it signs was signed before
-        event = None if replacing else self._received(intake, form, state, scanned=not signatures)
+        today = p.clock.now().astimezone(DUTCH_TIME).date()
+        event = None if replacing else checks.received_event(form, state, sha256=intake.sha256, today=today,
+                                                             scanned=not signatures)
         if signatures and event is not None:  # PAdES over exactly the form we made for it, when we made one
-            returns.check_signed_over_form(raw, kenmerk=form.kenmerk, forms=[
+            checks.check_signed_over_form(raw, kenmerk=form.kenmerk, forms=[
                 r.sha256 for r in p.store.deliveries(form.kenmerk)
                 if r.kind == form_kind(event.machtiging) and r.status == "delivered" and r.sha256])
         audit = p.audit.case_file(kenmerk=form.kenmerk, namens=None, datum=state.laatste_datum, bestand=intake.name,
@@ -759,36 +759,18 @@ class ConsentFormWork:
         if signatures:  # each signature intact and nothing changed after our seal; who signed is the form's to show
             audit.verified(document=form.kind, sha256=intake.sha256,
                            ondertekenaar=f"{len(signatures)} handtekening(en) intact; ondertekenaar niet vastgesteld")
-        row = Row(form.kind, "", f"Ondertekende machtiging ({form.label})", Audience.MEDISCH,
-                  ((Party.ARCHIEF, None),))
-        order = DocumentOrder(form.kenmerk, row, {}, (Delivery(Party.ARCHIEF, None),), None)
-        archive_name = consent_forms.archive_name(form, earlier=len(archived))
+        order = checks.archive_order(form)
+        archive_name = checks.archive_name(form, earlier=len(archived))
+        validations = (doc.validation,)  # archived as it came: its validation is the archive's report
         if event is None:
             return Plan(form.kenmerk, Decision(state, (order,)), audit, ready=(raw,), before=state, kind=form.kind,
-                        names=(archive_name,))
+                        names=(archive_name,), validations=validations)
         # what waited for this form goes now (made now, staged by this file's SHA-256 like any event's documents)
         released, held = hold_for_signature(decide(state, event, facts=p._facts(event)),
                                             signable=getattr(p.signer, "can_sign", None))
         names = (archive_name, *(file_name(o.kenmerk, o.kind) for o in released.orders))
         return Plan(form.kenmerk, Decision(released.state, (order, *released.orders)), audit, ready=(raw,),
-                    held=held, before=state, kind=form.kind, names=names, event=event)
-
-    def _received(self, intake: Intake, form: returns.ConsentForm, state: CaseState, *,
-                  scanned: bool) -> model.MachtigingOntvangen:
-        """The pipeline's record that the form came in, for the consent it signs."""
-        consent = signed_consent(state, form.consent)
-        if consent is None:
-            raise ReturnRefused(f"Uit de bestandsnaam is niet op te maken voor welke bron dit formulier geldt: in zaak "
-                                f"{form.kenmerk} wachten meer machtigingen voor aanvullende informatie op een "
-                                "handtekening. Noem de bron in de naam, bijvoorbeeld "
-                                f"{form.kenmerk}_machtiging-extra-informatie-behandelaar.pdf.",
-                                kenmerk=form.kenmerk, rule="bron-onduidelijk")
-        today = self.p.clock.now().astimezone(DUTCH_TIME).date()
-        # dated as the case's last step: the form's arrival never puts later case files out of order
-        return model.parse_stored({
-            "schema": model.SCHEMA_ID, "kenmerk": form.kenmerk, "stap": "machtiging_ontvangen",
-            "datum": state.laatste_datum.isoformat(), "machtiging": consent, "bestand": form.archive_name,
-            "ontvangen": today.isoformat(), "gescand": scanned, "sha256": intake.sha256})
+                    held=held, before=state, kind=form.kind, names=names, event=event, validations=validations)
 
     def record(self, intake: Intake, plan: Plan, records: list[DeliveryRecord]) -> None:
         p, event = self.p, plan.event

@@ -2,7 +2,9 @@
 
 The archive keeps the dossier 20 years; the report records what was established about each signature on the
 day it was archived (who signed, when, which level, trusted or not), in the standard's XML, so a later reader
-does not depend on today's software to know what was checked.
+does not depend on today's software to know what was checked. A signed PDF validated already on its way in (a
+returned document, read once: `pipeline.adapters.returned_pdf`) brings that validation along, and its report is
+made from it rather than from a second validation of the same bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Callable, Protocol, Sequence
 from pipeline.adapters.child_env import secrets_hidden
 from pipeline.adapters.mailbox import MailboxAccess, Mailboxes, atomic_write
 from pipeline.adapters.store import ReportDue
-from pipeline.adapters.validation import etsi_validation_report, verify_pdf
+from pipeline.adapters.validation import Validation, etsi_validation_report, verify_pdf
 from pipeline.core.routing import Party
 from pipeline.errors import DeliveryError, SigningError
 
@@ -73,18 +75,24 @@ class ValidatingMailboxes(Mailboxes):
         self._writer: threading.Thread | None = None
 
     def deliver(self, party: Party, kenmerk: str, file_name: str, data: bytes, *, code: str | None = None,
-                sub: tuple[str, ...] = (), sha256: str | None = None) -> Path:
+                sub: tuple[str, ...] = (), sha256: str | None = None, validation: Validation | None = None) -> Path:
+        """`validation`: the validation of exactly `data` against these trust roots, when made already: the report
+        is made from it (any other is ignored, and `data` validated here)."""
         signed = party is Party.ARCHIEF and looks_signed(data)
+        digest = sha256 or (hashlib.sha256(data).hexdigest() if signed else None)
+        known = validation if validation is not None and validation.sha256 == digest and \
+            tuple(validation.trust_roots) == self.trust_roots else None
         if signed and self._ledger is not None:
-            due = ReportDue(kenmerk, file_name, code, tuple(sub), sha256 or hashlib.sha256(data).hexdigest())
+            due = ReportDue(kenmerk, file_name, code, tuple(sub), digest)
             self._ledger.report_due(due)  # owed before the PDF exists: a crash in between is resumed
             target = super().deliver(party, kenmerk, file_name, data, code=code, sub=sub)
-            self._later(due, data)
+            self._later(due, data, known=known)
             return target
         target = super().deliver(party, kenmerk, file_name, data, code=code, sub=sub)
         if signed:
-            xml = validation_report(file_name, data, trust_roots=self.trust_roots,
-                                    validate=functools.partial(self._validate, sha256=sha256))
+            validate = functools.partial(self._validate, sha256=sha256) if known is None else \
+                (lambda *_: known_xml(known, file_name))
+            xml = validation_report(file_name, data, trust_roots=self.trust_roots, validate=validate)
             if xml is not None:  # written like the PDF itself: through the same descriptors, never a link
                 super().deliver(party, kenmerk, file_name + REPORT_SUFFIX, xml, code=code, sub=sub)
         return target
@@ -115,8 +123,10 @@ class ValidatingMailboxes(Mailboxes):
         if self._writer is not None:
             self._jobs.join()
 
-    def _later(self, due: ReportDue, data: bytes) -> None:
-        future = self._submit(data, due.file_name, due.sha256)
+    def _later(self, due: ReportDue, data: bytes, *, known: Validation | None = None) -> None:
+        """Make the report in the background: from `known` when given, else from a validation started now."""
+        future = self._submit(data, due.file_name, due.sha256) if known is None else \
+            (lambda: known_xml(known, due.file_name))
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_reports, name="sopipe-validation-reports",
@@ -200,6 +210,11 @@ def _end_with_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="sopipe-validation-parent", daemon=True).start()
+
+
+def known_xml(validation: Validation, name: str) -> bytes:
+    """The ETSI validation report of a PDF (named `name`) from its validation made already."""
+    return etsi_validation_report(validation.report, document_name=name, document_sha256=validation.sha256)
 
 
 def validation_xml(pdf: bytes, name: str, trust_roots: Sequence[Path], *, sha256: str | None = None) -> bytes:

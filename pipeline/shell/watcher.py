@@ -1,4 +1,4 @@
-"""Watching the inbox: files are taken only once their size and mtime stopped changing.
+"""Watching the inbox: which files wait there (`inbox_files`), taken only once their size and mtime stopped changing.
 
 Events from watchdog only wake the loop (handlers enqueue, nothing more); a periodic rescan catches what the
 events missed (network shares), and files already present at start-up are processed first. Close events are
@@ -24,7 +24,7 @@ from watchdog.observers.polling import PollingObserver
 from pipeline.errors import WatcherLocked
 from pipeline.settings import WATCH_LOCK
 from pipeline.shell.intake import Intake
-from pipeline.shell.runner import Outcome, Pipeline, inbox_files, process_in_case_order
+from pipeline.shell.runner import Outcome, Pipeline, process_in_case_order
 
 log = logging.getLogger("sopipe")
 
@@ -35,6 +35,29 @@ class _Wake(FileSystemEventHandler):
 
     def on_any_event(self, event) -> None:  # only enqueue; the work happens in the loop
         self.q.put(None)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Files waiting in the inbox, by name; temp, hidden and partial names are skipped. They are read only once
+    taken (`Pipeline.take`): a PDF as a returned document (`pipeline.core.returns.is_returned`), anything else as
+    a case file; the batch orders them by their event then (`Intake.order`)."""
+    out = []
+    for p in inbox.iterdir():
+        if p.name in ("processed", "failed") and p.is_dir() and not p.is_symlink():
+            continue
+        if is_ignored(p.name):
+            continue
+        out.append(p)
+    return sorted(out)
+
+
+IGNORED_PREFIXES = (".", "~$", "~")
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp", ".download", ".filepart")
+
+
+def is_ignored(name: str) -> bool:
+    lower = name.lower()
+    return lower.startswith(IGNORED_PREFIXES) or lower.endswith(IGNORED_SUFFIXES)
 
 
 def stable_files(inbox: Path, seen: dict[Path, tuple[int, int, float]], *, settle: float, now: float,

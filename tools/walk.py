@@ -270,7 +270,7 @@ def _house(*, returned: bool = False):
         os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "xdg")  # the DEMO CA keys: not in the home
         settings = init_root(Path(tmp) / "root")
         if returned:
-            settings = settings.replace(auto_sign_doctors=False)
+            settings = settings.replace(signing={"auto_sign_doctors": False})
         # the hook is set before the pipeline starts its threads (the validation reports' writer among them)
         hashlib.sha256 = counting_sha256
         threading.setprofile(walker.profile)

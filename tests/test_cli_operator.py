@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from docx import Document
 
 from pipeline.cli import cli
-from pipeline.core.routing import ROWS
+from pipeline.core.kinds import ROWS
 from pipeline.settings import _KEYS, load_settings
 from pipeline.shell import doctor
 from pipeline.shell.layout import TEMPLATES, init_root

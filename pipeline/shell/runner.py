@@ -37,11 +37,12 @@ from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.returned_pdf import PdfReturnReader
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
+from pipeline.core.kinds import Row
 from pipeline.core.organisaties import Facts, Organisatie, issuer
 from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold, signed_consent
 from pipeline.core.requester import letter_to_requester
 from pipeline.core.trail import TZ as DUTCH_TIME
-from pipeline.core.routing import Audience, Party, Row, file_name, form_kind, recipient_code
+from pipeline.core.routing import Audience, Party, file_name, form_kind, recipient_code
 from pipeline.core.signatures import SIGNED_BY, hold_for_signature, returned_signed, signer_party
 from pipeline.core.state import CaseState
 from pipeline.core.summary import waiting as summarise_waiting

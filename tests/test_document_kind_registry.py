@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -270,3 +271,19 @@ def test_plain_letters_name_a_step_of_the_procedure():
         assert row.when is None or row.step is not None, row.kind
     assert [row.kind for row in kinds.letters_for("beoordeling_advies")] == ["reactie-bedrijfsarts",
                                                                              "gewijzigd-advies"]
+
+
+def test_the_table_of_document_kinds_in_the_docs_is_current():
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "make_kinds_table.py"), "--check"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    documents = (REPO / "docs" / "documents.md").read_text(encoding="utf-8")
+    for row in ROWS.values():
+        assert f"| `{row.kind}` | `{row.template}` | {row.titel} |" in documents
+
+
+def test_every_registered_kind_has_a_projection_and_a_sample():
+    assert all(row.projection is not None and row.sample is not None for row in ROWS.values())
+    with pytest.raises(ValueError, match="projection"):
+        register(Row("z", TEMPLATE, "Z", Audience.MEDISCH, (), "z"))
+    assert "z" not in ROWS

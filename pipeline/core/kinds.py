@@ -86,11 +86,13 @@ class Row:
     """(mailbox, consent needed at the moment of delivery, or ALWAYS)."""
     label: str
     """How the employee's view of the audit trail names the document (`het besluit op uw verzoek`)."""
-    projection: Projection
-    """Builds the template context (`pipeline.core.projection`)."""
-    sample: Callable[[], dict[str, Any]]
+    projection: Projection | None = None
+    """Builds the template context (`pipeline.core.projection`). None only for a document the pipeline does not
+    make but files as it came (a returned signed consent form); every registered kind has one."""
+    sample: Callable[[], dict[str, Any]] | None = None
     """A complete, fictional context for the template (`pipeline.core.samples`): what its tests render and what
-    `sopipe templates check` checks it against when no variant of the example case makes it."""
+    `sopipe templates check` checks it against when no variant of the example case makes it. None with
+    `projection`."""
     sign: Signer | None = None
     """Who signs it, or None: the arbodienst's seal (certifying), or a doctor's personal key."""
     invoice: bool = False
@@ -275,6 +277,8 @@ def register(row: Row) -> None:
     guarded, delivered and audited like every other kind; its template must be in the templates folder."""
     if row.kind in _REGISTRY:
         raise ValueError(f"document kind {row.kind!r} is registered already")
+    if row.projection is None or row.sample is None:
+        raise ValueError(f"document kind {row.kind!r} needs a projection and a sample context")
     if row.when is not None and row.step is None:
         raise ValueError(f"document kind {row.kind!r} has a condition but no step that makes it")
     if row.step is not None and row.step not in m.STAPPEN:

@@ -761,7 +761,7 @@ class ConsentFormWork:
             audit.verified(document=form.kind, sha256=intake.sha256,
                            ondertekenaar=f"{len(signatures)} handtekening(en) intact; ondertekenaar niet vastgesteld")
         row = Row(form.kind, "", f"Ondertekende machtiging ({form.label})", Audience.MEDISCH,
-                  ((Party.ARCHIEF, None),))
+                  ((Party.ARCHIEF, None),), "de door u ondertekende machtiging")
         order = DocumentOrder(form.kenmerk, row, {}, (Delivery(Party.ARCHIEF, None),), None)
         archive_name = consent_forms.archive_name(form, earlier=len(archived))
         if event is None:

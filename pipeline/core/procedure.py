@@ -384,8 +384,7 @@ def _bron(ev: m.ExtraInformatie) -> str:
 
 
 def _conceptadvies(s: CaseState, ev: m.Conceptadvies) -> Decision:
-    s = replace(s, concept=ev)
-    return Decision(s, (_order(s, "conceptadvies", ev),))
+    return Decision(replace(s, concept=ev), ())
 
 
 def _definitief(s: CaseState, ev: m.DefinitiefAdvies, profile: Profile) -> Decision:

@@ -9,8 +9,8 @@ This module holds the signing itself; what it signs with and what the block show
 - here: `PadesSigner` turns (pdf bytes, identity, appearance, level) into signed pdf bytes (subfilter
   ETSI.CAdES.detached, SHA-256). Levels (`PadesLevel`, `pipeline.core.pades`): B-B the signature alone; B-T plus
   an RFC 3161 signature timestamp; B-LT plus the certificates, CRLs and OCSP responses needed to validate it,
-  embedded in the document security store (DSS) — fetched at signing time from the URLs in the certificates, reused from
-  the `RevocationCache`; B-LTA plus a document timestamp over all of that, which
+  embedded in the document security store (DSS) — fetched at signing time from the URLs in the certificates,
+  reused from the `RevocationCache`; B-LTA plus a document timestamp over all of that, which
   `PdfTimeStamper.update_archival_timestamp_chain` renews later (`renew_archival_timestamp`, `sopipe archive
   renew`). The timestamper and trust roots are configured once in `PadesSigner.__init__`.
 

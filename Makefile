@@ -66,9 +66,11 @@ docs: install
 	$(VENV)/bin/python tools/make_docs.py
 	$(MAKE) reference
 
-# the generated pages (no LibreOffice needed): the settings table in docs/configuration.md, docs/cli.md
+# the generated pages (no LibreOffice needed): the settings table in docs/configuration.md, docs/cli.md, the table
+# of document kinds in docs/documents.md
 reference: settings-table
 	$(VENV)/bin/python tools/make_cli_reference.py
+	$(VENV)/bin/python tools/make_kinds_table.py
 
 settings-table: install
 	$(VENV)/bin/python -m pipeline.settings --readme docs/configuration.md

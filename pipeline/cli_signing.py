@@ -17,10 +17,11 @@ from pathlib import Path
 import click
 
 from pipeline.cli_options import CONTEXT, root_option
+from pipeline.core.pades import PadesLevel, default_level
 
 PIN_ENV = "SOPIPE_PIN"
 P12_ENV = "SOPIPE_P12_PASSPHRASE"
-LEVELS = click.Choice(["B-B", "B-T", "B-LT", "B-LTA"], case_sensitive=False)
+LEVELS = click.Choice([level.value for level in PadesLevel], case_sensitive=False)
 
 
 def _secret(env: str, prompt: str) -> str:
@@ -72,8 +73,8 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     from pipeline.adapters.keys import SigningIdentity, certificate_holder
     from pipeline.adapters.mailbox import atomic_write
     from pipeline.adapters.signing import PadesSigner, http_timestamper
-    from pipeline.core.procedure import Signer
     from pipeline.core.artsen import signer_mismatch
+    from pipeline.core.kinds import Signer
     from pipeline.core.signatures import SIGNED_BY, kenmerk_from_file_name
     from pipeline.settings import load_settings
     from pipeline.shell.app import case_sign_order
@@ -86,7 +87,7 @@ def sign(file: Path, p12: Path | None, pkcs11_module: Path | None, token_label: 
     tsa_url = tsa_url or (settings.signing.tsa_url if settings else None)
     found = kenmerk_from_file_name(file.name)
     signer = SIGNED_BY.get(found[1] if found else "advies", Signer.SO_BEDRIJFSARTS)  # the request form: own doctor
-    level = (level or (settings.signing_level(signer) if settings else ("B-LTA" if tsa_url else "B-B"))).upper()
+    level = (level or (settings.signing_level(signer) if settings else default_level(timestamps=bool(tsa_url)))).upper()
     roots = list(trust) or (list(settings.trust_roots) if settings else [])
     if p12:
         identity = SigningIdentity.from_pkcs12(p12, _secret(P12_ENV, "Wachtwoord van het PKCS#12-bestand")

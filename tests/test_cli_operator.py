@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from docx import Document
 
 from pipeline.cli import cli
-from pipeline.core.routing import ROWS
+from pipeline.core.kinds import ROWS
 from pipeline.settings import load_settings
 from pipeline.settings.models import KEYS
 from pipeline.shell import doctor

@@ -21,7 +21,8 @@ import pytest
 
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance
 from pipeline.core import model
-from pipeline.core.procedure import Signer, fold
+from pipeline.core.kinds import Signer
+from pipeline.core.procedure import fold
 from pipeline.core.routing import Party
 from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed
 from pipeline.shell.app import open_pipeline

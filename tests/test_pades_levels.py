@@ -18,8 +18,9 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils import generic
 from pypdf import PdfReader
 
-from pipeline.adapters.signing import PadesLevel, PadesSigner, SignatureAppearance, renew_archival_timestamp
+from pipeline.adapters.signing import PadesSigner, SignatureAppearance, renew_archival_timestamp
 from pipeline.adapters.validation import etsi_validation_report, pdfsig_report, verify_pdf
+from pipeline.core.pades import PadesLevel
 from pipeline.errors import SigningError
 from tests.test_signing import minimal_pdf
 

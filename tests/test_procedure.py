@@ -6,7 +6,8 @@ import pytest
 
 from pipeline.core import model
 from pipeline.core.procedure import allowed_steps, decide, fold
-from pipeline.core.routing import ROWS, Party
+from pipeline.core.kinds import ROWS
+from pipeline.core.routing import Party
 from pipeline.core.state import Consent
 from pipeline.errors import ProcedureError
 from tests.casefactory import event, full_case, intrekking, parse_all

@@ -19,13 +19,16 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from pipeline.adapters.renderer import DocxRenderer
+from pipeline.core import samples as fx
+from pipeline.core.kinds import sample_contexts
 from pipeline.errors import TemplateError
 from pipeline.package_data import TEMPLATES
-from tests import fixtures_context as fx
 
 REPO = Path(__file__).resolve().parents[1]
 W_T = qn("w:t")
 W_P = qn("w:p")
+CONTEXTS = sample_contexts()
+"""Template file name → sample context (default variant), from the registry of document kinds."""
 
 SPECIAL = "Tom & Jerry <b>vet</b> \"dubbel\" 'enkel' {{ x }} {% if %} {#c#} مرحبا שלום 😀🩺 你好世界"
 
@@ -77,7 +80,7 @@ def last_text(data: bytes) -> str:
 
 
 VARIANTS = {
-    **{name: (name, build) for name, build in fx.CONTEXTS.items()},
+    **{name: (name, build) for name, build in CONTEXTS.items()},
     "advies concept": ("advies.docx", lambda: fx.advies(concept=True)),
     "factuur op naam": ("factuur.docx", lambda: fx.factuur(anoniem=False)),
     "machtiging geweigerd": ("machtiging.docx", lambda: fx.machtiging(verleend=False)),
@@ -224,7 +227,7 @@ def test_not_a_docx_raises(tmp_path):
     ("factuur.docx", "factuur.omschrijving"),
 ])
 def test_special_characters_appear_literally(renderer, template, key):
-    context = fx.CONTEXTS[template]()
+    context = CONTEXTS[template]()
     target = context
     *parents, leaf = key.split(".")
     for parent in parents:
@@ -314,10 +317,10 @@ def test_machtiging_records_the_choice_and_ends_with_ondertekening(renderer, ver
     assert context["machtiging"]["wijze"] in text and context["machtiging"]["vastgelegd_door"] in text
 
 
-@pytest.mark.parametrize("template", sorted(set(fx.CONTEXTS) - {"machtiging.docx", "advies.docx",
+@pytest.mark.parametrize("template", sorted(set(CONTEXTS) - {"machtiging.docx", "advies.docx",
                                                                  "aanvraagformulier.docx"}))
 def test_unsigned_documents_have_no_signature_marker(renderer, template):
-    assert "Ondertekening" not in xml_texts(renderer.render(template, fx.CONTEXTS[template]()))
+    assert "Ondertekening" not in xml_texts(renderer.render(template, CONTEXTS[template]()))
 
 
 # --- privacy ---------------------------------------------------------------------------------------------------
@@ -350,7 +353,7 @@ def test_employer_letters_do_not_reveal_the_confidential_request_or_medical_data
 
 
 def test_template_metadata_is_neutral(renderer):
-    for template, build in fx.CONTEXTS.items():
+    for template, build in CONTEXTS.items():
         props = docx.Document(io.BytesIO(renderer.render(template, build()))).core_properties
         assert props.author == "sopipe"
         for value in (props.title, props.subject, props.comments, props.keywords, props.last_modified_by):
@@ -367,16 +370,16 @@ def _resolves(context: dict, path: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("template", sorted(fx.CONTEXTS))
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
 def test_every_placeholder_of_every_branch_is_in_the_sample_context(renderer, template):
     """Rendering only checks the branches taken; this checks every placeholder the template contains."""
-    context = fx.CONTEXTS[template]()
+    context = CONTEXTS[template]()
     missing = sorted(p for p in renderer.placeholder_paths(template) if not _resolves(context, p))
     assert missing == []
     assert renderer.placeholders(template) <= set(context)
 
 
-@pytest.mark.parametrize("template", sorted(fx.CONTEXTS))
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
 def test_every_tag_sits_in_a_single_run(template):
     """Word may split text into runs anywhere; our templates never split a tag, so docxtpl sees each one whole."""
     with zipfile.ZipFile(TEMPLATES / template) as zf:
@@ -391,7 +394,7 @@ def test_every_tag_sits_in_a_single_run(template):
 def test_every_contract_template_exists():
     contract = (REPO / "docs" / "templates.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"`([a-z_]+\.docx)`", contract))
-    assert listed == set(fx.CONTEXTS)
+    assert listed == set(CONTEXTS)
     for name in listed:
         assert (TEMPLATES / name).is_file(), name
 

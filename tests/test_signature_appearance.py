@@ -24,7 +24,8 @@ from pypdf import PdfReader
 from pipeline.adapters.appearance import identity_order, signature_appearance
 from pipeline.cli import cli
 from pipeline.core.organisaties import Facts, Organisatie
-from pipeline.core.procedure import Signer, decide, fold, personal_sign_order, signing_place
+from pipeline.core.kinds import Signer
+from pipeline.core.procedure import decide, fold, personal_sign_order, signing_place
 from pipeline.settings import Settings
 from pipeline.shell.app import OrderSigner, case_sign_order
 from tests.casefactory import full_case, parse_all

@@ -8,7 +8,6 @@ tests/test_cli_reference.py fails when the file is stale; `make reference` refre
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -55,18 +54,8 @@ def reference() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when docs/cli.md is stale")
-    args = parser.parse_args(argv)
-    text = reference()
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET.relative_to(REPO)} is stale: run `make reference`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    from generated_page import main as write_or_check
+    return write_or_check(TARGET, reference(), description=__doc__.splitlines()[0], argv=argv)
 
 
 if __name__ == "__main__":

@@ -1280,31 +1280,13 @@ def brief_intrekking() -> Doc:
     return d
 
 
-TEMPLATES: dict[str, Callable[[], Doc]] = {
-    "aanvraagformulier.docx": aanvraagformulier,
-    "machtiging.docx": machtiging,
-    "advies.docx": advies,
-    "factuur.docx": factuur,
-    "brief_weigering.docx": brief_weigering,
-    "brief_uitnodiging.docx": brief_uitnodiging,
-    "brief_informatieverzoek.docx": brief_informatieverzoek,
-    "brief_geen_kopie.docx": brief_geen_kopie,
-    "brief_reactie.docx": brief_reactie,
-    "brief_gewijzigd_advies.docx": brief_gewijzigd_advies,
-    "brief_melding_werkgever.docx": brief_melding_werkgever,
-    "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
-    "brief_afronding_werkgever.docx": brief_afronding_werkgever,
-    "brief_intrekking.docx": brief_intrekking,
-}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "pipeline" / "templates",
                         help="output folder (default: pipeline/templates/)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, build in TEMPLATES.items():
+    for name, build in builders().items():
         build().save(args.out / name)
         print(f"wrote {args.out / name}")
     return 0
@@ -1372,8 +1354,6 @@ def brief_aan_aanvrager() -> Doc:
     return d
 
 
-TEMPLATES["brief_aan_aanvrager.docx"] = brief_aan_aanvrager
-
 
 # --- issue 20: the machtiging the employee is to sign (NVAB step 4, step 6) ----------------------------------------
 
@@ -1437,7 +1417,18 @@ def machtigingsformulier() -> Doc:
     return d
 
 
-TEMPLATES["machtigingsformulier.docx"] = machtigingsformulier
+
+def builders() -> dict[str, Callable[[], Doc]]:
+    """Every template a document kind names (`pipeline.core.kinds.templates`) → the function of this module that
+    builds it, found by the template's name: `brief_reactie.docx` is built by `brief_reactie()`."""
+    from pipeline.core.kinds import templates
+
+    found = {name: globals().get(name.removesuffix(".docx")) for name in templates()}
+    missing = sorted(name for name, build in found.items() if not callable(build))
+    if missing:
+        raise SystemExit(f"no builder in {Path(__file__).name} for {', '.join(missing)}: add a function named after "
+                         "the template")
+    return found
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStamp, TextStampStyle
 from pypdf import PdfReader
 
-from pipeline.core.procedure import SignOrder, Signer
+from pipeline.core.kinds import Signer
+from pipeline.core.procedure import SignOrder
 from pipeline.errors import SigningError
 
 if TYPE_CHECKING:

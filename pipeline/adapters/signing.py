@@ -7,10 +7,10 @@ This module holds the signing itself; what it signs with and what the block show
 - `pipeline.adapters.appearance` — the visible block: `SignatureAppearance` and its one builder
   `signature_appearance`, the stamp style and embedded font, the anchor and placement on the page.
 - here: `PadesSigner` turns (pdf bytes, identity, appearance, level) into signed pdf bytes (subfilter
-  ETSI.CAdES.detached, SHA-256). Levels (`PadesLevel`): B-B the signature alone; B-T plus an RFC 3161
-  signature timestamp; B-LT plus the certificates, CRLs and OCSP responses needed to validate it, embedded in
-  the document security store (DSS) — fetched at signing time from the URLs in the certificates, reused from
-  the `RevocationCache`; B-LTA plus a document timestamp over all of that, which
+  ETSI.CAdES.detached, SHA-256). Levels (`PadesLevel`, `pipeline.core.pades`): B-B the signature alone; B-T plus
+  an RFC 3161 signature timestamp; B-LT plus the certificates, CRLs and OCSP responses needed to validate it,
+  embedded in the document security store (DSS) — fetched at signing time from the URLs in the certificates,
+  reused from the `RevocationCache`; B-LTA plus a document timestamp over all of that, which
   `PdfTimeStamper.update_archival_timestamp_chain` renews later (`renew_archival_timestamp`, `sopipe archive
   renew`). The timestamper and trust roots are configured once in `PadesSigner.__init__`.
 
@@ -62,6 +62,7 @@ from pipeline.adapters.appearance import (  # noqa: F401  (re-exported: the visi
     FONT_UNICODES, PAGE_MARGIN, SignatureAppearance, dutch_time, find_anchor, identity_order, load_font,
     named_anchor, plan_placement, signature_appearance, stamp_style, text_params)
 from pipeline.adapters.keys import KeyRing, SigningIdentity, read_secret  # noqa: F401  (re-exported)
+from pipeline.core.pades import PadesLevel
 from pipeline.errors import SigningError, TrustServiceOutage
 
 log = logging.getLogger(__name__)
@@ -69,31 +70,6 @@ log = logging.getLogger(__name__)
 REVOCATION_MAX_AGE = timedelta(minutes=10)
 """Longest an OCSP response or CRL fetched at signing time is reused, even when its nextUpdate is later: a
 revoked key stops producing signatures within this time."""
-
-
-class PadesLevel(str, enum.Enum):
-    """PAdES baseline levels (ETSI EN 319 142-1), each including the one before."""
-
-    B_B = "B-B"
-    B_T = "B-T"
-    B_LT = "B-LT"
-    B_LTA = "B-LTA"
-
-    @property
-    def needs_timestamp(self) -> bool:
-        return self is not PadesLevel.B_B
-
-    @property
-    def embeds_validation_data(self) -> bool:
-        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
-
-    @classmethod
-    def parse(cls, value: str | PadesLevel) -> PadesLevel:
-        try:
-            return cls(str(value.value if isinstance(value, PadesLevel) else value).upper())
-        except ValueError:
-            raise SigningError(f"Onbekend PAdES-niveau {value!r}; kies uit B-B, B-T, B-LT of B-LTA",
-                               field="level") from None
 
 
 _CONTENTS = re.compile(rb"/Contents\s*<([0-9A-Fa-f]+)>")

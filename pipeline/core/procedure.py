@@ -10,49 +10,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from pipeline.core import model as m
-from pipeline.core import projection as p
+from pipeline.core.kinds import ROWS, Row, Signer, letters_for
 from pipeline.core.organisaties import Facts, issuer, missing_for_invoice
 from pipeline.core.profiles import PROFILES, Profile
-from pipeline.core.routing import (INVOICE_FOLDER, ROWS, Party, Row, consent_slug, file_name, form_kind,
-                                   invoice_reference, organisation_code, unlinkable)
+from pipeline.core.routing import (INVOICE_FOLDER, Party, consent_slug, file_name, form_kind, invoice_reference,
+                                   organisation_code, unlinkable)
 from pipeline.core.state import CaseState, Consent, SignedForm, consent_name, needs_signature
 from pipeline.errors import ProcedureError
-
-
-class Signer(StrEnum):
-    """Who signs a document: the arbodienst's seal, or a doctor with a personal key."""
-    ZEGEL = "zegel"
-    """The arbodienst's seal (a certifying signature the pipeline makes itself)."""
-    SO_BEDRIJFSARTS = "so_bedrijfsarts"
-    """The SO doctor's personal key (the final advice)."""
-    BEDRIJFSARTS = "bedrijfsarts"
-    """The own doctor's personal key (the request form; LPBSO: not delegable)."""
-
-    @property
-    def personal(self) -> bool:
-        """A person's own key: outside the DEMO the document waits for that doctor (`te-ondertekenen/`)."""
-        return self is not Signer.ZEGEL
-
-    @property
-    def rol(self) -> str:
-        """The signer's role as the visible signature block names it."""
-        return _SIGNER_ROL[self]
-
-    @property
-    def reden(self) -> str:
-        """The reason a personal signature states (the seal's reason depends on the document: see `_seal`)."""
-        return _SIGNER_REDEN.get(self, "")
-
-
-_SIGNER_ROL = {Signer.ZEGEL: "arbodienst (zegel)", Signer.SO_BEDRIJFSARTS: "second opinion-bedrijfsarts",
-               Signer.BEDRIJFSARTS: "bedrijfsarts (aanvrager)"}
-_SIGNER_REDEN = {Signer.SO_BEDRIJFSARTS: "Definitief advies second opinion",
-                 Signer.BEDRIJFSARTS: "Aanvraag second opinion"}
 
 
 @dataclass(frozen=True)
@@ -128,12 +96,20 @@ def _refuse(ev, rule: str, message: str, field: str | None = None):
     raise ProcedureError(message, kenmerk=ev.kenmerk, field=field, rule=rule)
 
 
-def _order(s: CaseState, kind: str, context: Mapping[str, Any], *, sign: SignOrder | None = None,
-           extra_consent: str | None = None) -> DocumentOrder:
+def _order(s: CaseState, kind: str, *args: Any, sign: SignOrder | None = None, extra_consent: str | None = None,
+           **projection: Any) -> DocumentOrder:
+    """The order for a document of `kind`: its context from the kind's projection (`args`, `projection` and the
+    kind's title), its deliveries from the kind's routes (`extra_consent` needed by all but the archive)."""
     row = ROWS[kind]
     deliveries = tuple(Delivery(party, consent or (None if party is Party.ARCHIEF else extra_consent))
                        for party, consent in row.routes)
-    return DocumentOrder(s.kenmerk, row, context, deliveries, sign)
+    return DocumentOrder(s.kenmerk, row, row.projection(s, *args, titel=row.titel, **projection), deliveries, sign)
+
+
+def _letters(s: CaseState, ev) -> list[DocumentOrder]:
+    """The plain letters of the event's step whose condition holds (`kinds.Row.step`, `Row.when`), in the
+    registry's order: after the step's own documents."""
+    return [_order(s, row.kind, ev) for row in letters_for(ev.stap) if row.when is None or row.when(s, ev)]
 
 
 def signing_place(s: CaseState, signer: Signer) -> str:
@@ -271,13 +247,10 @@ def _verzoek(ev: m.Verzoek, profile: Profile, facts: Facts | None = None) -> Dec
     s = CaseState(kenmerk=ev.kenmerk, profiel=ev.profiel, verzoek=ev, stappen=("verzoek",), laatste_datum=ev.datum)
     if facts is not None:
         s = replace(s, organisaties=facts.organisaties)
-    orders: list[DocumentOrder] = []
     if profile.verzoektermijn_dagen is not None and \
             (ev.datum - ev.datum_betwist_advies).days > profile.verzoektermijn_dagen:
         s = replace(s, gesloten="verzoek later dan twee weken na het besluit: nieuwe beoordeling gepland")
-        orders.append(_order(s, "nieuwe-beoordeling", p.brief_nieuwe_beoordeling(
-            s, titel=ROWS["nieuwe-beoordeling"].titel)))
-    return Decision(s, tuple(orders))
+    return Decision(s, ())
 
 
 def _beoordeling(s: CaseState, ev: m.Beoordeling) -> Decision:
@@ -287,8 +260,7 @@ def _beoordeling(s: CaseState, ev: m.Beoordeling) -> Decision:
             _refuse(ev, "weigering-zonder-reden", "Een second opinion mag alleen worden geweigerd om een "
                     "zwaarwegende reden, en die moet gemotiveerd worden vastgelegd: vul 'zwaarwegende_reden' in "
                     "met de motivering.", "zwaarwegende_reden")
-        s = replace(s, gesloten="verzoek geweigerd om een zwaarwegende reden")
-        return Decision(s, (_order(s, "weigering", p.brief_weigering(s, ev, titel=ROWS["weigering"].titel)),))
+        return Decision(replace(s, gesloten="verzoek geweigerd om een zwaarwegende reden"), ())
     if ev.zwaarwegende_reden:
         _refuse(ev, "reden-zonder-weigering", "Er is een zwaarwegende reden ingevuld, maar de uitkomst is niet "
                 "'geweigerd'.", "zwaarwegende_reden")
@@ -313,14 +285,7 @@ def _selectie(s: CaseState, ev: m.Selectie) -> Decision:
             _refuse(ev, "onafhankelijkheid", f"{arts.naam} werkt bij {arts.organisatie}, dezelfde organisatie "
                     "als de eigen bedrijfsarts. De second opinion-bedrijfsarts moet van een andere arbodienst of "
                     "organisatie zijn (Arbobesluit art. 2.14d).", f"{veld}.organisatie")
-    s = replace(s, selectie=ev, keuze=0, beschikbaar=None)
-    orders = []
-    if PROFILES[s.profiel].werkgever_geinformeerd and "selectie" not in s.stappen:
-        # Vitaal! step 4: once the request was assessed (decision aid) and the SO doctor is chosen, the employer
-        # hears that a second opinion will be requested; never for a refused request, and only once
-        orders.append(_order(s, "melding-werkgever", p.brief_melding_werkgever(
-            s, ev, titel=ROWS["melding-werkgever"].titel)))
-    return Decision(s, tuple(orders))
+    return Decision(replace(s, selectie=ev, keuze=0, beschikbaar=None), ())
 
 
 def _beschikbaarheid(s: CaseState, ev: m.Beschikbaarheid) -> Decision:
@@ -339,23 +304,20 @@ def _aanvraag(s: CaseState, ev: m.Aanvraag, profile: Profile) -> Decision:
     consent = _given(ev, "medische_gegevens", ev.machtiging_medische_gegevens, ev.bewijs)
     s = replace(s, aanvraag=ev).with_consent("medische_gegevens", consent)
     orders = []
-    titel = ROWS["aanvraagformulier"].titel
     sign = _own_doctor_signature(s)
     if verleend and (profile.medisch_pas_na_spreekuur or consent is Consent.GEVRAAGD):
         # the SO doctor gets the form without medical data now, the medical data later as their own form: after
         # the consultation (Preventix), once the signed machtiging is in the dossier (NVAB step 4)
         s = replace(s, medisch_apart=True)
-        orders.append(_order(s, "aanvraagformulier-zonder-medische-gegevens",
-                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=False), sign=sign))
-        form = _order(s, "aanvraagformulier", p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=True),
-                      sign=sign)
+        orders.append(_order(s, "aanvraagformulier-zonder-medische-gegevens", datum=ev.datum, medisch=False,
+                             sign=sign))
+        form = _order(s, "aanvraagformulier", datum=ev.datum, medisch=True, sign=sign)
         # everyone but the SO doctor gets the full form now
         form = replace(form, deliveries=tuple(d for d in form.deliveries if d.party is not Party.SO_BEDRIJFSARTS))
         orders.append(form)
     else:
         s = replace(s, medisch_naar_so=verleend)
-        orders.append(_order(s, "aanvraagformulier",
-                             p.aanvraagformulier(s, titel=titel, datum=ev.datum, medisch=verleend), sign=sign))
+        orders.append(_order(s, "aanvraagformulier", datum=ev.datum, medisch=verleend, sign=sign))
     if consent is Consent.GEVRAAGD:
         orders.append(_form_to_sign(s, "medische_gegevens", datum=ev.datum))
     else:
@@ -366,18 +328,16 @@ def _aanvraag(s: CaseState, ev: m.Aanvraag, profile: Profile) -> Decision:
 def _record_medisch(s: CaseState) -> DocumentOrder:
     """The sealed record of the employee's decision on medical data, as the dossier holds it now."""
     a = s.aanvraag
-    return _order(s, "machtiging-medische-gegevens", p.machtiging(
-        s, titel=ROWS["machtiging-medische-gegevens"].titel, datum=a.datum, soort="medische_gegevens",
-        besluit=a.machtiging_medische_gegevens, bewijs=a.bewijs, ingediend_door=a.ingediend_door,
-        formulier=s.formulieren.get("medische_gegevens")),
-        sign=_seal(s, "Vastlegging machtiging medische gegevens"))
+    return _order(s, "machtiging-medische-gegevens", datum=a.datum, soort="medische_gegevens",
+                  besluit=a.machtiging_medische_gegevens, bewijs=a.bewijs, ingediend_door=a.ingediend_door,
+                  formulier=s.formulieren.get("medische_gegevens"),
+                  sign=_seal(s, "Vastlegging machtiging medische gegevens"))
 
 
 def _uitvoering(s: CaseState, ev: m.Uitvoering) -> Decision:
     if ev.spreekuur.date() < ev.datum:
         _refuse(ev, "spreekuur-verleden", "Het spreekuur ligt vóór de datum van dit bericht.", "spreekuur")
-    s = replace(s, uitvoering=ev)
-    return Decision(s, (_order(s, "uitnodiging", p.brief_uitnodiging(s, ev, titel=ROWS["uitnodiging"].titel)),))
+    return Decision(replace(s, uitvoering=ev), ())
 
 
 def _spreekuur_gehouden(s: CaseState, ev: m.SpreekuurGehouden, profile: Profile) -> Decision:
@@ -407,17 +367,15 @@ def _extra_informatie(s: CaseState, ev: m.ExtraInformatie) -> Decision:
 def _extra_orders(s: CaseState, ev: m.ExtraInformatie) -> list[DocumentOrder]:
     """The sealed record of the consent for this source and, when it may go, the information request."""
     name = f"extra_informatie:{ev.bron}"
-    orders = [_order(s, "machtiging-extra-informatie", p.machtiging(
-        s, titel=ROWS["machtiging-extra-informatie"].titel, datum=ev.datum, soort="extra_informatie",
-        besluit=ev.toestemming, bron=_bron(ev), vraag=ev.vraag, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door,
-        formulier=s.formulieren.get(name)),
-        sign=_seal(s, "Vastlegging machtiging aanvullende informatie"))]
+    orders = [_order(s, "machtiging-extra-informatie", datum=ev.datum, soort="extra_informatie",
+                     besluit=ev.toestemming, bron=_bron(ev), vraag=ev.vraag, bewijs=ev.bewijs,
+                     ingediend_door=ev.ingediend_door, formulier=s.formulieren.get(name),
+                     sign=_seal(s, "Vastlegging machtiging aanvullende informatie"))]
     if s.heeft_toestemming(name):
         kind = {"bedrijfsarts": "informatieverzoek-bedrijfsarts", "werkgever": "informatieverzoek-werkgever",
                 "behandelaar": "informatieverzoek"}[ev.bron]
         # every copy of the request needs the consent for this source at the moment of delivery
-        orders.append(_order(s, kind, p.brief_informatieverzoek(s, ev, titel=ROWS[kind].titel),
-                             extra_consent=name))
+        orders.append(_order(s, kind, ev, extra_consent=name))
     return orders
 
 
@@ -426,8 +384,7 @@ def _bron(ev: m.ExtraInformatie) -> str:
 
 
 def _conceptadvies(s: CaseState, ev: m.Conceptadvies) -> Decision:
-    s = replace(s, concept=ev)
-    return Decision(s, (_order(s, "conceptadvies", p.advies(s, ev, titel=ROWS["conceptadvies"].titel)),))
+    return Decision(replace(s, concept=ev), ())
 
 
 def _definitief(s: CaseState, ev: m.DefinitiefAdvies, profile: Profile) -> Decision:
@@ -439,20 +396,11 @@ def _definitief(s: CaseState, ev: m.DefinitiefAdvies, profile: Profile) -> Decis
     if ev.machtiging_advies_delen_werkgever is not None:
         s = s.with_consent("advies_delen_werkgever", _given(
             ev, "advies_delen_werkgever", ev.machtiging_advies_delen_werkgever, ev.bewijs))
-    orders = [_order(s, "advies", p.advies(s, ev, titel=ROWS["advies"].titel), sign=_so_signature(s)),
-              _order(s, "machtiging-advies-delen", p.machtiging(
-                  s, titel=ROWS["machtiging-advies-delen"].titel, datum=ev.datum, soort="advies_delen_bedrijfsarts",
-                  besluit=ev.machtiging_advies_delen_bedrijfsarts, bewijs=ev.bewijs,
-                  ingediend_door=ev.ingediend_door),
-                  sign=_seal(s, "Vastlegging machtiging delen advies"))]
-    if ev.machtiging_advies_delen_bedrijfsarts is m.Besluit.GEWEIGERD:
-        orders.append(_order(s, "geen-kopie", p.brief_geen_kopie(s, ev, titel=ROWS["geen-kopie"].titel)))
-    if profile.advies_delen_werkgever:
-        delen = ev.machtiging_advies_delen_werkgever is m.Besluit.VERLEEND
-        kind = "afronding-werkgever-werkadvies" if delen else "afronding-werkgever"
-        orders.append(_order(s, kind, p.brief_afronding_werkgever(s, ev, titel=ROWS[kind].titel,
-                                                                  met_werkadvies=delen)))
-    return Decision(s, tuple(orders))
+    return Decision(s, (
+        _order(s, "advies", ev, sign=_so_signature(s)),
+        _order(s, "machtiging-advies-delen", datum=ev.datum, soort="advies_delen_bedrijfsarts",
+               besluit=ev.machtiging_advies_delen_bedrijfsarts, bewijs=ev.bewijs, ingediend_door=ev.ingediend_door,
+               sign=_seal(s, "Vastlegging machtiging delen advies"))))
 
 
 def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
@@ -470,12 +418,7 @@ def _beoordeling_advies(s: CaseState, ev: m.BeoordelingAdvies) -> Decision:
                 "heeft de werknemer het advies ook niet zelf overhandigd. Heeft de werknemer het advies wel zelf "
                 "gegeven, zet dan \"advies_overhandigd\": true in het bestand; anders volgt er geen beoordeling.",
                 "advies_overhandigd")
-    s = replace(s, beoordeling_advies=ev)
-    orders = [_order(s, "reactie-bedrijfsarts", p.brief_reactie(s, ev, titel=ROWS["reactie-bedrijfsarts"].titel))]
-    if ev.advies_aangepast:
-        orders.append(_order(s, "gewijzigd-advies",
-                             p.brief_gewijzigd_advies(s, ev, titel=ROWS["gewijzigd-advies"].titel)))
-    return Decision(s, tuple(orders))
+    return Decision(replace(s, beoordeling_advies=ev), ())
 
 
 def _facturatie(s: CaseState, ev: m.Facturatie) -> Decision:
@@ -487,7 +430,7 @@ def _facturatie(s: CaseState, ev: m.Facturatie) -> Decision:
     def order(kind: str, debiteur: str) -> DocumentOrder:
         row = ROWS[kind]
         own = unlinkable(row, Party.WERKGEVER)
-        made = _order(s, kind, p.factuur(s, ev, titel=row.titel, debiteur=debiteur, zonder_kenmerk=own))
+        made = _order(s, kind, ev, debiteur=debiteur, zonder_kenmerk=own)
         return replace(made, referentie=referentie) if own else made
 
     if s.so_arts.in_arbocontract:
@@ -514,12 +457,9 @@ def _intrekking(s: CaseState, ev: m.Intrekking) -> Decision:
     s = s.with_consent(name, Consent.INGETROKKEN)
     slug = consent_slug(name)
     kind = f"intrekking-{slug}"
-    orders = [_order(s, kind, p.brief_intrekking(s, ev, titel=ROWS[kind].titel, consent=name, holder=holder,
-                                                 melding=False))]
+    orders = [_order(s, kind, ev, consent=name, holder=holder, melding=False)]
     if holder is not None:
-        kind = f"intrekking-melding-{slug}"
-        melding = _order(s, kind, p.brief_intrekking(s, ev, titel=ROWS[kind].titel, consent=name, holder=holder,
-                                                     melding=True))
+        melding = _order(s, f"intrekking-melding-{slug}", ev, consent=name, holder=holder, melding=True)
         orders.append(replace(melding, deliveries=tuple(d for d in melding.deliveries
                                                         if d.party in (holder, Party.ARCHIEF))))
     return Decision(s, tuple(orders))
@@ -557,9 +497,8 @@ def _form_to_sign(s: CaseState, name: str, *, datum, extra: m.ExtraInformatie | 
     """The machtiging the employee is to sign for `name`, to the employee's mailbox (and the dossier)."""
     kind = form_kind(name)
     soort = name.split(":")[0]
-    return _order(s, kind, p.machtigingsformulier(
-        s, titel=ROWS[kind].titel, datum=datum, soort=soort, bron=_bron(extra) if extra else "",
-        vraag=extra.vraag if extra else "", bestand=file_name(s.kenmerk, kind)))
+    return _order(s, kind, datum=datum, soort=soort, bron=_bron(extra) if extra else "",
+                  vraag=extra.vraag if extra else "", bestand=file_name(s.kenmerk, kind))
 
 
 def signed_consent(s: CaseState, announced: str) -> str | None:
@@ -633,9 +572,7 @@ def _release(s: CaseState, name: str, profile: Profile) -> Decision:
 
 def _medical_form(s: CaseState) -> DocumentOrder:
     """The request form with medical data for the SO doctor, dated as the request, sent on now."""
-    return _order(s, "medische-gegevens", p.aanvraagformulier(
-        s, titel=ROWS["medische-gegevens"].titel, datum=s.aanvraag.datum, medisch=True),
-        sign=_own_doctor_signature(s))
+    return _order(s, "medische-gegevens", datum=s.aanvraag.datum, medisch=True, sign=_own_doctor_signature(s))
 
 
 def _preventix_release(s: CaseState, ev) -> tuple[CaseState, list[DocumentOrder]]:
@@ -734,7 +671,7 @@ def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Dec
             state = replace(state, organisaties=facts.organisaties)
     if event.stap == "verzoek":
         decision = _verzoek(event, PROFILES[event.profiel], facts)
-        return decision
+        return Decision(decision.state, decision.orders + tuple(_letters(decision.state, event)))
     profile = PROFILES[state.profiel]
     handler = {
         "beoordeling": lambda: _beoordeling(state, event),
@@ -753,8 +690,8 @@ def decide(state: CaseState | None, event, *, facts: Facts | None = None) -> Dec
         "machtiging_ondertekend": lambda: _machtiging_ondertekend(state, event, profile),
     }[event.stap]
     decision = handler()
+    orders = [*decision.orders, *_letters(decision.state, event)]
     s = replace(decision.state, stappen=decision.state.stappen + (event.stap,), laatste_datum=event.datum)
-    orders = list(decision.orders)
     if profile.medisch_pas_na_spreekuur and event.stap != "intrekking":
         s, extra = _preventix_release(s, event)
         orders = extra + orders

@@ -515,7 +515,7 @@ def brief_melding_werkgever(s: CaseState, ev: m.Selectie, *, titel: str) -> dict
     }
 
 
-def brief_nieuwe_beoordeling(s: CaseState, *, titel: str) -> dict[str, Any]:
+def brief_nieuwe_beoordeling(s: CaseState, ev: m.Verzoek, *, titel: str) -> dict[str, Any]:
     v = s.verzoek
     return _base(s, titel=titel, datum=v.datum, afzender="bedrijfsarts", aan=aan_werknemer(s)) | {
         "werknemer": {"naam": werknemer_naam(v.werknemer)},
@@ -598,6 +598,26 @@ def brief_gewijzigd_advies(s: CaseState, ev: m.BeoordelingAdvies, *, titel: str)
         "werknemer": {"naam": werknemer_naam(s.verzoek.werknemer)},
         "bedrijfsarts": _arts(s.verzoek.bedrijfsarts),
         "aangepast_werkadvies": ev.aangepast_werkadvies,
+    }
+
+
+def brief_aan_aanvrager(s: CaseState, *, titel: str, datum: dt.date, aan: dict[str, Any], aanvrager: str
+                        ) -> dict[str, Any]:
+    """The answer to a requester whose request cannot be handled (`pipeline.core.requester`): only the requester's
+    own data; `aanvrager` (werkgever, bedrijfsarts, werknemer) says which alternatives the letter gives."""
+    v = s.verzoek
+    a = v.arbodienst
+    return {
+        "kenmerk": s.kenmerk, "datum": dutch.datum(datum), "titel": titel,
+        "organisatie": organisatie_blok(s, "arbodienst"),
+        "afzender": {"naam": a.naam, "functie": "secretariaat second opinion", "organisatie": a.naam,
+                     "big_nummer": LEEG},
+        "aan": aan,
+        "aanvrager": aanvrager,
+        "verzoek_datum": dutch.datum(v.datum),
+        "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
+        "niet_de_werknemer": v.verzocht_door.strip().lower() != "werknemer",
+        "aanstellingskeuring": v.betreft == "aanstellingskeuring",
     }
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Mapping
 
-from pipeline.core import dutch
 from pipeline.core import model as m
 from pipeline.core import projection as p
+from pipeline.core.kinds import ROWS
 from pipeline.core.organisaties import Organisatie
 from pipeline.core.procedure import DocumentOrder
-from pipeline.core.routing import ROWS, Party
+from pipeline.core.routing import Party
 from pipeline.core.state import CaseState
 
 REFUSED_REQUEST_RULES = frozenset({"alleen-werknemer", "aanstellingskeuring"})
@@ -78,24 +78,8 @@ def letter_to_requester(ev, *, rule: str | None, datum: dt.date,
         aan = p.aan_werknemer(s)  # "Geachte heer/mevrouw Jansen": a salutation carries no initials
         kind = "brief-aan-aanvrager"
     row = ROWS[kind]
-    context = _context(s, titel=row.titel, datum=datum, aan=aan, party=party)
+    context = row.projection(s, titel=row.titel, datum=datum, aan=aan, aanvrager=party.value)
     # the report names an organisation or a doctor; a candidate only as "the requester" (no name in a report)
     label = "de aanvrager zelf, op het adres in de brief" if party is Party.WERKNEMER else aan["naam"]
     return RequesterLetter(DocumentOrder(ev.kenmerk, row, MappingProxyType(context), (), None), party, label, s)
 
-
-def _context(s: CaseState, *, titel: str, datum: dt.date, aan: dict[str, Any], party: Party) -> dict[str, Any]:
-    v = s.verzoek
-    a = v.arbodienst
-    return {
-        "kenmerk": s.kenmerk, "datum": dutch.datum(datum), "titel": titel,
-        "organisatie": p.organisatie_blok(s, "arbodienst"),
-        "afzender": {"naam": a.naam, "functie": "secretariaat second opinion", "organisatie": a.naam,
-                     "big_nummer": p.LEEG},
-        "aan": aan,
-        "aanvrager": party.value,  # werkgever, bedrijfsarts, werknemer: which alternatives the letter gives
-        "verzoek_datum": dutch.datum(v.datum),
-        "datum_betwist_advies": dutch.datum(v.datum_betwist_advies),
-        "niet_de_werknemer": v.verzocht_door.strip().lower() != "werknemer",
-        "aanstellingskeuring": v.betreft == "aanstellingskeuring",
-    }

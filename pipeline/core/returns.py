@@ -32,7 +32,8 @@ from pipeline.core import model
 from pipeline.core.artsen import Arts, Certificaathouder, signer_mismatch
 from pipeline.core.procedure import DocumentOrder, Delivery, signed_consent
 from pipeline.core.revisions import PdfRevisions, after_prepared, describe, judge
-from pipeline.core.routing import Audience, Party, Row
+from pipeline.core.kinds import Row
+from pipeline.core.routing import Audience, Party
 from pipeline.core.signatures import kenmerk_from_file_name, signer_of, signer_party
 from pipeline.core.state import CaseState, Consent
 from pipeline.core.trail import Gebeurtenis
@@ -400,7 +401,8 @@ def archive_name(form: ConsentForm, *, earlier: int) -> str:
 def archive_order(form: ConsentForm) -> DocumentOrder:
     """The signed form as a document of its case: into the archive only, beside the sealed record of its consent,
     sent to no one and signed by no one (it came signed or scanned)."""
-    row = Row(form.kind, "", f"Ondertekende machtiging ({form.label})", Audience.MEDISCH, ((Party.ARCHIEF, None),))
+    row = Row(form.kind, "", f"Ondertekende machtiging ({form.label})", Audience.MEDISCH, ((Party.ARCHIEF, None),),
+              "de door u ondertekende machtiging")
     return DocumentOrder(form.kenmerk, row, {}, (Delivery(Party.ARCHIEF, None),), None)
 
 

@@ -1,9 +1,10 @@
-"""The routing table of PROCEDURE.md as data: which document goes to which mailbox, and on what condition.
+"""Mailboxes and their folders, the audiences and the consents of the routing table of PROCEDURE.md.
 
-A condition is either `ALWAYS` or the name of a consent that must be granted *at the moment of delivery*
-(the shell re-checks it against the stored state just before it writes the file). Rows that depend on the case
-(the information request goes to the own doctor or the employer only when that is the consented source, the
-invoice variants) are resolved by the procedure, which picks the row; the table itself stays fixed.
+The table itself, which document goes to which mailbox on what condition, is one row per document kind in
+`pipeline.core.kinds`. A condition is either `ALWAYS` or the name of a consent that must be granted *at the moment
+of delivery* (the shell re-checks it against the stored state just before it writes the file). Rows that depend
+on the case (the information request goes to the own doctor or the employer only when that is the consented
+source, the invoice variants) are resolved by the procedure, which picks the row; the table itself stays fixed.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import enum
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline.core.state import needs_signature
 
@@ -30,9 +30,6 @@ class Party(str, enum.Enum):
     ARCHIEF = "archief"
 
 
-W, B, SO, WG, AD, A = (Party.WERKNEMER, Party.BEDRIJFSARTS, Party.SO_BEDRIJFSARTS, Party.WERKGEVER,
-                       Party.ARBODIENST, Party.ARCHIEF)
-
 ALWAYS = None
 
 
@@ -43,96 +40,6 @@ class Audience(str, enum.Enum):
     ANONIEM = "anoniem"        # no employee identifier at all (invoices to employer/arbodienst/own doctor)
 
 
-@dataclass(frozen=True)
-class Row:
-    """One row of the routing table."""
-    kind: str
-    """Document kind, used in file names: `<kenmerk>_<kind>.pdf`."""
-    template: str
-    titel: str
-    audience: Audience
-    routes: tuple[tuple[Party, str | None], ...]
-    """(mailbox, consent needed or ALWAYS)."""
-    sign: str | None = None
-    """None, `"zegel"` (arbodienst seal, certifying), `"so_bedrijfsarts"` (the SO doctor's personal key) or
-    `"bedrijfsarts"` (the own doctor's personal key: the request form, LPBSO: not delegable)."""
-    invoice: bool = False
-    """Employer-, arbodienst- and own-doctor-facing copies must carry no employee identifier."""
-
-
-def _row(kind, template, titel, audience, routes, **kw) -> Row:
-    return Row(kind, template, titel, audience, tuple(routes.items()), **kw)
-
-
-ROWS: dict[str, Row] = {r.kind: r for r in (
-    _row("weigering", "brief_weigering.docx", "Besluit op uw verzoek om een second opinion", Audience.MEDISCH,
-         {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
-    _row("melding-werkgever", "brief_melding_werkgever.docx", "Melding verzoek second opinion",
-         Audience.WERKGEVER, {WG: ALWAYS, A: ALWAYS}),
-    _row("nieuwe-beoordeling", "brief_nieuwe_beoordeling.docx", "Uw verzoek om een second opinion",
-         Audience.MEDISCH, {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
-    _row("aanvraagformulier", "aanvraagformulier.docx", "Aanvraagformulier second opinion", Audience.MEDISCH,
-         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
-    # Preventix: the SO doctor gets the form without medical data before the consultation, the rest with it.
-    _row("aanvraagformulier-zonder-medische-gegevens", "aanvraagformulier.docx",
-         "Aanvraagformulier second opinion", Audience.MEDISCH, {SO: ALWAYS, A: ALWAYS}, sign="bedrijfsarts"),
-    _row("medische-gegevens", "aanvraagformulier.docx", "Aanvraagformulier – medische gegevens",
-         Audience.MEDISCH, {SO: "medische_gegevens", A: ALWAYS}, sign="bedrijfsarts"),
-    _row("machtiging-medische-gegevens", "machtiging.docx", "Machtiging medische gegevens", Audience.MEDISCH,
-         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
-    _row("uitnodiging", "brief_uitnodiging.docx", "Uitnodiging spreekuur second opinion", Audience.MEDISCH,
-         {W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
-    _row("machtiging-extra-informatie", "machtiging.docx", "Machtiging opvragen aanvullende informatie",
-         Audience.MEDISCH, {W: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
-    _row("informatieverzoek", "brief_informatieverzoek.docx", "Verzoek om aanvullende informatie",
-         Audience.MEDISCH, {W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
-    _row("informatieverzoek-bedrijfsarts", "brief_informatieverzoek.docx", "Verzoek om aanvullende informatie",
-         Audience.MEDISCH, {B: "extra_informatie:bedrijfsarts", W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
-    _row("informatieverzoek-werkgever", "brief_informatieverzoek.docx", "Verzoek om aanvullende informatie",
-         Audience.WERKGEVER, {WG: "extra_informatie:werkgever", W: ALWAYS, SO: ALWAYS, A: ALWAYS}),
-    _row("conceptadvies", "advies.docx", "Conceptadvies second opinion", Audience.MEDISCH,
-         {W: ALWAYS, SO: ALWAYS}),
-    _row("advies", "advies.docx", "Advies second opinion", Audience.MEDISCH,
-         {W: ALWAYS, B: "advies_delen_bedrijfsarts", SO: ALWAYS, A: ALWAYS}, sign="so_bedrijfsarts"),
-    _row("geen-kopie", "brief_geen_kopie.docx", "Geen kopie van het second opinion-advies", Audience.MEDISCH,
-         {B: ALWAYS, A: ALWAYS}),
-    _row("machtiging-advies-delen", "machtiging.docx", "Machtiging delen advies", Audience.MEDISCH,
-         {W: ALWAYS, B: ALWAYS, SO: ALWAYS, A: ALWAYS}, sign="zegel"),
-    # VSD: the employer hears that the SO is completed at the same moment as the own doctor; with the
-    # employee's consent the notice carries the work advice (never the findings, conclusion or reasoning).
-    _row("afronding-werkgever", "brief_afronding_werkgever.docx", "Afronding second opinion", Audience.WERKGEVER,
-         {WG: ALWAYS, A: ALWAYS}),
-    _row("afronding-werkgever-werkadvies", "brief_afronding_werkgever.docx", "Afronding second opinion",
-         Audience.WERKGEVER, {WG: "advies_delen_werkgever", A: ALWAYS}),
-    _row("reactie-bedrijfsarts", "brief_reactie.docx", "Reactie op het second opinion-advies", Audience.MEDISCH,
-         {W: ALWAYS, B: ALWAYS, A: ALWAYS}),
-    _row("gewijzigd-advies", "brief_gewijzigd_advies.docx", "Gewijzigd advies bedrijfsarts", Audience.WERKGEVER,
-         {WG: ALWAYS, A: ALWAYS}),
-    _row("factuur", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
-         {AD: ALWAYS, A: ALWAYS}, invoice=True),
-    # the arbodienst's pass-on specification for the employer: visibly not a payable invoice (other title, text)
-    _row("doorbelasting-werkgever", "factuur.docx", "Specificatie doorbelasting – geen factuur", Audience.ANONIEM,
-         {WG: ALWAYS, A: ALWAYS}, invoice=True),
-    _row("factuur-werknemer", "factuur.docx", "Factuur second opinion", Audience.MEDISCH,
-         {W: ALWAYS, A: ALWAYS}, invoice=True),
-    # outside the contract with the employer paying: the employee's named statement says only that
-    _row("kostenoverzicht-werknemer", "factuur.docx", "Kostenoverzicht second opinion – geen factuur",
-         Audience.MEDISCH, {W: ALWAYS, A: ALWAYS}, invoice=True),
-    _row("factuur-werkgever", "factuur.docx", "Factuur second opinion", Audience.ANONIEM,
-         {WG: ALWAYS, A: ALWAYS}, invoice=True),
-)}
-
-
-# A request that cannot be handled at all (from the employer, or about an aanstellingskeuring) belongs to no case:
-# the answer to the requester goes to no mailbox but beside the report in inbox/failed/, for the secretariat to send
-# (`pipeline.core.requester`). The employer's copy carries no employee identifier (the guard checks it as anonymous).
-ROWS["brief-aan-aanvrager-werkgever"] = _row(
-    "brief-aan-aanvrager-werkgever", "brief_aan_aanvrager.docx", "Uw verzoek om een second opinion",
-    Audience.ANONIEM, {})
-ROWS["brief-aan-aanvrager"] = _row(
-    "brief-aan-aanvrager", "brief_aan_aanvrager.docx", "Uw verzoek om een second opinion", Audience.MEDISCH, {})
-
-
 CONSENTS = ("medische_gegevens", "extra_informatie:bedrijfsarts", "extra_informatie:behandelaar",
             "extra_informatie:werkgever", "advies_delen_bedrijfsarts", "advies_delen_werkgever")
 """Every consent that can be withdrawn (`pipeline.core.state.consent_name`)."""
@@ -141,19 +48,6 @@ CONSENTS = ("medische_gegevens", "extra_informatie:bedrijfsarts", "extra_informa
 def consent_slug(consent: str) -> str:
     """`extra_informatie:behandelaar` → `extra-informatie-behandelaar` (for document kinds and file names)."""
     return consent.replace("_", "-").replace(":", "-")
-
-
-# A withdrawal is confirmed to the employee and notified to the one party holding data obtained under that
-# consent (the procedure drops the delivery when that party holds none); one kind per consent, so that two
-# withdrawals in one case never share a file name.
-for _consent in CONSENTS:
-    ROWS[f"intrekking-{consent_slug(_consent)}"] = _row(
-        f"intrekking-{consent_slug(_consent)}", "brief_intrekking.docx", "Bevestiging intrekking toestemming",
-        Audience.MEDISCH, {W: ALWAYS, A: ALWAYS})
-    if _consent != "advies_delen_werkgever":  # the employer never gets a notice about a medical consent
-        ROWS[f"intrekking-melding-{consent_slug(_consent)}"] = _row(
-            f"intrekking-melding-{consent_slug(_consent)}", "brief_intrekking.docx", "Melding intrekking toestemming",
-            Audience.MEDISCH, {B: ALWAYS, SO: ALWAYS, A: ALWAYS})
 
 
 def file_name(kenmerk: str, kind: str) -> str:
@@ -167,7 +61,13 @@ INVOICE_FOLDER = "facturen"
 file cannot have this kenmerk, `pipeline.core.model`)."""
 
 
-def unlinkable(row: Row, party: Party) -> bool:
+class Routed(Protocol):
+    """What routing reads of a document kind (`pipeline.core.kinds.Row`, which imports this module)."""
+    audience: Audience
+    routes: tuple[tuple[Party, str | None], ...]
+
+
+def unlinkable(row: Routed, party: Party) -> bool:
     """An anonymous document for a mailbox that also receives letters naming the employee (the employer's
     invoice or pass-on specification): it shares no folder, file name or reference with them. It is filed under
     its own invoice reference in `INVOICE_FOLDER`, and never carries the case's kenmerk (LPBSO: "De factuur is
@@ -241,7 +141,3 @@ def form_kind(consent: str) -> str:
     comes back into the inbox (`pipeline.core.returns.consent_form_of`)."""
     return f"machtiging-{consent_slug(consent)}-formulier"
 
-
-for _consent in SIGNED_FORM_CONSENTS:  # to the employee, who signs it; a copy in the dossier
-    ROWS[form_kind(_consent)] = _row(form_kind(_consent), "machtigingsformulier.docx", "Machtiging om te ondertekenen",
-                                     Audience.MEDISCH, {W: ALWAYS, A: ALWAYS})

@@ -9,22 +9,42 @@ the draft and the return decides, not the one recorded when the advice was writt
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator, Mapping
 from typing import Callable
 
 from pipeline.core import model as m
-from pipeline.core import projection as p
-from pipeline.core.procedure import Decision, Delivery, DocumentOrder, SignOrder, Signer
-from pipeline.core.routing import ROWS, Party
+from pipeline.core.kinds import ROWS, Signer, signed_by
+from pipeline.core.procedure import Decision, Delivery, DocumentOrder, SignOrder
+from pipeline.core.routing import Party
 from pipeline.core.state import CaseState
 
-SIGNED_BY: dict[str, Signer] = {r.kind: Signer(r.sign) for r in ROWS.values() if r.sign and Signer(r.sign).personal}
+
+class _SignedBy(Mapping[str, Signer]):
+    """Every document kind that carries a doctor's personal signature, and whose: read from the registry of
+    document kinds (`kinds.Row.sign`) each time, so a kind registered later is in it."""
+
+    def __getitem__(self, kind: str) -> Signer:
+        return signed_by()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(signed_by())
+
+    def __len__(self) -> int:
+        return len(signed_by())
+
+
+SIGNED_BY: Mapping[str, Signer] = _SignedBy()
 """Every document kind that carries a doctor's personal signature, and whose."""
 
-# longest kind first, so that `aanvraagformulier-zonder-medische-gegevens` is not read as `aanvraagformulier`
-_KINDS = "|".join(sorted(map(re.escape, SIGNED_BY), key=len, reverse=True))
-_RETURN_NAME = re.compile(rf"^(?P<kenmerk>[A-Za-z0-9_-]{{3,40}}?)_(?P<kind>{_KINDS})(?:[._ -][^/]*)?\.pdf$",
-                          re.IGNORECASE)
+
+@functools.lru_cache(maxsize=4)
+def _return_name(kinds: frozenset[str]) -> re.Pattern[str]:
+    # longest kind first, so that `aanvraagformulier-zonder-medische-gegevens` is not read as `aanvraagformulier`
+    alternatives = "|".join(sorted(map(re.escape, kinds), key=len, reverse=True))
+    return re.compile(rf"^(?P<kenmerk>[A-Za-z0-9_-]{{3,40}}?)_(?P<kind>{alternatives})(?:[._ -][^/]*)?\.pdf$",
+                      re.IGNORECASE)
 
 
 def hold_for_signature(decision: Decision, *, signable: Callable[[SignOrder], bool] | None
@@ -56,7 +76,7 @@ def returned_signed(state: CaseState, kind: str) -> Decision:
     if (kind == "advies" and d is not None and d.machtiging_advies_delen_bedrijfsarts is m.Besluit.VERLEEND
             and not state.heeft_toestemming("advies_delen_bedrijfsarts")):
         geen = ROWS["geen-kopie"]
-        orders.append(DocumentOrder(state.kenmerk, geen, p.brief_geen_kopie(state, d, titel=geen.titel),
+        orders.append(DocumentOrder(state.kenmerk, geen, geen.projection(state, d, titel=geen.titel),
                                     tuple(Delivery(party, consent) for party, consent in geen.routes), None))
     return Decision(state, tuple(orders))
 
@@ -91,5 +111,5 @@ def signer_party(kind: str) -> Party:
 def kenmerk_from_file_name(name: str) -> tuple[str, str] | None:
     """(kenmerk, kind) from a returned file's name such as `SO-2026-0042_advies-ondertekend.pdf` or
     `SO-2026-0042_aanvraagformulier.pdf`, or None."""
-    match = _RETURN_NAME.match(name)
+    match = _return_name(frozenset(SIGNED_BY)).match(name)
     return (match.group("kenmerk"), match.group("kind").lower()) if match else None

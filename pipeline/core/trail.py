@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.core import dutch
 from pipeline.core.actor import ROL_OMSCHRIJVING, persoon
+from pipeline.core.kinds import ROWS
 from pipeline.core.redaction import contains_bsn, mask_long_numbers
 from pipeline.errors import UnsafeAuditDetail
 
@@ -261,26 +262,6 @@ TOESTEMMING_NAAM = {
     "advies_delen_werkgever": "het delen van het werkadvies met uw werkgever",
 }
 
-DOCUMENT = {
-    "weigering": "het besluit op uw verzoek",
-    "nieuwe-beoordeling": "de brief over een nieuwe beoordeling",
-    "aanvraagformulier": "het aanvraagformulier",
-    "aanvraagformulier-zonder-medische-gegevens": "het aanvraagformulier (zonder medische gegevens)",
-    "medische-gegevens": "de medische gegevens bij het aanvraagformulier",
-    "machtiging-medische-gegevens": "de machtiging voor medische gegevens",
-    "uitnodiging": "de uitnodiging voor het spreekuur",
-    "machtiging-extra-informatie": "de machtiging voor aanvullende informatie",
-    "informatieverzoek": "het verzoek om aanvullende informatie",
-    "informatieverzoek-bedrijfsarts": "het verzoek om aanvullende informatie",
-    "informatieverzoek-werkgever": "het verzoek om aanvullende informatie",
-    "conceptadvies": "het conceptadvies",
-    "advies": "het definitieve advies",
-    "geen-kopie": "het bericht dat er geen kopie van het advies komt",
-    "machtiging-advies-delen": "de machtiging voor het delen van het advies",
-    "reactie-bedrijfsarts": "de reactie van uw bedrijfsarts op het advies",
-    "factuur-werknemer": "de factuur",
-}
-
 ARTS = {"bedrijfsarts": "uw bedrijfsarts", "so-bedrijfsarts": "de second opinion-bedrijfsarts"}
 
 
@@ -294,7 +275,10 @@ def _datum(rec: AuditRecord) -> dt.date:
 
 
 def _document(kind: str) -> str:
-    return DOCUMENT.get(kind, "een document")
+    """The document as the employee reads it: its kind's label (`kinds.Row.label`); a kind no longer made (an old
+    record) is "een document"."""
+    row = ROWS.get(kind)
+    return row.label if row is not None else "een document"
 
 
 INZAGE_WAT = {

@@ -29,7 +29,7 @@ from pipeline.core import model
 from pipeline.core.actor import Actor, Rol
 from pipeline.core.form import STAP_TITEL
 from pipeline.core.procedure import allowed_steps, fold
-from pipeline.core.routing import ROWS
+from pipeline.core.kinds import ROWS
 from pipeline.core.scope import ingediend_door, may_see
 from pipeline.core.state import CaseState, Consent
 from pipeline.core.trail import TZ, Actie, Gebeurtenis, Uitkomst

@@ -23,13 +23,14 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SkipValidati
                       ValidationError, ValidationInfo, field_validator, model_validator)
 
 from pipeline.core.artsen import Arts
+from pipeline.core import pades
 from pipeline.core.organisaties import Organisatie
 from pipeline.errors import PipelineError
 from pipeline.settings.layout import CONFIG_NAME, INBOX, OUTBOX, PKI, QUARANTINE, STATE, RootLayout
 
 SECRET_SOURCES = ("env", "file", "credential")
 """Where a secret may come from: never a value written in sopipe.toml, never a file inside the root."""
-PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+PADES_LEVELS = tuple(level.value for level in pades.PadesLevel)
 
 
 # --- the keys, one model per TOML table ------------------------------------------------------------------------------
@@ -386,14 +387,14 @@ class Settings(RootLayout, BaseModel):
         """The PAdES level of a signature by `signer` (a `Signer`): `level_advies` for the SO doctor's (the final
         advice), `level_machtiging` for the seal's and the own doctor's. A document kind (`advies`, `machtiging-…`)
         still works: the level of the signer of its routing row."""
-        from pipeline.core.procedure import Signer
-        from pipeline.core.routing import ROWS
+        from pipeline.core.kinds import ROWS, Signer
 
         if not isinstance(signer, Signer):
             row = ROWS.get(signer)
-            signer = Signer(row.sign) if row is not None and row.sign else Signer.ZEGEL
-        chosen = self.signing.level_advies if signer is Signer.SO_BEDRIJFSARTS else self.signing.level_machtiging
-        return chosen or ("B-LTA" if self.signing.tsa_url else "B-B")
+            signer = row.sign if row is not None and row.sign is not None else Signer.ZEGEL
+        return pades.signature_level(signer, level_advies=self.signing.level_advies,
+                                     level_machtiging=self.signing.level_machtiging,
+                                     timestamps=bool(self.signing.tsa_url)).value
 
     @property
     def trust_roots(self) -> tuple[Path, ...]:

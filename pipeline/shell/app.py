@@ -17,7 +17,9 @@ from pipeline.adapters.appearance import signature_appearance
 from pipeline.adapters.keys import KeyRing, SigningIdentity, read_secret
 from pipeline.adapters.signing import PadesSigner
 from pipeline.adapters.store import Store
-from pipeline.core.procedure import DocumentOrder, SignOrder, Signer
+from pipeline.core.kinds import Signer
+from pipeline.core.pades import PadesLevel
+from pipeline.core.procedure import DocumentOrder, SignOrder
 from pipeline.errors import PipelineError, SigningError
 from pipeline.settings import Settings
 from pipeline.shell.runner import Pipeline
@@ -62,14 +64,12 @@ class OrderSigner:
     def extend(self, pdf: bytes, signer: Signer, *, current: str) -> bytes:
         """A document `signer` signed elsewhere, at PAdES level `current`, brought to the level configured for
         that signer (`PadesSigner.extend`); unchanged when it is there already."""
-        wanted = self.level_for(signer)
-        if _RANK.get(current, 0) >= _RANK[wanted]:
+        wanted = PadesLevel.parse(self.level_for(signer))
+        if current in set(PadesLevel) and PadesLevel(current).rank >= wanted.rank:
             return pdf
         with self._one_at_a_time:
             return self.pades.extend(pdf, level=wanted)
 
-
-_RANK = {"B-B": 0, "B-T": 1, "B-LT": 2, "B-LTA": 3}
 
 
 def case_sign_order(settings: Settings, kenmerk: str, signer: Signer) -> SignOrder | None:

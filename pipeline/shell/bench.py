@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 import psutil
 
 from pipeline.core import model
+from pipeline.core.kinds import Signer
 from pipeline.core.procedure import DocumentOrder, decide
 from pipeline.settings import Settings
 from pipeline.shell.layout import EXAMPLES, TEMPLATES
@@ -462,7 +463,7 @@ def run_naive(root: Path, orders: list[DocumentOrder], *, pki_dir: Path) -> tupl
                         "--outdir", str(work), str(docx)], check=True, capture_output=True, timeout=120)
         pdf = docx.with_suffix(".pdf")
         if order.sign is not None:
-            p12 = pki_dir / ("seal.p12" if order.sign.wie == "zegel" else f"doctor-{order.sign.big_nummer}.p12")
+            p12 = pki_dir / ("seal.p12" if order.sign.wie is Signer.ZEGEL else f"doctor-{order.sign.big_nummer}.p12")
             signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=passphrase)
             with pdf.open("rb") as fh:
                 out = signers.sign_pdf(IncrementalPdfFileWriter(fh), signers.PdfSignatureMetadata(

@@ -335,7 +335,7 @@ def check_signing(settings: Settings) -> list[Check]:
     """What `watch` needs of the trust services and the seal, tried now: the level's timestamp server is set,
     the seal opens (a token with the configured PIN), a real timestamp is obtained and validated, and a test
     document signed at the configured level validates (a seal without revocation data is found here)."""
-    from pipeline.core.procedure import Signer
+    from pipeline.core.kinds import Signer
     from pipeline.shell.app import check_signing_setup, make_keyring, signing_services
 
     try:

@@ -36,7 +36,8 @@ from pipeline.adapters.store import Store
 from pipeline.core import trail
 from pipeline.core.actor import Actor, persoon
 from pipeline.core.role_scope import Taak, doctor_folder, in_own_folder, may, waits_for
-from pipeline.core.routing import ROWS, file_name
+from pipeline.core.kinds import ROWS
+from pipeline.core.routing import file_name
 from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst
 from pipeline.errors import BuitenBereik, OngeldigeInvoer, PipelineError  # noqa: F401  (role_ops imports them from here)
 from pipeline.settings import Settings, load_settings

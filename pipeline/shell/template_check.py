@@ -11,11 +11,13 @@ and nothing stops a typo in `{{ werknemer.naam }}`. This module finds that befor
    formatting wins); a split with the same formatting is what Word always does and is not reported;
 4. every placeholder is one the pipeline fills for that template. The known placeholders are not a list kept by
    hand: they are collected from the real projection by running the example case and variants of it (one for
-   every row of the routing table) through the pure core (`decide`);
+   every row of the routing table) through the pure core (`decide`); a template of a document kind that no
+   variant makes (a kind added since) is checked against the sample context of its kind
+   (`pipeline.core.kinds.Row.sample`), with a warning;
 5. it renders strictly (`DocxRenderer`) with every context those runs produce.
 
-And for the folder: every template the routing table names is there. Each problem names the template, the
-placeholder and the paragraph (its first 60 characters) where it is.
+And for the folder: every template a document kind names (`pipeline.core.kinds`) is there. Each problem names the
+template, the placeholder and the paragraph (its first 60 characters) where it is.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pipeline.adapters.renderer import DocxRenderer
 from pipeline.core import model
 from pipeline.core.procedure import DocumentOrder, decide
 from pipeline.core.requester import letter_to_requester
-from pipeline.core.routing import ROWS
+from pipeline.core.kinds import ROWS, sample_contexts, templates
 from pipeline.errors import ProcedureError, TemplateError
 from pipeline.shell.layout import EXAMPLES
 
@@ -607,8 +609,9 @@ def check_templates(directory: Path, *, orders: Iterable[DocumentOrder] | None =
         report.problems.append(Problem(str(directory), Severity.ERROR, "is not a folder"))
         return report
     contexts = contexts_by_template(example_orders() if orders is None else orders)
-    needed = {row.template for row in ROWS.values()}
-    signed = {row.template for row in ROWS.values() if row.sign}
+    needed = set(templates())
+    signed = {row.template for row in ROWS.values() if row.sign is not None}
+    samples = sample_contexts()
     present = sorted(p.name for p in directory.iterdir() if is_template_file(p))
     renderer = DocxRenderer(directory)
     for name in sorted(needed - set(present)):
@@ -620,11 +623,13 @@ def check_templates(directory: Path, *, orders: Iterable[DocumentOrder] | None =
             report.problems.append(Problem(name, Severity.WARNING, "is not used by the pipeline (no row of the "
                                            "routing table names it); only its tags are checked"))
         template_contexts = contexts.get(name, [])
-        known = known_paths(template_contexts) if template_contexts else None
         if name in needed and not template_contexts:
             report.problems.append(Problem(name, Severity.WARNING, "no variant of the example case makes this "
-                                           "document, so its placeholders are not checked; add one to VARIANTS in "
+                                           "document, so its placeholders are checked against the sample context "
+                                           "of its document kind only; add a variant to VARIANTS in "
                                            "pipeline/shell/template_check.py"))
+            template_contexts = [samples[name]()]
+        known = known_paths(template_contexts) if template_contexts else None
         report.problems.extend(_TemplateChecker(directory, name, known=known, contexts=template_contexts,
                                                 signed=name in signed, renderer=renderer).run())
     return report

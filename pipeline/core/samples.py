@@ -1,13 +1,13 @@
 """Complete sample contexts, one per Word template, as `pipeline/core/projection.py` would build them.
 
-All data are fictional (case SO-2026-0042 from `examples/`): no real people. Each function returns only the
-blocks `docs/templates.md` lists for that template, already formatted in Dutch, so a test can render every
-template and check that nothing outside the contract is needed.
+All data are fictional (case SO-2026-0042 from `examples/`, the test BSN 111222333): no real people. Each function
+returns only the blocks `docs/templates.md` lists for that template, already formatted in Dutch. A document kind
+names its sample in the registry (`pipeline.core.kinds`): the tests render every template with it, and
+`sopipe templates check` checks a template against it when no variant of the example case makes that document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 KENMERK = "SO-2026-0042"
@@ -357,24 +357,6 @@ def brief_aan_aanvrager() -> dict[str, Any]:
     }
 
 
-CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
-    "aanvraagformulier.docx": aanvraagformulier,
-    "machtiging.docx": machtiging,
-    "brief_intrekking.docx": brief_intrekking,
-    "advies.docx": advies,
-    "factuur.docx": factuur,
-    "brief_weigering.docx": brief_weigering,
-    "brief_uitnodiging.docx": brief_uitnodiging,
-    "brief_informatieverzoek.docx": brief_informatieverzoek,
-    "brief_geen_kopie.docx": brief_geen_kopie,
-    "brief_reactie.docx": brief_reactie,
-    "brief_gewijzigd_advies.docx": brief_gewijzigd_advies,
-    "brief_melding_werkgever.docx": brief_melding_werkgever,
-    "brief_aan_aanvrager.docx": brief_aan_aanvrager,
-    "brief_nieuwe_beoordeling.docx": brief_nieuwe_beoordeling,
-    "brief_afronding_werkgever.docx": brief_afronding_werkgever,
-}
-"""Template file name → sample context (default variant)."""
 
 
 def machtigingsformulier() -> dict[str, Any]:
@@ -404,5 +386,3 @@ def machtigingsformulier() -> dict[str, Any]:
         },
     }
 
-
-CONTEXTS["machtigingsformulier.docx"] = machtigingsformulier

@@ -1,19 +1,15 @@
-"""Helpers shared by the issue-14 test modules: a root with a whole case processed, and reading its PDFs' text."""
+"""A root with a whole case processed, the text of its delivered PDFs, and the report on a refused case file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.conftest import pdftotext
 from tests.mailbox_paths import mailbox_file
+from tests.pdfs import pdf_text
 
 
-def processed_root(tmp_path_factory, name: str, events: list[dict], *, converter, shared_pki, keyring=None,
-                   renderer=None):
+def processed_root(tmp_path_factory, name: str, events: list[dict], *, converter, shared_pki):
     """A fresh root (the session PKI, `converter`) with `events` processed; every file must be accepted."""
     from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp(name) / "root", converter=converter, keyring=keyring, renderer=renderer,
-                pki=shared_pki)
+    root = Root(tmp_path_factory.mktemp(name) / "root", converter=converter, pki=shared_pki)
     run_all(root, events)
     return root
 
@@ -24,15 +20,6 @@ def run_all(root, events: list[dict]) -> None:
         root.drop(f"{i:02d}.json", ev)
     outcomes = root.run()
     assert [o.status for o in outcomes] == ["processed"] * len(events), [(o.file_name, o.detail) for o in outcomes]
-
-
-def flat(text: str) -> str:
-    """PDF text as one line: runs of white space (line breaks, non-breaking spaces) as one space."""
-    return " ".join(text.replace("\u00a0", " ").split())
-
-
-def pdf_text(path: Path) -> str:
-    return flat(pdftotext(path))
 
 
 def read(root, party: str, kind: str, kenmerk: str) -> str:

@@ -5,28 +5,17 @@ from __future__ import annotations
 
 from pipeline.core.actor import Actor, Kanaal, Rol
 from pipeline.shell.app import OrderSigner
-from pipeline.shell.returns import ReturnPolicy
 from pipeline.shell.role_views import RoleRoot
-from pipeline.shell.runner import Pipeline
-from pipeline.shell.validation_reports import ValidatingMailboxes
 from tests.casefactory import full_case
 
 K = "SO-2026-0042"
 BAKKER, VISSER, SMIT = "19012345601", "39087654301", "49011122201"
 
 
-def held_root(path, *, converter, keyring, renderer, pki, upto: str | None = "definitief_advies"):
+def held_root(path, *, converter, keyring, pki, upto: str | None = "definitief_advies"):
     """`upto=None`: no case yet (the desk's browser test makes it through the secretariat's forms)."""
     from tests.conftest import Root
-    root = Root(path, converter=converter, keyring=keyring, renderer=renderer, pki=pki)
-    root.pipeline.close()
-    ca = root.settings.pki_dir / "ca.pem"
-    root.pipeline = Pipeline(
-        inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
-        store=root.store, renderer=renderer, converter=converter,
-        signer=OrderSigner(keyring, auto_sign_doctors=False), guard=root.pipeline.guard,
-        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]),
-        organisaties=root.settings.organisaties, audit=root.pipeline.audit)
+    root = Root(path, converter=converter, pki=pki, signer=OrderSigner(keyring, auto_sign_doctors=False))
     if upto is None:
         return root
     for i, ev in enumerate(full_case(kenmerk=K, upto=upto), start=1):

@@ -8,7 +8,6 @@ import io
 import os
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from pipeline.adapters.converter import PdfMetadata, UnoConverterPool, find_uno_python
 from pipeline.errors import ConversionError
+from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.timeout(180)  # a hang must fail the test, not the CI job
 
@@ -54,11 +54,6 @@ def make_docx(text: str) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
-
-
-def pdf_text(pdf: bytes) -> str:
-    done = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
-    return done.stdout.decode()
 
 
 def xmp(pdf: bytes) -> str:

@@ -14,6 +14,7 @@ from pipeline.cli import cli
 from pipeline.errors import ArchiveError
 from pipeline.shell.archive import approve_destruction, legal_hold
 from tests.casefactory import event
+from tests.processed_roots import run_all
 
 K = "SO-2026-0911"
 LATER = "2099-01-01"
@@ -27,8 +28,7 @@ def sopipe(*args, input=None):
 @pytest.fixture
 def root(make_root):
     r = make_root()
-    r.drop("01.json", event("verzoek", kenmerk=K))
-    assert [o.status for o in r.run()] == ["processed"]
+    run_all(r, [event("verzoek", kenmerk=K)])
     return r
 
 

@@ -101,12 +101,13 @@ def test_the_registry_is_read_from_sopipe_toml(tmp_path):
 # --- through the pipeline --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def uzi_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki, uzi_pki):
-    """A root whose registry binds Dr. Visser's BIG number to the UZI number of his (DEMO) UZI-pas."""
+def uzi_root(tmp_path_factory, shared_fake_converter, keyring, shared_pki, uzi_pki):
+    """A root whose registry (sopipe.toml) binds Dr. Visser's BIG number to the UZI number of his (DEMO) UZI-pas."""
     from pipeline.shell.app import OrderSigner
     root = held_root_at(tmp_path_factory.mktemp("uzi-root") / "root", converter=shared_fake_converter,
-                        renderer=renderer, pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False),
-                        artsen={VISSER: Arts(VISSER, "Dr. E. Visser", uzi_nummer=UZI)})
+                        pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False),
+                        config=f'[artsen.{VISSER}]\nnaam = "Dr. E. Visser"\nuzi_nummer = "{UZI}"\n')
+    assert root.settings.artsen[VISSER] == Arts(VISSER, "Dr. E. Visser", uzi_nummer=UZI)
     yield root
     root.close()
 

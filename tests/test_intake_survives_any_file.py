@@ -45,8 +45,7 @@ def world(tmp_path_factory, shared_fake_converter, shared_pki, keyring):
     """One root whose case waits for Dr. Visser's signature on the advice, and real documents of it to bend."""
     from tests.conftest import Root
     root = Root(tmp_path_factory.mktemp("intake-property") / "root", converter=shared_fake_converter,
-                pki=shared_pki)
-    root.pipeline.signer = OrderSigner(keyring, auto_sign_doctors=False)
+                pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False))
     for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     outcomes = root.run()

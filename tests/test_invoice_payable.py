@@ -17,7 +17,8 @@ from pipeline.core.procedure import decide
 from pipeline.errors import ProcedureError
 from pipeline.settings import CONFIG_NAME, load_settings
 from tests.casefactory import demo_facts, event, full_case, parse_all
-from tests.processed_roots import failure_report, pdf_text, run_all
+from tests.processed_roots import failure_report, run_all
+from tests.pdfs import pdf_text
 from tests.mailbox_paths import mailbox_file
 
 

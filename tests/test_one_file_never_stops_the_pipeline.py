@@ -76,8 +76,7 @@ def test_a_consent_form_with_a_timestamp_without_certificate_is_refused_and_the_
 @pytest.fixture
 def held_root(make_root, keyring):
     """A case at its final advice, which waits unsigned for Dr. Visser (the pipeline does not sign it)."""
-    root = make_root()
-    root.pipeline.signer = OrderSigner(keyring, auto_sign_doctors=False)
+    root = make_root(signer=OrderSigner(keyring, auto_sign_doctors=False))
     _case(root, upto="definitief_advies")
     return root
 

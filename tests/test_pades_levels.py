@@ -19,9 +19,9 @@ from pyhanko.pdf_utils import generic
 from pypdf import PdfReader
 
 from pipeline.adapters.signing import PadesLevel, PadesSigner, SignatureAppearance, renew_archival_timestamp
-from pipeline.adapters.validation import etsi_validation_report, pdfsig_report, verify_pdf
+from pipeline.adapters.validation import etsi_validation_report, verify_pdf
+from tests.pdf_signatures import pdfsig_report
 from pipeline.errors import SigningError
-from tests.test_signing import minimal_pdf
 
 VISSER = "39087654301"
 LEVELS = [level.value for level in PadesLevel]
@@ -32,12 +32,6 @@ DOCTOR = SignatureAppearance(naam="Dr. E. Visser", rol="second opinion-bedrijfsa
                              locatie="Nederland")
 SEAL = SignatureAppearance(naam="ArboNoord DEMO zegel", rol="elektronisch zegel", big_nummer=None,
                            organisatie="ArboNoord", reden="Vastlegging machtiging", locatie="Nederland")
-
-
-@pytest.fixture(scope="module")
-def document() -> bytes:
-    return minimal_pdf([[(72, 770, "Definitief advies SO-2026-0042"), (72, 740, "Eerste regel van het advies."),
-                         (72, 400, "Ondertekening"), (72, 30, "Pagina 1 van 1")]])
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from pipeline.core import model
 from pipeline.core.requester import letter_to_requester
 from pipeline.shell.guard import PrivacyGuard
 from tests.casefactory import event
-from tests.conftest import pdftotext
-from tests.processed_roots import pdf_text
+from tests.pdfs import pdftotext
+from tests.pdfs import pdf_text
 
 BSN = "111222333"
 MEDICAL = "Hernia L5-S1 met uitstraling naar het linkerbeen; gebruikt zware pijnstillers."

@@ -26,7 +26,7 @@ from tests.mailbox_paths import mailbox
 from tests.test_pades_levels import DOCTOR, VISSER
 from tests.test_returns import (APPEARANCE, K, _return, _unsigned, foreign_doctor, held_root,  # noqa: F401
                                 held_root_at)
-from tests.test_signing import minimal_pdf
+from tests.pdfs import minimal_pdf
 
 BAKKER = "19012345601"
 OVERLAY = "Werknemer is per direct 100% arbeidsgeschikt. Eerder advies vervalt."
@@ -311,12 +311,11 @@ def test_a_refused_change_after_a_plain_signature_is_not_called_docmdp(signed_bb
 # --- after acceptance: the level configured for that signer ------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def lta_root(tmp_path_factory, shared_fake_converter, renderer, trust_services, services_keyring, pades_with_tsa):
+def lta_root(tmp_path_factory, shared_fake_converter, trust_services, services_keyring, pades_with_tsa):
     """A root whose SO doctor signs elsewhere, configured for B-LTA, with live DEMO trust services."""
     from pipeline.shell.app import OrderSigner
-    root = held_root_at(tmp_path_factory.mktemp("lta") / "root", converter=shared_fake_converter, renderer=renderer,
-                        pki=trust_services.pki_dir, trust_roots=(trust_services.ca,),
-                        signer=OrderSigner(services_keyring, pades_with_tsa, level_for=lambda signer: "B-LTA",
+    root = held_root_at(tmp_path_factory.mktemp("lta") / "root", converter=shared_fake_converter,
+                        pki=trust_services.pki_dir, signer=OrderSigner(services_keyring, pades_with_tsa, level_for=lambda signer: "B-LTA",
                                            auto_sign_doctors=False))
     yield root
     root.close()
@@ -372,12 +371,12 @@ def test_a_certificate_without_revocation_service_is_refused_with_that_reason(pr
 
 
 @pytest.mark.libreoffice
-def test_real_libreoffice_advice_signed_is_accepted_and_the_overlay_refused(tmp_path, converter, keyring, renderer,
+def test_real_libreoffice_advice_signed_is_accepted_and_the_overlay_refused(tmp_path, converter, keyring,
                                                                             shared_pki):
     """The prepared document as production makes it (LibreOffice PDF/A, XMP metadata that pyHanko rewrites on
     signing): the genuine return passes the revision check, the overlay does not."""
     from pipeline.shell.app import OrderSigner
-    root = held_root_at(tmp_path / "root", converter=converter, renderer=renderer, pki=shared_pki,
+    root = held_root_at(tmp_path / "root", converter=converter, pki=shared_pki,
                         signer=OrderSigner(keyring, auto_sign_doctors=False))
     try:
         signed = PadesSigner().sign(_unsigned(root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)

@@ -23,9 +23,6 @@ from pipeline.core.procedure import fold
 from pipeline.core.routing import Party
 from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed
 from pipeline.shell.app import OrderSigner
-from pipeline.shell.returns import ReturnPolicy
-from pipeline.shell.runner import Pipeline
-from pipeline.shell.validation_reports import ValidatingMailboxes
 from tests.casefactory import full_case, intrekking, parse_all
 from tests.mailbox_paths import mailbox
 
@@ -90,20 +87,12 @@ def foreign_doctor(tmp_path_factory):
     return KeyRing.from_pki_dir(d).doctor(VISSER)
 
 
-def held_root_at(path, *, converter, renderer, pki, signer, trust_roots=None, artsen=None):
-    """A root whose pipeline waits for the doctors' own signatures (`signer` decides how far it signs), trusting
-    `trust_roots` (default its PKI's ca.pem) and recognising doctors by `artsen`; the case reaches the final
-    advice. Close it with `.close()`."""
+def held_root_at(path, *, converter, pki, signer, config: str = ""):
+    """A root whose pipeline waits for the doctors' own signatures (`signer` decides how far it signs), wired as
+    production wires it (trusting its PKI's ca.pem; `config`: TOML for its sopipe.toml, such as the doctors'
+    registry); the case reaches the final advice. Close it with `.close()`."""
     from tests.conftest import Root
-    root = Root(path, converter=converter, pki=pki)
-    root.pipeline.close()
-    trust = tuple(trust_roots or (root.settings.pki_dir / "ca.pem",))
-    root.pipeline = Pipeline(
-        inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
-        store=root.store, renderer=renderer, converter=converter, signer=signer, guard=root.pipeline.guard,
-        returns=ReturnPolicy(trust_roots=trust, artsen=artsen or {}),
-        mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=list(trust)),
-        organisaties=root.settings.organisaties)
+    root = Root(path, converter=converter, pki=pki, signer=signer, config=config)
     for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     outcomes = root.run()
@@ -112,10 +101,10 @@ def held_root_at(path, *, converter, renderer, pki, signer, trust_roots=None, ar
 
 
 @pytest.fixture(scope="module")
-def held_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
+def held_root(tmp_path_factory, shared_fake_converter, keyring, shared_pki):
     """A root whose pipeline does not sign the advice itself; the case has reached the final advice."""
     root = held_root_at(tmp_path_factory.mktemp("returns") / "root", converter=shared_fake_converter,
-                        renderer=renderer, pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False))
+                        pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False))
     yield root
     root.close()
 

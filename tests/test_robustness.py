@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pipeline.shell.runner import is_ignored
 from pipeline.shell.watcher import WatcherLocked, exclusive_root, stable_files
 from tests.casefactory import event, full_case
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import mailbox
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ from pipeline.adapters.store import ReportDue, Store
 from pipeline.core.routing import Party
 from pipeline.shell import validation_reports
 from pipeline.shell.validation_reports import REPORT_SUFFIX, ValidatingMailboxes
-from tests.test_signing import minimal_pdf
+from tests.pdfs import minimal_pdf
 
 K = "SO-2026-0042"
 NAME = f"{K}_advies.pdf"

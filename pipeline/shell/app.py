@@ -75,14 +75,13 @@ _RANK = {"B-B": 0, "B-T": 1, "B-LT": 2, "B-LTA": 3}
 def case_sign_order(settings: Settings, kenmerk: str, signer: Signer) -> SignOrder | None:
     """The order for `signer`'s personal signature in case `kenmerk` of this root, with the root's master data, as
     the pipeline made it (`sopipe sign --root`); None when the root holds no such case."""
-    from pipeline.core import model
-    from pipeline.core.procedure import fold, personal_sign_order
+    from pipeline.core.procedure import personal_sign_order
 
     if not settings.database.exists():
         return None
     store = Store(settings.database)
     try:
-        state = fold(model.parse_stored(e.payload) for e in store.events(kenmerk))
+        state = store.case_state(kenmerk)
     finally:
         store.close()
     if state is None or (signer is Signer.SO_BEDRIJFSARTS and state.so_arts is None):

@@ -38,7 +38,7 @@ from pipeline.adapters.returned_pdf import PdfReturnReader
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core.organisaties import Facts, Organisatie, issuer
-from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, fold, signed_consent
+from pipeline.core.procedure import Decision, Delivery, DocumentOrder, decide, signed_consent
 from pipeline.core.requester import letter_to_requester
 from pipeline.core.trail import TZ as DUTCH_TIME
 from pipeline.core.routing import Audience, Party, Row, file_name, form_kind, recipient_code
@@ -375,7 +375,7 @@ class Pipeline:
             kept = self._states.get(kenmerk)
         if kept is not None and kept[0] == last:
             return kept[1]
-        state = fold(model.parse_stored(e.payload) for e in self.store.events(kenmerk))
+        state = self.store.case_state(kenmerk)
         self._remember(kenmerk, last, state)
         return state
 

@@ -9,11 +9,13 @@ import shutil
 import subprocess
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from pipeline.adapters.child_env import secrets_hidden
 from pipeline.adapters.converter import UnoConverterPool
 from pipeline.errors import ConversionError
 from pipeline.adapters.fake_converter import FakeConverter
@@ -22,7 +24,7 @@ from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.signing import KeyRing
 from pipeline.shell.app import OrderSigner, make_order_signer, open_pipeline
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, TEMPLATES, init_root
-from pipeline.shell.validation_reports import REPORT_SUFFIX
+from pipeline.shell.validation_reports import REPORT_SUFFIX, validation_pool
 from tests.pdfs import DOCUMENT_PAGES, minimal_pdf
 from pipeline.settings import load_settings
 
@@ -101,6 +103,26 @@ def renderer() -> DocxRenderer:
 
 
 _SIGNERS: dict[Path, OrderSigner] = {}
+_VALIDATORS: list[ProcessPoolExecutor] = []
+
+
+def shared_validators() -> ProcessPoolExecutor:
+    """The validation children every test root shares (`open_pipeline(validators=)`), as production starts them
+    (`validation_pool`: two, spawned without the secrets, in the background); shut down at the session's end.
+    Started at once, so that no test sees the pool's manager thread appear as a leak."""
+    if not _VALIDATORS:
+        pool = validation_pool(2, background=True)
+        with secrets_hidden():
+            pool.submit(os.getpid).result()
+        _VALIDATORS.append(pool)
+    return _VALIDATORS[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_validators_stop():
+    yield
+    while _VALIDATORS:
+        _VALIDATORS.pop().shutdown(wait=True)
 
 
 class Root:
@@ -108,8 +130,10 @@ class Root:
     PKI and `converter`.
 
     The signer is `make_order_signer`'s for the first root with that PKI, shared by the later ones (loading the
-    keys and preparing the signature font cost seconds per root); `signer` injects another through
-    `open_pipeline` (e.g. `OrderSigner(keyring, auto_sign_doctors=False)`: the doctors sign themselves).
+    keys and preparing the signature font cost seconds per root), and so are the validation children
+    (`shared_validators`: starting two interpreters per root cost more than their validations). `signer`
+    injects another through `open_pipeline` (e.g. `OrderSigner(keyring, auto_sign_doctors=False)`: the doctors
+    sign themselves).
     `config`: TOML appended to the root's sopipe.toml before its settings are read (e.g. an `[artsen.<BIG>]`
     entry)."""
 
@@ -127,7 +151,7 @@ class Root:
             signer = _SIGNERS.get(Path(pki)) or _SIGNERS.setdefault(Path(pki), make_order_signer(self.settings))
         self._wiring = ExitStack()
         self.pipeline = self._wiring.enter_context(open_pipeline(self.settings, guard=guard, converter=converter,
-                                                                 signer=signer))
+                                                                 signer=signer, validators=shared_validators()))
         self.store = self.pipeline.store
 
     def drop(self, name: str, data: dict | bytes | str) -> Path:

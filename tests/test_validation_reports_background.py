@@ -147,3 +147,25 @@ def test_the_pipeline_wiring_makes_reports_in_niced_children_and_watch_once_leav
                          if b"/ByteRange" in p.read_bytes()}
     assert signed_in_archive and root.validation_reports() == {n + REPORT_SUFFIX for n in signed_in_archive}
     assert root.store.reports_due() == []
+
+
+def test_children_passed_in_make_the_reports_and_outlive_the_mailboxes(tmp_path, shared_pki, signed):
+    """`pool=`: the validation children of another owner (the tests share one over the session) make the report
+    in a child process, and closing the mailboxes leaves them running for the next root."""
+    import os
+
+    from tests.conftest import shared_validators
+    pool = shared_validators()
+    children, submitted = set(pool._processes), pool._queue_count  # the pool's own records
+    store = Store(tmp_path / "state.db")
+    boxes = _boxes(tmp_path, shared_pki, store, pool=pool)
+    try:
+        boxes.deliver(Party.ARCHIEF, K, NAME, signed)
+        boxes.drain()
+        assert b"ValidationReport" in _report(tmp_path).read_bytes() and store.reports_due() == []
+        assert pool._queue_count == submitted + 1, "the report was not made by the children passed in"
+    finally:
+        boxes.close()
+        store.close()
+    assert pool.submit(os.getpid).result() in set(pool._processes) - {os.getpid()}
+    assert children <= set(pool._processes), "closing the mailboxes stopped children it does not own"

@@ -25,6 +25,7 @@ from pipeline.adapters.signing import KeyRing
 from pipeline.shell.app import OrderSigner, make_order_signer, open_pipeline
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, TEMPLATES, init_root
 from pipeline.shell.validation_reports import REPORT_SUFFIX, validation_pool
+from tests import role_roots
 from tests.pdfs import DOCUMENT_PAGES, minimal_pdf
 from pipeline.settings import load_settings
 
@@ -215,6 +216,16 @@ def make_root(request, tmp_path, shared_pki, fake_converter):
     yield make
     for r in roots:
         r.close()
+
+
+@pytest.fixture(scope="module")
+def held_root(tmp_path_factory, shared_fake_converter, keyring, shared_pki):
+    """A root whose pipeline does not sign the advice itself; the case has reached the final advice (one per test
+    module: the returns tried in it must not meet those of another module)."""
+    root = role_roots.held_root(tmp_path_factory.mktemp("returns") / "root", converter=shared_fake_converter,
+                                pki=shared_pki, keyring=keyring)
+    yield root
+    root.close()
 
 
 @pytest.fixture

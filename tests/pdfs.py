@@ -1,5 +1,5 @@
-"""PDFs for tests, and their text read back: a minimal PDF to sign, and poppler's `pdftotext` / pypdf's text of a
-made document (their signatures: `tests/pdf_signatures.py`)."""
+"""PDFs for tests and what is read back from them: a minimal PDF to sign, the text of a made document (poppler's
+`pdftotext`, pypdf's) and its metadata (their signatures: `tests/pdf_signatures.py`)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import io
 import subprocess
 from pathlib import Path
 
-from pypdf import PdfReader
+import pypdf
 
 ANCHOR_Y = 400
-"""Where `DOCUMENT`'s last page says `Ondertekening` (the signature block goes below it)."""
+"""Where the last page of `DOCUMENT_PAGES` says `Ondertekening` (the signature block goes below it)."""
 
 
 def minimal_pdf(pages: list[list[tuple[float, float, str]]], *, size: tuple[int, int] = (595, 842)) -> bytes:
@@ -73,7 +73,22 @@ def pdf_text(pdf: Path | bytes) -> str:
     return flat(pdftotext(pdf))
 
 
+def xmp(pdf: bytes) -> str:
+    """The PDF's XMP metadata packet."""
+    root = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    return root["/Metadata"].get_object().get_data().decode("utf-8")
+
+
+def leaks(pdf: bytes, secret: str) -> bool:
+    """Is `secret` anywhere in the PDF? /Info strings are UTF-16BE hex (<FEFF00...>), so a plain byte search
+    alone would miss them; check the parsed /Info, the XMP and both raw encodings."""
+    info = pypdf.PdfReader(io.BytesIO(pdf)).metadata or {}
+    utf16_hex = secret.encode("utf-16-be").hex().upper().encode()
+    return (any(secret in str(value) for value in info.values()) or secret in xmp(pdf)
+            or secret.encode() in pdf or utf16_hex in pdf.upper())
+
+
 def pypdf_text(path: Path) -> str:
     """The text pypdf extracts (what the privacy guard reads), page by page: it keeps no-break spaces, which
     poppler shows as spaces."""
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages)
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(path.read_bytes())).pages)

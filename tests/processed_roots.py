@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from tests.mailbox_paths import mailbox_file
 from tests.pdfs import pdf_text
 
@@ -30,3 +33,15 @@ def read(root, party: str, kind: str, kenmerk: str) -> str:
 def failure_report(root, name: str) -> str:
     """The report beside a refused case file in inbox/failed/."""
     return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
+
+
+def snapshot(root: Path) -> dict:
+    """What a root holds after its run (mailboxes, stored events and deliveries, inbox folders), to compare runs."""
+    mailboxes = sorted(str(p.relative_to(root / "outbox")) for p in (root / "outbox").rglob("*") if p.is_file())
+    with sqlite3.connect(root / "state" / "sopipe.db") as db:
+        events = db.execute("SELECT kenmerk, stap, file_name FROM events ORDER BY kenmerk, id").fetchall()
+        deliveries = db.execute("SELECT kenmerk, kind, party, status FROM deliveries ORDER BY 1, 2, 3").fetchall()
+    return {"mailboxes": mailboxes, "events": events, "deliveries": deliveries,
+            "processed": sorted(p.name for p in (root / "inbox" / "processed").iterdir()),
+            "failed": sorted(p.name for p in (root / "inbox" / "failed").iterdir()),
+            "inbox": sorted(p.name for p in (root / "inbox").iterdir() if p.is_file())}

@@ -24,7 +24,7 @@ from pipeline.cli import cli
 from pipeline.errors import SigningError
 from pipeline.settings import load_settings
 from pipeline.shell.renew import RenewStatus, renew_archive_timestamps
-from tests.test_pades_levels import DOCTOR, VISSER
+from tests.appearances import DOCTOR, VISSER
 from tests.pdfs import minimal_pdf
 
 PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"

@@ -27,9 +27,10 @@ from tests.casefactory import event, full_case
 from tests.conftest import SIGNING_TIME, leaked_threads
 from tests.pdf_signatures import pdfsig
 from tests.pdfs import pdftotext
-from tests.test_converter import METADATA, TEMPLATE_SECRETS, leaks, make_docx, xmp
+from tests.conversion_samples import METADATA, TEMPLATE_SECRETS, make_docx
+from tests.pdfs import leaks, xmp
 from tests.pdfs import pdf_text
-from tests.test_robustness import snapshot
+from tests.processed_roots import snapshot
 
 K = "SO-2026-0042"
 APPEARANCE = SignatureAppearance(naam="ArboNoord", rol="arbodienst", big_nummer=None, organisatie="ArboNoord",

@@ -22,7 +22,7 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from pipeline.adapters import demo_services, pki
-from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import KeyRing, PadesSigner
 from pipeline.adapters.validation import verify_pdf
 from pipeline.cli import cli
 from pipeline.errors import SigningError, TrustServiceOutage
@@ -32,9 +32,8 @@ from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, EXAMPLES
 from tests.conftest import _free_port
 from tests.pdf_signatures import pdfsig
 from tests.pdfs import minimal_pdf
+from tests.appearances import SEAL
 
-SEAL = SignatureAppearance(naam="ArboNoord DEMO zegel", rol="elektronisch zegel", big_nummer=None,
-                           organisatie="ArboNoord", reden="Vastlegging machtiging", locatie="Nederland")
 SERVICE_THREADS = ("sopipe-demo-trust", "sopipe-signing-loop")
 needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 

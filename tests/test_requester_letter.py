@@ -149,7 +149,7 @@ def test_a_planted_link_is_replaced_not_written_through_and_the_mode_ignores_the
 @pytest.mark.libreoffice
 def test_the_real_letter_is_one_pdf_a_page_from_libreoffice(make_root):
     failed, _ = refuse(make_root(), event("verzoek", verzocht_door="casemanager", betwist_advies=MEDICAL))
-    from tests.test_converter import xmp
+    from tests.pdfs import xmp
     assert "<pdfaid:part>2</pdfaid:part>" in xmp((failed / LETTER).read_bytes())  # PDF/A-2b like every document
     letter = pdf_text(failed / LETTER)
     assert "Pagina 1 van 1" in letter and "Geachte heer/mevrouw De Vries," in letter

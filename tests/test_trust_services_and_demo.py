@@ -26,7 +26,7 @@ from pipeline.settings import load_settings
 from pipeline.shell.app import OrderSigner, make_keyring
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, EXAMPLES
 from tests.conftest import _free_port
-from tests.test_long_term_signatures import SEAL
+from tests.appearances import SEAL
 from tests.pdfs import minimal_pdf
 
 

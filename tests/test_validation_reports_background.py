@@ -15,17 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adapters.signing import PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import PadesSigner
 from pipeline.adapters.store import ReportDue, Store
 from pipeline.core.routing import Party
 from pipeline.shell import validation_reports
 from pipeline.shell.validation_reports import REPORT_SUFFIX, ValidatingMailboxes
 from tests.pdfs import minimal_pdf
+from tests.appearances import SEAL
 
 K = "SO-2026-0042"
 NAME = f"{K}_advies.pdf"
-SEAL = SignatureAppearance(naam="ArboNoord DEMO zegel", rol="elektronisch zegel", big_nummer=None,
-                           organisatie="ArboNoord", reden="Vastlegging machtiging", locatie="Nederland")
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from pipeline.adapters.validation import verify_pdf
 from pipeline.cli import cli
 from pipeline.errors import SigningError
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE
-from tests.test_pades_levels import DOCTOR, SEAL, VISSER
+from tests.appearances import DOCTOR, SEAL, VISSER
 
 VECTORS = Path(__file__).parent / "data" / "pyhanko"
 COVERAGE_VECTORS = ["tail-uncovered.pdf", "signature-gap-too-big.pdf", "one-byterange.pdf", "weird-byterange.pdf"]

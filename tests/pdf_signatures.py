@@ -116,13 +116,23 @@ _PDFSIG_FIELDS = {
 _SIGNATURE_HEADER = re.compile(r"^Signature #(\d+):\s*$")
 
 
+def _pdfsig(path: Path) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=PDFSIG_TIMEOUT_S,
+                              check=False, env=child_environment())
+    except FileNotFoundError as e:
+        raise SigningError("pdfsig (poppler-utils) is niet geïnstalleerd") from e
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SigningError(f"pdfsig op {path} mislukt: {e}") from e
+
+
 def pdfsig(pdf: Path | bytes) -> str:
     """What `pdfsig` prints about a PDF (a file or its bytes), as a person reads it."""
     if isinstance(pdf, bytes):
         with tempfile.TemporaryDirectory() as d:
             (Path(d) / "signed.pdf").write_bytes(pdf)
             return pdfsig(Path(d) / "signed.pdf")
-    return subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    return _pdfsig(pdf).stdout
 
 
 def pdfsig_report(path: Path) -> list[dict]:
@@ -133,13 +143,7 @@ def pdfsig_report(path: Path) -> list[dict]:
     pdfsig printed them), plus the booleans `signature_valid` ("Signature is Valid.") and
     `total_document_signed`.
     """
-    try:
-        result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=PDFSIG_TIMEOUT_S,
-                                check=False, env=child_environment())
-    except FileNotFoundError as e:
-        raise SigningError("pdfsig (poppler-utils) is niet geïnstalleerd") from e
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise SigningError(f"pdfsig op {path} mislukt: {e}") from e
+    result = _pdfsig(path)
     if "does not contain any signatures" in result.stdout + result.stderr:
         return []
     reports = parse_pdfsig_output(result.stdout)

@@ -157,8 +157,6 @@ def check(file: Path, root: Path | None, as_json: bool) -> None:
         result = check_case_file(raw)
     else:
         from pipeline.adapters.store import Store
-        from pipeline.core import model
-        from pipeline.core.procedure import fold
         from pipeline.settings import load_settings
 
         settings = load_settings(root)
@@ -166,8 +164,7 @@ def check(file: Path, root: Path | None, as_json: bool) -> None:
             raise click.ClickException(f"no state database in {settings.root}; run `sopipe init --root {root}`")
         store = Store(settings.database)
         try:
-            result = check_case_file(raw, organisaties=settings.organisaties, state_of=lambda k: fold(
-                model.parse_event(e.payload) for e in store.events(k)))
+            result = check_case_file(raw, organisaties=settings.organisaties, state_of=store.case_state)
         finally:
             store.close()
     if as_json:

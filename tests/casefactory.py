@@ -62,6 +62,21 @@ def parse_all(events: list[dict]) -> list:
     return [model.parse_event(e) for e in events]
 
 
+OLD_STYLE = {"bewijs": {"wijze": "papier_gescand", "datum": "2026-11-06",
+                        "vastgelegd_door": "J. de Wit, secretariaat ArboNoord"}}
+"""The example's request (`aanvraag` overrides) as it was before issue 20: the case file says the form was scanned,
+not where it is."""
+
+
+def received_form(machtiging: str, *, datum: str = "2026-11-07", gescand: bool = True,
+                  kenmerk: str = "SO-2026-0042") -> dict:
+    """The pipeline's own stored record (`machtiging_ontvangen`) that the employee's signed form for `machtiging`
+    came back; no case file may carry it."""
+    return {"schema": "so-pipeline/v1", "kenmerk": kenmerk, "stap": "machtiging_ontvangen", "datum": datum,
+            "machtiging": machtiging, "bestand": f"machtiging-{machtiging.replace('_', '-').replace(':', '-')}"
+            "-ondertekend.pdf", "ontvangen": "2026-12-07", "gescand": gescand, "sha256": "ab" * 32}
+
+
 def intrekking(machtiging: str, *, datum: str, kenmerk: str = "SO-2026-0042", **extra) -> dict:
     return {"schema": "so-pipeline/v1", "kenmerk": kenmerk, "stap": "intrekking", "datum": datum,
             "machtiging": machtiging, **extra}

@@ -9,22 +9,25 @@ import shutil
 import subprocess
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from pipeline.adapters.child_env import secrets_hidden
 from pipeline.adapters.converter import UnoConverterPool
 from pipeline.errors import ConversionError
 from pipeline.adapters.fake_converter import FakeConverter
 from pipeline.adapters.demo_pki import init_demo_pki
 from pipeline.adapters.renderer import DocxRenderer
 from pipeline.adapters.signing import KeyRing
-from pipeline.adapters.audit import Audit
-from pipeline.adapters.store import Store
 from pipeline.shell.app import OrderSigner, make_order_signer, open_pipeline
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, TEMPLATES, init_root
-from pipeline.shell.validation_reports import REPORT_SUFFIX
+from pipeline.shell.validation_reports import REPORT_SUFFIX, validation_pool
+from tests import role_roots
+from tests.pdfs import DOCUMENT_PAGES, minimal_pdf
+from pipeline.settings import load_settings
 
 # Property tests are deterministic by default (the same examples on every run and every machine: a red CI run is
 # red again locally); `SOPIPE_HYPOTHESIS=explore` draws fresh examples and keeps failures in .hypothesis/.
@@ -85,6 +88,12 @@ def shared_pki(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def document() -> bytes:
+    """The PDF the signing tests sign (`tests/pdfs.DOCUMENT_PAGES`: two pages, `Ondertekening` on the last)."""
+    return minimal_pdf(DOCUMENT_PAGES)
+
+
+@pytest.fixture(scope="session")
 def keyring(shared_pki) -> KeyRing:
     return KeyRing.from_pki_dir(shared_pki)
 
@@ -95,24 +104,55 @@ def renderer() -> DocxRenderer:
 
 
 _SIGNERS: dict[Path, OrderSigner] = {}
+_VALIDATORS: list[ProcessPoolExecutor] = []
+
+
+def shared_validators() -> ProcessPoolExecutor:
+    """The validation children every test root shares (`open_pipeline(validators=)`), as production starts them
+    (`validation_pool`: two, spawned without the secrets, in the background); shut down at the session's end.
+    Started at once, so that no test sees the pool's manager thread appear as a leak."""
+    if not _VALIDATORS:
+        pool = validation_pool(2, background=True)
+        with secrets_hidden():
+            pool.submit(os.getpid).result()
+        _VALIDATORS.append(pool)
+    return _VALIDATORS[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_validators_stop():
+    yield
+    while _VALIDATORS:
+        _VALIDATORS.pop().shutdown(wait=True)
 
 
 class Root:
-    """A fresh root wired as `sopipe watch` wires it (`open_pipeline`), with the session's PKI and `converter`.
+    """A fresh root made by `init_root` and wired as `sopipe watch` wires it (`open_pipeline`), with the session's
+    PKI and `converter`.
 
     The signer is `make_order_signer`'s for the first root with that PKI, shared by the later ones (loading the
-    keys and preparing the signature font cost seconds per root). `keyring` and `renderer` are accepted for the
-    callers that pass them; the wiring makes its own, as production does."""
+    keys and preparing the signature font cost seconds per root), and so are the validation children
+    (`shared_validators`: starting two interpreters per root cost more than their validations). `signer`
+    injects another through `open_pipeline` (e.g. `OrderSigner(keyring, auto_sign_doctors=False)`: the doctors
+    sign themselves).
+    `config`: TOML appended to the root's sopipe.toml before its settings are read (e.g. an `[artsen.<BIG>]`
+    entry)."""
 
-    def __init__(self, path: Path, *, converter, pki: Path, keyring=None, renderer=None, guard=None) -> None:
+    def __init__(self, path: Path, *, converter, pki: Path, guard=None, signer: OrderSigner | None = None,
+                 config: str = "") -> None:
         self.path = path
         self.settings = init_root(path, pki=False)
         shutil.copytree(pki, self.settings.pki_dir, dirs_exist_ok=True)
+        if config:
+            with self.settings.config_file.open("a", encoding="utf-8") as f:
+                f.write("\n" + config)
+            self.settings = load_settings(path)
         self.converter = converter
-        signer = _SIGNERS.get(Path(pki)) or _SIGNERS.setdefault(Path(pki), make_order_signer(self.settings))
+        if signer is None:
+            signer = _SIGNERS.get(Path(pki)) or _SIGNERS.setdefault(Path(pki), make_order_signer(self.settings))
         self._wiring = ExitStack()
         self.pipeline = self._wiring.enter_context(open_pipeline(self.settings, guard=guard, converter=converter,
-                                                                 signer=signer))
+                                                                 signer=signer, validators=shared_validators()))
         self.store = self.pipeline.store
 
     def drop(self, name: str, data: dict | bytes | str) -> Path:
@@ -178,6 +218,16 @@ def make_root(request, tmp_path, shared_pki, fake_converter):
         r.close()
 
 
+@pytest.fixture(scope="module")
+def held_root(tmp_path_factory, shared_fake_converter, keyring, shared_pki):
+    """A root whose pipeline does not sign the advice itself; the case has reached the final advice (one per test
+    module: the returns tried in it must not meet those of another module)."""
+    root = role_roots.held_root(tmp_path_factory.mktemp("returns") / "root", converter=shared_fake_converter,
+                                pki=shared_pki, keyring=keyring)
+    yield root
+    root.close()
+
+
 @pytest.fixture
 def frozen_signing_clock():
     """Signing time frozen as pyHanko's own tests do (freezegun): signatures made now carry SIGNING_TIME."""
@@ -211,15 +261,6 @@ def _thread_leak_guard_for_watcher_tests(request):
         return
     request.getfixturevalue("no_thread_leak")
     yield
-
-
-def pdftotext(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
-
-
-def pdfsig(path: Path) -> str:
-    return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
 
 
 # --- issue 5: a demo PKI with live trust services (CRL, OCSP, TSA) on loopback ---------------------------------

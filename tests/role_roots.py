@@ -5,28 +5,23 @@ from __future__ import annotations
 
 from pipeline.core.actor import Actor, Kanaal, Rol
 from pipeline.shell.app import OrderSigner
-from pipeline.shell.returns import ReturnPolicy
 from pipeline.shell.role_views import RoleRoot
-from pipeline.shell.runner import Pipeline
-from pipeline.shell.validation_reports import ValidatingMailboxes
+from tests.appearances import BAKKER, SMIT, VISSER  # noqa: F401  (the role tests import them from here)
 from tests.casefactory import full_case
+from tests.mailbox_paths import mailbox
 
 K = "SO-2026-0042"
-BAKKER, VISSER, SMIT = "19012345601", "39087654301", "49011122201"
 
 
-def held_root(path, *, converter, keyring, renderer, pki, upto: str | None = "definitief_advies"):
-    """`upto=None`: no case yet (the desk's browser test makes it through the secretariat's forms)."""
+def held_root(path, *, converter, pki, keyring=None, signer: OrderSigner | None = None, config: str = "",
+              upto: str | None = "definitief_advies"):
+    """A root wired as production wires it whose pipeline waits for the doctors' own signatures (`signer`, default
+    `OrderSigner(keyring, auto_sign_doctors=False)`, decides how far it signs), with the case up to `upto`; `config`:
+    TOML for its sopipe.toml, such as the doctors' registry. `upto=None`: no case yet (the desk's browser test makes
+    it through the secretariat's forms). Close it with `.close()`."""
     from tests.conftest import Root
-    root = Root(path, converter=converter, keyring=keyring, renderer=renderer, pki=pki)
-    root.pipeline.close()
-    ca = root.settings.pki_dir / "ca.pem"
-    root.pipeline = Pipeline(
-        inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
-        store=root.store, renderer=renderer, converter=converter,
-        signer=OrderSigner(keyring, auto_sign_doctors=False), guard=root.pipeline.guard,
-        returns=ReturnPolicy(trust_roots=(ca,)), mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=[ca]),
-        organisaties=root.settings.organisaties, audit=root.pipeline.audit)
+    root = Root(path, converter=converter, pki=pki, config=config,
+                signer=signer or OrderSigner(keyring, auto_sign_doctors=False))
     if upto is None:
         return root
     for i, ev in enumerate(full_case(kenmerk=K, upto=upto), start=1):
@@ -34,6 +29,18 @@ def held_root(path, *, converter, keyring, renderer, pki, upto: str | None = "de
     outcomes = root.run()
     assert [o.status for o in outcomes] == ["processed"] * 9, [(o.file_name, o.detail) for o in outcomes]
     return root
+
+
+def unsigned_advice(root) -> bytes:
+    """The final advice waiting for Dr. Visser's signature in his mailbox."""
+    return (mailbox(root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf").read_bytes()
+
+
+def send_in(root, name: str, data: bytes):
+    """`data` dropped into the inbox as `name` and processed; its one outcome."""
+    root.drop(name, data)
+    [outcome] = root.run()
+    return outcome
 
 
 def role_root(root) -> RoleRoot:

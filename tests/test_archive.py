@@ -30,11 +30,10 @@ def sopipe(*args: str, input: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
+def example(tmp_path_factory, shared_fake_converter, shared_pki):
     """The whole example case processed once, with the audit trail wired as in production."""
     from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("archive") / "root", converter=shared_fake_converter, keyring=keyring,
-                renderer=renderer, pki=shared_pki)
+    root = Root(tmp_path_factory.mktemp("archive") / "root", converter=shared_fake_converter, pki=shared_pki)
     for i, ev in enumerate(full_case(), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     outcomes = root.run()

@@ -4,7 +4,6 @@ server (`outbox/<party>/[<code>/]<kenmerk>/`), never through a symlink, unless `
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +13,7 @@ from pipeline.core.routing import Party
 from tests.casefactory import full_case
 from tests.config_variants import configure
 from tests.mailbox_paths import mailbox
+from tests.pdfs import pdftotext
 
 K, OTHER = "SO-2026-0042", "SO-2026-0077"
 REDEN = "verzoek werknemer tot vernietiging (art. 7:455 BW)"
@@ -49,7 +49,7 @@ def _case_text(path) -> bytes:
     """The file's bytes and, for a PDF, its text (names and kenmerk may sit in compressed streams)."""
     data = path.read_bytes()
     if path.suffix == ".pdf":
-        data += subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=False).stdout
+        data += pdftotext(path, layout=False).encode()
     return data
 
 

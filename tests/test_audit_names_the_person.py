@@ -13,6 +13,7 @@ from pipeline.cli import cli
 from pipeline.core import trail
 from pipeline.core.actor import Actor, Kanaal, Rol, persoon
 from tests.casefactory import event
+from tests.processed_roots import run_all
 
 K = "SO-2026-0042"
 ROOT_USER = pwd.getpwuid(0).pw_name
@@ -88,8 +89,7 @@ def test_shell_actor_takes_the_full_name_from_passwd():
 @pytest.fixture
 def one_case(make_root):
     root = make_root()
-    root.drop("01.json", event("verzoek", kenmerk=K))
-    assert [o.status for o in root.run()] == ["processed"]
+    run_all(root, [event("verzoek", kenmerk=K)])
     return root
 
 

@@ -24,8 +24,8 @@ from pipeline.errors import SigningError
 from pipeline.settings import load_settings
 from pipeline.shell.renew import RenewStatus, renew_archive_timestamps
 from tests.config_variants import configure
-from tests.test_pades_levels import DOCTOR, VISSER
-from tests.test_signing import minimal_pdf
+from tests.appearances import DOCTOR, VISSER
+from tests.pdfs import minimal_pdf
 
 PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"
 BROKEN_TOML = "[intake]\nsettle = \"soon\"\n"

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.shell.layout import EXAMPLES
-from tests.test_signing import minimal_pdf
+from tests.pdfs import minimal_pdf
 
 REPO = Path(__file__).resolve().parents[1]
 SOPIPE = [sys.executable, "-m", "pipeline"]

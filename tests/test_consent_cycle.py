@@ -14,8 +14,8 @@ import pytest
 
 from pipeline.shell import status as st
 from tests.casefactory import full_case, intrekking
-from tests.conftest import pdftotext
-from tests.processed_roots import flat
+from tests.pdfs import pdftotext
+from tests.pdfs import flat
 from tests.mailbox_paths import mailbox
 
 K = "SO-2026-0042"

@@ -13,8 +13,9 @@ from tests.mailbox_paths import mailbox
 from pipeline.core.procedure import decide, fold
 from pipeline.core.routing import Party
 from tests.casefactory import full_case, intrekking, parse_all
-from tests.conftest import pdftotext
-from tests.processed_roots import flat, processed_root, run_all
+from tests.pdfs import pdftotext
+from tests.processed_roots import processed_root, run_all
+from tests.pdfs import flat
 
 K = "SO-2026-0042"
 
@@ -69,12 +70,11 @@ def test_withdrawal_before_anything_was_shared_tells_only_the_employee():
 
 
 @pytest.fixture(scope="module")
-def consent_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
+def consent_root(tmp_path_factory, converter, shared_pki):
     events = full_case(upto="definitief_advies") + [
         intrekking("advies_delen_bedrijfsarts", datum="2026-11-25", reden="Wil het eerst zelf bespreken."),
         intrekking("extra_informatie", datum="2026-11-26", bron="behandelaar")]
-    root = processed_root(tmp_path_factory, "w14-consent", events, converter=converter, keyring=keyring,
-                          renderer=renderer, shared_pki=shared_pki)
+    root = processed_root(tmp_path_factory, "w14-consent", events, converter=converter, shared_pki=shared_pki)
     yield root
     root.close()
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from pipeline.adapters.consent_form_pdf import read_consent_form
 from pipeline.cli import cli
 from tests.casefactory import full_case, scanned_pdf
+from tests.processed_roots import failure_report
 
 K = "SO-2026-0042"
 FORM = f"{K}_machtiging-medische-gegevens"
@@ -93,10 +94,6 @@ def _archive(root):
     return root.settings.outbox / "archief" / K
 
 
-def _report(root, name: str) -> str:
-    return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
-
-
 # --- the reader: parsed, names resolved ------------------------------------------------------------------------
 
 def test_a_scan_has_no_signature_and_no_active_content():
@@ -136,7 +133,7 @@ def test_a_form_with_active_content_is_not_archived(make_root, change):
     root.drop(f"{FORM}.pdf", _with(_scan(), change))
     [outcome] = root.run()
     assert outcome.status == "failed"
-    report = _report(root, f"{FORM}.pdf")
+    report = failure_report(root, f"{FORM}.pdf")
     assert "actieve inhoud" in report and "niet in het dossier bewaard" in report and "Wat nu" in report
     assert not (_archive(root) / ARCHIVED).exists()
 
@@ -152,7 +149,7 @@ def test_a_sealed_form_changed_and_its_byterange_respelled_is_still_checked_and_
     root.drop(f"{FORM}.pdf", changed)
     [outcome] = root.run()
     assert outcome.status == "failed", outcome.detail
-    assert "handtekening" in _report(root, f"{FORM}.pdf").lower()
+    assert "handtekening" in failure_report(root, f"{FORM}.pdf").lower()
     assert not (_archive(root) / ARCHIVED).exists()
 
 
@@ -161,7 +158,7 @@ def test_a_signature_pyhanko_cannot_find_is_refused_not_skipped(make_root):
     root.drop(f"{FORM}.pdf", _respell_byterange(_with(_scan(), _orphan_signature)))
     [outcome] = root.run()
     assert outcome.status == "failed"
-    assert "maar er kunnen er maar 0 worden gecontroleerd" in _report(root, f"{FORM}.pdf")
+    assert "maar er kunnen er maar 0 worden gecontroleerd" in failure_report(root, f"{FORM}.pdf")
 
 
 # --- which form counts: an explicit, audited replacement -----------------------------------------------------
@@ -179,7 +176,7 @@ def test_a_second_form_is_not_silently_refused_and_replaces_the_first_only_when_
     root.drop(f"{FORM}-2.pdf", second)
     [refused] = root.run()
     assert refused.status == "failed"
-    report = _report(root, f"{FORM}-2.pdf")
+    report = failure_report(root, f"{FORM}-2.pdf")
     assert "niet door de volgorde van binnenkomst" in report and "sopipe archive replace-form" in report
 
     result = _replace(root, f"{FORM}-2.pdf", "werknemer heeft het formulier opnieuw ondertekend")

@@ -16,12 +16,9 @@ from pipeline.core.signatures import returned_signed
 from pipeline.core.state import Consent
 from pipeline.core.summary import summarise
 from pipeline.errors import ProcedureError
-from tests.casefactory import full_case, intrekking, parse_all
+from tests.casefactory import OLD_STYLE, full_case, intrekking, parse_all, received_form
 
 K = "SO-2026-0042"
-OLD_STYLE = {"bewijs": {"wijze": "papier_gescand", "datum": "2026-11-06",
-                        "vastgelegd_door": "J. de Wit, secretariaat ArboNoord"}}
-"""The example's request as it was before issue 20: the case file says the form was scanned, not where it is."""
 
 
 def _run(events):
@@ -30,12 +27,6 @@ def _run(events):
         decision = decide(state, ev if not isinstance(ev, dict) else model.parse_stored(ev))
         state, orders = decision.state, list(decision.orders)
     return state, orders
-
-
-def _received(machtiging: str, *, datum: str = "2026-11-07", gescand: bool = True) -> dict:
-    return {"schema": "so-pipeline/v1", "kenmerk": K, "stap": "machtiging_ontvangen", "datum": datum,
-            "machtiging": machtiging, "bestand": f"machtiging-{machtiging.replace('_', '-').replace(':', '-')}"
-            "-ondertekend.pdf", "ontvangen": "2026-12-07", "gescand": gescand, "sha256": "ab" * 32}
 
 
 def _routes(orders) -> dict[str, set[Party]]:
@@ -104,7 +95,7 @@ def test_a_spoken_consent_to_ask_a_physiotherapist_waits_for_the_signed_form():
         "wacht op ondertekende machtiging (aanvullende informatie bij de behandelaar)",)
     # the form comes back: the sealed record naming it, and the request to the physiotherapist
     state, orders = _run([*parse_all(full_case(upto="extra_informatie", overrides={"extra_informatie": extra})),
-                          _received("extra_informatie:behandelaar", datum="2026-11-17")])
+                          received_form("extra_informatie:behandelaar", datum="2026-11-17")])
     assert state.consent("extra_informatie:behandelaar") is Consent.ONDERTEKEND
     assert [o.kind for o in orders] == ["machtiging-extra-informatie", "informatieverzoek"]
     wijze = orders[0].context["machtiging"]["wijze"]
@@ -116,7 +107,7 @@ def test_a_spoken_consent_to_ask_a_physiotherapist_waits_for_the_signed_form():
 
 def test_the_signed_form_releases_the_medical_data_and_a_record_that_names_it():
     events = [*parse_all(full_case(upto="uitvoering", overrides={"aanvraag": OLD_STYLE})),
-              _received("medische_gegevens", datum="2026-11-10", gescand=False)]
+              received_form("medische_gegevens", datum="2026-11-10", gescand=False)]
     state, orders = _run(events)
     assert state.consent("medische_gegevens") is Consent.ONDERTEKEND and state.medisch_naar_so
     assert _routes(orders) == {
@@ -132,7 +123,7 @@ def test_the_signed_form_releases_the_medical_data_and_a_record_that_names_it():
 
 
 def test_a_form_for_a_consent_that_waits_for_nothing_releases_nothing():
-    events = [*parse_all(full_case(upto="aanvraag")), _received("medische_gegevens")]
+    events = [*parse_all(full_case(upto="aanvraag")), received_form("medische_gegevens")]
     state, orders = _run(events)
     assert orders == [] and state.formulieren["medische_gegevens"].bestand.endswith("-ondertekend.pdf")
 
@@ -140,7 +131,7 @@ def test_a_form_for_a_consent_that_waits_for_nothing_releases_nothing():
 def test_preventix_releases_only_after_the_consultation_even_when_signed_earlier():
     overrides = {"verzoek": {"via": None, "datum_betwist_advies": "2026-10-28"}, "aanvraag": OLD_STYLE}
     case = parse_all(full_case(profiel="preventix", upto="uitvoering", overrides=overrides))
-    state, orders = _run([*case, _received("medische_gegevens", datum="2026-11-10")])
+    state, orders = _run([*case, received_form("medische_gegevens", datum="2026-11-10")])
     assert [o.kind for o in orders] == ["machtiging-medische-gegevens"] and not state.medisch_naar_so
     gehouden = model.parse_event({"schema": "so-pipeline/v1", "kenmerk": K, "stap": "spreekuur_gehouden",
                                   "datum": "2026-11-17"})
@@ -154,13 +145,13 @@ def test_withdrawn_before_signing_nothing_goes_and_a_late_form_releases_nothing(
     assert state.consent("medische_gegevens") is Consent.INGETROKKEN
     assert [o.kind for o in orders] == ["intrekking-medische-gegevens"]  # nobody holds the data: only the employee
     state, orders = _run([*case, model.parse_event(intrekking("medische_gegevens", datum="2026-11-12")),
-                          _received("medische_gegevens", datum="2026-11-12")])
+                          received_form("medische_gegevens", datum="2026-11-12")])
     assert orders == [] and state.consent("medische_gegevens") is Consent.INGETROKKEN
 
 
 def test_withdrawn_after_release_the_so_doctor_is_told():
     case = [*parse_all(full_case(upto="uitvoering", overrides={"aanvraag": OLD_STYLE})),
-            _received("medische_gegevens", datum="2026-11-10"),
+            received_form("medische_gegevens", datum="2026-11-10"),
             model.parse_event(intrekking("medische_gegevens", datum="2026-11-12"))]
     state, orders = _run(case)
     assert _routes(orders) == {"intrekking-medische-gegevens": {Party.WERKNEMER, Party.ARCHIEF},
@@ -196,14 +187,14 @@ def test_the_sealed_record_never_claims_a_form_the_dossier_lacks():
 
 def test_the_pipelines_own_record_is_no_case_file():
     with pytest.raises(ValidationError):
-        model.parse_event(_received("medische_gegevens"))
-    assert isinstance(model.parse_stored(_received("medische_gegevens")), model.MachtigingOntvangen)
+        model.parse_event(received_form("medische_gegevens"))
+    assert isinstance(model.parse_stored(received_form("medische_gegevens")), model.MachtigingOntvangen)
     assert "machtiging_ontvangen" not in str(model.json_schema())
 
 
 def test_the_fold_of_stored_events_gives_the_same_state():
     events = [*parse_all(full_case(upto="uitvoering", overrides={"aanvraag": OLD_STYLE})),
-              model.parse_stored(_received("medische_gegevens", datum="2026-11-10"))]
+              model.parse_stored(received_form("medische_gegevens", datum="2026-11-10"))]
     state, _ = _run(events)
     again = fold(model.parse_stored(e.model_dump(mode="json", by_alias=True)) for e in events)
     assert again == state

@@ -6,73 +6,21 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
 
-import docx
 import psutil
 import pypdf
 import pytest
 
 from pipeline.adapters.converter import PdfMetadata, UnoConverterPool, find_uno_python
 from pipeline.errors import ConversionError
+from tests.conversion_samples import METADATA, TEMPLATE_SECRETS, libreoffice, make_docx
+from tests.pdfs import leaks, pdf_text, xmp
 
 pytestmark = pytest.mark.timeout(180)  # a hang must fail the test, not the CI job
-
-
-def libreoffice(test):
-    """Needs a real LibreOffice: marked (deselect with -m "not libreoffice") and skipped where it is absent."""
-    test = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")(test)
-    return pytest.mark.libreoffice(test)
-
-TEMPLATE_SECRETS = {
-    "title": "TEMPLATE-TITLE-SECRET",
-    "author": "TEMPLATE-AUTHOR-SECRET",
-    "subject": "TEMPLATE-SUBJECT-SECRET",
-    "keywords": "TEMPLATE-KEYWORDS-SECRET",
-    "comments": "TEMPLATE-DESCRIPTION-SECRET",
-    "last_modified_by": "TEMPLATE-EDITOR-SECRET",
-    "category": "TEMPLATE-CATEGORY-SECRET",
-}
-
-METADATA = PdfMetadata(title="Second opinion SO-2026-0042", author="Bedrijfsarts J. Müller-Özdemir",
-                       subject="Deskundigenoordeel", keywords="second opinion, SO-2026-0042")
-
-
-def make_docx(text: str) -> bytes:
-    """A one-page docx whose own core properties are all 'secrets' that must not reach the PDF."""
-    document = docx.Document()
-    for name, value in TEMPLATE_SECRETS.items():
-        setattr(document.core_properties, name, value)
-    document.add_heading("Adviesrapport", level=1)
-    for _ in range(12):
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def pdf_text(pdf: bytes) -> str:
-    done = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
-    return done.stdout.decode()
-
-
-def xmp(pdf: bytes) -> str:
-    root = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
-    return root["/Metadata"].get_object().get_data().decode("utf-8")
-
-
-def leaks(pdf: bytes, secret: str) -> bool:
-    """Is `secret` anywhere in the PDF? /Info strings are UTF-16BE hex (<FEFF00...>), so a plain byte search
-    alone would miss them; check the parsed /Info, the XMP and both raw encodings."""
-    info = pypdf.PdfReader(io.BytesIO(pdf)).metadata or {}
-    utf16_hex = secret.encode("utf-16-be").hex().upper().encode()
-    return (any(secret in str(value) for value in info.values()) or secret in xmp(pdf)
-            or secret.encode() in pdf or utf16_hex in pdf.upper())
 
 
 def gone(pid: int | None) -> bool:

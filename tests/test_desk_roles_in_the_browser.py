@@ -53,13 +53,13 @@ HOME = {Rol.SO_BEDRIJFSARTS: "/ondertekenen/", Rol.BEDRIJFSARTS: "/ondertekenen/
 
 
 @pytest.fixture(scope="module")
-def desk(shared_pki, shared_fake_converter, keyring, renderer):
+def desk(shared_pki, shared_fake_converter, keyring):
     user = desk_process_user()
     folder = passable_folder()
     with ExitStack() as stack:
         stack.callback(remove, folder)
-        root = held_root(folder / "root", converter=shared_fake_converter, keyring=keyring, renderer=renderer,
-                         pki=shared_pki, upto=None)
+        root = held_root(folder / "root", converter=shared_fake_converter, keyring=keyring, pki=shared_pki,
+                         upto=None)
         stack.callback(root.close)
         users = DeskUsers(root.settings.state)
         stack.callback(users.close)

@@ -15,6 +15,7 @@ from pipeline.errors import ArchiveError
 from pipeline.shell.archive_destroy import approve_destruction
 from pipeline.shell.archive_retention import legal_hold
 from tests.casefactory import event
+from tests.processed_roots import run_all
 
 K = "SO-2026-0911"
 LATER = "2099-01-01"
@@ -28,8 +29,7 @@ def sopipe(*args, input=None):
 @pytest.fixture
 def root(make_root):
     r = make_root()
-    r.drop("01.json", event("verzoek", kenmerk=K))
-    assert [o.status for o in r.run()] == ["processed"]
+    run_all(r, [event("verzoek", kenmerk=K)])
     return r
 
 

@@ -14,22 +14,21 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.adapters.audit import Audit
-from pipeline.adapters.signing import PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import PadesSigner
 from pipeline.cli import cli
 from pipeline.core import trail
 from pipeline.errors import PipelineError
 from pipeline.shell import role_views as rv
 from tests.role_roots import (BAKKER, K, SMIT, VISSER, bakker, held_root, role_root, secretariaat, smit,
                               visser)
+from tests.appearances import ADVICE
 
-APPEARANCE = SignatureAppearance(naam="Dr. E. Visser", rol="second opinion-bedrijfsarts", big_nummer=VISSER,
-                                 organisatie="", reden="Definitief advies second opinion", locatie="Nederland")
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
+def root(tmp_path_factory, shared_fake_converter, keyring, shared_pki):
     r = held_root(tmp_path_factory.mktemp("queue") / "root", converter=shared_fake_converter, keyring=keyring,
-                  renderer=renderer, pki=shared_pki)
+                  pki=shared_pki)
     yield r
     r.close()
 
@@ -129,7 +128,7 @@ def test_a_wrong_upload_is_refused_with_the_pipelines_dutch_reason(root):
 def test_signed_return_is_accepted_and_lands_in_the_doctors_own_mailbox(root, keyring):
     r = role_root(root)
     unsigned = rv.download_te_ondertekenen(r, visser, K, "advies").data
-    signed = PadesSigner().sign(unsigned, identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+    signed = PadesSigner().sign(unsigned, identity=keyring.doctor(VISSER), appearance=ADVICE)
     done = rv.lever_ondertekend_in(r, visser, K, "advies", signed)
     upload = [x for x in _records(root, wat="ondertekend-ingeleverd") if x.details["bestand_sha256"] == done.sha256]
     assert upload and upload[0].gebruiker == visser.audit_naam and upload[0].uitkomst == "gestart"

@@ -23,7 +23,9 @@ from pipeline.core.artsen import Arts, Certificaathouder, parse_uzi_name, signer
 from pipeline.errors import PipelineError
 from pipeline.settings import load_settings
 from tests.config_variants import configure
-from tests.test_returns import APPEARANCE, K, VISSER, _return, _unsigned, held_root_at
+from tests.appearances import ADVICE, VISSER
+from tests.role_roots import K, held_root, send_in, unsigned_advice
+from tests.processed_roots import failure_report
 
 UZI = "12345678"
 OTHER = f"2.16.528.1.1003.1.3.5.5.2-1-{UZI}-Z-90000123-01.015-03001234"
@@ -102,31 +104,27 @@ def test_the_registry_is_read_from_sopipe_toml(tmp_path):
 # --- through the pipeline --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def uzi_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki, uzi_pki):
-    """A root whose registry binds Dr. Visser's BIG number to the UZI number of his (DEMO) UZI-pas."""
-    from pipeline.shell.app import OrderSigner
-    root = held_root_at(tmp_path_factory.mktemp("uzi-root") / "root", converter=shared_fake_converter,
-                        renderer=renderer, pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False),
-                        artsen={VISSER: Arts(VISSER, "Dr. E. Visser", uzi_nummer=UZI)})
+def uzi_root(tmp_path_factory, shared_fake_converter, keyring, shared_pki, uzi_pki):
+    """A root whose registry (sopipe.toml) binds Dr. Visser's BIG number to the UZI number of his (DEMO) UZI-pas."""
+    root = held_root(tmp_path_factory.mktemp("uzi-root") / "root", converter=shared_fake_converter,
+                     pki=shared_pki, keyring=keyring,
+                     config=f'[artsen.{VISSER}]\nnaam = "Dr. E. Visser"\nuzi_nummer = "{UZI}"\n')
+    assert root.settings.artsen[VISSER] == Arts(VISSER, "Dr. E. Visser", uzi_nummer=UZI)
     yield root
     root.close()
 
 
-def _refusal(root, name: str) -> str:
-    return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
-
-
 def test_a_registered_doctors_demo_key_without_the_uzi_number_is_refused(uzi_root, keyring):
-    signed = PadesSigner().sign(_unsigned(uzi_root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
-    assert _return(uzi_root, f"{K}_advies-bigsleutel.pdf", signed).status == "failed"
-    report = _refusal(uzi_root, f"{K}_advies-bigsleutel.pdf")
+    signed = PadesSigner().sign(unsigned_advice(uzi_root), identity=keyring.doctor(VISSER), appearance=ADVICE)
+    assert send_in(uzi_root, f"{K}_advies-bigsleutel.pdf", signed).status == "failed"
+    report = failure_report(uzi_root, f"{K}_advies-bigsleutel.pdf")
     assert "verkeerde ondertekenaar" in report and "volgens het artsenregister (UZI-nummer 12345678)" in report
 
 
 def test_a_medewerkerpas_is_refused(uzi_root, uzi_pki):
-    signed = PadesSigner().sign(_unsigned(uzi_root), identity=_identity(uzi_pki, "55555555"), appearance=APPEARANCE)
-    assert _return(uzi_root, f"{K}_advies-medewerker.pdf", signed).status == "failed"
-    assert "hoort niet bij Dr. E. Visser" in _refusal(uzi_root, f"{K}_advies-medewerker.pdf")
+    signed = PadesSigner().sign(unsigned_advice(uzi_root), identity=_identity(uzi_pki, "55555555"), appearance=ADVICE)
+    assert send_in(uzi_root, f"{K}_advies-medewerker.pdf", signed).status == "failed"
+    assert "hoort niet bij Dr. E. Visser" in failure_report(uzi_root, f"{K}_advies-medewerker.pdf")
 
 
 @pytest.mark.skipif(not shutil.which("pk12util") or not shutil.which("certutil"),
@@ -141,12 +139,12 @@ def test_poppler_pdfsig_output_is_refused_with_a_reason_a_doctor_understands(uzi
     subprocess.run(["pk12util", "-i", str(uzi_pki / f"uzi-{UZI}.p12"), "-d", f"sql:{nss}", "-W",
                     demo_pki.read_passphrase(uzi_pki).decode(), "-K", ""], check=True, capture_output=True)
     unsigned = tmp_path / "advies.pdf"
-    unsigned.write_bytes(_unsigned(uzi_root))
+    unsigned.write_bytes(unsigned_advice(uzi_root))
     out = tmp_path / f"{K}_advies-pdfsig.pdf"
     subprocess.run(["pdfsig", "-add-signature", "-nssdir", f"sql:{nss}", "-nick", "Dr. E. Visser", "-reason",
                     "Definitief advies", str(unsigned), str(out)], check=True, capture_output=True, timeout=120)
-    assert _return(uzi_root, out.name, out.read_bytes()).status == "failed"
-    report = _refusal(uzi_root, out.name)
+    assert send_in(uzi_root, out.name, out.read_bytes()).status == "failed"
+    report = failure_report(uzi_root, out.name)
     assert "niet volgens de PDF-norm bijgewerkt" in report and "pdfsig" in report, report
     assert "orphaned" not in report and "Object with id" not in report
 
@@ -155,7 +153,7 @@ def test_pyhankos_own_cli_signature_with_the_uzi_pas_is_accepted(uzi_root, uzi_p
     """Another implementation: `pyhanko sign addsig pkcs12` (the doctor's own tool), a new visible field. Last in
     this module: it closes the pending signature the refusals above leave open."""
     unsigned = tmp_path / "advies.pdf"
-    unsigned.write_bytes(_unsigned(uzi_root))
+    unsigned.write_bytes(unsigned_advice(uzi_root))
     out = tmp_path / f"{K}_advies-pyhanko.pdf"
     passfile = tmp_path / "pass"
     passfile.write_bytes(demo_pki.read_passphrase(uzi_pki))
@@ -164,7 +162,7 @@ def test_pyhankos_own_cli_signature_with_the_uzi_pas_is_accepted(uzi_root, uzi_p
                              "--reason", "Definitief advies", "pkcs12", "--passfile", str(passfile), str(unsigned),
                              str(out), str(uzi_pki / f"uzi-{UZI}.p12")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    outcome = _return(uzi_root, out.name, out.read_bytes())
+    outcome = send_in(uzi_root, out.name, out.read_bytes())
     assert outcome.status == "processed", outcome.detail
     delivered = (uzi_root.settings.outbox / "werknemer" / K / f"{K}_advies.pdf").read_bytes()
     assert delivered == out.read_bytes()

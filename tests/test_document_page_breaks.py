@@ -5,12 +5,12 @@ refusal names UWV before the complaints route. Real LibreOffice: the layout is w
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from tests.casefactory import full_case
-from tests.processed_roots import flat, processed_root
+from tests.processed_roots import processed_root
+from tests.pdfs import flat, pdftotext
 from tests.mailbox_paths import mailbox_file
 
 pytestmark = pytest.mark.libreoffice
@@ -37,18 +37,13 @@ def root(tmp_path_factory, converter, shared_pki):
     r.close()
 
 
-def _layout(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
-
-
 def pages(path) -> list[str]:
     """Each page's text, white space folded (pdftotext separates pages with a form feed)."""
-    return [flat(p) for p in _layout(path).split("\f") if p.strip()]
+    return [flat(p) for p in pdftotext(path).split("\f") if p.strip()]
 
 
 def lines(path) -> list[str]:
-    return [" ".join(line.split()) for line in _layout(path).splitlines() if line.strip()]
+    return [" ".join(line.split()) for line in pdftotext(path).splitlines() if line.strip()]
 
 
 def test_the_refusal_keeps_its_last_section_with_the_closing(root):

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from tests.casefactory import event, full_case, intrekking
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import mailbox_file
 
 FULL, NO_COPY, REFUSED = "SO-2026-0742", "SO-2026-0743", "SO-2026-0744"

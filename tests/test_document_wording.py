@@ -10,7 +10,8 @@ import re
 import pytest
 
 from tests.casefactory import event, full_case, intrekking
-from tests.processed_roots import pdf_text, run_all
+from tests.processed_roots import run_all
+from tests.pdfs import pdf_text
 from tests.mailbox_paths import mailbox_file
 
 FULL, EARLY, BARE, NOMACHT = "WD-FULL", "WD-EARLY", "WD-BARE", "WD-NOMACHT"

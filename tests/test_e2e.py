@@ -11,7 +11,8 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko.keys import load_cert_from_pemder
 
 from tests.casefactory import event, full_case
-from tests.conftest import pdfsig, pdftotext
+from tests.pdf_signatures import pdfsig
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import mailbox, mailbox_file
 
 pytestmark = pytest.mark.libreoffice
@@ -44,10 +45,9 @@ SIGNED = ("machtiging-medische-gegevens", "machtiging-extra-informatie", "machti
 
 
 @pytest.fixture(scope="module")
-def example_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
+def example_root(tmp_path_factory, converter, shared_pki):
     from tests.conftest import Root
-    root = Root(tmp_path_factory.mktemp("e2e") / "root", converter=converter, keyring=keyring, renderer=renderer,
-                pki=shared_pki)
+    root = Root(tmp_path_factory.mktemp("e2e") / "root", converter=converter, pki=shared_pki)
     for i, ev in enumerate(full_case(), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     outcomes = root.run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.casefactory import event, full_case, intrekking
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import kind_of, mailbox, mailbox_file
 
 

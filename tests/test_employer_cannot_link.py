@@ -21,7 +21,7 @@ from pipeline.core.routing import INVOICE_FOLDER, Party
 from pipeline.errors import ProcedureError
 from pipeline.shell.guard import PrivacyGuard
 from tests.casefactory import demo_facts, event, full_case, parse_all
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.processed_roots import run_all
 from tests.mailbox_paths import kind_of
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from pipeline.adapters import validation
 from pipeline.adapters.validation import etsi_validation_report, verify_pdf
 from pipeline.cli import cli
-from tests.test_pades_levels import DOCTOR, VISSER
-from tests.test_signing import minimal_pdf
+from tests.appearances import DOCTOR, VISSER
+from tests.pdfs import minimal_pdf
 
 NS = {"v": "http://uri.etsi.org/19102/v1.2.1#", "ds": "http://www.w3.org/2000/09/xmldsig#"}
 SUB = "urn:etsi:019102:subindication:"

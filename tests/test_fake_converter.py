@@ -24,9 +24,13 @@ from pipeline.adapters.fake_converter import FakeConverter, Fault
 from pipeline.adapters.signing import ANCHOR_TEXT, PadesSigner, SignatureAppearance, find_anchor
 from pipeline.errors import ConversionError
 from tests.casefactory import event, full_case
-from tests.conftest import SIGNING_TIME, leaked_threads, pdfsig, pdftotext
-from tests.test_converter import METADATA, TEMPLATE_SECRETS, leaks, make_docx, pdf_text, xmp
-from tests.test_robustness import snapshot
+from tests.conftest import SIGNING_TIME, leaked_threads
+from tests.pdf_signatures import pdfsig
+from tests.pdfs import pdftotext
+from tests.conversion_samples import METADATA, TEMPLATE_SECRETS, make_docx
+from tests.pdfs import leaks, xmp
+from tests.pdfs import pdf_text
+from tests.processed_roots import snapshot
 
 K = "SO-2026-0042"
 APPEARANCE = SignatureAppearance(naam="ArboNoord", rol="arbodienst", big_nummer=None, organisatie="ArboNoord",
@@ -96,20 +100,11 @@ def test_every_word_bookmark_is_a_named_destination_where_the_signer_puts_its_bl
     anchor = find_anchor(reader)
     assert anchor is not None and abs(anchor[1] - (float(dest.top) - 0.94 * 11)) < 0.01  # read from the name
     signed = PadesSigner().sign(pdf, identity=keyring.seal(), appearance=APPEARANCE, certify=True)
-    out = pdfsig_bytes(signed)
+    out = pdfsig(signed)
     assert "Signature is Valid" in out and "Total document signed" in out, out
     widget = [a.get_object() for a in pypdf.PdfReader(io.BytesIO(signed)).pages[-1]["/Annots"]][0]
     x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
     assert round(x1) == round(float(dest.left)) and y2 <= float(dest.top) - 11 and y2 > float(dest.top) - 40
-
-
-def pdfsig_bytes(pdf: bytes) -> str:
-    import tempfile
-    from pathlib import Path
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "signed.pdf"
-        path.write_bytes(pdf)
-        return pdfsig(path)
 
 
 def test_refuses_what_is_no_docx_at_once_without_retrying(fake_converter):
@@ -282,12 +277,12 @@ def test_a_crash_at_any_conversion_resumes_to_exactly_the_clean_result(tmp_path,
 def test_frozen_signing_clock_sets_the_signing_time_of_a_signature(frozen_signing_clock, fake_converter, keyring):
     pdf = fake_converter.convert(rich_docx(), metadata=METADATA)
     signed = PadesSigner().sign(pdf, identity=keyring.seal(), appearance=APPEARANCE, certify=True)
-    out = pdfsig_bytes(signed)
+    out = pdfsig(signed)
     assert "Signature is Valid" in out, out
     when = re.search(r"Signing Time: (.*)", out).group(1)
     assert SIGNING_TIME.strftime("%b %d %Y %H:%M:%S") in when, when
     frozen_signing_clock.tick(3600)
-    again = pdfsig_bytes(PadesSigner().sign(pdf, identity=keyring.seal(), appearance=APPEARANCE, certify=True))
+    again = pdfsig(PadesSigner().sign(pdf, identity=keyring.seal(), appearance=APPEARANCE, certify=True))
     assert SIGNING_TIME.replace(hour=10).strftime("%b %d %Y %H:%M:%S") in again, again
 
 

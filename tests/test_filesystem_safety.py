@@ -344,8 +344,8 @@ def _can_read(user: str, path: Path) -> bool:
     return done.returncode == 0
 
 
-def test_an_account_of_one_employer_cannot_read_the_other_employers_folder(unix_accounts, fake_converter, keyring,
-                                                                         renderer, shared_pki):
+def test_an_account_of_one_employer_cannot_read_the_other_employers_folder(unix_accounts, fake_converter,
+                                                                         shared_pki):
     # File modes and groups are the subject here, not rendering: the FakeConverter's PDFs serve.
     from tests.conftest import Root
     base = Path(tempfile.mkdtemp(prefix="sopipe-t13-", dir="/tmp"))
@@ -358,7 +358,7 @@ def test_an_account_of_one_employer_cannot_read_the_other_employers_folder(unix_
         (rootdir / "sopipe.toml").write_text(DEFAULT_CONFIG, encoding="utf-8")
         configure(rootdir, {"mailboxes": {"recipients": {"werkgever/acme": unix_accounts["a"],
                                                          "werkgever/bolt": unix_accounts["b"]}}})
-        root = Root(rootdir, converter=fake_converter, keyring=keyring, renderer=renderer, pki=shared_pki)
+        root = Root(rootdir, converter=fake_converter, pki=shared_pki)
         from pipeline.shell.layout import access_from_settings
         from pipeline.adapters.mailbox import Mailboxes
         mailbox_access, intake_access = access_from_settings(root.settings)

@@ -22,7 +22,8 @@ import pytest
 from pipeline.adapters.converter import PdfMetadata, UnoConverterPool
 from pipeline.errors import ConversionError, ConverterUnavailable
 from pipeline.package_data import EXAMPLE_CASE
-from tests.test_converter import libreoffice, make_docx, pdf_text
+from tests.conversion_samples import libreoffice, make_docx
+from tests.pdfs import pdf_text
 
 pytestmark = [pytest.mark.timeout(300)]
 

@@ -24,18 +24,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as statistic
 from hypothesis import strategies as st
 
-from pipeline.adapters.signing import PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import PadesSigner
 from pipeline.shell.app import OrderSigner
 from pipeline.shell.intake import shown_name
 from pipeline.shell.watcher import is_ignored
 from tests.casefactory import event, example_events, full_case
 from tests.hostile_pdfs import document_timestamp, scanned_form, without_certificates
 from tests.mailbox_paths import mailbox
+from tests.appearances import AKKOORD
 
 K = "SO-2026-0042"
 VISSER, SMIT = "39087654301", "49011122201"
-APPEARANCE = SignatureAppearance(naam="Dr. E. Visser", rol="second opinion-bedrijfsarts", big_nummer=VISSER,
-                                 organisatie="Visser Arbeid & Gezondheid", reden="Akkoord", locatie="Nederland")
 NAME_MAX = 255
 """Bytes in one file name (ext4, xfs, tmpfs)."""
 
@@ -45,14 +44,13 @@ def world(tmp_path_factory, shared_fake_converter, shared_pki, keyring):
     """One root whose case waits for Dr. Visser's signature on the advice, and real documents of it to bend."""
     from tests.conftest import Root
     root = Root(tmp_path_factory.mktemp("intake-property") / "root", converter=shared_fake_converter,
-                pki=shared_pki)
-    root.pipeline.signer = OrderSigner(keyring, auto_sign_doctors=False)
+                pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False))
     for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     outcomes = root.run()
     assert all(o.status == "processed" for o in outcomes), [(o.file_name, o.detail) for o in outcomes]
     unsigned = (mailbox(root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf").read_bytes()
-    signed = PadesSigner().sign(unsigned, identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+    signed = PadesSigner().sign(unsigned, identity=keyring.doctor(VISSER), appearance=AKKOORD)
     sealed_form = next((root.settings.outbox / "werknemer").rglob(f"{K}_machtiging-medische-gegevens.pdf"))
     root.seeds = {"advies": signed, "machtiging": sealed_form.read_bytes(), "scan": scanned_form()}
     root.keyring = keyring
@@ -177,7 +175,7 @@ def _updated(raw: bytes, how: str, keyring) -> bytes:
         if how == "timestamp without certificate":
             return without_certificates(document_timestamp(raw, keyring.seal()))
         if how == "another signature":
-            return PadesSigner().sign(raw, identity=keyring.doctor(SMIT), appearance=APPEARANCE)
+            return PadesSigner().sign(raw, identity=keyring.doctor(SMIT), appearance=AKKOORD)
         if how == "info":
             return _increment(raw, _info_change)
         return _increment(raw, _annotation)

@@ -18,7 +18,8 @@ from pipeline.errors import ProcedureError
 from pipeline.settings import load_settings
 from tests.casefactory import demo_facts, event, full_case, parse_all
 from tests.config_variants import configure
-from tests.processed_roots import failure_report, pdf_text, run_all
+from tests.processed_roots import failure_report, run_all
+from tests.pdfs import pdf_text
 from tests.mailbox_paths import mailbox_file
 
 

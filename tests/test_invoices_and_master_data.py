@@ -18,8 +18,9 @@ from pipeline.core.procedure import decide, fold
 from pipeline.errors import PipelineError, ProcedureError
 from pipeline.settings import CONFIG_NAME, DEFAULT_CONFIG, load_settings
 from tests.casefactory import event, full_case, parse_all
-from tests.conftest import pdftotext
-from tests.processed_roots import flat, processed_root, run_all
+from tests.pdfs import pdftotext
+from tests.processed_roots import processed_root, run_all
+from tests.pdfs import flat
 
 K = "SO-2026-0042"
 EMPLOYEE = ("Jansen", "M.A.", "111222333", "P-20417", "Lindenlaan", "3521", "m.jansen", "06-12345678", "1984")
@@ -141,9 +142,8 @@ def test_duplicate_invoice_number_through_the_pipeline(make_root):
 # --- the finished invoices --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def example_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
-    root = processed_root(tmp_path_factory, "w14-invoice", full_case(), converter=converter, keyring=keyring,
-                          renderer=renderer, shared_pki=shared_pki)
+def example_root(tmp_path_factory, converter, shared_pki):
+    root = processed_root(tmp_path_factory, "w14-invoice", full_case(), converter=converter, shared_pki=shared_pki)
     yield root
     root.close()
 

@@ -26,18 +26,15 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from cryptography.x509.oid import NameOID
 
 from pipeline.adapters import demo_pki
-from pipeline.adapters.audit import Audit
 from pipeline.adapters.signing import KeyRing, read_secret
-from pipeline.adapters.store import Store
 from pipeline.cli import cli
 from pipeline.errors import PipelineError, SigningError
 from pipeline.settings import load_settings
-from pipeline.shell.app import make_order_signer
+from pipeline.shell.app import make_order_signer, open_pipeline
 from pipeline.shell.layout import DEMO_DOCTORS, init_root
-from pipeline.shell.runner import Pipeline
 from tests.casefactory import full_case
 from tests.config_variants import configure
-from tests.conftest import pdfsig
+from tests.pdf_signatures import pdfsig
 
 K = "SO-2026-0042"
 VISSER = "39087654301"
@@ -60,23 +57,14 @@ def _production_root(path: Path, shared_pki: Path, *, seal: Mapping[str, str], s
     return load_settings(path)
 
 
-def _run(settings, converter, renderer, events: list[dict]):
-    from pipeline.shell.guard import PrivacyGuard
+def _run(settings, converter, events: list[dict]):
+    """`events` processed by the root's pipeline as `sopipe watch` wires it (its own signer, from its keys)."""
     from pipeline.shell.watcher import run_once
-    store = Store(settings.database)
-    pipeline = Pipeline(inbox=settings.inbox, outbox=settings.outbox, quarantine=settings.quarantine, store=store,
-                        renderer=renderer, converter=converter, signer=make_order_signer(settings),
-                        guard=PrivacyGuard(), audit=Audit(store), organisaties=settings.organisaties)
-    try:
+    with open_pipeline(settings, converter=converter) as pipeline:
         for i, ev in enumerate(events, start=1):
             (settings.inbox / f"{i:02d}-{ev['stap']}.json").write_text(json.dumps(ev, ensure_ascii=False),
                                                                      encoding="utf-8")
-        outcomes = run_once(pipeline)
-        pending = store.open_pending()
-    finally:
-        pipeline.close()
-        store.close()
-    return outcomes, pending
+        return run_once(pipeline), pipeline.store.open_pending()
 
 
 def _signers(path: Path) -> list[str]:
@@ -85,7 +73,7 @@ def _signers(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def env_seal_root(tmp_path_factory, shared_pki, converter, renderer):
+def env_seal_root(tmp_path_factory, shared_pki, converter):
     """Eleven invented case files selecting Dr. Visser's BIG number, on a production root whose seal passphrase
     comes from the environment."""
     passphrase = (shared_pki / "passphrase").read_text().strip()
@@ -94,7 +82,7 @@ def env_seal_root(tmp_path_factory, shared_pki, converter, renderer):
         settings = _production_root(tmp_path_factory.mktemp("prod") / "root", shared_pki, seal=ENV_SEAL)
         events = full_case(kenmerk=K)
         assert len(events) == 11 and events[2]["so_bedrijfsarts"]["big_nummer"] == VISSER
-        outcomes, pending = _run(settings, converter, renderer, events)
+        outcomes, pending = _run(settings, converter, events)
     finally:
         os.environ.pop(SEAL_ENV, None)
     return settings, outcomes, pending, passphrase

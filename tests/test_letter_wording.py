@@ -13,9 +13,8 @@ K = "SO-2026-0042"
 
 
 @pytest.fixture(scope="module")
-def letters_root(tmp_path_factory, converter, keyring, renderer, shared_pki):
-    root = processed_root(tmp_path_factory, "w14-letters", full_case(), converter=converter, keyring=keyring,
-                          renderer=renderer, shared_pki=shared_pki)
+def letters_root(tmp_path_factory, converter, shared_pki):
+    root = processed_root(tmp_path_factory, "w14-letters", full_case(), converter=converter, shared_pki=shared_pki)
     yield root
     root.close()
 

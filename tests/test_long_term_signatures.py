@@ -23,7 +23,7 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from pipeline.adapters import demo_pki, demo_services
-from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import KeyRing, PadesSigner
 from pipeline.adapters.validation import verify_pdf
 from pipeline.cli import cli
 from pipeline.errors import SigningError, TrustServiceOutage
@@ -31,11 +31,11 @@ from pipeline.settings import load_settings
 from pipeline.shell.app import OrderSigner, check_signing_setup, signing_services
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, EXAMPLES
 from tests.config_variants import configure
-from tests.conftest import _free_port, pdfsig
-from tests.test_signing import minimal_pdf
+from tests.conftest import _free_port
+from tests.pdf_signatures import pdfsig
+from tests.pdfs import minimal_pdf
+from tests.appearances import SEAL
 
-SEAL = SignatureAppearance(naam="ArboNoord DEMO zegel", rol="elektronisch zegel", big_nummer=None,
-                           organisatie="ArboNoord", reden="Vastlegging machtiging", locatie="Nederland")
 SERVICE_THREADS = ("sopipe-demo-trust", "sopipe-signing-loop")
 needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 
@@ -224,10 +224,9 @@ def test_a_production_root_may_choose_lower_levels_explicitly_and_status_keeps_w
 
 
 def test_a_tsa_that_is_down_is_a_retryable_outage_not_a_failed_case(make_root, keyring, shared_pki):
-    root = make_root()
     dead = f"http://127.0.0.1:{_free_port()}/tsa"  # nothing listens there
     pades = PadesSigner(tsa_url=dead, trust_roots=[load_cert_from_pemder(str(shared_pki / "ca.pem"))])
-    root.pipeline.signer = OrderSigner(keyring, pades, level_for=lambda kind: "B-LTA")
+    root = make_root(signer=OrderSigner(keyring, pades, level_for=lambda kind: "B-LTA"))
     try:
         case = sorted((EXAMPLES / "case-SO-2026-0042").glob("*.json"))
         for path in case[:4]:  # up to the availability: no signature yet

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import ExitStack
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 from pipeline.adapters.audit import Audit
 from pipeline.cli import cli
 from pipeline.core.routing import PER_RECIPIENT
-from pipeline.shell.app import OrderSigner, open_pipeline
+from pipeline.shell.app import OrderSigner
 from pipeline.shell.migrate import migrate_layout
 from tests.casefactory import full_case
 from tests.mailbox_paths import mailbox
@@ -26,14 +25,9 @@ K = "SO-2026-0042"
 
 
 @pytest.fixture
-def old_root(make_root, keyring, fake_converter):
+def old_root(make_root, keyring):
     """A root as it was before issue 13: per-role case folders, and the store's paths pointing into them."""
-    root = make_root()
-    root.close()  # the same root, wired as `sopipe watch` with doctors signing themselves
-    root._wiring = ExitStack()
-    root.pipeline = root._wiring.enter_context(open_pipeline(
-        root.settings, converter=fake_converter, signer=OrderSigner(keyring, auto_sign_doctors=False)))
-    root.store = root.pipeline.store
+    root = make_root(signer=OrderSigner(keyring, auto_sign_doctors=False))  # doctors sign themselves
     for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
         root.drop(f"{i:02d}-{ev['stap']}.json", ev)
     assert {o.status for o in root.run()} == {"processed"}

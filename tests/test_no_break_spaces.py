@@ -9,10 +9,8 @@ tested in test_signature_block_layout.py.
 
 from __future__ import annotations
 
-import io
 
 import pytest
-from pypdf import PdfReader
 
 from pipeline.core import model
 from pipeline.core.dutch import NBSP, onbreekbaar
@@ -20,6 +18,7 @@ from pipeline.core.privacy import case_rules, find_identifiers
 from pipeline.core.procedure import fold
 from tests.casefactory import full_case
 from tests.mailbox_paths import mailbox
+from tests.pdfs import pypdf_text
 
 K = "SO-2026-0342"
 
@@ -65,10 +64,6 @@ def root(tmp_path_factory, shared_fake_converter, shared_pki):
     r.close()
 
 
-def pdf_text(path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages)
-
-
 def test_an_employee_name_with_a_no_break_space_on_an_anonymous_invoice_is_quarantined(root):
     for party in ("arbodienst", "werkgever"):
         delivered = {p.name for p in mailbox(root, party, K).glob("*.pdf")}
@@ -80,12 +75,12 @@ def test_an_employee_name_with_a_no_break_space_on_an_anonymous_invoice_is_quara
 
 
 def test_names_dates_and_amounts_in_the_pdf_text_carry_no_break_spaces(root):
-    advies = pdf_text(mailbox(root, "werknemer", K) / f"{K}_advies.pdf")
+    advies = pypdf_text(mailbox(root, "werknemer", K) / f"{K}_advies.pdf")
     for phrase in ("Dr. E. Visser", "Dr. P. Bakker", "M.A. Jansen", "24 november 2026", "17 maart 1984",
                    "BIG-nummer 39087654301", "3811 HR", "Stadsring 88"):
         assert phrase.replace(" ", NBSP) in advies, phrase
         assert phrase not in advies, phrase
-    uitnodiging = pdf_text(mailbox(root, "werknemer", K) / f"{K}_uitnodiging.pdf")
+    uitnodiging = pypdf_text(mailbox(root, "werknemer", K) / f"{K}_uitnodiging.pdf")
     assert "17\u00a0november\u00a02026 om 10.30\u00a0uur" in uitnodiging
-    factuur = pdf_text(mailbox(root, "archief", K) / f"{K}_factuur.pdf")
+    factuur = pypdf_text(mailbox(root, "archief", K) / f"{K}_factuur.pdf")
     assert "€\u00a0485,00" in factuur and "€ 485,00" not in factuur

@@ -17,15 +17,15 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.shell.app import OrderSigner
 from pipeline.shell.runner import MAX_RESUMES
-from pipeline.adapters.signing import PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import PadesSigner
 from tests.casefactory import event, full_case
 from tests.hostile_pdfs import document_timestamp, scanned_form as _scan, without_certificates
 from tests.mailbox_paths import mailbox
+from tests.processed_roots import failure_report
+from tests.appearances import AKKOORD
 
 K = "SO-2026-0042"
 VISSER = "39087654301"
-APPEARANCE = SignatureAppearance(naam="Dr. E. Visser", rol="second opinion-bedrijfsarts", big_nummer=VISSER,
-                                 organisatie="Visser Arbeid & Gezondheid", reden="Akkoord", locatie="Nederland")
 
 
 def _case(root, *, upto: str, kenmerk: str = K) -> None:
@@ -38,10 +38,6 @@ def _case(root, *, upto: str, kenmerk: str = K) -> None:
 def _good(kenmerk: str) -> dict:
     """A request that starts a new case: the file that must still be processed beside a hostile one."""
     return event("verzoek", kenmerk=kenmerk)
-
-
-def _report(root, name: str) -> str:
-    return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
 
 
 def _stage_is_empty(root) -> bool:
@@ -66,7 +62,7 @@ def test_a_consent_form_with_a_timestamp_without_certificate_is_refused_and_the_
     outcomes = _by_name(root.run())
     assert outcomes["99-verzoek.json"].status == "processed", outcomes["99-verzoek.json"].detail
     assert outcomes[name].status == "failed"
-    report = _report(root, name)
+    report = failure_report(root, name)
     assert "NIET gearchiveerd" in report and "tijdstempel" in report, report
     assert (root.settings.inbox / "failed" / name).read_bytes() == form  # kept unchanged
     assert not (root.settings.outbox / "archief" / K / "machtiging-medische-gegevens-ondertekend.pdf").exists()
@@ -76,8 +72,7 @@ def test_a_consent_form_with_a_timestamp_without_certificate_is_refused_and_the_
 @pytest.fixture
 def held_root(make_root, keyring):
     """A case at its final advice, which waits unsigned for Dr. Visser (the pipeline does not sign it)."""
-    root = make_root()
-    root.pipeline.signer = OrderSigner(keyring, auto_sign_doctors=False)
+    root = make_root(signer=OrderSigner(keyring, auto_sign_doctors=False))
     _case(root, upto="definitief_advies")
     return root
 
@@ -85,7 +80,7 @@ def held_root(make_root, keyring):
 def test_a_returned_advice_with_a_timestamp_without_certificate_fails_with_a_report(held_root, keyring):
     root = held_root
     unsigned = (mailbox(root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf").read_bytes()
-    signed = PadesSigner().sign(unsigned, identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+    signed = PadesSigner().sign(unsigned, identity=keyring.doctor(VISSER), appearance=AKKOORD)
     returned = without_certificates(document_timestamp(signed, keyring.seal()))
     name = f"{K}_advies-ondertekend.pdf"
     root.drop(name, returned)
@@ -93,7 +88,7 @@ def test_a_returned_advice_with_a_timestamp_without_certificate_fails_with_a_rep
     outcomes = _by_name(root.run())
     assert outcomes["99-verzoek.json"].status == "processed", outcomes["99-verzoek.json"].detail
     assert outcomes[name].status == "failed", outcomes[name].detail
-    report = _report(root, name)
+    report = failure_report(root, name)
     assert "NIET aangenomen" in report and "Traceback" not in report, report
     assert root.store.open_pending(), "the advice still waits for a valid signature"
     assert _stage_is_empty(root)
@@ -108,7 +103,7 @@ def test_a_case_file_with_a_five_thousand_digit_number_fails_with_a_report(make_
     outcomes = _by_name(root.run())
     assert outcomes["02-verzoek.json"].status == "processed"
     assert outcomes["01-verzoek.json"].status == "failed"
-    report = _report(root, "01-verzoek.json")
+    report = failure_report(root, "01-verzoek.json")
     assert "getal van 5000 tekens" in report and "NIET verwerkt" in report, report
     assert _stage_is_empty(root)
 
@@ -132,7 +127,7 @@ def test_a_file_whose_name_is_not_utf8_is_refused_under_an_escaped_name(make_roo
     assert raw_name not in outcomes
     assert outcomes["02-verzoek.json"].status == "processed"
     assert outcomes[shown].status == "failed"
-    report = _report(root, shown)
+    report = failure_report(root, shown)
     assert "geen geldige UTF-8-tekst" in report and shown in report, report
     assert (root.settings.inbox / "failed" / shown).exists()
     assert _stage_is_empty(root)
@@ -151,7 +146,7 @@ def test_a_name_at_the_file_systems_limit_is_shortened_so_its_report_fits(make_r
     [outcome] = [o for o in outcomes if o.file_name.startswith("01-verzoek-")]
     assert outcome.status == "failed" and outcome.file_name.endswith("….json")
     assert len(outcome.file_name.encode()) <= 255 - 32
-    assert "geen geldige JSON" in _report(root, outcome.file_name)
+    assert "geen geldige JSON" in failure_report(root, outcome.file_name)
     assert _stage_is_empty(root)
 
 
@@ -177,7 +172,7 @@ def test_an_internal_error_sets_the_file_aside_with_a_report_and_the_loop_goes_o
     outcomes = _by_name(root.run())
     assert outcomes["01-verzoek.json"].status == "failed"
     assert outcomes["02-verzoek.json"].status == "processed", outcomes["02-verzoek.json"].detail
-    report = _report(root, "01-verzoek.json")
+    report = failure_report(root, "01-verzoek.json")
     assert "Interne fout" in report and "KeyError" in report and "ongewijzigd bewaard" in report, report
     assert "Beheerder" in report and "Secretariaat" in report
     assert "niemand voorzag" not in report  # the exception's own (English, possibly personal) text stays out
@@ -196,7 +191,7 @@ def test_an_error_while_reading_sets_the_file_aside(make_root, monkeypatch):
     root.drop("01-verzoek.json", _good("SO-2026-0086"))
     [outcome] = root.run()
     assert outcome.status == "failed"
-    assert "Interne fout" in _report(root, "01-verzoek.json")
+    assert "Interne fout" in failure_report(root, "01-verzoek.json")
     assert _stage_is_empty(root)
 
 
@@ -224,7 +219,7 @@ def test_a_file_that_keeps_killing_the_process_is_resumed_a_bounded_number_of_ti
     assert outcomes["01-verzoek.json"].status == "failed"
     assert outcomes["01-verzoek.json"].kenmerk == "SO-2026-0087"
     assert (root.settings.inbox / "processed" / "02-verzoek.json").exists()  # another case: never held up
-    report = _report(root, "01-verzoek.json")
+    report = failure_report(root, "01-verzoek.json")
     assert f"{MAX_RESUMES + 1} keer achter elkaar" in report and "ongewijzigd bewaard" in report, report
     assert _stage_is_empty(root)
     assert root.run() == []  # no restart loop: nothing is left to resume
@@ -253,7 +248,7 @@ def test_a_returned_pdf_that_kills_the_process_while_it_is_read_is_resumed_a_bou
     outcomes = _by_name(root.run())
     assert outcomes[name].status == "failed"
     assert (root.settings.inbox / "processed" / "02-verzoek.json").exists()
-    report = _report(root, name)
+    report = failure_report(root, name)
     assert f"{MAX_RESUMES + 1} keer achter elkaar" in report and "ongewijzigd bewaard" in report, report
     assert (root.settings.inbox / "failed" / name).read_bytes() == scan
     assert _stage_is_empty(root)

@@ -11,8 +11,10 @@ from pipeline.core.model import parse_event
 from pipeline.core.procedure import decide, fold
 from pipeline.errors import ProcedureError
 from tests.casefactory import full_case, parse_all
-from tests.conftest import pdfsig, pdftotext
-from tests.processed_roots import flat, run_all
+from tests.pdf_signatures import pdfsig
+from tests.pdfs import pdftotext
+from tests.processed_roots import run_all
+from tests.pdfs import flat
 from tests.mailbox_paths import mailbox
 
 REFUSED = {"definitief_advies": {"machtiging_advies_delen_bedrijfsarts": "geweigerd"},

@@ -28,7 +28,7 @@ from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name,
 from pipeline.shell.app import open_pipeline
 from pipeline.shell.status import warnings
 from tests.casefactory import full_case, intrekking, parse_all
-from tests.conftest import pdfsig
+from tests.pdf_signatures import pdfsig
 from tests.mailbox_paths import mailbox
 from tests.test_keys import ENV_SEAL, SEAL_ENV, _production_root
 

@@ -18,27 +18,16 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils import generic
 from pypdf import PdfReader
 
-from pipeline.adapters.signing import PadesSigner, SignatureAppearance, renew_archival_timestamp
-from pipeline.adapters.validation import etsi_validation_report, pdfsig_report, verify_pdf
+from pipeline.adapters.signing import PadesSigner, renew_archival_timestamp
+from pipeline.adapters.validation import etsi_validation_report, verify_pdf
 from pipeline.core.pades import PadesLevel
+from tests.pdf_signatures import pdfsig_report
+from tests.appearances import DOCTOR, SEAL, VISSER
 from pipeline.errors import SigningError
-from tests.test_signing import minimal_pdf
 
-VISSER = "39087654301"
 LEVELS = [level.value for level in PadesLevel]
 needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 
-DOCTOR = SignatureAppearance(naam="Dr. E. Visser", rol="second opinion-bedrijfsarts", big_nummer=VISSER,
-                             organisatie="Arbopraktijk Visser", reden="Definitief advies second opinion",
-                             locatie="Nederland")
-SEAL = SignatureAppearance(naam="ArboNoord DEMO zegel", rol="elektronisch zegel", big_nummer=None,
-                           organisatie="ArboNoord", reden="Vastlegging machtiging", locatie="Nederland")
-
-
-@pytest.fixture(scope="module")
-def document() -> bytes:
-    return minimal_pdf([[(72, 770, "Definitief advies SO-2026-0042"), (72, 740, "Eerste regel van het advies."),
-                         (72, 400, "Ondertekening"), (72, 30, "Pagina 1 van 1")]])
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from tests.conftest import SOFTHSM_MODULE as MODULE
 from tests.conftest import SOFTHSM_PIN as PIN
 from tests.conftest import SOFTHSM_READY
 from tests.conftest import SOFTHSM_TOKEN as TOKEN
-from tests.test_signing import minimal_pdf
 
 pytestmark = pytest.mark.skipif(not SOFTHSM_READY, reason="SoftHSM2 / OpenSC not installed")
 
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.skipif(not SOFTHSM_READY, reason="SoftHSM2 / OpenSC not
 @pytest.fixture(scope="module")
 def token(softhsm_token):
     return softhsm_token
-
-
-@pytest.fixture(scope="module")
-def document() -> bytes:
-    return minimal_pdf([[(72, 770, "Definitief advies SO-2026-0042"), (72, 400, "Ondertekening")]])
 
 
 def test_signs_with_the_key_on_the_token(token, shared_pki, document):

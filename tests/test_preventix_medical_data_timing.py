@@ -12,7 +12,7 @@ import pytest
 from pipeline.core.procedure import decide, fold
 from pipeline.errors import ProcedureError
 from tests.casefactory import full_case, parse_all
-from tests.processed_roots import pdf_text
+from tests.pdfs import pdf_text
 
 K = "PX-7"
 FORM = f"{K}_medische-gegevens.pdf"

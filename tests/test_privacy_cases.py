@@ -24,7 +24,7 @@ from pipeline.core import model, privacy
 from pipeline.core.procedure import decide
 from pipeline.core.routing import Party
 from tests.casefactory import event, full_case, intrekking
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import mailbox_file
 
 PARTICLES = ("", "", "de ", "van ", "van der ", "van den ", "ten ", "van 't ", "in 't ", "d'")

@@ -25,9 +25,9 @@ LATER = dt.date(2099, 1, 1)
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
+def root(tmp_path_factory, shared_fake_converter, keyring, shared_pki):
     r = held_root(tmp_path_factory.mktemp("records") / "root", converter=shared_fake_converter, keyring=keyring,
-                  renderer=renderer, pki=shared_pki)
+                  pki=shared_pki)
     yield r
     r.close()
 

@@ -17,8 +17,8 @@ from pipeline.core import model
 from pipeline.core.requester import letter_to_requester
 from pipeline.shell.guard import PrivacyGuard
 from tests.casefactory import event
-from tests.conftest import pdftotext
-from tests.processed_roots import pdf_text
+from tests.pdfs import pdftotext
+from tests.pdfs import pdf_text
 
 BSN = "111222333"
 MEDICAL = "Hernia L5-S1 met uitstraling naar het linkerbeen; gebruikt zware pijnstillers."
@@ -149,7 +149,7 @@ def test_a_planted_link_is_replaced_not_written_through_and_the_mode_ignores_the
 @pytest.mark.libreoffice
 def test_the_real_letter_is_one_pdf_a_page_from_libreoffice(make_root):
     failed, _ = refuse(make_root(), event("verzoek", verzocht_door="casemanager", betwist_advies=MEDICAL))
-    from tests.test_converter import xmp
+    from tests.pdfs import xmp
     assert "<pdfaid:part>2</pdfaid:part>" in xmp((failed / LETTER).read_bytes())  # PDF/A-2b like every document
     letter = pdf_text(failed / LETTER)
     assert "Pagina 1 van 1" in letter and "Geachte heer/mevrouw De Vries," in letter

@@ -23,12 +23,12 @@ from pipeline.adapters.signing import PadesSigner, http_timestamper
 from pipeline.adapters.validation import verify_pdf
 from pipeline.core.revisions import FieldChange, ObjectChange, RevisionChanges, Widget, judge
 from tests.mailbox_paths import mailbox
-from tests.test_pades_levels import DOCTOR, VISSER
-from tests.test_returns import (APPEARANCE, K, _return, _unsigned, foreign_doctor, held_root,  # noqa: F401
-                                held_root_at)
-from tests.test_signing import minimal_pdf
+from tests.appearances import ADVICE, BAKKER, DOCTOR, VISSER
+from tests import role_roots
+from tests.role_roots import K, send_in, unsigned_advice
+from tests.pdfs import minimal_pdf
+from tests.processed_roots import failure_report
 
-BAKKER = "19012345601"
 OVERLAY = "Werknemer is per direct 100% arbeidsgeschikt. Eerder advies vervalt."
 
 
@@ -247,13 +247,13 @@ def test_a_file_that_does_not_build_on_the_prepared_document_cannot_be_read(prep
 # --- through the pipeline --------------------------------------------------------------------------------------
 
 def _refused(root, name: str, data: bytes) -> str:
-    outcome = _return(root, name, data)
+    outcome = send_in(root, name, data)
     assert outcome.status == "failed", outcome.detail
-    return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
+    return failure_report(root, name)
 
 
 def test_overlay_after_the_so_doctors_signature_is_refused(held_root, keyring):
-    signed = PadesSigner().sign(_unsigned(held_root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+    signed = PadesSigner().sign(unsigned_advice(held_root), identity=keyring.doctor(VISSER), appearance=ADVICE)
     report = _refused(held_root, f"{K}_advies-overlay.pdf", overlay(signed))
     assert "NIET aangenomen" in report and "Reden: meer toegevoegd dan de handtekening" in report
     assert "Dr. E. Visser" in report and "zonder handtekening ('Opmerking')" in report, report
@@ -264,7 +264,7 @@ def test_overlay_after_the_so_doctors_signature_is_refused(held_root, keyring):
 
 
 def test_untrusted_document_timestamp_after_the_signature_is_refused(held_root, keyring, trust_services):
-    signed = PadesSigner().sign(_unsigned(held_root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+    signed = PadesSigner().sign(unsigned_advice(held_root), identity=keyring.doctor(VISSER), appearance=ADVICE)
     report = _refused(held_root, f"{K}_advies-tsa.pdf", untrusted_timestamp(signed, trust_services.tsa_url))
     assert "Reden: documenttijdstempel niet vertrouwd" in report and "niet-vertrouwde tijdstempeldienst" in report
 
@@ -311,13 +311,13 @@ def test_a_refused_change_after_a_plain_signature_is_not_called_docmdp(signed_bb
 # --- after acceptance: the level configured for that signer ------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def lta_root(tmp_path_factory, shared_fake_converter, renderer, trust_services, services_keyring, pades_with_tsa):
+def lta_root(tmp_path_factory, shared_fake_converter, trust_services, services_keyring, pades_with_tsa):
     """A root whose SO doctor signs elsewhere, configured for B-LTA, with live DEMO trust services."""
     from pipeline.shell.app import OrderSigner
-    root = held_root_at(tmp_path_factory.mktemp("lta") / "root", converter=shared_fake_converter, renderer=renderer,
-                        pki=trust_services.pki_dir, trust_roots=(trust_services.ca,),
-                        signer=OrderSigner(services_keyring, pades_with_tsa, level_for=lambda signer: "B-LTA",
-                                           auto_sign_doctors=False))
+    root = role_roots.held_root(tmp_path_factory.mktemp("lta") / "root", converter=shared_fake_converter,
+                                pki=trust_services.pki_dir,
+                                signer=OrderSigner(services_keyring, pades_with_tsa, level_for=lambda signer: "B-LTA",
+                                                   auto_sign_doctors=False))
     yield root
     root.close()
 
@@ -326,9 +326,9 @@ def test_a_b_b_return_is_archived_with_validation_data_and_an_archive_timestamp(
                                                                                 trust_services):
     """A doctor signing on a laptop without a TSA: the archive gets DSS + a document timestamp, so `archive renew`
     (which renews documents by their newest document timestamp) covers it."""
-    unsigned = _unsigned(lta_root)
-    signed = PadesSigner().sign(unsigned, identity=services_keyring.doctor(VISSER), appearance=APPEARANCE)
-    outcome = _return(lta_root, f"{K}_advies-ondertekend.pdf", signed)
+    unsigned = unsigned_advice(lta_root)
+    signed = PadesSigner().sign(unsigned, identity=services_keyring.doctor(VISSER), appearance=ADVICE)
+    outcome = send_in(lta_root, f"{K}_advies-ondertekend.pdf", signed)
     assert outcome.status == "processed", outcome.detail
     archived = (lta_root.settings.outbox / "archief" / K / f"{K}_advies.pdf").read_bytes()
     assert archived.startswith(signed) and len(archived) > len(signed)
@@ -372,18 +372,16 @@ def test_a_certificate_without_revocation_service_is_refused_with_that_reason(pr
 
 
 @pytest.mark.libreoffice
-def test_real_libreoffice_advice_signed_is_accepted_and_the_overlay_refused(tmp_path, converter, keyring, renderer,
+def test_real_libreoffice_advice_signed_is_accepted_and_the_overlay_refused(tmp_path, converter, keyring,
                                                                             shared_pki):
     """The prepared document as production makes it (LibreOffice PDF/A, XMP metadata that pyHanko rewrites on
     signing): the genuine return passes the revision check, the overlay does not."""
-    from pipeline.shell.app import OrderSigner
-    root = held_root_at(tmp_path / "root", converter=converter, renderer=renderer, pki=shared_pki,
-                        signer=OrderSigner(keyring, auto_sign_doctors=False))
+    root = role_roots.held_root(tmp_path / "root", converter=converter, pki=shared_pki, keyring=keyring)
     try:
-        signed = PadesSigner().sign(_unsigned(root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+        signed = PadesSigner().sign(unsigned_advice(root), identity=keyring.doctor(VISSER), appearance=ADVICE)
         report = _refused(root, f"{K}_advies-overlay.pdf", overlay(signed))
         assert "zonder handtekening ('Opmerking')" in report
-        outcome = _return(root, f"{K}_advies-ondertekend.pdf", signed)
+        outcome = send_in(root, f"{K}_advies-ondertekend.pdf", signed)
         assert outcome.status == "processed", outcome.detail
     finally:
         root.close()
@@ -395,9 +393,9 @@ def test_archive_renew_covers_the_returned_document(lta_root, services_keyring, 
     from pipeline.shell.renew import renew_archive_timestamps
     path = lta_root.settings.outbox / "archief" / K / f"{K}_advies.pdf"
     if not path.exists():  # run on its own: the return the test above makes
-        signed = PadesSigner().sign(_unsigned(lta_root), identity=services_keyring.doctor(VISSER),
-                                    appearance=APPEARANCE)
-        outcome = _return(lta_root, f"{K}_advies-ondertekend.pdf", signed)
+        signed = PadesSigner().sign(unsigned_advice(lta_root), identity=services_keyring.doctor(VISSER),
+                                    appearance=ADVICE)
+        outcome = send_in(lta_root, f"{K}_advies-ondertekend.pdf", signed)
         assert outcome.status == "processed", outcome.detail
     before = path.read_bytes()
     settings = lta_root.settings.replace(signing={"tsa_url": trust_services.tsa_url})

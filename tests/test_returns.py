@@ -17,22 +17,17 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from pipeline.adapters.demo_pki import init_demo_pki
-from pipeline.adapters.signing import KeyRing, PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import KeyRing, PadesSigner
 from pipeline.core import model
 from pipeline.core.procedure import fold
 from pipeline.core.routing import Party
 from pipeline.core.signatures import hold_for_signature, kenmerk_from_file_name, returned_signed
-from pipeline.shell.app import OrderSigner
-from pipeline.shell.returns import ReturnPolicy
-from pipeline.shell.runner import Pipeline
-from pipeline.shell.validation_reports import ValidatingMailboxes
 from tests.casefactory import full_case, intrekking, parse_all
 from tests.mailbox_paths import mailbox
+from tests.appearances import ADVICE, SMIT, VISSER
+from tests.role_roots import send_in, unsigned_advice
 
 K = "SO-2026-0042"
-VISSER, SMIT = "39087654301", "49011122201"
-APPEARANCE = SignatureAppearance(naam="Dr. E. Visser", rol="second opinion-bedrijfsarts", big_nummer=VISSER,
-                                 organisatie="", reden="Definitief advies second opinion", locatie="Nederland")
 
 
 # --- pure core -----------------------------------------------------------------------------------------------
@@ -90,51 +85,11 @@ def foreign_doctor(tmp_path_factory):
     return KeyRing.from_pki_dir(d).doctor(VISSER)
 
 
-def held_root_at(path, *, converter, renderer, pki, signer, trust_roots=None, artsen=None):
-    """A root whose pipeline waits for the doctors' own signatures (`signer` decides how far it signs), trusting
-    `trust_roots` (default its PKI's ca.pem) and recognising doctors by `artsen`; the case reaches the final
-    advice. Close it with `.close()`."""
-    from tests.conftest import Root
-    root = Root(path, converter=converter, pki=pki)
-    root.pipeline.close()
-    trust = tuple(trust_roots or (root.settings.pki_dir / "ca.pem",))
-    root.pipeline = Pipeline(
-        inbox=root.settings.inbox, outbox=root.settings.outbox, quarantine=root.settings.quarantine,
-        store=root.store, renderer=renderer, converter=converter, signer=signer, guard=root.pipeline.guard,
-        returns=ReturnPolicy(trust_roots=trust, artsen=artsen or {}),
-        mailboxes=ValidatingMailboxes(root.settings.outbox, trust_roots=list(trust)),
-        organisaties=root.settings.organisaties)
-    for i, ev in enumerate(full_case(kenmerk=K, upto="definitief_advies"), start=1):
-        root.drop(f"{i:02d}-{ev['stap']}.json", ev)
-    outcomes = root.run()
-    assert [o.status for o in outcomes] == ["processed"] * 9, [(o.file_name, o.detail) for o in outcomes]
-    return root
-
-
-@pytest.fixture(scope="module")
-def held_root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
-    """A root whose pipeline does not sign the advice itself; the case has reached the final advice."""
-    root = held_root_at(tmp_path_factory.mktemp("returns") / "root", converter=shared_fake_converter,
-                        renderer=renderer, pki=shared_pki, signer=OrderSigner(keyring, auto_sign_doctors=False))
-    yield root
-    root.close()
-
-
-def _unsigned(root) -> bytes:
-    return (mailbox(root, "so-bedrijfsarts", K) / "te-ondertekenen" / f"{K}_advies.pdf").read_bytes()
-
-
-def _return(root, name: str, data: bytes):
-    root.drop(name, data)
-    [outcome] = root.run()
-    return outcome
-
-
 def test_advice_waits_unsigned_for_the_doctor_and_the_rest_is_delivered(held_root):
     boxes = held_root.mailboxes()
     assert f"{K}_advies.pdf" not in boxes["werknemer"] | boxes["bedrijfsarts"] | boxes["archief"]
     assert f"{K}_machtiging-advies-delen.pdf" in boxes["archief"]
-    unsigned = _unsigned(held_root)
+    unsigned = unsigned_advice(held_root)
     assert b"/ByteRange" not in unsigned
     # the own doctor's request form waits too (tests/test_own_doctor_signs_request_form.py); here: the advice
     [pending] = [p for p in held_root.store.open_pending() if p.kind == "advies"]
@@ -147,15 +102,15 @@ REFUSALS = ["niet-ondertekend", "verkeerde-ondertekenaar", "niet-vertrouwd", "pa
 
 @pytest.mark.parametrize("case", REFUSALS)
 def test_a_bad_return_goes_to_failed_with_the_reason(held_root, keyring, foreign_doctor, case):
-    unsigned = _unsigned(held_root)
+    unsigned = unsigned_advice(held_root)
     pades = PadesSigner()
     if case == "niet-ondertekend":
         data, reason = unsigned, "niet ondertekend"
     elif case == "verkeerde-ondertekenaar":
-        data = pades.sign(unsigned, identity=keyring.doctor(SMIT), appearance=APPEARANCE)
+        data = pades.sign(unsigned, identity=keyring.doctor(SMIT), appearance=ADVICE)
         reason = "verkeerde ondertekenaar"
     elif case == "niet-vertrouwd":
-        data = pades.sign(unsigned, identity=foreign_doctor, appearance=APPEARANCE)
+        data = pades.sign(unsigned, identity=foreign_doctor, appearance=ADVICE)
         reason = "niet vertrouwd"
     elif case == "pagina-gewijzigd":  # the doctor edits a page in an increment, then signs
         writer = IncrementalPdfFileWriter(io.BytesIO(unsigned))
@@ -165,17 +120,17 @@ def test_a_bad_return_goes_to_failed_with_the_reason(held_root, keyring, foreign
         writer.update_container(page)
         out = io.BytesIO()
         writer.write(out)
-        data = pades.sign(out.getvalue(), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+        data = pades.sign(out.getvalue(), identity=keyring.doctor(VISSER), appearance=ADVICE)
         reason = "pagina gewijzigd"
     else:  # the whole file rewritten (e.g. "print to PDF") and signed: not the prepared document
         from pypdf import PdfReader, PdfWriter
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(unsigned)))
         out = io.BytesIO()
         writer.write(out)
-        data = pades.sign(out.getvalue(), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
+        data = pades.sign(out.getvalue(), identity=keyring.doctor(VISSER), appearance=ADVICE)
         reason = "gewijzigd document"
     name = f"{K}_advies-{case}.pdf"
-    outcome = _return(held_root, name, data)
+    outcome = send_in(held_root, name, data)
     assert outcome.status == "failed", outcome.detail
     report = (held_root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
     [reden] = [line for line in report.splitlines() if line.startswith("Reden: ")]
@@ -185,8 +140,8 @@ def test_a_bad_return_goes_to_failed_with_the_reason(held_root, keyring, foreign
 
 
 def test_unknown_case_and_nothing_pending_are_refused(held_root, keyring):
-    signed = PadesSigner().sign(_unsigned(held_root), identity=keyring.doctor(VISSER), appearance=APPEARANCE)
-    outcome = _return(held_root, "SO-2026-9999_advies.pdf", signed)  # the name and /Keywords disagree
+    signed = PadesSigner().sign(unsigned_advice(held_root), identity=keyring.doctor(VISSER), appearance=ADVICE)
+    outcome = send_in(held_root, "SO-2026-9999_advies.pdf", signed)  # the name and /Keywords disagree
     assert outcome.status == "failed"
     report = (held_root.settings.inbox / "failed" / "SO-2026-9999_advies.pdf.error.txt").read_text("utf-8")
     assert "kenmerk" in report
@@ -210,11 +165,11 @@ def test_right_doctor_unchanged_document_is_routed(held_root, shared_pki, tmp_pa
     for party in ("werknemer", "bedrijfsarts", "so-bedrijfsarts", "archief"):
         assert f"{K}_advies.pdf" in boxes[party], party
     delivered = (held_root.settings.outbox / "werknemer" / K / f"{K}_advies.pdf").read_bytes()
-    assert delivered.startswith(_unsigned(held_root)) and b"/ByteRange" in delivered
+    assert delivered.startswith(unsigned_advice(held_root)) and b"/ByteRange" in delivered
     assert f"{K}_advies.pdf.validatie.xml" in held_root.validation_reports()
     xml = (held_root.settings.outbox / "archief" / K / f"{K}_advies.pdf.validatie.xml").read_text("utf-8")
     assert "total-passed" in xml and f"BIG {VISSER}" in xml
     assert not [p for p in held_root.store.open_pending() if p.kind == "advies"]
     assert (held_root.settings.inbox / "processed" / dropped.name).exists()
-    again = _return(held_root, f"{K}_advies-nogmaals.pdf", delivered)  # same content: a duplicate
+    again = send_in(held_root, f"{K}_advies-nogmaals.pdf", delivered)  # same content: a duplicate
     assert again.status == "duplicate"

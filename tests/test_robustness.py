@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from pipeline.shell.watcher import is_ignored
 from pipeline.shell.watcher import WatcherLocked, exclusive_root, stable_files
 from tests.casefactory import event, full_case
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import mailbox
+from tests.processed_roots import snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SOPIPE = [sys.executable, "-m", "pipeline"]
@@ -257,18 +258,6 @@ def test_intake_never_crashes_and_never_loses_a_file(make_root):
 
 
 # --- crash injection ----------------------------------------------------------------------------------------------
-
-def snapshot(root: Path) -> dict:
-    import sqlite3
-    mailboxes = sorted(str(p.relative_to(root / "outbox")) for p in (root / "outbox").rglob("*") if p.is_file())
-    with sqlite3.connect(root / "state" / "sopipe.db") as db:
-        events = db.execute("SELECT kenmerk, stap, file_name FROM events ORDER BY kenmerk, id").fetchall()
-        deliveries = db.execute("SELECT kenmerk, kind, party, status FROM deliveries ORDER BY 1, 2, 3").fetchall()
-    return {"mailboxes": mailboxes, "events": events, "deliveries": deliveries,
-            "processed": sorted(p.name for p in (root / "inbox" / "processed").iterdir()),
-            "failed": sorted(p.name for p in (root / "inbox" / "failed").iterdir()),
-            "inbox": sorted(p.name for p in (root / "inbox").iterdir() if p.is_file())}
-
 
 def crash_batch() -> list[tuple[str, dict]]:
     files = []

@@ -68,9 +68,9 @@ class Gate:
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
+def gate(tmp_path_factory, shared_fake_converter, keyring, shared_pki):
     root = held_root(tmp_path_factory.mktemp("role-gateway") / "root", converter=shared_fake_converter,
-                     keyring=keyring, renderer=renderer, pki=shared_pki)
+                     keyring=keyring, pki=shared_pki)
     g = Gate(root)
     yield g
     g.users.close()

@@ -73,8 +73,8 @@ def test_the_validation_child_gets_no_secret(monkeypatch, tmp_path, keyring):
     from pipeline.adapters.signing import PadesSigner
     from pipeline.core.routing import Party
     from pipeline.shell.validation_reports import ValidatingMailboxes
-    from tests.test_long_term_signatures import SEAL
-    from tests.test_signing import minimal_pdf
+    from tests.appearances import SEAL
+    from tests.pdfs import minimal_pdf
 
     monkeypatch.setenv("ARBO_SEAL_PASS", SECRET)
     read_secret("env:ARBO_SEAL_PASS", setting="seal_passphrase")

@@ -153,8 +153,7 @@ def _drop_case(root, upto: str = "definitief_advies") -> None:
 def two_roots(make_root, keyring):
     signing = make_root("signing")
     _drop_case(signing)
-    waiting = make_root("waiting")
-    waiting.pipeline.signer = OrderSigner(keyring, auto_sign_doctors=False)
+    waiting = make_root("waiting", signer=OrderSigner(keyring, auto_sign_doctors=False))
     _drop_case(waiting)
     return signing, waiting
 

@@ -10,7 +10,6 @@ free text, and the last page of every length at and just after that boundary is 
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from pipeline.core.procedure import decide
 from pipeline.settings import load_settings
 from pipeline.shell.layout import TEMPLATES, init_root
 from tests.casefactory import full_case
+from tests.pdfs import pdftotext
 
 pytestmark = pytest.mark.libreoffice
 
@@ -50,8 +50,7 @@ def order_for(kind: str, facts: Facts, overrides: dict):
 
 
 def pages(pdf: Path) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = pdftotext(pdf)
     return [p for p in text.split("\f") if p.strip()]
 
 

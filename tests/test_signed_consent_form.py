@@ -13,6 +13,7 @@ import pytest
 from pipeline.adapters.signing import PadesSigner, SignatureAppearance
 from pipeline.core.returns import check_consent_form, consent_form_of
 from tests.casefactory import full_case, scanned_pdf as _scan
+from tests.processed_roots import failure_report
 
 K = "SO-2026-0042"
 SMIT = "49011122201"
@@ -36,10 +37,6 @@ def _archive(root):
 def _all_files(root) -> dict[str, bytes]:
     return {str(p.relative_to(root.settings.outbox)): p.read_bytes()
             for p in root.settings.outbox.rglob("*") if p.is_file()}
-
-
-def _report(root, name: str) -> str:
-    return (root.settings.inbox / "failed" / f"{name}.error.txt").read_text(encoding="utf-8")
 
 
 # --- the name ------------------------------------------------------------------------------------------------
@@ -120,7 +117,7 @@ def test_a_form_whose_signature_is_broken_is_refused(make_root):
     root.drop(f"{FORM}.pdf", tampered)
     [outcome] = root.run()
     assert outcome.status == "failed"
-    report = _report(root, f"{FORM}.pdf")
+    report = failure_report(root, f"{FORM}.pdf")
     assert "NIET gearchiveerd" in report and "handtekening" in report.lower()
     assert not (_archive(root) / ARCHIVED).exists()
 
@@ -137,7 +134,7 @@ def test_what_cannot_be_archived_goes_to_failed_with_a_dutch_report(make_root, c
     root.drop(name, _scan() if data == "scan" else b"%PDF-1.7 dit is geen echte pdf")
     [outcome] = root.run()
     assert outcome.status == "failed"
-    report = _report(root, name)
+    report = failure_report(root, name)
     assert rule_words in report and "Wat nu" in report
     assert "111222333" not in report
     assert _all_files(root) == before  # nothing archived, nothing delivered
@@ -150,7 +147,7 @@ def test_a_refused_machtiging_takes_no_signed_form(make_root):
     root.drop(f"{FORM}.pdf", _scan())
     [outcome] = root.run()
     assert outcome.status == "failed"
-    assert "geweigerd" in _report(root, f"{FORM}.pdf")
+    assert "geweigerd" in failure_report(root, f"{FORM}.pdf")
     assert _all_files(root) == before
 
 
@@ -164,7 +161,7 @@ def test_the_same_form_twice_is_a_duplicate_and_another_one_is_refused(make_root
     root.drop(f"{FORM}-2.pdf", _scan("een ander exemplaar"))
     [outcome] = root.run()
     assert outcome.status == "failed"
-    assert "al eerder ontvangen" in _report(root, f"{FORM}-2.pdf")
+    assert "al eerder ontvangen" in failure_report(root, f"{FORM}-2.pdf")
     assert (_archive(root) / ARCHIVED).read_bytes() == scan  # the first one is kept
 
 
@@ -211,7 +208,7 @@ def test_a_form_of_another_case_under_this_cases_name_is_refused(make_root):
     root.drop(f"{FORM}.pdf", bytes(pdf.output()))
     [outcome] = root.run()
     assert outcome.status == "failed"
-    assert "zaak SO-2026-0099" in _report(root, f"{FORM}.pdf")
+    assert "zaak SO-2026-0099" in failure_report(root, f"{FORM}.pdf")
     assert _all_files(root) == before
 
 

@@ -28,7 +28,8 @@ from pipeline.adapters.signing import (
     SigningIdentity,
     find_anchor,
 )
-from pipeline.adapters.validation import pdfsig_report, validate_pdf
+from tests.pdf_signatures import pdfsig_report, validate_pdf
+from tests.pdfs import ANCHOR_Y, minimal_pdf
 from pipeline.errors import SigningError
 
 ORGANISATIE = "Arbodienst Voorbeeld"
@@ -44,53 +45,7 @@ DOCTOR_APPEARANCE = SignatureAppearance(naam="Dr. E. Visser", rol="second opinio
                                         reden="Definitief advies — second opinion", locatie="Zoetermeer")
 
 
-# --- documents ---------------------------------------------------------------------------------------------------
-
-def minimal_pdf(pages: list[list[tuple[float, float, str]]], *, size: tuple[int, int] = (595, 842)) -> bytes:
-    """A small, uncompressed PDF: each page a list of (x, y, text) lines in Helvetica 11."""
-    objects: list[bytes] = []  # object n is objects[n - 1]
-
-    def add(body: bytes) -> int:
-        objects.append(body)
-        return len(objects)
-
-    catalog = add(b"")  # filled in below
-    pages_obj = add(b"")
-    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    kids = []
-    for lines in pages:
-        ops = b"".join(b"BT /F1 11 Tf %g %g Td (%s) Tj ET\n" % (x, y, text.encode("cp1252")) for x, y, text in lines)
-        content = add(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops))
-        kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Contents %d 0 R "
-                        b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (pages_obj, *size, content, font)))
-    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_obj
-    objects[pages_obj - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (n, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % off for off in offsets))
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, catalog, b"ab" * 16, b"ab" * 16, xref))
-    return out.getvalue()
-
-
-ANCHOR_Y = 400
-
-
-@pytest.fixture(scope="session")
-def document() -> bytes:
-    """Two pages; the last one ends with `Ondertekening` and empty space, then a footer."""
-    return minimal_pdf([
-        [(72, 770, "Second opinion SO-2026-0042"), (72, 740, "Eerste pagina met de vraagstelling.")],
-        [(72, 770, "Conclusie en advies."), (72, ANCHOR_Y, "Ondertekening"), (72, 30, "Pagina 2 van 2")],
-    ])
-
+# --- documents (`document`: the conftest's two pages, `tests/pdfs.py`) ---------------------------------------------
 
 @pytest.fixture(scope="session")
 def document_without_anchor() -> bytes:

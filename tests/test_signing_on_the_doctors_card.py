@@ -21,9 +21,9 @@ from tests.role_roots import K, SMIT, VISSER, held_root, role_root, smit, visser
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory, shared_fake_converter, keyring, renderer, shared_pki):
+def root(tmp_path_factory, shared_fake_converter, keyring, shared_pki):
     r = held_root(tmp_path_factory.mktemp("card") / "root", converter=shared_fake_converter, keyring=keyring,
-                  renderer=renderer, pki=shared_pki)
+                  pki=shared_pki)
     yield r
     r.close()
 

@@ -26,8 +26,8 @@ from pipeline.settings import load_settings
 from pipeline.shell.app import OrderSigner, make_keyring
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, EXAMPLES
 from tests.conftest import _free_port
-from tests.test_long_term_signatures import SEAL
-from tests.test_signing import minimal_pdf
+from tests.appearances import SEAL
+from tests.pdfs import minimal_pdf
 
 
 @contextmanager
@@ -99,10 +99,9 @@ def test_a_trusted_tsa_still_signs(services_keyring, trust_services):
 
 
 def test_a_garbage_tsa_answer_leaves_the_case_file_for_a_retry(make_root, keyring, shared_pki):
-    root = make_root()
     with _answering({"/tsa": ("application/timestamp-reply", b"\x30\x05geen!")}) as url:
         pades = PadesSigner(tsa_url=f"{url}/tsa", trust_roots=[load_cert_from_pemder(str(shared_pki / "ca.pem"))])
-        root.pipeline.signer = OrderSigner(keyring, pades, level_for=lambda kind: "B-T")
+        root = make_root(signer=OrderSigner(keyring, pades, level_for=lambda kind: "B-T"))
         try:
             case = sorted((EXAMPLES / "case-SO-2026-0042").glob("*.json"))
             for path in case[:4]:

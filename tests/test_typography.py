@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.core.dutch import aanhef, zinseinde
 from tests.casefactory import full_case
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import mailbox
 
 K = "SO-2026-0242"

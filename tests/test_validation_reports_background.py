@@ -15,17 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adapters.signing import PadesSigner, SignatureAppearance
+from pipeline.adapters.signing import PadesSigner
 from pipeline.adapters.store import ReportDue, Store
 from pipeline.core.routing import Party
 from pipeline.shell import validation_reports
 from pipeline.shell.validation_reports import REPORT_SUFFIX, ValidatingMailboxes
-from tests.test_signing import minimal_pdf
+from tests.pdfs import minimal_pdf
+from tests.appearances import SEAL
 
 K = "SO-2026-0042"
 NAME = f"{K}_advies.pdf"
-SEAL = SignatureAppearance(naam="ArboNoord DEMO zegel", rol="elektronisch zegel", big_nummer=None,
-                           organisatie="ArboNoord", reden="Vastlegging machtiging", locatie="Nederland")
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +185,25 @@ def test_a_validation_of_exactly_these_bytes_is_the_report_and_any_other_is_not(
     finally:
         boxes.close()
         store.close()
+
+
+def test_children_passed_in_make_the_reports_and_outlive_the_mailboxes(tmp_path, shared_pki, signed):
+    """`pool=`: the validation children of another owner (the tests share one over the session) make the report
+    in a child process, and closing the mailboxes leaves them running for the next root."""
+    import os
+
+    from tests.conftest import shared_validators
+    pool = shared_validators()
+    children, submitted = set(pool._processes), pool._queue_count  # the pool's own records
+    store = Store(tmp_path / "state.db")
+    boxes = _boxes(tmp_path, shared_pki, store, pool=pool)
+    try:
+        boxes.deliver(Party.ARCHIEF, K, NAME, signed)
+        boxes.drain()
+        assert b"ValidationReport" in _report(tmp_path).read_bytes() and store.reports_due() == []
+        assert pool._queue_count == submitted + 1, "the report was not made by the children passed in"
+    finally:
+        boxes.close()
+        store.close()
+    assert pool.submit(os.getpid).result() in set(pool._processes) - {os.getpid()}
+    assert children <= set(pool._processes), "closing the mailboxes stopped children it does not own"

@@ -34,8 +34,7 @@ from pipeline.cli import cli
 from pipeline.errors import SigningError
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE
 from tests.config_variants import configure
-from tests.test_pades_levels import DOCTOR, SEAL, VISSER
-from tests.test_signing import minimal_pdf
+from tests.appearances import DOCTOR, SEAL, VISSER
 
 VECTORS = Path(__file__).parent / "data" / "pyhanko"
 COVERAGE_VECTORS = ["tail-uncovered.pdf", "signature-gap-too-big.pdf", "one-byterange.pdf", "weird-byterange.pdf"]
@@ -44,11 +43,6 @@ COVERAGE_VECTORS = ["tail-uncovered.pdf", "signature-gap-too-big.pdf", "one-byte
 def verify_cli(path: Path, *trust: Path, as_json: bool = False):
     args = ["verify", str(path), *[a for t in trust for a in ("--trust", str(t))]] + (["--json"] if as_json else [])
     return CliRunner().invoke(cli, args, env={"COLUMNS": "250"})  # one line per item, as on a wide terminal
-
-
-@pytest.fixture(scope="module")
-def document() -> bytes:
-    return minimal_pdf([[(72, 770, "Definitief advies SO-2026-0042"), (72, 400, "Ondertekening")]])
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +151,7 @@ def test_docmdp_violation_and_coverage_anomaly_are_two_different_reasons(documen
     certified = pades_with_tsa.sign(document, identity=services_keyring.seal(), appearance=SEAL, certify=True,
                                     level="B-B")
     writer = IncrementalPdfFileWriter(io.BytesIO(certified))
-    page = writer.root["/Pages"]["/Kids"][0]
+    page = writer.root["/Pages"]["/Kids"][-1]
     del page["/Annots"]  # the signature's widget is removed from the page: not allowed by any DocMDP level
     writer.update_container(page)
     out = io.BytesIO()

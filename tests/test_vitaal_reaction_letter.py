@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.casefactory import full_case
-from tests.conftest import pdftotext
+from tests.pdfs import pdftotext
 from tests.mailbox_paths import mailbox
 
 PROMISE = "Die andere bedrijfsarts werkt wel altijd voor ArboNoord."

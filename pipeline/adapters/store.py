@@ -13,11 +13,14 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock, utc_iso
 from pipeline.adapters.sqlite_threads import ThreadConnections
+from pipeline.core import model
+from pipeline.core.procedure import fold
 from pipeline.core.redaction import redact
+from pipeline.core.state import CaseState
 
 log = logging.getLogger("sopipe")
 
@@ -162,6 +165,12 @@ class StoredEvent:
     sha256: str
     file_name: str
     accepted_at: str
+
+
+def fold_stored(events: Iterable[StoredEvent]) -> CaseState | None:
+    """The state of a case from its stored events (`procedure.fold`; None without events). Each payload is read back
+    as the store holds it: a case file's event, or the pipeline's own record of a returned consent form."""
+    return fold(model.parse_stored(e.payload) for e in events)
 
 
 @dataclass(frozen=True)
@@ -335,6 +344,10 @@ class Store:
             "SELECT kenmerk, stap, payload, sha256, file_name, accepted_at FROM events WHERE kenmerk=? ORDER BY id",
             (kenmerk,)).fetchall()
         return [StoredEvent(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def case_state(self, kenmerk: str) -> CaseState | None:
+        """The case's state, folded from its stored events (`fold_stored`); None when there is no such case."""
+        return fold_stored(self.events(kenmerk))
 
     def last_event_sha256(self, kenmerk: str) -> str | None:
         """The SHA-256 of the case's last accepted event (None: no such case): whether a kept state is current."""

@@ -24,11 +24,11 @@ from typing import Any, Callable, Mapping
 from pipeline.adapters import safefs
 from pipeline.adapters.audit import Audit
 from pipeline.adapters.clock import SYSTEM_CLOCK, Clock
-from pipeline.adapters.store import Store
+from pipeline.adapters.store import Store, fold_stored
 from pipeline.core import model
 from pipeline.core.actor import Actor, Rol
 from pipeline.core.form import STAP_TITEL
-from pipeline.core.procedure import allowed_steps, fold
+from pipeline.core.procedure import allowed_steps
 from pipeline.core.kinds import ROWS
 from pipeline.core.scope import ingediend_door, may_see
 from pipeline.core.state import CaseState, Consent
@@ -174,7 +174,7 @@ class Gateway:
         """The case's state and events if `actor` may see it; else `niet-gevonden`, the refusal recorded."""
         kenmerk = str(kenmerk)
         events = self.store.events(kenmerk) if _KENMERK.match(kenmerk) else []
-        state = fold(model.parse_event(e.payload) for e in events) if events else None
+        state = fold_stored(events)
         if state is None or not may_see(actor, state):
             self._refused(actor, kenmerk if state is not None else None, wat=wat,
                           regel="buiten-bevoegdheid" if state is not None else "onbekende-zaak")
@@ -247,7 +247,7 @@ class Gateway:
         return obj, problems
 
     def _state(self, kenmerk: str) -> CaseState | None:
-        return fold(model.parse_event(e.payload) for e in self.store.events(kenmerk))
+        return self.store.case_state(kenmerk)
 
     def op_controleer(self, session: Session, *, kenmerk: str, stap: str, gegevens: dict) -> dict:
         actor = _role(session, SECRETARIAT)

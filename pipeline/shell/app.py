@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -75,14 +76,13 @@ class OrderSigner:
 def case_sign_order(settings: Settings, kenmerk: str, signer: Signer) -> SignOrder | None:
     """The order for `signer`'s personal signature in case `kenmerk` of this root, with the root's master data, as
     the pipeline made it (`sopipe sign --root`); None when the root holds no such case."""
-    from pipeline.core import model
-    from pipeline.core.procedure import fold, personal_sign_order
+    from pipeline.core.procedure import personal_sign_order
 
     if not settings.database.exists():
         return None
     store = Store(settings.database)
     try:
-        state = fold(model.parse_stored(e.payload) for e in store.events(kenmerk))
+        state = store.case_state(kenmerk)
     finally:
         store.close()
     if state is None or (signer is Signer.SO_BEDRIJFSARTS and state.so_arts is None):
@@ -164,12 +164,15 @@ def signing_services(settings: Settings) -> Iterator[Settings]:
 
 @contextmanager
 def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None = None,
-                  signer: OrderSigner | None = None, clock: Clock | None = None) -> Iterator[Pipeline]:
+                  signer: OrderSigner | None = None, clock: Clock | None = None,
+                  validators: ProcessPoolExecutor | None = None) -> Iterator[Pipeline]:
     """The pipeline of one root, as `sopipe watch` runs it. `converter`: another Converter than the root's
     LibreOffice pool (the tests' FakeConverter); whoever passes it in closes it. `signer`: one made by
     `make_order_signer` for another root with the same keys and settings (tests share one: loading the keys and
     preparing the signature font take seconds). `clock`: the one clock of the runner, the store and the audit
-    trail (default: the system clock)."""
+    trail (default: the system clock). `validators`: the child processes that make the archive's validation
+    reports (`validation_pool`), shared with other roots and shut down by whoever passes them in (the tests);
+    default: two of the root's own."""
     clock = clock or SYSTEM_CLOCK
     from pipeline.shell.returns import ReturnPolicy
     from pipeline.shell.validation_reports import ValidatingMailboxes
@@ -193,7 +196,8 @@ def open_pipeline(settings: Settings, *, guard=None, converter: Converter | None
                         parallel=max(2, settings.libreoffice.workers or 2), audit=Audit(store, clock=clock),
                         returns=ReturnPolicy(trust_roots=settings.trust_roots, artsen=settings.artsen),
                         mailboxes=ValidatingMailboxes(settings.outbox, trust_roots=settings.trust_roots,
-                                                      processes=2, access=mailbox_access, ledger=store),
+                                                      processes=2, access=mailbox_access, ledger=store,
+                                                      pool=validators),
                         intake_access=intake_access, organisaties=settings.organisaties, clock=clock)
     try:
         yield pipeline

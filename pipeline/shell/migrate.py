@@ -25,8 +25,6 @@ from pipeline.adapters import safefs
 from pipeline.adapters.audit import Audit
 from pipeline.adapters.mailbox import Mailboxes
 from pipeline.adapters.store import Store
-from pipeline.core import model
-from pipeline.core.procedure import fold
 from pipeline.core.state import CaseState
 from pipeline.core.routing import PER_RECIPIENT, recipient_code
 from pipeline.core.trail import Actie, Gebeurtenis, Uitkomst, scrub
@@ -57,7 +55,7 @@ def migrate_layout(mailboxes: Mailboxes, store: Store, audit: Audit) -> Migratio
 
     def state_of(kenmerk: str) -> CaseState | None:
         if kenmerk not in states:
-            states[kenmerk] = fold(model.parse_stored(e.payload) for e in store.events(kenmerk))
+            states[kenmerk] = store.case_state(kenmerk)
         return states[kenmerk]
 
     for party in PER_RECIPIENT:

@@ -38,7 +38,7 @@ from pipeline.adapters.returned_pdf import PdfReturnReader
 from pipeline.adapters.store import DeliveryRecord, Store
 from pipeline.core import model
 from pipeline.core.organisaties import Facts, Organisatie, issuer
-from pipeline.core.procedure import Decision, DocumentOrder, decide, fold
+from pipeline.core.procedure import Decision, DocumentOrder, decide
 from pipeline.core import returns as checks
 from pipeline.core.returns import ReturnedDocument
 from pipeline.core.requester import letter_to_requester
@@ -397,7 +397,7 @@ class Pipeline:
             kept = self._states.get(kenmerk)
         if kept is not None and kept[0] == last:
             return kept[1]
-        state = fold(model.parse_stored(e.payload) for e in self.store.events(kenmerk))
+        state = self.store.case_state(kenmerk)
         self._remember(kenmerk, last, state)
         return state
 

@@ -14,10 +14,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping
 
-from pipeline.adapters.store import Store, SummaryRow
-from pipeline.core import model
+from pipeline.adapters.store import Store, SummaryRow, fold_stored
 from pipeline.core.planning import retention_end
-from pipeline.core.procedure import fold
 from pipeline.core.routing import Party
 from pipeline.core.signatures import signer_party
 from pipeline.core.state import CaseState
@@ -77,7 +75,7 @@ def case_status(store: Store, kenmerk: str, *, today: dt.date) -> CaseStatus | N
     events = store.events(kenmerk)
     if not events:
         return None
-    state = fold(model.parse_stored(e.payload) for e in events)
+    state = fold_stored(events)
     records = store.deliveries(kenmerk)
     bezorgd = [{"document": r.kind, "aan": r.party, "pad": r.path, "op": r.at} for r in records
                if r.status == "delivered"]
@@ -111,7 +109,7 @@ def rebuild_summaries(store: Store, kenmerken: list[str] | None = None) -> int:
     """Make the summaries of these cases (default: all) again from the fold of their events; returns how many."""
     rows = []
     for kenmerk in store.kenmerken() if kenmerken is None else kenmerken:
-        state = fold(model.parse_stored(e.payload) for e in store.events(kenmerk))
+        state = store.case_state(kenmerk)
         if state is not None:
             rows.append(summary_row(state))
     store.write_summaries(rows)

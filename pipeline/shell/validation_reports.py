@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -61,13 +62,19 @@ class ValidatingMailboxes(Mailboxes):
     A crash leaves the owed reports in the ledger; `resume()` makes them at the next start (the PDF is read back
     and must still have the digest it was delivered with). `drain()` waits until every report is written
     (`watch --once` does before it returns). Without a ledger, each delivery waits for its report.
+
+    `pool`: children started elsewhere (`validation_pool`), used instead of starting its own; whoever passes it
+    in shuts it down (the tests share one over the session: starting two interpreters per root costs more than
+    the validations they make).
     """
 
     def __init__(self, outbox: Path, *, trust_roots: Sequence[Path], processes: int = 0,
-                 access: MailboxAccess | None = None, ledger: ReportLedger | None = None) -> None:
+                 access: MailboxAccess | None = None, ledger: ReportLedger | None = None,
+                 pool: ProcessPoolExecutor | None = None) -> None:
         super().__init__(outbox, access=access)
         self.trust_roots = tuple(trust_roots)
         self._processes = processes
+        self._pool = pool
         self._executor = None
         self._lock = threading.Lock()
         self._ledger = ledger
@@ -162,16 +169,15 @@ class ValidatingMailboxes(Mailboxes):
 
     def _start(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], sha256: str | None):
         """Validation of `pdf` started in a child (a future), or None when there are no children."""
-        if not self._processes:
+        if not self._processes and self._pool is None:
             return None
         # a spawned child (and multiprocessing's resource tracker, started with the executor's queues) copies the
         # environment as it is: made and fed while the secrets are out of it
         with self._lock, secrets_hidden():
+            if self._pool is not None:
+                return self._pool.submit(validation_xml, pdf, name, trust_roots, sha256=sha256)
             if self._executor is None:
-                from concurrent.futures import ProcessPoolExecutor
-                self._executor = ProcessPoolExecutor(
-                    self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=_child_start,
-                    initargs=(os.getpid(), self._ledger is not None))
+                self._executor = validation_pool(self._processes, background=self._ledger is not None)
             return self._executor.submit(validation_xml, pdf, name, trust_roots, sha256=sha256)
 
     def _validate(self, pdf: bytes, name: str, trust_roots: tuple[Path, ...], *, sha256: str | None = None) -> bytes:
@@ -191,6 +197,13 @@ class ValidatingMailboxes(Mailboxes):
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
+
+
+def validation_pool(processes: int, *, background: bool) -> ProcessPoolExecutor:
+    """`processes` children that validate (spawned on first use, so submit within `secrets_hidden()`), each ending
+    with this process; `background`: at the lowest CPU priority."""
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_child_start,
+                               initargs=(os.getpid(), background))
 
 
 def _child_start(parent: int, background: bool) -> None:

@@ -2,7 +2,7 @@
 (the stamp style and its embedded font) and where it goes on the page (anchor and placement).
 
 One builder: `signature_appearance(order)` makes the block for a `SignOrder` of the core (seal, SO doctor, own
-doctor: `pipeline.core.procedure.Signer`), in the pipeline (`pipeline.shell.app.OrderSigner`) and in `sopipe sign`
+doctor: `pipeline.core.kinds.Signer`), in the pipeline (`pipeline.shell.app.OrderSigner`) and in `sopipe sign`
 alike. The role and reason come from the signer, the place from the order (the organisation's master data,
 `[organisaties]`, see `pipeline.core.procedure.signing_place`). A doctor signing outside any case gets the order
 `identity_order` makes from the certificate.

@@ -9,7 +9,7 @@ LOCK := requirements.lock
 LOCK_VENV := .venv-lock
 LOCK_TEST_ARGS ?=
 
-.PHONY: run test install system-deps bench templates docs reference settings-table clean lock
+.PHONY: run test install system-deps bench templates docs reference settings-table screenshots clean lock
 
 install: system-deps $(VENV)/.installed
 
@@ -71,6 +71,10 @@ docs: install
 reference: settings-table
 	$(VENV)/bin/python tools/make_cli_reference.py
 	$(VENV)/bin/python tools/make_kinds_table.py
+
+# the desk's pictures in docs/img/desk-*.png, taken by the browser tests (a plain test run leaves docs/ alone)
+screenshots: install
+	SOPIPE_SCREENSHOTS=$(CURDIR)/docs/img $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_desk_in_the_browser.py tests/test_desk_roles_in_the_browser.py
 
 settings-table: install
 	$(VENV)/bin/python -m pipeline.settings --readme docs/configuration.md

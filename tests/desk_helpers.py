@@ -23,7 +23,9 @@ from pipeline.shell.desk_service import DESK_USER
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+SCREENSHOTS = Path(os.environ.get("SOPIPE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "sopipe-desk-screenshots")
+"""Where the browser tests put their screenshots: a scratch folder, or docs/img when the docs' pictures are
+refreshed on purpose (`make screenshots`); a test run never changes the checkout."""
 
 
 def ensure_desk_user() -> pwd.struct_passwd:
@@ -176,8 +178,8 @@ def wait_processed(page) -> None:
 
 
 def shot(page, name: str) -> None:
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_IMG / f"desk-{name}.png"), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"desk-{name}.png"), full_page=True)
 
 
 def remove(folder: Path) -> None:

@@ -104,3 +104,13 @@ def test_cli_views_are_recorded_under_the_person_at_the_keyboard(one_case, monke
                for r in views), [r.gebruiker for r in views]
     employee = CliRunner().invoke(cli, ["audit", K, "--for", "werknemer", "--root", str(one_case.path)]).output
     assert "bekeken door" in employee and "(medewerker van de arbodienst)" in employee
+
+
+def test_employee_view_names_a_signed_form_filed_as_it_came():
+    """The employee's signed consent form is filed as it came back (no kind of the registry makes it); a look at it
+    is worded as that form, not as "een document"."""
+    records = [_rec(1, "inzage", "J. de Vries (jdevries, secretariaat, via desk)", wat="document",
+                    document="machtiging-medische-gegevens-ondertekend")]
+    assert [r.tekst for r in trail.werknemer_view(records)] == [
+        "de door u ondertekende machtiging is gedownload door J. de Vries (medewerker secretariaat).",
+    ]

@@ -83,8 +83,10 @@ class _Watch:
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         self.err: list[str] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, None), daemon=True).start()
+        self.pumps = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True),
+                      threading.Thread(target=self._pump, args=(self.proc.stderr, None), daemon=True)]
+        for pump in self.pumps:
+            pump.start()
 
     def _pump(self, stream, into) -> None:
         for line in stream:
@@ -113,7 +115,10 @@ class _Watch:
     def terminate(self, *, timeout: float = 120) -> tuple[int, str, str]:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=timeout)
-        time.sleep(0.2)  # the reader threads take the last lines
+        for pump in self.pumps:  # the reader threads take the last lines, then the pipes are closed
+            pump.join(timeout=10)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
         while not self.lines.empty():
             line = self.lines.get()
             if line is not None:

@@ -173,3 +173,24 @@ def test_right_doctor_unchanged_document_is_routed(held_root, shared_pki, tmp_pa
     assert (held_root.settings.inbox / "processed" / dropped.name).exists()
     again = send_in(held_root, f"{K}_advies-nogmaals.pdf", delivered)  # same content: a duplicate
     assert again.status == "duplicate"
+
+
+def test_a_signature_whose_certificate_cannot_be_read_is_refused_in_dutch(tmp_path, shared_fake_converter, shared_pki,
+                                                                        keyring, monkeypatch):
+    """Who signed is read from the signer's certificate; when that cannot be read (a certificate pyHanko validated
+    but our reading of its holder fails), the return is refused as unreadable, with a Dutch reason, instead of an
+    internal error."""
+    from pipeline.adapters import returned_pdf
+    from tests.role_roots import held_root
+    root = held_root(tmp_path / "root", converter=shared_fake_converter, pki=shared_pki, keyring=keyring)
+    try:
+        signed = PadesSigner().sign(unsigned_advice(root), identity=keyring.doctor(VISSER), appearance=ADVICE)
+        monkeypatch.setattr(returned_pdf, "_holder", lambda der: None)
+        outcome = send_in(root, f"{K}_advies-ondertekend.pdf", signed)
+        assert outcome.status == "failed"
+        report = (root.settings.inbox / "failed" / f"{K}_advies-ondertekend.pdf.error.txt").read_text("utf-8")
+        assert "NIET aangenomen" in report and "certificaat van de ondertekenaar" in report, report
+        assert "kan niet worden gelezen" in report and "Traceback" not in report, report
+        assert [p for p in root.store.open_pending() if p.kind == "advies"]
+    finally:
+        root.close()

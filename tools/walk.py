@@ -370,7 +370,7 @@ def _doctor_signs(settings, level: str | None) -> str:
     from click.testing import CliRunner
 
     from pipeline.cli import cli
-    from pipeline.core.procedure import Signer
+    from pipeline.core.kinds import Signer
     waiting = settings.outbox.joinpath("so-bedrijfsarts", VISSER, KENMERK, "te-ondertekenen", f"{KENMERK}_advies.pdf")
     level = level or settings.signing_level(Signer.SO_BEDRIJFSARTS)
     done = CliRunner().invoke(cli, [

@@ -211,6 +211,10 @@ def check_return(raw: bytes, doc: ReturnedDocument, *, kenmerk: str, kind: str, 
     check_signature(result.signatures, kenmerk=kenmerk)
     check_document_timestamps(result.document_timestamps, kenmerk=kenmerk)
     sig, holder = result.signatures[0], doc.signers[0]
+    if holder is None:
+        raise ReturnRefused(f"Het certificaat van de ondertekenaar ({sig.signer_naam}) kan niet worden gelezen; "
+                            "wie heeft ondertekend is daardoor niet vast te stellen.", kenmerk=kenmerk,
+                            rule="onleesbaar")
     why = signer_mismatch(holder, big=big, naam=naam, arts=artsen.get(big)) if big else "de zaak noemt geen arts"
     if why:
         raise ReturnRefused(f"Ondertekend door {sig.signer_naam} (certificaat-serialNumber "

@@ -278,7 +278,11 @@ def _document(kind: str) -> str:
     """The document as the employee reads it: its kind's label (`kinds.Row.label`); a kind no longer made (an old
     record) is "een document"."""
     row = ROWS.get(kind)
-    return row.label if row is not None else "een document"
+    if row is not None:
+        return row.label
+    if kind.startswith("machtiging-") and kind.endswith("-ondertekend"):  # the employee's form, filed as it came
+        return "de door u ondertekende machtiging"
+    return "een document"
 
 
 INZAGE_WAT = {

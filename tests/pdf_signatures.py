@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -24,6 +26,8 @@ from pipeline.adapters.child_env import child_environment
 from pipeline.adapters.keys import big_of, subject_attr
 from pipeline.adapters.validation import load_trust_roots
 from pipeline.errors import SigningError
+
+needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 
 PDFSIG_TIMEOUT_S = 60
 

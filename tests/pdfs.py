@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 from pathlib import Path
 
 import pypdf
+import pytest
 
 ANCHOR_Y = 400
 """Where the last page of `DOCUMENT_PAGES` says `Ondertekening` (the signature block goes below it)."""
+
+
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
 
 def minimal_pdf(pages: list[list[tuple[float, float, str]]], *, size: tuple[int, int] = (595, 842)) -> bytes:

@@ -28,11 +28,10 @@ from pipeline.shell.layout import TEMPLATES, init_root
 from pipeline.shell.logs import JsonLines, RedactBsn, redact, setup_logging
 from pipeline.shell.progress import batch_progress
 from pipeline.shell.template_check import Severity, check_templates, example_orders
+from tests.conversion_samples import libreoffice
 
 REPO = Path(__file__).resolve().parents[1]
 BSN = "111222333"  # fictional, passes the elfproef
-
-needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 
 
 # --- templates check ---------------------------------------------------------------------------------------------
@@ -200,8 +199,7 @@ def root(tmp_path, shared_pki) -> Path:
     return path
 
 
-@needs_soffice
-@pytest.mark.libreoffice
+@libreoffice
 def test_doctor_on_this_machine_is_healthy(root):
     result = CliRunner().invoke(cli, ["doctor", "--root", str(root)])
     assert result.exit_code == 0, result.output
@@ -359,8 +357,7 @@ def test_every_setting_is_documented_in_the_configuration_page():
         assert re.search(rf"^\| `\[{section_name}\]` \| `{key}` \|", section, re.M), f"[{section_name}] {key}"
 
 
-@needs_soffice
-@pytest.mark.libreoffice
+@libreoffice
 @pytest.mark.timeout(300)
 def test_make_docs_regenerates_the_pictures(tmp_path):
     done = subprocess.run([sys.executable, str(REPO / "tools" / "make_docs.py"), "--out", str(tmp_path)],

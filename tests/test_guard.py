@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import zipfile
 
@@ -24,6 +23,7 @@ from pipeline.core.routing import Party
 from pipeline.package_data import EXAMPLE_CASE
 from pipeline.shell.guard import PrivacyGuard
 from pipeline.shell.runner import Finding
+from tests.conversion_samples import libreoffice
 
 EXAMPLES = EXAMPLE_CASE
 KENMERK = "SO-2026-0042"
@@ -361,8 +361,7 @@ def test_clean_text_copes_with_ligatures_and_soft_hyphens():
 
 # --- a real LibreOffice PDF ---------------------------------------------------------------------------------
 
-@pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+@libreoffice
 @pytest.mark.timeout(240)
 def test_libreoffice_invoice_with_footer(invoice, tmp_path):
     """A Word document with the employee in the page footer, converted by LibreOffice, is caught; without, not."""

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
@@ -32,12 +31,11 @@ from pipeline.shell.app import OrderSigner, check_signing_setup, signing_service
 from pipeline.shell.layout import DEMO_DOCTORS, DEMO_ORGANISATIE, EXAMPLES
 from tests.config_variants import configure
 from tests.conftest import _free_port
-from tests.pdf_signatures import pdfsig
+from tests.pdf_signatures import pdfsig, needs_pdfsig
 from tests.pdfs import minimal_pdf
 from tests.appearances import SEAL
 
 SERVICE_THREADS = ("sopipe-demo-trust", "sopipe-signing-loop")
-needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 
 
 def _service_threads(*, besides: frozenset[int] = frozenset()) -> list[str]:

@@ -7,7 +7,6 @@ cross-checked with poppler's pdfsig (whose exit code says nothing: its text is p
 from __future__ import annotations
 
 import io
-import shutil
 import statistics
 import time
 import xml.etree.ElementTree as ET
@@ -21,12 +20,11 @@ from pypdf import PdfReader
 from pipeline.adapters.signing import PadesSigner, renew_archival_timestamp
 from pipeline.adapters.validation import etsi_validation_report, verify_pdf
 from pipeline.core.pades import PadesLevel
-from tests.pdf_signatures import pdfsig_report
+from tests.pdf_signatures import pdfsig_report, needs_pdfsig
 from tests.appearances import DOCTOR, SEAL, VISSER
 from pipeline.errors import SigningError
 
 LEVELS = [level.value for level in PadesLevel]
-needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -23,6 +22,8 @@ from pipeline.core import samples as fx
 from pipeline.core.kinds import sample_contexts
 from pipeline.errors import TemplateError
 from pipeline.package_data import TEMPLATES
+from tests.conversion_samples import libreoffice
+from tests.pdfs import needs_pdftotext
 
 REPO = Path(__file__).resolve().parents[1]
 W_T = qn("w:t")
@@ -421,9 +422,8 @@ def _pdf_pages(pdf: Path) -> list[str]:
     return out.split("<page ")[1:]
 
 
-@pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
-                    reason="needs LibreOffice and poppler-utils")
+@libreoffice
+@needs_pdftotext
 @pytest.mark.timeout(180)
 def test_ondertekening_lands_on_the_last_page_with_room_below(renderer, tmp_path):
     """Whatever the text length, the signer finds `Ondertekening` on the last page with >= 4 cm free below it,

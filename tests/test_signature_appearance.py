@@ -30,10 +30,10 @@ from pipeline.settings import Settings
 from pipeline.shell.app import OrderSigner, case_sign_order
 from tests.casefactory import full_case, parse_all
 from tests.mailbox_paths import mailbox
+from tests.pdfs import needs_pdftotext
 
 K = "SO-2026-0212"
 VISSER, BAKKER = "39087654301", "19012345601"
-needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
 
 # --- the core: who signs where -----------------------------------------------------------------------------------

@@ -28,15 +28,15 @@ from pipeline.adapters.signing import (
     SigningIdentity,
     find_anchor,
 )
-from tests.pdf_signatures import pdfsig_report, validate_pdf
+from tests.pdf_signatures import pdfsig_report, validate_pdf, needs_pdfsig
 from tests.pdfs import ANCHOR_Y, minimal_pdf
+from tests.conversion_samples import libreoffice
 from pipeline.errors import SigningError
 
 ORGANISATIE = "Arbodienst Voorbeeld"
 VISSER = ("Dr. E. Visser", "39087654301")
 SO_FIELD = "SO-bedrijfsarts"
 
-needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (poppler-utils) not installed")
 
 SEAL_APPEARANCE = SignatureAppearance(naam=f"{ORGANISATIE} DEMO zegel", rol="elektronisch zegel", big_nummer=None,
                                       organisatie=ORGANISATIE, reden="Machtiging vastgelegd", locatie="Utrecht")
@@ -387,9 +387,8 @@ def test_identity_is_loaded_once_and_signs_20_documents(demo_pki, document, sign
               f"max {max(sign_times) * 1000:.0f} ms")
 
 
-@pytest.mark.libreoffice
+@libreoffice
 @needs_pdfsig
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_real_pdfa_document_from_libreoffice(tmp_path, keyring, signer, demo_pki):
     docx = pytest.importorskip("docx")
     doc = docx.Document()

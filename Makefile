@@ -54,7 +54,9 @@ run: install
 
 # Two tiers: the fast one as on a machine where LibreOffice cannot start (a test needing it without the
 # `libreoffice` mark fails here), then the tests that need the real LibreOffice.
+# (Debian's nginx binary is unpacked into the virtual environment for the reverse-proxy test: tools/test-nginx.sh)
 test: install
+	@bash tools/test-nginx.sh $(CURDIR)/$(VENV)/opt/nginx
 	SOPIPE_SOFFICE=$(CURDIR)/tools/no-soffice $(VENV)/bin/python -m pytest -q -m "not libreoffice"
 	$(VENV)/bin/python -m pytest -q -m libreoffice
 

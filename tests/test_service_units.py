@@ -108,7 +108,9 @@ def test_the_seal_passphrase_is_a_credential_the_pipeline_reads(tmp_path, monkey
     assert read_secret("credential:seal-passphrase", setting="seal_passphrase") == b"geheim"
 
 
-NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+NGINX = (shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+         or shutil.which("nginx", path=str(Path(sys.prefix) / "opt" / "nginx" / "usr" / "sbin")))
+"""An installed nginx, else Debian's binary `make test` unpacked into the virtual environment (tools/test-nginx.sh)."""
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed")

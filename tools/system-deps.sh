@@ -16,6 +16,8 @@ command -v pk12util >/dev/null 2>&1 && command -v certutil >/dev/null 2>&1 || mi
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing+=(fonts-droid-fallback)
 ls /usr/share/fonts/truetype/*/Symbola*.ttf >/dev/null 2>&1 || missing+=(fonts-symbola)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
+# the service units in deploy/systemd/ are checked with systemd-analyze verify (a container may lack systemd)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # the desk's browser tests (Playwright drives Debian's chromium; no browser is downloaded)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 
